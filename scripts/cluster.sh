@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Local Kubernetes control plane on loopback for tests (see docs/cluster.md).
+#
+#   scripts/cluster.sh build    build etcd, kube-*, kubectl, kwok, jobset from Go modules (cached)
+#   scripts/cluster.sh up       start the cluster (builds first if needed); idempotent
+#   scripts/cluster.sh env      print `export KUBECONFIG=... PATH=...` for eval
+#   scripts/cluster.sh status   show processes and nodes
+#   scripts/cluster.sh smoke    end-to-end check of a running cluster (Deployment, PVCs, JobSet, GPU, failing Job)
+#   scripts/cluster.sh down     stop exactly the processes `up` started and remove the state dir
+#
+# Environment: MLKUBE_CACHE (default ~/.cache/mlkube; binaries in $MLKUBE_CACHE/bin),
+# MLKUBE_CLUSTER_DIR (state dir, default /tmp/mlkube-cluster), MLKUBE_SA_ADMISSION=0 to turn the
+# ServiceAccount admission plugin off.
+set -euo pipefail
+set +m
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+TOOLS_DIR="$REPO_DIR/tools/cluster"
+# shellcheck source=lib/cluster-build.sh
+. "$SCRIPT_DIR/lib/cluster-build.sh"
+# shellcheck source=lib/cluster-manifests.sh
+. "$SCRIPT_DIR/lib/cluster-manifests.sh"
+# shellcheck source=lib/cluster-smoke.sh
+. "$SCRIPT_DIR/lib/cluster-smoke.sh"
+
+STATE_DIR=${MLKUBE_CLUSTER_DIR:-/tmp/mlkube-cluster}
+KUBECONFIG_PATH="$STATE_DIR/kubeconfig"
+TEST_NAMESPACE=${MLKUBE_TEST_NAMESPACE:-mlkube-test}
+CPU_NODES=${MLKUBE_CPU_NODES:-2}
+GPU_NODES=${MLKUBE_GPU_NODES:-4}
+JOBSET_WEBHOOK_PORT=9443
+JOBSET_HEALTH_PORT=8081
+APISERVER_PORT=6443
+# Start order; `down` stops in reverse.
+COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobset"
+
+log() { echo "cluster: $*" >&2; }
+die() { echo "cluster: ERROR: $*" >&2; exit 1; }
+
+kc() { "$CLUSTER_BIN/kubectl" --kubeconfig="$KUBECONFIG_PATH" "$@"; }
+
+# wait_for DESC TIMEOUT_SECONDS CMD...: poll CMD once a second.
+wait_for() {
+  local desc=$1 timeout=$2 i; shift 2
+  for ((i = 0; i < timeout; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    check_alive
+    sleep 1
+  done
+  die "timed out after ${timeout}s waiting for $desc (logs in $STATE_DIR/logs)"
+}
+
+pid_of() { [ -f "$STATE_DIR/pids/$1.pid" ] && cat "$STATE_DIR/pids/$1.pid"; }
+
+# A recorded PID counts only while it still runs our binary (guards against PID reuse).
+is_ours() {
+  local name=$1 pid exe
+  pid=$(pid_of "$name") || return 1
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [ "$exe" = "$CLUSTER_BIN/$name" ]
+}
+
+check_alive() {
+  local c
+  for c in $COMPONENTS; do
+    if [ -f "$STATE_DIR/pids/$c.pid" ] && ! is_ours "$c"; then
+      echo "---- last lines of $STATE_DIR/logs/$c.log" >&2
+      tail -n 30 "$STATE_DIR/logs/$c.log" >&2 || true
+      die "$c exited"
+    fi
+  done
+}
+
+start() {
+  local name=$1; shift
+  "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE_DIR/pids/$name.pid"
+  log "started $name (pid $!)"
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+gen_pki() {
+  local p="$STATE_DIR/pki"
+  mkdir -p "$p"
+  (
+    cd "$p"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
+      -subj "/CN=mlkube-local-ca" -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
+    cat >serving.ext <<'EOF'
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+EOF
+    openssl req -newkey rsa:2048 -nodes -keyout serving.key -out serving.csr -subj "/CN=127.0.0.1" 2>/dev/null
+    openssl x509 -req -in serving.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile serving.ext -out serving.crt 2>/dev/null
+    printf '%s\n' 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+      'extendedKeyUsage=clientAuth' >client.ext
+    openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr \
+      -subj "/O=system:masters/CN=mlkube-admin" 2>/dev/null
+    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile client.ext -out admin.crt 2>/dev/null
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    rm -f ./*.csr
+  )
+  mkdir -p "$STATE_DIR/jobset-certs"
+  cp "$p/serving.crt" "$STATE_DIR/jobset-certs/tls.crt"
+  cp "$p/serving.key" "$STATE_DIR/jobset-certs/tls.key"
+  # kubeconfig with embedded data so it can be copied or passed as a string (e.g. to Pulumi).
+  "$CLUSTER_BIN/kubectl" config --kubeconfig="$KUBECONFIG_PATH" set-cluster mlkube \
+    --server="https://127.0.0.1:$APISERVER_PORT" --certificate-authority="$p/ca.crt" --embed-certs=true >/dev/null
+  "$CLUSTER_BIN/kubectl" config --kubeconfig="$KUBECONFIG_PATH" set-credentials mlkube-admin \
+    --client-certificate="$p/admin.crt" --client-key="$p/admin.key" --embed-certs=true >/dev/null
+  "$CLUSTER_BIN/kubectl" config --kubeconfig="$KUBECONFIG_PATH" set-context mlkube \
+    --cluster=mlkube --user=mlkube-admin >/dev/null
+  "$CLUSTER_BIN/kubectl" config --kubeconfig="$KUBECONFIG_PATH" use-context mlkube >/dev/null
+  chmod 600 "$KUBECONFIG_PATH"
+}
+
+is_up() {
+  local c
+  [ -d "$STATE_DIR/pids" ] || return 1
+  for c in $COMPONENTS; do is_ours "$c" || return 1; done
+  kc get --raw /readyz >/dev/null 2>&1
+}
+
+cmd_up() {
+  local t0 p
+  t0=$(date +%s)
+  if is_up; then
+    log "already up ($STATE_DIR); KUBECONFIG=$KUBECONFIG_PATH"
+    return 0
+  fi
+  if [ -d "$STATE_DIR/pids" ]; then
+    log "found a partial cluster in $STATE_DIR; stopping it first"
+    cmd_down
+  fi
+  cluster_build >&2
+  for p in 2379 2380 $APISERVER_PORT 10257 10259 $JOBSET_WEBHOOK_PORT $JOBSET_HEALTH_PORT; do
+    port_free "$p" || die "port 127.0.0.1:$p is in use (another cluster running?)"
+  done
+
+  local kwok_dir jobset_dir trainer_dir
+  kwok_dir=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
+  jobset_dir=$(module_dir "sigs.k8s.io/jobset@$JOBSET_VERSION")
+  trainer_dir=$(module_dir "github.com/kubeflow/trainer/v2@$TRAINER_VERSION")
+  [ -d "$kwok_dir" ] && [ -d "$jobset_dir" ] && [ -d "$trainer_dir" ] || die "module download failed"
+
+  rm -rf "$STATE_DIR"
+  mkdir -p "$STATE_DIR"/{pids,logs,etcd,volumes,manifests}
+  gen_pki
+  local pki="$STATE_DIR/pki"
+
+  start etcd "$CLUSTER_BIN/etcd" --name=mlkube --data-dir="$STATE_DIR/etcd" \
+    --listen-client-urls=http://127.0.0.1:2379 --advertise-client-urls=http://127.0.0.1:2379 \
+    --listen-peer-urls=http://127.0.0.1:2380 --initial-advertise-peer-urls=http://127.0.0.1:2380 \
+    --initial-cluster=mlkube=http://127.0.0.1:2380 --listen-metrics-urls=http://127.0.0.1:2381 \
+    --unsafe-no-fsync=true --quota-backend-bytes=8589934592 --log-level=warn
+  wait_for "etcd" 60 curl -fsS http://127.0.0.1:2379/health
+
+  local admission_off=""
+  [ "${MLKUBE_SA_ADMISSION:-1}" = 0 ] && admission_off="--disable-admission-plugins=ServiceAccount"
+  start kube-apiserver "$CLUSTER_BIN/kube-apiserver" \
+    --etcd-servers=http://127.0.0.1:2379 --etcd-prefix=/registry \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port=$APISERVER_PORT \
+    --tls-cert-file="$pki/serving.crt" --tls-private-key-file="$pki/serving.key" \
+    --client-ca-file="$pki/ca.crt" --authorization-mode=Node,RBAC \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+    --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
+    --enable-admission-plugins=NodeRestriction ${admission_off} \
+    --kubelet-certificate-authority="$pki/ca.crt" \
+    --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
+    --profiling=false --v=1
+  wait_for "kube-apiserver /readyz" 120 kc get --raw /readyz
+
+  start kube-controller-manager "$CLUSTER_BIN/kube-controller-manager" \
+    --kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH" \
+    --authorization-kubeconfig="$KUBECONFIG_PATH" --leader-elect=false \
+    --bind-address=127.0.0.1 --secure-port=10257 --root-ca-file="$pki/ca.crt" \
+    --service-account-private-key-file="$pki/sa.key" --use-service-account-credentials=false \
+    --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
+    --service-cluster-ip-range=10.96.0.0/16 \
+    --node-monitor-period=5s --node-monitor-grace-period=40s --profiling=false --v=1
+  start kube-scheduler "$CLUSTER_BIN/kube-scheduler" \
+    --kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH" \
+    --authorization-kubeconfig="$KUBECONFIG_PATH" --leader-elect=false \
+    --bind-address=127.0.0.1 --secure-port=10259 --profiling=false --v=1
+
+  kwok_config "$kwok_dir" >"$STATE_DIR/manifests/kwok.yaml"
+  start kwok "$CLUSTER_BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$STATE_DIR/manifests/kwok.yaml" \
+    --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.244.0.0/16 --node-ip=127.0.0.1
+
+  # CRDs (server-side apply: the JobSet CRD is too large for the last-applied annotation).
+  cp "$jobset_dir/config/components/crd/bases/jobset.x-k8s.io_jobsets.yaml" \
+     "$trainer_dir"/manifests/base/crds/trainer.kubeflow.org_{trainjobs,trainingruntimes,clustertrainingruntimes}.yaml \
+     "$STATE_DIR/manifests/"
+  chmod u+w "$STATE_DIR"/manifests/*.yaml
+  kc apply --server-side --force-conflicts -f "$STATE_DIR/manifests/jobset.x-k8s.io_jobsets.yaml" \
+    -f "$STATE_DIR/manifests/trainer.kubeflow.org_trainjobs.yaml" \
+    -f "$STATE_DIR/manifests/trainer.kubeflow.org_trainingruntimes.yaml" \
+    -f "$STATE_DIR/manifests/trainer.kubeflow.org_clustertrainingruntimes.yaml" >/dev/null
+  kc wait --for=condition=Established --timeout=60s \
+    crd/jobsets.jobset.x-k8s.io crd/trainjobs.trainer.kubeflow.org \
+    crd/trainingruntimes.trainer.kubeflow.org crd/clustertrainingruntimes.trainer.kubeflow.org >/dev/null
+
+  # JobSet controller out of cluster; webhooks on loopback registered by URL.
+  jobset_config_yaml >"$STATE_DIR/manifests/jobset-config.yaml"
+  jobset_webhooks_yaml "$(base64 -w0 <"$pki/ca.crt")" >"$STATE_DIR/manifests/jobset-webhooks.yaml"
+  start jobset "$CLUSTER_BIN/jobset" --config="$STATE_DIR/manifests/jobset-config.yaml" \
+    --kubeconfig="$KUBECONFIG_PATH" --zap-devel=false --zap-log-level=info
+  wait_for "jobset controller /readyz" 120 curl -fsS "http://127.0.0.1:$JOBSET_HEALTH_PORT/readyz"
+  kc apply --server-side -f "$STATE_DIR/manifests/jobset-webhooks.yaml" >/dev/null
+
+  # Runtime (needs the JobSet webhooks? no: it embeds a JobSet template, stored as is).
+  cp "$trainer_dir/manifests/base/runtimes/torch_distributed.yaml" "$STATE_DIR/manifests/"
+  chmod u+w "$STATE_DIR/manifests/torch_distributed.yaml"
+  kc apply --server-side -f "$STATE_DIR/manifests/torch_distributed.yaml" >/dev/null
+
+  storage_yaml >"$STATE_DIR/manifests/storage.yaml"
+  namespace_yaml >"$STATE_DIR/manifests/namespace.yaml"
+  nodes_yaml >"$STATE_DIR/manifests/nodes.yaml"
+  kc apply --server-side -f "$STATE_DIR/manifests/storage.yaml" -f "$STATE_DIR/manifests/namespace.yaml" >/dev/null
+  kc create -f "$STATE_DIR/manifests/nodes.yaml" >/dev/null
+
+  kc wait --for=condition=Ready --timeout=120s node --all >/dev/null
+  wait_for "serviceaccount default in $TEST_NAMESPACE" 60 kc -n "$TEST_NAMESPACE" get serviceaccount default
+  wait_for "serviceaccount default in default" 60 kc -n default get serviceaccount default
+  check_alive
+  log "up in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_PATH"
+}
+
+cmd_down() {
+  local c pid i stopped=""
+  [ -d "$STATE_DIR" ] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
+  for c in $(echo "$COMPONENTS" | tr ' ' '\n' | tac); do
+    if is_ours "$c"; then
+      pid=$(pid_of "$c")
+      kill -TERM "$pid" 2>/dev/null || true
+      stopped="$stopped $c:$pid"
+    fi
+  done
+  for c in $COMPONENTS; do
+    for ((i = 0; i < 100; i++)); do is_ours "$c" || break; sleep 0.1; done
+    if is_ours "$c"; then kill -KILL "$(pid_of "$c")" 2>/dev/null || true; fi
+  done
+  sleep 0.2
+  rm -rf "$STATE_DIR"
+  log "down (stopped:${stopped:- none}); removed $STATE_DIR"
+}
+
+cmd_env() {
+  echo "export KUBECONFIG='$KUBECONFIG_PATH'"
+  echo "export PATH='$CLUSTER_BIN':\"\$PATH\""
+  echo "export MLKUBE_KUBECTL='$CLUSTER_BIN/kubectl'"
+}
+
+cmd_status() {
+  local c
+  for c in $COMPONENTS; do
+    if is_ours "$c"; then echo "$c: running (pid $(pid_of "$c"))"; else echo "$c: not running"; fi
+  done
+  if kc get --raw /readyz >/dev/null 2>&1; then
+    kc get nodes -o wide
+  fi
+}
+
+case "${1:-}" in
+  build) cluster_build ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  env) cmd_env ;;
+  status) cmd_status ;;
+  smoke) cmd_smoke ;;
+  *) echo "usage: $0 build|up|env|status|smoke|down" >&2; exit 2 ;;
+esac

@@ -1,0 +1,83 @@
+/**
+ * The error model. Every bad input becomes one `MlkubeValidationError` whose message names the
+ * component type and name, then one line per problem: the field path, what was wrong and how to fix it:
+ *
+ *     Compute "api": resources.memory: "16GB" is not a Kubernetes quantity; use "16Gi"
+ *
+ * Messages never include secret values: schemas for secret material validate shape only.
+ */
+
+/** One problem with one field. `path` is rendered like `volumes[0].mountPath`. */
+export interface ValidationIssue {
+    path: ReadonlyArray<string | number>;
+    message: string;
+}
+
+/** Renders a field path the way a user writes it in TypeScript: `a.b[0]["odd-key"]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+    let out = "";
+    for (const seg of path) {
+        if (typeof seg === "number") {
+            out += `[${seg}]`;
+        } else {
+            const s = String(seg);
+            if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s)) {
+                out += out === "" ? s : `.${s}`;
+            } else {
+                out += `[${JSON.stringify(s)}]`;
+            }
+        }
+    }
+    return out;
+}
+
+export class MlkubeValidationError extends Error {
+    readonly component: string;
+    readonly resourceName: string;
+    readonly issues: ReadonlyArray<ValidationIssue>;
+
+    constructor(component: string, resourceName: string, issues: ReadonlyArray<ValidationIssue>) {
+        const head = `${component} "${resourceName}"`;
+        const lines = issues.map((i) => (i.path.length ? `${formatPath(i.path)}: ${i.message}` : i.message));
+        super(lines.length === 1 ? `${head}: ${lines[0]}` : `${head}: ${lines.length} problems\n  - ${lines.join("\n  - ")}`);
+        this.name = "MlkubeValidationError";
+        this.component = component;
+        this.resourceName = resourceName;
+        this.issues = issues;
+    }
+}
+
+/** Throws a single-issue validation error. */
+export function fail(component: string, name: string, path: ReadonlyArray<string | number>, message: string): never {
+    throw new MlkubeValidationError(component, name, [{ path, message }]);
+}
+
+/** Levenshtein distance, for "did you mean" suggestions on unknown fields and enum values. */
+export function editDistance(a: string, b: string): number {
+    const m = a.length;
+    const n = b.length;
+    let prev = Array.from({ length: n + 1 }, (_, j) => j);
+    for (let i = 1; i <= m; i++) {
+        const cur = [i];
+        for (let j = 1; j <= n; j++) {
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        prev = cur;
+    }
+    return prev[n];
+}
+
+/** The closest candidate to `word`, if it is close enough to be a plausible typo. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+    let best: string | undefined;
+    let bestScore = Infinity;
+    for (const c of candidates) {
+        const d = editDistance(word.toLowerCase(), c.toLowerCase());
+        if (d < bestScore) {
+            best = c;
+            bestScore = d;
+        }
+    }
+    const limit = Math.max(2, Math.floor(word.length / 3));
+    return bestScore <= limit ? best : undefined;
+}

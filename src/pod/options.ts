@@ -1,0 +1,264 @@
+/**
+ * PodOptions: the vocabulary Compute and TrainJob share for what runs in a pod (image, env, resources,
+ * storage, secrets, scheduling, security, and a typed `podPatch` escape hatch). The interface is the
+ * public contract; the zod schema beside it validates it and is checked against it at compile time.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes/types/input";
+import { z } from "zod";
+import { Agree, Resolved, input, schemaMatches } from "../schema/input";
+import { absolutePath, dnsLabel, dnsSubdomain, envName, labelKey, labelValue, qualifiedNameProblem } from "../schema/names";
+import { quantity, quantityString } from "../schema/quantity";
+import { Secret, SecretKeyRef, SecretReference } from "../secret/secret";
+import { Volume, VolumeReference } from "../volume";
+
+export type GpuVendor = "nvidia" | "amd" | "intel";
+
+export interface ResourceLimits {
+    cpu?: string | number;
+    memory?: string;
+    ephemeralStorage?: string;
+}
+
+export interface Resources {
+    /** CPU request: cores as a number (2, 0.5) or a quantity ("500m"). */
+    cpu?: string | number;
+    /** Memory request ("16Gi"). */
+    memory?: string;
+    /** Local disk request, `ephemeral-storage` (Metaflow `disk`). */
+    ephemeralStorage?: string;
+    /** Number of GPUs (always set as requests and limits, as Kubernetes requires). */
+    gpu?: number;
+    /** `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. */
+    gpuVendor?: string;
+    /** Limits where they differ from requests (Burstable). */
+    limits?: ResourceLimits;
+    /** `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). */
+    qos?: "Guaranteed" | "Burstable";
+}
+
+export interface VolumeMountSpec {
+    /** A Volume, `Volume.existing(...)`, or the name of an existing claim. */
+    volume: Volume | VolumeReference | string;
+    /** Default: the volume's mountPath (`/mnt/<claim>`). */
+    mountPath?: pulumi.Input<string>;
+    subPath?: pulumi.Input<string>;
+    readOnly?: boolean;
+}
+
+export interface EmptyDirSpec {
+    mountPath: string;
+    /** Pod volume name. Default derived from mountPath. */
+    name?: string;
+    sizeLimit?: string;
+    /** `Memory` for a tmpfs. */
+    medium?: "Memory";
+}
+
+export interface EphemeralVolumeSpec {
+    mountPath: string;
+    /** Size of the per-pod claim ("100Gi"). */
+    size: string;
+    name?: string;
+    storageClass?: string;
+    accessMode?: "ReadWriteOnce" | "ReadWriteOncePod";
+}
+
+export interface TmpfsSpec {
+    /** Size limit; default half the memory request (Metaflow's default). */
+    size?: string;
+    /** Default `/tmp`. When elsewhere, TMPDIR points at it. */
+    path?: string;
+}
+
+/** Pod spec fields merged last (containers by name, volumes/env by name), for anything PodOptions does not cover. */
+export type PodPatch = Omit<k8s.core.v1.PodSpec, "containers"> & { containers?: (Partial<k8s.core.v1.Container> & { name: string })[] };
+
+/** A Downward API value: `env: { POD_IP: { fieldRef: "status.podIP" } }`. */
+export interface FieldRef {
+    fieldRef: string;
+}
+
+export type EnvValue = pulumi.Input<string> | SecretKeyRef | FieldRef;
+
+export interface PodOptions {
+    /** Container image. */
+    image: pulumi.Input<string>;
+    command?: pulumi.Input<string>[];
+    args?: pulumi.Input<string>[];
+    /** Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`). */
+    env?: { [name: string]: EnvValue };
+    workingDir?: pulumi.Input<string>;
+    imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+    /** Secret names, or Secrets of the `docker` provider. */
+    imagePullSecrets?: (string | Secret | SecretReference)[];
+    serviceAccountName?: pulumi.Input<string>;
+    /** Labels on the top object and on the pods. */
+    labels?: { [key: string]: pulumi.Input<string> };
+    /** Annotations on the top object and on the pods. */
+    annotations?: { [key: string]: pulumi.Input<string> };
+    resources?: Resources;
+    /** Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`. */
+    volumes?: (Volume | VolumeReference | string | VolumeMountSpec)[];
+    /** Scratch space (emptyDir). */
+    emptyDirs?: EmptyDirSpec[];
+    /** Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi". */
+    sharedMemory?: string;
+    /** A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path). */
+    tmpfs?: TmpfsSpec;
+    /** Generic ephemeral volumes: a claim per pod, deleted with the pod. */
+    ephemeralVolumes?: EphemeralVolumeSpec[];
+    /** Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull). */
+    secrets?: (Secret | SecretReference | string)[];
+    /** Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string. */
+    nodeSelector?: { [key: string]: string } | string;
+    tolerations?: k8s.core.v1.Toleration[];
+    /** Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true. */
+    gpuToleration?: boolean;
+    affinity?: k8s.core.v1.Affinity;
+    priorityClassName?: pulumi.Input<string>;
+    runtimeClassName?: pulumi.Input<string>;
+    topologySpreadConstraints?: k8s.core.v1.TopologySpreadConstraint[];
+    /**
+     * Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp
+     * RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+     */
+    secureDefaults?: boolean;
+    /** Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …). */
+    securityContext?: k8s.core.v1.PodSecurityContext;
+    /** Container securityContext, merged over the secure defaults. */
+    containerSecurityContext?: k8s.core.v1.SecurityContext;
+    /** Merged into the pod spec last. */
+    podPatch?: PodPatch;
+}
+
+const GPU_RESOURCES: Record<GpuVendor, string> = { nvidia: "nvidia.com/gpu", amd: "amd.com/gpu", intel: "gpu.intel.com/i915" };
+
+export function gpuResourceName(vendor: string | undefined): string {
+    return GPU_RESOURCES[(vendor ?? "nvidia") as GpuVendor] ?? (vendor as string);
+}
+
+/** A Kubernetes object passed through as is (typed by @pulumi/kubernetes; the conformance tests check the result). */
+const k8sObject = <T>() => z.record(z.string(), z.unknown()) as unknown as z.ZodType<T, Resolved<T>>;
+
+const gpuVendor = z.string().superRefine((v, ctx) => {
+    if (v in GPU_RESOURCES) return;
+    const problem = v.includes("/") ? qualifiedNameProblem(v) : "is neither a known vendor nor a domain-prefixed extended resource name";
+    if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"` });
+});
+
+export const resourcesSchema = z
+    .strictObject({
+        cpu: quantity.optional(),
+        memory: quantityString.optional(),
+        ephemeralStorage: quantityString.optional(),
+        gpu: z.number().int().nonnegative().optional(),
+        gpuVendor: gpuVendor.optional(),
+        limits: z.strictObject({ cpu: quantity.optional(), memory: quantityString.optional(), ephemeralStorage: quantityString.optional() }).optional(),
+        qos: z.enum(["Guaranteed", "Burstable"]).optional(),
+    })
+    .superRefine((r, ctx) => {
+        if (r.qos === "Guaranteed") {
+            for (const k of ["cpu", "memory"] as const) {
+                if (r[k] === undefined) ctx.addIssue({ code: "custom", path: [k], message: `qos "Guaranteed" needs ${k}; set it or use qos "Burstable"` });
+            }
+            for (const k of ["cpu", "memory", "ephemeralStorage"] as const) {
+                if (r.limits?.[k] !== undefined && String(r.limits[k]) !== String(r[k])) {
+                    ctx.addIssue({ code: "custom", path: ["limits", k], message: `qos "Guaranteed" sets limits equal to requests; remove limits.${k} or use qos "Burstable"` });
+                }
+            }
+        }
+        if (r.gpuVendor !== undefined && !r.gpu) ctx.addIssue({ code: "custom", path: ["gpuVendor"], message: "only applies with gpu > 0" });
+    });
+schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
+
+const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: z.string(), optional: z.boolean().optional(), resource: z.any().optional() });
+const fieldRefSchema = z.strictObject({ fieldRef: z.string().min(1) });
+
+const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
+
+const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
+const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
+
+export const volumeMountSchema = z.strictObject({
+    volume: volumeLike,
+    mountPath: input(absolutePath).optional(),
+    subPath: input(z.string()).optional(),
+    readOnly: z.boolean().optional(),
+});
+
+const podPatchSchema = z
+    .record(z.string(), z.unknown())
+    .superRefine((p, ctx) => {
+        for (const k of Object.keys(p)) {
+            if (!POD_SPEC_FIELDS.includes(k)) {
+                ctx.addIssue({ code: "unrecognized_keys", keys: [k], input: p, message: "" } as never);
+            }
+        }
+        const containers = p.containers;
+        if (containers !== undefined) {
+            if (!Array.isArray(containers)) ctx.addIssue({ code: "custom", path: ["containers"], message: "must be a list of containers" });
+            else containers.forEach((c, i) => {
+                if (!c || typeof (c as { name?: unknown }).name !== "string") ctx.addIssue({ code: "custom", path: ["containers", i, "name"], message: "is required (containers are merged by name)" });
+            });
+        }
+    }) as unknown as z.ZodType<PodPatch, Resolved<PodPatch>>;
+
+/** Every PodSpec field (k8s 1.34), so typos in `podPatch` are caught. */
+export const POD_SPEC_FIELDS = [
+    "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig", "dnsPolicy", "enableServiceLinks",
+    "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets",
+    "initContainers", "nodeName", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates",
+    "resourceClaims", "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "securityContext",
+    "serviceAccount", "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
+    "tolerations", "topologySpreadConstraints", "volumes",
+];
+
+/** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. */
+export const podOptionsShape = {
+    image: input(z.string().min(1)),
+    command: z.array(input(z.string())).optional(),
+    args: z.array(input(z.string())).optional(),
+    env: z.record(envName, envValue).optional(),
+    workingDir: input(absolutePath).optional(),
+    imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
+    imagePullSecrets: z.array(secretLike).optional(),
+    serviceAccountName: input(dnsSubdomain).optional(),
+    labels: z.record(labelKey, input(labelValue)).optional(),
+    annotations: z.record(labelKey, input(z.string())).optional(),
+    resources: resourcesSchema.optional(),
+    volumes: z.array(z.union([volumeLike, volumeMountSchema])).optional(),
+    emptyDirs: z
+        .array(z.strictObject({ mountPath: absolutePath, name: dnsLabel().optional(), sizeLimit: quantityString.optional(), medium: z.literal("Memory").optional() }))
+        .optional(),
+    sharedMemory: quantityString.optional(),
+    tmpfs: z.strictObject({ size: quantityString.optional(), path: absolutePath.optional() }).optional(),
+    ephemeralVolumes: z
+        .array(
+            z.strictObject({
+                mountPath: absolutePath,
+                size: quantityString,
+                name: dnsLabel().optional(),
+                storageClass: dnsSubdomain.optional(),
+                accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod"]).optional(),
+            }),
+        )
+        .optional(),
+    secrets: z.array(secretLike).optional(),
+    nodeSelector: z.union([z.record(labelKey, labelValue), z.string()]).optional(),
+    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>()).optional(),
+    gpuToleration: z.boolean().optional(),
+    affinity: k8sObject<k8s.core.v1.Affinity>().optional(),
+    priorityClassName: input(dnsSubdomain).optional(),
+    runtimeClassName: input(dnsSubdomain).optional(),
+    topologySpreadConstraints: z.array(k8sObject<k8s.core.v1.TopologySpreadConstraint>()).optional(),
+    secureDefaults: z.boolean().optional(),
+    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>().optional(),
+    containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>().optional(),
+    podPatch: podPatchSchema.optional(),
+};
+
+export const podOptionsSchema = z.strictObject(podOptionsShape);
+schemaMatches<Agree<Resolved<PodOptions>, z.input<typeof podOptionsSchema>>>();
+
+export type ValidatedPodOptions = z.output<typeof podOptionsSchema>;

@@ -1,0 +1,59 @@
+/**
+ * Kubernetes resource quantities (`resource.Quantity`): "512Mi", "16Gi", "500m", "2", "1e3".
+ * A typo such as "16GB" gets a suggestion ("16Gi") instead of a bare "invalid".
+ */
+import { z } from "zod";
+
+const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+
+export function isQuantity(s: string): boolean {
+    return QUANTITY.test(s);
+}
+
+/** The quantity a user most likely meant, or undefined when there is no confident guess. */
+export function suggestQuantity(raw: string): string | undefined {
+    const s = raw.trim().replace(/\s+/g, "");
+    // "16GB", "16gb", "16GiB", "16g", "1.5TB", "512MB" -> binary units, which is what people mean for memory/disk
+    const bytes = /^(\d+(?:\.\d+)?)([kKmMgGtTpPeE])(i?b?|I?B?)$/.exec(s);
+    if (bytes && !isQuantity(s)) {
+        const unit = bytes[2].toUpperCase();
+        return `${bytes[1]}${unit === "K" ? "K" : unit}i`;
+    }
+    // "500 m", " 2 " -> without spaces
+    if (s !== raw && isQuantity(s)) return s;
+    // "2cores", "2 CPUs" -> "2"
+    const cores = /^(\d+(?:\.\d+)?)(cores?|cpus?|vcpus?)$/i.exec(s);
+    if (cores) return cores[1];
+    // "500mcpu" / "500millicores"
+    const milli = /^(\d+)(millicores?|mcpu)$/i.exec(s);
+    if (milli) return `${milli[1]}m`;
+    return undefined;
+}
+
+export function quantityMessage(value: string): string {
+    const hint = suggestQuantity(value);
+    return hint
+        ? `${JSON.stringify(value)} is not a Kubernetes quantity; use ${JSON.stringify(hint)}`
+        : `${JSON.stringify(value)} is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"`;
+}
+
+/** A quantity given as a string ("16Gi"). */
+export const quantityString = z.string().refine(isQuantity, { error: (iss) => quantityMessage(String(iss.input)) });
+
+/** A quantity given as a string or a non-negative number (cpu: 2 or 0.5); numbers become strings. */
+export const quantity = z
+    .union([z.number().nonnegative().finite(), quantityString])
+    .transform((v) => (typeof v === "number" ? String(v) : v));
+
+/** Parses a quantity into a number of base units (bytes, cores) for comparisons. */
+export function parseQuantity(q: string): number {
+    const m = QUANTITY.exec(q);
+    if (!m) throw new Error(`not a quantity: ${q}`);
+    const n = parseFloat(m[1]);
+    const suffix = m[3] ?? "";
+    const bin: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+    const dec: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+    if (suffix in bin) return n * bin[suffix];
+    if (suffix in dec) return n * dec[suffix];
+    return n * 10 ** parseInt(suffix.slice(1), 10);
+}

@@ -1,0 +1,2 @@
+export * from "./secret";
+export { PROVIDERS, SecretProvider, ProviderOptions } from "./providers";

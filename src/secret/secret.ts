@@ -1,0 +1,418 @@
+/**
+ * Secret: a Kubernetes Secret built from exactly one source (inline values, local env vars, files, a
+ * directory, a provider's credentials, or a git SSH key) plus how it reaches pods (`mount`).
+ * Values are Pulumi secrets from the moment they are read.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Secret as K8sSecret } from "@pulumi/kubernetes/core/v1";
+import type * as k8s from "@pulumi/kubernetes/types/input";
+import { z } from "zod";
+import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
+import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
+import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
+import { absolutePath, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
+import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
+
+export const SECRET_TYPE = "mlkube:index:Secret";
+
+/** Kubernetes' limit on the total size of a Secret's data. */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
+export type SecretMount = "env" | "files";
+
+export interface GitSshArgs {
+    /** The private key itself (e.g. `config.requireSecret("deployKey")`). */
+    privateKey?: pulumi.Input<string>;
+    /** Or a path to the private key file on the deploying machine. */
+    privateKeyFile?: string;
+    /** known_hosts content; without it hosts are accepted on first use (StrictHostKeyChecking=accept-new). */
+    knownHosts?: pulumi.Input<string>;
+    knownHostsFile?: string;
+}
+
+export interface SecretArgs {
+    /** Inline values: `{ API_KEY: config.requireSecret("apiKey") }`. */
+    env?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+    /** Names of environment variables on the deploying machine, read at deploy time. */
+    fromEnv?: string[];
+    /** Local files; each becomes a key named after the file. */
+    fromFile?: string[];
+    /** A local directory, read recursively; nested paths are restored when mounted as files. */
+    fromDirectory?: string;
+    /** Credentials of a known provider, read from the deploying machine (see README for each). */
+    provider?: SecretProvider;
+    providerOptions?: ProviderOptions;
+    /** A git SSH private key (+ known_hosts), mounted read-only and wired through GIT_SSH_COMMAND. */
+    gitSsh?: GitSshArgs;
+    /** How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source. */
+    mount?: SecretMount;
+    /** Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`. */
+    mountPath?: string;
+    /** File mode of mounted files (octal, e.g. 0o400). Default 0o400. */
+    fileMode?: number;
+    /** Secret name. Default: the component name. */
+    name?: string;
+    namespace?: pulumi.Input<string>;
+    labels?: { [key: string]: pulumi.Input<string> };
+    annotations?: { [key: string]: pulumi.Input<string> };
+}
+
+const SOURCES = ["env", "fromEnv", "fromFile", "fromDirectory", "provider", "gitSsh"] as const;
+
+export const secretArgsSchema = z
+    .strictObject({
+        env: input(z.record(z.string(), input(z.string()))).optional(),
+        fromEnv: z.array(z.string().min(1)).min(1).optional(),
+        fromFile: z.array(z.string().min(1)).min(1).optional(),
+        fromDirectory: z.string().min(1).optional(),
+        provider: z.enum(PROVIDERS).optional(),
+        providerOptions: z
+            .strictObject({
+                profile: z.string().optional(),
+                credentialsFile: z.string().optional(),
+                registry: z.string().optional(),
+            })
+            .optional(),
+        gitSsh: z
+            .strictObject({
+                privateKey: input(z.string()).optional(),
+                privateKeyFile: z.string().optional(),
+                knownHosts: input(z.string()).optional(),
+                knownHostsFile: z.string().optional(),
+            })
+            .optional(),
+        mount: z.enum(["env", "files"]).optional(),
+        mountPath: absolutePath.optional(),
+        fileMode: z.number().int().min(0).max(0o777).optional(),
+        name: dnsSubdomain.optional(),
+        namespace: input(dnsLabel()).optional(),
+        labels: z.record(labelKey, input(labelValue)).optional(),
+        annotations: z.record(labelKey, input(z.string())).optional(),
+    })
+    .superRefine((a, ctx) => {
+        const given = SOURCES.filter((s) => a[s] !== undefined);
+        if (given.length !== 1) {
+            ctx.addIssue({
+                code: "custom",
+                path: given.length ? [given[1]] : [],
+                message:
+                    given.length === 0
+                        ? `give exactly one source: ${SOURCES.join(", ")}`
+                        : `${given.join(" and ")} are mutually exclusive; a Secret has exactly one source (make one Secret per source)`,
+            });
+        }
+        if (a.providerOptions && !a.provider) ctx.addIssue({ code: "custom", path: ["providerOptions"], message: "only applies with `provider`" });
+        if (a.gitSsh) {
+            const g = a.gitSsh;
+            if ((g.privateKey === undefined) === (g.privateKeyFile === undefined)) {
+                ctx.addIssue({ code: "custom", path: ["gitSsh"], message: "give exactly one of privateKey or privateKeyFile" });
+            }
+            if (g.knownHosts !== undefined && g.knownHostsFile !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["gitSsh", "knownHostsFile"], message: "knownHosts and knownHostsFile are mutually exclusive" });
+            }
+            if (a.mount === "env") ctx.addIssue({ code: "custom", path: ["mount"], message: `gitSsh keys are mounted as files; remove mount: "env"` });
+        }
+        if (a.mount === "env" && a.mountPath) ctx.addIssue({ code: "custom", path: ["mountPath"], message: `only applies with mount: "files"` });
+    });
+schemaMatches<Agree<Resolved<SecretArgs>, z.input<typeof secretArgsSchema>>>();
+
+type ValidatedSecretArgs = z.output<typeof secretArgsSchema>;
+
+/** A reference to one key of a Secret, usable as an env value in Compute and TrainJob. */
+export interface SecretKeyRef {
+    secretName: string;
+    key: string;
+    optional?: boolean;
+    /** The component that creates the Secret, if any (a dependency of the workload). */
+    resource?: pulumi.Resource;
+}
+
+/** How a Secret reaches pods: everything the pod builder needs, plain where the pod's shape depends on it. */
+export interface SecretBinding {
+    secretName: string;
+    namespace?: pulumi.Input<string>;
+    kind: "env" | "files" | "imagePull" | "gitSsh";
+    mountPath: string;
+    fileMode: number;
+    /** For directories: key -> relative path under mountPath. */
+    items?: { key: string; path: string }[];
+    /** Env vars the container gets besides the keys (GOOGLE_APPLICATION_CREDENTIALS, GIT_SSH_COMMAND). */
+    env: Record<string, string>;
+    /** A digest of the content (not secret), so pods roll when the content changes. */
+    checksum?: pulumi.Output<string>;
+    resource?: pulumi.Resource;
+}
+
+/** What a Secret's source yields: the data (secret), its type and how it mounts. */
+interface ReadSource {
+    data: pulumi.Output<Record<string, string>>; // values base64-encoded
+    type: string;
+    mount: SecretBinding["kind"];
+    items?: { key: string; path: string }[];
+    env: (mountPath: string) => Record<string, string>;
+    /** Keys known now (for env-name validation); undefined when they come from an Output. */
+    keys?: string[];
+}
+
+const b64 = (s: string | Buffer) => (typeof s === "string" ? Buffer.from(s, "utf8") : s).toString("base64");
+
+/** Encodes a relative path inside a directory as a Secret key: "a/b/c.txt" -> "a__b__c.txt". */
+export function directoryKey(rel: string): string {
+    return rel.split(path.sep).join("__");
+}
+
+function listFiles(dir: string, rel = ""): string[] {
+    const out: string[] = [];
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
+        const r = rel ? path.join(rel, e.name) : e.name;
+        if (e.isDirectory()) out.push(...listFiles(dir, r));
+        else if (e.isFile()) out.push(r);
+    }
+    return out;
+}
+
+function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv): ReadSource {
+    const problems: ValidationIssue[] = [];
+    const bail = () => {
+        if (problems.length) throw new MlkubeValidationError("Secret", name, problems);
+    };
+    const none = () => ({});
+    if (a.env !== undefined) {
+        const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env as object);
+        for (const k of keys ?? []) if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
+        bail();
+        const data = pulumi.secret(pulumi.output(a.env as pulumi.Input<Record<string, string>>)).apply((m) => {
+            const out: Record<string, string> = {};
+            for (const [k, v] of Object.entries(m)) {
+                if (!isSecretKey(k)) fail("Secret", name, ["env", k], secretKeyMessage(k));
+                out[k] = b64(v);
+            }
+            return out;
+        });
+        return { data, type: "Opaque", mount: "env", env: none, keys };
+    }
+    if (a.fromEnv) {
+        const values: Record<string, string> = {};
+        a.fromEnv.forEach((v, i) => {
+            if (!isEnvName(v)) problems.push({ path: ["fromEnv", i], message: envNameMessage(v) });
+            else if (env[v] === undefined) problems.push({ path: ["fromEnv", i], message: `environment variable ${v} is not set on this machine; export it before running pulumi` });
+            else values[v] = b64(env[v] as string);
+        });
+        bail();
+        return { data: pulumi.secret(values), type: "Opaque", mount: "env", env: none, keys: Object.keys(values) };
+    }
+    if (a.fromFile) {
+        const values: Record<string, string> = {};
+        a.fromFile.forEach((f, i) => {
+            const key = path.basename(f);
+            if (!fs.existsSync(f) || !fs.statSync(f).isFile()) problems.push({ path: ["fromFile", i], message: `${JSON.stringify(f)} is not a readable file (relative paths start at ${process.cwd()})` });
+            else if (!isSecretKey(key)) problems.push({ path: ["fromFile", i], message: `file name ${secretKeyMessage(key)}` });
+            else if (key in values) problems.push({ path: ["fromFile", i], message: `two files are named ${JSON.stringify(key)}; keys come from file names, so make one Secret per file or rename` });
+            else values[key] = b64(fs.readFileSync(f));
+        });
+        bail();
+        return { data: pulumi.secret(values), type: "Opaque", mount: "files", env: none, keys: Object.keys(values) };
+    }
+    if (a.fromDirectory !== undefined) {
+        const dir = a.fromDirectory;
+        if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} is not a directory (relative paths start at ${process.cwd()})`);
+        const values: Record<string, string> = {};
+        const items: { key: string; path: string }[] = [];
+        for (const rel of listFiles(dir)) {
+            const key = directoryKey(rel);
+            if (!isSecretKey(key)) problems.push({ path: ["fromDirectory"], message: `file ${JSON.stringify(rel)} cannot be a Secret key: ${secretKeyMessage(key)}` });
+            else if (key in values) problems.push({ path: ["fromDirectory"], message: `files ${JSON.stringify(rel)} and another map to the same key ${JSON.stringify(key)}; rename one` });
+            else {
+                values[key] = b64(fs.readFileSync(path.join(dir, rel)));
+                items.push({ key, path: rel.split(path.sep).join("/") });
+            }
+        }
+        if (items.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
+        bail();
+        return { data: pulumi.secret(values), type: "Opaque", mount: "files", items, env: none, keys: Object.keys(values) };
+    }
+    if (a.provider) {
+        let creds: ProviderCredentials;
+        try {
+            creds = readProvider(a.provider, a.providerOptions, env);
+        } catch (e) {
+            if (e instanceof CredentialsNotFound) fail("Secret", name, ["provider"], e.message);
+            throw e;
+        }
+        const mount = a.mount ?? creds.defaultMount;
+        if (!creds.mounts.includes(mount)) {
+            fail("Secret", name, ["mount"], `provider "${a.provider}" reaches pods as ${creds.mounts.join(" or ")}, not ${mount}; remove mount`);
+        }
+        const values = Object.fromEntries(Object.entries(creds.values).map(([k, v]) => [k, b64(v)]));
+        return { data: pulumi.secret(values), type: creds.type ?? "Opaque", mount, env: creds.env ?? none, keys: Object.keys(values) };
+    }
+    const g = a.gitSsh!;
+    const readFile = (f: string, field: string) => {
+        if (!fs.existsSync(f)) fail("Secret", name, ["gitSsh", field], `${JSON.stringify(f)} does not exist`);
+        return pulumi.secret(fs.readFileSync(f, "utf8"));
+    };
+    const key = g.privateKeyFile !== undefined ? readFile(g.privateKeyFile, "privateKeyFile") : pulumi.secret(pulumi.output(g.privateKey as pulumi.Input<string>));
+    const hosts = g.knownHostsFile !== undefined ? readFile(g.knownHostsFile, "knownHostsFile") : g.knownHosts !== undefined ? pulumi.output(g.knownHosts) : undefined;
+    const data = pulumi.all([key, hosts]).apply(([k, h]) => {
+        const out: Record<string, string> = { "ssh-privatekey": b64(k.endsWith("\n") ? k : `${k}\n`) };
+        if (h !== undefined) out.known_hosts = b64(h);
+        return out;
+    });
+    const strict = hosts !== undefined;
+    return {
+        data: pulumi.secret(data),
+        type: "kubernetes.io/ssh-auth",
+        mount: "gitSsh",
+        env: (mp) => ({
+            GIT_SSH_COMMAND: `ssh -i ${mp}/ssh-privatekey -o IdentitiesOnly=yes ${
+                strict ? `-o UserKnownHostsFile=${mp}/known_hosts -o StrictHostKeyChecking=yes` : "-o StrictHostKeyChecking=accept-new"
+            }`,
+        }),
+        keys: strict ? ["ssh-privatekey", "known_hosts"] : ["ssh-privatekey"],
+    };
+}
+
+/** Checks the total size without revealing anything about the values but their size. */
+function checkSize(name: string, data: Record<string, string>): void {
+    let bytes = 0;
+    for (const [k, v] of Object.entries(data)) bytes += k.length + Buffer.byteLength(v, "base64");
+    if (bytes > MAX_SECRET_BYTES) {
+        fail("Secret", name, [], `data is ${bytes} bytes; Kubernetes limits a Secret to ${MAX_SECRET_BYTES} bytes (1 MiB): split it into several Secrets or mount large files from a Volume`);
+    }
+}
+
+/** A digest of the content for the pod-template annotation that rolls pods on change. Not secret. */
+export function contentChecksum(data: Record<string, string>): string {
+    const h = crypto.createHash("sha256");
+    for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
+    return h.digest("hex").slice(0, 16);
+}
+
+export interface RenderedSecret {
+    object: k8s.core.v1.Secret;
+    binding: SecretBinding;
+}
+
+/** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. */
+export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv = process.env): RenderedSecret {
+    const secretName = a.name ?? name;
+    const src = readSource(name, a, env);
+    const mount: SecretBinding["kind"] = src.mount === "env" || src.mount === "files" ? (a.mount ?? src.mount) : src.mount;
+    if (mount === "env") {
+        const bad = (src.keys ?? []).filter((k) => !isEnvName(k));
+        if (bad.length) {
+            fail("Secret", name, ["mount"], `keys ${bad.map((k) => JSON.stringify(k)).join(", ")} are not environment variable names, so they cannot be mounted as env; use mount: "files"`);
+        }
+    }
+    const data = src.data.apply((d) => {
+        checkSize(name, d);
+        if (mount === "env") for (const k of Object.keys(d)) if (!isEnvName(k)) fail("Secret", name, ["mount"], `key ${JSON.stringify(k)} is not an environment variable name; use mount: "files"`);
+        return d;
+    });
+    const mountPath = a.mountPath ?? `/etc/mlkube/secrets/${secretName}`;
+    const namespace = resolveNamespace(a.namespace);
+    return {
+        object: {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: compact({
+                name: secretName,
+                namespace,
+                labels: objectLabels("Secret", secretName, a.labels as InputMap | undefined),
+                annotations: objectAnnotations(a.annotations as InputMap | undefined),
+            }),
+            type: src.type,
+            data,
+        },
+        binding: {
+            secretName,
+            namespace,
+            kind: mount,
+            mountPath,
+            fileMode: a.fileMode ?? 0o400,
+            items: src.items,
+            env: src.env(mountPath),
+            checksum: pulumi.unsecret(data.apply(contentChecksum)),
+        },
+    };
+}
+
+export class Secret extends pulumi.ComponentResource {
+    /** A Secret created elsewhere, mounted as env vars (default) or files. */
+    static existing(secretName: string, opts: { mount?: SecretMount; mountPath?: string; fileMode?: number; imagePull?: boolean } = {}): SecretReference {
+        return new SecretReference(secretName, opts);
+    }
+
+    readonly secretName: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    /** How it reaches pods: env, files, imagePull or gitSsh. */
+    readonly mount: pulumi.Output<string>;
+    readonly mountPath: pulumi.Output<string>;
+    readonly secret: K8sSecret;
+    private readonly bindingInfo: SecretBinding;
+
+    constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(SECRET_TYPE, name, {}, opts);
+        const a = validate("Secret", name, secretArgsSchema, args);
+        const { object, binding } = renderSecret(name, a);
+        this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
+        this.secretName = this.secret.metadata.name;
+        this.namespace = this.secret.metadata.namespace;
+        this.mount = pulumi.output(binding.kind);
+        this.mountPath = pulumi.output(binding.mountPath);
+        this.bindingInfo = { ...binding, resource: this };
+        this.registerOutputs({ secretName: this.secretName, namespace: this.namespace, mount: this.mount, mountPath: this.mountPath });
+    }
+
+    /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */
+    ref(key: string, optional?: boolean): SecretKeyRef {
+        if (!isSecretKey(key)) fail("Secret", this.bindingInfo.secretName, ["ref"], secretKeyMessage(key));
+        return { secretName: this.bindingInfo.secretName, key, optional, resource: this };
+    }
+
+    /** How this Secret reaches pods (used by the pod builder). */
+    binding(): SecretBinding {
+        return this.bindingInfo;
+    }
+}
+
+/** A Secret created elsewhere: mounts like a Secret, creates nothing. */
+export class SecretReference {
+    private readonly b: SecretBinding;
+    constructor(secretName: string, opts: { mount?: SecretMount; mountPath?: string; fileMode?: number; imagePull?: boolean } = {}) {
+        const o = validate("Secret.existing", secretName, existingSchema, { secretName, ...opts });
+        this.b = {
+            secretName: o.secretName,
+            kind: o.imagePull ? "imagePull" : (o.mount ?? "env"),
+            mountPath: o.mountPath ?? `/etc/mlkube/secrets/${o.secretName}`,
+            fileMode: o.fileMode ?? 0o400,
+            env: {},
+        };
+    }
+    ref(key: string, optional?: boolean): SecretKeyRef {
+        return { secretName: this.b.secretName, key, optional };
+    }
+    binding(): SecretBinding {
+        return this.b;
+    }
+}
+
+const existingSchema = z
+    .strictObject({
+        secretName: dnsSubdomain,
+        mount: z.enum(["env", "files"]).optional(),
+        mountPath: absolutePath.optional(),
+        fileMode: z.number().int().min(0).max(0o777).optional(),
+        imagePull: z.boolean().optional(),
+    })
+    .refine((o) => !(o.imagePull && o.mount), { message: "imagePull and mount are mutually exclusive", path: ["mount"] });
+
+/** What workloads accept where a secret is expected. */
+export type SecretLike = Secret | SecretReference | string;
+
+export function bindingOf(s: SecretLike): SecretBinding {
+    return typeof s === "string" ? new SecretReference(s).binding() : s.binding();
+}

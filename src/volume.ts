@@ -1,0 +1,165 @@
+/**
+ * Volume: a PersistentVolumeClaim, or a reference to a claim created elsewhere, that Compute and
+ * TrainJob pods mount. Claims keep their data by default: `pulumi destroy` leaves them in the cluster
+ * (retainOnDelete) unless `reclaim: "Delete"`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
+import type * as k8s from "@pulumi/kubernetes/types/input";
+import { z } from "zod";
+import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { mlkubeConfig } from "./config";
+import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
+import { absolutePath, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
+import { quantityString } from "./schema/quantity";
+
+export const VOLUME_TYPE = "mlkube:index:Volume";
+
+export type AccessMode = "ReadWriteOnce" | "ReadWriteMany" | "ReadOnlyMany" | "ReadWriteOncePod";
+
+export interface VolumeArgs {
+    /** Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place. */
+    size: pulumi.Input<string>;
+    /** Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes. */
+    accessMode?: pulumi.Input<AccessMode>;
+    /** StorageClass. Default: `mlkube:storageClass`, else the cluster's default class. */
+    storageClass?: pulumi.Input<string>;
+    /** `Filesystem` (default) or `Block` (mounted as a device at `mountPath`). */
+    volumeMode?: "Filesystem" | "Block";
+    /** Claim name. Default: the component name. */
+    name?: string;
+    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
+    namespace?: pulumi.Input<string>;
+    labels?: { [key: string]: pulumi.Input<string> };
+    annotations?: { [key: string]: pulumi.Input<string> };
+    /** Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`. */
+    mountPath?: pulumi.Input<string>;
+    /**
+     * What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default):
+     * the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+     */
+    reclaim?: "Retain" | "Delete";
+}
+
+const labelMap = z.record(labelKey, input(labelValue));
+const annotationMap = z.record(labelKey, input(z.string()));
+
+export const volumeArgsSchema = z.strictObject({
+    size: input(quantityString),
+    accessMode: input(z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"])).optional(),
+    storageClass: input(dnsSubdomain).optional(),
+    volumeMode: z.enum(["Filesystem", "Block"]).optional(),
+    name: dnsLabel().optional(),
+    namespace: input(dnsLabel()).optional(),
+    labels: labelMap.optional(),
+    annotations: annotationMap.optional(),
+    mountPath: input(absolutePath).optional(),
+    reclaim: z.enum(["Retain", "Delete"]).optional(),
+});
+schemaMatches<Agree<Resolved<VolumeArgs>, z.input<typeof volumeArgsSchema>>>();
+
+/** What a workload needs to mount a claim. Plain where the pod spec's shape depends on it. */
+export interface ClaimMount {
+    claimName: string;
+    namespace?: pulumi.Input<string>;
+    mountPath: pulumi.Input<string>;
+    volumeMode: "Filesystem" | "Block";
+    readOnly?: boolean;
+    /** The component that creates the claim (a dependency of the workload), if any. */
+    resource?: pulumi.Resource;
+}
+
+/** A claim created elsewhere (`Volume.existing`): creates nothing, mounts like a Volume. */
+export class VolumeReference {
+    readonly claimName: string;
+    readonly namespace?: string;
+    readonly mountPath: string;
+    readonly readOnly?: boolean;
+
+    constructor(claimName: string, opts: { namespace?: string; mountPath?: string; readOnly?: boolean } = {}) {
+        const parsed = validate("Volume.existing", claimName, existingSchema, { claimName, ...opts });
+        this.claimName = parsed.claimName;
+        this.namespace = parsed.namespace;
+        this.mountPath = parsed.mountPath ?? `/mnt/${parsed.claimName}`;
+        this.readOnly = parsed.readOnly;
+    }
+
+    mount(): ClaimMount {
+        return { claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath, volumeMode: "Filesystem", readOnly: this.readOnly };
+    }
+}
+
+const existingSchema = z.strictObject({
+    claimName: dnsLabel(),
+    namespace: dnsLabel().optional(),
+    mountPath: absolutePath.optional(),
+    readOnly: z.boolean().optional(),
+});
+
+export type ValidatedVolumeArgs = z.output<typeof volumeArgsSchema>;
+
+/** The claim a Volume creates: a pure function of validated args (used by the component and tests). */
+export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.PersistentVolumeClaim {
+    const claimName = a.name ?? name;
+    return {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: compact({
+            name: claimName,
+            namespace: resolveNamespace(a.namespace),
+            labels: objectLabels("Volume", claimName, a.labels as InputMap | undefined),
+            annotations: objectAnnotations(a.annotations as InputMap | undefined),
+        }),
+        spec: compact({
+            accessModes: [a.accessMode ?? "ReadWriteOnce"],
+            storageClassName: a.storageClass ?? mlkubeConfig().storageClass,
+            volumeMode: a.volumeMode,
+            resources: { requests: { storage: a.size } },
+        }),
+    };
+}
+
+export class Volume extends pulumi.ComponentResource {
+    /** A reference to an existing claim: `Volume.existing("datasets", { mountPath: "/data" })`. */
+    static existing(claimName: string, opts?: { namespace?: string; mountPath?: string; readOnly?: boolean }): VolumeReference {
+        return new VolumeReference(claimName, opts);
+    }
+
+    readonly claimName: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    readonly mountPath: pulumi.Output<string>;
+    readonly claim: PersistentVolumeClaim;
+    private readonly mountInfo: ClaimMount;
+
+    constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(VOLUME_TYPE, name, {}, opts);
+        const a = validate("Volume", name, volumeArgsSchema, args);
+        if (a.name === undefined) validate("Volume", name, z.object({ name: dnsLabel() }), { name });
+        const spec = renderClaim(name, a);
+        const claimName = a.name ?? name;
+        this.claim = new PersistentVolumeClaim(name, spec, {
+            parent: this,
+            retainOnDelete: (a.reclaim ?? "Retain") === "Retain",
+        });
+        this.claimName = this.claim.metadata.name;
+        this.namespace = this.claim.metadata.namespace;
+        const mountPath = a.mountPath ?? `/mnt/${claimName}`;
+        this.mountPath = pulumi.output(mountPath);
+        this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", resource: this };
+        this.registerOutputs({ claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath });
+    }
+
+    /** What a workload needs to mount this claim (used by the pod builder). */
+    mount(): ClaimMount {
+        return this.mountInfo;
+    }
+}
+
+/** What workloads accept where a volume is expected. */
+export type VolumeLike = Volume | VolumeReference | string;
+
+/** Normalises a Volume, a reference or a plain claim name into a ClaimMount. */
+export function claimMountOf(v: VolumeLike): ClaimMount {
+    if (typeof v === "string") return new VolumeReference(v).mount();
+    return v.mount();
+}

@@ -1,0 +1,266 @@
+/**
+ * Compute: long-running serving or worker pods. A Deployment (pods assembled by the shared pod
+ * builder), a Service when it has ports, and a HorizontalPodAutoscaler with `autoscaling`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Deployment } from "@pulumi/kubernetes/apps/v1";
+import { HorizontalPodAutoscaler } from "@pulumi/kubernetes/autoscaling/v2";
+import { Service } from "@pulumi/kubernetes/core/v1";
+import type * as k8s from "@pulumi/kubernetes/types/input";
+import { z } from "zod";
+import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { buildPod, BuiltPod } from "./pod/builder";
+import { PodOptions, podOptionsShape } from "./pod/options";
+import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
+import { dnsLabel } from "./schema/names";
+
+export const COMPUTE_TYPE = "mlkube:index:Compute";
+
+/** Label the Deployment selects its pods (and the Service its endpoints) by. */
+export const COMPUTE_SELECTOR = "mlkube.dev/compute";
+
+export interface PortSpec {
+    /** Service port. */
+    port: number;
+    /** Container port. Default: `port`. */
+    targetPort?: number;
+    /** Port name (required by Kubernetes with several ports; defaulted to `port-<port>`). */
+    name?: string;
+    protocol?: "TCP" | "UDP" | "SCTP";
+    /** With serviceType NodePort/LoadBalancer: a fixed node port. */
+    nodePort?: number;
+}
+
+export interface ProbeSpec {
+    /** HTTP GET this path (on `port`, default the first port). */
+    path?: string;
+    /** Port for the HTTP or TCP check; a number or a port name. */
+    port?: number | string;
+    /** Run this command instead (exit 0 = healthy). */
+    command?: string[];
+    initialDelaySeconds?: number;
+    periodSeconds?: number;
+    timeoutSeconds?: number;
+    failureThreshold?: number;
+}
+
+export interface AutoscalingSpec {
+    /** Default 1. */
+    minReplicas?: number;
+    maxReplicas: number;
+    /** Target average CPU utilization in percent of the request. Default 80. */
+    targetCPUUtilizationPercentage?: number;
+    /** Optional target average memory utilization in percent of the request. */
+    targetMemoryUtilizationPercentage?: number;
+}
+
+export interface ComputeArgs extends PodOptions {
+    /** Pod count. Default 1. Mutually exclusive with `autoscaling`. */
+    replicas?: number;
+    /** Scale with a HorizontalPodAutoscaler between minReplicas and maxReplicas. */
+    autoscaling?: AutoscalingSpec;
+    /** Ports to expose through a Service (no ports, no Service). */
+    ports?: PortSpec[];
+    /** `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. */
+    serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | "Headless";
+    readinessProbe?: ProbeSpec;
+    livenessProbe?: ProbeSpec;
+    /** Name of the Deployment and Service. Default: the component name. */
+    name?: string;
+    namespace?: pulumi.Input<string>;
+    /** Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false. */
+    skipAwait?: boolean;
+}
+
+const probeSchema = z
+    .strictObject({
+        path: z.string().startsWith("/").optional(),
+        port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
+        command: z.array(z.string()).min(1).optional(),
+        initialDelaySeconds: z.number().int().nonnegative().optional(),
+        periodSeconds: z.number().int().positive().optional(),
+        timeoutSeconds: z.number().int().positive().optional(),
+        failureThreshold: z.number().int().positive().optional(),
+    })
+    .refine((p) => !(p.path && p.command), { message: "path (HTTP) and command (exec) are mutually exclusive; pick one", path: ["command"] });
+
+const portNumber = z.number().int().min(1).max(65535);
+
+export const computeArgsSchema = z
+    .strictObject({
+        ...podOptionsShape,
+        replicas: z.number().int().nonnegative().optional(),
+        autoscaling: z
+            .strictObject({
+                minReplicas: z.number().int().min(1).optional(),
+                maxReplicas: z.number().int().min(1),
+                targetCPUUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
+                targetMemoryUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
+            })
+            .refine((a) => (a.minReplicas ?? 1) <= a.maxReplicas, { message: "minReplicas must not exceed maxReplicas", path: ["minReplicas"] })
+            .optional(),
+        ports: z
+            .array(
+                z.strictObject({
+                    port: portNumber,
+                    targetPort: portNumber.optional(),
+                    name: dnsLabel(15).optional(),
+                    protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
+                    nodePort: z.number().int().min(1).max(65535).optional(),
+                }),
+            )
+            .optional(),
+        serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "Headless"]).optional(),
+        readinessProbe: probeSchema.optional(),
+        livenessProbe: probeSchema.optional(),
+        name: dnsLabel().optional(),
+        namespace: input(dnsLabel()).optional(),
+        skipAwait: z.boolean().optional(),
+    })
+    .superRefine((a, ctx) => {
+        if (a.replicas !== undefined && a.autoscaling) {
+            ctx.addIssue({ code: "custom", path: ["replicas"], message: "replicas and autoscaling are mutually exclusive (the autoscaler owns the replica count); remove replicas" });
+        }
+        if (a.autoscaling && (a.autoscaling.targetMemoryUtilizationPercentage === undefined || a.autoscaling.targetCPUUtilizationPercentage !== undefined) && a.resources?.cpu === undefined) {
+            ctx.addIssue({ code: "custom", path: ["autoscaling"], message: "CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu" });
+        }
+        if (a.autoscaling?.targetMemoryUtilizationPercentage !== undefined && a.resources?.memory === undefined) {
+            ctx.addIssue({ code: "custom", path: ["autoscaling", "targetMemoryUtilizationPercentage"], message: "needs resources.memory; set it" });
+        }
+        if (a.serviceType && !a.ports?.length) ctx.addIssue({ code: "custom", path: ["serviceType"], message: "needs ports (without ports no Service is created)" });
+        const seen = new Set<number>();
+        (a.ports ?? []).forEach((p, i) => {
+            if (seen.has(p.port)) ctx.addIssue({ code: "custom", path: ["ports", i, "port"], message: `port ${p.port} is listed twice` });
+            seen.add(p.port);
+            if (p.nodePort !== undefined && a.serviceType !== "NodePort" && a.serviceType !== "LoadBalancer") {
+                ctx.addIssue({ code: "custom", path: ["ports", i, "nodePort"], message: `only applies with serviceType "NodePort" or "LoadBalancer"` });
+            }
+        });
+        for (const probe of ["readinessProbe", "livenessProbe"] as const) {
+            const p = a[probe];
+            if (p && !p.command && p.port === undefined && !a.ports?.length) {
+                ctx.addIssue({ code: "custom", path: [probe, "port"], message: "is required when the Compute has no ports" });
+            }
+        }
+    });
+schemaMatches<Agree<Resolved<ComputeArgs>, z.input<typeof computeArgsSchema>>>();
+
+export type ValidatedComputeArgs = z.output<typeof computeArgsSchema>;
+
+export interface RenderedCompute {
+    deployment: k8s.apps.v1.Deployment;
+    service?: k8s.core.v1.Service;
+    autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+    dependencies: pulumi.Resource[];
+    /** Service port the endpoint output points at. */
+    port?: number;
+}
+
+function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number | undefined): k8s.core.v1.Probe | undefined {
+    if (!p) return undefined;
+    const timing = compact({ initialDelaySeconds: p.initialDelaySeconds, periodSeconds: p.periodSeconds, timeoutSeconds: p.timeoutSeconds, failureThreshold: p.failureThreshold });
+    if (p.command) return { exec: { command: p.command }, ...timing };
+    const port = p.port ?? defaultPort!;
+    if (p.path) return { httpGet: { path: p.path, port }, ...timing };
+    return { tcpSocket: { port }, ...timing };
+}
+
+/** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. */
+export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCompute {
+    const objectName = a.name ?? name;
+    const namespace = resolveNamespace(a.namespace);
+    const selector = { [COMPUTE_SELECTOR]: objectName };
+    const ports = a.ports ?? [];
+    const portName = (p: (typeof ports)[number]) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined);
+    const firstTarget = ports[0] ? (ports[0].targetPort ?? ports[0].port) : undefined;
+    const pod: BuiltPod = buildPod(a, {
+        component: "Compute",
+        name,
+        objectName,
+        containerName: "main",
+        selectorLabels: selector,
+        namespace,
+        ports: ports.map((p) => compact({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol })),
+        readinessProbe: probe(a.readinessProbe, firstTarget),
+        livenessProbe: probe(a.livenessProbe, firstTarget),
+    });
+    const labels = objectLabels("Compute", objectName, a.labels as InputMap | undefined);
+    const userAnnotations = { ...(a.annotations as InputMap | undefined) };
+    const metadata = (extra?: InputMap) =>
+        compact({ name: objectName, namespace, labels, annotations: objectAnnotations({ ...userAnnotations, ...extra }) });
+
+    const deployment: k8s.apps.v1.Deployment = {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: metadata(a.skipAwait ? { "pulumi.com/skipAwait": "true" } : undefined),
+        spec: compact({
+            replicas: a.autoscaling ? undefined : (a.replicas ?? 1),
+            selector: { matchLabels: selector },
+            template: pod.template,
+        }),
+    };
+
+    let service: k8s.core.v1.Service | undefined;
+    if (ports.length) {
+        const headless = a.serviceType === "Headless";
+        service = {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: metadata(),
+            spec: compact({
+                type: headless ? "ClusterIP" : (a.serviceType ?? "ClusterIP"),
+                clusterIP: headless ? "None" : undefined,
+                selector,
+                ports: ports.map((p) => compact({ name: portName(p), port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP", nodePort: p.nodePort })),
+            }),
+        };
+    }
+
+    let autoscaler: k8s.autoscaling.v2.HorizontalPodAutoscaler | undefined;
+    if (a.autoscaling) {
+        const s = a.autoscaling;
+        const metrics: k8s.autoscaling.v2.MetricSpec[] = [];
+        if (s.targetCPUUtilizationPercentage !== undefined || s.targetMemoryUtilizationPercentage === undefined) {
+            metrics.push({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.targetCPUUtilizationPercentage ?? 80 } } });
+        }
+        if (s.targetMemoryUtilizationPercentage !== undefined) {
+            metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: s.targetMemoryUtilizationPercentage } } });
+        }
+        autoscaler = {
+            apiVersion: "autoscaling/v2",
+            kind: "HorizontalPodAutoscaler",
+            metadata: metadata(),
+            spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: objectName }, minReplicas: s.minReplicas ?? 1, maxReplicas: s.maxReplicas, metrics },
+        };
+    }
+    return { deployment, service, autoscaler, dependencies: pod.dependencies, port: ports[0]?.port };
+}
+
+export class Compute extends pulumi.ComponentResource {
+    readonly deploymentName: pulumi.Output<string>;
+    /** The Service's name; undefined without ports. */
+    readonly serviceName: pulumi.Output<string | undefined>;
+    readonly namespace: pulumi.Output<string>;
+    /** In-cluster address of the first port: `<service>.<namespace>.svc.cluster.local:<port>`. */
+    readonly endpoint: pulumi.Output<string | undefined>;
+    readonly deployment: Deployment;
+    readonly service?: Service;
+    readonly autoscaler?: HorizontalPodAutoscaler;
+
+    constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(COMPUTE_TYPE, name, {}, opts);
+        const a = validate("Compute", name, computeArgsSchema, args);
+        if (a.name === undefined) validate("Compute", name, z.object({ name: dnsLabel() }), { name });
+        const r = renderCompute(name, a);
+        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
+        this.namespace = this.deployment.metadata.namespace;
+        this.deploymentName = this.deployment.metadata.name;
+        if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
+        if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
+        this.serviceName = this.service ? this.service.metadata.name : pulumi.output(undefined);
+        this.endpoint = this.service
+            ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${r.port}`
+            : pulumi.output(undefined);
+        this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName, namespace: this.namespace, endpoint: this.endpoint });
+    }
+}

@@ -1,0 +1,194 @@
+/**
+ * Runs a Pulumi program under the SDK's mocks and collects every resource it registers, with the
+ * Kubernetes objects as they would be sent to the provider. The core of the offline renderer and of
+ * the unit tests' harness.
+ */
+import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { resetConfigCache } from "../config";
+
+/** Marks a value the program declared secret (a Pulumi secret). */
+export class SecretValue {
+    constructor(readonly value: unknown) {}
+}
+
+export interface CollectedResource {
+    /** Pulumi type token, e.g. `kubernetes:apps/v1:Deployment` or `mlkube:index:Compute`. */
+    type: string;
+    /** Pulumi resource name. */
+    name: string;
+    /** Whether it is a custom resource (a real object) rather than a component. */
+    custom: boolean;
+    /** Inputs as registered; secret values wrapped in SecretValue. */
+    inputs: Record<string, unknown>;
+    /** The parent component's URN, if any. */
+    parent?: string;
+    urn: string;
+    /** The options the resource was registered with that matter for review. */
+    options: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; dependsOn?: string[] };
+}
+
+export interface CollectOptions {
+    project?: string;
+    stack?: string;
+    /** Stack config, keys with their namespace (`mlkube:namespace`). */
+    config?: Record<string, string>;
+    /** Config keys whose values are secret. */
+    secretConfigKeys?: string[];
+    /** Run in preview mode (unknowns stay unknown). Default false. */
+    preview?: boolean;
+}
+
+export interface Collected {
+    resources: CollectedResource[];
+    /** Errors the program raised after construction (Outputs that failed validation, rejected promises). */
+    errors: Error[];
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces Pulumi's serialized secret envelopes with SecretValue markers. */
+export function unwrapSecrets(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v && typeof v === "object") {
+        const o = v as Record<string, unknown>;
+        if (o[SECRET_SIG] === SECRET_VAL) return new SecretValue(unwrapSecrets(o.value));
+        const out: Record<string, unknown> = {};
+        for (const [k, e] of Object.entries(o)) out[k] = unwrapSecrets(e);
+        return out;
+    }
+    return v;
+}
+
+/** The name Pulumi would auto-assign: `<name>-<7 hex chars>`, here derived from the URN so it is stable. */
+export function autoName(name: string, urn: string): string {
+    return `${name}-${crypto.createHash("sha256").update(urn).digest("hex").slice(0, 7)}`;
+}
+
+let running = false;
+let currentRequest: RegisterRequest | undefined;
+let monitor: MockMonitorLike | undefined;
+
+interface RegisterRequest {
+    getParent(): string;
+    getRetainondelete(): boolean;
+    getProtect(): boolean;
+    getDeletebeforereplace(): boolean;
+    getReplaceonchangesList(): string[];
+    getDependenciesList(): string[];
+}
+
+interface MockMonitorLike {
+    registerResource(req: RegisterRequest, cb: unknown): unknown;
+    newUrn(parent: string | undefined, type: string, name: string): string;
+}
+
+/** Runs `program` under mocks and returns what it registered. Not reentrant. */
+export async function collect(program: () => unknown, opts: CollectOptions = {}): Promise<Collected> {
+    if (running) throw new Error("collect() is already running; programs are rendered one at a time");
+    running = true;
+    const resources: CollectedResource[] = [];
+    const errors: Error[] = [];
+    const seenErrors = new Set<string>();
+    const onRejection = (reason: unknown) => {
+        const err = reason instanceof Error ? reason : new Error(String(reason));
+        const msg = err.message.replace(/^(error serializing property "[^"]+": )+/, "");
+        if (!seenErrors.has(msg)) {
+            seenErrors.add(msg);
+            const clean = new Error(msg);
+            clean.name = err.name;
+            Object.assign(clean, err, { message: msg });
+            errors.push(clean);
+        }
+    };
+    process.on("unhandledRejection", onRejection);
+    try {
+        const project = opts.project ?? "mlkube";
+        const stack = opts.stack ?? "dev";
+        pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretConfigKeys);
+        resetConfigCache();
+        await pulumi.runtime.setMocks(
+            {
+                newResource(a) {
+                    const inputs = unwrapSecrets(a.inputs) as Record<string, unknown>;
+                    const custom = a.custom ?? a.type.startsWith("kubernetes:");
+                    const req = currentRequest;
+                    const parent = req?.getParent() || undefined;
+                    const urn = monitor?.newUrn(parent, a.type, a.name) ?? `urn:pulumi:${stack}::${project}::${a.type}::${a.name}`;
+                    resources.push({
+                        type: a.type,
+                        name: a.name,
+                        custom,
+                        inputs,
+                        parent,
+                        urn,
+                        options: req
+                            ? {
+                                  retainOnDelete: req.getRetainondelete() || undefined,
+                                  protect: req.getProtect() || undefined,
+                                  deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+                                  replaceOnChanges: req.getReplaceonchangesList().length ? req.getReplaceonchangesList() : undefined,
+                                  dependsOn: req.getDependenciesList().length ? req.getDependenciesList() : undefined,
+                              }
+                            : {},
+                    });
+                    const state: Record<string, unknown> = { ...a.inputs };
+                    if (a.type.startsWith("kubernetes:")) {
+                        const md = { ...((a.inputs.metadata as Record<string, unknown>) ?? {}) };
+                        if (md.name === undefined) md.name = autoName(a.name, `${a.type}::${a.name}`);
+                        if (md.namespace === undefined && !CLUSTER_SCOPED.has(a.type)) md.namespace = "default";
+                        state.metadata = md;
+                    }
+                    return { id: `${a.name}-id`, state };
+                },
+                call(a) {
+                    return a.inputs;
+                },
+            },
+            project,
+            stack,
+            opts.preview ?? false,
+        );
+        // Wrap the mock monitor to see each registration's options (the mocks API only passes inputs).
+        monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): MockMonitorLike | undefined }).getMonitor();
+        if (monitor) {
+            const original = monitor.registerResource.bind(monitor);
+            monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
+                currentRequest = req;
+                return original(req, cb);
+            };
+        }
+        await program();
+        await waitForRegistrations();
+    } catch (e) {
+        onRejection(e);
+    } finally {
+        // Let late rejections from this run arrive before detaching the listener.
+        await new Promise((r) => setImmediate(r));
+        process.off("unhandledRejection", onRejection);
+        running = false;
+    }
+    return { resources, errors };
+}
+
+async function waitForRegistrations(): Promise<void> {
+    // The SDK keeps a queue of outstanding RPCs; draining it means every resource was registered.
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}
+
+/** Kubernetes resource types without a namespace. */
+export const CLUSTER_SCOPED = new Set([
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:Node",
+    "kubernetes:core/v1:PersistentVolume",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+    "kubernetes:trainer.kubeflow.org/v1alpha1:ClusterTrainingRuntime",
+]);

@@ -248,10 +248,11 @@ export class Compute extends pulumi.ComponentResource {
     readonly autoscaler?: HorizontalPodAutoscaler;
 
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(COMPUTE_TYPE, name, {}, opts);
+        // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Compute", name, computeArgsSchema, args);
         if (a.name === undefined) validate("Compute", name, z.object({ name: dnsLabel() }), { name });
         const r = renderCompute(name, a);
+        super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
         this.namespace = this.deployment.metadata.namespace;
         this.deploymentName = this.deployment.metadata.name;

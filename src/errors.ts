@@ -21,7 +21,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
             out += `[${seg}]`;
         } else {
             const s = String(seg);
-            if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s)) {
+            if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s) || (out === "" && /^[a-z]+:[A-Za-z0-9_]+$/.test(s))) {
                 out += out === "" ? s : `.${s}`;
             } else {
                 out += `[${JSON.stringify(s)}]`;

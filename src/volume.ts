@@ -132,11 +132,12 @@ export class Volume extends pulumi.ComponentResource {
     private readonly mountInfo: ClaimMount;
 
     constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(VOLUME_TYPE, name, {}, opts);
+        // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Volume", name, volumeArgsSchema, args);
         if (a.name === undefined) validate("Volume", name, z.object({ name: dnsLabel() }), { name });
         const spec = renderClaim(name, a);
         const claimName = a.name ?? name;
+        super(VOLUME_TYPE, name, {}, opts);
         this.claim = new PersistentVolumeClaim(name, spec, {
             parent: this,
             retainOnDelete: (a.reclaim ?? "Retain") === "Retain",

@@ -102,6 +102,10 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
             errors.push(clean);
         }
     };
+    // While the program runs, its rejected Outputs are its errors: take them from any other listener
+    // (a test runner would otherwise count them as its own failures).
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
     process.on("unhandledRejection", onRejection);
     try {
         const project = opts.project ?? "mlkube";
@@ -167,6 +171,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
         // Let late rejections from this run arrive before detaching the listener.
         await new Promise((r) => setImmediate(r));
         process.off("unhandledRejection", onRejection);
+        for (const l of others) process.on("unhandledRejection", l);
         running = false;
     }
     return { resources, errors };

@@ -117,6 +117,13 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
                         : `unknown field${known.length ? ` (known fields: ${known.join(", ")})` : ""}`,
                 });
             }
+        } else if (iss.code === "invalid_key" || iss.code === "invalid_element") {
+            // Record keys / map entries: report the inner problem (e.g. why a label key is invalid).
+            const inner = (iss as unknown as { issues: z.core.$ZodIssue[] }).issues ?? [];
+            const key = (iss as unknown as { key?: unknown }).key;
+            const at = iss.code === "invalid_element" && key !== undefined ? [...path, String(key)] : path;
+            if (inner.length) out.push(...inner.map((i) => ({ path: at, message: i.message })));
+            else out.push({ path: at, message: iss.message });
         } else if (iss.code === "invalid_union") {
             // Report the branch that got furthest (most path segments), which is the one the user meant.
             const branches = (iss as unknown as { errors: z.core.$ZodIssue[][] }).errors;

@@ -14,7 +14,7 @@ export function isQuantity(s: string): boolean {
 export function suggestQuantity(raw: string): string | undefined {
     const s = raw.trim().replace(/\s+/g, "");
     // "16GB", "16gb", "16GiB", "16g", "1.5TB", "512MB" -> binary units, which is what people mean for memory/disk
-    const bytes = /^(\d+(?:\.\d+)?)([kKmMgGtTpPeE])(i?b?|I?B?)$/.exec(s);
+    const bytes = /^(\d+(?:\.\d+)?)([kKmMgGtTpPeE])([iI]?[bB]?)$/.exec(s);
     if (bytes && !isQuantity(s)) {
         const unit = bytes[2].toUpperCase();
         return `${bytes[1]}${unit === "K" ? "K" : unit}i`;

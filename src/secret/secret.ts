@@ -355,9 +355,10 @@ export class Secret extends pulumi.ComponentResource {
     private readonly bindingInfo: SecretBinding;
 
     constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(SECRET_TYPE, name, {}, opts);
+        // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Secret", name, secretArgsSchema, args);
         const { object, binding } = renderSecret(name, a);
+        super(SECRET_TYPE, name, {}, opts);
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.secretName = this.secret.metadata.name;
         this.namespace = this.secret.metadata.namespace;

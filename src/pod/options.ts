@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { closest } from "../errors";
 import { Agree, Resolved, input, schemaMatches } from "../schema/input";
 import { absolutePath, dnsLabel, dnsSubdomain, envName, labelKey, labelValue, qualifiedNameProblem } from "../schema/names";
 import { quantity, quantityString } from "../schema/quantity";
@@ -192,7 +193,8 @@ const podPatchSchema = z
     .superRefine((p, ctx) => {
         for (const k of Object.keys(p)) {
             if (!POD_SPEC_FIELDS.includes(k)) {
-                ctx.addIssue({ code: "unrecognized_keys", keys: [k], input: p, message: "" } as never);
+                const guess = closest(k, POD_SPEC_FIELDS);
+                ctx.addIssue({ code: "custom", path: [k], message: `unknown field${guess ? `; did you mean "${guess}"?` : " (not a PodSpec field)"}` });
             }
         }
         const containers = p.containers;

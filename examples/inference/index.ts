@@ -1,0 +1,37 @@
+// A GPU LLM server: vLLM's OpenAI-compatible server, 2 replicas behind a Service, with a model cache
+// shared by the replicas (ReadWriteMany), a Hugging Face token, and shared memory for NCCL.
+import * as pulumi from "@pulumi/pulumi";
+import * as mlkube from "mlkube";
+
+const config = new pulumi.Config();
+const model = config.get("model") ?? "meta-llama/Llama-3.1-8B-Instruct";
+const gpus = config.getNumber("gpusPerReplica") ?? 1;
+const hfToken = config.getSecret("hfToken");
+
+// Downloaded weights survive restarts and are shared by every replica.
+const cache = new mlkube.Volume("model-cache", {
+    size: "200Gi",
+    accessMode: "ReadWriteMany",
+    mountPath: "/models",
+});
+
+// The token reaches the pods as the env var HF_TOKEN; its value is a Pulumi secret throughout.
+const hf = new mlkube.Secret("hf-token", hfToken ? { env: { HF_TOKEN: hfToken } } : { provider: "huggingface" });
+
+const server = new mlkube.Compute("llm", {
+    image: "vllm/vllm-openai:v0.6.3",
+    args: ["--model", model, "--tensor-parallel-size", String(gpus), "--port", "8000"],
+    replicas: 2,
+    resources: { cpu: 8, memory: "32Gi", gpu: gpus },
+    volumes: [cache],
+    secrets: [hf],
+    env: { HF_HOME: "/models/hf" },
+    sharedMemory: "8Gi",
+    ports: [{ port: 80, targetPort: 8000, name: "http" }],
+    readinessProbe: { path: "/health", port: 8000, periodSeconds: 10 },
+    // The image runs as root by default; the secure defaults (runAsNonRoot) need a user id.
+    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+});
+
+export const endpoint = server.endpoint;
+export const claim = cache.claimName;

@@ -4,7 +4,6 @@
  * the unit tests' harness.
  */
 import * as crypto from "node:crypto";
-import * as pulumi from "@pulumi/pulumi";
 import { resetConfigCache } from "../config";
 
 /** Marks a value the program declared secret (a Pulumi secret). */
@@ -37,6 +36,12 @@ export interface CollectOptions {
     secretConfigKeys?: string[];
     /** Run in preview mode (unknowns stay unknown). Default false. */
     preview?: boolean;
+    /**
+     * Resolves `@pulumi/pulumi` (and its `runtime/settings`) for the program being run. Mocks are
+     * process-global state of one copy of the SDK, so a program with its own node_modules needs
+     * `createRequire(<program file>)`. Default: this module's own copy.
+     */
+    require?: NodeJS.Require;
 }
 
 export interface Collected {
@@ -59,6 +64,14 @@ export function unwrapSecrets(v: unknown): unknown {
         return out;
     }
     return v;
+}
+
+/**
+ * The `metadata.name` the mocks give a Kubernetes object registered without one (what Pulumi's
+ * auto-naming would assign): `<resource name>-<first 7 hex of sha256("<type>::<resource name>")>`.
+ */
+export function mockName(type: string, name: string): string {
+    return autoName(name, `${type}::${name}`);
 }
 
 /** The name Pulumi would auto-assign: `<name>-<7 hex chars>`, here derived from the URN so it is stable. */
@@ -110,6 +123,9 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
     try {
         const project = opts.project ?? "mlkube";
         const stack = opts.stack ?? "dev";
+        const req = opts.require ?? require;
+        const pulumi = req("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const settings = req("@pulumi/pulumi/runtime/settings") as Settings;
         pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretConfigKeys);
         resetConfigCache();
         await pulumi.runtime.setMocks(
@@ -140,7 +156,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                     const state: Record<string, unknown> = { ...a.inputs };
                     if (a.type.startsWith("kubernetes:")) {
                         const md = { ...((a.inputs.metadata as Record<string, unknown>) ?? {}) };
-                        if (md.name === undefined) md.name = autoName(a.name, `${a.type}::${a.name}`);
+                        if (md.name === undefined) md.name = mockName(a.type, a.name);
                         if (md.namespace === undefined && !CLUSTER_SCOPED.has(a.type)) md.namespace = "default";
                         state.metadata = md;
                     }
@@ -155,7 +171,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
             opts.preview ?? false,
         );
         // Wrap the mock monitor to see each registration's options (the mocks API only passes inputs).
-        monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): MockMonitorLike | undefined }).getMonitor();
+        monitor = settings.getMonitor();
         if (monitor) {
             const original = monitor.registerResource.bind(monitor);
             monitor.registerResource = (req: RegisterRequest, cb: unknown) => {
@@ -164,7 +180,8 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
             };
         }
         await program();
-        await waitForRegistrations();
+        // The SDK keeps a queue of outstanding RPCs; draining it means every resource was registered.
+        await settings.waitForRPCs();
     } catch (e) {
         onRejection(e);
     } finally {
@@ -177,10 +194,9 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
     return { resources, errors };
 }
 
-async function waitForRegistrations(): Promise<void> {
-    // The SDK keeps a queue of outstanding RPCs; draining it means every resource was registered.
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-    await settings.waitForRPCs();
+interface Settings {
+    getMonitor(): MockMonitorLike | undefined;
+    waitForRPCs(): Promise<void>;
 }
 
 /** Kubernetes resource types without a namespace. */

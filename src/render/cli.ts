@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+/**
+ * The `mlkube` command.
+ *
+ *     mlkube render <program-dir> [--stack NAME] [--out DIR] [--show-secrets] [--config key=value]... [--typecheck] [--verbose]
+ */
+import * as path from "node:path";
+import { MlkubeValidationError } from "../errors";
+import { ProgramError } from "./program";
+import { render, toYaml, writeDir } from "./index";
+
+const HELP = `mlkube render: the Kubernetes objects a Pulumi program would create, offline
+(no cluster, no Pulumi CLI, no backend).
+
+Usage:
+  mlkube render <program-dir> [options]
+  mlkube --help | --version
+
+Runs the program in <program-dir> (its Pulumi.yaml \`main\`) under the Pulumi SDK's mocks with
+the config of Pulumi.<stack>.yaml, and prints every Kubernetes object it registers as
+multi-document YAML, in an order \`kubectl apply -f\` accepts in one pass.
+
+Options:
+  -s, --stack NAME       Stack whose Pulumi.<NAME>.yaml supplies config
+                         (default: the only Pulumi.*.yaml, else "dev" with no config)
+  -o, --out DIR          Write one file per object (NN-<kind>-<namespace>-<name>.yaml) into DIR
+                         instead of printing; earlier NN-*.yaml files there are replaced
+  -c, --config KEY=VAL   Set or override a config value (KEY may omit the project namespace); repeatable
+      --show-secrets     Print secret values (default: "<redacted>"; \`secure:\` config is never
+                         decrypted and renders as "[secret:<key>]" either way)
+      --typecheck        Type-check the program first, as \`pulumi up\` does (slower)
+  -v, --verbose          Print stack traces of errors
+  -h, --help             This help
+      --version          mlkube's version
+
+Objects without metadata.name get the name Pulumi's auto-naming would assign, made
+deterministic: <resource name>-<7 hex chars of sha256("<type>::<resource name>")>.
+Exit status: 0 rendered; 1 the program failed (validation errors are printed as-is); 2 usage.
+`;
+
+interface Args {
+    command?: string;
+    dir?: string;
+    stack?: string;
+    out?: string;
+    showSecrets: boolean;
+    verbose: boolean;
+    typeCheck: boolean;
+    config: Record<string, string>;
+    help: boolean;
+    version: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { showSecrets: false, verbose: false, typeCheck: false, config: {}, help: false, version: false };
+    const positional: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+        const value = () => {
+            if (inline !== undefined) return inline;
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("-")) throw new UsageError(`${flag} needs a value`);
+            return v;
+        };
+        switch (flag) {
+            case "-h":
+            case "--help":
+                args.help = true;
+                break;
+            case "--version":
+                args.version = true;
+                break;
+            case "-s":
+            case "--stack":
+                args.stack = value();
+                break;
+            case "-o":
+            case "--out":
+                args.out = value();
+                break;
+            case "-c":
+            case "--config": {
+                const kv = value();
+                const eq = kv.indexOf("=");
+                if (eq <= 0) throw new UsageError(`--config expects KEY=VALUE, got ${JSON.stringify(kv)}`);
+                args.config[kv.slice(0, eq)] = kv.slice(eq + 1);
+                break;
+            }
+            case "--show-secrets":
+                args.showSecrets = true;
+                break;
+            case "--typecheck":
+                args.typeCheck = true;
+                break;
+            case "-v":
+            case "--verbose":
+                args.verbose = true;
+                break;
+            default:
+                if (a.startsWith("-") && a !== "-") throw new UsageError(`unknown option ${a}`);
+                positional.push(a);
+        }
+    }
+    [args.command, args.dir] = positional;
+    if (positional.length > 2) throw new UsageError(`unexpected argument ${JSON.stringify(positional[2])}`);
+    return args;
+}
+
+function version(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require("../../package.json") as { version: string }).version;
+}
+
+function describeError(e: unknown, verbose: boolean): string {
+    if (!(e instanceof Error)) return String(e);
+    if (verbose && e.stack) return e.stack;
+    if (e instanceof MlkubeValidationError || e.name === "MlkubeValidationError" || e instanceof ProgramError || e.name === "ProgramError") return e.message;
+    return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let args: Args;
+    try {
+        args = parseArgs(argv);
+    } catch (e) {
+        process.stderr.write(`mlkube: ${(e as Error).message}\n\n${HELP}`);
+        return 2;
+    }
+    if (args.version) {
+        process.stdout.write(`${version()}\n`);
+        return 0;
+    }
+    if (args.help || !args.command) {
+        (args.help ? process.stdout : process.stderr).write(HELP);
+        return args.help ? 0 : 2;
+    }
+    if (args.command !== "render") {
+        process.stderr.write(`mlkube: unknown command ${JSON.stringify(args.command)}\n\n${HELP}`);
+        return 2;
+    }
+    if (!args.dir) {
+        process.stderr.write(`mlkube render: which program? (mlkube render <program-dir>)\n`);
+        return 2;
+    }
+    // Anything the program prints goes to stderr: stdout is the YAML.
+    const restore = redirectConsole();
+    let result;
+    try {
+        result = await render(args.dir, { stack: args.stack, showSecrets: args.showSecrets, config: args.config, typeCheck: args.typeCheck });
+    } catch (e) {
+        restore();
+        process.stderr.write(`mlkube render: ${describeError(e, args.verbose)}\n`);
+        return 1;
+    }
+    restore();
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (result.errors.length) {
+        for (const e of result.errors) process.stderr.write(`error: ${describeError(e, args.verbose)}\n`);
+        process.stderr.write(`mlkube render: ${path.resolve(args.dir)} (stack ${result.stack}) failed; nothing rendered\n`);
+        return 1;
+    }
+    if (args.out) {
+        const files = writeDir(result.objects, args.out, result.sources);
+        process.stderr.write(`wrote ${files.length} objects to ${args.out}\n`);
+    } else {
+        process.stdout.write(toYaml(result.objects, result.sources));
+    }
+    return 0;
+}
+
+function redirectConsole(): () => void {
+    const saved = { log: console.log, info: console.info, debug: console.debug };
+    const toErr = (...a: unknown[]) => console.error(...a);
+    console.log = toErr;
+    console.info = toErr;
+    console.debug = toErr;
+    return () => Object.assign(console, saved);
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e) => {
+            process.stderr.write(`mlkube: ${describeError(e, process.argv.includes("--verbose") || process.argv.includes("-v"))}\n`);
+            process.exitCode = 1;
+        },
+    );
+}

@@ -14,3 +14,4 @@ export { buildPod, PodContext, BuiltPod, SECURE_POD_CONTEXT, SECURE_CONTAINER_CO
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";
 export { mlkubeConfig, MlkubeConfig } from "./config";
+export * from "./trainjob";

@@ -1,0 +1,173 @@
+/**
+ * TrainJob: multi-node training with one API and two backends. `backend: "jobset"` (default) emits a
+ * JobSet (jobset.x-k8s.io/v1alpha2) with the Kubeflow torch runtime's rendezvous environment;
+ * `backend: "kubeflow"` emits a Kubeflow Trainer TrainJob (trainer.kubeflow.org/v1alpha1) whose pod
+ * options travel as a runtime patch. Pods are assembled by the shared pod builder in both cases.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions";
+import { z } from "zod";
+import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
+import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
+import { dnsLabel, dnsSubdomain } from "../schema/names";
+import { MlkubeValidationError, ValidationIssue } from "../errors";
+import { PET_ENV, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
+import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
+import { renderJobSet } from "./jobset";
+import { renderKubeflowTrainJob } from "./kubeflow";
+
+export const TRAINJOB_TYPE = "mlkube:index:TrainJob";
+
+export type TrainJobBackend = "jobset" | "kubeflow";
+
+/** The Kubeflow training runtime a TrainJob runs on. */
+export interface RuntimeRef {
+    /** Default `torch-distributed`. */
+    name: string;
+    /** Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace. */
+    kind?: "ClusterTrainingRuntime" | "TrainingRuntime";
+}
+
+export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
+    /** `jobset` (default): a JobSet; `kubeflow`: a Kubeflow Trainer TrainJob (needs the Trainer installed). */
+    backend?: TrainJobBackend;
+    /** Pods (nodes) that train together. Default 1. */
+    numNodes?: number;
+    /** Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count). */
+    numProcPerNode?: number;
+    /** Resources of each node, in Compute's `resources` vocabulary (`gpu: 8`, `memory: "512Gi"`, …). */
+    resourcesPerNode?: Resources;
+    /** jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0. */
+    maxRestarts?: number;
+    /** Fail the job after this many seconds of running (Metaflow @timeout). */
+    activeDeadlineSeconds?: number;
+    /** jobset: delete the finished JobSet (and its pods) after this many seconds. */
+    ttlSecondsAfterFinished?: number;
+    /** Create suspended / suspend a running job (updates in place). */
+    suspend?: pulumi.Input<boolean>;
+    /** Name of the JobSet/TrainJob. Default: the component name. */
+    name?: string;
+    namespace?: pulumi.Input<string>;
+    /** kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`. */
+    runtime?: RuntimeRef;
+    /** Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"). */
+    managedBy?: string;
+    /** Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. */
+    runtimePatches?: RuntimePatch[];
+    /** Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. */
+    waitForCompletion?: boolean;
+    /** With waitForCompletion: give up after this many seconds. Default 86400 (24h). */
+    timeout?: number;
+}
+
+const { resources: _resources, ...podShapeWithoutResources } = podOptionsShape;
+
+const KUBEFLOW_MANAGERS = ["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"];
+
+export const trainJobArgsSchema = z
+    .strictObject({
+        ...podShapeWithoutResources,
+        backend: z.enum(["jobset", "kubeflow"]).optional(),
+        numNodes: z.number().int().min(1).optional(),
+        numProcPerNode: z.number().int().min(1).optional(),
+        resourcesPerNode: resourcesSchema.optional(),
+        maxRestarts: z.number().int().min(0).optional(),
+        activeDeadlineSeconds: z.number().int().min(1).optional(),
+        ttlSecondsAfterFinished: z.number().int().min(0).optional(),
+        suspend: input(z.boolean()).optional(),
+        name: z.string().optional(),
+        namespace: input(dnsLabel()).optional(),
+        runtime: z.strictObject({ name: dnsSubdomain, kind: z.enum(["ClusterTrainingRuntime", "TrainingRuntime"]).optional() }).optional(),
+        managedBy: z.string().min(1).max(253).optional(),
+        runtimePatches: runtimePatchesSchema.optional(),
+        waitForCompletion: z.boolean().optional(),
+        timeout: z.number().int().min(1).optional(),
+    })
+    .superRefine((a, ctx) => {
+        const kubeflow = a.backend === "kubeflow";
+        for (const k of Object.keys(a.env ?? {})) {
+            if (PET_ENV.includes(k) || TORCH_ENV.includes(k)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["env", k],
+                    message: `is reserved: TrainJob sets the torch rendezvous variables (${[...PET_ENV, ...TORCH_ENV].join(", ")}) itself${kubeflow ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; remove it (use numNodes/numProcPerNode)`,
+                });
+            }
+        }
+        if (a.timeout !== undefined && !a.waitForCompletion) ctx.addIssue({ code: "custom", path: ["timeout"], message: "only applies with waitForCompletion: true" });
+        if (kubeflow) {
+            const why = `the Kubeflow TrainJob API has no such field (the runtime's JobSet decides it); set it in the training runtime, or use backend "jobset"`;
+            if (a.maxRestarts !== undefined) ctx.addIssue({ code: "custom", path: ["maxRestarts"], message: `is not supported with backend "kubeflow": ${why}` });
+            if (a.ttlSecondsAfterFinished !== undefined) ctx.addIssue({ code: "custom", path: ["ttlSecondsAfterFinished"], message: `is not supported with backend "kubeflow": ${why}` });
+            if (a.managedBy !== undefined && !KUBEFLOW_MANAGERS.includes(a.managedBy)) {
+                ctx.addIssue({ code: "custom", path: ["managedBy"], message: `${JSON.stringify(a.managedBy)} is not accepted by the Trainer; use ${KUBEFLOW_MANAGERS.map((m) => JSON.stringify(m)).join(" or ")}` });
+            }
+        } else {
+            if (a.runtime !== undefined) ctx.addIssue({ code: "custom", path: ["runtime"], message: `only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)` });
+            if (a.managedBy !== undefined) {
+                const problem = a.managedBy.length > 63 ? "must be at most 63 characters" : domainPrefixedPathProblem(a.managedBy);
+                if (problem) ctx.addIssue({ code: "custom", path: ["managedBy"], message: `${JSON.stringify(a.managedBy)} ${problem}` });
+            }
+        }
+    });
+schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<typeof trainJobArgsSchema>>>();
+
+export type ValidatedTrainJobArgs = z.output<typeof trainJobArgsSchema>;
+
+/** What a renderer returns: the object for `apiextensions.CustomResource` and how to manage it. */
+export interface RenderedTrainJob {
+    object: { apiVersion: string; kind: "JobSet" | "TrainJob"; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+    dependencies: pulumi.Resource[];
+    /** Immutable paths: a change replaces the object (deleted first: the name is fixed). */
+    replaceOnChanges: string[];
+    objectName: string;
+    /** Pod 0's address inside the namespace (`<name>-node-0-0.<name>`). */
+    masterHost: string;
+}
+
+/** Validates names and renders the object for validated args (pure; used by the component and tests). */
+export function renderTrainJob(name: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
+    const objectName = a.name ?? name;
+    const issues: ValidationIssue[] = nameIssues(objectName, a.numNodes ?? 1, a.name === undefined ? [] : ["name"]);
+    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
+    return a.backend === "kubeflow" ? renderKubeflowTrainJob(name, objectName, a) : renderJobSet(name, objectName, a);
+}
+
+export class TrainJob extends pulumi.ComponentResource {
+    /** Name of the JobSet or TrainJob (also the headless Service / DNS subdomain of the pods). */
+    readonly jobName: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    /** Pod 0's DNS name, `<name>-node-0-0.<name>.<namespace>.svc` (rendezvous port 29500). */
+    readonly masterAddress: pulumi.Output<string>;
+    readonly backend: pulumi.Output<TrainJobBackend>;
+    /**
+     * With waitForCompletion: "Complete" once the job succeeded (fails `pulumi up` with the job's reason
+     * when it failed). Otherwise the terminal state seen so far, or undefined.
+     */
+    readonly state: pulumi.Output<"Complete" | "Failed" | undefined>;
+    /** The JobSet or TrainJob. */
+    readonly job: CustomResource;
+
+    constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(TRAINJOB_TYPE, name, {}, opts);
+        const a = validate(TRAINJOB_COMPONENT, name, trainJobArgsSchema, args);
+        const r = renderTrainJob(name, a);
+        // `status: undefined` makes `status` an output property, so the live status can be read.
+        this.job = new CustomResource(name, { ...r.object, status: undefined }, {
+            parent: this,
+            dependsOn: r.dependencies,
+            replaceOnChanges: r.replaceOnChanges,
+            deleteBeforeReplace: true,
+        });
+        this.jobName = this.job.metadata.name;
+        this.namespace = this.job.metadata.namespace;
+        this.masterAddress = pulumi.interpolate`${r.masterHost}.${this.namespace}.svc`;
+        this.backend = pulumi.output(a.backend ?? "jobset");
+        const status = (this.job as unknown as { status: pulumi.Output<unknown> }).status;
+        const kind = r.object.kind as keyof typeof TERMINAL;
+        this.state = pulumi
+            .all([status, this.namespace])
+            .apply(([s, ns]) => terminalState(kind, s, { resourceName: name, objectName: r.objectName, namespace: ns }, a.waitForCompletion === true));
+        this.registerOutputs({ jobName: this.jobName, namespace: this.namespace, masterAddress: this.masterAddress, backend: this.backend, state: this.state });
+    }
+}

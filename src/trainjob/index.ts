@@ -1,0 +1,8 @@
+export { TrainJob, TrainJobArgs, TrainJobBackend, RuntimeRef, RenderedTrainJob, ValidatedTrainJobArgs, TRAINJOB_TYPE, trainJobArgsSchema, renderTrainJob } from "./component";
+export {
+    RuntimePatch, TrainingRuntimeSpecPatch, JobSetTemplatePatch, JobSetSpecPatch, ReplicatedJobPatch, JobTemplatePatch, JobSpecPatch, PodTemplatePatch,
+    PodSpecPatch, ContainerPatch, PatchMetadata, MLKUBE_MANAGER, runtimePatchSchema, serializePatch, checkPatches,
+} from "./patches";
+export { TrainJobFailedError, MASTER_PORT } from "./common";
+export { JOBSET_IMMUTABLE } from "./jobset";
+export { TRAINJOB_IMMUTABLE, DEFAULT_RUNTIME } from "./kubeflow";

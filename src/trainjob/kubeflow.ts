@@ -1,0 +1,190 @@
+/**
+ * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob. The pod is built by the shared pod builder and
+ * then split: image/command/args/env/resources go to `spec.trainer`; everything else the pod options
+ * produced (volumes, mounts, security, scheduling, service account, pull secrets, pod metadata) becomes
+ * one runtime patch owned by mlkube (`mlkube.dev/trainjob`), ahead of the user's patches so theirs win.
+ * What neither place can carry fails with an error naming the option.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes/types/input";
+import { MlkubeValidationError, ValidationIssue } from "../errors";
+import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
+import { buildPod, BuiltPod } from "../pod/builder";
+import { bindingOf, Secret, SecretLike } from "../secret/secret";
+import { lifecycleAnnotations, masterHost, NODE, renamePodIssues, torchEnv, TRAINJOB_COMPONENT } from "./common";
+import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
+import { checkPatches, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
+
+export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
+export const DEFAULT_RUNTIME = "torch-distributed";
+
+/** TrainJob paths with CEL `self == oldSelf` (and runtimePatches, which only change while suspended): changes replace. */
+export const TRAINJOB_IMMUTABLE = ["spec.runtimeRef", "spec.trainer", "spec.initializer", "spec.activeDeadlineSeconds", "spec.managedBy", "spec.runtimePatches"];
+
+/** Pod spec fields a PodSpecPatch can carry. */
+const PATCHABLE_POD_FIELDS = new Set([
+    "serviceAccountName", "volumes", "containers", "imagePullSecrets", "securityContext", "nodeSelector", "affinity", "tolerations", "schedulingGates", "terminationGracePeriodSeconds",
+]);
+/** Container fields spec.trainer or a ContainerPatch can carry (envFrom is converted below). */
+const CARRIED_CONTAINER_FIELDS = new Set(["name", "image", "command", "args", "env", "envFrom", "resources", "volumeMounts", "securityContext", "ports"]);
+/** The TrainJob option that produces a pod spec field, for messages. */
+const POD_FIELD_OPTION: Record<string, string> = {
+    priorityClassName: "priorityClassName",
+    runtimeClassName: "runtimeClassName",
+    topologySpreadConstraints: "topologySpreadConstraints",
+};
+const CONTAINER_FIELD_OPTION: Record<string, string> = { workingDir: "workingDir", imagePullPolicy: "imagePullPolicy", volumeDevices: "volumes" };
+
+function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<string, unknown>, issues: ValidationIssue[]): void {
+    const suffix = `: the Kubeflow TrainJob API cannot express it (a runtime patch only carries ${[...PATCHABLE_POD_FIELDS].join(", ")}); set it in the training runtime, or use backend "jobset"`;
+    for (const k of Object.keys(spec)) {
+        if (PATCHABLE_POD_FIELDS.has(k)) continue;
+        issues.push({ path: [POD_FIELD_OPTION[k] ?? "podPatch"].concat(POD_FIELD_OPTION[k] ? [] : [k]), message: `pod field ${k} is not supported with backend "kubeflow"${suffix}` });
+    }
+    for (const k of Object.keys(container)) {
+        if (CARRIED_CONTAINER_FIELDS.has(k)) continue;
+        const option = CONTAINER_FIELD_OPTION[k];
+        const what = k === "volumeDevices" ? "a Block-mode volume (volumeDevices)" : `container field ${k}`;
+        issues.push({
+            path: option ? [option] : ["podPatch", "containers"],
+            message: `${what} is not supported with backend "kubeflow": spec.trainer takes image, command, args, env and resources, and a container patch only volumeMounts and securityContext; set it in the training runtime, or use backend "jobset"`,
+        });
+    }
+    for (const c of (spec.containers as k8s.core.v1.Container[] | undefined) ?? []) {
+        if (c.name !== NODE) {
+            issues.push({ path: ["podPatch", "containers"], message: `container ${JSON.stringify(c.name)} cannot be added with backend "kubeflow" (a runtime patch can only change containers of the runtime); use backend "jobset"` });
+        }
+    }
+}
+
+/** Keys of a Secret created in this program, as an Output (names are not secret; values never leave). */
+function secretKeys(s: SecretLike): pulumi.Output<string[]> | undefined {
+    if (!(s instanceof Secret)) return undefined;
+    return pulumi.unsecret(s.secret.data.apply((d) => Object.keys(d ?? {}).sort()));
+}
+
+export function renderKubeflowTrainJob(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
+    const numNodes = a.numNodes ?? 1;
+    const namespace = resolveNamespace(a.namespace);
+    const runtimeName = a.runtime?.name ?? DEFAULT_RUNTIME;
+    const runtimeKind = a.runtime?.kind ?? "ClusterTrainingRuntime";
+
+    let pod: BuiltPod;
+    try {
+        pod = buildPod(
+            { ...a, resources: a.resourcesPerNode },
+            { component: TRAINJOB_COMPONENT, name, objectName, containerName: NODE, namespace, extraEnv: torchEnv(objectName, numNodes) },
+        );
+    } catch (e) {
+        renamePodIssues(e);
+    }
+    const spec = pod.template.spec;
+    const container = (spec.containers as k8s.core.v1.Container[])[0] as Record<string, unknown> & k8s.core.v1.Container;
+    const issues: ValidationIssue[] = [];
+    unsupportedPodFields(spec, container, issues);
+
+    // Env-mounted Secrets (envFrom) cannot reach the node container through a patch; list their keys
+    // as secretKeyRef entries of spec.trainer.env instead (what the SDK's TrainerEnvFrom does).
+    const fromSecrets: pulumi.Output<k8s.core.v1.EnvVar[]>[] = [];
+    const explicit = new Set((container.env as k8s.core.v1.EnvVar[] | undefined ?? []).map((e) => e.name as string));
+    (a.secrets ?? []).forEach((s, i) => {
+        const b = bindingOf(s as SecretLike);
+        if (b.kind !== "env") return;
+        const keys = secretKeys(s as SecretLike);
+        if (!keys) {
+            issues.push({
+                path: ["secrets", i],
+                message: `Secret ${JSON.stringify(b.secretName)} is mounted as env (envFrom), which a Kubeflow TrainJob cannot express and whose keys are unknown here; list the keys in env (env: { KEY: Secret.existing(${JSON.stringify(b.secretName)}).ref("KEY") }), mount it as files (Secret.existing(${JSON.stringify(b.secretName)}, { mount: "files" })), or use backend "jobset"`,
+            });
+            return;
+        }
+        fromSecrets.push(keys.apply((ks) => ks.filter((k) => !explicit.has(k)).map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: b.secretName, key: k } } }))));
+    });
+
+    // User patches: the webhook's rules, against the default runtime's shape when we know it.
+    const userPatches = (a.runtimePatches ?? []) as RuntimePatch[];
+    const shape: RuntimeShape = runtimeName === DEFAULT_RUNTIME && runtimeKind === "ClusterTrainingRuntime" ? { jobs: TORCH_RUNTIME_JOBS, description: `runtime "${DEFAULT_RUNTIME}"` } : { description: `runtime "${runtimeName}"` };
+    for (const i of checkPatches(userPatches, shape, 1)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
+    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
+
+    // mlkube's own patch: everything of the pod that is not spec.trainer.
+    const podAnnotations = Object.fromEntries(Object.entries((pod.template.metadata.annotations ?? {}) as InputMap).filter(([k]) => !k.startsWith("checksum.mlkube.dev/")));
+    const podSpecPatch: PodSpecPatch = compact({
+        serviceAccountName: spec.serviceAccountName as string | undefined,
+        volumes: spec.volumes as PodSpecPatch["volumes"],
+        containers: container.volumeMounts || container.securityContext ? [compact({ name: NODE, volumeMounts: container.volumeMounts as k8s.core.v1.VolumeMount[] | undefined, securityContext: container.securityContext as k8s.core.v1.SecurityContext | undefined })] : undefined,
+        imagePullSecrets: spec.imagePullSecrets as { name: string }[] | undefined,
+        securityContext: spec.securityContext as k8s.core.v1.PodSecurityContext | undefined,
+        nodeSelector: spec.nodeSelector as Record<string, string> | undefined,
+        affinity: spec.affinity as k8s.core.v1.Affinity | undefined,
+        tolerations: spec.tolerations as k8s.core.v1.Toleration[] | undefined,
+        schedulingGates: spec.schedulingGates as { name: string }[] | undefined,
+        terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds as number | undefined,
+    });
+    const labels = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels as InputMap | undefined);
+    const own: RuntimePatch = {
+        manager: MLKUBE_MANAGER,
+        trainingRuntimeSpec: {
+            template: {
+                metadata: { labels },
+                spec: {
+                    replicatedJobs: [
+                        {
+                            name: NODE,
+                            template: {
+                                spec: {
+                                    template: {
+                                        metadata: compact({ labels: pod.template.metadata.labels as InputMap, annotations: Object.keys(podAnnotations).length ? podAnnotations : undefined }),
+                                        spec: podSpecPatch,
+                                    },
+                                },
+                            },
+                        },
+                    ],
+                },
+            },
+        },
+    };
+
+    const baseEnv = (container.env as k8s.core.v1.EnvVar[] | undefined) ?? [];
+    const env: pulumi.Input<k8s.core.v1.EnvVar[]> | undefined = fromSecrets.length
+        ? pulumi.all(fromSecrets).apply((lists) => [...baseEnv, ...lists.flat()] as never)
+        : baseEnv.length
+          ? baseEnv
+          : undefined;
+
+    const trainer = compact({
+        image: container.image,
+        command: container.command,
+        args: container.args,
+        env,
+        numNodes,
+        numProcPerNode: a.numProcPerNode,
+        resourcesPerNode: container.resources,
+    });
+
+    return {
+        object: {
+            apiVersion: TRAINER_API_VERSION,
+            kind: "TrainJob",
+            metadata: compact({
+                name: objectName,
+                namespace,
+                labels,
+                annotations: objectAnnotations({ ...(a.annotations as InputMap | undefined), ...lifecycleAnnotations("TrainJob", a.waitForCompletion, a.timeout) }),
+            }),
+            spec: compact({
+                runtimeRef: { apiGroup: "trainer.kubeflow.org", kind: runtimeKind, name: runtimeName },
+                trainer,
+                runtimePatches: [own, ...userPatches].map(serializePatch),
+                suspend: a.suspend,
+                activeDeadlineSeconds: a.activeDeadlineSeconds,
+                managedBy: a.managedBy,
+            }),
+        },
+        dependencies: pod.dependencies,
+        replaceOnChanges: TRAINJOB_IMMUTABLE,
+        objectName,
+        masterHost: masterHost(objectName),
+    };
+}

@@ -1,0 +1,58 @@
+// Fine-tune an LLM with torchrun on 4 nodes x 8 GPUs. The same program runs on a JobSet (default) or
+// on the Kubeflow Trainer (`pulumi config set backend kubeflow`): the training script sees the same
+// rendezvous environment (PET_*, MASTER_ADDR, ...) either way.
+import * as pulumi from "@pulumi/pulumi";
+import * as mlkube from "mlkube";
+
+const config = new pulumi.Config();
+const backend = (config.get("backend") ?? "jobset") as mlkube.TrainJobBackend;
+const numNodes = config.getNumber("numNodes") ?? 4;
+const gpusPerNode = config.getNumber("gpusPerNode") ?? 8;
+
+// Checkpoints are written by every node, so the claim must be ReadWriteMany; kept on destroy.
+const checkpoints = new mlkube.Volume("checkpoints", { size: "2Ti", accessMode: "ReadWriteMany", mountPath: "/checkpoints" });
+// The dataset, read by every node.
+const dataset = new mlkube.Volume("dataset", { size: "500Gi", accessMode: "ReadWriteMany", mountPath: "/data" });
+
+// Tokens reach the pods as env vars HF_TOKEN and WANDB_API_KEY; their values stay Pulumi secrets.
+const hf = new mlkube.Secret("hf-token", { env: { HF_TOKEN: config.requireSecret("hfToken") } });
+const wandb = new mlkube.Secret("wandb", { env: { WANDB_API_KEY: config.requireSecret("wandbApiKey") } });
+
+const job = new mlkube.TrainJob("llm-finetune", {
+    backend,
+    image: "ghcr.io/acme/llm-finetune:1.4.0",
+    command: ["torchrun"],
+    args: ["/app/train.py", "--model", "meta-llama/Llama-3.1-8B", "--data", "/data/sft", "--output", "/checkpoints/llama-sft"],
+    numNodes,
+    resourcesPerNode: { cpu: 96, memory: "1000Gi", gpu: gpusPerNode },
+    volumes: [checkpoints, { volume: dataset, readOnly: true }],
+    secrets: [hf, wandb],
+    sharedMemory: "64Gi",
+    env: { NCCL_DEBUG: "WARN", HF_HOME: "/checkpoints/hf", WANDB_PROJECT: "llama-sft" },
+    // The image runs as root by default; the secure defaults (runAsNonRoot) need a user id.
+    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
+    nodeSelector: { "node.kubernetes.io/instance-type": "p5.48xlarge" },
+    activeDeadlineSeconds: 48 * 3600,
+    // A team-wide patch, applied the same way on both backends (strategic merge, later managers win).
+    runtimePatches: [
+        {
+            manager: "acme.com/ml-platform",
+            trainingRuntimeSpec: {
+                template: {
+                    spec: {
+                        replicatedJobs: [
+                            {
+                                name: "node",
+                                template: { spec: { template: { metadata: { labels: { "acme.com/cost-center": "research" } } } } },
+                            },
+                        ],
+                    },
+                },
+            },
+        },
+    ],
+});
+
+export const jobName = job.jobName;
+export const masterAddress = job.masterAddress;
+export const trainingBackend = job.backend;

@@ -145,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`mlkube render: which program? (mlkube render <program-dir>)\n`);
         return 2;
     }
+    // Stack traces point into the program's TypeScript (its modules carry inline source maps).
+    process.setSourceMapsEnabled?.(true);
     // Anything the program prints goes to stderr: stdout is the YAML.
     const restore = redirectConsole();
     let result;

@@ -112,6 +112,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
             const clean = new Error(msg);
             clean.name = err.name;
             Object.assign(clean, err, { message: msg });
+            if (err.stack) clean.stack = err.stack; // where the program failed, for --verbose
             errors.push(clean);
         }
     };

@@ -1,0 +1,35 @@
+/** The workload written with mlkube components. */
+import * as mlkube from "../../src/index";
+import { apiKey, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+
+type TrainJobCtor = new (name: string, args: Record<string, unknown>, opts?: unknown) => unknown;
+
+/** mlkube's TrainJob, once src/index.ts exports it. */
+export const TrainJob = (mlkube as unknown as { TrainJob?: TrainJobCtor }).TrainJob;
+
+export function build(n: number, opts: BuildOptions): void {
+    if (opts.trainJobs && !TrainJob) throw new Error("this mlkube does not export TrainJob");
+    for (let i = 0; i < n; i++) {
+        const data = new mlkube.Volume(volumeName(i), { size: "10Gi", accessMode: "ReadWriteOnce" });
+        const creds = new mlkube.Secret(secretName(i), { env: { API_KEY: apiKey(i) } });
+        new mlkube.Compute(computeName(i), {
+            image: IMAGE,
+            replicas: 2,
+            resources: { cpu: "500m", memory: "1Gi" },
+            env: { LOG_LEVEL: "info" },
+            ports: [{ port: PORT }],
+            readinessProbe: { path: "/healthz" },
+            volumes: [data],
+            secrets: [creds],
+        });
+        if (opts.trainJobs && hasTrainJob(i)) {
+            new TrainJob!(trainJobName(i / 10), {
+                image: TRAIN_IMAGE,
+                command: ["torchrun", "train.py"],
+                numNodes: NUM_NODES,
+                resourcesPerNode: { cpu: "4", memory: "16Gi" },
+                volumes: [data],
+            });
+        }
+    }
+}

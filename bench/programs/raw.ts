@@ -1,0 +1,189 @@
+/**
+ * The same workload written by hand against @pulumi/kubernetes: the objects mlkube emits, field for
+ * field, with the same resource options. `parents` (used by the floor program) puts each object
+ * under a component the caller supplies.
+ */
+import * as crypto from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { apiKey, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+
+export interface Parents {
+    volume(name: string): pulumi.Resource;
+    secret(name: string): pulumi.Resource;
+    compute(name: string): pulumi.Resource;
+    trainJob(name: string): pulumi.Resource;
+}
+
+const labels = (component: string, name: string) => ({
+    "app.kubernetes.io/name": name,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/managed-by": "mlkube",
+});
+
+const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+
+/** The pod-template annotation value that rolls pods when the Secret's content changes. */
+function checksum(data: Record<string, string>): string {
+    const h = crypto.createHash("sha256");
+    for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
+    return h.digest("hex").slice(0, 16);
+}
+
+const JOBSET_IMMUTABLE = [
+    "spec.replicatedJobs",
+    "spec.network",
+    "spec.successPolicy",
+    "spec.failurePolicy",
+    "spec.startupPolicy",
+    "spec.managedBy",
+    "spec.volumeClaimPolicies",
+    "spec.coordinator",
+];
+
+export function build(n: number, opts: BuildOptions, parents?: Parents): void {
+    for (let i = 0; i < n; i++) {
+        const vName = volumeName(i);
+        const pvc = new k8s.core.v1.PersistentVolumeClaim(
+            vName,
+            {
+                apiVersion: "v1",
+                kind: "PersistentVolumeClaim",
+                metadata: { name: vName, labels: labels("volume", vName) },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
+            },
+            { parent: parents?.volume(vName), retainOnDelete: true },
+        );
+
+        const sName = secretName(i);
+        const data = { API_KEY: Buffer.from(apiKey(i), "utf8").toString("base64") };
+        const secret = new k8s.core.v1.Secret(
+            sName,
+            {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: sName, labels: labels("secret", sName) },
+                type: "Opaque",
+                data: pulumi.secret(data),
+            },
+            { parent: parents?.secret(sName), additionalSecretOutputs: ["data", "stringData"] },
+        );
+
+        const cName = computeName(i);
+        const selector = { "mlkube.dev/compute": cName };
+        const computeParent = parents?.compute(cName);
+        new k8s.apps.v1.Deployment(
+            cName,
+            {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: cName, labels: labels("compute", cName) },
+                spec: {
+                    replicas: 2,
+                    selector: { matchLabels: selector },
+                    template: {
+                        metadata: {
+                            labels: { ...labels("compute", cName), ...selector },
+                            annotations: { [`checksum.mlkube.dev/${sName}`]: checksum(data) },
+                        },
+                        spec: {
+                            securityContext: SECURE_POD,
+                            containers: [
+                                {
+                                    name: "main",
+                                    image: IMAGE,
+                                    ports: [{ containerPort: PORT }],
+                                    env: [{ name: "LOG_LEVEL", value: "info" }],
+                                    envFrom: [{ secretRef: { name: sName } }],
+                                    resources: { requests: { cpu: "500m", memory: "1Gi" } },
+                                    volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
+                                    readinessProbe: { httpGet: { path: "/healthz", port: PORT } },
+                                    securityContext: SECURE_CONTAINER,
+                                },
+                            ],
+                            volumes: [{ name: `pvc-${vName}`, persistentVolumeClaim: { claimName: vName } }],
+                        },
+                    },
+                },
+            },
+            { parent: computeParent, dependsOn: [pvc, secret] },
+        );
+        new k8s.core.v1.Service(
+            cName,
+            {
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: cName, labels: labels("compute", cName) },
+                spec: { type: "ClusterIP", selector, ports: [{ port: PORT, targetPort: PORT, protocol: "TCP" }] },
+            },
+            { parent: computeParent, dependsOn: [pvc, secret] },
+        );
+
+        if (opts.trainJobs && hasTrainJob(i)) {
+            const tName = trainJobName(i / 10);
+            const master = `${tName}-node-0-0.${tName}`;
+            const rank = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+            new k8s.apiextensions.CustomResource(
+                tName,
+                {
+                    apiVersion: "jobset.x-k8s.io/v1alpha2",
+                    kind: "JobSet",
+                    metadata: { name: tName, labels: labels("trainjob", tName), annotations: { "pulumi.com/skipAwait": "true" } },
+                    spec: {
+                        replicatedJobs: [
+                            {
+                                name: "node",
+                                replicas: 1,
+                                template: {
+                                    spec: {
+                                        parallelism: NUM_NODES,
+                                        completions: NUM_NODES,
+                                        completionMode: "Indexed",
+                                        backoffLimit: 0,
+                                        template: {
+                                            metadata: { labels: labels("trainjob", tName) },
+                                            spec: {
+                                                restartPolicy: "Never",
+                                                securityContext: SECURE_POD,
+                                                containers: [
+                                                    {
+                                                        name: "node",
+                                                        image: TRAIN_IMAGE,
+                                                        command: ["torchrun", "train.py"],
+                                                        ports: [{ containerPort: 29500 }],
+                                                        env: [
+                                                            { name: "PET_NNODES", value: String(NUM_NODES) },
+                                                            { name: "PET_NPROC_PER_NODE", value: "4" },
+                                                            { name: "PET_NODE_RANK", valueFrom: rank },
+                                                            { name: "PET_MASTER_ADDR", value: master },
+                                                            { name: "PET_MASTER_PORT", value: "29500" },
+                                                            { name: "MASTER_ADDR", value: master },
+                                                            { name: "MASTER_PORT", value: "29500" },
+                                                            { name: "WORLD_SIZE", value: String(NUM_NODES) },
+                                                            { name: "NODE_RANK", valueFrom: rank },
+                                                        ],
+                                                        resources: { requests: { cpu: "4", memory: "16Gi" } },
+                                                        volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
+                                                        securityContext: SECURE_CONTAINER,
+                                                    },
+                                                ],
+                                                volumes: [{ name: `pvc-${vName}`, persistentVolumeClaim: { claimName: vName } }],
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        ],
+                        network: { enableDNSHostnames: true, publishNotReadyAddresses: true, subdomain: tName },
+                        successPolicy: { operator: "All" },
+                        startupPolicy: { startupPolicyOrder: "AnyOrder" },
+                        failurePolicy: { maxRestarts: 0, restartStrategy: "Recreate" },
+                    },
+                    status: undefined,
+                },
+                { parent: parents?.trainJob(tName), dependsOn: [pvc], replaceOnChanges: JOBSET_IMMUTABLE, deleteBeforeReplace: true },
+            );
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/**
+ * The benchmark workload, shared by the three programs so they describe the same thing: workload `i`
+ * is a Volume, a Secret and a Compute (PVC + Secret + Deployment + Service), and every tenth workload
+ * also has a TrainJob (JobSet backend) that mounts the workload's Volume.
+ */
+export const IMAGE = "ghcr.io/acme/api:1.0";
+export const TRAIN_IMAGE = "ghcr.io/acme/train:1.0";
+export const PORT = 8080;
+export const NUM_NODES = 2;
+
+export const volumeName = (i: number) => `data-${i}`;
+export const secretName = (i: number) => `creds-${i}`;
+export const computeName = (i: number) => `svc-${i}`;
+export const trainJobName = (j: number) => `train-${j}`;
+export const apiKey = (i: number) => `key-${i}-0123456789abcdef`;
+
+/** Workloads that get a TrainJob: 0, 10, 20, … (N/10 of them). */
+export const hasTrainJob = (i: number) => i % 10 === 0;
+
+export interface BuildOptions {
+    /** Create the N/10 TrainJobs (off while the checked-out mlkube does not export TrainJob). */
+    trainJobs: boolean;
+}

@@ -28,7 +28,7 @@ STATE_DIR=${MLKUBE_CLUSTER_DIR:-/tmp/mlkube-cluster}
 KUBECONFIG_PATH="$STATE_DIR/kubeconfig"
 TEST_NAMESPACE=${MLKUBE_TEST_NAMESPACE:-mlkube-test}
 CPU_NODES=${MLKUBE_CPU_NODES:-2}
-GPU_NODES=${MLKUBE_GPU_NODES:-4}
+GPU_NODES=${MLKUBE_GPU_NODES:-6}
 JOBSET_WEBHOOK_PORT=9443
 JOBSET_HEALTH_PORT=8081
 APISERVER_PORT=6443
@@ -75,7 +75,9 @@ check_alive() {
 
 start() {
   local name=$1; shift
-  "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  # setsid: own session, so a Ctrl-C or SIGHUP aimed at the caller does not reach it. Without job
+  # control the child is no process-group leader, so setsid does not fork and $! stays its PID.
+  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE_DIR/pids/$name.pid"
   log "started $name (pid $!)"
 }
@@ -105,6 +107,11 @@ EOF
       -subj "/O=system:masters/CN=mlkube-admin" 2>/dev/null
     openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
       -extfile client.ext -out admin.crt 2>/dev/null
+    # Front-proxy (request-header) client, so extension-apiserver-authentication is complete.
+    openssl req -newkey rsa:2048 -nodes -keyout front-proxy-client.key -out front-proxy-client.csr \
+      -subj "/CN=front-proxy-client" 2>/dev/null
+    openssl x509 -req -in front-proxy-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile client.ext -out front-proxy-client.crt 2>/dev/null
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
     rm -f ./*.csr
@@ -154,6 +161,7 @@ cmd_up() {
 
   rm -rf "$STATE_DIR"
   mkdir -p "$STATE_DIR"/{pids,logs,etcd,volumes,manifests}
+  trap _up_exit EXIT
   gen_pki
   local pki="$STATE_DIR/pki"
 
@@ -176,9 +184,27 @@ cmd_up() {
     --service-cluster-ip-range=10.96.0.0/16 --allow-privileged=true \
     --enable-admission-plugins=NodeRestriction ${admission_off} \
     --kubelet-certificate-authority="$pki/ca.crt" \
+    --requestheader-client-ca-file="$pki/ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
     --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
-    --profiling=false --v=1
+    --endpoint-reconciler-type=none --profiling=false --v=1
   wait_for "kube-apiserver /readyz" 120 kc get --raw /readyz
+
+  # CRDs first, so kube-controller-manager's garbage collector discovers them at start (server-side
+  # apply: the JobSet CRD is too large for the last-applied annotation).
+  cp "$jobset_dir/config/components/crd/bases/jobset.x-k8s.io_jobsets.yaml" \
+     "$trainer_dir"/manifests/base/crds/trainer.kubeflow.org_{trainjobs,trainingruntimes,clustertrainingruntimes}.yaml \
+     "$STATE_DIR/manifests/"
+  chmod u+w "$STATE_DIR"/manifests/*.yaml
+  kc apply --server-side --force-conflicts -f "$STATE_DIR/manifests/jobset.x-k8s.io_jobsets.yaml" \
+    -f "$STATE_DIR/manifests/trainer.kubeflow.org_trainjobs.yaml" \
+    -f "$STATE_DIR/manifests/trainer.kubeflow.org_trainingruntimes.yaml" \
+    -f "$STATE_DIR/manifests/trainer.kubeflow.org_clustertrainingruntimes.yaml" >/dev/null
+  kc wait --for=condition=Established --timeout=60s \
+    crd/jobsets.jobset.x-k8s.io crd/trainjobs.trainer.kubeflow.org \
+    crd/trainingruntimes.trainer.kubeflow.org crd/clustertrainingruntimes.trainer.kubeflow.org >/dev/null
 
   start kube-controller-manager "$CLUSTER_BIN/kube-controller-manager" \
     --kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH" \
@@ -197,19 +223,6 @@ cmd_up() {
   start kwok "$CLUSTER_BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$STATE_DIR/manifests/kwok.yaml" \
     --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.244.0.0/16 --node-ip=127.0.0.1
 
-  # CRDs (server-side apply: the JobSet CRD is too large for the last-applied annotation).
-  cp "$jobset_dir/config/components/crd/bases/jobset.x-k8s.io_jobsets.yaml" \
-     "$trainer_dir"/manifests/base/crds/trainer.kubeflow.org_{trainjobs,trainingruntimes,clustertrainingruntimes}.yaml \
-     "$STATE_DIR/manifests/"
-  chmod u+w "$STATE_DIR"/manifests/*.yaml
-  kc apply --server-side --force-conflicts -f "$STATE_DIR/manifests/jobset.x-k8s.io_jobsets.yaml" \
-    -f "$STATE_DIR/manifests/trainer.kubeflow.org_trainjobs.yaml" \
-    -f "$STATE_DIR/manifests/trainer.kubeflow.org_trainingruntimes.yaml" \
-    -f "$STATE_DIR/manifests/trainer.kubeflow.org_clustertrainingruntimes.yaml" >/dev/null
-  kc wait --for=condition=Established --timeout=60s \
-    crd/jobsets.jobset.x-k8s.io crd/trainjobs.trainer.kubeflow.org \
-    crd/trainingruntimes.trainer.kubeflow.org crd/clustertrainingruntimes.trainer.kubeflow.org >/dev/null
-
   # JobSet controller out of cluster; webhooks on loopback registered by URL.
   jobset_config_yaml >"$STATE_DIR/manifests/jobset-config.yaml"
   jobset_webhooks_yaml "$(base64 -w0 <"$pki/ca.crt")" >"$STATE_DIR/manifests/jobset-webhooks.yaml"
@@ -218,7 +231,7 @@ cmd_up() {
   wait_for "jobset controller /readyz" 120 curl -fsS "http://127.0.0.1:$JOBSET_HEALTH_PORT/readyz"
   kc apply --server-side -f "$STATE_DIR/manifests/jobset-webhooks.yaml" >/dev/null
 
-  # Runtime (needs the JobSet webhooks? no: it embeds a JobSet template, stored as is).
+  # The torch-distributed ClusterTrainingRuntime (stored as is: no Trainer controller runs).
   cp "$trainer_dir/manifests/base/runtimes/torch_distributed.yaml" "$STATE_DIR/manifests/"
   chmod u+w "$STATE_DIR/manifests/torch_distributed.yaml"
   kc apply --server-side -f "$STATE_DIR/manifests/torch_distributed.yaml" >/dev/null
@@ -233,26 +246,42 @@ cmd_up() {
   wait_for "serviceaccount default in $TEST_NAMESPACE" 60 kc -n "$TEST_NAMESPACE" get serviceaccount default
   wait_for "serviceaccount default in default" 60 kc -n default get serviceaccount default
   check_alive
+  trap - EXIT
   log "up in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_PATH"
 }
 
-cmd_down() {
-  local c pid i stopped=""
-  [ -d "$STATE_DIR" ] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
+# stop_processes: TERM (then KILL after 10s) exactly the PIDs recorded by `up`, newest first.
+stop_processes() {
+  local c pid i
+  STOPPED=""
   for c in $(echo "$COMPONENTS" | tr ' ' '\n' | tac); do
     if is_ours "$c"; then
       pid=$(pid_of "$c")
       kill -TERM "$pid" 2>/dev/null || true
-      stopped="$stopped $c:$pid"
+      STOPPED="$STOPPED $c:$pid"
     fi
   done
   for c in $COMPONENTS; do
     for ((i = 0; i < 100; i++)); do is_ours "$c" || break; sleep 0.1; done
     if is_ours "$c"; then kill -KILL "$(pid_of "$c")" 2>/dev/null || true; fi
   done
+}
+
+cmd_down() {
+  [ -d "$STATE_DIR" ] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
+  stop_processes
   sleep 0.2
   rm -rf "$STATE_DIR"
-  log "down (stopped:${stopped:- none}); removed $STATE_DIR"
+  log "down (stopped:${STOPPED:- none}); removed $STATE_DIR"
+}
+
+# EXIT trap while `up` runs: on failure stop what was started, keep $STATE_DIR/logs.
+_up_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    stop_processes
+    log "up failed (exit $rc); stopped:${STOPPED:- none}; logs kept in $STATE_DIR/logs"
+  fi
 }
 
 cmd_env() {

@@ -13,8 +13,8 @@ CLUSTER_BIN=${CLUSTER_BIN:-$MLKUBE_CACHE/bin}
 
 _go_env() {
   # Plain go client, local toolchain, static binaries; GOMODCACHE/GOCACHE stay at their defaults
-  # (outside the clone). -mod=mod lets `go build` use the wrapper go.mod without vendoring.
-  env GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" "$@"
+  # (outside the clone). -mod=readonly: a build never rewrites the committed go.mod/go.sum.
+  env GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" "$@"
 }
 
 # _stamp_ok NAME VERSION: true when $CLUSTER_BIN/.stamp-NAME records VERSION and the binaries exist.

@@ -103,6 +103,36 @@ spec:
       startTime: {{ \$now | Quote }}
 EOF
   echo "---"
+  # Static class "manual" (pre-created PVs, reclaimPolicy Retain): once a claim is deleted, make
+  # the Released PV Available again (clear claimRef, as a recycler would), so the pool is reusable.
+  cat <<'EOF'
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: mlkube-pv-recycle
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: PersistentVolume
+  selector:
+    matchExpressions:
+    - cel:
+        expression: >-
+          self.spec.storageClassName == 'manual'
+    - cel:
+        expression: >-
+          !has(self.metadata.deletionTimestamp)
+    - cel:
+        expression: >-
+          self.status.phase == 'Released'
+  steps:
+  - patch:
+      root: spec
+      type: merge
+      template: |
+        claimRef: null
+EOF
+  echo "---"
   # Dynamic provisioning for StorageClass "standard": KWOK's volume stages (PVC -> new PV ->
   # Bound), retargeted from class kwok-volume to standard.
   local f
@@ -114,16 +144,8 @@ EOF
 }
 
 kwok_config() {
-  cat <<EOF
-apiVersion: config.kwok.x-k8s.io/v1alpha1
-kind: KwokConfiguration
-options:
-  cidr: 10.244.0.0/16
-  nodeIP: 127.0.0.1
-  manageAllNodes: true
-  nodeLeaseDurationSeconds: 40
----
-EOF
+  # No KwokConfiguration document: a partial one leaves its parallelism options at 0 (kwok then
+  # exits "node leases parallelism must be greater than 0"); the options are passed as flags.
   kwok_stages "$1"
 }
 

@@ -1,0 +1,89 @@
+/**
+ * waitForCompletion's failure surfacing, with mocks that answer like the real provider does after
+ * `pulumi.com/waitFor` returns: the live object, `status` included. (Own process: its own mocks.)
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { TrainJob, TrainJobFailedError } from "../src";
+import { terminalState } from "../src/trainjob/common";
+
+let statusFor: (kind: string) => unknown = () => undefined;
+
+async function setup(): Promise<void> {
+    await pulumi.runtime.setMocks(
+        {
+            newResource(a) {
+                const state: Record<string, unknown> = { ...a.inputs };
+                if (a.type.startsWith("kubernetes:")) {
+                    state.metadata = { namespace: "ml", ...(a.inputs.metadata as object) };
+                    state.status = statusFor(a.type.split(":").pop()!);
+                }
+                return { id: `${a.name}-id`, state };
+            },
+            call: (a) => a.inputs,
+        },
+        "p",
+        "s",
+        false,
+    );
+}
+
+/** The value of an Output, or the error it fails with. */
+function settle<T>(o: pulumi.Output<T>): Promise<{ value?: T; error?: Error }> {
+    return new Promise((resolve) => {
+        (o as unknown as { promise(): Promise<T> }).promise().then((value) => resolve({ value }), (error: Error) => resolve({ error }));
+    });
+}
+
+const failed = (type: string) => ({
+    conditions: [
+        { type: "StartupPolicyCompleted", status: "True" },
+        { type, status: "True", reason: "FailedJobs", message: "jobset failed due to one or more job failures" },
+    ],
+});
+
+test("waitForCompletion: a failed JobSet fails the output with the job's reason", async () => {
+    await setup();
+    statusFor = () => failed("Failed");
+    // The failure reaches the engine as a rejected registerOutputs: capture it instead of the test runner.
+    const rejections: unknown[] = [];
+    const runner = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", (e: unknown) => rejections.push(e));
+    const tj = new TrainJob("ft", { image: "x", waitForCompletion: true });
+    const r = await settle(tj.state);
+    assert.ok(r.error instanceof TrainJobFailedError);
+    assert.equal(
+        r.error!.message,
+        'TrainJob "ft": JobSet "ft" failed (FailedJobs): jobset failed due to one or more job failures; see `kubectl describe jobset ft -n ml` and the pod logs, then fix and run `pulumi up` again (a changed spec replaces the job)',
+    );
+    // registerOutputs carries the failure to the engine, so `pulumi up` fails.
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs().catch(() => undefined);
+    await new Promise((res) => setTimeout(res, 50));
+    process.removeAllListeners("unhandledRejection");
+    for (const l of runner) process.on("unhandledRejection", l as (...a: unknown[]) => void);
+    assert.ok(rejections.some((e) => String((e as Error).message).includes('JobSet "ft" failed (FailedJobs)')));
+});
+
+test("waitForCompletion: a completed TrainJob gives state Complete; without waiting, Failed is reported, not thrown", async () => {
+    await setup();
+    statusFor = () => ({ conditions: [{ type: "Created", status: "True" }, { type: "Complete", status: "True", reason: "JobSetCompleted" }] });
+    const ok = new TrainJob("ok", { image: "x", backend: "kubeflow", waitForCompletion: true });
+    assert.deepEqual(await settle(ok.state), { value: "Complete" });
+    statusFor = () => failed("Failed");
+    const noWait = new TrainJob("nw", { image: "x", backend: "kubeflow" });
+    assert.deepEqual(await settle(noWait.state), { value: "Failed" });
+});
+
+test("terminalState: only True conditions count; kinds use their own condition names", () => {
+    const ctx = { resourceName: "r", objectName: "o" };
+    assert.equal(terminalState("JobSet", { conditions: [{ type: "Failed", status: "False" }, { type: "Completed", status: "True" }] }, ctx, true), "Complete");
+    assert.equal(terminalState("JobSet", { conditions: [{ type: "Complete", status: "True" }] }, ctx, true), undefined);
+    assert.equal(terminalState("TrainJob", { conditions: [{ type: "Complete", status: "True" }] }, ctx, true), "Complete");
+    assert.equal(terminalState("TrainJob", undefined, ctx, true), undefined);
+    assert.throws(
+        () => terminalState("TrainJob", { conditions: [{ type: "Failed", status: "True", reason: "DeadlineExceeded" }] }, ctx, true),
+        { message: 'TrainJob "r": TrainJob "o" failed (DeadlineExceeded); see `kubectl describe trainjob o` and the pod logs, then fix and run `pulumi up` again (a changed spec replaces the job)' },
+    );
+});

@@ -260,7 +260,13 @@ function formatDiagnostics(ts: typeof import("typescript"), diags: readonly impo
  */
 export function typeCheck(project: Project): void {
     const ts = loadTypeScript(project);
-    const options = { ...compilerOptions(project, ts), noEmit: true };
+    // Like Pulumi's host: nodenext module resolution with TypeScript >= 4.7 (package "exports" work).
+    const nodeNext = ts.ModuleKind.NodeNext !== undefined;
+    const options = {
+        ...compilerOptions(project, ts),
+        noEmit: true,
+        ...(nodeNext ? { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext } : {}),
+    };
     const program = ts.createProgram([project.main], options);
     const diags = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error && (!d.file || isProgramFile(project, d.file.fileName)));
     if (diags.length) throw new ProgramError(`type errors (Pulumi type-checks TypeScript programs by default):\n${formatDiagnostics(ts, diags)}`);

@@ -418,3 +418,16 @@ for (const backend of ["jobset", "kubeflow"] as const) {
         assert.equal(yaml, fs.readFileSync(file, "utf8"), `${file} is out of date; rerun with UPDATE_GOLDEN=1 and review the diff`);
     });
 }
+
+test("pod builder errors speak TrainJob's vocabulary (resourcesPerNode, not resources)", async () => {
+    for (const backend of ["jobset", "kubeflow"] as const) {
+        await assertFails(
+            () => new TrainJob("r", { ...base, backend, resourcesPerNode: { memory: "16Gi", limits: { memory: "8Gi" } } }),
+            'TrainJob "r": resourcesPerNode.limits.memory: "8Gi" is less than the request "16Gi"; raise the limit or lower the request',
+        );
+    }
+    await assertFails(
+        () => new TrainJob("c", { ...base, backend: "kubeflow", podPatch: { containers: [{ name: "sidecar", image: "busybox" }] } }),
+        'TrainJob "c": podPatch.containers: container "sidecar" cannot be added with backend "kubeflow" (a runtime patch can only change containers of the runtime); use backend "jobset"',
+    );
+});

@@ -295,8 +295,12 @@ cmd_status() {
   for c in $COMPONENTS; do
     if is_ours "$c"; then echo "$c: running (pid $(pid_of "$c"))"; else echo "$c: not running"; fi
   done
-  if kc get --raw /readyz >/dev/null 2>&1; then
+  if is_up; then
     kc get nodes -o wide
+    echo "KUBECONFIG=$KUBECONFIG_PATH"
+  else
+    echo "cluster is not up ($STATE_DIR)"
+    return 3
   fi
 }
 

@@ -5,6 +5,7 @@
 # jq expression (KWOK selectors are gojq) classifying a pod's "fail on purpose" marker:
 #   "none"  - no marker
 #   "job"   - marker set and the pod is owned by a Job  -> goes Running, then Failed (exit 1)
+#             (after the annotation mlkube.test/run-for, e.g. "20s", like Succeeded pods)
 #   "other" - marker set, pod not owned by a Job        -> Running but never Ready (CrashLoopBackOff)
 # The marker is annotation or label `mlkube.test/fail: "true"`.
 MLKUBE_FAIL_JQ='(if ((.metadata.annotations["mlkube.test/fail"] // .metadata.labels["mlkube.test/fail"]) == "true") then (if ([.metadata.ownerReferences[]?.kind] | any(. == "Job")) then "job" else "other" end) else "none" end)'
@@ -19,6 +20,18 @@ _add_fail_selector() {
   EXTRA="$extra" awk '{print} /^    matchExpressions:$/ {print ENVIRON["EXTRA"]}' "$file"
 }
 
+# _add_run_for: insert a delay read from annotation mlkube.test/run-for (a Go duration such as
+# "30s"; absent = no delay) before `next:`, so a Job pod stays Running that long before it ends.
+_add_run_for() {
+  awk '/^  next:$/ {
+    print "  delay:"
+    print "    durationMilliseconds: 0"
+    print "    durationFrom:"
+    print "      jq:"
+    print "        expression: \x27.metadata.annotations[\"mlkube.test/run-for\"]\x27"
+  } {print}'
+}
+
 # kwok_stages KWOK_MODULE_DIR: the stage set, built from the kwok module zip's kustomize/stage
 # files plus the mlkube fail-on-purpose stages.
 kwok_stages() {
@@ -26,10 +39,10 @@ kwok_stages() {
   cat "$s/node/fast/node-initialize.yaml"; echo "---"
   cat "$s/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"; echo "---"
   _add_fail_selector "$s/pod/fast/pod-ready.yaml" In none job; echo "---"
-  _add_fail_selector "$s/pod/fast/pod-complete.yaml" NotIn job; echo "---"
+  _add_fail_selector "$s/pod/fast/pod-complete.yaml" NotIn job | _add_run_for; echo "---"
   cat "$s/pod/fast/pod-delete.yaml"; echo "---"
   # pod-fail: same as pod-complete, but for marked Job pods, ending Failed with exit code 1.
-  _add_fail_selector "$s/pod/fast/pod-complete.yaml" In job \
+  _add_fail_selector "$s/pod/fast/pod-complete.yaml" In job | _add_run_for \
     | sed -e 's/^  name: pod-complete$/  name: mlkube-pod-fail/' \
           -e 's/exitCode: 0$/exitCode: 1/' \
           -e 's/reason: Completed$/reason: Error\n            message: "mlkube.test\/fail: failed on purpose"/' \

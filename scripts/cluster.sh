@@ -77,7 +77,8 @@ start() {
   local name=$1; shift
   # setsid: own session, so a Ctrl-C or SIGHUP aimed at the caller does not reach it. Without job
   # control the child is no process-group leader, so setsid does not fork and $! stays its PID.
-  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  # 9>&-: the component must not inherit (and so hold forever) the up/down lock.
+  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE_DIR/pids/$name.pid"
   log "started $name (pid $!)"
 }
@@ -137,8 +138,17 @@ is_up() {
   kc get --raw /readyz >/dev/null 2>&1
 }
 
+# Serialise up/down (parallel test runners may all call `up`). The lock file sits next to the
+# state dir, which `down` removes.
+take_lock() {
+  mkdir -p "$(dirname "$STATE_DIR")"
+  exec 9>"$STATE_DIR.lock"
+  flock 9
+}
+
 cmd_up() {
   local t0 p
+  take_lock
   t0=$(date +%s)
   if is_up; then
     log "already up ($STATE_DIR); KUBECONFIG=$KUBECONFIG_PATH"
@@ -268,6 +278,7 @@ stop_processes() {
 }
 
 cmd_down() {
+  take_lock
   [ -d "$STATE_DIR" ] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
   stop_processes
   sleep 0.2

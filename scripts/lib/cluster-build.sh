@@ -53,6 +53,12 @@ _build_one() {
 }
 
 cluster_build() {
+  # One build at a time per cache (parallel test runners may all call `up`).
+  mkdir -p "$CLUSTER_BIN"
+  ( flock 8; _cluster_build_locked ) 8>"$CLUSTER_BIN/.build.lock"
+}
+
+_cluster_build_locked() {
   local t0 v minor ld p
   t0=$(date +%s)
   _build_one etcd "$ETCD_VERSION" "etcd" "-s -w" go.etcd.io/etcd/server/v3

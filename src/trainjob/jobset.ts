@@ -23,7 +23,6 @@ export const JOBSET_IMMUTABLE = [
     "spec.startupPolicy",
     "spec.managedBy",
     "spec.volumeClaimPolicies",
-    "spec.coordinator",
 ];
 
 export function renderJobSet(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {

@@ -16,11 +16,16 @@
  * round, and ratios are taken within a round (mlkube run r / raw run r), then summarised as
  * median (min–max) over rounds.
  */
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
+import { collect } from "../src/render/collect";
+import * as mlkubeProgram from "./programs/mlkube";
+import * as rawProgram from "./programs/raw";
+import * as floorProgram from "./programs/floor";
 
 const ROOT = path.resolve(__dirname, "..");
 const OUT = path.join(ROOT, "scratch", "bench-build");
@@ -99,6 +104,8 @@ const TIME = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
 interface Sample {
     wallMs: number;
+    /** User + system CPU time of the whole process. */
+    cpuMs: number;
     rssKiB: number;
     child: Record<string, number | string>;
 }
@@ -106,7 +113,7 @@ interface Sample {
 function runProcess(args: string[]): Promise<Sample> {
     const rssFile = path.join(os.tmpdir(), `mlkube-bench-${process.pid}-${Math.random().toString(36).slice(2)}.rss`);
     const cmd = TIME ? TIME : process.execPath;
-    const argv = TIME ? ["-f", "%M", "-o", rssFile, process.execPath, ...args] : args;
+    const argv = TIME ? ["-f", "%M %U %S", "-o", rssFile, process.execPath, ...args] : args;
     return new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
         const p = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
@@ -121,14 +128,17 @@ function runProcess(args: string[]): Promise<Sample> {
             const line = out.trim().split("\n").pop() ?? "{}";
             const child = JSON.parse(line);
             let rssKiB = Number(child.maxRssKiB ?? NaN);
+            let cpuMs = Number(child.cpuMs ?? NaN);
             if (TIME) {
                 try {
-                    rssKiB = Number(fs.readFileSync(rssFile, "utf8").trim().split("\n").pop());
+                    const [m, u, sys] = fs.readFileSync(rssFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+                    rssKiB = m;
+                    cpuMs = (u + sys) * 1000;
                 } finally {
                     fs.rmSync(rssFile, { force: true });
                 }
             }
-            resolve({ wallMs, rssKiB, child });
+            resolve({ wallMs, cpuMs, rssKiB, child });
         });
     });
 }
@@ -161,10 +171,8 @@ function log(msg: string): void {
 // Object-set check: the three programs must emit the same Kubernetes objects with the same options.
 
 async function check(trainJobs: boolean): Promise<void> {
-    const { collect } = await import("../src/render/collect");
-    const programs = { mlkube: await import("./programs/mlkube"), raw: await import("./programs/raw"), floor: await import("./programs/floor") };
+    const programs = { mlkube: mlkubeProgram, raw: rawProgram, floor: floorProgram };
     const n = 20;
-    const assert = (await import("node:assert/strict")).default;
     // URN -> "type::name" of the object, so dependsOn compares across different parent chains.
     const short = (urn: string) => {
         const parts = urn.split("::"); // urn:pulumi:<stack>, <project>, <parent$…$type>, <name>
@@ -207,8 +215,8 @@ interface Results {
     host: { cpus: number; model: string; node: string; memMiB: number };
     trainJobs: boolean;
     runs: number;
-    workloads: { n: number; program: Program; run: number; wallMs: number; rssKiB: number; child: Record<string, number | string> }[];
-    imports: { variant: string; run: number; wallMs: number; importMs: number; rssKiB: number }[];
+    workloads: { n: number; program: Program; run: number; wallMs: number; cpuMs: number; rssKiB: number; child: Record<string, number | string> }[];
+    imports: { variant: string; run: number; wallMs: number; sdkMs: number; importMs: number; importCpuMs: number; rssKiB: number }[];
 }
 
 async function main(): Promise<void> {
@@ -236,7 +244,7 @@ async function main(): Promise<void> {
             for (let k = 0; k < variants.length; k++) {
                 const v = variants[(k + r) % variants.length];
                 const s = await runProcess([path.join(OUT, "bench/import.js"), v]);
-                res.imports.push({ variant: v, run: r, wallMs: s.wallMs, importMs: Number(s.child.importMs), rssKiB: s.rssKiB });
+                res.imports.push({ variant: v, run: r, wallMs: s.wallMs, sdkMs: Number(s.child.sdkMs), importMs: Number(s.child.importMs), importCpuMs: Number(s.child.importCpuMs), rssKiB: s.rssKiB });
             }
         }
         log(`import: ${o.importRuns} run(s) × ${variants.length} variants done`);
@@ -249,7 +257,7 @@ async function main(): Promise<void> {
                 const p = PROGRAMS[(k + r) % PROGRAMS.length];
                 const s = await runProcess([path.join(OUT, "bench/programs/main.js"), p, String(n), trainJobs ? "1" : "0"]);
                 res.workloads.push({ n, program: p, run: r, ...s });
-                log(`N=${n} run ${r + 1}/${o.runs} ${p.padEnd(6)} ${fmtS(s.wallMs)} ${fmtMiB(s.rssKiB)} (${s.child.objects} objects, ${s.child.components} components)`);
+                log(`N=${n} run ${r + 1}/${o.runs} ${p.padEnd(6)} ${fmtS(s.wallMs)} (CPU ${fmtS(s.cpuMs)}) ${fmtMiB(s.rssKiB)} (${s.child.objects} objects, ${s.child.components} components)`);
             }
         }
     }
@@ -276,6 +284,7 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
     };
     const wall = (w: Results["workloads"][number]) => w.wallMs;
     const rss = (w: Results["workloads"][number]) => w.rssKiB;
+    const cpu = (w: Results["workloads"][number]) => w.cpuMs;
 
     // 1. Absolute numbers.
     const absRows: string[][] = [];
@@ -288,13 +297,14 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
                 `N=${n} (${objects} objects) ${p}`,
                 `${fmtS(median(ws.map(wall)))}`,
                 `${fmtS(min(ws.map(wall)))}–${fmtS(max(ws.map(wall)))}`,
+                fmtS(median(ws.map(cpu))),
                 fmtMiB(median(ws.map(rss))),
                 `${median(ws.map((w) => Number(w.child.buildMs))).toFixed(0)} ms`,
                 `${median(ws.map((w) => Number(w.child.drainMs))).toFixed(0)} ms`,
             ]);
         }
     }
-    const absTable = table(["program", "wall (median)", "wall min–max", "peak RSS", "construct", "drain RPCs"], absRows);
+    const absTable = table(["program", "wall (median)", "wall min–max", "CPU", "peak RSS", "construct", "drain RPCs"], absRows);
 
     // 2. Ratios.
     const ratioRows: string[][] = [];
@@ -303,13 +313,14 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
             `N=${n}`,
             fmtRatio(ratios(n, "mlkube", "floor", wall)),
             fmtRatio(ratios(n, "mlkube", "floor", rss)),
+            fmtRatio(ratios(n, "mlkube", "floor", cpu)),
             fmtRatio(ratios(n, "mlkube", "raw", wall)),
             fmtRatio(ratios(n, "mlkube", "raw", rss)),
             fmtRatio(ratios(n, "floor", "raw", wall)),
             fmtRatio(ratios(n, "floor", "raw", rss)),
         ]);
     }
-    const ratioTable = table(["", "mlkube/floor wall", "mlkube/floor RSS", "mlkube/raw wall", "mlkube/raw RSS", "floor/raw wall", "floor/raw RSS"], ratioRows);
+    const ratioTable = table(["", "mlkube/floor wall", "mlkube/floor RSS", "mlkube/floor CPU", "mlkube/raw wall", "mlkube/raw RSS", "floor/raw wall", "floor/raw RSS"], ratioRows);
 
     // 3. Scaling: in-process time per object (construct + drain), largest N against smallest.
     let scaleTable = "";
@@ -328,17 +339,18 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
         const base = median(of("kubernetes").map((x) => x.importMs));
         const rows = ["sdk", "kubernetes", "mlkube"].map((v) => {
             const xs = of(v);
-            const label = v === "sdk" ? "@pulumi/pulumi" : v === "kubernetes" ? "@pulumi/pulumi + @pulumi/kubernetes" : "@pulumi/pulumi + mlkube";
+            const t = v === "sdk" ? xs.map((x) => x.sdkMs) : xs.map((x) => x.importMs);
+            const label = v === "sdk" ? "@pulumi/pulumi alone" : v === "kubernetes" ? "+ @pulumi/kubernetes (5 kinds)" : "+ mlkube";
             return [
                 label,
-                `${median(xs.map((x) => x.importMs)).toFixed(0)} ms`,
-                `${min(xs.map((x) => x.importMs)).toFixed(0)}–${max(xs.map((x) => x.importMs)).toFixed(0)} ms`,
-                `${median(xs.map((x) => x.wallMs)).toFixed(0)} ms`,
+                `${median(t).toFixed(0)} ms`,
+                `${min(t).toFixed(0)}–${max(t).toFixed(0)} ms`,
+                v === "sdk" ? "" : `${median(xs.map((x) => x.importCpuMs)).toFixed(0)} ms`,
                 fmtMiB(median(xs.map((x) => x.rssKiB))),
-                v === "sdk" ? "" : `${(median(xs.map((x) => x.importMs)) - base >= 0 ? "+" : "")}${(median(xs.map((x) => x.importMs)) - base).toFixed(0)} ms`,
+                v === "mlkube" ? `+${(median(t) - base).toFixed(0)} ms` : "",
             ];
         });
-        importTable = table(["import (start-up)", "import time", "min–max", "process wall", "peak RSS", "vs @pulumi/kubernetes"], rows);
+        importTable = table(["import", "wall (median)", "min–max", "CPU", "process peak RSS", "mlkube − kubernetes"], rows);
     }
 
     // Targets.
@@ -368,7 +380,7 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
         ["Workloads under mocks (each a fresh process; N Compute-like services + N/10 TrainJobs)", absTable],
         [`Ratios (per round, median (min–max) over ${res.runs} round(s))`, ratioTable],
         ...(scaleTable ? [["Scaling (in-process construct + drain time per Kubernetes object)", scaleTable]] : []),
-        ...(importTable ? [[`Start-up (import time measured in-process, median of ${o.importRuns})`, importTable]] : []),
+        ...(importTable ? [[`Start-up (import time in-process, on top of @pulumi/pulumi; median of ${o.importRuns})`, importTable]] : []),
         ["Targets", targets.map((t) => `- ${t}`).join("\n")],
     ];
     const text = [parts[0], ...sections.map(([h, t]) => `\n${h}\n${t}`)].join("\n");

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         buildMs: ms(tMocks, tBuild),
         drainMs: ms(tBuild, tDrain),
         maxRssKiB: process.resourceUsage().maxRSS,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     };
     process.stdout.write(JSON.stringify(out) + "\n");
 }

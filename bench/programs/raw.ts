@@ -39,7 +39,6 @@ const JOBSET_IMMUTABLE = [
     "spec.startupPolicy",
     "spec.managedBy",
     "spec.volumeClaimPolicies",
-    "spec.coordinator",
 ];
 
 export function build(n: number, opts: BuildOptions, parents?: Parents): void {

@@ -31,9 +31,15 @@ CPU_NODES=${MLKUBE_CPU_NODES:-2}
 GPU_NODES=${MLKUBE_GPU_NODES:-6}
 JOBSET_WEBHOOK_PORT=9443
 JOBSET_HEALTH_PORT=8081
+TRAINER_WEBHOOK_PORT=9444
+TRAINER_HEALTH_PORT=8082
 APISERVER_PORT=6443
-# Start order; `down` stops in reverse.
+# Start order; `down` stops in reverse. The Kubeflow Trainer controller is on unless MLKUBE_TRAINER=0.
 COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobset"
+TRAINER_ENABLED=1
+[ "${MLKUBE_TRAINER:-1}" = 0 ] && TRAINER_ENABLED=0
+[ "$TRAINER_ENABLED" = 1 ] && COMPONENTS="$COMPONENTS trainer-controller-manager"
+ALL_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobset trainer-controller-manager"
 
 log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: ERROR: $*" >&2; exit 1; }
@@ -64,7 +70,7 @@ is_ours() {
 
 check_alive() {
   local c
-  for c in $COMPONENTS; do
+  for c in $ALL_COMPONENTS; do
     if [ -f "$STATE_DIR/pids/$c.pid" ] && ! is_ours "$c"; then
       echo "---- last lines of $STATE_DIR/logs/$c.log" >&2
       tail -n 30 "$STATE_DIR/logs/$c.log" >&2 || true
@@ -159,7 +165,8 @@ cmd_up() {
     cmd_down
   fi
   cluster_build >&2
-  for p in 2379 2380 $APISERVER_PORT 10257 10259 $JOBSET_WEBHOOK_PORT $JOBSET_HEALTH_PORT; do
+  for p in 2379 2380 2381 $APISERVER_PORT 10257 10259 $JOBSET_WEBHOOK_PORT $JOBSET_HEALTH_PORT \
+    $TRAINER_WEBHOOK_PORT $TRAINER_HEALTH_PORT; do
     port_free "$p" || die "port 127.0.0.1:$p is in use (another cluster running?)"
   done
 
@@ -241,7 +248,22 @@ cmd_up() {
   wait_for "jobset controller /readyz" 120 curl -fsS "http://127.0.0.1:$JOBSET_HEALTH_PORT/readyz"
   kc apply --server-side -f "$STATE_DIR/manifests/jobset-webhooks.yaml" >/dev/null
 
-  # The torch-distributed ClusterTrainingRuntime (stored as is: no Trainer controller runs).
+  if [ "$TRAINER_ENABLED" = 1 ]; then
+    # Kubeflow Trainer controller out of cluster. Its config has no certDir: controller-runtime's
+    # default is $TMPDIR/k8s-webhook-server/serving-certs, so TMPDIR points into the state dir.
+    mkdir -p "$STATE_DIR/trainer-tmp/k8s-webhook-server/serving-certs"
+    cp "$pki/serving.crt" "$STATE_DIR/trainer-tmp/k8s-webhook-server/serving-certs/tls.crt"
+    cp "$pki/serving.key" "$STATE_DIR/trainer-tmp/k8s-webhook-server/serving-certs/tls.key"
+    trainer_config_yaml >"$STATE_DIR/manifests/trainer-config.yaml"
+    trainer_webhooks_yaml "$(base64 -w0 <"$pki/ca.crt")" >"$STATE_DIR/manifests/trainer-webhooks.yaml"
+    start trainer-controller-manager env TMPDIR="$STATE_DIR/trainer-tmp" KUBECONFIG="$KUBECONFIG_PATH" \
+      "$CLUSTER_BIN/trainer-controller-manager" --config="$STATE_DIR/manifests/trainer-config.yaml" \
+      --zap-log-level=info
+    wait_for "trainer controller /readyz" 120 curl -fsS "http://127.0.0.1:$TRAINER_HEALTH_PORT/readyz"
+    kc apply --server-side -f "$STATE_DIR/manifests/trainer-webhooks.yaml" >/dev/null
+  fi
+
+  # The torch-distributed ClusterTrainingRuntime (validated by the Trainer webhook when it runs).
   cp "$trainer_dir/manifests/base/runtimes/torch_distributed.yaml" "$STATE_DIR/manifests/"
   chmod u+w "$STATE_DIR/manifests/torch_distributed.yaml"
   kc apply --server-side -f "$STATE_DIR/manifests/torch_distributed.yaml" >/dev/null
@@ -264,14 +286,14 @@ cmd_up() {
 stop_processes() {
   local c pid i
   STOPPED=""
-  for c in $(echo "$COMPONENTS" | tr ' ' '\n' | tac); do
+  for c in $(echo "$ALL_COMPONENTS" | tr ' ' '\n' | tac); do
     if is_ours "$c"; then
       pid=$(pid_of "$c")
       kill -TERM "$pid" 2>/dev/null || true
       STOPPED="$STOPPED $c:$pid"
     fi
   done
-  for c in $COMPONENTS; do
+  for c in $ALL_COMPONENTS; do
     for ((i = 0; i < 100; i++)); do is_ours "$c" || break; sleep 0.1; done
     if is_ours "$c"; then kill -KILL "$(pid_of "$c")" 2>/dev/null || true; fi
   done

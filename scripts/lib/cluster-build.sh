@@ -78,6 +78,10 @@ _cluster_build_locked() {
     "-s -w" sigs.k8s.io/kwok/cmd/kwok
   _build_one jobset "$JOBSET_VERSION" "jobset" \
     "-s -w -X sigs.k8s.io/jobset/pkg/version.GitVersion=$JOBSET_VERSION" sigs.k8s.io/jobset
+  if [ "${MLKUBE_TRAINER:-1}" != 0 ]; then
+    _build_one trainer "$TRAINER_VERSION" "trainer-controller-manager" "-s -w" \
+      github.com/kubeflow/trainer/v2/cmd/trainer-controller-manager
+  fi
   echo "cluster build: all done in $(( $(date +%s) - t0 ))s ($CLUSTER_BIN)"
 }
 

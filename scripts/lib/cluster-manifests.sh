@@ -344,3 +344,63 @@ health:
   healthProbeBindAddress: 127.0.0.1:${JOBSET_HEALTH_PORT}
 EOF
 }
+
+trainer_config_yaml() {
+  cat <<EOF2
+apiVersion: config.trainer.kubeflow.org/v1alpha1
+kind: Configuration
+health:
+  healthProbeBindAddress: 127.0.0.1:${TRAINER_HEALTH_PORT}
+  readinessEndpointName: readyz
+  livenessEndpointName: healthz
+metrics:
+  bindAddress: "0"
+webhook:
+  port: ${TRAINER_WEBHOOK_PORT}
+  host: 127.0.0.1
+leaderElection:
+  leaderElect: false
+certManagement:
+  enable: false
+EOF2
+}
+
+# _trainer_webhook NAME PATH RESOURCE CA_BUNDLE_B64
+_trainer_webhook() {
+  cat <<EOF2
+- name: $1
+  admissionReviewVersions: [v1]
+  clientConfig:
+    url: https://127.0.0.1:${TRAINER_WEBHOOK_PORT}$2
+    caBundle: $4
+  failurePolicy: Fail
+  sideEffects: None
+  timeoutSeconds: 10
+  rules:
+  - apiGroups: [trainer.kubeflow.org]
+    apiVersions: [v1alpha1]
+    operations: [CREATE, UPDATE]
+    resources: [$3]
+EOF2
+}
+
+# trainer_webhooks_yaml CA_BUNDLE_B64: the four Trainer v2.3.0 webhooks
+# (manifests/base/webhook/manifests.yaml), by URL on loopback.
+trainer_webhooks_yaml() {
+  echo "apiVersion: admissionregistration.k8s.io/v1"
+  echo "kind: MutatingWebhookConfiguration"
+  echo "metadata: {name: mlkube-trainer-mutating}"
+  echo "webhooks:"
+  _trainer_webhook defaulter.trainjob.trainer.kubeflow.org /mutate-trainer-kubeflow-org-v1alpha1-trainjob trainjobs "$1"
+  echo "---"
+  echo "apiVersion: admissionregistration.k8s.io/v1"
+  echo "kind: ValidatingWebhookConfiguration"
+  echo "metadata: {name: mlkube-trainer-validating}"
+  echo "webhooks:"
+  _trainer_webhook validator.clustertrainingruntime.trainer.kubeflow.org \
+    /validate-trainer-kubeflow-org-v1alpha1-clustertrainingruntime clustertrainingruntimes "$1"
+  _trainer_webhook validator.trainingruntime.trainer.kubeflow.org \
+    /validate-trainer-kubeflow-org-v1alpha1-trainingruntime trainingruntimes "$1"
+  _trainer_webhook validator.trainjob.trainer.kubeflow.org \
+    /validate-trainer-kubeflow-org-v1alpha1-trainjob trainjobs "$1"
+}

@@ -95,15 +95,49 @@ spec:
 EOF
 }
 
+smoke_trainjob_yaml() {
+  cat <<EOF
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: TrainJob
+metadata: {name: mlkube-smoke-trainjob}
+spec:
+  runtimeRef: {name: torch-distributed}
+  trainer:
+    numNodes: 4
+    resourcesPerNode: {limits: {nvidia.com/gpu: "8"}}
+    command: [torchrun, train.py]
+  runtimePatches:
+    - manager: mlkube.test/smoke
+      trainingRuntimeSpec:
+        template:
+          spec:
+            replicatedJobs:
+              - name: node
+                template:
+                  spec:
+                    template:
+                      spec:
+                        securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+                        tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+                        containers:
+                          - name: node
+                            securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+EOF
+}
+
 cmd_smoke() {
   local ns=$TEST_NAMESPACE t0 f="$STATE_DIR/manifests/smoke.yaml"
   t0=$(date +%s)
   smoke_yaml >"$f"
+  if [ "$TRAINER_ENABLED" = 1 ]; then echo "---" >>"$f"; smoke_trainjob_yaml >>"$f"; fi
   kc -n "$ns" apply -f "$f"
   kc -n "$ns" wait --for=condition=Available --timeout=60s deployment/mlkube-smoke-web deployment/mlkube-smoke-gpu
   kc -n "$ns" wait --for=jsonpath='{.status.phase}'=Bound --timeout=60s pvc/mlkube-smoke-data pvc/mlkube-smoke-static
   kc -n "$ns" wait --for=condition=Completed --timeout=90s jobset/mlkube-smoke-train
   kc -n "$ns" wait --for=condition=Failed --timeout=90s job/mlkube-smoke-fail
+  if [ "$TRAINER_ENABLED" = 1 ]; then
+    kc -n "$ns" wait --for=condition=Complete --timeout=90s trainjob/mlkube-smoke-trainjob
+  fi
   echo "gpu pods:"
   kc -n "$ns" get pods -l app=mlkube-smoke-gpu -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,PHASE:.status.phase --no-headers
   kc -n "$ns" get pods -l app=mlkube-smoke-gpu -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | grep -qv '^gpu-node-' \

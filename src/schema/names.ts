@@ -29,9 +29,21 @@ export function dnsLabelMessage(value: string, max = 63): string {
     return `${JSON.stringify(value)} is not a valid Kubernetes name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters); use ${JSON.stringify(toDnsLabel(value, max))}`;
 }
 
-/** A DNS-1123 label: object names of Services, Deployments, claims, namespaces (≤63). */
-export const dnsLabel = (max = 63) =>
-    z.string().refine((s) => isDnsLabel(s, max), { error: (iss) => dnsLabelMessage(String(iss.input), max) });
+const dnsLabels = new Map<number, z.ZodString>();
+
+/**
+ * A DNS-1123 label: object names of Services, Deployments, claims, namespaces (≤63). One schema per
+ * `max`, built once: zod schemas are immutable, and building one costs ~100 µs (components call this
+ * per instance).
+ */
+export const dnsLabel = (max = 63): z.ZodString => {
+    let s = dnsLabels.get(max);
+    if (!s) {
+        s = z.string().refine((v) => isDnsLabel(v, max), { error: (iss) => dnsLabelMessage(String(iss.input), max) });
+        dnsLabels.set(max, s);
+    }
+    return s;
+};
 
 export function isDnsSubdomain(s: string): boolean {
     return s.length <= 253 && DNS_SUBDOMAIN.test(s);

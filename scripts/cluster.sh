@@ -11,6 +11,7 @@
 # Environment: MLKUBE_CACHE (default ~/.cache/mlkube; binaries in $MLKUBE_CACHE/bin),
 # MLKUBE_CLUSTER_DIR (state dir, default /tmp/mlkube-cluster), MLKUBE_SA_ADMISSION=0 to turn the
 # ServiceAccount admission plugin off.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 set +m
 
@@ -174,7 +175,7 @@ cmd_up() {
   kwok_dir=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
   jobset_dir=$(module_dir "sigs.k8s.io/jobset@$JOBSET_VERSION")
   trainer_dir=$(module_dir "github.com/kubeflow/trainer/v2@$TRAINER_VERSION")
-  [ -d "$kwok_dir" ] && [ -d "$jobset_dir" ] && [ -d "$trainer_dir" ] || die "module download failed"
+  if [ ! -d "$kwok_dir" ] || [ ! -d "$jobset_dir" ] || [ ! -d "$trainer_dir" ]; then die "module download failed"; fi
 
   rm -rf "$STATE_DIR"
   mkdir -p "$STATE_DIR"/{pids,logs,etcd,volumes,manifests}

@@ -248,7 +248,7 @@ EOF
     for size in 10Gi 100Gi 1Ti; do
       for n in 0 1; do
         local short; short=$( [ "$mode" = ReadWriteOnce ] && echo rwo || echo rwx)
-        local name; name="pv-$short-$(echo "$size" | tr 'A-Z' 'a-z')-$n"
+        local name; name="pv-$short-$(echo "$size" | tr '[:upper:]' '[:lower:]')-$n"
         cat <<EOF
 apiVersion: v1
 kind: PersistentVolume

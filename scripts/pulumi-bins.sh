@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Build the Pulumi engine offline from Go modules and print the environment to use it.
+#
+#   scripts/pulumi-bins.sh build   build pulumi + pulumi-language-nodejs into
+#                                  $MLKUBE_CACHE/pulumi/v<cli>/bin and the provider
+#                                  pulumi-resource-kubernetes into .../plugins (kept off
+#                                  PATH), once: skipped while bin/.stamp matches; then
+#                                  `pulumi plugin install` the provider into PULUMI_HOME
+#   scripts/pulumi-bins.sh env     print `export ...` lines for eval (builds nothing;
+#                                  fails if `build` has not run)
+#   scripts/pulumi-bins.sh bindir  print the bin directory
+#   scripts/pulumi-bins.sh versions  print the pinned versions (also the npm pins)
+#
+# Environment: MLKUBE_CACHE (default ~/.cache/mlkube), MLKUBE_PULUMI_HOME (PULUMI_HOME to
+# use; default $MLKUBE_CACHE/pulumi/v<cli>/home), GOMODCACHE/GOCACHE as usual (outside
+# the clone by default). See docs/pulumi-engine.md for the why of every pin.
+set -euo pipefail
+
+# --- pins -------------------------------------------------------------------------------
+PULUMI_VERSION=3.259.0              # github.com/pulumi/pulumi/pkg/v3 (CLI); npm @pulumi/pulumi
+KUBERNETES_PROVIDER_VERSION=4.25.0  # pulumi-kubernetes commit f47bc2d6f199; npm @pulumi/kubernetes
+NODEJS_HOST_SDK=v3.68.0             # github.com/pulumi/pulumi/sdk/v3 that still holds the Node.js host
+RECIPE=1                            # bump when the build recipe changes
+KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
+# -----------------------------------------------------------------------------------------
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${MLKUBE_CACHE:-$HOME/.cache/mlkube}
+BASE=$CACHE/pulumi/v$PULUMI_VERSION
+BIN=$BASE/bin
+PLUGINS=$BASE/plugins   # provider binary; reaches pulumi through the plugin cache only
+STAMP_FILE=$BIN/.stamp
+STAMP="recipe=$RECIPE cli=v$PULUMI_VERSION nodejs-host=sdk/$NODEJS_HOST_SDK kubernetes=$KUBERNETES_PROVIDER_VERSION"
+HOME_DIR=${MLKUBE_PULUMI_HOME:-$BASE/home}
+
+log() { echo "pulumi-bins: $*" >&2; }
+
+go_env() {
+  # No GOFLAGS from the caller (e.g. -mod=...) may leak into these builds.
+  # The checksum database answers 404 through the proxy for several pulumi modules
+  # (pulumi-kubernetes pseudo-versions, cloud-ready-checks, ...): go.sum is committed,
+  # so this only matters when go.sum has to be regenerated.
+  env GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false GONOSUMDB=github.com/pulumi "$@"
+}
+
+gobuild() { # <dir> <out> <ldflags> <pkg>
+  local dir=$1 out=$2 ld=$3 pkg=$4 t0=$SECONDS
+  log "go build $pkg -> $out"
+  (cd "$dir" && go_env nice -n 10 go build -trimpath -ldflags "$ld" -o "$out.tmp" "$pkg")
+  mv -f "$out.tmp" "$out"
+  log "built $(basename "$out") in $((SECONDS - t0))s"
+}
+
+gen_kubernetes_embeds() { # writes the two files upstream's `go generate` would write
+  local dir=$ROOT/tools/pulumi-kubernetes src
+  src=$(cd "$dir" && go_env go list -m -f '{{.Dir}}' "$KUBERNETES_PROVIDER_MODULE" 2>/dev/null || true)
+  if [ -z "$src" ] || [ ! -f "$src/cmd/pulumi-resource-kubernetes/schema.json" ]; then
+    (cd "$dir" && go_env go mod download "$KUBERNETES_PROVIDER_MODULE")
+    src=$(cd "$dir" && go_env go list -m -f '{{.Dir}}' "$KUBERNETES_PROVIDER_MODULE")
+  fi
+  node - "$src/cmd/pulumi-resource-kubernetes" "$dir" "$KUBERNETES_PROVIDER_VERSION" <<'EOF'
+const fs = require("fs"), path = require("path");
+const [src, dst, version] = process.argv.slice(2);
+// Same as upstream generate.go: schema.json with "version" set, both files compacted.
+const schema = JSON.parse(fs.readFileSync(path.join(src, "schema.json"), "utf8"));
+schema.version = version;
+fs.writeFileSync(path.join(dst, "schema-embed.json"), JSON.stringify(schema));
+const mapping = JSON.parse(fs.readFileSync(path.join(src, "terraform-mapping.json"), "utf8"));
+fs.writeFileSync(path.join(dst, "terraform-mapping-embed.json"), JSON.stringify(mapping));
+EOF
+}
+
+write_nodejs_dynamic_provider() {
+  # What upstream ships as pulumi-resource-pulumi-nodejs (used only by pulumi.dynamic.Resource).
+  cat > "$BIN/pulumi-resource-pulumi-nodejs" <<'EOF'
+#!/bin/sh
+exec node "$(node -e "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/dynamic-provider'))")" "$@"
+EOF
+  chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+}
+
+install_provider_plugin() { # into $HOME_DIR/plugins at the exact version
+  local dir=$HOME_DIR/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION
+  if [ -x "$dir/pulumi-resource-kubernetes" ] && [ ! -e "$dir.partial" ] &&
+     cmp -s "$dir/pulumi-resource-kubernetes" "$PLUGINS/pulumi-resource-kubernetes"; then
+    return 0
+  fi
+  mkdir -p "$HOME_DIR"
+  log "pulumi plugin install resource kubernetes $KUBERNETES_PROVIDER_VERSION (PULUMI_HOME=$HOME_DIR)"
+  PULUMI_HOME=$HOME_DIR PULUMI_SKIP_UPDATE_CHECK=true \
+    "$BIN/pulumi" plugin install resource kubernetes "$KUBERNETES_PROVIDER_VERSION" \
+    --file "$PLUGINS/pulumi-resource-kubernetes" >&2
+}
+
+cmd_build() {
+  mkdir -p "$BASE"
+  exec 9>"$BASE/.lock"
+  flock 9   # one build at a time per cache
+  command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
+  command -v node >/dev/null || { log "node is not on PATH"; exit 1; }
+  if [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$STAMP" ] &&
+     [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ] && [ -x "$PLUGINS/pulumi-resource-kubernetes" ]; then
+    log "up to date: $BIN ($STAMP)"
+  else
+    local t0=$SECONDS
+    rm -f "$STAMP_FILE"
+    mkdir -p "$BIN" "$PLUGINS"
+    gobuild "$ROOT/tools/pulumi" "$BIN/pulumi" \
+      "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+    # The host reports its own version (sdk v3.68.0) in `pulumi about`; that is the truth.
+    gobuild "$ROOT/tools/pulumi/language-nodejs" "$BIN/pulumi-language-nodejs" \
+      "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_HOST_SDK" \
+      github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+    gen_kubernetes_embeds
+    gobuild "$ROOT/tools/pulumi-kubernetes" "$PLUGINS/pulumi-resource-kubernetes" \
+      "-s -w -X $KUBERNETES_PROVIDER_MODULE/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION" .
+    write_nodejs_dynamic_provider
+    echo "$STAMP" > "$STAMP_FILE"
+    log "built all in $((SECONDS - t0))s"
+  fi
+  install_provider_plugin
+}
+
+cmd_env() {
+  if [ ! -f "$STAMP_FILE" ] || [ "$(cat "$STAMP_FILE")" != "$STAMP" ]; then
+    log "not built (or stale): run scripts/pulumi-bins.sh build"
+    exit 1
+  fi
+  install_provider_plugin
+  mkdir -p "$BASE/state"
+  cat <<EOF
+export PATH="$BIN:\$PATH"
+export PULUMI_HOME="$HOME_DIR"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+export PULUMI_SKIP_CONFIRMATIONS=true
+export PULUMI_SUPPRESS_COPILOT_LINK=true
+export PULUMI_BACKEND_URL="\${PULUMI_BACKEND_URL:-file://$BASE/state}"
+export PULUMI_CONFIG_PASSPHRASE="\${PULUMI_CONFIG_PASSPHRASE-}"
+EOF
+}
+
+case "${1:-}" in
+  build) cmd_build ;;
+  env) cmd_env ;;
+  bindir) echo "$BIN" ;;
+  versions)
+    echo "pulumi-cli=$PULUMI_VERSION"
+    echo "npm:@pulumi/pulumi=$PULUMI_VERSION"
+    echo "npm:@pulumi/kubernetes=$KUBERNETES_PROVIDER_VERSION"
+    echo "pulumi-language-nodejs=sdk/$NODEJS_HOST_SDK"
+    ;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac

@@ -374,7 +374,7 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
         const d = of("mlkube") - of("kubernetes");
         targets.push(`import ≤ 50 ms over @pulumi/kubernetes: ${d >= 0 ? "+" : ""}${d.toFixed(0)} ms ${d <= 50 ? "OK" : "OVER"}`);
     }
-    targets.push("real-engine `pulumi preview` ≤ 1.2× raw: pending (no engine yet; see docs/performance.md)");
+    targets.push("real-engine `pulumi preview` ≤ 1.2× raw: not measured yet (no --preview mode; see docs/performance.md)");
 
     const sections = [
         ["Workloads under mocks (each a fresh process; N Compute-like services + N/10 TrainJobs)", absTable],

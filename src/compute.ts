@@ -236,6 +236,9 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     return { deployment, service, autoscaler, dependencies: pod.dependencies, port: ports[0]?.port };
 }
 
+/** The component name, when it doubles as the Kubernetes name. */
+const componentNameSchema = z.object({ name: dnsLabel() });
+
 export class Compute extends pulumi.ComponentResource {
     readonly deploymentName: pulumi.Output<string>;
     /** The Service's name; undefined without ports. */
@@ -250,7 +253,7 @@ export class Compute extends pulumi.ComponentResource {
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Compute", name, computeArgsSchema, args);
-        if (a.name === undefined) validate("Compute", name, z.object({ name: dnsLabel() }), { name });
+        if (a.name === undefined) validate("Compute", name, componentNameSchema, { name });
         const r = renderCompute(name, a);
         super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });

@@ -65,7 +65,7 @@ export interface ClaimMount {
     mountPath: pulumi.Input<string>;
     volumeMode: "Filesystem" | "Block";
     readOnly?: boolean;
-    /** The component that creates the claim (a dependency of the workload), if any. */
+    /** The claim resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
 }
 
@@ -119,6 +119,9 @@ export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.P
     };
 }
 
+/** The component name, when it doubles as the Kubernetes name. */
+const componentNameSchema = z.object({ name: dnsLabel() });
+
 export class Volume extends pulumi.ComponentResource {
     /** A reference to an existing claim: `Volume.existing("datasets", { mountPath: "/data" })`. */
     static existing(claimName: string, opts?: { namespace?: string; mountPath?: string; readOnly?: boolean }): VolumeReference {
@@ -134,7 +137,7 @@ export class Volume extends pulumi.ComponentResource {
     constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Volume", name, volumeArgsSchema, args);
-        if (a.name === undefined) validate("Volume", name, z.object({ name: dnsLabel() }), { name });
+        if (a.name === undefined) validate("Volume", name, componentNameSchema, { name });
         const spec = renderClaim(name, a);
         const claimName = a.name ?? name;
         super(VOLUME_TYPE, name, {}, opts);
@@ -146,7 +149,7 @@ export class Volume extends pulumi.ComponentResource {
         this.namespace = this.claim.metadata.namespace;
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
         this.mountPath = pulumi.output(mountPath);
-        this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", resource: this };
+        this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", resource: this.claim };
         this.registerOutputs({ claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath });
     }
 

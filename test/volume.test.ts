@@ -78,7 +78,7 @@ test("Volume: outputs and mount info", async () => {
     const [claim, ns, mp] = await new Promise<string[]>((res) => pulumi.all([v.claimName, v.namespace, v.mountPath]).apply((x) => res(x as string[])));
     assert.deepEqual([claim, ns, mp], ["models", "ml", "/mnt/models"]);
     assert.equal(v.mount().claimName, "models");
-    assert.equal(v.mount().resource, v);
+    assert.equal(v.mount().resource, v.claim, "workloads depend on the claim itself");
 });
 
 test("Volume.existing and claim names create nothing and mount like a Volume", async () => {

@@ -126,7 +126,7 @@ export interface SecretKeyRef {
     secretName: string;
     key: string;
     optional?: boolean;
-    /** The component that creates the Secret, if any (a dependency of the workload). */
+    /** The Secret resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
 }
 
@@ -142,13 +142,14 @@ export interface SecretBinding {
     /** Env vars the container gets besides the keys (GOOGLE_APPLICATION_CREDENTIALS, GIT_SSH_COMMAND). */
     env: Record<string, string>;
     /** A digest of the content (not secret), so pods roll when the content changes. */
-    checksum?: pulumi.Output<string>;
+    checksum?: pulumi.Input<string>;
     resource?: pulumi.Resource;
 }
 
 /** What a Secret's source yields: the data (secret), its type and how it mounts. */
 interface ReadSource {
-    data: pulumi.Output<Record<string, string>>; // values base64-encoded
+    /** Values base64-encoded: plain when read from the machine (wrapped in pulumi.secret by renderSecret before they leave this module), an Output when they come from Inputs. */
+    data: Record<string, string> | pulumi.Output<Record<string, string>>;
     type: string;
     mount: SecretBinding["kind"];
     items?: { key: string; path: string }[];
@@ -202,7 +203,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             else values[v] = b64(env[v] as string);
         });
         bail();
-        return { data: pulumi.secret(values), type: "Opaque", mount: "env", env: none, keys: Object.keys(values) };
+        return { data: values, type: "Opaque", mount: "env", env: none, keys: Object.keys(values) };
     }
     if (a.fromFile) {
         const values: Record<string, string> = {};
@@ -214,7 +215,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             else values[key] = b64(fs.readFileSync(f));
         });
         bail();
-        return { data: pulumi.secret(values), type: "Opaque", mount: "files", env: none, keys: Object.keys(values) };
+        return { data: values, type: "Opaque", mount: "files", env: none, keys: Object.keys(values) };
     }
     if (a.fromDirectory !== undefined) {
         const dir = a.fromDirectory;
@@ -232,7 +233,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         }
         if (items.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
         bail();
-        return { data: pulumi.secret(values), type: "Opaque", mount: "files", items, env: none, keys: Object.keys(values) };
+        return { data: values, type: "Opaque", mount: "files", items, env: none, keys: Object.keys(values) };
     }
     if (a.provider) {
         let creds: ProviderCredentials;
@@ -247,7 +248,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             fail("Secret", name, ["mount"], `provider "${a.provider}" reaches pods as ${creds.mounts.join(" or ")}, not ${mount}; remove mount`);
         }
         const values = Object.fromEntries(Object.entries(creds.values).map(([k, v]) => [k, b64(v)]));
-        return { data: pulumi.secret(values), type: creds.type ?? "Opaque", mount, env: creds.env ?? none, keys: Object.keys(values) };
+        return { data: values, type: creds.type ?? "Opaque", mount, env: creds.env ?? none, keys: Object.keys(values) };
     }
     const g = a.gitSsh!;
     const readFile = (f: string, field: string) => {
@@ -307,11 +308,22 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
             fail("Secret", name, ["mount"], `keys ${bad.map((k) => JSON.stringify(k)).join(", ")} are not environment variable names, so they cannot be mounted as env; use mount: "files"`);
         }
     }
-    const data = src.data.apply((d) => {
+    const checkKeys = (d: Record<string, string>) => {
         checkSize(name, d);
         if (mount === "env") for (const k of Object.keys(d)) if (!isEnvName(k)) fail("Secret", name, ["mount"], `key ${JSON.stringify(k)} is not an environment variable name; use mount: "files"`);
         return d;
-    });
+    };
+    // Plain data (files, env vars, providers) is checked now and wrapped once; data from Outputs when it resolves.
+    let data: pulumi.Output<Record<string, string>>;
+    let checksum: pulumi.Input<string>;
+    if (pulumi.Output.isInstance(src.data)) {
+        data = src.data.apply(checkKeys);
+        checksum = pulumi.unsecret(data.apply(contentChecksum));
+    } else {
+        checkKeys(src.data);
+        checksum = contentChecksum(src.data);
+        data = pulumi.secret(src.data);
+    }
     const mountPath = a.mountPath ?? `/etc/mlkube/secrets/${secretName}`;
     const namespace = resolveNamespace(a.namespace);
     return {
@@ -335,7 +347,7 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
             fileMode: a.fileMode ?? 0o400,
             items: src.items,
             env: src.env(mountPath),
-            checksum: pulumi.unsecret(data.apply(contentChecksum)),
+            checksum,
         },
     };
 }
@@ -364,14 +376,14 @@ export class Secret extends pulumi.ComponentResource {
         this.namespace = this.secret.metadata.namespace;
         this.mount = pulumi.output(binding.kind);
         this.mountPath = pulumi.output(binding.mountPath);
-        this.bindingInfo = { ...binding, resource: this };
+        this.bindingInfo = { ...binding, resource: this.secret };
         this.registerOutputs({ secretName: this.secretName, namespace: this.namespace, mount: this.mount, mountPath: this.mountPath });
     }
 
     /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         if (!isSecretKey(key)) fail("Secret", this.bindingInfo.secretName, ["ref"], secretKeyMessage(key));
-        return { secretName: this.bindingInfo.secretName, key, optional, resource: this };
+        return { secretName: this.bindingInfo.secretName, key, optional, resource: this.secret };
     }
 
     /** How this Secret reaches pods (used by the pod builder). */

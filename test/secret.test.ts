@@ -148,6 +148,16 @@ test("Secret provider credentials become a Secret with the provider's mount; mis
     });
 });
 
+test("plain Secret data is checked when read and its checksum is a plain string", async () => {
+    let s!: Secret;
+    await emit(() => (s = new Secret("p", { fromEnv: ["HOME"] })));
+    assert.equal(typeof s.binding().checksum, "string");
+    assert.throws(() => new Secret("big", { fromEnv: ["BIG_VALUE_FOR_TEST"] }), /environment variable BIG_VALUE_FOR_TEST is not set/);
+    await withEnv({ MLK_BIG: "x".repeat(1024 * 1024) }, async () => {
+        assertThrows(() => new Secret("big2", { fromEnv: ["MLK_BIG"] }), 'Secret "big2": data is 1048583 bytes; Kubernetes limits a Secret to 1048576 bytes (1 MiB): split it into several Secrets or mount large files from a Volume');
+    });
+});
+
 test("Secret data over 1 MiB is rejected without showing values", async () => {
     await assertFails(() => new Secret("big", { env: { BLOB: "x".repeat(1024 * 1024 + 1) } }), 'Secret "big": data is 1048581 bytes; Kubernetes limits a Secret to 1048576 bytes (1 MiB): split it into several Secrets or mount large files from a Volume');
 });
@@ -167,9 +177,9 @@ test("the checksum of a Secret's content changes with the content and is not sec
     for (const v of ["a", "a", "b"]) {
         let s!: Secret;
         await emit(() => (s = new Secret("c", { env: { K: pulumi.secret(v) } })));
-        const isSecret = await (s.binding().checksum as any).isSecret;
-        assert.equal(isSecret, false);
-        sums.push(await new Promise<string>((res) => s.binding().checksum!.apply((x) => res(x))));
+        const checksum = pulumi.output(s.binding().checksum!);
+        assert.equal(await (checksum as any).isSecret, false);
+        sums.push(await new Promise<string>((res) => checksum.apply((x) => res(x))));
     }
     assert.equal(sums[0], sums[1]);
     assert.notEqual(sums[0], sums[2]);

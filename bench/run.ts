@@ -6,9 +6,13 @@
  *   npm run bench -- --sizes 100,1000 --runs 3      other sizes / run counts
  *   npm run bench:smoke                             N = 100, 1 run, the object-set check (CI)
  *   npm run bench -- --check                        only check that the three programs emit the same objects
+ *   npm run bench -- --preview                      real engine: `pulumi preview` of N=100, mlkube vs raw,
+ *                                                   1 warm-up + 5 rounds (bench/preview.ts; ~2–3 min)
  *
  * Options: --sizes a,b,c  --runs R  --import-runs R  --no-check  --no-import  --trainjobs auto|on|off
  *          --json FILE (raw results)  --markdown (print the tables as Markdown too)
+ *          with --preview: --sizes N (one N, default 100)  --runs R (default 5)  --preview-floor (also the
+ *          floor program)  --preview-no-cluster (no kubeconfig: the provider previews "cluster unreachable")
  *
  * Every measurement is a fresh `node` process (compiled JS, no loader hooks) running one program
  * (bench/programs/main.ts) for one N; wall time is measured around the process, peak RSS by
@@ -26,6 +30,7 @@ import { collect } from "../src/render/collect";
 import * as mlkubeProgram from "./programs/mlkube";
 import * as rawProgram from "./programs/raw";
 import * as floorProgram from "./programs/floor";
+import { runPreview } from "./preview";
 
 const ROOT = path.resolve(__dirname, "..");
 const OUT = path.join(ROOT, "scratch", "bench-build");
@@ -42,10 +47,15 @@ interface Options {
     trainJobs: "auto" | "on" | "off";
     json?: string;
     markdown: boolean;
+    preview: boolean;
+    previewFloor: boolean;
+    previewCluster: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { sizes: [100, 1000, 3000], runs: 3, importRuns: 7, check: true, checkOnly: false, importBench: true, trainJobs: "auto", markdown: false };
+    const o: Options = { sizes: [100, 1000, 3000], runs: 3, importRuns: 7, check: true, checkOnly: false, importBench: true, trainJobs: "auto", markdown: false, preview: false, previewFloor: false, previewCluster: true };
+    let sizesGiven = false;
+    let runsGiven = false;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const next = () => {
@@ -53,8 +63,11 @@ function parseArgs(argv: string[]): Options {
             if (v === undefined) throw new Error(`${a} needs a value`);
             return v;
         };
-        if (a === "--sizes") o.sizes = next().split(",").map((s) => Number(s.trim()));
-        else if (a === "--runs") o.runs = Number(next());
+        if (a === "--sizes") (o.sizes = next().split(",").map((s) => Number(s.trim()))), (sizesGiven = true);
+        else if (a === "--runs") (o.runs = Number(next())), (runsGiven = true);
+        else if (a === "--preview") o.preview = true;
+        else if (a === "--preview-floor") o.previewFloor = true;
+        else if (a === "--preview-no-cluster") o.previewCluster = false;
         else if (a === "--import-runs") o.importRuns = Number(next());
         else if (a === "--no-check") o.check = false;
         else if (a === "--check") o.checkOnly = true;
@@ -64,6 +77,11 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--markdown") o.markdown = true;
         else if (a === "--smoke") Object.assign(o, { sizes: [100], runs: 1, importRuns: 1 });
         else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
+    }
+    if (o.preview) {
+        if (!sizesGiven) o.sizes = [100];
+        if (!runsGiven) o.runs = 5;
+        if (o.sizes.length !== 1) throw new Error("--preview takes one size (--sizes N)");
     }
     if (o.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error("--sizes takes integers ≥ 10");
     if (!(o.runs >= 1)) throw new Error("--runs takes an integer ≥ 1");
@@ -227,6 +245,9 @@ async function main(): Promise<void> {
     if (!trainJobs) log(`TrainJobs: ${o.trainJobs === "off" ? "off (--trainjobs off)" : "skipped in all programs: this mlkube does not export TrainJob yet"}`);
     if (o.check || o.checkOnly) await check(trainJobs);
     if (o.checkOnly) return;
+    if (o.preview) {
+        return runPreview({ root: ROOT, build: OUT, n: o.sizes[0], runs: o.runs, trainJobs, floor: o.previewFloor, cluster: o.previewCluster, json: o.json, markdown: o.markdown });
+    }
 
     const res: Results = {
         date: new Date().toISOString(),
@@ -374,7 +395,7 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
         const d = of("mlkube") - of("kubernetes");
         targets.push(`import ≤ 50 ms over @pulumi/kubernetes: ${d >= 0 ? "+" : ""}${d.toFixed(0)} ms ${d <= 50 ? "OK" : "OVER"}`);
     }
-    targets.push("real-engine `pulumi preview` ≤ 1.2× raw: not measured yet (no --preview mode; see docs/performance.md)");
+    targets.push("real-engine `pulumi preview` ≤ 1.2× raw: measured separately, `npm run bench -- --preview`");
 
     const sections = [
         ["Workloads under mocks (each a fresh process; N Compute-like services + N/10 TrainJobs)", absTable],

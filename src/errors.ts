@@ -31,6 +31,28 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
     return out;
 }
 
+/**
+ * Makes an expected failure print like a message, not a crash, under `pulumi preview/up`: the Node.js
+ * language host prints `RunError`s (and `ResourceError`s with `hideStack`) without "unhandled exception"
+ * and stack trace. The SDK recognises them by marker properties, which also works when the program and
+ * mlkube resolve different copies of `@pulumi/pulumi`. With a `resource`, the message is shown under it.
+ * The message is also kept as is: the SDK prefixes errors raised while serializing a resource's inputs or
+ * outputs with `error serializing property "…": `, which would bury mlkube's text.
+ */
+export function asPulumiError<E extends Error>(err: E, resource?: unknown): E {
+    const marks = err as unknown as Record<string, unknown>;
+    if (resource === undefined) {
+        marks.__pulumiRunError = true;
+    } else {
+        marks.__pulumResourceError = true; // (sic: the SDK's spelling)
+        marks.resource = resource;
+        marks.hideStack = true;
+    }
+    const message = err.message;
+    Object.defineProperty(err, "message", { get: () => message, set: () => undefined, enumerable: false, configurable: true });
+    return err;
+}
+
 export class MlkubeValidationError extends Error {
     readonly component: string;
     readonly resourceName: string;
@@ -44,6 +66,7 @@ export class MlkubeValidationError extends Error {
         this.component = component;
         this.resourceName = resourceName;
         this.issues = issues;
+        asPulumiError(this);
     }
 }
 

@@ -11,9 +11,10 @@ const cache = new mlkube.Volume("model-cache", { size: "20Gi" });
 // An API token from stack config (`pulumi config set --secret apiToken ...`), injected as env.
 const token = new mlkube.Secret("api-token", { env: { API_TOKEN: config.requireSecret("apiToken") } });
 
-// Plain @pulumi/kubernetes resources render too. No metadata.name: Pulumi auto-names it.
+// Plain @pulumi/kubernetes resources render too. No metadata.name: Pulumi auto-names it. Its namespace
+// follows `mlkube:namespace` like the components' (mlkube's defaults only apply to mlkube components).
 const settings = new k8s.core.v1.ConfigMap("server-settings", {
-    metadata: { namespace: "ml" },
+    metadata: { namespace: new pulumi.Config("mlkube").get("namespace") },
     data: { MODEL: model, MAX_MODEL_LEN: "4096" },
 });
 

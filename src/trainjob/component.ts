@@ -10,7 +10,7 @@ import { z } from "zod";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
 import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
 import { dnsLabel, dnsSubdomain } from "../schema/names";
-import { MlkubeValidationError, ValidationIssue } from "../errors";
+import { asPulumiError, MlkubeValidationError, ValidationIssue } from "../errors";
 import { PET_ENV, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
 import { renderJobSet } from "./jobset";
@@ -167,7 +167,14 @@ export class TrainJob extends pulumi.ComponentResource {
         const kind = r.object.kind as keyof typeof TERMINAL;
         this.state = pulumi
             .all([status, this.namespace])
-            .apply(([s, ns]) => terminalState(kind, s, { resourceName: name, objectName: r.objectName, namespace: ns }, a.waitForCompletion === true));
+            .apply(([s, ns]) => {
+                try {
+                    return terminalState(kind, s, { resourceName: name, objectName: r.objectName, namespace: ns }, a.waitForCompletion === true);
+                } catch (e) {
+                    // Shown under the JobSet/TrainJob in `pulumi up`'s diagnostics, without a stack trace.
+                    throw asPulumiError(e as Error, this.job);
+                }
+            });
         this.registerOutputs({ jobName: this.jobName, namespace: this.namespace, masterAddress: this.masterAddress, backend: this.backend, state: this.state });
     }
 }

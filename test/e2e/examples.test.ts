@@ -1,0 +1,188 @@
+/**
+ * Every example under the real Pulumi engine, against the local control plane: `pulumi up` creates what
+ * the offline renderer predicts, `pulumi preview --expect-no-changes` is clean, no plaintext secret in the
+ * state or the CLI output, and `pulumi destroy` removes everything but the claims of retained Volumes.
+ * quickstart also checks that a changed Secret value rolls the Compute's pods.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { render } from "../../src/render";
+import {
+    RUN_ID, Stack, assertNoPlaintext, comparable, createNamespace, deleteNamespaces, get, kc, kindArg, kubectl, liveComparable, liveObjects, list,
+    maskChecksums, requirePrerequisites, subsetMismatches, summary, waitFor,
+} from "./helpers";
+
+interface Case {
+    title: string;
+    dir: string;
+    prefix: string;
+    config?: Record<string, string>;
+    /** Set with `pulumi config set --secret`; the values are searched for in state and output. */
+    secrets: Record<string, string>;
+}
+
+const CASES: Case[] = [
+    { title: "quickstart", dir: "examples/quickstart", prefix: "qs", secrets: { apiToken: `qs-api-token-${RUN_ID}-Zx81` } },
+    { title: "inference", dir: "examples/inference", prefix: "inf", secrets: { hfToken: `hf_e2eInference${RUN_ID}Q7` } },
+    {
+        title: "llm-finetune (jobset)",
+        dir: "examples/llm-finetune",
+        prefix: "ft",
+        secrets: { hfToken: `hf_e2eFinetune${RUN_ID}K2`, wandbApiKey: `wandb-e2e-${RUN_ID}-key-93` },
+    },
+    {
+        title: "llm-finetune (kubeflow)",
+        dir: "examples/llm-finetune",
+        prefix: "ftkf",
+        config: { backend: "kubeflow" },
+        secrets: { hfToken: `hf_e2eKubeflow${RUN_ID}M4`, wandbApiKey: `wandb-e2e-kf-${RUN_ID}-77` },
+    },
+];
+
+/** examples/llm-finetune selects `node.kubernetes.io/instance-type: p5.48xlarge`; the local GPU nodes say gpu-8x-h100. */
+const INSTANCE_TYPE = "node.kubernetes.io/instance-type";
+const gpuNodeTypes: Record<string, string> = {};
+
+before(() => {
+    requirePrerequisites();
+    for (const n of list("nodes", "", "mlkube.test/node-kind=gpu")) gpuNodeTypes[n.metadata.name] = n.metadata.labels[INSTANCE_TYPE];
+    kc(["label", "node", "-l", "mlkube.test/node-kind=gpu", `${INSTANCE_TYPE}=p5.48xlarge`, "--overwrite"]);
+});
+
+after(() => {
+    for (const [node, type] of Object.entries(gpuNodeTypes)) if (type) kubectl(["label", "node", node, `${INSTANCE_TYPE}=${type}`, "--overwrite"]);
+    deleteNamespaces();
+});
+
+for (const c of CASES) {
+    describe(c.title, () => {
+        let stack: Stack;
+        let secretValues = Object.values(c.secrets);
+        /** The renderer's prediction, with the live names of auto-named objects. */
+        let predicted: { objects: any[]; sources: any[] };
+        let retainedClaims: { name: string; uid: string }[] = [];
+
+        before(async () => {
+            const ns = await createNamespace(c.prefix);
+            stack = new Stack(c.dir, c.prefix, ns);
+            stack.init(c.config ?? {}, c.secrets);
+        });
+
+        after(() => {
+            stack?.remove();
+        });
+
+        test("pulumi up creates what the offline renderer predicts", async () => {
+            const r = stack.up();
+            assert.equal(r.status, 0, `pulumi up failed after ${r.seconds}s:\n${r.output}`);
+            console.log(`# ${c.title}: pulumi up ${r.seconds}s, ${JSON.stringify(summary(r.output))}`);
+            const rendered = await render(stack.dir, { stack: stack.name });
+            assert.deepEqual(rendered.errors, []);
+            predicted = { objects: rendered.objects, sources: rendered.sources };
+            const { live, renames } = liveObjects(rendered.objects, rendered.sources, stack.namespace);
+            const problems: string[] = [];
+            rendered.objects.forEach((o, i) => {
+                const where = `${o.kind} ${o.metadata.name}`;
+                if (!live[i]) return problems.push(`${where}: not on the cluster`);
+                subsetMismatches(maskChecksums(comparable(o, renames)), maskChecksums(liveComparable(live[i])), where, problems);
+            });
+            assert.deepEqual(problems, [], `live objects differ from the rendered ones:\n${problems.join("\n")}`);
+            // Nothing else of ours in the namespace (Pulumi created exactly the predicted top-level objects).
+            for (const kind of ["deployments", "services", "secrets", "configmaps", "persistentvolumeclaims", "jobsets.jobset.x-k8s.io", "trainjobs.trainer.kubeflow.org"]) {
+                const names = list(kind, stack.namespace)
+                    .filter((l) => !(kind === "configmaps" && l.metadata.name === "kube-root-ca.crt"))
+                    .filter((l) => !(l.metadata.ownerReferences ?? []).length)
+                    .map((l) => l.metadata.name)
+                    .sort();
+                const expected = rendered.objects.filter((o) => kindArg(o) === kind || `${kindArg(o)}s` === kind).map((o) => renames[o.metadata.name] ?? o.metadata.name).sort();
+                assert.deepEqual(names, expected, `${kind} in ${stack.namespace}`);
+            }
+            retainedClaims = rendered.objects
+                .filter((o) => o.kind === "PersistentVolumeClaim")
+                .map((o) => ({ name: o.metadata.name, uid: get("pvc", o.metadata.name, stack.namespace).metadata.uid }));
+        });
+
+        test("pulumi preview --expect-no-changes is clean", () => {
+            const r = stack.preview(["--expect-no-changes"]);
+            assert.equal(r.status, 0, `preview reported changes after ${r.seconds}s:\n${r.output}`);
+            const s = summary(r.output);
+            assert.equal(s.create + s.update + s.replace + s.delete, 0, r.output);
+            console.log(`# ${c.title}: preview ${r.seconds}s, ${s.same} unchanged`);
+        });
+
+        if (c.title === "quickstart") {
+            test("changing the Secret's value rolls the Compute's pods", async () => {
+                const before = get("deployment", "server", stack.namespace);
+                const checksum = (d: any) => Object.entries(d.spec.template.metadata.annotations ?? {}).filter(([k]) => k.startsWith("checksum.mlkube.dev/"));
+                assert.equal(checksum(before).length, 1, "the pod template carries the Secret's checksum");
+                const newValue = `qs-api-token-${RUN_ID}-rotated-Lp5`;
+                secretValues = [...secretValues, newValue];
+                stack.setSecret({ apiToken: newValue });
+                const secretBefore = get("secret", "api-token", stack.namespace);
+                const p = stack.preview();
+                assert.equal(p.status, 0, p.output);
+                const planned = summary(p.output);
+                // The Deployment updates in place (new checksum on its pod template); the provider replaces
+                // a Secret whose data changed unless kubernetes:enableSecretMutable is set (see docs/pulumi-engine.md).
+                assert.equal(planned.create + planned.delete, 0, p.output);
+                assert.match(p.output, /~ kubernetes:apps\/v1:Deployment: \(update\)/, p.output);
+                assert.match(p.output, /checksum\.mlkube\.dev\/api-token: "[0-9a-f]+" => "[0-9a-f]+"/, p.output);
+                const r = stack.up();
+                assert.equal(r.status, 0, r.output);
+                const secretAfter = get("secret", "api-token", stack.namespace);
+                console.log(`# quickstart: secret rotation: preview ${JSON.stringify(planned)}; up ${r.seconds}s, ${JSON.stringify(summary(r.output))}; Secret ${secretAfter.metadata.uid === secretBefore.metadata.uid ? "updated in place" : "replaced"}`);
+                const afterUp = get("deployment", "server", stack.namespace);
+                assert.equal(afterUp.metadata.uid, before.metadata.uid, "same Deployment");
+                assert.notDeepEqual(checksum(afterUp), checksum(before), "new checksum on the pod template");
+                assert.equal(afterUp.metadata.generation, before.metadata.generation + 1);
+                // A new ReplicaSet rolled out; the old one is scaled to zero.
+                await waitFor("rollout", () => {
+                    const d = get("deployment", "server", stack.namespace);
+                    return d.status.observedGeneration === d.metadata.generation && d.status.updatedReplicas === 1 && d.status.readyReplicas === 1 && !d.status.unavailableReplicas;
+                });
+                const rs = list("replicasets", stack.namespace).filter((x) => x.metadata.ownerReferences?.[0]?.uid === before.metadata.uid);
+                assert.equal(rs.length, 2, "old and new ReplicaSet");
+                assert.deepEqual(rs.map((x) => x.spec.replicas).sort(), [0, 1]);
+                const liveSecret = get("secret", "api-token", stack.namespace);
+                assert.equal(Buffer.from(liveSecret.data.API_TOKEN, "base64").toString(), newValue);
+                const again = stack.preview(["--expect-no-changes"]);
+                assert.equal(again.status, 0, again.output);
+            });
+        }
+
+        test("no plaintext secret in pulumi stack export or the CLI output", () => {
+            const state = stack.exportState();
+            assert.match(state, /"ciphertext"/, "secrets are encrypted in state");
+            assertNoPlaintext(state, secretValues, "pulumi stack export");
+            assertNoPlaintext(stack.transcript.join("\n"), secretValues, "pulumi output");
+            // And the stack config file holds ciphertext only.
+            assertNoPlaintext(fs.readFileSync(stack.configFile, "utf8"), secretValues, stack.configFile);
+        });
+
+        test("pulumi destroy removes everything but the retained claims, which keep their data", () => {
+            const r = stack.pulumi(["destroy", "--yes", "--skip-preview"]);
+            assert.equal(r.status, 0, r.output);
+            console.log(`# ${c.title}: destroy ${r.seconds}s`);
+            for (const o of predicted.objects) {
+                if (o.kind === "PersistentVolumeClaim") continue;
+                const name = o.metadata.name;
+                if (predicted.sources[predicted.objects.indexOf(o)].autoNamed) {
+                    assert.deepEqual(list(kindArg(o), stack.namespace).filter((l) => l.metadata.name.startsWith(`${predicted.sources[predicted.objects.indexOf(o)].name}-`)), [], `${o.kind} ${name} deleted`);
+                } else {
+                    const l = get(kindArg(o), name, stack.namespace);
+                    assert.ok(!l || l.metadata.deletionTimestamp, `${o.kind} ${name} deleted`);
+                }
+            }
+            for (const claim of retainedClaims) {
+                const l = get("pvc", claim.name, stack.namespace);
+                assert.ok(l, `claim ${claim.name} kept`);
+                assert.equal(l.metadata.uid, claim.uid, `claim ${claim.name} is the original one`);
+                assert.equal(l.status.phase, "Bound", `claim ${claim.name} still bound to its volume`);
+                assert.ok(!l.metadata.deletionTimestamp);
+            }
+            const left = (JSON.parse(stack.exportState()).deployment.resources ?? []).filter((x: any) => x.type.startsWith("kubernetes:")).map((x: any) => x.urn);
+            assert.deepEqual(left, [], "no Kubernetes object left in the stack");
+        });
+    });
+}

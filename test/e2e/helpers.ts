@@ -1,0 +1,336 @@
+/**
+ * Helpers of the end-to-end suite (`npm run test:e2e`): the real `pulumi` CLI (built by
+ * scripts/pulumi-bins.sh) against the local control plane (scripts/cluster.sh), with a temporary file
+ * backend and a passphrase per stack, and kubectl to look at what landed on the cluster.
+ *
+ * Programs run in place (examples/<name>, test/e2e/programs/<name>) and import "mlkube" from the
+ * repository's dist/ (package.json self-reference), so `npm run build` must have run.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { K8sObject, ObjectSource } from "../../src/render";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const CLUSTER_DIR = process.env.MLKUBE_CLUSTER_DIR ?? "/tmp/mlkube-cluster";
+export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
+const CACHE = process.env.MLKUBE_CACHE ?? path.join(os.homedir(), ".cache", "mlkube");
+export const KUBECTL = process.env.MLKUBE_KUBECTL ?? path.join(CACHE, "bin", "kubectl");
+/** The passphrase of every test stack: secrets really are encrypted in state. */
+export const PASSPHRASE = "e2e-passphrase";
+/** Short id of this run: stack and namespace names are unique per run. */
+export const RUN_ID = `${Date.now().toString(36).slice(-4)}${process.pid.toString(36).slice(-2)}`;
+
+export interface Run {
+    status: number;
+    stdout: string;
+    stderr: string;
+    /** stdout + stderr */
+    output: string;
+    seconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preconditions
+
+/** Fails with instructions when the cluster is not up, the Pulumi engine is not built, or dist/ is stale. */
+export function requirePrerequisites(): void {
+    const s = spawnSync(path.join(ROOT, "scripts", "cluster.sh"), ["status"], { encoding: "utf8" });
+    if (s.status !== 0) {
+        throw new Error(`the local cluster is not up (scripts/cluster.sh status exited ${s.status}); run \`scripts/cluster.sh up\` first (docs/cluster.md)\n${s.stdout}${s.stderr}`);
+    }
+    const v = spawnSync(path.join(ROOT, "scripts", "pulumi-bins.sh"), ["versions"], { encoding: "utf8" });
+    const bin = pulumiEnv().PATH.split(":")[0];
+    if (v.status !== 0 || !fs.existsSync(path.join(bin, "pulumi"))) {
+        throw new Error(`the Pulumi engine is not built (${bin}/pulumi missing); run \`scripts/pulumi-bins.sh build\` first (docs/pulumi-engine.md)`);
+    }
+    const dist = path.join(ROOT, "dist", "index.js");
+    if (!fs.existsSync(dist)) throw new Error("dist/ is missing; run `npm run build` first (the programs import mlkube from dist/)");
+}
+
+let cachedEnv: Record<string, string> | undefined;
+
+/** `eval "$(scripts/pulumi-bins.sh env)"` as an environment object (PATH, PULUMI_HOME, offline switches). */
+export function pulumiEnv(): Record<string, string> {
+    if (cachedEnv) return cachedEnv;
+    const r = spawnSync("bash", ["-c", `eval "$("${ROOT}/scripts/pulumi-bins.sh" env)" && env -0`], {
+        encoding: "utf8",
+        env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: "file:///nonexistent-set-per-stack" },
+    });
+    if (r.status !== 0) throw new Error(`scripts/pulumi-bins.sh env failed:\n${r.stderr}`);
+    cachedEnv = Object.fromEntries(r.stdout.split("\0").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    return cachedEnv;
+}
+
+// ---------------------------------------------------------------------------------------------
+// kubectl
+
+export function kubectl(args: string[], input?: string): Run {
+    const t0 = Date.now();
+    const r = spawnSync(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 120_000 });
+    if (r.error) throw r.error;
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr, seconds: (Date.now() - t0) / 1000 };
+}
+
+export function kc(args: string[], input?: string): string {
+    const r = kubectl(args, input);
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")} failed (exit ${r.status}):\n${r.output}`);
+    return r.stdout;
+}
+
+/** The live object, or undefined when it does not exist. */
+export function get(kind: string, name: string, namespace?: string): any {
+    const r = kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json"]);
+    if (r.status !== 0) {
+        if (/NotFound|not found/.test(r.stderr)) return undefined;
+        throw new Error(`kubectl get ${kind} ${name} failed:\n${r.output}`);
+    }
+    return JSON.parse(r.stdout);
+}
+
+export function list(kind: string, namespace: string, selector?: string): any[] {
+    return JSON.parse(kc(["get", kind, "-n", namespace, ...(selector ? ["-l", selector] : []), "-o", "json"])).items;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const v = probe();
+        if (v !== undefined && v !== false) return v;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+const namespaces: string[] = [];
+
+/** A namespace of this run enforcing Pod Security "restricted"; waits for its default ServiceAccount. */
+export async function createNamespace(prefix: string): Promise<string> {
+    const name = `mlkube-e2e-${prefix}-${RUN_ID}`;
+    const ns = {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: {
+            name,
+            labels: {
+                "mlkube.test/suite": "e2e",
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        },
+    };
+    kc(["apply", "-f", "-"], JSON.stringify(ns));
+    namespaces.push(name);
+    await waitFor(`ServiceAccount default in ${name}`, () => kubectl(["get", "serviceaccount", "default", "-n", name]).status === 0, 30_000);
+    return name;
+}
+
+/** Deletes this run's namespaces (without waiting for finalisation). */
+export function deleteNamespaces(): void {
+    if (process.env.MLKUBE_E2E_KEEP) return;
+    for (const ns of namespaces.splice(0)) kubectl(["delete", "namespace", ns, "--wait=false", "--ignore-not-found"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pulumi stacks
+
+/**
+ * One stack of one program: its own file backend (temp dir) and the suite's passphrase. The stack's
+ * config file `Pulumi.<stack>.yaml` lands in the program directory (as with any Pulumi program);
+ * `remove()` deletes it (stack names start with `e2e-`, which .gitignore covers).
+ */
+export class Stack {
+    readonly name: string;
+    readonly dir: string;
+    readonly stateDir: string;
+    readonly env: Record<string, string>;
+    /** Everything the CLI printed, for the plaintext-secret check. */
+    readonly transcript: string[] = [];
+
+    constructor(programDir: string, prefix: string, readonly namespace: string) {
+        this.dir = path.resolve(ROOT, programDir);
+        this.name = `e2e-${prefix}-${RUN_ID}`;
+        this.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `mlkube-e2e-${prefix}-`));
+        fs.mkdirSync(path.join(this.stateDir, "state"));
+        this.env = {
+            ...pulumiEnv(),
+            PULUMI_BACKEND_URL: `file://${path.join(this.stateDir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+            KUBECONFIG,
+            NO_COLOR: "1",
+        };
+    }
+
+    get configFile(): string {
+        return path.join(this.dir, `Pulumi.${this.name}.yaml`);
+    }
+
+    /** Runs `pulumi <args> --stack <name> --non-interactive --cwd <dir>`; never throws. */
+    pulumi(args: string[], opts: { timeoutMs?: number; stack?: boolean; redact?: string[] } = {}): Run {
+        const t0 = Date.now();
+        const full = [...args, ...(opts.stack === false ? [] : ["--stack", this.name]), "--non-interactive", "--color=never", "--cwd", this.dir];
+        const r = spawnSync("pulumi", full, { env: this.env, encoding: "utf8", maxBuffer: 256 << 20, timeout: opts.timeoutMs ?? 600_000 });
+        if (r.error) throw r.error;
+        const run = { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr, seconds: (Date.now() - t0) / 1000 };
+        // The transcript is what the CLI printed; the command line is ours (a `config set --secret` value is on it).
+        const shown = full.map((a) => (opts.redact?.includes(a) ? "<value>" : a)).join(" ");
+        this.transcript.push(run.output);
+        if (process.env.MLKUBE_E2E_VERBOSE) console.log(`$ pulumi ${shown} -> ${run.status} (${run.seconds}s)\n${run.output}`);
+        return run;
+    }
+
+    /** Like pulumi(), but asserts exit 0. */
+    ok(args: string[], opts?: { timeoutMs?: number; redact?: string[] }): Run {
+        const r = this.pulumi(args, opts);
+        assert.equal(r.status, 0, `pulumi ${args.map((a) => (opts?.redact?.includes(a) ? "<value>" : a)).join(" ")} failed (exit ${r.status}) after ${r.seconds}s:\n${r.output}`);
+        return r;
+    }
+
+    init(config: Record<string, string>, secrets: Record<string, string> = {}): void {
+        this.ok(["stack", "init"]);
+        this.set({ "mlkube:namespace": this.namespace, ...config });
+        this.setSecret(secrets);
+    }
+
+    set(config: Record<string, string>): void {
+        for (const [k, v] of Object.entries(config)) this.ok(["config", "set", k, v]);
+    }
+
+    setSecret(secrets: Record<string, string>): void {
+        // The value travels on argv of a local process only (as `pulumi config set --secret` users do).
+        for (const [k, v] of Object.entries(secrets)) this.ok(["config", "set", "--secret", k, v], { redact: [v] });
+    }
+
+    up(): Run {
+        return this.pulumi(["up", "--yes", "--skip-preview", "--diff"]);
+    }
+
+    preview(extra: string[] = []): Run {
+        return this.pulumi(["preview", "--diff", ...extra]);
+    }
+
+    outputs(): Record<string, any> {
+        return JSON.parse(this.ok(["stack", "output", "--json"]).stdout);
+    }
+
+    exportState(): string {
+        return this.ok(["stack", "export"]).stdout;
+    }
+
+    /** Destroys (best effort), removes the stack, its config file and its backend dir. */
+    remove(): void {
+        if (process.env.MLKUBE_E2E_KEEP) return;
+        this.pulumi(["destroy", "--yes", "--skip-preview"]);
+        this.pulumi(["stack", "rm", "--yes", "--force"]);
+        fs.rmSync(this.configFile, { force: true });
+        fs.rmSync(this.stateDir, { recursive: true, force: true });
+    }
+}
+
+/** Asserts that none of `values` occurs in `text` (plain or base64). */
+export function assertNoPlaintext(text: string, values: string[], where: string): void {
+    for (const v of values) {
+        assert.ok(!text.includes(v), `${where} contains the plaintext secret ${JSON.stringify(v)}`);
+        const b64 = Buffer.from(v).toString("base64").replace(/=+$/, "");
+        assert.ok(!text.includes(b64), `${where} contains the secret ${JSON.stringify(v)} base64-encoded`);
+    }
+}
+
+/** The change summary of a preview/up ("+ 1 to create", "~ 1 to update", "+-1 to replace", …). */
+export function summary(output: string): { create: number; update: number; replace: number; delete: number; same: number } {
+    const n = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
+    return {
+        create: n(/\+ (\d+) (?:to create|created)/),
+        update: n(/~ (\d+) (?:to update|updated)/),
+        replace: n(/\+-(\d+) (?:to replace|replaced)/),
+        delete: n(/- (\d+) (?:to delete|deleted)/),
+        same: n(/(\d+) unchanged/),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live objects against the offline renderer's prediction
+
+const PLURAL: Record<string, string> = { JobSet: "jobsets.jobset.x-k8s.io", TrainJob: "trainjobs.trainer.kubeflow.org" };
+
+export function kindArg(o: K8sObject): string {
+    return PLURAL[o.kind] ?? o.kind.toLowerCase();
+}
+
+/**
+ * Finds the live object of each rendered one (auto-named objects by their `<resource name>-` prefix)
+ * and returns rendered→live name pairs for auto-named objects.
+ */
+export function liveObjects(objects: K8sObject[], sources: ObjectSource[], namespace: string): { live: any[]; renames: Record<string, string> } {
+    const renames: Record<string, string> = {};
+    const live = objects.map((o, i) => {
+        const ns = o.metadata.namespace ?? namespace;
+        if (!sources[i].autoNamed) return get(kindArg(o), o.metadata.name, ns);
+        const candidates = list(kindArg(o), ns).filter((l) => l.metadata.name.startsWith(`${sources[i].name}-`));
+        assert.equal(candidates.length, 1, `one live ${o.kind} named ${sources[i].name}-* in ${ns}, found ${candidates.map((c) => c.metadata.name)}`);
+        renames[o.metadata.name] = candidates[0].metadata.name;
+        return candidates[0];
+    });
+    return { live, renames };
+}
+
+/**
+ * Mismatches between a rendered value and the live one: every field the renderer predicted must be
+ * on the live object with the same value (the server may add defaults; lists must have the same length).
+ */
+export function subsetMismatches(expected: unknown, actual: unknown, at: string, out: string[] = []): string[] {
+    if (expected === null || expected === undefined) return out;
+    if (Array.isArray(expected)) {
+        if (!Array.isArray(actual) || actual.length !== expected.length) {
+            out.push(`${at}: expected ${JSON.stringify(expected)}, live ${JSON.stringify(actual)}`);
+            return out;
+        }
+        expected.forEach((e, i) => subsetMismatches(e, actual[i], `${at}[${i}]`, out));
+        return out;
+    }
+    if (typeof expected === "object") {
+        if (typeof actual !== "object" || actual === null || Array.isArray(actual)) {
+            out.push(`${at}: expected an object ${JSON.stringify(expected)}, live ${JSON.stringify(actual)}`);
+            return out;
+        }
+        for (const [k, v] of Object.entries(expected as Record<string, unknown>)) subsetMismatches(v, (actual as Record<string, unknown>)[k], `${at}.${k}`, out);
+        return out;
+    }
+    if (String(expected) !== String(actual)) out.push(`${at}: expected ${JSON.stringify(expected)}, live ${JSON.stringify(actual)}`);
+    return out;
+}
+
+/**
+ * Normalises a rendered object for comparison: auto-names replaced by the live names; secret content
+ * compared by keys only (the renderer redacts values and never decrypts `secure:` config), and so are
+ * the `checksum.mlkube.dev/*` annotations computed from it.
+ */
+export function comparable(o: K8sObject, renames: Record<string, string>): any {
+    let json = JSON.stringify(o);
+    for (const [from, to] of Object.entries(renames)) json = json.split(from).join(to);
+    const c = JSON.parse(json);
+    if (c.kind === "Secret") {
+        const keys = Object.keys({ ...(c.data ?? {}), ...(c.stringData ?? {}) });
+        delete c.data;
+        delete c.stringData;
+        c.__keys = keys.sort();
+    }
+    return c;
+}
+
+export function liveComparable(l: any): any {
+    if (l?.kind === "Secret") return { ...l, __keys: Object.keys(l.data ?? {}).sort() };
+    return l;
+}
+
+/** Removes checksum annotation values from both sides (keys must still match). */
+export function maskChecksums(v: any): any {
+    if (Array.isArray(v)) return v.map(maskChecksums);
+    if (v && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.startsWith("checksum.mlkube.dev/") ? "<checksum>" : maskChecksums(x)]));
+    }
+    return v;
+}

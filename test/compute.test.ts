@@ -254,3 +254,21 @@ test("Compute: children are parented to the component and depend on Secrets and 
         assert.ok(r.options.dependsOn?.some((u) => u.endsWith("core/v1:Secret::k")));
     }
 });
+
+test("Compute: stack config defaults — namespace, labels, annotations, pull secrets, service account", async () => {
+    const out = await emit(() => new Compute("cfg", { ...base, ports: [{ port: 80 }] }), {
+        "mlkube:namespace": "team-a",
+        "mlkube:labels": '{"cost-center":"42"}',
+        "mlkube:annotations": '{"owner.example.com/team":"ml"}',
+        "mlkube:imagePullSecrets": '["regcred"]',
+        "mlkube:serviceAccountName": "runner",
+    });
+    const d = out.get("Deployment", "cfg");
+    assert.equal(d.metadata.namespace, "team-a");
+    assert.equal(out.get("Service", "cfg").metadata.namespace, "team-a");
+    assert.equal(d.metadata.labels["cost-center"], "42");
+    assert.equal(d.spec.template.metadata.labels["cost-center"], "42", "config labels reach the pods");
+    assert.equal(d.metadata.annotations["owner.example.com/team"], "ml");
+    assert.deepEqual(d.spec.template.spec.imagePullSecrets, [{ name: "regcred" }]);
+    assert.equal(d.spec.template.spec.serviceAccountName, "runner");
+});

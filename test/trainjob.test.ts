@@ -367,6 +367,8 @@ test("waitForCompletion: waitFor stops on either terminal condition, timeout bou
     assert.deepEqual(out.get("TrainJob", "k").metadata.annotations, {
         "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "86400",
+        // Trainer v2.3 re-creates the JobSet of a TrainJob deleted in the foreground (see test/e2e/updates.test.ts).
+        "pulumi.com/deletionPropagationPolicy": "background",
     });
     await assertFails(() => new TrainJob("t", { ...base, timeout: 60 }), 'TrainJob "t": timeout: only applies with waitForCompletion: true');
 });

@@ -15,6 +15,9 @@ import { lifecycleAnnotations, masterHost, NODE, renamePodIssues, torchEnv, TRAI
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
 import { checkPatches, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
+/** The provider annotation that picks the propagation policy of deletes. */
+const DELETION_POLICY = "pulumi.com/deletionPropagationPolicy";
+
 export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
 export const DEFAULT_RUNTIME = "torch-distributed";
 
@@ -171,7 +174,14 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
                 name: objectName,
                 namespace,
                 labels,
-                annotations: objectAnnotations({ ...(a.annotations as InputMap | undefined), ...lifecycleAnnotations("TrainJob", a.waitForCompletion, a.timeout) }),
+                annotations: objectAnnotations({
+                    ...(a.annotations as InputMap | undefined),
+                    ...lifecycleAnnotations("TrainJob", a.waitForCompletion, a.timeout),
+                    // Trainer v2.3 re-creates the JobSet of a TrainJob that is being deleted in the foreground,
+                    // so a foreground delete (the provider's default) waits minutes or forever. In the
+                    // background the TrainJob goes at once and the garbage collector removes its JobSet and pods.
+                    [DELETION_POLICY]: "background",
+                }),
             }),
             spec: compact({
                 runtimeRef: { apiGroup: "trainer.kubeflow.org", kind: runtimeKind, name: runtimeName },

@@ -19,16 +19,11 @@ function changes(output: string) {
     return rest;
 }
 
-/**
- * Kubeflow Trainer v2.3 keeps re-creating the JobSet and runtime-snapshot ConfigMap of a TrainJob that is
- * being deleted with foreground propagation, so replacing or destroying a TrainJob by the same name takes
- * minutes or does not finish within 10 min (seen here: 182 s, 281 s, 390 s, >600 s). Until that is
- * solved (see docs/pulumi-engine.md), the replacement-based scenarios run on the jobset backend only.
- */
-const KUBEFLOW_DELETE_LIVELOCK = "Kubeflow Trainer re-creates the JobSet of a TrainJob being deleted (foreground): replacement takes minutes or hangs";
 
 for (const backend of ["jobset", "kubeflow"] as const) {
-    const replaces = backend === "kubeflow" ? { skip: KUBEFLOW_DELETE_LIVELOCK } : {};
+    // Kubeflow Trainer v2.3 re-creates the JobSet of a TrainJob deleted in the foreground, so mlkube deletes
+    // TrainJobs in the background (pulumi.com/deletionPropagationPolicy); replacement runs on both backends.
+    const replaces = {};
     const kind = backend === "jobset" ? "jobsets.jobset.x-k8s.io" : "trainjobs.trainer.kubeflow.org";
     const Kind = backend === "jobset" ? "JobSet" : "TrainJob";
     describe(`updates (${backend})`, () => {

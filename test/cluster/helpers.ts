@@ -8,38 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import * as os from "node:os";
 import * as path from "node:path";
 import { collect } from "../../src/render/collect";
 import { K8sObject, render, toObjects, toYaml } from "../../src/render";
 import { ensureBuilt } from "../render-helpers";
+import { createNamespace as createKubeNamespace, kc, kubectl, ROOT, Run } from "../kube";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
-export const CLUSTER_DIR = process.env.MLKUBE_CLUSTER_DIR ?? "/tmp/mlkube-cluster";
-export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
-export const KUBECTL = process.env.MLKUBE_KUBECTL ?? path.join(process.env.MLKUBE_CACHE ?? path.join(os.homedir(), ".cache", "mlkube"), "bin", "kubectl");
+export { ROOT, KUBECONFIG, KUBECTL, kubectl, kc, get, list, sleep, waitFor, deleteNamespaces } from "../kube";
+export type { Run, WaitOptions } from "../kube";
 /** Field manager of every apply of this suite. */
 export const FIELD_MANAGER = "mlkube-test";
-
-export interface Run {
-    status: number;
-    stdout: string;
-    stderr: string;
-}
-
-/** Runs kubectl against the suite's cluster; never throws. */
-export function kubectl(args: string[], input?: string): Run {
-    const r = spawnSync(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 120_000 });
-    if (r.error) throw r.error;
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs kubectl and returns stdout; throws with stderr when it fails. */
-export function kc(args: string[], input?: string): string {
-    const r = kubectl(args, input);
-    if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
-    return r.stdout;
-}
 
 /** Fails the suite with instructions when the local control plane is not up. */
 export function requireCluster(): void {
@@ -55,39 +33,9 @@ export function requireCluster(): void {
 // ---------------------------------------------------------------------------------------------
 // Namespaces
 
-const RUN_ID = `${Date.now().toString(36).slice(-4)}${process.pid.toString(36).slice(-2)}`;
-const created: string[] = [];
-
-/**
- * Creates a namespace of this test run, enforcing Pod Security "restricted" like `mlkube-test`, and
- * waits for its `default` ServiceAccount (until then the ServiceAccount admission rejects bare pods).
- */
-export async function createNamespace(prefix: string): Promise<string> {
-    const name = `mlkube-ct-${prefix}-${RUN_ID}`;
-    const ns = {
-        apiVersion: "v1",
-        kind: "Namespace",
-        metadata: {
-            name,
-            labels: {
-                "mlkube.test/suite": "cluster",
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-            },
-        },
-    };
-    kc(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "-f", "-"], JSON.stringify(ns));
-    created.push(name);
-    await waitFor(`ServiceAccount default in ${name}`, () => kubectl(["-n", name, "get", "serviceaccount", "default"]).status === 0, { timeoutMs: 30_000 });
-    return name;
-}
-
-/** Deletes the namespaces this process created (KEEP_NAMESPACES=1 keeps them for debugging). */
-export function deleteNamespaces(): void {
-    if (process.env.KEEP_NAMESPACES === "1" || created.length === 0) return;
-    kubectl(["delete", "namespace", "--wait=false", "--ignore-not-found", ...created.splice(0)]);
+/** A namespace of this run (`mlkube-ct-<prefix>-<run>`) enforcing Pod Security "restricted" like `mlkube-test`. */
+export function createNamespace(prefix: string): Promise<string> {
+    return createKubeNamespace("ct", prefix);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,21 +71,6 @@ export function applyRejected(objects: K8sObject[], expected: RegExp, options: A
 // ---------------------------------------------------------------------------------------------
 // Reading and waiting
 
-/** The live object as JSON, or undefined when it does not exist. */
-export function get(kind: string, name: string, namespace?: string): any {
-    const r = kubectl([...(namespace ? ["-n", namespace] : []), "get", kind, name, "-o", "json"]);
-    if (r.status !== 0) {
-        if (/NotFound|not found/.test(r.stderr)) return undefined;
-        throw new Error(`kubectl get ${kind} ${name} failed:\n${r.stderr}`);
-    }
-    return JSON.parse(r.stdout);
-}
-
-/** Items of a list (`kubectl get <kind> -l <selector>`). */
-export function list(kind: string, namespace: string, selector?: string): any[] {
-    return JSON.parse(kc(["-n", namespace, "get", kind, ...(selector ? ["-l", selector] : []), "-o", "json"])).items;
-}
-
 /** The status condition of `type` (True or not), if any. */
 export function condition(obj: any, type: string): { type: string; status: string; reason?: string; message?: string } | undefined {
     return (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
@@ -145,48 +78,6 @@ export function condition(obj: any, type: string): { type: string; status: strin
 
 export function conditionTrue(obj: any, type: string): boolean {
     return condition(obj, type)?.status === "True";
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export interface WaitOptions {
-    timeoutMs?: number;
-    intervalMs?: number;
-    /** What to print on timeout: `[kind, name, namespace]` (kubectl get -o yaml) or a function. */
-    dump?: Array<[string, string, string?]> | (() => string);
-}
-
-/**
- * Polls `check` until it returns a truthy value (returned) or the timeout passes (throws with a dump of
- * the objects named in `dump` and the namespace's recent events, so the failure says what is wrong).
- */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | null, options: WaitOptions = {}): Promise<T> {
-    const { timeoutMs = 90_000, intervalMs = 500 } = options;
-    const t0 = Date.now();
-    let last: unknown;
-    for (;;) {
-        try {
-            const v = check();
-            if (v) return v;
-            last = undefined;
-        } catch (e) {
-            last = e;
-        }
-        if (Date.now() - t0 > timeoutMs) break;
-        await sleep(intervalMs);
-    }
-    let detail = last ? `last error: ${(last as Error).message}\n` : "";
-    if (typeof options.dump === "function") detail += options.dump();
-    else {
-        const namespaces = new Set<string>();
-        for (const [kind, name, ns] of options.dump ?? []) {
-            const r = kubectl([...(ns ? ["-n", ns] : []), "get", kind, ...(name ? [name] : []), "-o", "yaml"]);
-            detail += `--- kubectl get ${kind} ${name}${ns ? ` -n ${ns}` : ""} -o yaml\n${r.stdout}${r.stderr}`;
-            if (ns) namespaces.add(ns);
-        }
-        for (const ns of namespaces) detail += `--- events in ${ns}\n${kubectl(["-n", ns, "get", "events", "--sort-by=.lastTimestamp"]).stdout}`;
-    }
-    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${detail}`);
 }
 
 // ---------------------------------------------------------------------------------------------

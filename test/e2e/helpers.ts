@@ -12,25 +12,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { K8sObject, ObjectSource } from "../../src/render";
+import { createNamespace as createKubeNamespace, get, kc, KUBECONFIG, kubectl, list, ROOT, Run, RUN_ID } from "../kube";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
-export const CLUSTER_DIR = process.env.MLKUBE_CLUSTER_DIR ?? "/tmp/mlkube-cluster";
-export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
-const CACHE = process.env.MLKUBE_CACHE ?? path.join(os.homedir(), ".cache", "mlkube");
-export const KUBECTL = process.env.MLKUBE_KUBECTL ?? path.join(CACHE, "bin", "kubectl");
+export { ROOT, KUBECONFIG, KUBECTL, RUN_ID, kubectl, kc, get, list, waitFor, deleteNamespaces } from "../kube";
 /** The passphrase of every test stack: secrets really are encrypted in state. */
 export const PASSPHRASE = "e2e-passphrase";
-/** Short id of this run: stack and namespace names are unique per run. */
-export const RUN_ID = `${Date.now().toString(36).slice(-4)}${process.pid.toString(36).slice(-2)}`;
-
-export interface Run {
-    status: number;
-    stdout: string;
-    stderr: string;
-    /** stdout + stderr */
-    output: string;
-    seconds: number;
-}
+export type { Run } from "../kube";
 
 // ---------------------------------------------------------------------------------------------
 // Preconditions
@@ -65,73 +52,11 @@ export function pulumiEnv(): Record<string, string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// kubectl
+// Namespaces
 
-export function kubectl(args: string[], input?: string): Run {
-    const t0 = Date.now();
-    const r = spawnSync(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 120_000 });
-    if (r.error) throw r.error;
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr, seconds: (Date.now() - t0) / 1000 };
-}
-
-export function kc(args: string[], input?: string): string {
-    const r = kubectl(args, input);
-    if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")} failed (exit ${r.status}):\n${r.output}`);
-    return r.stdout;
-}
-
-/** The live object, or undefined when it does not exist. */
-export function get(kind: string, name: string, namespace?: string): any {
-    const r = kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "json"]);
-    if (r.status !== 0) {
-        if (/NotFound|not found/.test(r.stderr)) return undefined;
-        throw new Error(`kubectl get ${kind} ${name} failed:\n${r.output}`);
-    }
-    return JSON.parse(r.stdout);
-}
-
-export function list(kind: string, namespace: string, selector?: string): any[] {
-    return JSON.parse(kc(["get", kind, "-n", namespace, ...(selector ? ["-l", selector] : []), "-o", "json"])).items;
-}
-
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const v = probe();
-        if (v !== undefined && v !== false) return v;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
-}
-
-const namespaces: string[] = [];
-
-/** A namespace of this run enforcing Pod Security "restricted"; waits for its default ServiceAccount. */
-export async function createNamespace(prefix: string): Promise<string> {
-    const name = `mlkube-e2e-${prefix}-${RUN_ID}`;
-    const ns = {
-        apiVersion: "v1",
-        kind: "Namespace",
-        metadata: {
-            name,
-            labels: {
-                "mlkube.test/suite": "e2e",
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-        },
-    };
-    kc(["apply", "-f", "-"], JSON.stringify(ns));
-    namespaces.push(name);
-    await waitFor(`ServiceAccount default in ${name}`, () => kubectl(["get", "serviceaccount", "default", "-n", name]).status === 0, 30_000);
-    return name;
-}
-
-/** Deletes this run's namespaces (without waiting for finalisation). */
-export function deleteNamespaces(): void {
-    if (process.env.MLKUBE_E2E_KEEP) return;
-    for (const ns of namespaces.splice(0)) kubectl(["delete", "namespace", ns, "--wait=false", "--ignore-not-found"]);
+/** A namespace of this run (`mlkube-e2e-<prefix>-<run>`) enforcing Pod Security "restricted". */
+export function createNamespace(prefix: string): Promise<string> {
+    return createKubeNamespace("e2e", prefix);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,11 @@ export interface PodContext {
     ports?: k8s.core.v1.ContainerPort[];
     readinessProbe?: k8s.core.v1.Probe;
     livenessProbe?: k8s.core.v1.Probe;
+    /**
+     * Annotate the pod template with a digest of each mounted Secret's content, so a changed value rolls
+     * the pods. Default true; jobs turn it off (a rotated token must not restart a training run).
+     */
+    rollOnSecretChange?: boolean;
     /** The workload's namespace when known, to reject mounts of claims/secrets in other namespaces. */
     namespace?: pulumi.Input<string>;
 }
@@ -195,7 +200,7 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
             addMount({ name: vname, mountPath: b.mountPath, readOnly: true }, ["secrets", i]);
         }
         Object.assign(secretEnv, b.env);
-        if (b.checksum && b.kind !== "imagePull") checksums[checksumKey(b.secretName)] = b.checksum;
+        if (b.checksum && b.kind !== "imagePull" && ctx.rollOnSecretChange !== false) checksums[checksumKey(b.secretName)] = b.checksum;
     });
     (o.imagePullSecrets ?? []).forEach((s, i) => {
         const b = bindingOf(s);

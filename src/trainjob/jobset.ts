@@ -40,6 +40,8 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
                 objectName,
                 containerName: NODE,
                 restartPolicy: "Never",
+                // A rotated token must not restart a training run.
+                rollOnSecretChange: false,
                 namespace,
                 ports: [{ containerPort: MASTER_PORT }],
                 extraEnv: [...petEnv(objectName, numNodes, nproc), ...torchEnv(objectName, numNodes)],
@@ -55,9 +57,6 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
     const issues = checkPatches(patches, { jobs: { [NODE]: containers }, description: "the generated JobSet" }, 0);
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues.map((i) => ({ ...i, path: ["runtimePatches", ...i.path] })));
 
-    // The pod template carries no secret checksums: a rotated token must not restart a training run.
-    const podAnnotations = Object.fromEntries(Object.entries((pod.template.metadata.annotations ?? {}) as InputMap).filter(([k]) => !k.startsWith("checksum.mlkube.dev/")));
-    const template = { ...pod.template, metadata: compact({ ...pod.template.metadata, annotations: Object.keys(podAnnotations).length ? podAnnotations : undefined }) };
 
     const rules = a.activeDeadlineSeconds !== undefined ? [{ name: "DeadlineExceeded", action: "FailJobSet", onJobFailureReasons: ["DeadlineExceeded"] }] : undefined;
     let spec: Record<string, unknown> = compact({
@@ -72,7 +71,7 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
                         completionMode: "Indexed",
                         backoffLimit: 0,
                         activeDeadlineSeconds: a.activeDeadlineSeconds,
-                        template,
+                        template: pod.template,
                     }),
                 },
             },

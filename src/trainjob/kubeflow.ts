@@ -76,7 +76,8 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
     try {
         pod = buildPod(
             { ...a, resources: a.resourcesPerNode },
-            { component: TRAINJOB_COMPONENT, name, objectName, containerName: NODE, namespace, extraEnv: torchEnv(objectName, numNodes) },
+            // rollOnSecretChange: false — a rotated token must not restart a training run.
+            { component: TRAINJOB_COMPONENT, name, objectName, containerName: NODE, namespace, extraEnv: torchEnv(objectName, numNodes), rollOnSecretChange: false },
         );
     } catch (e) {
         renamePodIssues(e);
@@ -111,7 +112,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 
     // mlkube's own patch: everything of the pod that is not spec.trainer.
-    const podAnnotations = Object.fromEntries(Object.entries((pod.template.metadata.annotations ?? {}) as InputMap).filter(([k]) => !k.startsWith("checksum.mlkube.dev/")));
+    const podAnnotations = (pod.template.metadata.annotations ?? {}) as InputMap;
     const podSpecPatch: PodSpecPatch = compact({
         serviceAccountName: spec.serviceAccountName as string | undefined,
         volumes: spec.volumes as PodSpecPatch["volumes"],

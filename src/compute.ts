@@ -9,10 +9,11 @@ import { Service } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
-import { buildPod, BuiltPod } from "./pod/builder";
+import { BuiltPod, tryBuildPod } from "./pod/builder";
 import { PodOptions, podOptionsShape } from "./pod/options";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
-import { dnsLabel } from "./schema/names";
+import { dnsLabel, labelKey, labelValue } from "./schema/names";
+import { MlkubeValidationError, ValidationIssue } from "./errors";
 
 export const COMPUTE_TYPE = "mlkube:index:Compute";
 
@@ -54,11 +55,31 @@ export interface AutoscalingSpec {
     targetMemoryUtilizationPercentage?: number;
 }
 
+/** How a Deployment replaces its pods on an update. */
+export interface DeploymentStrategy {
+    /**
+     * `Recreate`: stop the old pods, then start the new ones (the default when the pods mount a
+     * ReadWriteOnce/ReadWriteOncePod claim mlkube created: a new pod could not attach it while an old one
+     * holds it). `RollingUpdate`: Kubernetes' default otherwise.
+     */
+    type: "Recreate" | "RollingUpdate";
+    /** RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%. */
+    maxSurge?: number | string;
+    /** RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%. */
+    maxUnavailable?: number | string;
+}
+
 export interface ComputeArgs extends PodOptions {
     /** Pod count. Default 1. Mutually exclusive with `autoscaling`. */
     replicas?: number;
     /** Scale with a HorizontalPodAutoscaler between minReplicas and maxReplicas. */
     autoscaling?: AutoscalingSpec;
+    /** Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate. */
+    strategy?: DeploymentStrategy;
+    /** Labels of the Service only (besides `labels`). Default none. */
+    serviceLabels?: { [key: string]: pulumi.Input<string> };
+    /** Annotations of the Service only, e.g. a cloud load balancer's. Default none. */
+    serviceAnnotations?: { [key: string]: pulumi.Input<string> };
     /** Ports to expose through a Service (no ports, no Service). */
     ports?: PortSpec[];
     /** `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. */
@@ -85,11 +106,24 @@ const probeSchema = z
     .refine((p) => !(p.path && p.command), { message: "path (HTTP) and command (exec) are mutually exclusive; pick one", path: ["command"] });
 
 const portNumber = z.number().int().min(1).max(65535);
+const intOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' })]);
 
 export const computeArgsSchema = z
     .strictObject({
         ...podOptionsShape,
         replicas: z.number().int().nonnegative().optional(),
+        strategy: z
+            .strictObject({ type: z.enum(["Recreate", "RollingUpdate"]), maxSurge: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() })
+            .superRefine((st, ctx) => {
+                if (st.type === "Recreate") {
+                    for (const k of ["maxSurge", "maxUnavailable"] as const) if (st[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: `only applies with type "RollingUpdate"` });
+                } else if ((st.maxSurge === 0 || st.maxSurge === "0%") && (st.maxUnavailable === 0 || st.maxUnavailable === "0%")) {
+                    ctx.addIssue({ code: "custom", path: ["maxUnavailable"], message: "maxSurge and maxUnavailable cannot both be 0 (the update could never make progress); allow one pod of either" });
+                }
+            })
+            .optional(),
+        serviceLabels: z.record(labelKey, input(labelValue)).optional(),
+        serviceAnnotations: z.record(labelKey, input(z.string())).optional(),
         autoscaling: z
             .strictObject({
                 minReplicas: z.number().int().min(1).optional(),
@@ -126,6 +160,9 @@ export const computeArgsSchema = z
         }
         if (a.autoscaling?.targetMemoryUtilizationPercentage !== undefined && a.resources?.memory === undefined) {
             ctx.addIssue({ code: "custom", path: ["autoscaling", "targetMemoryUtilizationPercentage"], message: "needs resources.memory; set it" });
+        }
+        if ((a.serviceLabels || a.serviceAnnotations) && !a.ports?.length) {
+            ctx.addIssue({ code: "custom", path: [a.serviceLabels ? "serviceLabels" : "serviceAnnotations"], message: "needs ports (without ports no Service is created)" });
         }
         if (a.serviceType && !a.ports?.length) ctx.addIssue({ code: "custom", path: ["serviceType"], message: "needs ports (without ports no Service is created)" });
         const seen = new Set<number>();
@@ -173,7 +210,10 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     const ports = a.ports ?? [];
     const portName = (p: (typeof ports)[number]) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined);
     const firstTarget = ports[0] ? (ports[0].targetPort ?? ports[0].port) : undefined;
-    const pod: BuiltPod = buildPod(a, {
+    const podCount = a.autoscaling
+        ? { count: a.autoscaling.maxReplicas, field: "autoscaling.maxReplicas", unit: "replica (maxReplicas: 1)" }
+        : { count: a.replicas ?? 1, field: "replicas", unit: "replica" };
+    const { pod, issues } = tryBuildPod(a, {
         component: "Compute",
         name,
         objectName,
@@ -183,11 +223,14 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         ports: ports.map((p) => compact({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol })),
         readinessProbe: probe(a.readinessProbe, firstTarget),
         livenessProbe: probe(a.livenessProbe, firstTarget),
+        podCount,
     });
+    const strategy = deploymentStrategy(a, pod, issues);
+    if (issues.length) throw new MlkubeValidationError("Compute", name, issues);
     const labels = objectLabels("Compute", objectName, a.labels as InputMap | undefined);
     const userAnnotations = { ...(a.annotations as InputMap | undefined) };
-    const metadata = (extra?: InputMap) =>
-        compact({ name: objectName, namespace, labels, annotations: objectAnnotations({ ...userAnnotations, ...extra }) });
+    const metadata = (extra?: InputMap, extraLabels?: InputMap) =>
+        compact({ name: objectName, namespace, labels: { ...labels, ...extraLabels }, annotations: objectAnnotations({ ...userAnnotations, ...extra }) });
 
     const deployment: k8s.apps.v1.Deployment = {
         apiVersion: "apps/v1",
@@ -196,6 +239,7 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         spec: compact({
             replicas: a.autoscaling ? undefined : (a.replicas ?? 1),
             selector: { matchLabels: selector },
+            strategy,
             template: pod.template,
         }),
     };
@@ -206,7 +250,7 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         service = {
             apiVersion: "v1",
             kind: "Service",
-            metadata: metadata(),
+            metadata: metadata(a.serviceAnnotations as InputMap | undefined, a.serviceLabels as InputMap | undefined),
             spec: compact({
                 type: headless ? "ClusterIP" : (a.serviceType ?? "ClusterIP"),
                 clusterIP: headless ? "None" : undefined,
@@ -234,6 +278,26 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         };
     }
     return { deployment, service, autoscaler, dependencies: pod.dependencies, port: ports[0]?.port };
+}
+
+/**
+ * The Deployment strategy: the user's, else Recreate when a pod mounts a ReadWriteOnce/ReadWriteOncePod
+ * claim (a rolling update's new pod cannot attach it while an old pod holds it), else Kubernetes' default.
+ */
+function deploymentStrategy(a: ValidatedComputeArgs, pod: BuiltPod, issues: ValidationIssue[]): k8s.apps.v1.DeploymentStrategy | undefined {
+    const claim = pod.singleAttachClaims[0];
+    const st = a.strategy;
+    if (!st) return claim ? { type: "Recreate" } : undefined;
+    if (st.type === "Recreate") return { type: "Recreate" };
+    const surge = st.maxSurge ?? "25%";
+    if (claim && surge !== 0 && surge !== "0%") {
+        issues.push({
+            path: ["strategy"],
+            message: `a RollingUpdate that starts new pods before old ones stop (maxSurge ${JSON.stringify(surge)}) deadlocks with claim ${JSON.stringify(claim.claimName)} (${claim.accessMode}): the new pod cannot attach it while the old one holds it; use type "Recreate", or maxSurge: 0 with maxUnavailable: 1`,
+        });
+    }
+    const rollingUpdate = compact({ maxSurge: st.maxSurge, maxUnavailable: st.maxUnavailable });
+    return compact({ type: "RollingUpdate", rollingUpdate: Object.keys(rollingUpdate).length ? rollingUpdate : undefined });
 }
 
 /** The component name, when it doubles as the Kubernetes name. */

@@ -11,7 +11,7 @@ import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } 
 import { mlkubeConfig } from "./config";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
 import { absolutePath, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
-import { quantityString } from "./schema/quantity";
+import { byteQuantity } from "./schema/quantity";
 
 export const VOLUME_TYPE = "mlkube:index:Volume";
 
@@ -45,7 +45,7 @@ const labelMap = z.record(labelKey, input(labelValue));
 const annotationMap = z.record(labelKey, input(z.string()));
 
 export const volumeArgsSchema = z.strictObject({
-    size: input(quantityString),
+    size: input(byteQuantity("Gi")),
     accessMode: input(z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"])).optional(),
     storageClass: input(dnsSubdomain).optional(),
     volumeMode: z.enum(["Filesystem", "Block"]).optional(),
@@ -65,6 +65,8 @@ export interface ClaimMount {
     mountPath: pulumi.Input<string>;
     volumeMode: "Filesystem" | "Block";
     readOnly?: boolean;
+    /** The claim's access mode when mlkube created it with a plain value; undefined when unknown (not checked). */
+    accessMode?: AccessMode;
     /** The claim resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
 }
@@ -149,7 +151,15 @@ export class Volume extends pulumi.ComponentResource {
         this.namespace = this.claim.metadata.namespace;
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
         this.mountPath = pulumi.output(mountPath);
-        this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", resource: this.claim };
+        const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode as AccessMode) : undefined;
+        this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", accessMode, resource: this.claim };
+        if (accessMode === "ReadWriteMany" && a.storageClass === undefined && mlkubeConfig().storageClass === undefined) {
+            // Most default StorageClasses (cloud block disks) cannot do RWX: the claim would stay Pending.
+            pulumi.log.warn(
+                `Volume "${name}": accessMode "ReadWriteMany" without a storageClass (and no mlkube:storageClass) uses the cluster's default class, which usually cannot provide ReadWriteMany (cloud block disks are ReadWriteOnce), so the claim may stay Pending; set storageClass to an RWX-capable class (NFS, CephFS, EFS, Filestore, Azure Files)`,
+                this,
+            );
+        }
         this.registerOutputs({ claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath });
     }
 

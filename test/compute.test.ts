@@ -19,6 +19,7 @@ test("Compute: a Deployment with secure defaults, no Service without ports", asy
         name: "main",
         image: "ghcr.io/acme/server:1.0",
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        terminationMessagePolicy: "FallbackToLogsOnError",
     });
     assert.deepEqual(d.spec.template.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     assert.equal(out.resources.filter((r) => r.type === "kubernetes:core/v1:Service").length, 0);
@@ -170,10 +171,12 @@ test("Compute: secrets reach the container as their kind says, and a content cha
         { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
         { name: "GIT_SSH_COMMAND", value: "ssh -i /etc/mlkube/secrets/git/ssh-privatekey -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new" },
     ]);
+    // Non-root pod (secure defaults): root-owned files readable through the default fsGroup.
     assert.deepEqual(pod.spec.volumes, [
-        { name: "secret-tls", secret: { secretName: "tls", defaultMode: 0o400 } },
-        { name: "secret-git", secret: { secretName: "git", defaultMode: 0o400 } },
+        { name: "secret-tls", secret: { secretName: "tls", defaultMode: 0o440 } },
+        { name: "secret-git", secret: { secretName: "git", defaultMode: 0o440 } },
     ]);
+    assert.deepEqual(pod.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch" });
     assert.deepEqual(c.volumeMounts, [
         { name: "secret-tls", mountPath: "/etc/tls", readOnly: true },
         { name: "secret-git", mountPath: "/etc/mlkube/secrets/git", readOnly: true },
@@ -210,13 +213,45 @@ test("Compute: scheduling — node selectors (object, string, config), toleratio
     assertThrows(() => new Compute("c", { ...base, nodeSelector: "gpu" }), 'Compute "c": nodeSelector: "gpu" is not key=value; write "key=value,key2=value2" or an object');
 });
 
-test("Compute: labels and annotations reach the pods; env, command, args, workingDir, pull policy", async () => {
-    const out = await emit(() => new Compute("x", { ...base, labels: { team: "ml" }, annotations: { "prometheus.io/scrape": "true" }, command: ["python", "-m", "srv"], args: ["--port", "80"], workingDir: "/app", imagePullPolicy: "IfNotPresent", env: { A: "1", B: pulumi.output("2") } }));
+test("Compute: metadata goes where it belongs (objects, pods, Service); env, command, args, workingDir, pull policy", async () => {
+    const out = await emit(() =>
+        new Compute("x", {
+            ...base,
+            labels: { team: "ml" },
+            annotations: { owner: "ml-platform" },
+            serviceAnnotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
+            serviceLabels: { exposed: "yes" },
+            ports: [{ port: 80 }],
+            serviceType: "LoadBalancer",
+            command: ["python", "-m", "srv"],
+            args: ["--port", "80"],
+            workingDir: "/app",
+            imagePullPolicy: "IfNotPresent",
+            env: { A: "1", B: pulumi.output("2") },
+        }),
+    );
     const d = out.get("Deployment", "x");
+    const svc = out.get("Service", "x");
+    // labels/annotations: every object of the component, not the pods.
     assert.equal(d.metadata.labels.team, "ml");
-    assert.equal(d.spec.template.metadata.labels.team, "ml");
-    assert.equal(d.metadata.annotations["prometheus.io/scrape"], "true");
-    assert.equal(d.spec.template.metadata.annotations["prometheus.io/scrape"], "true");
+    assert.equal(svc.metadata.labels.team, "ml");
+    assert.equal(d.metadata.annotations.owner, "ml-platform");
+    assert.equal(d.spec.template.metadata.labels.team, undefined);
+    assert.equal(d.spec.template.metadata.annotations, undefined);
+    // pod*: the pods only.
+    const pod = await emit(() => new Compute("y", { ...base, podLabels: { tier: "serving" }, podAnnotations: { "prometheus.io/scrape": "true" } }));
+    const pd = pod.get("Deployment", "y");
+    assert.equal(pd.spec.template.metadata.labels.tier, "serving");
+    assert.equal(pd.spec.template.metadata.labels["app.kubernetes.io/name"], "y");
+    assert.deepEqual(pd.spec.template.metadata.annotations, { "prometheus.io/scrape": "true" });
+    assert.equal(pd.metadata.labels.tier, undefined);
+    assert.equal(pd.metadata.annotations, undefined);
+    // service*: the Service only — a load balancer annotation does not land on the Deployment or pods.
+    assert.equal(svc.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+    assert.equal(svc.metadata.labels.exposed, "yes");
+    assert.equal(d.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], undefined);
+    assert.equal(d.metadata.labels.exposed, undefined);
+    assertThrows(() => new Compute("z", { ...base, serviceAnnotations: { a: "b" } }), 'Compute "z": serviceAnnotations: needs ports (without ports no Service is created)');
     const c = d.spec.template.spec.containers[0];
     assert.deepEqual([c.command, c.args, c.workingDir, c.imagePullPolicy], [["python", "-m", "srv"], ["--port", "80"], "/app", "IfNotPresent"]);
     assert.deepEqual(c.env, [{ name: "A", value: "1" }, { name: "B", value: "2" }]);

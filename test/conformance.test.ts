@@ -9,7 +9,7 @@ import { emit, reveal } from "./helpers";
 test("all options together emit schema-valid Kubernetes objects", async () => {
     const out = await emit(() => {
         const v = new Volume("models", { size: "100Gi", accessMode: "ReadWriteMany", storageClass: "nfs", namespace: "ml", labels: { a: "b" }, annotations: { "x.io/y": "z" }, mountPath: "/models" });
-        const blk = new Volume("raw", { size: "10Gi", volumeMode: "Block", namespace: "ml" });
+        const blk = new Volume("raw", { size: "10Gi", volumeMode: "Block", accessMode: "ReadWriteMany", namespace: "ml" });
         const s = new Secret("keys", { env: { K: pulumi.secret("v") }, namespace: "ml" });
         const files = new Secret("tls", { env: { "tls.crt": "c" }, mount: "files", namespace: "ml", fileMode: 0o440 });
         const ssh = new Secret("git", { gitSsh: { privateKey: "k", knownHosts: "h" }, namespace: "ml" });

@@ -15,7 +15,7 @@ const cases: [string, () => unknown, string][] = [
     ["label key", () => new Volume("v", { size: "1Gi", labels: { "bad key!": "x" } }), 'Volume "v": labels["bad key!"]: label/annotation key "bad key!" is invalid: name part must be alphanumerics, \'-\', \'_\' or \'.\', starting and ending with an alphanumeric'],
     ["label value", () => new Volume("v", { size: "1Gi", labels: { team: "ml team" } }), 'Volume "v": labels.team: label value "ml team" is invalid (at most 63 alphanumerics, \'-\', \'_\' or \'.\', starting and ending with an alphanumeric); use "ml-team"'],
     ["relative mount path", () => new Volume("v", { size: "1Gi", mountPath: "data" }), 'Volume "v": mountPath: "data" is not an absolute path; use "/data"'],
-    ["wrong type", () => new Volume("v", { size: 16 as never }), 'Volume "v": size: expected a string, got a number'],
+    ["wrong type", () => new Volume("v", { size: 16 as never }), 'Volume "v": size: 16 is a number; give a quantity string with a unit, e.g. "16Gi" (a plain number means bytes)'],
     ["secret sources conflict", () => new Secret("s", { env: { A: "1" }, fromEnv: ["HOME"] }), 'Secret "s": fromEnv: env and fromEnv are mutually exclusive; a Secret has exactly one source (make one Secret per source)'],
     ["secret without source", () => new Secret("s", {}), 'Secret "s": give exactly one source: env, fromEnv, fromFile, fromDirectory, provider, gitSsh'],
     ["secret key", () => new Secret("s", { env: { "my key": "x" } }), 'Secret "s": env["my key"]: "my key" is not a valid Secret key (letters, digits, \'-\', \'_\' and \'.\', at most 253 characters); use "my_key"'],

@@ -54,7 +54,7 @@ test("Secret fromEnv reads local env vars at deploy time; a missing one is named
     });
 });
 
-test("Secret fromFile: keys are file names, mounted as files with mode 0400 by default", async () => {
+test("Secret fromFile: keys are file names, mounted as files; the file mode is the pod builder's default unless given", async () => {
     const dir = tmpdir();
     fs.writeFileSync(path.join(dir, "key.json"), '{"k":1}');
     fs.writeFileSync(path.join(dir, "ca.pem"), "PEM");
@@ -64,7 +64,7 @@ test("Secret fromFile: keys are file names, mounted as files with mode 0400 by d
     const b = s.binding();
     assert.equal(b.kind, "files");
     assert.equal(b.mountPath, "/etc/mlkube/secrets/creds");
-    assert.equal(b.fileMode, 0o400);
+    assert.equal(b.fileMode, undefined);
     assertThrows(() => new Secret("x", { fromFile: [path.join(dir, "nope")] }), `Secret "x": fromFile[0]: ${JSON.stringify(path.join(dir, "nope"))} is not a readable file (relative paths start at ${process.cwd()})`);
     assertThrows(() => new Secret("y", { fromFile: [path.join(dir, "key.json")], mount: "env" }), 'Secret "y": mount: keys "key.json" are not environment variable names, so they cannot be mounted as env; use mount: "files"');
 });
@@ -165,7 +165,7 @@ test("Secret data over 1 MiB is rejected without showing values", async () => {
 test("Secret.ref gives a key reference for workload env; Secret.existing mounts without creating", async () => {
     let s!: Secret;
     await emit(() => (s = new Secret("k", { env: { A: "1" } })));
-    assert.deepEqual({ ...s.ref("A"), resource: undefined }, { secretName: "k", key: "A", optional: undefined, resource: undefined });
+    assert.deepEqual({ ...s.ref("A"), resource: undefined, checksum: undefined }, { secretName: "k", key: "A", optional: undefined, resource: undefined, checksum: undefined });
     const ext = Secret.existing("regcred", { imagePull: true });
     assert.equal(ext.binding().kind, "imagePull");
     const out = await emit(() => Secret.existing("x"));

@@ -56,7 +56,7 @@ test("waitForCompletion: a failed JobSet fails the output with the job's reason"
     assert.ok(r.error instanceof TrainJobFailedError);
     assert.equal(
         r.error!.message,
-        'TrainJob "ft": JobSet "ft" failed (FailedJobs): jobset failed due to one or more job failures; see `kubectl describe jobset ft -n ml` and the pod logs, then fix and run `pulumi up` again (a changed spec replaces the job)',
+        'TrainJob "ft": JobSet "ft" failed (FailedJobs): jobset failed due to one or more job failures; the failed containers\' last log lines are their termination messages: `kubectl get pods -n ml -l jobset.sigs.k8s.io/jobset-name=ft -o jsonpath=\'{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}\'`; see also `kubectl describe jobset ft -n ml`, then fix and run `pulumi up` again (a changed spec replaces the job)',
     );
     // registerOutputs carries the failure to the engine, so `pulumi up` fails.
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs().catch(() => undefined);
@@ -84,6 +84,6 @@ test("terminalState: only True conditions count; kinds use their own condition n
     assert.equal(terminalState("TrainJob", undefined, ctx, true), undefined);
     assert.throws(
         () => terminalState("TrainJob", { conditions: [{ type: "Failed", status: "True", reason: "DeadlineExceeded" }] }, ctx, true),
-        { message: 'TrainJob "r": TrainJob "o" failed (DeadlineExceeded); see `kubectl describe trainjob o` and the pod logs, then fix and run `pulumi up` again (a changed spec replaces the job)' },
+        { message: 'TrainJob "r": TrainJob "o" failed (DeadlineExceeded); the failed containers\' last log lines are their termination messages: `kubectl get pods -l jobset.sigs.k8s.io/jobset-name=o -o jsonpath=\'{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}\'`; see also `kubectl describe trainjob o`, then fix and run `pulumi up` again (a changed spec replaces the job)' },
     );
 });

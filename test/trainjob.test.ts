@@ -73,7 +73,7 @@ test("jobset: one Indexed replicated job `node`, DNS hostnames, webhook defaults
     assert.ok(r.parent?.endsWith("mlkube:index:TrainJob::tj"));
 });
 
-test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTER_PORT/WORLD_SIZE/NODE_RANK", async () => {
+test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTER_PORT/NODE_RANK, no WORLD_SIZE", async () => {
     const { pod } = await jobset({ ...base, numNodes: 3, env: { NCCL_DEBUG: "INFO" }, resourcesPerNode: { gpu: 8 } }, "llm");
     assert.deepEqual(pod.spec.containers[0].env, [
         { name: "NCCL_DEBUG", value: "INFO" },
@@ -84,7 +84,6 @@ test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTE
         { name: "PET_MASTER_PORT", value: "29500" },
         { name: "MASTER_ADDR", value: "llm-node-0-0.llm" },
         { name: "MASTER_PORT", value: "29500" },
-        { name: "WORLD_SIZE", value: "3" },
         { name: "NODE_RANK", valueFrom: COMPLETION_INDEX },
     ]);
     const nproc = async (args: Partial<TrainJobArgs>) =>
@@ -92,7 +91,16 @@ test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTE
     assert.equal(await nproc({ numProcPerNode: 4, resourcesPerNode: { gpu: 8 } }), "4");
     assert.equal(await nproc({ resourcesPerNode: { cpu: "2500m" } }), "3");
     assert.equal(await nproc({ resourcesPerNode: { cpu: "100m" } }), "1");
-    assert.equal(await nproc({}), "auto");
+    // Trainer v2.3's rule: a resource name containing "gpu" → auto; else max(1, ceil(cpu)); no cpu → 1.
+    assert.equal(await nproc({}), "1");
+    assert.equal(await nproc({ resourcesPerNode: { memory: "8Gi" } }), "1");
+    assert.equal(await nproc({ resourcesPerNode: { cpu: 16, limits: { cpu: 32 } } }), "16");
+    assert.equal(await nproc({ resourcesPerNode: { limits: { cpu: 6 } } }), "6");
+    assert.equal(await nproc({ resourcesPerNode: { gpu: 2, gpuVendor: "amd", cpu: 8 } }), "auto");
+    assert.equal(await nproc({ resourcesPerNode: { gpu: 1, gpuVendor: "intel", cpu: 8 } }), "auto");
+    // A MIG slice's name lacks "gpu": the CPU branch, as in the Trainer (set numProcPerNode for such resources).
+    assert.equal(await nproc({ resourcesPerNode: { gpu: 1, gpuVendor: "nvidia.com/mig-1g.10gb", cpu: 4 } }), "4");
+    assert.equal(await nproc({ resourcesPerNode: { gpu: 1, gpuVendor: "habana.ai/gaudi" } }), "1");
 });
 
 test("jobset: maxRestarts, activeDeadlineSeconds (fails the JobSet, no restart), TTL, suspend, managedBy", async () => {
@@ -116,18 +124,25 @@ test("jobset: volumes, secrets, shm, scheduling and labels from PodOptions reach
         sharedMemory: "32Gi",
         nodeSelector: "pool=a100",
         serviceAccountName: "trainer",
-        labels: { team: "ml" },
+        labels: { team: "ml", "kueue.x-k8s.io/queue-name": "research" },
         annotations: { note: "hi" },
+        podLabels: { role: "trainer" },
+        podAnnotations: { "example.com/pod": "yes" },
     }));
     const c = pod.spec.containers[0];
     assert.deepEqual(c.envFrom, [{ secretRef: { name: "hf" } }]);
     assert.deepEqual(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ["/mnt/ckpt", "/mnt/datasets", "/etc/mlkube/secrets/gcs", "/dev/shm"]);
     assert.deepEqual(pod.spec.nodeSelector, { pool: "a100" });
     assert.equal(pod.spec.serviceAccountName, "trainer");
-    assert.equal(pod.metadata.labels.team, "ml");
+    // labels/annotations on the JobSet only (a Kueue queue label must not reach pods); pod* on the pods only.
     assert.equal(js.metadata.labels.team, "ml");
-    assert.deepEqual(pod.metadata.annotations, { note: "hi" });
+    assert.equal(js.metadata.labels["kueue.x-k8s.io/queue-name"], "research");
     assert.equal(js.metadata.annotations.note, "hi");
+    assert.equal(pod.metadata.labels.team, undefined);
+    assert.equal(pod.metadata.labels["kueue.x-k8s.io/queue-name"], undefined);
+    assert.equal(pod.metadata.labels.role, "trainer");
+    assert.deepEqual(pod.metadata.annotations, { "example.com/pod": "yes" });
+    assert.equal(js.metadata.labels.role, undefined);
 });
 
 test("jobset: runtimePatches merge like the Trainer controller (by name, list order, later managers win)", async () => {
@@ -149,6 +164,7 @@ test("jobset: runtimePatches merge like the Trainer controller (by name, list or
     assert.deepEqual(pod.spec.nodeSelector, { pool: "a", zone: "z2" });
     assert.deepEqual(pod.spec.volumes, [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "16Gi" } }, { name: "cache", emptyDir: {} }]);
     assert.deepEqual(pod.spec.tolerations, [{ key: "b", operator: "Exists" }], "tolerations are atomic: replaced");
+    assert.equal(c0(pod).terminationMessagePolicy, "FallbackToLogsOnError");
     const c = pod.spec.containers[0];
     assert.deepEqual(c.volumeMounts, [{ name: "dshm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }]);
     assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true });
@@ -157,6 +173,8 @@ test("jobset: runtimePatches merge like the Trainer controller (by name, list or
     assert.equal(js.metadata.labels["example.com/jobset"], "yes");
     assert.equal(js.spec.replicatedJobs.length, 1);
 });
+
+const c0 = (pod: { spec: { containers: Record<string, unknown>[] } }) => pod.spec.containers[0];
 
 // ---------------------------------------------------------------------------------------------------
 // backend "kubeflow"
@@ -176,6 +194,8 @@ test("kubeflow: runtimeRef, spec.trainer from the built pod, the rest as mlkube'
         serviceAccountName: "trainer",
         labels: { team: "ml" },
         annotations: { "example.com/note": "x" },
+        podLabels: { role: "trainer" },
+        podAnnotations: { "example.com/pod": "y" },
         activeDeadlineSeconds: 3600,
         suspend: true,
         managedBy: "kueue.x-k8s.io/multikueue",
@@ -190,7 +210,6 @@ test("kubeflow: runtimeRef, spec.trainer from the built pod, the rest as mlkube'
             { name: "NCCL_DEBUG", value: "INFO" },
             { name: "MASTER_ADDR", value: "llm-node-0-0.llm" },
             { name: "MASTER_PORT", value: "29500" },
-            { name: "WORLD_SIZE", value: "2" },
             { name: "NODE_RANK", valueFrom: COMPLETION_INDEX },
         ],
         numNodes: 2,
@@ -206,9 +225,13 @@ test("kubeflow: runtimeRef, spec.trainer from the built pod, the rest as mlkube'
     const rj = patch.trainingRuntimeSpec.template.spec.replicatedJobs[0];
     assert.equal(rj.name, "node");
     const podPatch = rj.template.spec.template;
-    assert.equal(podPatch.metadata.labels.team, "ml");
-    assert.deepEqual(podPatch.metadata.annotations, { "example.com/note": "x" });
-    assert.equal(patch.trainingRuntimeSpec.template.metadata.labels.team, "ml");
+    // labels/annotations: the TrainJob only (as the SDK's Labels/Annotations); pod*: the pods.
+    assert.equal(podPatch.metadata.labels.team, undefined);
+    assert.equal(podPatch.metadata.labels.role, "trainer");
+    assert.deepEqual(podPatch.metadata.annotations, { "example.com/pod": "y" });
+    assert.equal(patch.trainingRuntimeSpec.template.metadata.labels.team, undefined);
+    assert.equal(patch.trainingRuntimeSpec.template.metadata.labels["app.kubernetes.io/name"], "llm");
+    assert.equal(tj.metadata.annotations["example.com/note"], "x");
     assert.deepEqual(Object.keys(podPatch.spec).sort(), ["affinity", "containers", "imagePullSecrets", "nodeSelector", "securityContext", "serviceAccountName", "tolerations", "volumes"]);
     assert.deepEqual(podPatch.spec.containers, [
         {
@@ -295,12 +318,21 @@ test("kubeflow: what a TrainJob cannot carry fails with the option's name and a 
     );
 });
 
-test("both backends: reserved rendezvous env names are rejected", async () => {
+test("both backends: reserved rendezvous env names are rejected, each with the right fix; WORLD_SIZE is not set by mlkube", async () => {
+    const vars = "(PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK, PET_MASTER_ADDR, PET_MASTER_PORT, MASTER_ADDR, MASTER_PORT, NODE_RANK)";
     for (const backend of ["jobset", "kubeflow"] as const) {
         await assertFails(
             () => new TrainJob("r", { ...base, backend, env: { PET_NNODES: "2" } }),
-            `TrainJob "r": env.PET_NNODES: is reserved: TrainJob sets the torch rendezvous variables (PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK, PET_MASTER_ADDR, PET_MASTER_PORT, MASTER_ADDR, MASTER_PORT, WORLD_SIZE, NODE_RANK) itself${backend === "kubeflow" ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; remove it (use numNodes/numProcPerNode)`,
+            `TrainJob "r": env.PET_NNODES: is reserved: TrainJob sets the torch rendezvous variables ${vars} itself${backend === "kubeflow" ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; set numNodes`,
         );
+        await assertFails(
+            () => new TrainJob("r", { ...base, backend, env: { MASTER_PORT: "1234" } }),
+            `TrainJob "r": env.MASTER_PORT: is reserved: TrainJob sets the torch rendezvous variables ${vars} itself; the rendezvous port is 29500, which the JobSet exposes; remove it and have the program use MASTER_PORT`,
+        );
+        await assertFails(() => new TrainJob("r", { ...base, backend, env: { PET_NPROC_PER_NODE: "4" } }), /env\.PET_NPROC_PER_NODE: .*; set numProcPerNode$/);
+        // WORLD_SIZE is torchrun's (total processes): mlkube neither sets nor reserves it.
+        const out = await emit(() => new TrainJob("w", { ...base, backend, env: { WORLD_SIZE: "8" } }));
+        assert.deepEqual(out.errors, []);
     }
 });
 

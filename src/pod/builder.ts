@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { mlkubeConfig } from "../config";
-import { MlkubeValidationError, ValidationIssue } from "../errors";
+import { formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectLabels } from "../metadata";
 import { isLabelValue, qualifiedNameProblem } from "../schema/names";
 import { parseQuantity } from "../schema/quantity";
@@ -39,6 +39,12 @@ export interface PodContext {
     rollOnSecretChange?: boolean;
     /** The workload's namespace when known, to reject mounts of claims/secrets in other namespaces. */
     namespace?: pulumi.Input<string>;
+    /** The user's name for the resources option in paths and messages. Default "resources" (TrainJob: "resourcesPerNode"). */
+    resourcesField?: string;
+    /** How many pods may run at once and which option says so, to refuse single-attach claims on several pods. */
+    podCount?: { count: number; field: string; unit: string };
+    /** One pod volume per claim mount (the Kubeflow CRD keys container volumeMounts by name). Default false. */
+    oneVolumePerMount?: boolean;
 }
 
 export interface BuiltPod {
@@ -47,6 +53,10 @@ export interface BuiltPod {
     dependencies: pulumi.Resource[];
     /** The GPU resource and count, if the pod asks for GPUs. */
     gpu?: { resource: string; count: number };
+    /** The automatic GPU toleration (unless gpuToleration: false), which runtime patches must keep. */
+    gpuToleration?: k8s.core.v1.Toleration;
+    /** Claims mlkube created as ReadWriteOnce/ReadWriteOncePod (one node / one pod), with the option that mounts them. */
+    singleAttachClaims: { claimName: string; accessMode: "ReadWriteOnce" | "ReadWriteOncePod"; path: (string | number)[] }[];
 }
 
 /** Pod-level secure defaults that make a pod pass Pod Security Standards "restricted". */
@@ -102,7 +112,7 @@ function envVar(name: string, v: unknown): k8s.core.v1.EnvVar {
     return { name, value: v as pulumi.Input<string> };
 }
 
-function resourceRequirements(o: ValidatedPodOptions, issues: ValidationIssue[]): { req?: k8s.core.v1.ResourceRequirements; gpu?: BuiltPod["gpu"] } {
+function resourceRequirements(o: ValidatedPodOptions, rf: string, issues: ValidationIssue[]): { req?: k8s.core.v1.ResourceRequirements; gpu?: BuiltPod["gpu"] } {
     const r = o.resources;
     if (!r) return {};
     const requests: Record<string, string> = {};
@@ -116,7 +126,7 @@ function resourceRequirements(o: ValidatedPodOptions, issues: ValidationIssue[])
         else if (lim !== undefined) {
             limits[k8sName] = lim;
             if (req !== undefined && parseQuantity(lim) < parseQuantity(req)) {
-                issues.push({ path: ["resources", "limits", field], message: `${JSON.stringify(lim)} is less than the request ${JSON.stringify(req)}; raise the limit or lower the request` });
+                issues.push({ path: [rf, "limits", field], message: `${JSON.stringify(lim)} is less than the request ${JSON.stringify(req)}; raise the limit or lower the request` });
             }
         }
     }
@@ -131,10 +141,79 @@ function resourceRequirements(o: ValidatedPodOptions, issues: ValidationIssue[])
     return { req: Object.keys(req).length ? req : undefined, gpu };
 }
 
+/** The container's resource requirements for `o` (requests/limits by Kubernetes resource name). */
+export function resourcesOf(o: ValidatedPodOptions): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
+    return resourceRequirements(o, "resources", []).req as { requests?: Record<string, string>; limits?: Record<string, string> } | undefined;
+}
+
+/** GID mlkube gives `fsGroup` when a non-root pod needs one and neither runAsGroup nor runAsUser is set. */
+export const DEFAULT_FS_GROUP = 1000;
+
+type SecurityContext = Record<string, unknown> & { capabilities?: { add?: unknown[]; drop?: unknown[] }; seccompProfile?: { type?: unknown; localhostProfile?: unknown } };
+
+/** The user's security contexts merged over the secure defaults, with the conflicts that cannot work refused. */
+function securityContexts(o: ValidatedPodOptions, issues: ValidationIssue[]): { pod?: SecurityContext; container?: SecurityContext } {
+    const userPod = (o.securityContext ?? {}) as SecurityContext;
+    const userContainer = (o.containerSecurityContext ?? {}) as SecurityContext;
+    if (o.secureDefaults === false) return { pod: o.securityContext as SecurityContext | undefined, container: o.containerSecurityContext as SecurityContext | undefined };
+    const pod = strategicMerge(SECURE_POD_CONTEXT, userPod) as SecurityContext;
+    const container = strategicMerge(SECURE_CONTAINER_CONTEXT, userContainer) as SecurityContext;
+    // A user's capabilities.drop list replaces the default one in a merge: keep ALL dropped.
+    const drop = userContainer.capabilities?.drop;
+    if (Array.isArray(drop) && !drop.includes("ALL")) container.capabilities = { ...container.capabilities, drop: ["ALL", ...drop] };
+    const off = "set secureDefaults: false to turn mlkube's secure defaults off, and give the security contexts you need";
+    if (userContainer.privileged === true && userContainer.allowPrivilegeEscalation === undefined) {
+        issues.push({ path: ["containerSecurityContext", "privileged"], message: `true contradicts the secure default allowPrivilegeEscalation: false (the API server rejects the pair) and Pod Security "restricted"; ${off}` });
+    }
+    const add = (container.capabilities?.add ?? []) as unknown[];
+    if (container.allowPrivilegeEscalation === false && userContainer.allowPrivilegeEscalation === undefined) {
+        const sysAdmin = add.find((c) => c === "CAP_SYS_ADMIN" || c === "SYS_ADMIN");
+        if (sysAdmin !== undefined) {
+            issues.push({ path: ["containerSecurityContext", "capabilities", "add"], message: `${JSON.stringify(sysAdmin)} contradicts the secure default allowPrivilegeEscalation: false (the API server rejects CAP_SYS_ADMIN with it); ${off}` });
+        }
+    }
+    const runAsUser = container.runAsUser ?? pod.runAsUser;
+    const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
+    if (runAsUser === 0 && nonRoot === true && userPod.runAsNonRoot === undefined && userContainer.runAsNonRoot === undefined) {
+        const where = userContainer.runAsUser === 0 ? "containerSecurityContext" : "securityContext";
+        issues.push({ path: [where, "runAsUser"], message: `0 (root) contradicts the secure default runAsNonRoot: true: the kubelet would refuse to start the container; run as a non-root user, or ${off}` });
+    }
+    for (const [where, sc] of [["securityContext", userPod], ["containerSecurityContext", userContainer]] as const) {
+        const p = sc.seccompProfile;
+        if (p && p.localhostProfile !== undefined && p.type === undefined) {
+            issues.push({ path: [where, "seccompProfile", "type"], message: `is required with localhostProfile (merged over the default it would be "RuntimeDefault", which the API server rejects with a localhostProfile); set type: "Localhost"` });
+        }
+    }
+    return { pod, container };
+}
+
+/** Options that refer to each memory-backed volume's size, for the "fits in memory" check. */
+interface MemoryVolume {
+    field: string;
+    size: string;
+}
+
 /** Assembles the pod template for `o` in context `ctx`; throws MlkubeValidationError listing every problem. */
 export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
     const issues: ValidationIssue[] = [];
+    const built = assemble(o, ctx, issues);
+    if (issues.length) throw new MlkubeValidationError(ctx.component, ctx.name, issues);
+    return built;
+}
+
+/**
+ * Like buildPod, but returns the problems instead of throwing, so a component can report them together
+ * with its own (backend-specific) ones. With problems, `pod` is a best effort, only for further checks.
+ */
+export function tryBuildPod(o: ValidatedPodOptions, ctx: PodContext): { pod: BuiltPod; issues: ValidationIssue[] } {
+    const issues: ValidationIssue[] = [];
+    const pod = assemble(o, ctx, issues);
+    return { pod, issues };
+}
+
+function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIssue[]): BuiltPod {
     const cfg = mlkubeConfig();
+    const rf = ctx.resourcesField ?? "resources";
     const dependencies: pulumi.Resource[] = [];
     const volumes: k8s.core.v1.Volume[] = [];
     const mounts: k8s.core.v1.VolumeMount[] = [];
@@ -162,17 +241,48 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         }
     };
 
-    // Claims (Volumes, references, claim names). The same claim mounted twice uses one pod volume.
+    // Security first: the defaults of volumes (fsGroup, secret file modes) depend on the pod's user.
+    const security = securityContexts(o, issues);
+    const bindings: SecretBinding[] = (o.secrets ?? []).map((s) => bindingOf(s));
+    const needsGroup = (o.volumes ?? []).length > 0 || (o.ephemeralVolumes ?? []).length > 0 || bindings.some((b) => b.kind === "files" || b.kind === "gitSsh");
+    let podSecurity = security.pod;
+    const containerSecurity = security.container;
+    const runAsUser = containerSecurity?.runAsUser ?? podSecurity?.runAsUser;
+    const runAsGroup = containerSecurity?.runAsGroup ?? podSecurity?.runAsGroup;
+    const nonRoot = typeof runAsUser === "number" ? runAsUser !== 0 : runAsUser === undefined && (containerSecurity?.runAsNonRoot ?? podSecurity?.runAsNonRoot) === true;
+    if (needsGroup && nonRoot && podSecurity?.fsGroup === undefined) {
+        // Secret files are root-owned; claims are usually root-owned too. fsGroup makes the kubelet give them
+        // to this group (a supplementary group of the container), so the non-root user can read them.
+        const gid = typeof runAsGroup === "number" && runAsGroup !== 0 ? runAsGroup : typeof runAsUser === "number" ? runAsUser : DEFAULT_FS_GROUP;
+        podSecurity = { ...podSecurity, fsGroup: gid, fsGroupChangePolicy: podSecurity?.fsGroupChangePolicy ?? "OnRootMismatch" };
+    }
+    // Root-owned secret files: readable by the fsGroup when non-root (ssh accepts a group-readable key it does not own), owner-only otherwise.
+    const defaultFileMode = nonRoot && podSecurity?.fsGroup !== undefined ? 0o440 : 0o400;
+
+    // Claims (Volumes, references, claim names). The same claim mounted twice uses one pod volume
+    // (unless ctx.oneVolumePerMount: the Kubeflow CRD keys container volumeMounts by name).
     const claimVolumes = new Map<string, string>();
+    const singleAttach: BuiltPod["singleAttachClaims"] = [];
     (o.volumes ?? []).forEach((entry, i) => {
         const spec: VolumeMountSpec = typeof entry === "object" && entry !== null && "volume" in entry ? (entry as VolumeMountSpec) : { volume: entry as VolumeLike };
         const cm = claimMountOf(spec.volume);
         if (cm.resource) dependencies.push(cm.resource);
         sameNamespace(cm.namespace, `claim ${JSON.stringify(cm.claimName)}`, ["volumes", i]);
+        if ((cm.accessMode === "ReadWriteOnce" || cm.accessMode === "ReadWriteOncePod") && !singleAttach.some((c) => c.claimName === cm.claimName)) {
+            singleAttach.push({ claimName: cm.claimName, accessMode: cm.accessMode, path: ["volumes", i] });
+            const pods = ctx.podCount;
+            if (pods && pods.count > 1) {
+                const why = cm.accessMode === "ReadWriteOnce" ? "attaches to one node at a time: pods on other nodes fail with Multi-Attach errors (read-only mounts too)" : "admits exactly one pod: the others never schedule";
+                issues.push({
+                    path: ["volumes", i],
+                    message: `claim ${JSON.stringify(cm.claimName)} is ${cm.accessMode}, which ${why}, but ${pods.field} is ${pods.count}; create the Volume with accessMode: "ReadWriteMany" (or "ReadOnlyMany" for shared read-only data), or run one ${pods.unit}`,
+                });
+            }
+        }
         let vname = claimVolumes.get(cm.claimName);
-        if (!vname) {
-            vname = volumeName("pvc-", cm.claimName);
-            claimVolumes.set(cm.claimName, vname);
+        if (!vname || ctx.oneVolumePerMount) {
+            vname = volumeName("pvc-", vname ? `${cm.claimName}-${i}` : cm.claimName);
+            if (!claimVolumes.has(cm.claimName)) claimVolumes.set(cm.claimName, vname);
             addVolume({ name: vname, persistentVolumeClaim: { claimName: cm.claimName } }, ["volumes", i]);
         }
         const mountPath = spec.mountPath ?? cm.mountPath;
@@ -186,21 +296,19 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
     const secretEnv: Record<string, string> = {};
     const pullSecrets: string[] = [...(cfg.imagePullSecrets ?? [])];
     const checksums: InputMap = {};
-    const bindings: SecretBinding[] = [];
-    (o.secrets ?? []).forEach((s, i) => {
-        const b = bindingOf(s);
-        bindings.push(b);
+    const roll = ctx.rollOnSecretChange !== false;
+    bindings.forEach((b, i) => {
         if (b.resource) dependencies.push(b.resource);
         sameNamespace(b.namespace, `Secret ${JSON.stringify(b.secretName)}`, ["secrets", i]);
         if (b.kind === "env") envFrom.push({ secretRef: { name: b.secretName } });
         else if (b.kind === "imagePull") pullSecrets.push(b.secretName);
         else {
             const vname = volumeName("secret-", b.secretName);
-            addVolume({ name: vname, secret: compact({ secretName: b.secretName, defaultMode: b.fileMode, items: b.items }) }, ["secrets", i]);
+            addVolume({ name: vname, secret: compact({ secretName: b.secretName, defaultMode: b.fileMode ?? defaultFileMode, items: b.items }) }, ["secrets", i]);
             addMount({ name: vname, mountPath: b.mountPath, readOnly: true }, ["secrets", i]);
         }
         Object.assign(secretEnv, b.env);
-        if (b.checksum && b.kind !== "imagePull" && ctx.rollOnSecretChange !== false) checksums[checksumKey(b.secretName)] = b.checksum;
+        if (b.checksum && b.kind !== "imagePull" && roll) checksums[checksumKey(b.secretName)] = b.checksum;
     });
     (o.imagePullSecrets ?? []).forEach((s, i) => {
         const b = bindingOf(s);
@@ -211,13 +319,25 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         pullSecrets.push(b.secretName);
     });
 
-    // Scratch space.
+    // Scratch space. Memory-backed volumes count against the container's memory limit.
+    const memoryVolumes: MemoryVolume[] = [];
     (o.emptyDirs ?? []).forEach((e, i) => {
         const vname = e.name ?? volumeName("scratch-", e.mountPath);
-        addVolume({ name: vname, emptyDir: compact({ medium: e.medium, sizeLimit: e.sizeLimit }) }, ["emptyDirs", i]);
+        let sizeLimit = e.sizeLimit;
+        if (e.medium === "Memory") {
+            if (sizeLimit === undefined) {
+                // Default: the container's memory cap (the kernel charges it there anyway); not counted in the sum below.
+                const mem = memoryCap(o);
+                if (mem) sizeLimit = mem.value;
+                else issues.push({ path: ["emptyDirs", i, "sizeLimit"], message: `is required with medium "Memory" when ${rf}.memory is not set (a tmpfs is charged to the container's memory; without a limit it can use the node's); e.g. "1Gi"` });
+            }
+            else memoryVolumes.push({ field: formatPath(["emptyDirs", i, "sizeLimit"]), size: sizeLimit });
+        }
+        addVolume({ name: vname, emptyDir: compact({ medium: e.medium, sizeLimit }) }, ["emptyDirs", i]);
         addMount({ name: vname, mountPath: e.mountPath }, ["emptyDirs", i]);
     });
     if (o.sharedMemory) {
+        memoryVolumes.push({ field: "sharedMemory", size: o.sharedMemory });
         addVolume({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: o.sharedMemory } }, ["sharedMemory"]);
         addMount({ name: "dshm", mountPath: "/dev/shm" }, ["sharedMemory"]);
     }
@@ -226,13 +346,25 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         let size = o.tmpfs.size;
         if (!size) {
             const mem = o.resources?.memory;
-            if (mem === undefined) issues.push({ path: ["tmpfs", "size"], message: "is required when resources.memory is not set (the default is half the memory request)" });
+            if (mem === undefined) issues.push({ path: ["tmpfs", "size"], message: `is required when ${rf}.memory is not set (the default is half the memory request)` });
             else size = `${Math.max(1, Math.floor(parseQuantity(mem) / 2 / 2 ** 20))}Mi`;
         }
+        if (size) memoryVolumes.push({ field: o.tmpfs.size ? "tmpfs.size" : `tmpfs.size (default: half of ${rf}.memory)`, size });
         const path = o.tmpfs.path ?? "/tmp";
         addVolume({ name: "tmpfs", emptyDir: compact({ medium: "Memory", sizeLimit: size }) }, ["tmpfs"]);
         addMount({ name: "tmpfs", mountPath: path }, ["tmpfs"]);
         if (path !== "/tmp") tmpfsEnv.TMPDIR = path;
+    }
+    const cap = memoryCap(o);
+    if (cap && memoryVolumes.length) {
+        const total = memoryVolumes.reduce((sum, v) => sum + parseQuantity(v.size), 0);
+        if (total > parseQuantity(cap.value)) {
+            const parts = memoryVolumes.map((v) => `${v.field} ${JSON.stringify(v.size)}`).join(" + ");
+            issues.push({
+                path: [rf, ...cap.path],
+                message: `${JSON.stringify(cap.value)} cannot hold the memory-backed volumes (${parts} = ${formatBytes(total)}), which are charged to the container's memory ${cap.path[0] === "limits" ? "limit" : "request"}; raise ${rf}.${cap.path.join(".")} or shrink the volumes`,
+            });
+        }
     }
     (o.ephemeralVolumes ?? []).forEach((e, i) => {
         const vname = e.name ?? volumeName("ephemeral-", e.mountPath);
@@ -259,7 +391,12 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
     const userEnv = o.env ?? {};
     for (const [name, v] of Object.entries(userEnv)) {
         env.push(envVar(name, v));
-        if (v && typeof v === "object" && "resource" in v && (v as SecretKeyRef).resource) dependencies.push((v as SecretKeyRef).resource!);
+        if (v && typeof v === "object" && "secretName" in v) {
+            const r = v as SecretKeyRef;
+            if (r.resource) dependencies.push(r.resource);
+            // A value taken with ref() rolls the pods like a mounted Secret does.
+            if (r.checksum !== undefined && roll) checksums[checksumKey(r.secretName)] = r.checksum;
+        }
     }
     for (const [name, v] of Object.entries({ ...secretEnv, ...tmpfsEnv })) if (!(name in userEnv)) env.push({ name, value: v });
     for (const e of ctx.extraEnv ?? []) {
@@ -267,7 +404,7 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         env.push(e);
     }
 
-    const { req: resources, gpu } = resourceRequirements(o, issues);
+    const { req: resources, gpu } = resourceRequirements(o, rf, issues);
 
     // Scheduling.
     let nodeSelector: Record<string, string> = { ...cfg.nodeSelector };
@@ -275,15 +412,11 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         nodeSelector = { ...nodeSelector, ...parseNodeSelector(o.nodeSelector, (message) => issues.push({ path: ["nodeSelector"], message })) };
     } else if (o.nodeSelector) nodeSelector = { ...nodeSelector, ...o.nodeSelector };
     const tolerations: k8s.core.v1.Toleration[] = [...(cfg.tolerations ?? []), ...(o.tolerations ?? [])] as k8s.core.v1.Toleration[];
-    if (gpu && o.gpuToleration !== false && !tolerations.some((t) => t.key === gpu.resource)) {
-        tolerations.push({ key: gpu.resource, operator: "Exists", effect: "NoSchedule" });
+    let gpuToleration: k8s.core.v1.Toleration | undefined;
+    if (gpu && o.gpuToleration !== false) {
+        gpuToleration = { key: gpu.resource, operator: "Exists", effect: "NoSchedule" };
+        if (!tolerations.some((t) => t.key === gpu.resource)) tolerations.push(gpuToleration);
     }
-
-    if (issues.length) throw new MlkubeValidationError(ctx.component, ctx.name, issues);
-
-    const secure = o.secureDefaults !== false;
-    const podSecurity = secure ? strategicMerge(SECURE_POD_CONTEXT, o.securityContext) : o.securityContext;
-    const containerSecurity = secure ? strategicMerge(SECURE_CONTAINER_CONTEXT, o.containerSecurityContext) : o.containerSecurityContext;
 
     const container: k8s.core.v1.Container = compact({
         name: ctx.containerName,
@@ -300,7 +433,9 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         volumeDevices: devices.length ? devices : undefined,
         readinessProbe: ctx.readinessProbe,
         livenessProbe: ctx.livenessProbe,
-        securityContext: containerSecurity && Object.keys(containerSecurity).length ? containerSecurity : undefined,
+        // A failed container's last log lines become its termination message (pod status), as Metaflow sets it.
+        terminationMessagePolicy: "FallbackToLogsOnError",
+        securityContext: containerSecurity && Object.keys(containerSecurity).length ? (containerSecurity as k8s.core.v1.SecurityContext) : undefined,
     });
 
     const uniquePull = [...new Set(pullSecrets)];
@@ -314,22 +449,47 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
         priorityClassName: o.priorityClassName,
         runtimeClassName: o.runtimeClassName,
         topologySpreadConstraints: o.topologySpreadConstraints,
-        securityContext: podSecurity && Object.keys(podSecurity).length ? podSecurity : undefined,
+        securityContext: podSecurity && Object.keys(podSecurity).length ? (podSecurity as k8s.core.v1.PodSecurityContext) : undefined,
         containers: [container],
         volumes: volumes.length ? volumes : undefined,
     });
     if (o.podPatch) spec = strategicMerge(spec, o.podPatch);
+    if (gpuToleration) spec = { ...spec, tolerations: withToleration(spec.tolerations as k8s.core.v1.Toleration[] | undefined, gpuToleration) };
 
-    const annotations = { ...(o.annotations as InputMap | undefined), ...checksums };
+    const annotations = { ...(o.podAnnotations as InputMap | undefined), ...checksums };
     return {
         template: {
             metadata: compact({
-                labels: { ...objectLabels(ctx.component, ctx.objectName, o.labels as InputMap | undefined), ...ctx.selectorLabels },
+                labels: { ...objectLabels(ctx.component, ctx.objectName, o.podLabels as InputMap | undefined), ...ctx.selectorLabels },
                 annotations: Object.keys(annotations).length ? annotations : undefined,
             }),
             spec,
         },
         dependencies: [...new Set(dependencies)],
         gpu,
+        gpuToleration,
+        singleAttachClaims: singleAttach,
     };
+}
+
+/** `list` plus `t` unless a toleration for the same key is already there (the user's own wins). */
+export function withToleration(list: k8s.core.v1.Toleration[] | undefined, t: k8s.core.v1.Toleration): k8s.core.v1.Toleration[] {
+    const l = list ?? [];
+    return l.some((x) => x && x.key === t.key) ? l : [...l, t];
+}
+
+/** What caps the memory-backed volumes: the memory limit, else the request (undefined: neither set). */
+function memoryCap(o: ValidatedPodOptions): { value: string; path: string[] } | undefined {
+    const r = o.resources;
+    if (!r) return undefined;
+    if (r.limits?.memory !== undefined && r.qos !== "Guaranteed") return { value: r.limits.memory, path: ["limits", "memory"] };
+    if (r.memory !== undefined) return { value: r.memory, path: ["memory"] };
+    return undefined;
+}
+
+function formatBytes(n: number): string {
+    for (const [unit, f] of [["Ti", 2 ** 40], ["Gi", 2 ** 30], ["Mi", 2 ** 20], ["Ki", 2 ** 10]] as const) {
+        if (n >= f) return `${Math.round((n / f) * 100) / 100}${unit}`;
+    }
+    return `${n} bytes`;
 }

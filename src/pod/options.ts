@@ -9,7 +9,7 @@ import { z } from "zod";
 import { closest } from "../errors";
 import { Agree, Resolved, input, schemaMatches } from "../schema/input";
 import { absolutePath, dnsLabel, dnsSubdomain, envName, labelKey, labelValue, qualifiedNameProblem } from "../schema/names";
-import { quantity, quantityString } from "../schema/quantity";
+import { byteQuantity, quantity } from "../schema/quantity";
 import { Secret, SecretKeyRef, SecretReference } from "../secret/secret";
 import { Volume, VolumeReference } from "../volume";
 
@@ -94,10 +94,17 @@ export interface PodOptions {
     /** Secret names, or Secrets of the `docker` provider. */
     imagePullSecrets?: (string | Secret | SecretReference)[];
     serviceAccountName?: pulumi.Input<string>;
-    /** Labels on the top object and on the pods. */
+    /**
+     * Labels of the objects the component creates (Deployment, Service and autoscaler; JobSet or TrainJob),
+     * not of the pods: use `podLabels` for those. A Kueue `kueue.x-k8s.io/queue-name` goes here.
+     */
     labels?: { [key: string]: pulumi.Input<string> };
-    /** Annotations on the top object and on the pods. */
+    /** Annotations of the objects the component creates (not of the pods: use `podAnnotations`). */
     annotations?: { [key: string]: pulumi.Input<string> };
+    /** Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none. */
+    podLabels?: { [key: string]: pulumi.Input<string> };
+    /** Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none. */
+    podAnnotations?: { [key: string]: pulumi.Input<string> };
     resources?: Resources;
     /** Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`. */
     volumes?: (Volume | VolumeReference | string | VolumeMountSpec)[];
@@ -151,11 +158,15 @@ const gpuVendor = z.string().superRefine((v, ctx) => {
 export const resourcesSchema = z
     .strictObject({
         cpu: quantity.optional(),
-        memory: quantityString.optional(),
-        ephemeralStorage: quantityString.optional(),
-        gpu: z.number().int().nonnegative().optional(),
+        memory: byteQuantity("Mi").optional(),
+        ephemeralStorage: byteQuantity("Gi").optional(),
+        gpu: z
+            .number()
+            .nonnegative()
+            .refine(Number.isInteger, { error: (iss) => `${iss.input} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
+            .optional(),
         gpuVendor: gpuVendor.optional(),
-        limits: z.strictObject({ cpu: quantity.optional(), memory: quantityString.optional(), ephemeralStorage: quantityString.optional() }).optional(),
+        limits: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }).optional(),
         qos: z.enum(["Guaranteed", "Burstable"]).optional(),
     })
     .superRefine((r, ctx) => {
@@ -173,7 +184,7 @@ export const resourcesSchema = z
     });
 schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
 
-const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: z.string(), optional: z.boolean().optional(), resource: z.any().optional() });
+const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: z.string(), optional: z.boolean().optional(), resource: z.any().optional(), checksum: input(z.string()).optional() });
 const fieldRefSchema = z.strictObject({ fieldRef: z.string().min(1) });
 
 const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
@@ -228,18 +239,20 @@ export const podOptionsShape = {
     serviceAccountName: input(dnsSubdomain).optional(),
     labels: z.record(labelKey, input(labelValue)).optional(),
     annotations: z.record(labelKey, input(z.string())).optional(),
+    podLabels: z.record(labelKey, input(labelValue)).optional(),
+    podAnnotations: z.record(labelKey, input(z.string())).optional(),
     resources: resourcesSchema.optional(),
     volumes: z.array(z.union([volumeLike, volumeMountSchema])).optional(),
     emptyDirs: z
-        .array(z.strictObject({ mountPath: absolutePath, name: dnsLabel().optional(), sizeLimit: quantityString.optional(), medium: z.literal("Memory").optional() }))
+        .array(z.strictObject({ mountPath: absolutePath, name: dnsLabel().optional(), sizeLimit: byteQuantity("Gi").optional(), medium: z.literal("Memory").optional() }))
         .optional(),
-    sharedMemory: quantityString.optional(),
-    tmpfs: z.strictObject({ size: quantityString.optional(), path: absolutePath.optional() }).optional(),
+    sharedMemory: byteQuantity("Gi").optional(),
+    tmpfs: z.strictObject({ size: byteQuantity("Gi").optional(), path: absolutePath.optional() }).optional(),
     ephemeralVolumes: z
         .array(
             z.strictObject({
                 mountPath: absolutePath,
-                size: quantityString,
+                size: byteQuantity("Gi"),
                 name: dnsLabel().optional(),
                 storageClass: dnsSubdomain.optional(),
                 accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod"]).optional(),

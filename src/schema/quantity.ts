@@ -57,3 +57,26 @@ export function parseQuantity(q: string): number {
     if (suffix in dec) return n * dec[suffix];
     return n * 10 ** parseInt(suffix.slice(1), 10);
 }
+
+const UNITLESS = /^[+]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * A byte quantity (memory, ephemeral storage, volume sizes) given as a string with a unit. A unitless
+ * string is refused: "16000" is 16 kB, "100" is 100 bytes, which is never what was meant; a number
+ * (`memory: 16000`) gets the same hint. `unit` is the likely fix ("Mi" for memory, "Gi" for disks).
+ */
+export function byteQuantity(unit: "Mi" | "Gi") {
+    return z
+        .string({
+            error: (iss) =>
+                typeof iss.input === "number" && Number.isFinite(iss.input) && iss.input >= 0
+                    ? `${iss.input} is a number; give a quantity string with a unit, e.g. ${JSON.stringify(`${iss.input}${unit}`)} (a plain number means bytes)`
+                    : undefined,
+        })
+        .superRefine((v, ctx) => {
+            if (!isQuantity(v)) ctx.addIssue({ code: "custom", message: quantityMessage(v) });
+            else if (UNITLESS.test(v)) {
+                ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} has no unit, so it means ${v} bytes; use ${JSON.stringify(`${v.replace(/^\+/, "")}${unit}`)} (or "${v}${unit === "Mi" ? "Gi" : "Mi"}"), or write bytes with an explicit exponent` });
+            }
+        });
+}

@@ -51,7 +51,10 @@ export interface SecretArgs {
     mount?: SecretMount;
     /** Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`. */
     mountPath?: string;
-    /** File mode of mounted files (octal, e.g. 0o400). Default 0o400. */
+    /**
+     * File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the
+     * files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+     */
     fileMode?: number;
     /** Secret name. Default: the component name. */
     name?: string;
@@ -128,6 +131,8 @@ export interface SecretKeyRef {
     optional?: boolean;
     /** The Secret resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
+    /** A digest of the Secret's content (not secret), so pods roll when a referenced value changes. */
+    checksum?: pulumi.Input<string>;
 }
 
 /** How a Secret reaches pods: everything the pod builder needs, plain where the pod's shape depends on it. */
@@ -136,7 +141,8 @@ export interface SecretBinding {
     namespace?: pulumi.Input<string>;
     kind: "env" | "files" | "imagePull" | "gitSsh";
     mountPath: string;
-    fileMode: number;
+    /** The user's file mode; undefined: the pod builder's default (0o440 for non-root pods, else 0o400). */
+    fileMode?: number;
     /** For directories: key -> relative path under mountPath. */
     items?: { key: string; path: string }[];
     /** Env vars the container gets besides the keys (GOOGLE_APPLICATION_CREDENTIALS, GIT_SSH_COMMAND). */
@@ -295,6 +301,8 @@ export function contentChecksum(data: Record<string, string>): string {
 export interface RenderedSecret {
     object: k8s.core.v1.Secret;
     binding: SecretBinding;
+    /** The keys, when known now (plain sources); undefined when they come from an Output. */
+    keys?: string[];
 }
 
 /** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. */
@@ -344,11 +352,12 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
             namespace,
             kind: mount,
             mountPath,
-            fileMode: a.fileMode ?? 0o400,
+            fileMode: a.fileMode,
             items: src.items,
             env: src.env(mountPath),
             checksum,
         },
+        keys: src.keys,
     };
 }
 
@@ -365,11 +374,13 @@ export class Secret extends pulumi.ComponentResource {
     readonly mountPath: pulumi.Output<string>;
     readonly secret: K8sSecret;
     private readonly bindingInfo: SecretBinding;
+    /** The keys this Secret holds, when known at construction (undefined when they come from an Output). */
+    private readonly knownKeys?: string[];
 
     constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Secret", name, secretArgsSchema, args);
-        const { object, binding } = renderSecret(name, a);
+        const { object, binding, keys } = renderSecret(name, a);
         super(SECRET_TYPE, name, {}, opts);
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.secretName = this.secret.metadata.name;
@@ -377,13 +388,19 @@ export class Secret extends pulumi.ComponentResource {
         this.mount = pulumi.output(binding.kind);
         this.mountPath = pulumi.output(binding.mountPath);
         this.bindingInfo = { ...binding, resource: this.secret };
+        this.knownKeys = keys;
         this.registerOutputs({ secretName: this.secretName, namespace: this.namespace, mount: this.mount, mountPath: this.mountPath });
     }
 
     /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         if (!isSecretKey(key)) fail("Secret", this.bindingInfo.secretName, ["ref"], secretKeyMessage(key));
-        return { secretName: this.bindingInfo.secretName, key, optional, resource: this.secret };
+        const keys = this.knownKeys;
+        if (keys && !keys.includes(key) && !optional) {
+            // Key names only: never a value.
+            fail("Secret", this.bindingInfo.secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
+        }
+        return { secretName: this.bindingInfo.secretName, key, optional, resource: this.secret, checksum: this.bindingInfo.checksum };
     }
 
     /** How this Secret reaches pods (used by the pod builder). */
@@ -401,7 +418,7 @@ export class SecretReference {
             secretName: o.secretName,
             kind: o.imagePull ? "imagePull" : (o.mount ?? "env"),
             mountPath: o.mountPath ?? `/etc/mlkube/secrets/${o.secretName}`,
-            fileMode: o.fileMode ?? 0o400,
+            fileMode: o.fileMode,
             env: {},
         };
     }

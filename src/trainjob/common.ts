@@ -3,7 +3,7 @@
  * the lifecycle annotations (waitFor/timeout/skipAwait) and the terminal-state check.
  */
 import type * as k8s from "@pulumi/kubernetes/types/input";
-import { MlkubeValidationError, ValidationIssue } from "../errors";
+import { ValidationIssue } from "../errors";
 import { parseQuantity } from "../schema/quantity";
 
 export const TRAINJOB_COMPONENT = "TrainJob";
@@ -15,8 +15,24 @@ export const DEFAULT_WAIT_TIMEOUT_SECONDS = 24 * 3600;
 
 /** The env vars the Kubeflow torch plugin sets; the Trainer rejects them in `spec.trainer.env`. */
 export const PET_ENV = ["PET_NNODES", "PET_NPROC_PER_NODE", "PET_NODE_RANK", "PET_MASTER_ADDR", "PET_MASTER_PORT"];
-/** The plain torch.distributed variables mlkube sets on both backends. */
-export const TORCH_ENV = ["MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "NODE_RANK"];
+/**
+ * The plain torch.distributed variables mlkube sets on both backends, for launchers that are not torchrun
+ * (Lightning, Accelerate, a plain `init_process_group`). Not WORLD_SIZE/RANK: torchrun sets those for each
+ * worker (WORLD_SIZE = total processes, not nodes), and a per-node value would contradict it.
+ */
+export const TORCH_ENV = ["MASTER_ADDR", "MASTER_PORT", "NODE_RANK"];
+
+/** What to do instead of setting a reserved rendezvous variable in `env`. */
+export const RESERVED_ENV_FIX: Record<string, string> = {
+    PET_NNODES: "set numNodes",
+    PET_NPROC_PER_NODE: "set numProcPerNode",
+    PET_NODE_RANK: "it comes from each pod's completion index; remove it",
+    NODE_RANK: "it comes from each pod's completion index; remove it",
+    PET_MASTER_ADDR: "it is pod 0's DNS name; remove it",
+    MASTER_ADDR: "it is pod 0's DNS name; remove it",
+    PET_MASTER_PORT: `the rendezvous port is ${29500}, which the JobSet exposes; remove it and have the program use MASTER_PORT`,
+    MASTER_PORT: `the rendezvous port is ${29500}, which the JobSet exposes; remove it and have the program use MASTER_PORT`,
+};
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -52,19 +68,26 @@ export function nameIssues(objectName: string, numNodes: number, path: (string |
 
 const COMPLETION_INDEX = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
 
-/** PET_NPROC_PER_NODE as the torch plugin computes it: given, else "auto" with GPUs, else the CPU count (≥1). */
-export function procPerNode(numProcPerNode: number | undefined, gpu: boolean, cpu: string | number | undefined): string {
+/**
+ * PET_NPROC_PER_NODE by Trainer v2.3's torch plugin rule: `numProcPerNode` when given; else "auto" (one
+ * worker per GPU) when any requested resource's name contains "gpu"; else max(1, ceil(CPU request, or
+ * limit)); no CPU at all → 1. A GPU resource whose name lacks "gpu" (e.g. a MIG slice
+ * `nvidia.com/mig-1g.10gb`, `habana.ai/gaudi`) takes the CPU branch, as in the Trainer: set numProcPerNode.
+ */
+export function procPerNode(numProcPerNode: number | undefined, resources: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } | undefined): string {
     if (numProcPerNode !== undefined) return String(numProcPerNode);
-    if (gpu || cpu === undefined) return "auto";
+    const names = [...Object.keys(resources?.requests ?? {}), ...Object.keys(resources?.limits ?? {})];
+    if (names.some((n) => n.toLowerCase().includes("gpu"))) return "auto";
+    const cpu = resources?.requests?.cpu ?? resources?.limits?.cpu;
+    if (typeof cpu !== "string" && typeof cpu !== "number") return "1";
     return String(Math.max(1, Math.ceil(parseQuantity(String(cpu)))));
 }
 
-/** The plain torch.distributed env (both backends): MASTER_ADDR/PORT, WORLD_SIZE (= nodes), NODE_RANK. */
-export function torchEnv(objectName: string, numNodes: number): k8s.core.v1.EnvVar[] {
+/** The plain torch.distributed env (both backends): MASTER_ADDR, MASTER_PORT, NODE_RANK. */
+export function torchEnv(objectName: string): k8s.core.v1.EnvVar[] {
     return [
         { name: "MASTER_ADDR", value: masterHost(objectName) },
         { name: "MASTER_PORT", value: String(MASTER_PORT) },
-        { name: "WORLD_SIZE", value: String(numNodes) },
         { name: "NODE_RANK", valueFrom: COMPLETION_INDEX },
     ];
 }
@@ -121,7 +144,8 @@ export class TrainJobFailedError extends Error {
         const ns = namespace ? ` -n ${namespace}` : "";
         super(
             `TrainJob "${resourceName}": ${kind} "${objectName}" failed${reason ? ` (${reason})` : ""}${detail ? `: ${detail}` : ""}; ` +
-                `see \`kubectl describe ${kind.toLowerCase()} ${objectName}${ns}\` and the pod logs, then fix and run \`pulumi up\` again (a changed spec replaces the job)`,
+                `the failed containers' last log lines are their termination messages: \`kubectl get pods${ns} -l jobset.sigs.k8s.io/jobset-name=${objectName} -o jsonpath='{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}'\`; ` +
+                `see also \`kubectl describe ${kind.toLowerCase()} ${objectName}${ns}\`, then fix and run \`pulumi up\` again (a changed spec replaces the job)`,
         );
         this.name = "TrainJobFailedError";
     }
@@ -144,16 +168,4 @@ export function terminalState(
         return "Failed";
     }
     return conditions.some((c) => c.type === TERMINAL[kind].complete) ? "Complete" : undefined;
-}
-
-/** Rewrites issue paths of the pod builder (`resources.*`) into TrainJob's vocabulary (`resourcesPerNode.*`). */
-export function renamePodIssues(e: unknown): never {
-    if (e instanceof MlkubeValidationError) {
-        throw new MlkubeValidationError(
-            e.component,
-            e.resourceName,
-            e.issues.map((i) => (i.path[0] === "resources" ? { ...i, path: ["resourcesPerNode", ...i.path.slice(1)] } : i)),
-        );
-    }
-    throw e;
 }

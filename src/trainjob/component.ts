@@ -8,10 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { z } from "zod";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
-import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
+import { Agree, errorMap, knownKeysOf, Resolved, input, schemaMatches, snapshot, toIssues } from "../schema/input";
 import { dnsLabel, dnsSubdomain } from "../schema/names";
-import { asPulumiError, MlkubeValidationError, ValidationIssue } from "../errors";
-import { PET_ENV, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
+import { asPulumiError, formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
+import { PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
 import { renderJobSet } from "./jobset";
 import { renderKubeflowTrainJob } from "./kubeflow";
@@ -64,7 +64,8 @@ const { resources: _resources, ...podShapeWithoutResources } = podOptionsShape;
 
 const KUBEFLOW_MANAGERS = ["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"];
 
-export const trainJobArgsSchema = z
+/** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues`. */
+export const trainJobFieldsSchema = z
     .strictObject({
         ...podShapeWithoutResources,
         backend: z.enum(["jobset", "kubeflow"]).optional(),
@@ -82,34 +83,49 @@ export const trainJobArgsSchema = z
         runtimePatches: runtimePatchesSchema.optional(),
         waitForCompletion: z.boolean().optional(),
         timeout: z.number().int().min(1).optional(),
-    })
-    .superRefine((a, ctx) => {
-        const kubeflow = a.backend === "kubeflow";
-        for (const k of Object.keys(a.env ?? {})) {
-            if (PET_ENV.includes(k) || TORCH_ENV.includes(k)) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["env", k],
-                    message: `is reserved: TrainJob sets the torch rendezvous variables (${[...PET_ENV, ...TORCH_ENV].join(", ")}) itself${kubeflow ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; remove it (use numNodes/numProcPerNode)`,
-                });
-            }
-        }
-        if (a.timeout !== undefined && !a.waitForCompletion) ctx.addIssue({ code: "custom", path: ["timeout"], message: "only applies with waitForCompletion: true" });
-        if (kubeflow) {
-            const why = `the Kubeflow TrainJob API has no such field (the runtime's JobSet decides it); set it in the training runtime, or use backend "jobset"`;
-            if (a.maxRestarts !== undefined) ctx.addIssue({ code: "custom", path: ["maxRestarts"], message: `is not supported with backend "kubeflow": ${why}` });
-            if (a.ttlSecondsAfterFinished !== undefined) ctx.addIssue({ code: "custom", path: ["ttlSecondsAfterFinished"], message: `is not supported with backend "kubeflow": ${why}` });
-            if (a.managedBy !== undefined && !KUBEFLOW_MANAGERS.includes(a.managedBy)) {
-                ctx.addIssue({ code: "custom", path: ["managedBy"], message: `${JSON.stringify(a.managedBy)} is not accepted by the Trainer; use ${KUBEFLOW_MANAGERS.map((m) => JSON.stringify(m)).join(" or ")}` });
-            }
-        } else {
-            if (a.runtime !== undefined) ctx.addIssue({ code: "custom", path: ["runtime"], message: `only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)` });
-            if (a.managedBy !== undefined) {
-                const problem = a.managedBy.length > 63 ? "must be at most 63 characters" : domainPrefixedPathProblem(a.managedBy);
-                if (problem) ctx.addIssue({ code: "custom", path: ["managedBy"], message: `${JSON.stringify(a.managedBy)} ${problem}` });
-            }
-        }
     });
+
+/**
+ * The rules that tie TrainJob fields together (reserved env, backend-specific fields). Written over the
+ * raw args, so they run even when some field is malformed: every problem is reported at once.
+ */
+export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    if (!raw || typeof raw !== "object") return issues;
+    const a = raw as Record<string, unknown>;
+    const kubeflow = a.backend === "kubeflow";
+    const env = a.env && typeof a.env === "object" && Object.getPrototypeOf(a.env) === Object.prototype ? Object.keys(a.env) : [];
+    for (const k of env) {
+        if (PET_ENV.includes(k) || TORCH_ENV.includes(k)) {
+            issues.push({
+                path: ["env", k],
+                message: `is reserved: TrainJob sets the torch rendezvous variables (${[...PET_ENV, ...TORCH_ENV].join(", ")}) itself${kubeflow && PET_ENV.includes(k) ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; ${RESERVED_ENV_FIX[k]}`,
+            });
+        }
+    }
+    if (a.timeout !== undefined && a.waitForCompletion !== true) issues.push({ path: ["timeout"], message: "only applies with waitForCompletion: true" });
+    const managedBy = typeof a.managedBy === "string" ? a.managedBy : undefined;
+    if (kubeflow) {
+        const why = `the Kubeflow TrainJob API has no such field (the runtime's JobSet decides it); set it in the training runtime, or use backend "jobset"`;
+        if (a.maxRestarts !== undefined) issues.push({ path: ["maxRestarts"], message: `is not supported with backend "kubeflow": ${why}` });
+        if (a.ttlSecondsAfterFinished !== undefined) issues.push({ path: ["ttlSecondsAfterFinished"], message: `is not supported with backend "kubeflow": ${why}` });
+        if (managedBy !== undefined && !KUBEFLOW_MANAGERS.includes(managedBy)) {
+            issues.push({ path: ["managedBy"], message: `${JSON.stringify(managedBy)} is not accepted by the Trainer; use ${KUBEFLOW_MANAGERS.map((m) => JSON.stringify(m)).join(" or ")}` });
+        }
+    } else if (a.backend === undefined || a.backend === "jobset") {
+        if (a.runtime !== undefined) issues.push({ path: ["runtime"], message: `only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)` });
+        if (managedBy !== undefined && managedBy.length > 0) {
+            const problem = managedBy.length > 63 ? "must be at most 63 characters" : domainPrefixedPathProblem(managedBy);
+            if (problem) issues.push({ path: ["managedBy"], message: `${JSON.stringify(managedBy)} ${problem}` });
+        }
+    }
+    return issues;
+}
+
+/** TrainJobArgs: the fields and the rules between them. */
+export const trainJobArgsSchema = trainJobFieldsSchema.superRefine((a, ctx) => {
+    for (const i of trainJobRuleIssues(a)) ctx.addIssue({ code: "custom", path: [...i.path], message: i.message });
+});
 schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<typeof trainJobArgsSchema>>>();
 
 export type ValidatedTrainJobArgs = z.output<typeof trainJobArgsSchema>;
@@ -129,8 +145,38 @@ export interface RenderedTrainJob {
 export function renderTrainJob(name: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const objectName = a.name ?? name;
     const issues: ValidationIssue[] = nameIssues(objectName, a.numNodes ?? 1, a.name === undefined ? [] : ["name"]);
-    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
-    return a.backend === "kubeflow" ? renderKubeflowTrainJob(name, objectName, a) : renderJobSet(name, objectName, a);
+    try {
+        const r = a.backend === "kubeflow" ? renderKubeflowTrainJob(name, objectName, a) : renderJobSet(name, objectName, a);
+        if (!issues.length) return r;
+    } catch (e) {
+        if (!(e instanceof MlkubeValidationError)) throw e;
+        issues.push(...e.issues);
+    }
+    throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
+}
+
+/**
+ * Validates and renders TrainJob args, reporting every problem at once: malformed fields, the rules
+ * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
+ */
+export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
+    const raw = snapshot(args ?? {}, TRAINJOB_COMPONENT, name);
+    const parsed = trainJobFieldsSchema.safeParse(raw, { error: errorMap });
+    const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(trainJobFieldsSchema));
+    const rules = trainJobRuleIssues(raw);
+    issues.push(...rules);
+    if (parsed.success) {
+        try {
+            const r = renderTrainJob(name, parsed.data);
+            if (!issues.length) return { a: parsed.data, r };
+        } catch (e) {
+            if (!(e instanceof MlkubeValidationError)) throw e;
+            // A field the rules already reported (e.g. a reserved env name) is reported once.
+            const seen = new Set(rules.map((i) => formatPath(i.path)));
+            issues.push(...e.issues.filter((i) => !seen.has(formatPath(i.path))));
+        }
+    }
+    throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 }
 
 export class TrainJob extends pulumi.ComponentResource {
@@ -150,8 +196,7 @@ export class TrainJob extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TRAINJOB_TYPE, name, {}, opts);
-        const a = validate(TRAINJOB_COMPONENT, name, trainJobArgsSchema, args);
-        const r = renderTrainJob(name, a);
+        const { a, r } = validateAndRenderTrainJob(name, args);
         // `status: undefined` makes `status` an output property, so the live status can be read.
         this.job = new CustomResource(name, { ...r.object, status: undefined }, {
             parent: this,

@@ -6,11 +6,11 @@
  */
 import { MlkubeValidationError } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { buildPod, BuiltPod } from "../pod/builder";
+import { resourcesOf, tryBuildPod } from "../pod/builder";
 import { strategicMerge } from "../pod/merge";
-import { lifecycleAnnotations, MASTER_PORT, masterHost, NODE, petEnv, procPerNode, renamePodIssues, torchEnv, TRAINJOB_COMPONENT } from "./common";
+import { lifecycleAnnotations, MASTER_PORT, masterHost, NODE, petEnv, procPerNode, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
-import { checkPatches, RuntimePatch } from "./patches";
+import { checkPatches, keepToleration, RuntimePatch } from "./patches";
 
 export const JOBSET_API_VERSION = "jobset.x-k8s.io/v1alpha2";
 
@@ -28,35 +28,31 @@ export const JOBSET_IMMUTABLE = [
 export function renderJobSet(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const numNodes = a.numNodes ?? 1;
     const namespace = resolveNamespace(a.namespace);
-    const nproc = procPerNode(a.numProcPerNode, !!a.resourcesPerNode?.gpu, a.resourcesPerNode?.cpu ?? a.resourcesPerNode?.limits?.cpu);
+    const podOptions = { ...a, resources: a.resourcesPerNode };
+    // PET_NPROC_PER_NODE from the container's resources, by the Trainer's rule (resource names, CPU count).
+    const nproc = procPerNode(a.numProcPerNode, resourcesOf(podOptions));
 
-    let pod: BuiltPod;
-    try {
-        pod = buildPod(
-            { ...a, resources: a.resourcesPerNode },
-            {
-                component: TRAINJOB_COMPONENT,
-                name,
-                objectName,
-                containerName: NODE,
-                restartPolicy: "Never",
-                // A rotated token must not restart a training run.
-                rollOnSecretChange: false,
-                namespace,
-                ports: [{ containerPort: MASTER_PORT }],
-                extraEnv: [...petEnv(objectName, numNodes, nproc), ...torchEnv(objectName, numNodes)],
-            },
-        );
-    } catch (e) {
-        renamePodIssues(e);
-    }
+    const { pod, issues } = tryBuildPod(podOptions, {
+        component: TRAINJOB_COMPONENT,
+        name,
+        objectName,
+        containerName: NODE,
+        resourcesField: "resourcesPerNode",
+        podCount: { count: numNodes, field: "numNodes", unit: "node" },
+        restartPolicy: "Never",
+        // A rotated token must not restart a training run.
+        rollOnSecretChange: false,
+        namespace,
+        ports: [{ containerPort: MASTER_PORT }],
+        extraEnv: [...petEnv(objectName, numNodes, nproc), ...torchEnv(objectName)],
+    });
 
     // Runtime patches may only touch what exists: replicated job `node` and the pod's containers.
-    const patches = (a.runtimePatches ?? []) as RuntimePatch[];
+    let patches = (a.runtimePatches ?? []) as RuntimePatch[];
     const containers = [...((pod.template.spec.containers as { name: string }[] | undefined) ?? []), ...((pod.template.spec.initContainers as { name: string }[] | undefined) ?? [])].map((c) => c.name);
-    const issues = checkPatches(patches, { jobs: { [NODE]: containers }, description: "the generated JobSet" }, 0);
-    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues.map((i) => ({ ...i, path: ["runtimePatches", ...i.path] })));
-
+    for (const i of checkPatches(patches, { jobs: { [NODE]: containers }, description: "the generated JobSet" }, 0)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
+    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
+    if (pod.gpuToleration) patches = keepToleration(patches, NODE, pod.gpuToleration);
 
     const rules = a.activeDeadlineSeconds !== undefined ? [{ name: "DeadlineExceeded", action: "FailJobSet", onJobFailureReasons: ["DeadlineExceeded"] }] : undefined;
     let spec: Record<string, unknown> = compact({
@@ -85,6 +81,7 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
         managedBy: a.managedBy,
     });
 
+    // labels/annotations: the JobSet only (pods get podLabels/podAnnotations), as the SDK's Labels/Annotations do for a TrainJob.
     let labels: InputMap = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels as InputMap | undefined);
     let annotations: InputMap = { ...(a.annotations as InputMap | undefined) };
     for (const p of patches) {

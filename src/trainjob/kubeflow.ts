@@ -9,11 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { buildPod, BuiltPod } from "../pod/builder";
+import { tryBuildPod } from "../pod/builder";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
-import { lifecycleAnnotations, masterHost, NODE, renamePodIssues, torchEnv, TRAINJOB_COMPONENT } from "./common";
+import { lifecycleAnnotations, masterHost, NODE, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
-import { checkPatches, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
+import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
 /** The provider annotation that picks the propagation policy of deletes. */
 const DELETION_POLICY = "pulumi.com/deletionPropagationPolicy";
@@ -66,29 +66,45 @@ function secretKeys(s: SecretLike): pulumi.Output<string[]> | undefined {
     return pulumi.unsecret(s.secret.data.apply((d) => Object.keys(d ?? {}).sort()));
 }
 
+/** One entry per name, the last one's value at the first one's place (envFrom's rule: a later source wins). */
+export function laterWins(env: k8s.core.v1.EnvVar[]): k8s.core.v1.EnvVar[] {
+    const byName = new Map<string, k8s.core.v1.EnvVar>();
+    for (const e of env) byName.set(e.name as string, e);
+    return [...byName.values()];
+}
+
 export function renderKubeflowTrainJob(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
-    const numNodes = a.numNodes ?? 1;
     const namespace = resolveNamespace(a.namespace);
     const runtimeName = a.runtime?.name ?? DEFAULT_RUNTIME;
     const runtimeKind = a.runtime?.kind ?? "ClusterTrainingRuntime";
 
-    let pod: BuiltPod;
-    try {
-        pod = buildPod(
-            { ...a, resources: a.resourcesPerNode },
-            // rollOnSecretChange: false — a rotated token must not restart a training run.
-            { component: TRAINJOB_COMPONENT, name, objectName, containerName: NODE, namespace, extraEnv: torchEnv(objectName, numNodes), rollOnSecretChange: false },
-        );
-    } catch (e) {
-        renamePodIssues(e);
-    }
+    const { pod, issues } = tryBuildPod(
+        { ...a, resources: a.resourcesPerNode },
+        {
+            component: TRAINJOB_COMPONENT,
+            name,
+            objectName,
+            containerName: NODE,
+            resourcesField: "resourcesPerNode",
+            // Without numNodes the runtime's mlPolicy.numNodes applies (1 in torch-distributed).
+            podCount: { count: a.numNodes ?? 1, field: "numNodes", unit: "node" },
+            // The Trainer CRD keys a container patch's volumeMounts by name: one pod volume per mount.
+            oneVolumePerMount: true,
+            namespace,
+            extraEnv: torchEnv(objectName),
+            // A rotated token must not restart a training run.
+            rollOnSecretChange: false,
+        },
+    );
     const spec = pod.template.spec;
     const container = (spec.containers as k8s.core.v1.Container[])[0] as Record<string, unknown> & k8s.core.v1.Container;
-    const issues: ValidationIssue[] = [];
+    // Neither spec.trainer nor a container patch carries it; the runtime's container decides.
+    delete container.terminationMessagePolicy;
     unsupportedPodFields(spec, container, issues);
 
     // Env-mounted Secrets (envFrom) cannot reach the node container through a patch; list their keys
     // as secretKeyRef entries of spec.trainer.env instead (what the SDK's TrainerEnvFrom does).
+    // Precedence as with envFrom on the jobset backend: the container's own env wins, then later Secrets.
     const fromSecrets: pulumi.Output<k8s.core.v1.EnvVar[]>[] = [];
     const explicit = new Set((container.env as k8s.core.v1.EnvVar[] | undefined ?? []).map((e) => e.name as string));
     (a.secrets ?? []).forEach((s, i) => {
@@ -125,12 +141,14 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
         schedulingGates: spec.schedulingGates as { name: string }[] | undefined,
         terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds as number | undefined,
     });
+    // labels/annotations go on the TrainJob only, as the Kubeflow SDK's Labels/Annotations options do; the
+    // JobSet gets mlkube's standard labels, the pods the builder's (podLabels, podAnnotations).
     const labels = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels as InputMap | undefined);
     const own: RuntimePatch = {
         manager: MLKUBE_MANAGER,
         trainingRuntimeSpec: {
             template: {
-                metadata: { labels },
+                metadata: { labels: objectLabels(TRAINJOB_COMPONENT, objectName) },
                 spec: {
                     replicatedJobs: [
                         {
@@ -152,7 +170,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
 
     const baseEnv = (container.env as k8s.core.v1.EnvVar[] | undefined) ?? [];
     const env: pulumi.Input<k8s.core.v1.EnvVar[]> | undefined = fromSecrets.length
-        ? pulumi.all(fromSecrets).apply((lists) => [...baseEnv, ...lists.flat()] as never)
+        ? pulumi.all(fromSecrets).apply((lists) => [...baseEnv, ...laterWins(lists.flat())] as never)
         : baseEnv.length
           ? baseEnv
           : undefined;
@@ -162,7 +180,8 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
         command: container.command,
         args: container.args,
         env,
-        numNodes,
+        // Left out when not given, so the runtime's mlPolicy.numNodes applies.
+        numNodes: a.numNodes,
         numProcPerNode: a.numProcPerNode,
         resourcesPerNode: container.resources,
     });
@@ -187,7 +206,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
             spec: compact({
                 runtimeRef: { apiGroup: "trainer.kubeflow.org", kind: runtimeKind, name: runtimeName },
                 trainer,
-                runtimePatches: [own, ...userPatches].map(serializePatch),
+                runtimePatches: [own, ...(pod.gpuToleration ? keepToleration(userPatches, NODE, pod.gpuToleration) : userPatches)].map(serializePatch),
                 suspend: a.suspend,
                 activeDeadlineSeconds: a.activeDeadlineSeconds,
                 managedBy: a.managedBy,

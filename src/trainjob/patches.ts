@@ -27,7 +27,10 @@ export interface ContainerPatch {
     name: string;
     /** Merged by name. Not allowed on the `node` container: use the TrainJob's `env`. */
     env?: k8s.core.v1.EnvVar[];
-    /** Merged by mountPath (strategic merge). */
+    /**
+     * Merged by mountPath (strategic merge). Names must be unique: the Trainer CRD keys this list by
+     * `name`, so mounting one volume twice (two subPaths) needs two pod volumes.
+     */
     volumeMounts?: k8s.core.v1.VolumeMount[];
     securityContext?: k8s.core.v1.SecurityContext;
 }
@@ -42,7 +45,7 @@ export interface PodSpecPatch {
     securityContext?: k8s.core.v1.PodSecurityContext;
     nodeSelector?: { [key: string]: string };
     affinity?: k8s.core.v1.Affinity;
-    /** Replaces the list (atomic). */
+    /** Replaces the list (atomic). mlkube adds the automatic GPU toleration back unless `gpuToleration: false`. */
     tolerations?: k8s.core.v1.Toleration[];
     schedulingGates?: { name: string }[];
     /** In the CRD (not in the Python SDK's PodSpecPatch). */
@@ -185,7 +188,13 @@ function uniqueBy(key: string, what: string) {
 const containerPatchSchema = z.strictObject({
     name: name253,
     env: z.array(envVarSchema).max(128).superRefine(uniqueBy("name", "env var")).optional(),
-    volumeMounts: z.array(volumeMountSchema).max(128).superRefine(uniqueBy("mountPath", "mountPath")).optional(),
+    // The Trainer CRD keys volumeMounts by name (one mount per pod volume); the pod API refuses repeated mountPaths.
+    volumeMounts: z
+        .array(volumeMountSchema)
+        .max(128)
+        .superRefine(uniqueBy("name", "volume mount name"))
+        .superRefine(uniqueBy("mountPath", "mountPath"))
+        .optional(),
     securityContext: k8sObject<k8s.core.v1.SecurityContext>().optional(),
 });
 schemaMatches<Agree<Resolved<ContainerPatch>, z.input<typeof containerPatchSchema>>>();
@@ -361,4 +370,29 @@ function toDict(cls: string, obj: Record<string, unknown>): Record<string, unkno
  */
 export function serializePatch(p: RuntimePatch): Record<string, unknown> {
     return toDict("RuntimePatch", p as unknown as Record<string, unknown>);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The automatic GPU toleration
+
+/**
+ * `patches` with `toleration` added to every pod `tolerations` list that lacks a toleration for its key.
+ * Tolerations are replaced as a whole by a patch (an atomic list), so a patch that sets its own would
+ * otherwise drop the GPU toleration and leave GPU pods unschedulable on tainted GPU nodes. Used by both
+ * backends: the jobset backend before merging, the kubeflow backend in what it sends to the Trainer.
+ * Only replicated job `jobName` (the GPU pods) is touched.
+ */
+export function keepToleration(patches: RuntimePatch[], jobName: string, toleration: k8s.core.v1.Toleration): RuntimePatch[] {
+    return patches.map((p) => {
+        const rjobs = p.trainingRuntimeSpec?.template?.spec?.replicatedJobs;
+        if (!rjobs?.some((rj) => rj.name === jobName && rj.template?.spec?.template?.spec?.tolerations)) return p;
+        const replicatedJobs = rjobs.map((rj) => {
+            const spec = rj.template?.spec?.template?.spec;
+            const list = spec?.tolerations;
+            if (rj.name !== jobName || !spec || !list || list.some((t) => t && (t as { key?: unknown }).key === toleration.key)) return rj;
+            return { ...rj, template: { ...rj.template, spec: { ...rj.template!.spec, template: { ...rj.template!.spec!.template, spec: { ...spec, tolerations: [...list, toleration] } } } } };
+        });
+        const t = p.trainingRuntimeSpec!.template!;
+        return { ...p, trainingRuntimeSpec: { ...p.trainingRuntimeSpec, template: { ...t, spec: { ...t.spec, replicatedJobs } } } };
+    });
 }

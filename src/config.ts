@@ -4,9 +4,11 @@
  * with `pulumi config set --path` or as JSON strings.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "./errors";
 import { toIssues, errorMap } from "./schema/input";
+import { k8sObject } from "./schema/k8s";
 import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 
 const configSchema = {
@@ -23,7 +25,7 @@ const configSchema = {
     /** Node selector merged into every pod's (the pod's own keys win). */
     nodeSelector: z.record(labelKey, labelValue),
     /** Tolerations added to every pod (Kubernetes Toleration objects). */
-    tolerations: z.array(z.record(z.string(), z.unknown())),
+    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")),
     /** Default service account of pods. */
     serviceAccountName: dnsSubdomain,
 } satisfies Record<string, z.ZodType>;

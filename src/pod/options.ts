@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { closest } from "../errors";
 import { Agree, Resolved, input, schemaMatches } from "../schema/input";
+import { k8sObject } from "../schema/k8s";
 import { absolutePath, dnsLabel, dnsSubdomain, envName, labelKey, labelValue, qualifiedNameProblem } from "../schema/names";
 import { byteQuantity, quantity } from "../schema/quantity";
 import { Secret, SecretKeyRef, SecretReference } from "../secret/secret";
@@ -146,9 +146,6 @@ export function gpuResourceName(vendor: string | undefined): string {
     return GPU_RESOURCES[(vendor ?? "nvidia") as GpuVendor] ?? (vendor as string);
 }
 
-/** A Kubernetes object passed through as is (typed by @pulumi/kubernetes; the conformance tests check the result). */
-const k8sObject = <T>() => z.record(z.string(), z.unknown()) as unknown as z.ZodType<T, Resolved<T>>;
-
 const gpuVendor = z.string().superRefine((v, ctx) => {
     if (v in GPU_RESOURCES) return;
     const problem = v.includes("/") ? qualifiedNameProblem(v) : "is neither a known vendor nor a domain-prefixed extended resource name";
@@ -199,33 +196,8 @@ export const volumeMountSchema = z.strictObject({
     readOnly: z.boolean().optional(),
 });
 
-const podPatchSchema = z
-    .record(z.string(), z.unknown())
-    .superRefine((p, ctx) => {
-        for (const k of Object.keys(p)) {
-            if (!POD_SPEC_FIELDS.includes(k)) {
-                const guess = closest(k, POD_SPEC_FIELDS);
-                ctx.addIssue({ code: "custom", path: [k], message: `unknown field${guess ? `; did you mean "${guess}"?` : " (not a PodSpec field)"}` });
-            }
-        }
-        const containers = p.containers;
-        if (containers !== undefined) {
-            if (!Array.isArray(containers)) ctx.addIssue({ code: "custom", path: ["containers"], message: "must be a list of containers" });
-            else containers.forEach((c, i) => {
-                if (!c || typeof (c as { name?: unknown }).name !== "string") ctx.addIssue({ code: "custom", path: ["containers", i, "name"], message: "is required (containers are merged by name)" });
-            });
-        }
-    }) as unknown as z.ZodType<PodPatch, Resolved<PodPatch>>;
-
-/** Every PodSpec field (k8s 1.34), so typos in `podPatch` are caught. */
-export const POD_SPEC_FIELDS = [
-    "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig", "dnsPolicy", "enableServiceLinks",
-    "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers", "hostname", "hostnameOverride", "imagePullSecrets",
-    "initContainers", "nodeName", "nodeSelector", "os", "overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates",
-    "resourceClaims", "resources", "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "securityContext",
-    "serviceAccount", "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds",
-    "tolerations", "topologySpreadConstraints", "volumes",
-];
+/** A strategic-merge patch of the pod spec: PodSpec fields (Kubernetes OpenAPI schema), `null` deletes, containers need a name. */
+const podPatchSchema = k8sObject<PodPatch>("PodSpec", "patch");
 
 /** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. */
 export const podOptionsShape = {
@@ -261,15 +233,15 @@ export const podOptionsShape = {
         .optional(),
     secrets: z.array(secretLike).optional(),
     nodeSelector: z.union([z.record(labelKey, labelValue), z.string()]).optional(),
-    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>()).optional(),
+    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).optional(),
     gpuToleration: z.boolean().optional(),
-    affinity: k8sObject<k8s.core.v1.Affinity>().optional(),
+    affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
     priorityClassName: input(dnsSubdomain).optional(),
     runtimeClassName: input(dnsSubdomain).optional(),
-    topologySpreadConstraints: z.array(k8sObject<k8s.core.v1.TopologySpreadConstraint>()).optional(),
+    topologySpreadConstraints: z.array(k8sObject<k8s.core.v1.TopologySpreadConstraint>("TopologySpreadConstraint")).optional(),
     secureDefaults: z.boolean().optional(),
-    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>().optional(),
-    containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>().optional(),
+    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext").optional(),
+    containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext").optional(),
     podPatch: podPatchSchema.optional(),
 };
 

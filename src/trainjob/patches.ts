@@ -13,6 +13,7 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { Agree, Resolved, schemaMatches, Unresolved } from "../schema/input";
+import { k8sObject } from "../schema/k8s";
 import { absolutePath, dnsSubdomain, envName, isDnsSubdomain, labelKey, labelValue } from "../schema/names";
 
 /** Labels and annotations: the only metadata the Trainer API documents for patches. */
@@ -114,9 +115,6 @@ export function unmark(v: unknown): unknown {
     return v;
 }
 
-/** A Kubernetes object passed through (typed by @pulumi/kubernetes, checked by the CRD conformance tests). */
-const k8sObject = <T>() => z.record(z.string(), z.unknown()).transform(unmark) as unknown as z.ZodType<T, Resolved<T>>;
-
 /** Kubernetes' IsDomainPrefixedPath: `<DNS-1123 subdomain>/<non-empty path of URL-safe characters>`. */
 export function domainPrefixedPathProblem(s: string): string | undefined {
     const slash = s.indexOf("/");
@@ -149,7 +147,7 @@ const envVarSchema = z
             }
         }
     })
-    .transform(unmark) as unknown as z.ZodType<k8s.core.v1.EnvVar, Resolved<k8s.core.v1.EnvVar>>;
+    .pipe(k8sObject<k8s.core.v1.EnvVar>("EnvVar")) as unknown as z.ZodType<k8s.core.v1.EnvVar, Resolved<k8s.core.v1.EnvVar>>;
 
 const volumeMountSchema = z
     .record(z.string(), z.unknown())
@@ -161,14 +159,14 @@ const volumeMountSchema = z
             if (!r.success) ctx.addIssue({ code: "custom", path: ["mountPath"], message: r.error.issues[0].message });
         }
     })
-    .transform(unmark) as unknown as z.ZodType<k8s.core.v1.VolumeMount, Resolved<k8s.core.v1.VolumeMount>>;
+    .pipe(k8sObject<k8s.core.v1.VolumeMount>("VolumeMount")) as unknown as z.ZodType<k8s.core.v1.VolumeMount, Resolved<k8s.core.v1.VolumeMount>>;
 
 const volumeSchema = z
     .record(z.string(), z.unknown())
     .superRefine((v, ctx) => {
         if (typeof v.name !== "string" || v.name === "") ctx.addIssue({ code: "custom", path: ["name"], message: "is required (volumes are merged by name)" });
     })
-    .transform(unmark) as unknown as z.ZodType<k8s.core.v1.Volume, Resolved<k8s.core.v1.Volume>>;
+    .pipe(k8sObject<k8s.core.v1.Volume>("Volume")) as unknown as z.ZodType<k8s.core.v1.Volume, Resolved<k8s.core.v1.Volume>>;
 
 const name253 = z.string().min(1).max(253);
 
@@ -195,7 +193,7 @@ const containerPatchSchema = z.strictObject({
         .superRefine(uniqueBy("name", "volume mount name"))
         .superRefine(uniqueBy("mountPath", "mountPath"))
         .optional(),
-    securityContext: k8sObject<k8s.core.v1.SecurityContext>().optional(),
+    securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext").optional(),
 });
 schemaMatches<Agree<Resolved<ContainerPatch>, z.input<typeof containerPatchSchema>>>();
 
@@ -207,10 +205,10 @@ const podSpecPatchSchema = z.strictObject({
     initContainers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "init container")).optional(),
     containers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "container")).optional(),
     imagePullSecrets: z.array(nameOnly).max(64).superRefine(uniqueBy("name", "image pull secret")).optional(),
-    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>().optional(),
+    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext").optional(),
     nodeSelector: z.record(labelKey, labelValue).optional(),
-    affinity: k8sObject<k8s.core.v1.Affinity>().optional(),
-    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>()).max(128).optional(),
+    affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
+    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).max(128).optional(),
     schedulingGates: z.array(nameOnly).max(16).superRefine(uniqueBy("name", "scheduling gate")).optional(),
     terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
 });

@@ -1,0 +1,128 @@
+/**
+ * Embedded Kubernetes objects (tolerations, affinity, topology spread, security contexts, podPatch, the
+ * pod parts of runtimePatches, `mlkube:tolerations`) are checked against the Kubernetes v1.34 OpenAPI
+ * schema (src/schema/k8s-openapi.generated.ts): unknown fields with "did you mean", enums, types,
+ * required fields, int32 ranges, list-map keys; Outputs inside them are checked when they resolve.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Compute, TrainJob } from "../src";
+import { k8sIssues } from "../src/schema/k8s";
+import { DEFINITIONS, KUBERNETES_VERSION } from "../src/schema/k8s-openapi.generated";
+import { assertFails, assertThrows, emit } from "./helpers";
+
+const base = { image: "img" };
+const api = (extra: object) => () => new Compute("api", { ...base, ...extra } as never);
+
+test("k8s schema: tolerations — unknown field with did you mean, enums, types", () => {
+    assertThrows(api({ tolerations: [{ key: "a", operater: "Exists" }] }), 'Compute "api": tolerations[0].operater: unknown field; did you mean "operator"?');
+    assertThrows(
+        api({ tolerations: [{ key: "a", operator: "Exists", effect: "NoScheduel" }] }),
+        'Compute "api": tolerations[0].effect: "NoScheduel" is not one of "NoSchedule", "PreferNoSchedule", "NoExecute"; did you mean "NoSchedule"?',
+    );
+    assertThrows(api({ tolerations: [{ key: "a", operator: "Exists", tolerationSeconds: "60" }] }), 'Compute "api": tolerations[0].tolerationSeconds: expected an integer, got a string');
+    assertThrows(api({ tolerations: [null] }), 'Compute "api": tolerations[0]: expected an object (Kubernetes Toleration), got null');
+});
+
+test("k8s schema: security contexts — types, enums, nested definitions, int ranges", () => {
+    assertThrows(api({ securityContext: { runAsUser: "root" } }), 'Compute "api": securityContext.runAsUser: expected an integer, got a string');
+    assertThrows(api({ securityContext: { runAsUser: 1.5 } }), 'Compute "api": securityContext.runAsUser: expected an integer, got 1.5');
+    assertThrows(
+        api({ securityContext: { seccompProfile: { type: "runtimedefault" } } }),
+        'Compute "api": securityContext.seccompProfile.type: "runtimedefault" is not one of "Unconfined", "RuntimeDefault", "Localhost"; did you mean "RuntimeDefault"?',
+    );
+    assertThrows(api({ securityContext: { seccompProfile: {} } }), 'Compute "api": securityContext.seccompProfile.type: is required');
+    assertThrows(api({ containerSecurityContext: { capabilities: { drop: "ALL" } } }), 'Compute "api": containerSecurityContext.capabilities.drop: expected a list, got a string');
+    assertThrows(api({ containerSecurityContext: { readOnlyRootFS: true } }), 'Compute "api": containerSecurityContext.readOnlyRootFS: unknown field; did you mean "readOnlyRootFilesystem"?');
+    assertThrows(api({ containerSecurityContext: { procMount: "unmasked" } }), 'Compute "api": containerSecurityContext.procMount: "unmasked" is not one of "Default", "Unmasked"; did you mean "Unmasked"?');
+});
+
+test("k8s schema: affinity and topology spread — unknown fields, required fields, operators", () => {
+    assertThrows(api({ affinity: { foo: 1 } }), 'Compute "api": affinity.foo: unknown field (Kubernetes Affinity has nodeAffinity, podAffinity, podAntiAffinity)');
+    assertThrows(
+        api({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "in", values: ["a"] }] }] } } } }),
+        'Compute "api": affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: "in" is not one of "In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"; did you mean "In"?',
+    );
+    assertThrows(
+        api({ topologySpreadConstraints: [{ maxSkew: 1 }] }),
+        'Compute "api": 2 problems\n  - topologySpreadConstraints[0].topologyKey: is required\n  - topologySpreadConstraints[0].whenUnsatisfiable: is required',
+    );
+    assertThrows(
+        api({ topologySpreadConstraints: [{ maxSkew: 2 ** 31, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule" }] }),
+        'Compute "api": topologySpreadConstraints[0].maxSkew: 2147483648 is out of range: must be at most 2147483647 (a 32-bit integer)',
+    );
+});
+
+test("k8s schema: podPatch is a PodSpec patch — nested unknown fields, merge keys required, null deletes", async () => {
+    assertThrows(api({ podPatch: { volumes: [{ name: "x", persistentVolumeClaim: { claimname: "c" } }] } }), 'Compute "api": podPatch.volumes[0].persistentVolumeClaim.claimname: unknown field; did you mean "claimName"?');
+    assertThrows(api({ podPatch: { hostNetwrk: true } }), 'Compute "api": podPatch.hostNetwrk: unknown field; did you mean "hostNetwork"?');
+    assertThrows(api({ podPatch: { containers: [{ image: "x" }] } }), 'Compute "api": podPatch.containers[0].name: is required (containers are merged by name)');
+    assertThrows(api({ podPatch: { dnsPolicy: "clusterfirst" } }), 'Compute "api": podPatch.dnsPolicy: "clusterfirst" is not one of "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"; did you mean "ClusterFirst"?');
+    assertThrows(api({ podPatch: { containers: [{ name: "main", ports: [{ containerPort: 80 }, { containerPort: 80 }] }] } }), 'Compute "api": podPatch.containers[0].ports[1]: duplicates item [0] (same containerPort 80, protocol unset); Kubernetes keys this list by containerPort and protocol');
+    // A patch may leave out required fields of existing items and delete with null.
+    const out = await emit(api({ podPatch: { containers: [{ name: "main", workingDir: "/w" }], terminationGracePeriodSeconds: null } }));
+    assert.equal(out.get("Deployment", "api").spec.template.spec.containers[0].workingDir, "/w");
+});
+
+test("k8s schema: the pod parts of runtimePatches", () => {
+    const patch = (spec: object) => () =>
+        new TrainJob("t", { image: "img", runtimePatches: [{ manager: "example.com/p", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }] } as never);
+    const at = "runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec";
+    assertThrows(patch({ volumes: [{ name: "d", persistentVolumeClaim: { claimname: "c" } }] }), `TrainJob "t": ${at}.volumes[0].persistentVolumeClaim.claimname: unknown field; did you mean "claimName"?`);
+    assertThrows(patch({ tolerations: [{ operator: "Exist" }] }), `TrainJob "t": ${at}.tolerations[0].operator: "Exist" is not one of "Exists", "Equal"; did you mean "Exists"?`);
+    assertThrows(patch({ securityContext: { fsGroup: "1000" } }), `TrainJob "t": ${at}.securityContext.fsGroup: expected an integer, got a string`);
+    assertThrows(patch({ affinity: { nodeAfinity: {} } }), `TrainJob "t": ${at}.affinity.nodeAfinity: unknown field; did you mean "nodeAffinity"?`);
+    assertThrows(
+        patch({ containers: [{ name: "node", volumeMounts: [{ name: "d", mountPath: "/d", readonly: true }], securityContext: { privileged: "no" } }] }),
+        `TrainJob "t": 2 problems\n  - ${at}.containers[0].volumeMounts[0].readonly: unknown field; did you mean "readOnly"?\n  - ${at}.containers[0].securityContext.privileged: expected a boolean, got a string`,
+    );
+    assertThrows(
+        patch({ initContainers: [{ name: "init", env: [{ name: "A", valueFrom: { fieldRef: { fieldpath: "metadata.name" } } }] }] }),
+        `TrainJob "t": ${at}.initContainers[0].env[0].valueFrom.fieldRef.fieldpath: unknown field; did you mean "fieldPath"?`,
+    );
+});
+
+test("k8s schema: the mlkube:tolerations stack config", async () => {
+    await assertFails(
+        () => new Compute("api", base),
+        /^Stack config "[^"]*": mlkube:tolerations\[0\]\.operater: unknown field; did you mean "operator"\?$/,
+        { "mlkube:tolerations": '[{"key":"a","operater":"Exists"}]' },
+    );
+});
+
+test("k8s schema: Outputs inside embedded objects reach the object resolved, and are checked when they resolve", async () => {
+    const ok = await emit(() =>
+        new Compute("o", { ...base, securityContext: { runAsUser: pulumi.output(1000) }, tolerations: [{ key: pulumi.output("k"), operator: "Exists" }], affinity: { nodeAffinity: pulumi.output({ requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } }) } }),
+    );
+    assert.deepEqual(ok.errors, []);
+    const spec = ok.get("Deployment", "o").spec.template.spec;
+    assert.equal(spec.securityContext.runAsUser, 1000);
+    assert.deepEqual(spec.tolerations, [{ key: "k", operator: "Exists" }]);
+    assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } });
+    await assertFails(() => new Compute("p", { ...base, securityContext: { runAsUser: pulumi.output("root") as never } }), 'Compute "p": securityContext.runAsUser: expected an integer, got a string');
+    await assertFails(
+        () => new Compute("q", { ...base, affinity: { nodeAffinity: pulumi.output({ requiredDuringScheduling: {} }) as never } }),
+        'Compute "q": affinity.nodeAffinity.requiredDuringScheduling: unknown field; did you mean "requiredDuringSchedulingIgnoredDuringExecution"?',
+    );
+});
+
+test("k8s schema: generated from Kubernetes v1.34.4; enums extracted; only what the user supplied is walked", () => {
+    assert.equal(KUBERNETES_VERSION, "v1.34.4");
+    assert.deepEqual(DEFINITIONS.Toleration.p.operator, { e: ["Exists", "Equal"] });
+    assert.deepEqual(DEFINITIONS.TopologySpreadConstraint.r, ["maxSkew", "topologyKey", "whenUnsatisfiable"]);
+    assert.deepEqual(DEFINITIONS.ContainerPort.p.protocol, { e: ["TCP", "UDP", "SCTP"] });
+    // An optional enum field left empty is "unset" (the API server defaults it); a required one is not.
+    assert.deepEqual(k8sIssues({}, "Toleration"), []);
+    assert.deepEqual(k8sIssues({ type: "" }, "SeccompProfile").map((i) => i.message), ['"" is not one of "Unconfined", "RuntimeDefault", "Localhost"']);
+});
+
+test("k8s schema: import \"mlkube\" does not load the generated definitions; first validation does", () => {
+    const dist = path.resolve(__dirname, "..", "dist");
+    const script = `const m = require(${JSON.stringify(dist)}); const loaded = () => Object.keys(require.cache).some((k) => k.includes("k8s-openapi.generated"));
+        const before = loaded(); try { new m.Compute("x", { image: "i", tolerations: [{ operater: "Exists" }] }); } catch {} console.log(JSON.stringify([before, loaded()]));`;
+    const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), [false, true]);
+});

@@ -12,8 +12,8 @@ import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } 
 import { BuiltPod, tryBuildPod } from "./pod/builder";
 import { PodOptions, podOptionsShape } from "./pod/options";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
-import { dnsLabel, labelKey, labelValue } from "./schema/names";
-import { MlkubeValidationError, ValidationIssue } from "./errors";
+import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, labelKey, labelValue, portName } from "./schema/names";
+import { closest, fail, MlkubeValidationError, ValidationIssue } from "./errors";
 
 export const COMPUTE_TYPE = "mlkube:index:Compute";
 
@@ -98,20 +98,28 @@ const probeSchema = z
         path: z.string().startsWith("/").optional(),
         port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
         command: z.array(z.string()).min(1).optional(),
-        initialDelaySeconds: z.number().int().nonnegative().optional(),
-        periodSeconds: z.number().int().positive().optional(),
-        timeoutSeconds: z.number().int().positive().optional(),
-        failureThreshold: z.number().int().positive().optional(),
+        initialDelaySeconds: int32().optional(),
+        periodSeconds: int32(1).optional(),
+        timeoutSeconds: int32(1).optional(),
+        failureThreshold: int32(1).optional(),
     })
     .refine((p) => !(p.path && p.command), { message: "path (HTTP) and command (exec) are mutually exclusive; pick one", path: ["command"] });
 
 const portNumber = z.number().int().min(1).max(65535);
+
+/** The API server's default `--service-node-port-range`. */
+export const NODE_PORT_RANGE = [30000, 32767] as const;
+
+/** A port's name: its own, else `port-<port>` when the Service has several ports (Kubernetes requires names then). */
+function portNameOf(p: { name?: string; port: number }, count: number): string | undefined {
+    return p.name ?? (count > 1 ? `port-${p.port}` : undefined);
+}
 const intOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' })]);
 
 export const computeArgsSchema = z
     .strictObject({
         ...podOptionsShape,
-        replicas: z.number().int().nonnegative().optional(),
+        replicas: int32().optional(),
         strategy: z
             .strictObject({ type: z.enum(["Recreate", "RollingUpdate"]), maxSurge: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() })
             .superRefine((st, ctx) => {
@@ -123,11 +131,11 @@ export const computeArgsSchema = z
             })
             .optional(),
         serviceLabels: z.record(labelKey, input(labelValue)).optional(),
-        serviceAnnotations: z.record(labelKey, input(z.string())).optional(),
+        serviceAnnotations: annotationMap(input(z.string())).optional(),
         autoscaling: z
             .strictObject({
-                minReplicas: z.number().int().min(1).optional(),
-                maxReplicas: z.number().int().min(1),
+                minReplicas: int32(1).optional(),
+                maxReplicas: int32(1),
                 targetCPUUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
                 targetMemoryUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
             })
@@ -138,9 +146,9 @@ export const computeArgsSchema = z
                 z.strictObject({
                     port: portNumber,
                     targetPort: portNumber.optional(),
-                    name: dnsLabel(15).optional(),
+                    name: portName.optional(),
                     protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
-                    nodePort: z.number().int().min(1).max(65535).optional(),
+                    nodePort: portNumber.optional(),
                 }),
             )
             .optional(),
@@ -166,17 +174,41 @@ export const computeArgsSchema = z
         }
         if (a.serviceType && !a.ports?.length) ctx.addIssue({ code: "custom", path: ["serviceType"], message: "needs ports (without ports no Service is created)" });
         const seen = new Set<number>();
-        (a.ports ?? []).forEach((p, i) => {
+        const names = new Map<string, number>();
+        const ports = a.ports ?? [];
+        ports.forEach((p, i) => {
             if (seen.has(p.port)) ctx.addIssue({ code: "custom", path: ["ports", i, "port"], message: `port ${p.port} is listed twice` });
             seen.add(p.port);
             if (p.nodePort !== undefined && a.serviceType !== "NodePort" && a.serviceType !== "LoadBalancer") {
                 ctx.addIssue({ code: "custom", path: ["ports", i, "nodePort"], message: `only applies with serviceType "NodePort" or "LoadBalancer"` });
+            } else if (p.nodePort !== undefined && (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1])) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["ports", i, "nodePort"],
+                    message: `${p.nodePort} is outside the Service node-port range ${NODE_PORT_RANGE.join("-")} (the API server's default --service-node-port-range); use a port in that range or leave nodePort out`,
+                });
             }
+            const name = portNameOf(p, ports.length);
+            if (name === undefined) return;
+            const prev = names.get(name);
+            if (prev !== undefined) {
+                const defaulted = p.name === undefined || ports[prev].name === undefined;
+                ctx.addIssue({ code: "custom", path: ["ports", p.name === undefined ? prev : i, "name"], message: `port name ${JSON.stringify(name)} is also the name of ports[${p.name === undefined ? i : prev}]; port names must be unique${defaulted ? " (unnamed ports are named port-<port>)" : ""}` });
+            } else names.set(name, i);
         });
         for (const probe of ["readinessProbe", "livenessProbe"] as const) {
             const p = a[probe];
-            if (p && !p.command && p.port === undefined && !a.ports?.length) {
+            if (p && !p.command && p.port === undefined && !ports.length) {
                 ctx.addIssue({ code: "custom", path: [probe, "port"], message: "is required when the Compute has no ports" });
+            }
+            if (p && typeof p.port === "string" && !names.has(p.port)) {
+                const known = [...names.keys()];
+                const guess = p.port.length <= 64 ? closest(p.port, known) : undefined;
+                ctx.addIssue({
+                    code: "custom",
+                    path: [probe, "port"],
+                    message: `${JSON.stringify(p.port)} is not the name of a port of this Compute (it has ${known.length ? known.map((n) => JSON.stringify(n)).join(", ") : "none"})${guess ? `; did you mean ${JSON.stringify(guess)}?` : known.length ? "" : "; use a port number or declare the port in ports"}`,
+                });
             }
         }
     });
@@ -208,7 +240,20 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     const namespace = resolveNamespace(a.namespace);
     const selector = { [COMPUTE_SELECTOR]: objectName };
     const ports = a.ports ?? [];
-    const portName = (p: (typeof ports)[number]) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined);
+    const portName = (p: (typeof ports)[number]) => portNameOf(p, ports.length);
+    // Several Service ports may target one container port: the container lists it once (containerPort
+    // and protocol key the list; server-side apply rejects duplicates).
+    const containerPorts = new Map<string, k8s.core.v1.ContainerPort>();
+    for (const p of ports) {
+        const key = `${p.targetPort ?? p.port}/${p.protocol ?? "TCP"}`;
+        if (!containerPorts.has(key)) containerPorts.set(key, compact({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol }));
+    }
+    // A probe names a Service port; when that port's container port is listed under another name, use its number.
+    const containerPortRef = (port: number | string | undefined): number | string | undefined => {
+        if (typeof port !== "string") return port;
+        const p = ports.find((x) => portName(x) === port);
+        return p && [...containerPorts.values()].some((c) => c.name === port) ? port : (p?.targetPort ?? p?.port ?? port);
+    };
     const firstTarget = ports[0] ? (ports[0].targetPort ?? ports[0].port) : undefined;
     const podCount = a.autoscaling
         ? { count: a.autoscaling.maxReplicas, field: "autoscaling.maxReplicas", unit: "replica (maxReplicas: 1)" }
@@ -220,9 +265,9 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         containerName: "main",
         selectorLabels: selector,
         namespace,
-        ports: ports.map((p) => compact({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol })),
-        readinessProbe: probe(a.readinessProbe, firstTarget),
-        livenessProbe: probe(a.livenessProbe, firstTarget),
+        ports: [...containerPorts.values()],
+        readinessProbe: probe(a.readinessProbe && { ...a.readinessProbe, port: containerPortRef(a.readinessProbe.port) }, firstTarget),
+        livenessProbe: probe(a.livenessProbe && { ...a.livenessProbe, port: containerPortRef(a.livenessProbe.port) }, firstTarget),
         podCount,
     });
     const strategy = deploymentStrategy(a, pod, issues);
@@ -318,6 +363,8 @@ export class Compute extends pulumi.ComponentResource {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Compute", name, computeArgsSchema, args);
         if (a.name === undefined) validate("Compute", name, componentNameSchema, { name });
+        const objectName = a.name ?? name;
+        if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
         const r = renderCompute(name, a);
         super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "./errors";
 import { toIssues, errorMap } from "./schema/input";
 import { k8sObject } from "./schema/k8s";
-import { dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
+import { annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 
 const configSchema = {
     /** Namespace of every component that does not set its own. */
@@ -17,7 +17,7 @@ const configSchema = {
     /** Labels added to every object (and pod) mlkube creates. */
     labels: z.record(labelKey, labelValue),
     /** Annotations added to every top-level object mlkube creates. */
-    annotations: z.record(labelKey, z.string()),
+    annotations: annotationMap(z.string()),
     /** StorageClass of Volumes that do not set `storageClass`. */
     storageClass: dnsSubdomain,
     /** Image pull secrets (names) added to every pod. */

@@ -1,15 +1,27 @@
 /** Object metadata every component shares: names, namespaces, standard and configured labels. */
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { mlkubeConfig } from "./config";
+import { isLabelValue } from "./schema/names";
 
 export type InputMap = { [key: string]: pulumi.Input<string> };
 
 export const MANAGED_BY = "mlkube";
 
+/**
+ * `name` as a label value: as is when valid, else (names of up to 253 characters, e.g. Secrets) its first
+ * characters and a hash of the whole, within the 63-character limit.
+ */
+export function labelValueOf(name: string): string {
+    if (isLabelValue(name)) return name;
+    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 8);
+    return `${name.slice(0, 54).replace(/[^A-Za-z0-9]+$/, "")}-${hash}`;
+}
+
 /** Labels of every object a component creates: standard ones, then stack config, then the user's. */
 export function objectLabels(component: string, name: string, user?: InputMap): InputMap {
     return {
-        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/name": labelValueOf(name),
         "app.kubernetes.io/component": component.toLowerCase(),
         "app.kubernetes.io/managed-by": MANAGED_BY,
         ...mlkubeConfig().labels,

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
-import { absolutePath, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
 
 export const VOLUME_TYPE = "mlkube:index:Volume";
@@ -42,7 +42,7 @@ export interface VolumeArgs {
 }
 
 const labelMap = z.record(labelKey, input(labelValue));
-const annotationMap = z.record(labelKey, input(z.string()));
+const annotations = annotationMap(input(z.string()));
 
 export const volumeArgsSchema = z.strictObject({
     size: input(byteQuantity("Gi")),
@@ -52,7 +52,7 @@ export const volumeArgsSchema = z.strictObject({
     name: dnsLabel().optional(),
     namespace: input(dnsLabel()).optional(),
     labels: labelMap.optional(),
-    annotations: annotationMap.optional(),
+    annotations: annotations.optional(),
     mountPath: input(absolutePath).optional(),
     reclaim: z.enum(["Retain", "Delete"]).optional(),
 });

@@ -8,7 +8,7 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { Agree, Resolved, input, schemaMatches } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
-import { absolutePath, dnsLabel, dnsSubdomain, envName, labelKey, labelValue, qualifiedNameProblem } from "../schema/names";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, downwardEnvFieldMessage, envName, INT32_MAX, isDownwardEnvField, labelKey, labelValue, qualifiedNameProblem, secretKey, subPath } from "../schema/names";
 import { byteQuantity, quantity } from "../schema/quantity";
 import { Secret, SecretKeyRef, SecretReference } from "../secret/secret";
 import { Volume, VolumeReference } from "../volume";
@@ -160,6 +160,7 @@ export const resourcesSchema = z
         gpu: z
             .number()
             .nonnegative()
+            .max(INT32_MAX)
             .refine(Number.isInteger, { error: (iss) => `${iss.input} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
             .optional(),
         gpuVendor: gpuVendor.optional(),
@@ -181,8 +182,8 @@ export const resourcesSchema = z
     });
 schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
 
-const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: z.string(), optional: z.boolean().optional(), resource: z.any().optional(), checksum: input(z.string()).optional() });
-const fieldRefSchema = z.strictObject({ fieldRef: z.string().min(1) });
+const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: secretKey, optional: z.boolean().optional(), resource: z.any().optional(), checksum: input(z.string()).optional() });
+const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }) });
 
 const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
 
@@ -192,7 +193,7 @@ const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference),
 export const volumeMountSchema = z.strictObject({
     volume: volumeLike,
     mountPath: input(absolutePath).optional(),
-    subPath: input(z.string()).optional(),
+    subPath: input(subPath).optional(),
     readOnly: z.boolean().optional(),
 });
 
@@ -210,9 +211,9 @@ export const podOptionsShape = {
     imagePullSecrets: z.array(secretLike).optional(),
     serviceAccountName: input(dnsSubdomain).optional(),
     labels: z.record(labelKey, input(labelValue)).optional(),
-    annotations: z.record(labelKey, input(z.string())).optional(),
+    annotations: annotationMap(input(z.string())).optional(),
     podLabels: z.record(labelKey, input(labelValue)).optional(),
-    podAnnotations: z.record(labelKey, input(z.string())).optional(),
+    podAnnotations: annotationMap(input(z.string())).optional(),
     resources: resourcesSchema.optional(),
     volumes: z.array(z.union([volumeLike, volumeMountSchema])).optional(),
     emptyDirs: z

@@ -3,6 +3,7 @@
  * names, Secret keys. Each error says what the rule is and proposes a value that passes it.
  */
 import { z } from "zod";
+import { closest } from "../errors";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -95,11 +96,19 @@ export function envNameMessage(name: string): string {
 
 export const envName = z.string().refine(isEnvName, { error: (iss) => envNameMessage(String(iss.input)) });
 
+/** `.`, `..` and names starting with `..` are reserved: the kubelet's atomic writer uses `..data` and `..<timestamp>`. */
+function isReservedKey(s: string): boolean {
+    return s === "." || s.startsWith("..");
+}
+
 export function isSecretKey(s: string): boolean {
-    return s.length > 0 && s.length <= 253 && SECRET_KEY.test(s);
+    return s.length > 0 && s.length <= 253 && SECRET_KEY.test(s) && !isReservedKey(s);
 }
 
 export function secretKeyMessage(key: string): string {
+    if (isReservedKey(key)) {
+        return `${JSON.stringify(key)} is not a valid Secret key ('.', '..' and names starting with '..' are reserved by the kubelet); use ${JSON.stringify(key.replace(/^\.+/, "") || "key")}`;
+    }
     return `${JSON.stringify(key)} is not a valid Secret key (letters, digits, '-', '_' and '.', at most 253 characters); use ${JSON.stringify(
         key.replace(/[^-._a-zA-Z0-9]+/g, "_") || "key",
     )}`;
@@ -110,3 +119,85 @@ export const secretKey = z.string().refine(isSecretKey, { error: (iss) => secret
 export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
     error: (iss) => `${JSON.stringify(iss.input)} is not an absolute path; use ${JSON.stringify("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
 });
+
+/** Largest value of a Kubernetes int32 field (replicas, ports, probe timings, completions, …). */
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** A non-negative int32 (`min` 0 unless given). */
+export const int32 = (min = 0) => z.number().int().min(min).max(INT32_MAX);
+
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A DNS-1035 label: Service names (a letter first, so the name is a valid DNS host label and env var prefix). */
+export function isDns1035Label(s: string): boolean {
+    return s.length <= 63 && DNS1035_LABEL.test(s);
+}
+
+export function dns1035Message(value: string): string {
+    const fixed = toDnsLabel(/^[a-z]/.test(value) ? value : `svc-${value}`, 63);
+    return `${JSON.stringify(value)} is not a valid Service name (a DNS-1035 label: lowercase letters, digits and '-', starting with a letter, at most 63 characters); set name: ${JSON.stringify(fixed)}`;
+}
+
+/** Kubernetes' IsValidPortName (an IANA service name): ≤15 of [a-z0-9-], a letter, no "--", no '-' at either end. */
+export function isPortName(s: string): boolean {
+    return s.length >= 1 && s.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes("--");
+}
+
+export function portNameMessage(name: string): string {
+    let fixed = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+/, "");
+    if (!/[a-z]/.test(fixed)) fixed = `p${fixed}`;
+    fixed = fixed.slice(0, 15).replace(/-+$/, "") || "port";
+    return `${JSON.stringify(name)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${JSON.stringify(fixed)}`;
+}
+
+export const portName = z.string().refine(isPortName, { error: (iss) => portNameMessage(String(iss.input)) });
+
+/** A volume subPath: relative, no `..` element (the kubelet refuses to leave the volume). */
+export function isSubPath(p: string): boolean {
+    return !p.startsWith("/") && !p.split("/").includes("..");
+}
+
+export const subPath = z.string().refine(isSubPath, {
+    error: (iss) => `${JSON.stringify(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
+});
+
+/** The Downward API fields an env var may reference (validEnvDownwardAPIFieldPathExpressions, Kubernetes 1.34). */
+export const DOWNWARD_ENV_FIELDS = [
+    "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName",
+    "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
+];
+
+/** Whether `p` is a Downward API field for env: one of the fields above, or one label/annotation. */
+export function isDownwardEnvField(p: string): boolean {
+    if (DOWNWARD_ENV_FIELDS.includes(p)) return true;
+    const m = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(p);
+    return !!m && qualifiedNameProblem(m[2]) === undefined;
+}
+
+export function downwardEnvFieldMessage(p: string): string {
+    const shown = [...DOWNWARD_ENV_FIELDS.slice(0, 3), "metadata.labels['<key>']", "metadata.annotations['<key>']", ...DOWNWARD_ENV_FIELDS.slice(3)];
+    const guess = p.length <= 64 ? closest(p, DOWNWARD_ENV_FIELDS) : undefined;
+    return `${JSON.stringify(p.length > 80 ? `${p.slice(0, 80)}…` : p)} is not a Downward API field for env (${shown.join(", ")})${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`;
+}
+
+/** Kubernetes' limit on the total size of an object's annotations (keys + values). */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** The total size of the plain annotations in `m` when it exceeds the limit, else undefined. */
+export function annotationsTooLarge(m: Record<string, unknown>): number | undefined {
+    let bytes = 0;
+    for (const [k, v] of Object.entries(m)) bytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
+    return bytes > MAX_ANNOTATIONS_BYTES ? bytes : undefined;
+}
+
+export function annotationsSizeMessage(bytes: number): string {
+    return `total size is ${bytes} bytes; Kubernetes limits an object's annotations to ${MAX_ANNOTATIONS_BYTES} bytes (256 KiB)`;
+}
+
+/** Annotations whose plain values fit Kubernetes' 256 KiB total. */
+export function annotationMap<V extends z.ZodType>(value: V) {
+    return z.record(labelKey, value).superRefine((m, ctx) => {
+        const bytes = annotationsTooLarge(m as Record<string, unknown>);
+        if (bytes !== undefined) ctx.addIssue({ code: "custom", message: annotationsSizeMessage(bytes) });
+    });
+}

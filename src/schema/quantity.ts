@@ -6,8 +6,9 @@ import { z } from "zod";
 
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
+/** A quantity string whose value is finite ("1e400" and "9e999Gi" overflow to Infinity and are refused). */
 export function isQuantity(s: string): boolean {
-    return QUANTITY.test(s);
+    return QUANTITY.test(s) && Number.isFinite(parseQuantity(s));
 }
 
 /** The quantity a user most likely meant, or undefined when there is no confident guess. */

@@ -13,7 +13,7 @@ import { z } from "zod";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
-import { absolutePath, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
 
 export const SECRET_TYPE = "mlkube:index:Secret";
@@ -93,7 +93,7 @@ export const secretArgsSchema = z
         name: dnsSubdomain.optional(),
         namespace: input(dnsLabel()).optional(),
         labels: z.record(labelKey, input(labelValue)).optional(),
-        annotations: z.record(labelKey, input(z.string())).optional(),
+        annotations: annotationMap(input(z.string())).optional(),
     })
     .superRefine((a, ctx) => {
         const given = SOURCES.filter((s) => a[s] !== undefined);
@@ -237,7 +237,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
                 items.push({ key, path: rel.split(path.sep).join("/") });
             }
         }
-        if (items.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
+        if (items.length === 0 && problems.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
         bail();
         return { data: values, type: "Opaque", mount: "files", items, env: none, keys: Object.keys(values) };
     }
@@ -273,13 +273,20 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         data: pulumi.secret(data),
         type: "kubernetes.io/ssh-auth",
         mount: "gitSsh",
+        // git runs GIT_SSH_COMMAND through the shell: the paths are quoted so a mountPath with a space or ';' stays one
+        // argument (and ssh, which splits UserKnownHostsFile on spaces, gets that path in double quotes).
         env: (mp) => ({
-            GIT_SSH_COMMAND: `ssh -i ${mp}/ssh-privatekey -o IdentitiesOnly=yes ${
-                strict ? `-o UserKnownHostsFile=${mp}/known_hosts -o StrictHostKeyChecking=yes` : "-o StrictHostKeyChecking=accept-new"
+            GIT_SSH_COMMAND: `ssh -i ${shellQuote(`${mp}/ssh-privatekey`)} -o IdentitiesOnly=yes ${
+                strict ? `-o ${shellQuote(`UserKnownHostsFile=${/\s/.test(mp) ? `"${mp}/known_hosts"` : `${mp}/known_hosts`}`)} -o StrictHostKeyChecking=yes` : "-o StrictHostKeyChecking=accept-new"
             }`,
         }),
         keys: strict ? ["ssh-privatekey", "known_hosts"] : ["ssh-privatekey"],
     };
+}
+
+/** Quotes `s` for a POSIX shell: as is when it holds only safe characters, else in single quotes. */
+export function shellQuote(s: string): string {
+    return /^[A-Za-z0-9_\/.,:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Checks the total size without revealing anything about the values but their size. */
@@ -423,6 +430,7 @@ export class SecretReference {
         };
     }
     ref(key: string, optional?: boolean): SecretKeyRef {
+        if (!isSecretKey(key)) fail("Secret", this.b.secretName, ["ref"], secretKeyMessage(key));
         return { secretName: this.b.secretName, key, optional };
     }
     binding(): SecretBinding {

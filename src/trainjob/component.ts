@@ -9,7 +9,7 @@ import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { z } from "zod";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
 import { Agree, errorMap, knownKeysOf, Resolved, input, schemaMatches, snapshot, toIssues } from "../schema/input";
-import { dnsLabel, dnsSubdomain } from "../schema/names";
+import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
 import { asPulumiError, formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
 import { PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
@@ -62,6 +62,9 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
 
 const { resources: _resources, ...podShapeWithoutResources } = podOptionsShape;
 
+/** Kubernetes caps an Indexed Job's completions (one per node) at 100,000. */
+export const MAX_NUM_NODES = 100_000;
+
 const KUBEFLOW_MANAGERS = ["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"];
 
 /** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues`. */
@@ -69,12 +72,12 @@ export const trainJobFieldsSchema = z
     .strictObject({
         ...podShapeWithoutResources,
         backend: z.enum(["jobset", "kubeflow"]).optional(),
-        numNodes: z.number().int().min(1).optional(),
-        numProcPerNode: z.number().int().min(1).optional(),
+        numNodes: int32(1).max(MAX_NUM_NODES, { error: `must be at most ${MAX_NUM_NODES} (the Indexed Job limit on completions)` }).optional(),
+        numProcPerNode: int32(1).optional(),
         resourcesPerNode: resourcesSchema.optional(),
-        maxRestarts: z.number().int().min(0).optional(),
-        activeDeadlineSeconds: z.number().int().min(1).optional(),
-        ttlSecondsAfterFinished: z.number().int().min(0).optional(),
+        maxRestarts: int32().optional(),
+        activeDeadlineSeconds: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+        ttlSecondsAfterFinished: int32().optional(),
         suspend: input(z.boolean()).optional(),
         name: z.string().optional(),
         namespace: input(dnsLabel()).optional(),
@@ -82,7 +85,7 @@ export const trainJobFieldsSchema = z
         managedBy: z.string().min(1).max(253).optional(),
         runtimePatches: runtimePatchesSchema.optional(),
         waitForCompletion: z.boolean().optional(),
-        timeout: z.number().int().min(1).optional(),
+        timeout: int32(1).optional(),
     });
 
 /**

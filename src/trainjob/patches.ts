@@ -210,7 +210,7 @@ const podSpecPatchSchema = z.strictObject({
     affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).max(128).optional(),
     schedulingGates: z.array(nameOnly).max(16).superRefine(uniqueBy("name", "scheduling gate")).optional(),
-    terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
+    terminationGracePeriodSeconds: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 schemaMatches<Agree<Resolved<PodSpecPatch>, z.input<typeof podSpecPatchSchema>>>();
 

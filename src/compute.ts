@@ -10,6 +10,7 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { BuiltPod, tryBuildPod } from "./pod/builder";
+import { claimObjects } from "./registry";
 import { PodOptions, podOptionsShape } from "./pod/options";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
 import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, labelKey, labelValue, portName } from "./schema/names";
@@ -366,6 +367,8 @@ export class Compute extends pulumi.ComponentResource {
         const objectName = a.name ?? name;
         if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
         const r = renderCompute(name, a);
+        const ns = resolveNamespace(a.namespace);
+        claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
         super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
         this.namespace = this.deployment.metadata.namespace;

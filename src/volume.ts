@@ -9,6 +9,7 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
+import { claimObjects } from "./registry";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
@@ -142,6 +143,7 @@ export class Volume extends pulumi.ComponentResource {
         if (a.name === undefined) validate("Volume", name, componentNameSchema, { name });
         const spec = renderClaim(name, a);
         const claimName = a.name ?? name;
+        claimObjects("Volume", name, [{ kind: "PersistentVolumeClaim", namespace: resolveNamespace(a.namespace), name: claimName }]);
         super(VOLUME_TYPE, name, {}, opts);
         this.claim = new PersistentVolumeClaim(name, spec, {
             parent: this,

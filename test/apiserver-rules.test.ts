@@ -11,9 +11,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Compute, Secret, TrainJob } from "../src";
+import { Compute, Secret, TrainJob, Volume } from "../src";
 import { validateObject } from "./conformance";
-import { assertThrows, emit, reveal } from "./helpers";
+import { assertFails, assertThrows, emit, reveal } from "./helpers";
 
 const base = { image: "img" };
 
@@ -164,4 +164,61 @@ test("conformance checker applies the API-server rules to emitted objects", () =
     assert.match(errs({ apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { type: "NodePort", ports: [{ port: 80, nodePort: 80 }] } }), /node-port range/);
     assert.match(errs({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { "..x": "" } }), /Secret key/);
     assert.match(errs({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", annotations: { a: "x".repeat(262144) } } }), /256 KiB/);
+});
+
+test("Collisions: two components that would create one Kubernetes object are an error naming both", async () => {
+    await assertFails(
+        () => {
+            new Volume("a", { size: "1Gi", name: "data" });
+            new Volume("b", { size: "1Gi", name: "data", reclaim: "Delete" });
+        },
+        'Volume "b": PersistentVolumeClaim "data" is also created by Volume "a"; two components would manage one Kubernetes object: give one of them another name',
+    );
+    await assertFails(
+        () => {
+            new Compute("web", { ...base, namespace: "ml", ports: [{ port: 80 }] });
+            new Compute("api", { ...base, name: "web", namespace: "ml" });
+        },
+        'Compute "api": Deployment "web" in namespace "ml" is also created by Compute "web"; two components would manage one Kubernetes object: give one of them another name',
+    );
+    await assertFails(
+        () => {
+            new Secret("s1", { name: "creds", env: { A: "1" } });
+            new Secret("s2", { name: "creds", env: { B: "2" } });
+        },
+        'Secret "s2": Secret "creds" is also created by Secret "s1"; two components would manage one Kubernetes object: give one of them another name',
+    );
+    await assertFails(
+        () => {
+            new TrainJob("t1", { ...base, name: "train" });
+            new TrainJob("t2", { ...base, name: "train" });
+        },
+        'TrainJob "t2": JobSet "train" is also created by TrainJob "t1"; two components would manage one Kubernetes object: give one of them another name',
+    );
+    await assertFails(
+        () => {
+            new Compute("train", { ...base, ports: [{ port: 80 }] });
+            new TrainJob("t", { ...base, name: "train" });
+        },
+        'TrainJob "t": Service "train" is also created by Compute "train"; two components would manage one Kubernetes object: give one of them another name',
+    );
+    // Other namespaces, other kinds, and a new program run do not collide.
+    const ok = await emit(() => {
+        new Volume("a", { size: "1Gi", name: "data", namespace: "x" });
+        new Volume("b", { size: "1Gi", name: "data", namespace: "y" });
+        new Compute("data", base);
+        new Secret("data-secret", { name: "data", env: { A: "1" } });
+    });
+    assert.deepEqual(ok.errors, []);
+    assert.deepEqual((await emit(() => new Volume("a", { size: "1Gi", name: "data", namespace: "x" }))).errors, []);
+});
+
+test("Collisions: the renderer reports duplicate Pulumi URNs, as the engine would", async () => {
+    await assertFails(
+        () => {
+            new Compute("dup", { ...base, name: "one" });
+            new Compute("dup", { ...base, name: "two" });
+        },
+        "Duplicate resource URN 'urn:pulumi:dev::mlkube::mlkube:index:Compute::dup'; try giving it a unique name",
+    );
 });

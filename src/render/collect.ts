@@ -5,6 +5,7 @@
  */
 import * as crypto from "node:crypto";
 import { resetConfigCache } from "../config";
+import { resetObjectRegistry } from "../registry";
 
 /** Marks a value the program declared secret (a Pulumi secret). */
 export class SecretValue {
@@ -104,6 +105,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
     const resources: CollectedResource[] = [];
     const errors: Error[] = [];
     const seenErrors = new Set<string>();
+    const urns = new Set<string>();
     const onRejection = (reason: unknown) => {
         const err = reason instanceof Error ? reason : new Error(String(reason));
         const msg = err.message.replace(/^(error serializing property "[^"]+": )+/, "");
@@ -129,6 +131,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
         const settings = req("@pulumi/pulumi/runtime/settings") as Settings;
         pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretConfigKeys);
         resetConfigCache();
+        resetObjectRegistry();
         await pulumi.runtime.setMocks(
             {
                 newResource(a) {
@@ -137,6 +140,9 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                     const req = currentRequest;
                     const parent = req?.getParent() || undefined;
                     const urn = monitor?.newUrn(parent, a.type, a.name) ?? `urn:pulumi:${stack}::${project}::${a.type}::${a.name}`;
+                    // The engine refuses a second resource with the same URN (same type, name and parent): so does the renderer.
+                    if (urns.has(urn)) onRejection(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`));
+                    urns.add(urn);
                     resources.push({
                         type: a.type,
                         name: a.name,

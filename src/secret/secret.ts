@@ -11,6 +11,7 @@ import { Secret as K8sSecret } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
+import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
@@ -388,6 +389,7 @@ export class Secret extends pulumi.ComponentResource {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Secret", name, secretArgsSchema, args);
         const { object, binding, keys } = renderSecret(name, a);
+        claimObjects("Secret", name, [{ kind: "Secret", namespace: binding.namespace, name: binding.secretName }]);
         super(SECRET_TYPE, name, {}, opts);
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.secretName = this.secret.metadata.name;

@@ -14,6 +14,7 @@ import { asPulumiError, formatPath, MlkubeValidationError, ValidationIssue } fro
 import { PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
 import { renderJobSet } from "./jobset";
+import { claimObjects } from "../registry";
 import { renderKubeflowTrainJob } from "./kubeflow";
 
 export const TRAINJOB_TYPE = "mlkube:index:TrainJob";
@@ -200,6 +201,9 @@ export class TrainJob extends pulumi.ComponentResource {
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TRAINJOB_TYPE, name, {}, opts);
         const { a, r } = validateAndRenderTrainJob(name, args);
+        // The JobSet controller also creates a headless Service named after the job (the pods' DNS subdomain).
+        const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
+        claimObjects(TRAINJOB_COMPONENT, name, [{ kind: r.object.kind, namespace: ns, name: r.objectName }, { kind: "Service", namespace: ns, name: r.objectName }]);
         // `status: undefined` makes `status` an output property, so the live status can be read.
         this.job = new CustomResource(name, { ...r.object, status: undefined }, {
             parent: this,

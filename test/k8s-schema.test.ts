@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import fc from "fast-check";
 import { Compute, TrainJob } from "../src";
-import { k8sIssues } from "../src/schema/k8s";
+import { K8sType, k8sIssues } from "../src/schema/k8s";
 import { DEFINITIONS, KUBERNETES_VERSION } from "../src/schema/k8s-openapi.generated";
 import { assertFails, assertThrows, emit } from "./helpers";
 
@@ -62,7 +63,8 @@ test("k8s schema: podPatch is a PodSpec patch — nested unknown fields, merge k
     assertThrows(api({ podPatch: { containers: [{ image: "x" }] } }), 'Compute "api": podPatch.containers[0].name: is required (containers are merged by name)');
     assertThrows(api({ podPatch: { dnsPolicy: "clusterfirst" } }), 'Compute "api": podPatch.dnsPolicy: "clusterfirst" is not one of "ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"; did you mean "ClusterFirst"?');
     assertThrows(api({ podPatch: { containers: [{ name: "main", ports: [{ containerPort: 80 }, { containerPort: 80 }] }] } }), 'Compute "api": podPatch.containers[0].ports[1]: duplicates item [0] (same containerPort 80, protocol unset); Kubernetes keys this list by containerPort and protocol');
-    // A patch may leave out required fields of existing items and delete with null.
+    assertThrows(api({ podPatch: { containers: [null] } }), 'Compute "api": podPatch.containers[0]: expected an object (Kubernetes Container), got null');
+    // A patch may leave out required fields of existing items and delete a field with null.
     const out = await emit(api({ podPatch: { containers: [{ name: "main", workingDir: "/w" }], terminationGracePeriodSeconds: null } }));
     assert.equal(out.get("Deployment", "api").spec.template.spec.containers[0].workingDir, "/w");
 });
@@ -125,4 +127,56 @@ test("k8s schema: import \"mlkube\" does not load the generated definitions; fir
         const before = loaded(); try { new m.Compute("x", { image: "i", tolerations: [{ operater: "Exists" }] }); } catch {} console.log(JSON.stringify([before, loaded()]));`;
     const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
     assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), [false, true]);
+});
+
+/** An arbitrary valid value of a compact K8s type (objects: required fields plus a random subset of the others). */
+function valid(t: K8sType, depth: number): fc.Arbitrary<unknown> {
+    if (typeof t === "string") {
+        switch (t) {
+            case "string":
+            case "byte":
+                return fc.string({ maxLength: 5 });
+            case "boolean":
+                return fc.boolean();
+            case "int32":
+                return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+            case "int64":
+                return fc.maxSafeInteger();
+            case "number":
+                return fc.double({ noNaN: true, noDefaultInfinity: true });
+            case "quantity":
+                return fc.constantFrom("1", "500m", "16Gi", 2);
+            case "int-or-string":
+                return fc.oneof(fc.integer({ min: 0, max: 65535 }), fc.constantFrom("http", "50%"));
+            case "any":
+                return fc.constant({});
+            default: {
+                const d = DEFINITIONS[t.slice(1)];
+                const required = d.r ?? [];
+                const optional = depth > 0 ? Object.keys(d.p).filter((k) => !required.includes(k)) : [];
+                const rec: Record<string, fc.Arbitrary<unknown>> = {};
+                for (const k of [...required, ...optional]) rec[k] = valid(d.p[k], depth - 1);
+                return fc.record(rec, { requiredKeys: required });
+            }
+        }
+    }
+    if ("e" in t) return fc.constantFrom(...t.e);
+    if ("a" in t) return t.k || depth <= 0 ? fc.constant([]) : fc.array(valid(t.a, depth - 1), { maxLength: 2 });
+    return fc.dictionary(fc.constantFrom("a", "b"), valid(t.m, depth - 1), { maxKeys: 2 });
+}
+
+test("k8s schema (property): valid values pass; an added unknown field or a wrong-typed field is reported at its path", () => {
+    for (const def of ["Toleration", "PodSecurityContext", "SecurityContext", "Affinity", "TopologySpreadConstraint", "Volume", "EnvVar", "VolumeMount"]) {
+        fc.assert(
+            fc.property(valid(`#${def}`, 3), fc.constantFrom("bogusField", "x"), (v, extra) => {
+                assert.deepEqual(k8sIssues(v, def), [], JSON.stringify(v));
+                const bad = { ...(v as object), [extra]: 1 };
+                assert.deepEqual(k8sIssues(bad, def).map((i) => i.path.join(".")), [extra]);
+                const field = Object.keys(DEFINITIONS[def].p)[0];
+                const wrong = { ...(v as object), [field]: Symbol.for("x") };
+                assert.deepEqual(k8sIssues(wrong, def).map((i) => i.path.join(".")), [field]);
+            }),
+            { numRuns: 50, seed: 12 },
+        );
+    }
 });

@@ -11,7 +11,6 @@
  * its cost is proportional to what the user supplied. Outputs inside the object (markers left by
  * `validate()`) come out as Outputs that check their value when it resolves.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { closest, ValidationIssue } from "../errors";
 import { Resolved, Unresolved } from "./input";
@@ -124,7 +123,6 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
 /** Checks `v` against `t`, pushing problems to `issues`; returns `v` with Outputs restored. */
 function walk(v: unknown, t: K8sType, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode): unknown {
     if (v instanceof Unresolved) return v.check(zodFor(t, mode));
-    if (v === null && mode === "patch" && path.length > 0) return null;
     const bad = () => {
         issues.push({ path, message: `expected ${typeName(t)}, got ${describe(v)}` });
         return v;
@@ -252,6 +250,10 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
             continue;
         }
         if (v[k] === undefined) continue;
+        if (v[k] === null && mode === "patch") {
+            out[k] = null; // strategic merge: delete the field
+            continue;
+        }
         const t = d.p[k];
         // An optional enum left empty is "unset": the API server defaults it (operator "" is Equal).
         if (v[k] === "" && typeof t === "object" && "e" in t && !d.r?.includes(k)) {
@@ -280,11 +282,4 @@ export function k8sIssues(value: unknown, def: string, mode: K8sMode = "object")
  */
 export function k8sObject<T>(def: string, mode: K8sMode = "object"): z.ZodType<T, Resolved<T>> {
     return zodFor(`#${def}`, mode) as unknown as z.ZodType<T, Resolved<T>>;
-}
-
-/** Same for a plain value (stack config): returns the issues, never an Output. */
-export function checkK8s(value: unknown, t: K8sType): { value: unknown; issues: ValidationIssue[] } {
-    const issues: ValidationIssue[] = [];
-    const out = walk(value, t, [], issues, "object");
-    return { value: pulumi.Output.isInstance(out) ? value : out, issues };
 }

@@ -28,14 +28,16 @@ test("k8s schema: tolerations — unknown field with did you mean, enums, types"
     assertThrows(api({ tolerations: [null] }), 'Compute "api": tolerations[0]: expected an object (Kubernetes Toleration), got null');
 });
 
-test("k8s schema: security contexts — types, enums, nested definitions, int ranges", () => {
+test("k8s schema: security contexts — types, enums, nested definitions, merged over the defaults", () => {
     assertThrows(api({ securityContext: { runAsUser: "root" } }), 'Compute "api": securityContext.runAsUser: expected an integer, got a string');
     assertThrows(api({ securityContext: { runAsUser: 1.5 } }), 'Compute "api": securityContext.runAsUser: expected an integer, got 1.5');
     assertThrows(
         api({ securityContext: { seccompProfile: { type: "runtimedefault" } } }),
         'Compute "api": securityContext.seccompProfile.type: "runtimedefault" is not one of "Unconfined", "RuntimeDefault", "Localhost"; did you mean "RuntimeDefault"?',
     );
-    assertThrows(api({ securityContext: { seccompProfile: {} } }), 'Compute "api": securityContext.seccompProfile.type: is required');
+    assertThrows(api({ containerSecurityContext: { seLinuxOptions: { levle: "s0" } } }), 'Compute "api": containerSecurityContext.seLinuxOptions.levle: unknown field; did you mean "level"?');
+    // Security contexts are merged over the secure defaults: a field the defaults supply is not required here.
+    new Compute("merged", { ...base, securityContext: { seccompProfile: {} as never } });
     assertThrows(api({ containerSecurityContext: { capabilities: { drop: "ALL" } } }), 'Compute "api": containerSecurityContext.capabilities.drop: expected a list, got a string');
     assertThrows(api({ containerSecurityContext: { readOnlyRootFS: true } }), 'Compute "api": containerSecurityContext.readOnlyRootFS: unknown field; did you mean "readOnlyRootFilesystem"?');
     assertThrows(api({ containerSecurityContext: { procMount: "unmasked" } }), 'Compute "api": containerSecurityContext.procMount: "unmasked" is not one of "Default", "Unmasked"; did you mean "Unmasked"?');

@@ -241,8 +241,8 @@ export const podOptionsShape = {
     runtimeClassName: input(dnsSubdomain).optional(),
     topologySpreadConstraints: z.array(k8sObject<k8s.core.v1.TopologySpreadConstraint>("TopologySpreadConstraint")).optional(),
     secureDefaults: z.boolean().optional(),
-    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext").optional(),
-    containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext").optional(),
+    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
+    containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
     podPatch: podPatchSchema.optional(),
 };
 

@@ -32,10 +32,12 @@ export function k8sDefinitions(): K8sDefinitions {
 }
 
 /**
- * `patch`: a strategic-merge patch (podPatch): required fields may be left out (except the merge keys
- * of list items) and `null` deletes a field.
+ * `object`: a whole object (required fields checked). `merge`: merged over defaults (the security
+ * contexts): required fields may come from the defaults, so they are checked after the merge.
+ * `patch`: a strategic-merge patch (podPatch): like `merge`, plus list items need their merge key and
+ * `null` deletes a field.
  */
-export type K8sMode = "object" | "patch";
+export type K8sMode = "object" | "merge" | "patch";
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;

@@ -193,7 +193,7 @@ const containerPatchSchema = z.strictObject({
         .superRefine(uniqueBy("name", "volume mount name"))
         .superRefine(uniqueBy("mountPath", "mountPath"))
         .optional(),
-    securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext").optional(),
+    securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
 });
 schemaMatches<Agree<Resolved<ContainerPatch>, z.input<typeof containerPatchSchema>>>();
 
@@ -205,7 +205,7 @@ const podSpecPatchSchema = z.strictObject({
     initContainers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "init container")).optional(),
     containers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "container")).optional(),
     imagePullSecrets: z.array(nameOnly).max(64).superRefine(uniqueBy("name", "image pull secret")).optional(),
-    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext").optional(),
+    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
     nodeSelector: z.record(labelKey, labelValue).optional(),
     affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).max(128).optional(),

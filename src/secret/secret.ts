@@ -192,6 +192,13 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env as object);
         for (const k of keys ?? []) if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
         bail();
+        // All values plain (the common case): encode now, like fromEnv/fromFile, so the data and its
+        // checksum are plain and the workload's checksum annotation is no Output.
+        if (keys && Object.values(a.env as object).every((v) => typeof v === "string")) {
+            const values: Record<string, string> = {};
+            for (const k of keys) values[k] = b64((a.env as Record<string, string>)[k]);
+            return { data: values, type: "Opaque", mount: "env", env: none, keys };
+        }
         const data = pulumi.secret(pulumi.output(a.env as pulumi.Input<Record<string, string>>)).apply((m) => {
             const out: Record<string, string> = {};
             for (const [k, v] of Object.entries(m)) {

@@ -351,14 +351,27 @@ const componentNameSchema = z.object({ name: dnsLabel() });
 
 export class Compute extends pulumi.ComponentResource {
     readonly deploymentName: pulumi.Output<string>;
-    /** The Service's name; undefined without ports. */
-    readonly serviceName: pulumi.Output<string | undefined>;
     readonly namespace: pulumi.Output<string>;
-    /** In-cluster address of the first port: `<service>.<namespace>.svc.cluster.local:<port>`. */
-    readonly endpoint: pulumi.Output<string | undefined>;
     readonly deployment: Deployment;
     readonly service?: Service;
     readonly autoscaler?: HorizontalPodAutoscaler;
+    private readonly endpointPort?: number;
+    private serviceNameOutput?: pulumi.Output<string | undefined>;
+    private endpointOutput?: pulumi.Output<string | undefined>;
+
+    /** The Service's name; undefined without ports. */
+    get serviceName(): pulumi.Output<string | undefined> {
+        return (this.serviceNameOutput ??= this.service ? this.service.metadata.name : pulumi.output(undefined));
+    }
+    /**
+     * In-cluster address of the first port: `<service>.<namespace>.svc.cluster.local:<port>`; undefined
+     * without ports. Built on first read (an Output per Compute costs memory at thousands of workloads).
+     */
+    get endpoint(): pulumi.Output<string | undefined> {
+        return (this.endpointOutput ??= this.service
+            ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.endpointPort}`
+            : pulumi.output(undefined));
+    }
 
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
@@ -375,10 +388,9 @@ export class Compute extends pulumi.ComponentResource {
         this.deploymentName = this.deployment.metadata.name;
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
-        this.serviceName = this.service ? this.service.metadata.name : pulumi.output(undefined);
-        this.endpoint = this.service
-            ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${r.port}`
-            : pulumi.output(undefined);
-        this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName, namespace: this.namespace, endpoint: this.endpoint });
+        this.endpointPort = r.port;
+        // No component outputs in the state: names and namespace are the children's own outputs, and
+        // `endpoint` is built when read (issue 15).
+        this.registerOutputs({});
     }
 }

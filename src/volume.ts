@@ -133,9 +133,14 @@ export class Volume extends pulumi.ComponentResource {
 
     readonly claimName: pulumi.Output<string>;
     readonly namespace: pulumi.Output<string>;
-    readonly mountPath: pulumi.Output<string>;
     readonly claim: PersistentVolumeClaim;
     private readonly mountInfo: ClaimMount;
+    private mountPathOutput?: pulumi.Output<string>;
+
+    /** Where workloads mount it unless they say otherwise (an Output built on first read). */
+    get mountPath(): pulumi.Output<string> {
+        return (this.mountPathOutput ??= pulumi.output(this.mountInfo.mountPath));
+    }
 
     constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
@@ -152,7 +157,6 @@ export class Volume extends pulumi.ComponentResource {
         this.claimName = this.claim.metadata.name;
         this.namespace = this.claim.metadata.namespace;
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
-        this.mountPath = pulumi.output(mountPath);
         const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode as AccessMode) : undefined;
         this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", accessMode, resource: this.claim };
         if (accessMode === "ReadWriteMany" && a.storageClass === undefined && mlkubeConfig().storageClass === undefined) {
@@ -162,7 +166,8 @@ export class Volume extends pulumi.ComponentResource {
                 this,
             );
         }
-        this.registerOutputs({ claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath });
+        // No component outputs in the state: claimName/namespace are the claim's own outputs (issue 15).
+        this.registerOutputs({});
     }
 
     /** What a workload needs to mount this claim (used by the pod builder). */

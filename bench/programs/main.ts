@@ -2,6 +2,15 @@
  * Child process entry: `node main.js <mlkube|raw|floor> <N> <trainJobs 0|1>`. Runs one program under
  * the SDK's mocks and prints one JSON line with its phases; the driver measures wall time and peak RSS
  * of the whole process from outside.
+ *
+ * Diagnostics (not used by the driver's measurements):
+ *   MLKUBE_BENCH_HEAPSNAPSHOT=DIR   write DIR/<program>-<N>-built.heapsnapshot right after the program
+ *                                   constructed everything (before the RPCs drain: the peak) and
+ *                                   DIR/<program>-<N>-drained.heapsnapshot after; summarise them with
+ *                                   `node --import tsx bench/heap.ts` (docs/performance.md).
+ *   node --expose-gc main.js …      also report `liveHeapBuiltMiB`: the V8 heap after a full GC right
+ *                                   after construction, i.e. what the program retains at its peak
+ *                                   (deterministic, unlike peak RSS, which depends on when V8 collects).
  */
 const t0 = process.hrtime.bigint();
 const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
@@ -38,8 +47,24 @@ async function main(): Promise<void> {
     const tMocks = process.hrtime.bigint();
     mod.build(n, { trainJobs });
     const tBuild = process.hrtime.bigint();
+    const snapDir = process.env.MLKUBE_BENCH_HEAPSNAPSHOT;
+    const snap = (phase: string) => {
+        if (!snapDir) return;
+        const v8 = require("node:v8") as typeof import("node:v8");
+        const file = require("node:path").join(snapDir, `${program}-${n}-${phase}.heapsnapshot`);
+        v8.writeHeapSnapshot(file);
+        process.stderr.write(`wrote ${file}\n`);
+    };
+    snap("built");
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let liveHeapBuiltMiB: number | undefined;
+    if (gc) {
+        gc();
+        liveHeapBuiltMiB = process.memoryUsage().heapUsed / 2 ** 20;
+    }
     await settings.waitForRPCs();
     const tDrain = process.hrtime.bigint();
+    snap("drained");
 
     const out = {
         program,
@@ -51,6 +76,7 @@ async function main(): Promise<void> {
         buildMs: ms(tMocks, tBuild),
         drainMs: ms(tBuild, tDrain),
         maxRssKiB: process.resourceUsage().maxRSS,
+        ...(liveHeapBuiltMiB === undefined ? {} : { liveHeapBuiltMiB }),
         cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     };
     process.stdout.write(JSON.stringify(out) + "\n");

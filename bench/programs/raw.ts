@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiKey, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+import { apiKey, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
 
 export interface Parents {
     volume(name: string): pulumi.Resource;
@@ -21,7 +21,8 @@ const labels = (component: string, name: string) => ({
     "app.kubernetes.io/managed-by": "mlkube",
 });
 
-const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+/** Non-root pods that mount a claim get fsGroup 1000 (issue 11). */
+const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch" };
 const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /** The pod-template annotation value that rolls pods when the Secret's content changes. */
@@ -50,7 +51,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 apiVersion: "v1",
                 kind: "PersistentVolumeClaim",
                 metadata: { name: vName, labels: labels("volume", vName) },
-                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
+                spec: { accessModes: ["ReadWriteMany"], storageClassName: STORAGE_CLASS, resources: { requests: { storage: "10Gi" } } },
             },
             { parent: parents?.volume(vName), retainOnDelete: true },
         );
@@ -99,6 +100,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                     volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
                                     readinessProbe: { httpGet: { path: "/healthz", port: PORT } },
                                     securityContext: SECURE_CONTAINER,
+                                    terminationMessagePolicy: "FallbackToLogsOnError",
                                 },
                             ],
                             volumes: [{ name: `pvc-${vName}`, persistentVolumeClaim: { claimName: vName } }],
@@ -159,12 +161,12 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                                             { name: "PET_MASTER_PORT", value: "29500" },
                                                             { name: "MASTER_ADDR", value: master },
                                                             { name: "MASTER_PORT", value: "29500" },
-                                                            { name: "WORLD_SIZE", value: String(NUM_NODES) },
                                                             { name: "NODE_RANK", valueFrom: rank },
                                                         ],
                                                         resources: { requests: { cpu: "4", memory: "16Gi" } },
                                                         volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
                                                         securityContext: SECURE_CONTAINER,
+                                    terminationMessagePolicy: "FallbackToLogsOnError",
                                                     },
                                                 ],
                                                 volumes: [{ name: `pvc-${vName}`, persistentVolumeClaim: { claimName: vName } }],

@@ -192,6 +192,13 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env as object);
         for (const k of keys ?? []) if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
         bail();
+        // All values plain (the common case): encode now, like fromEnv/fromFile, so the data and its
+        // checksum are plain and the workload's checksum annotation is no Output.
+        if (keys && Object.values(a.env as object).every((v) => typeof v === "string")) {
+            const values: Record<string, string> = {};
+            for (const k of keys) values[k] = b64((a.env as Record<string, string>)[k]);
+            return { data: values, type: "Opaque", mount: "env", env: none, keys };
+        }
         const data = pulumi.secret(pulumi.output(a.env as pulumi.Input<Record<string, string>>)).apply((m) => {
             const out: Record<string, string> = {};
             for (const [k, v] of Object.entries(m)) {
@@ -377,13 +384,21 @@ export class Secret extends pulumi.ComponentResource {
 
     readonly secretName: pulumi.Output<string>;
     readonly namespace: pulumi.Output<string>;
-    /** How it reaches pods: env, files, imagePull or gitSsh. */
-    readonly mount: pulumi.Output<string>;
-    readonly mountPath: pulumi.Output<string>;
     readonly secret: K8sSecret;
     private readonly bindingInfo: SecretBinding;
     /** The keys this Secret holds, when known at construction (undefined when they come from an Output). */
     private readonly knownKeys?: string[];
+    private mountOutput?: pulumi.Output<string>;
+    private mountPathOutput?: pulumi.Output<string>;
+
+    /** How it reaches pods: env, files, imagePull or gitSsh (an Output built on first read). */
+    get mount(): pulumi.Output<string> {
+        return (this.mountOutput ??= pulumi.output(this.bindingInfo.kind));
+    }
+    /** Where it is mounted with `mount: "files"` (an Output built on first read). */
+    get mountPath(): pulumi.Output<string> {
+        return (this.mountPathOutput ??= pulumi.output(this.bindingInfo.mountPath));
+    }
 
     constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
@@ -394,11 +409,10 @@ export class Secret extends pulumi.ComponentResource {
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.secretName = this.secret.metadata.name;
         this.namespace = this.secret.metadata.namespace;
-        this.mount = pulumi.output(binding.kind);
-        this.mountPath = pulumi.output(binding.mountPath);
         this.bindingInfo = { ...binding, resource: this.secret };
         this.knownKeys = keys;
-        this.registerOutputs({ secretName: this.secretName, namespace: this.namespace, mount: this.mount, mountPath: this.mountPath });
+        // No component outputs in the state: secretName/namespace are the Secret's own outputs (issue 15).
+        this.registerOutputs({});
     }
 
     /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */

@@ -28,6 +28,8 @@ const configSchema = {
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")),
     /** Default service account of pods. */
     serviceAccountName: dnsSubdomain,
+    /** Kueue LocalQueue of every TrainJob that does not set `queue` (`queue: false` opts out). */
+    queue: dnsLabel(),
 } satisfies Record<string, z.ZodType>;
 
 export type MlkubeConfig = { [K in keyof typeof configSchema]?: z.output<(typeof configSchema)[K]> };

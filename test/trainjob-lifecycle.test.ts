@@ -76,6 +76,22 @@ test("waitForCompletion: a completed TrainJob gives state Complete; without wait
     assert.deepEqual(await settle(noWait.state), { value: "Failed" });
 });
 
+test("waitForCompletion: a batch/v1 Job (backend job) reports Complete, and Failed with the Job's reason", async () => {
+    // The mocks of the previous test stay (re-installing them would orphan its pending registrations).
+    // What the Job controller writes (Kubernetes ≥1.31: SuccessCriteriaMet/FailureTarget come first).
+    statusFor = (kind) => (kind === "Job" ? { conditions: [{ type: "SuccessCriteriaMet", status: "True" }, { type: "Complete", status: "True" }] } : undefined);
+    const ok = new TrainJob("jok", { image: "x", backend: "job", numNodes: 2, waitForCompletion: true });
+    assert.deepEqual(await settle(ok.state), { value: "Complete" });
+    statusFor = () => ({ conditions: [{ type: "FailureTarget", status: "True" }, { type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] });
+    const noWait = new TrainJob("jnw", { image: "x", backend: "job" });
+    assert.deepEqual(await settle(noWait.state), { value: "Failed" });
+    assert.throws(
+        () => terminalState("Job", { conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" }] }, { resourceName: "r", objectName: "o", namespace: "ml" }, true),
+        // The pods of a Job carry its name in batch.kubernetes.io/job-name (not JobSet's label).
+        { message: 'TrainJob "r": Job "o" failed (BackoffLimitExceeded): Job has reached the specified backoff limit; the failed containers\' last log lines are their termination messages: `kubectl get pods -n ml -l batch.kubernetes.io/job-name=o -o jsonpath=\'{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}\'`; see also `kubectl describe job o -n ml`, then fix and run `pulumi up` again (a changed spec replaces the job)' },
+    );
+});
+
 test("terminalState: only True conditions count; kinds use their own condition names", () => {
     const ctx = { resourceName: "r", objectName: "o" };
     assert.equal(terminalState("JobSet", { conditions: [{ type: "Failed", status: "False" }, { type: "Completed", status: "True" }] }, ctx, true), "Complete");

@@ -327,7 +327,7 @@ test("both backends: reserved rendezvous env names are rejected, each with the r
         );
         await assertFails(
             () => new TrainJob("r", { ...base, backend, env: { MASTER_PORT: "1234" } }),
-            `TrainJob "r": env.MASTER_PORT: is reserved: TrainJob sets the torch rendezvous variables ${vars} itself; the rendezvous port is 29500, which the JobSet exposes; remove it and have the program use MASTER_PORT`,
+            `TrainJob "r": env.MASTER_PORT: is reserved: TrainJob sets the torch rendezvous variables ${vars} itself; the rendezvous port is masterPort (default 29500), which the pods expose; remove it (set masterPort) and have the program use MASTER_PORT`,
         );
         await assertFails(() => new TrainJob("r", { ...base, backend, env: { PET_NPROC_PER_NODE: "4" } }), /env\.PET_NPROC_PER_NODE: .*; set numProcPerNode$/);
         // WORLD_SIZE is torchrun's (total processes): mlkube neither sets nor reserves it.

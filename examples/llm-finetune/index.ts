@@ -1,6 +1,7 @@
-// Fine-tune an LLM with torchrun on 4 nodes x 8 GPUs. The same program runs on a JobSet (default) or
-// on the Kubeflow Trainer (`pulumi config set backend kubeflow`): the training script sees the same
-// rendezvous environment (PET_*, MASTER_ADDR, ...) either way.
+// Fine-tune an LLM with torchrun on 4 nodes x 8 GPUs. The same program runs on a JobSet (default), on
+// the Kubeflow Trainer (`pulumi config set backend kubeflow`) or on a plain Indexed Job with a headless
+// Service, which needs nothing installed (`pulumi config set backend job`): the training script sees the
+// same rendezvous environment (PET_*, MASTER_ADDR, ...) on all three.
 import * as pulumi from "@pulumi/pulumi";
 import * as mlkube from "mlkube";
 
@@ -33,8 +34,9 @@ const job = new mlkube.TrainJob("llm-finetune", {
     securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
     nodeSelector: { "node.kubernetes.io/instance-type": "p5.48xlarge" },
     activeDeadlineSeconds: 48 * 3600,
-    // A team-wide patch, applied the same way on both backends (strategic merge, later managers win).
-    runtimePatches: [
+    // A team-wide patch of the JobSet, applied the same way on the jobset and kubeflow backends (strategic
+    // merge, later managers win); a plain Job has no JobSet to patch.
+    runtimePatches: backend === "job" ? undefined : [
         {
             manager: "acme.com/ml-platform",
             trainingRuntimeSpec: {

@@ -101,7 +101,8 @@ function isPlain(v: unknown): v is string {
     return typeof v === "string";
 }
 
-function envVar(name: string, v: unknown): k8s.core.v1.EnvVar {
+/** One env var from a PodOptions env value: a plain value, a Secret key or a Downward API field. */
+export function envVar(name: string, v: unknown): k8s.core.v1.EnvVar {
     if (v && typeof v === "object" && "secretName" in v && "key" in v) {
         const r = v as SecretKeyRef;
         return { name, valueFrom: { secretKeyRef: compact({ name: r.secretName, key: r.key, optional: r.optional }) } };

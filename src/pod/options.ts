@@ -187,8 +187,8 @@ const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEn
 
 const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
 
-const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
-const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
+export const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
+export const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
 
 export const volumeMountSchema = z.strictObject({
     volume: volumeLike,

@@ -25,7 +25,7 @@ export interface CollectedResource {
     parent?: string;
     urn: string;
     /** The options the resource was registered with that matter for review. */
-    options: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; dependsOn?: string[] };
+    options: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; ignoreChanges?: string[]; dependsOn?: string[] };
 }
 
 export interface CollectOptions {
@@ -90,6 +90,7 @@ interface RegisterRequest {
     getProtect(): boolean;
     getDeletebeforereplace(): boolean;
     getReplaceonchangesList(): string[];
+    getIgnorechangesList(): string[];
     getDependenciesList(): string[];
 }
 
@@ -156,6 +157,7 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                                   protect: req.getProtect() || undefined,
                                   deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
                                   replaceOnChanges: req.getReplaceonchangesList().length ? req.getReplaceonchangesList() : undefined,
+                                  ignoreChanges: req.getIgnorechangesList().length ? req.getIgnorechangesList() : undefined,
                                   dependsOn: req.getDependenciesList().length ? req.getDependenciesList() : undefined,
                               }
                             : {},

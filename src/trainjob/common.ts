@@ -1,5 +1,5 @@
 /**
- * What both TrainJob backends share: names and their DNS limits, the torch rendezvous environment,
+ * What the TrainJob backends share: names and their DNS limits, the torch rendezvous environment,
  * the lifecycle annotations (waitFor/timeout/skipAwait) and the terminal-state check.
  */
 import type * as k8s from "@pulumi/kubernetes/types/input";
@@ -9,7 +9,10 @@ import { parseQuantity } from "../schema/quantity";
 export const TRAINJOB_COMPONENT = "TrainJob";
 /** The replicated job and container name on both backends (the Kubeflow runtimes' convention). */
 export const NODE = "node";
+/** Default rendezvous (master) port: torchrun's and the Kubeflow torch plugin's. */
 export const MASTER_PORT = 29500;
+/** PET_MASTER_ADDR of a single-pod job without a Service (torchrun's own default). */
+export const LOCAL_MASTER = "127.0.0.1";
 /** Default `timeout` with waitForCompletion (training runs for hours; the provider's default is minutes). */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 24 * 3600;
 
@@ -30,8 +33,8 @@ export const RESERVED_ENV_FIX: Record<string, string> = {
     NODE_RANK: "it comes from each pod's completion index; remove it",
     PET_MASTER_ADDR: "it is pod 0's DNS name; remove it",
     MASTER_ADDR: "it is pod 0's DNS name; remove it",
-    PET_MASTER_PORT: `the rendezvous port is ${29500}, which the JobSet exposes; remove it and have the program use MASTER_PORT`,
-    MASTER_PORT: `the rendezvous port is ${29500}, which the JobSet exposes; remove it and have the program use MASTER_PORT`,
+    PET_MASTER_PORT: `the rendezvous port is masterPort (default ${29500}), which the pods expose; remove it (set masterPort) and have the program use MASTER_PORT`,
+    MASTER_PORT: `the rendezvous port is masterPort (default ${29500}), which the pods expose; remove it (set masterPort) and have the program use MASTER_PORT`,
 };
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -47,20 +50,27 @@ export function masterHost(objectName: string): string {
 }
 
 /**
- * Problems with the object name: an RFC 1035 label (TrainJob CEL, JobSet subdomain), and short enough
- * that the longest pod name the JobSet webhook checks, `<name>-node-0-<numNodes-1>-abcde`, is ≤63.
+ * Problems with the object name: an RFC 1035 label (TrainJob CEL, JobSet subdomain, Service name), and
+ * short enough that the longest pod name the JobSet webhook checks, `<name>-node-0-<numNodes-1>-abcde`,
+ * is ≤63. `longest` overrides that last rule for other backends: it returns the longest name that must
+ * fit in 63 characters and what it is, or undefined when nothing but the name itself must fit.
  */
-export function nameIssues(objectName: string, numNodes: number, path: (string | number)[]): ValidationIssue[] {
+export function nameIssues(
+    objectName: string,
+    numNodes: number,
+    path: (string | number)[],
+    longest: (objectName: string, numNodes: number) => { name: string; what: string } | undefined = (n, k) => ({ name: `${podHostname(n, k - 1)}-abcde`, what: `"${podHostname(n, k - 1)}" plus the 5-character pod suffix` }),
+): ValidationIssue[] {
     if (!DNS1035.test(objectName) || objectName.length > 63) {
         const fixed = objectName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "").slice(0, 40) || "train";
         return [{ path, message: `${JSON.stringify(objectName)} is not a valid TrainJob/JobSet name (an RFC 1035 label: lowercase letters, digits and '-', starting with a letter, ending with a letter or digit); use ${JSON.stringify(fixed)}` }];
     }
-    const longest = `${podHostname(objectName, numNodes - 1)}-abcde`;
-    if (longest.length > 63) {
-        const max = objectName.length - (longest.length - 63);
+    const long = longest(objectName, numNodes);
+    if (long && long.name.length > 63) {
+        const max = objectName.length - (long.name.length - 63);
         return [{
             path,
-            message: `${JSON.stringify(objectName)} is too long for the pod names it produces: "${podHostname(objectName, numNodes - 1)}" plus the 5-character pod suffix is ${longest.length} characters, more than 63; with numNodes ${numNodes} use a name of at most ${max} characters`,
+            message: `${JSON.stringify(objectName)} is too long for the pod names it produces: ${long.what} is ${long.name.length} characters, more than 63; with numNodes ${numNodes} use a name of at most ${max} characters`,
         }];
     }
     return [];
@@ -83,30 +93,85 @@ export function procPerNode(numProcPerNode: number | undefined, resources: { req
     return String(Math.max(1, Math.ceil(parseQuantity(String(cpu)))));
 }
 
-/** The plain torch.distributed env (both backends): MASTER_ADDR, MASTER_PORT, NODE_RANK. */
-export function torchEnv(objectName: string): k8s.core.v1.EnvVar[] {
+/** Where the nodes meet: pod 0's address and port, and where each pod reads its node rank. */
+export interface Rendezvous {
+    host: string;
+    port: number;
+    /** The value part of the NODE_RANK env var: the completion index, or a fixed "0". */
+    rank: Pick<k8s.core.v1.EnvVar, "value" | "valueFrom">;
+}
+
+/** Rank from the Indexed Job's completion index (JobSet and Indexed Job pods). */
+export const INDEXED_RANK: Rendezvous["rank"] = { valueFrom: COMPLETION_INDEX };
+
+/** The JobSet/Kubeflow rendezvous: pod 0 at `<name>-node-0-0.<name>`, rank from the completion index. */
+export function jobSetRendezvous(objectName: string, port: number = MASTER_PORT): Rendezvous {
+    return { host: masterHost(objectName), port, rank: INDEXED_RANK };
+}
+
+/** The plain torch.distributed env (every backend): MASTER_ADDR, MASTER_PORT, NODE_RANK. */
+export function torchEnv(objectName: string, r: Rendezvous = jobSetRendezvous(objectName)): k8s.core.v1.EnvVar[] {
     return [
-        { name: "MASTER_ADDR", value: masterHost(objectName) },
-        { name: "MASTER_PORT", value: String(MASTER_PORT) },
-        { name: "NODE_RANK", valueFrom: COMPLETION_INDEX },
+        { name: "MASTER_ADDR", value: r.host },
+        { name: "MASTER_PORT", value: String(r.port) },
+        { name: "NODE_RANK", ...r.rank },
     ];
 }
 
-/** The env the Kubeflow torch plugin injects (PET_*), for the jobset backend. */
-export function petEnv(objectName: string, numNodes: number, nproc: string): k8s.core.v1.EnvVar[] {
+/** The env the Kubeflow torch plugin injects (PET_*), for the jobset and job backends. */
+export function petEnv(objectName: string, numNodes: number, nproc: string, r: Rendezvous = jobSetRendezvous(objectName)): k8s.core.v1.EnvVar[] {
     return [
         { name: "PET_NNODES", value: String(numNodes) },
         { name: "PET_NPROC_PER_NODE", value: nproc },
-        { name: "PET_NODE_RANK", valueFrom: COMPLETION_INDEX },
-        { name: "PET_MASTER_ADDR", value: masterHost(objectName) },
-        { name: "PET_MASTER_PORT", value: String(MASTER_PORT) },
+        { name: "PET_NODE_RANK", ...r.rank },
+        { name: "PET_MASTER_ADDR", value: r.host },
+        { name: "PET_MASTER_PORT", value: String(r.port) },
     ];
+}
+
+/** An extra port of the `node` container (validated args). */
+export interface NodePort {
+    port: number;
+    name?: string;
+    protocol?: "TCP" | "UDP" | "SCTP";
+}
+
+/** Container ports of the `node` container: the rendezvous port (when other pods connect to it), then the user's. */
+export function containerPorts(rendezvous: number | undefined, ports: NodePort[] | undefined): k8s.core.v1.ContainerPort[] | undefined {
+    const out: k8s.core.v1.ContainerPort[] = rendezvous === undefined ? [] : [{ containerPort: rendezvous }];
+    for (const p of ports ?? []) out.push({ containerPort: p.port, ...(p.name ? { name: p.name } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) });
+    return out.length ? out : undefined;
+}
+
+/** The name of a user port on a Service (names are required there once there are two ports). */
+export function servicePortName(p: NodePort): string {
+    return p.name ?? (p.protocol && p.protocol !== "TCP" ? `${p.protocol.toLowerCase()}-${p.port}` : `port-${p.port}`);
+}
+
+/** Kueue's LocalQueue label (on the JobSet/TrainJob/Job, never the pods). */
+export const KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name";
+/** Kueue's WorkloadPriorityClass label. */
+export const KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class";
+
+/** The Kueue labels of a queued job object (`queue` already resolved against `mlkube:queue`). */
+export function queueLabels(queue: string | undefined, priorityClass: string | undefined): Record<string, string> {
+    if (!queue) return {};
+    return priorityClass ? { [KUEUE_QUEUE_LABEL]: queue, [KUEUE_PRIORITY_LABEL]: priorityClass } : { [KUEUE_QUEUE_LABEL]: queue };
+}
+
+/**
+ * `spec.suspend` of the job object: a queued job starts suspended (Kueue's documented contract: its
+ * webhook suspends queued jobs on create and its controller resumes them on admission), else the user's.
+ */
+export function suspendOf<T>(queue: string | undefined, suspend: T): T | true | undefined {
+    return queue ? true : suspend;
 }
 
 /** The terminal condition types of each kind. */
 export const TERMINAL = {
     JobSet: { complete: "Completed", failed: "Failed" },
     TrainJob: { complete: "Complete", failed: "Failed" },
+    Job: { complete: "Complete", failed: "Failed" },
 } as const;
 
 /**
@@ -144,7 +209,7 @@ export class TrainJobFailedError extends Error {
         const ns = namespace ? ` -n ${namespace}` : "";
         super(
             `TrainJob "${resourceName}": ${kind} "${objectName}" failed${reason ? ` (${reason})` : ""}${detail ? `: ${detail}` : ""}; ` +
-                `the failed containers' last log lines are their termination messages: \`kubectl get pods${ns} -l jobset.sigs.k8s.io/jobset-name=${objectName} -o jsonpath='{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}'\`; ` +
+                `the failed containers' last log lines are their termination messages: \`kubectl get pods${ns} -l ${kind === "Job" ? "batch.kubernetes.io/job-name" : "jobset.sigs.k8s.io/jobset-name"}=${objectName} -o jsonpath='{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}'\`; ` +
                 `see also \`kubectl describe ${kind.toLowerCase()} ${objectName}${ns}\`, then fix and run \`pulumi up\` again (a changed spec replaces the job)`,
         );
         this.name = "TrainJobFailedError";

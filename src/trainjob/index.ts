@@ -1,4 +1,4 @@
-export { TrainJob, TrainJobArgs, TrainJobBackend, RuntimeRef, RenderedTrainJob, ValidatedTrainJobArgs, TRAINJOB_TYPE, trainJobArgsSchema, renderTrainJob } from "./component";
+export { TrainJob, TrainJobArgs, TrainJobBackend, TrainJobPort, RuntimeRef, RenderedTrainJob, ValidatedTrainJobArgs, TRAINJOB_TYPE, trainJobArgsSchema, renderTrainJob } from "./component";
 export {
     RuntimePatch, TrainingRuntimeSpecPatch, JobSetTemplatePatch, JobSetSpecPatch, ReplicatedJobPatch, JobTemplatePatch, JobSpecPatch, PodTemplatePatch,
     PodSpecPatch, ContainerPatch, PatchMetadata, MLKUBE_MANAGER, runtimePatchSchema, serializePatch, checkPatches,
@@ -6,3 +6,4 @@ export {
 export { TrainJobFailedError, MASTER_PORT } from "./common";
 export { JOBSET_IMMUTABLE } from "./jobset";
 export { TRAINJOB_IMMUTABLE, DEFAULT_RUNTIME } from "./kubeflow";
+export { JOB_IMMUTABLE } from "./job";

@@ -6,11 +6,12 @@
  */
 import { MlkubeValidationError } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { resourcesOf, tryBuildPod } from "../pod/builder";
 import { strategicMerge } from "../pod/merge";
-import { lifecycleAnnotations, MASTER_PORT, masterHost, NODE, petEnv, procPerNode, torchEnv, TRAINJOB_COMPONENT } from "./common";
+import { jobSetRendezvous, lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
 import { checkPatches, keepToleration, RuntimePatch } from "./patches";
+import { buildInitializerPod, configuredKinds, initializerName } from "./initializer";
+import { buildNodePod } from "./node";
 
 export const JOBSET_API_VERSION = "jobset.x-k8s.io/v1alpha2";
 
@@ -28,38 +29,38 @@ export const JOBSET_IMMUTABLE = [
 export function renderJobSet(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const numNodes = a.numNodes ?? 1;
     const namespace = resolveNamespace(a.namespace);
-    const podOptions = { ...a, resources: a.resourcesPerNode };
-    // PET_NPROC_PER_NODE from the container's resources, by the Trainer's rule (resource names, CPU count).
-    const nproc = procPerNode(a.numProcPerNode, resourcesOf(podOptions));
+    const rdzv = jobSetRendezvous(objectName, a.masterPort ?? MASTER_PORT);
+    const { pod, issues } = buildNodePod(name, objectName, a, { namespace, numNodes, rdzv, exposeRendezvous: true });
 
-    const { pod, issues } = tryBuildPod(podOptions, {
-        component: TRAINJOB_COMPONENT,
-        name,
-        objectName,
-        containerName: NODE,
-        resourcesField: "resourcesPerNode",
-        podCount: { count: numNodes, field: "numNodes", unit: "node" },
-        restartPolicy: "Never",
-        // A rotated token must not restart a training run.
-        rollOnSecretChange: false,
-        namespace,
-        ports: [{ containerPort: MASTER_PORT }],
-        extraEnv: [...petEnv(objectName, numNodes, nproc), ...torchEnv(objectName)],
+    // Initializers: one replicated job each (a plain one-pod Job), which `node` waits for.
+    const kinds = configuredKinds(a.initializer);
+    const longest = kinds.length ? `${objectName}-${initializerName(kinds[kinds.length - 1])}-0-0-abcde` : "";
+    if (longest.length > 63) {
+        issues.push({ path: a.name === undefined ? [] : ["name"], message: `${JSON.stringify(objectName)} is too long for the initializer pods it produces: "${longest.slice(0, -6)}" plus the 5-character pod suffix is ${longest.length} characters, more than 63; use a name of at most ${objectName.length - (longest.length - 63)} characters` });
+    }
+    const initJobs = kinds.map((k) => {
+        const p = buildInitializerPod(k, a, { name, objectName, namespace });
+        pod.dependencies.push(...p.dependencies.filter((d) => !pod.dependencies.includes(d)));
+        return { name: initializerName(k), replicas: 1, template: { spec: { parallelism: 1, completions: 1, completionMode: "Indexed", backoffLimit: 0, template: p.template } }, containers: [initializerName(k)] };
     });
 
-    // Runtime patches may only touch what exists: replicated job `node` and the pod's containers.
+    // Runtime patches may only touch what exists: the replicated jobs and their pods' containers.
     let patches = (a.runtimePatches ?? []) as RuntimePatch[];
     const containers = [...((pod.template.spec.containers as { name: string }[] | undefined) ?? []), ...((pod.template.spec.initContainers as { name: string }[] | undefined) ?? [])].map((c) => c.name);
-    for (const i of checkPatches(patches, { jobs: { [NODE]: containers }, description: "the generated JobSet" }, 0)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
+    const jobs: Record<string, string[]> = Object.fromEntries(initJobs.map((j) => [j.name, j.containers]));
+    jobs[NODE] = containers;
+    for (const i of checkPatches(patches, { jobs, description: "the generated JobSet" }, 0)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
     if (pod.gpuToleration) patches = keepToleration(patches, NODE, pod.gpuToleration);
 
     const rules = a.activeDeadlineSeconds !== undefined ? [{ name: "DeadlineExceeded", action: "FailJobSet", onJobFailureReasons: ["DeadlineExceeded"] }] : undefined;
     let spec: Record<string, unknown> = compact({
         replicatedJobs: [
-            {
+            ...initJobs.map(({ containers: _c, ...j }) => j),
+            compact({
                 name: NODE,
                 replicas: 1,
+                dependsOn: initJobs.length ? initJobs.map((j) => ({ name: j.name, status: "Complete" })) : undefined,
                 template: {
                     spec: compact({
                         parallelism: numNodes,
@@ -70,13 +71,13 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
                         template: pod.template,
                     }),
                 },
-            },
+            }),
         ],
         network: { enableDNSHostnames: true, publishNotReadyAddresses: true, subdomain: objectName },
         successPolicy: { operator: "All" },
         startupPolicy: { startupPolicyOrder: "AnyOrder" },
         failurePolicy: compact({ maxRestarts: a.maxRestarts ?? 0, restartStrategy: "Recreate", rules }),
-        suspend: a.suspend,
+        suspend: suspendOf(a.queue || undefined, a.suspend),
         ttlSecondsAfterFinished: a.ttlSecondsAfterFinished,
         managedBy: a.managedBy,
     });
@@ -98,7 +99,7 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
             metadata: compact({
                 name: objectName,
                 namespace,
-                labels,
+                labels: { ...labels, ...queueLabels(a.queue || undefined, a.priorityClass) },
                 annotations: objectAnnotations({ ...annotations, ...lifecycleAnnotations("JobSet", a.waitForCompletion, a.timeout) }),
             }),
             spec,

@@ -11,8 +11,9 @@ import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { tryBuildPod } from "../pod/builder";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
-import { lifecycleAnnotations, masterHost, NODE, torchEnv, TRAINJOB_COMPONENT } from "./common";
+import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
+import { kubeflowInitializer } from "./initializer";
 import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
 /** The provider annotation that picks the propagation policy of deletes. */
@@ -193,7 +194,8 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
             metadata: compact({
                 name: objectName,
                 namespace,
-                labels,
+                // Kueue's labels only here: on the runtime JobSet (patch metadata above) Kueue would queue it a second time.
+                labels: { ...labels, ...queueLabels(a.queue || undefined, a.priorityClass) },
                 annotations: objectAnnotations({
                     ...(a.annotations as InputMap | undefined),
                     ...lifecycleAnnotations("TrainJob", a.waitForCompletion, a.timeout),
@@ -207,7 +209,8 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
                 runtimeRef: { apiGroup: "trainer.kubeflow.org", kind: runtimeKind, name: runtimeName },
                 trainer,
                 runtimePatches: [own, ...(pod.gpuToleration ? keepToleration(userPatches, NODE, pod.gpuToleration) : userPatches)].map(serializePatch),
-                suspend: a.suspend,
+                suspend: suspendOf(a.queue || undefined, a.suspend),
+                initializer: a.initializer ? kubeflowInitializer(a.initializer) : undefined,
                 activeDeadlineSeconds: a.activeDeadlineSeconds,
                 managedBy: a.managedBy,
             }),

@@ -7,3 +7,4 @@ export { TrainJobFailedError, MASTER_PORT } from "./common";
 export { JOBSET_IMMUTABLE } from "./jobset";
 export { TRAINJOB_IMMUTABLE, DEFAULT_RUNTIME } from "./kubeflow";
 export { JOB_IMMUTABLE } from "./job";
+export { Initializers, InitializerSource, INITIALIZER_PATHS } from "./initializer";

@@ -117,6 +117,7 @@ function portNameOf(p: { name?: string; port: number }, count: number): string |
 }
 const intOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' })]);
 
+/** @internal */
 export const computeArgsSchema = z
     .strictObject({
         ...podOptionsShape,
@@ -215,6 +216,7 @@ export const computeArgsSchema = z
     });
 schemaMatches<Agree<Resolved<ComputeArgs>, z.input<typeof computeArgsSchema>>>();
 
+/** @internal */
 export type ValidatedComputeArgs = z.output<typeof computeArgsSchema>;
 
 export interface RenderedCompute {
@@ -235,7 +237,7 @@ function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number 
     return { tcpSocket: { port }, ...timing };
 }
 
-/** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. */
+/** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. @internal */
 export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCompute {
     const objectName = a.name ?? name;
     const namespace = resolveNamespace(a.namespace);

@@ -45,6 +45,7 @@ export interface VolumeArgs {
 const labelMap = z.record(labelKey, input(labelValue));
 const annotations = annotationMap(input(z.string()));
 
+/** @internal */
 export const volumeArgsSchema = z.strictObject({
     size: input(byteQuantity("Gi")),
     accessMode: input(z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"])).optional(),
@@ -99,9 +100,10 @@ const existingSchema = z.strictObject({
     readOnly: z.boolean().optional(),
 });
 
+/** @internal */
 export type ValidatedVolumeArgs = z.output<typeof volumeArgsSchema>;
 
-/** The claim a Volume creates: a pure function of validated args (used by the component and tests). */
+/** The claim a Volume creates: a pure function of validated args (used by the component and tests). @internal */
 export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.PersistentVolumeClaim {
     const claimName = a.name ?? name;
     return {

@@ -152,6 +152,7 @@ const gpuVendor = z.string().superRefine((v, ctx) => {
     if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"` });
 });
 
+/** @internal */
 export const resourcesSchema = z
     .strictObject({
         cpu: quantity.optional(),
@@ -190,6 +191,7 @@ const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]
 const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
 const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
 
+/** @internal */
 export const volumeMountSchema = z.strictObject({
     volume: volumeLike,
     mountPath: input(absolutePath).optional(),
@@ -200,7 +202,7 @@ export const volumeMountSchema = z.strictObject({
 /** A strategic-merge patch of the pod spec: PodSpec fields (Kubernetes OpenAPI schema), `null` deletes, containers need a name. */
 const podPatchSchema = k8sObject<PodPatch>("PodSpec", "patch");
 
-/** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. */
+/** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. @internal */
 export const podOptionsShape = {
     image: input(z.string().min(1)),
     command: z.array(input(z.string())).optional(),
@@ -246,7 +248,9 @@ export const podOptionsShape = {
     podPatch: podPatchSchema.optional(),
 };
 
+/** @internal */
 export const podOptionsSchema = z.strictObject(podOptionsShape);
 schemaMatches<Agree<Resolved<PodOptions>, z.input<typeof podOptionsSchema>>>();
 
+/** @internal */
 export type ValidatedPodOptions = z.output<typeof podOptionsSchema>;

@@ -279,7 +279,8 @@ export function fileName(object: K8sObject, index: number, count: number): strin
     return `${parts.join("-").replace(/[^A-Za-z0-9._-]/g, "_")}.yaml`;
 }
 
-const RENDERED_FILE = /^\d{2,}-[A-Za-z0-9._-]+\.yaml$/;
+/** Names of the files `writeDir` writes (and replaces). */
+export const RENDERED_FILE = /^\d{2,}-[A-Za-z0-9._-]+\.yaml$/;
 
 /**
  * Writes one file per object into `dir` (created if needed), names prefixed by apply order.

@@ -66,6 +66,7 @@ export interface SecretArgs {
 
 const SOURCES = ["env", "fromEnv", "fromFile", "fromDirectory", "provider", "gitSsh"] as const;
 
+/** @internal */
 export const secretArgsSchema = z
     .strictObject({
         env: input(z.record(z.string(), input(z.string()))).optional(),
@@ -123,6 +124,7 @@ export const secretArgsSchema = z
     });
 schemaMatches<Agree<Resolved<SecretArgs>, z.input<typeof secretArgsSchema>>>();
 
+/** @internal */
 type ValidatedSecretArgs = z.output<typeof secretArgsSchema>;
 
 /** A reference to one key of a Secret, usable as an env value in Compute and TrainJob. */
@@ -320,7 +322,7 @@ export interface RenderedSecret {
     keys?: string[];
 }
 
-/** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. */
+/** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. @internal */
 export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv = process.env): RenderedSecret {
     const secretName = a.name ?? name;
     const src = readSource(name, a, env);

@@ -68,7 +68,7 @@ export const MAX_NUM_NODES = 100_000;
 
 const KUBEFLOW_MANAGERS = ["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"];
 
-/** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues`. */
+/** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues`. @internal */
 export const trainJobFieldsSchema = z
     .strictObject({
         ...podShapeWithoutResources,
@@ -92,6 +92,7 @@ export const trainJobFieldsSchema = z
 /**
  * The rules that tie TrainJob fields together (reserved env, backend-specific fields). Written over the
  * raw args, so they run even when some field is malformed: every problem is reported at once.
+ * @internal
  */
 export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
@@ -126,12 +127,13 @@ export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
     return issues;
 }
 
-/** TrainJobArgs: the fields and the rules between them. */
+/** TrainJobArgs: the fields and the rules between them. @internal */
 export const trainJobArgsSchema = trainJobFieldsSchema.superRefine((a, ctx) => {
     for (const i of trainJobRuleIssues(a)) ctx.addIssue({ code: "custom", path: [...i.path], message: i.message });
 });
 schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<typeof trainJobArgsSchema>>>();
 
+/** @internal */
 export type ValidatedTrainJobArgs = z.output<typeof trainJobArgsSchema>;
 
 /** What a renderer returns: the object for `apiextensions.CustomResource` and how to manage it. */
@@ -145,7 +147,7 @@ export interface RenderedTrainJob {
     masterHost: string;
 }
 
-/** Validates names and renders the object for validated args (pure; used by the component and tests). */
+/** Validates names and renders the object for validated args (pure; used by the component and tests). @internal */
 export function renderTrainJob(name: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const objectName = a.name ?? name;
     const issues: ValidationIssue[] = nameIssues(objectName, a.numNodes ?? 1, a.name === undefined ? [] : ["name"]);
@@ -162,6 +164,7 @@ export function renderTrainJob(name: string, a: ValidatedTrainJobArgs): Rendered
 /**
  * Validates and renders TrainJob args, reporting every problem at once: malformed fields, the rules
  * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
+ * @internal
  */
 export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
     const raw = snapshot(args ?? {}, TRAINJOB_COMPONENT, name);

@@ -73,7 +73,8 @@ export function laterWins(env: k8s.core.v1.EnvVar[]): k8s.core.v1.EnvVar[] {
     return [...byName.values()];
 }
 
-export function renderKubeflowTrainJob(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
+/** @internal */
+export function renderKubeflowTrainJob(name: string, objectName: string, a: import("./component").ValidatedTrainJobArgs): RenderedTrainJob {
     const namespace = resolveNamespace(a.namespace);
     const runtimeName = a.runtime?.name ?? DEFAULT_RUNTIME;
     const runtimeKind = a.runtime?.kind ?? "ClusterTrainingRuntime";

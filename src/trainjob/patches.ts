@@ -225,6 +225,7 @@ const replicatedJobPatchSchema = z.strictObject({
 });
 schemaMatches<Agree<Resolved<ReplicatedJobPatch>, z.input<typeof replicatedJobPatchSchema>>>();
 
+/** @internal */
 export const runtimePatchSchema = z.strictObject({
     manager: z.string().min(1).max(253).superRefine((m, ctx) => {
         const problem = domainPrefixedPathProblem(m);
@@ -245,6 +246,7 @@ export const runtimePatchSchema = z.strictObject({
 });
 schemaMatches<Agree<Resolved<RuntimePatch>, z.input<typeof runtimePatchSchema>>>();
 
+/** @internal */
 export const runtimePatchesSchema = z.array(runtimePatchSchema);
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as YAML from "yaml";
 import { render, writeDir } from "../src/render";
 import { checkRendered } from "../src/render/check";
 import { ensureBuilt, ROOT } from "./render-helpers";
@@ -78,4 +79,20 @@ test("checkRendered on a directory: changed, missing and stale files, each with 
     assert.match(c.diff, new RegExp(`--- /dev/null\n\\+\\+\\+ b/${claim}\n`));
     assert.match(c.diff, /--- a\/99-configmap-old.yaml\n\+\+\+ \/dev\/null\n@@ -1,1 \+0,0 @@\n-kind: ConfigMap/);
     assert.doesNotMatch(c.diff, /README/);
+});
+
+test("examples/ci workflow: valid YAML whose mlkube/pulumi commands use options that exist", () => {
+    const wf = YAML.parse(fs.readFileSync(path.join(ROOT, "examples", "ci", "pulumi-pr.yml"), "utf8")) as {
+        on: { pull_request: unknown };
+        jobs: Record<string, { steps: Array<{ run?: string; uses?: string }> }>;
+    };
+    assert.ok(wf.on.pull_request);
+    const runs = Object.values(wf.jobs).flatMap((j) => j.steps.map((s) => s.run ?? "")).join("\n");
+    assert.match(runs, /pulumi preview --stack "\$PULUMI_STACK" --diff/);
+    const renders = runs.split("\n").filter((l) => /^\s*npx mlkube render /.test(l));
+    assert.ok(renders.length >= 3);
+    const help = cli("--help").stdout;
+    for (const line of renders) {
+        for (const flag of line.match(/ --?[a-z-]+/g) ?? []) assert.ok(help.includes(flag.trim()), `${flag.trim()} (in "${line.trim()}") is not an mlkube render option`);
+    }
 });

@@ -49,6 +49,7 @@ require("fs").writeFileSync(process.argv[1], JSON.stringify({
 (cd "$work" && npm install --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
 
 for example in examples/*/; do
+  [[ -f $example/Pulumi.yaml ]] || continue
   name=$(basename "$example")
   dir=$work/$name
   mkdir -p "$dir"

@@ -10,7 +10,6 @@ export { Volume, VolumeArgs, VolumeReference, AccessMode, ClaimMount } from "./v
 export { Secret, SecretArgs, SecretReference, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
 export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec } from "./compute";
 export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor } from "./pod/options";
-export { PodContext, BuiltPod, SECURE_POD_CONTEXT, SECURE_CONTAINER_CONTEXT } from "./pod/builder";
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";
 export { mlkubeConfig, MlkubeConfig } from "./config";

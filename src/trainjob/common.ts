@@ -9,6 +9,7 @@ import { parseQuantity } from "../schema/quantity";
 export const TRAINJOB_COMPONENT = "TrainJob";
 /** The replicated job and container name on both backends (the Kubeflow runtimes' convention). */
 export const NODE = "node";
+/** Default rendezvous port of the torch master (`MASTER_PORT`/`PET_MASTER_PORT`), as in the Kubeflow torch runtime. */
 export const MASTER_PORT = 29500;
 /** Default `timeout` with waitForCompletion (training runs for hours; the provider's default is minutes). */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 24 * 3600;
@@ -133,6 +134,15 @@ interface Condition {
 
 /** The job failed: raised from the component's `status` output so `pulumi up` fails with the job's reason. */
 export class TrainJobFailedError extends Error {
+    /**
+     * Built by mlkube when `waitForCompletion` sees the job fail.
+     * @param resourceName The TrainJob component's Pulumi resource name.
+     * @param kind Kind of the failed object: `JobSet` or `TrainJob`.
+     * @param objectName Kubernetes name of the failed object.
+     * @param reason The Failed condition's `reason`, if any.
+     * @param detail The Failed condition's `message`, if any.
+     * @param namespace Namespace of the object, for the `kubectl describe` hint.
+     */
     constructor(
         readonly resourceName: string,
         readonly kind: string,

@@ -17,8 +17,10 @@ import { renderJobSet } from "./jobset";
 import { claimObjects } from "../registry";
 import { renderKubeflowTrainJob } from "./kubeflow";
 
+/** Pulumi type token of {@link TrainJob} components. */
 export const TRAINJOB_TYPE = "mlkube:index:TrainJob";
 
+/** What a TrainJob creates: a JobSet (`jobset`) or a Kubeflow Trainer TrainJob (`kubeflow`). */
 export type TrainJobBackend = "jobset" | "kubeflow";
 
 /** The Kubeflow training runtime a TrainJob runs on. */
@@ -29,6 +31,11 @@ export interface RuntimeRef {
     kind?: "ClusterTrainingRuntime" | "TrainingRuntime";
 }
 
+/**
+ * Arguments of {@link TrainJob}: distributed training with torchrun semantics, plus every pod option
+ * ({@link PodOptions}) except `resources` (use `resourcesPerNode`). The job spec is immutable:
+ * changes other than `suspend` replace the job (see docs/concepts/trainjob.md).
+ */
 export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     /** `jobset` (default): a JobSet; `kubeflow`: a Kubeflow Trainer TrainJob (needs the Trainer installed). */
     backend?: TrainJobBackend;
@@ -40,22 +47,23 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     resourcesPerNode?: Resources;
     /** jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0. */
     maxRestarts?: number;
-    /** Fail the job after this many seconds of running (Metaflow @timeout). */
+    /** Fail the job after this many seconds of running (Metaflow @timeout). Default: no deadline. */
     activeDeadlineSeconds?: number;
-    /** jobset: delete the finished JobSet (and its pods) after this many seconds. */
+    /** jobset: delete the finished JobSet (and its pods) this many seconds after it finishes. Default: kept. */
     ttlSecondsAfterFinished?: number;
-    /** Create suspended / suspend a running job (updates in place). */
+    /** Create suspended / suspend a running job (updates in place; `false` resumes it). Default false. */
     suspend?: pulumi.Input<boolean>;
     /** Name of the JobSet/TrainJob. Default: the component name. */
     name?: string;
+    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
     namespace?: pulumi.Input<string>;
     /** kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`. */
     runtime?: RuntimeRef;
-    /** Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"). */
+    /** Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller. */
     managedBy?: string;
-    /** Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. */
+    /** Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none. */
     runtimePatches?: RuntimePatch[];
-    /** Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. */
+    /** Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created). */
     waitForCompletion?: boolean;
     /** With waitForCompletion: give up after this many seconds. Default 86400 (24h). */
     timeout?: number;
@@ -186,12 +194,22 @@ export function validateAndRenderTrainJob(name: string, args: unknown): { a: Val
     throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 }
 
+/**
+ * Distributed training: `numNodes` pods × `numProcPerNode` processes with the torch rendezvous
+ * environment set, as a JobSet or a Kubeflow Trainer TrainJob (see docs/concepts/trainjob.md).
+ *
+ * ```ts
+ * new mlkube.TrainJob("finetune", { image, command: ["torchrun", "train.py"], numNodes: 4, resourcesPerNode: { gpu: 8 } });
+ * ```
+ */
 export class TrainJob extends pulumi.ComponentResource {
     /** Name of the JobSet or TrainJob (also the headless Service / DNS subdomain of the pods). */
     readonly jobName: pulumi.Output<string>;
+    /** Namespace of the job. */
     readonly namespace: pulumi.Output<string>;
     /** Pod 0's DNS name, `<name>-node-0-0.<name>.<namespace>.svc` (rendezvous port 29500). */
     readonly masterAddress: pulumi.Output<string>;
+    /** The backend used: `jobset` or `kubeflow`. */
     readonly backend: pulumi.Output<TrainJobBackend>;
     /**
      * With waitForCompletion: "Complete" once the job succeeded (fails `pulumi up` with the job's reason
@@ -201,6 +219,10 @@ export class TrainJob extends pulumi.ComponentResource {
     /** The JobSet or TrainJob. */
     readonly job: CustomResource;
 
+    /**
+     * Creates the job. `name` is the Pulumi resource name and the default job name (a DNS-1123 label).
+     * Throws MlkubeValidationError before registering anything when `args` are invalid.
+     */
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TRAINJOB_TYPE, name, {}, opts);
         const { a, r } = validateAndRenderTrainJob(name, args);

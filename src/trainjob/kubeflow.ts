@@ -19,6 +19,7 @@ import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatc
 const DELETION_POLICY = "pulumi.com/deletionPropagationPolicy";
 
 export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
+/** ClusterTrainingRuntime a `backend: "kubeflow"` TrainJob uses when `runtime` is not set. */
 export const DEFAULT_RUNTIME = "torch-distributed";
 
 /** TrainJob paths with CEL `self == oldSelf` (and runtimePatches, which only change while suspended): changes replace. */

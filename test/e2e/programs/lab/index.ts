@@ -43,7 +43,7 @@ function trainJob(): mlkube.TrainJob {
         volumes: [data],
         secrets: [token],
         securityContext: { runAsUser: 1000 },
-        annotations: podAnnotations,
+        podAnnotations,
         suspend: config.getBoolean("suspend") ?? false,
         waitForCompletion: wait,
         ...(wait ? { timeout: config.getNumber("timeout") ?? 600 } : {}),

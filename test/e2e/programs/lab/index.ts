@@ -9,7 +9,8 @@ const memory = config.get("memory") ?? "256Mi";
 const withJob = config.getBoolean("job") ?? true;
 
 // Kept on destroy (the default), and one that opted into deletion.
-const data = new mlkube.Volume("data", { size: volumeSize, mountPath: "/data" });
+// ReadWriteMany: mounted by the Compute and by every node of the TrainJob (mlkube refuses ReadWriteOnce there).
+const data = new mlkube.Volume("data", { size: volumeSize, accessMode: "ReadWriteMany", mountPath: "/data" });
 const scratch = new mlkube.Volume("scratch", { size: "1Gi", reclaim: "Delete" });
 const token = new mlkube.Secret("token", { env: { TOKEN: config.requireSecret("token") } });
 

@@ -129,7 +129,7 @@ export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
 /** Largest value of a Kubernetes int32 field (replicas, ports, probe timings, completions, …). */
 export const INT32_MAX = 2 ** 31 - 1;
 
-/** A non-negative int32 (`min` 0 unless given). */
+/** A non-negative int32 (`min` 0 unless given). @internal */
 export const int32 = (min = 0) => z.number().int().min(min).max(INT32_MAX);
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -156,6 +156,7 @@ export function portNameMessage(name: string): string {
     return `${JSON.stringify(name)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${JSON.stringify(fixed)}`;
 }
 
+/** @internal */
 export const portName = z.string().refine(isPortName, { error: (iss) => portNameMessage(String(iss.input)) });
 
 /** A volume subPath: relative, no `..` element (the kubelet refuses to leave the volume). */
@@ -163,6 +164,7 @@ export function isSubPath(p: string): boolean {
     return !p.startsWith("/") && !p.split("/").includes("..");
 }
 
+/** @internal */
 export const subPath = z.string().refine(isSubPath, {
     error: (iss) => `${JSON.stringify(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
 });
@@ -200,7 +202,7 @@ export function annotationsSizeMessage(bytes: number): string {
     return `total size is ${bytes} bytes; Kubernetes limits an object's annotations to ${MAX_ANNOTATIONS_BYTES} bytes (256 KiB)`;
 }
 
-/** Annotations whose plain values fit Kubernetes' 256 KiB total. */
+/** Annotations whose plain values fit Kubernetes' 256 KiB total. @internal */
 export function annotationMap<V extends z.ZodType>(value: V) {
     return z.record(labelKey, value).superRefine((m, ctx) => {
         const bytes = annotationsTooLarge(m as Record<string, unknown>);

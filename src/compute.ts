@@ -16,11 +16,13 @@ import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input"
 import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, labelKey, labelValue, portName } from "./schema/names";
 import { closest, fail, MlkubeValidationError, ValidationIssue } from "./errors";
 
+/** Pulumi type token of {@link Compute} components. */
 export const COMPUTE_TYPE = "mlkube:index:Compute";
 
 /** Label the Deployment selects its pods (and the Service its endpoints) by. */
 export const COMPUTE_SELECTOR = "mlkube.dev/compute";
 
+/** One Service port of a {@link Compute} (and the container port it targets). */
 export interface PortSpec {
     /** Service port. */
     port: number;
@@ -28,11 +30,16 @@ export interface PortSpec {
     targetPort?: number;
     /** Port name (required by Kubernetes with several ports; defaulted to `port-<port>`). */
     name?: string;
+    /** Protocol. Default `TCP`. */
     protocol?: "TCP" | "UDP" | "SCTP";
     /** With serviceType NodePort/LoadBalancer: a fixed node port. */
     nodePort?: number;
 }
 
+/**
+ * A readiness or liveness probe: HTTP GET `path`, TCP `port`, or `command`. Timings in seconds;
+ * unset timings take Kubernetes' defaults.
+ */
 export interface ProbeSpec {
     /** HTTP GET this path (on `port`, default the first port). */
     path?: string;
@@ -40,15 +47,21 @@ export interface ProbeSpec {
     port?: number | string;
     /** Run this command instead (exit 0 = healthy). */
     command?: string[];
+    /** Seconds after the container starts before the first probe. Default 0 (Kubernetes'). */
     initialDelaySeconds?: number;
+    /** Seconds between probes. Default 10 (Kubernetes'). */
     periodSeconds?: number;
+    /** Seconds after which one probe counts as failed. Default 1 (Kubernetes'). */
     timeoutSeconds?: number;
+    /** Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes'). */
     failureThreshold?: number;
 }
 
+/** HorizontalPodAutoscaler bounds and targets of a {@link Compute}. */
 export interface AutoscalingSpec {
     /** Default 1. */
     minReplicas?: number;
+    /** Upper bound of the replica count (required). */
     maxReplicas: number;
     /** Target average CPU utilization in percent of the request. Default 80. */
     targetCPUUtilizationPercentage?: number;
@@ -70,6 +83,10 @@ export interface DeploymentStrategy {
     maxUnavailable?: number | string;
 }
 
+/**
+ * Arguments of {@link Compute}: a Deployment of `replicas` identical pods (every {@link PodOptions}
+ * field applies), a Service when `ports` are given, a HorizontalPodAutoscaler with `autoscaling`.
+ */
 export interface ComputeArgs extends PodOptions {
     /** Pod count. Default 1. Mutually exclusive with `autoscaling`. */
     replicas?: number;
@@ -85,10 +102,13 @@ export interface ComputeArgs extends PodOptions {
     ports?: PortSpec[];
     /** `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. */
     serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | "Headless";
+    /** Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started). */
     readinessProbe?: ProbeSpec;
+    /** Liveness probe: the kubelet restarts containers that fail it. Default: none. */
     livenessProbe?: ProbeSpec;
     /** Name of the Deployment and Service. Default: the component name. */
     name?: string;
+    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
     namespace?: pulumi.Input<string>;
     /** Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false. */
     skipAwait?: boolean;
@@ -117,6 +137,7 @@ function portNameOf(p: { name?: string; port: number }, count: number): string |
 }
 const intOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' })]);
 
+/** @internal */
 export const computeArgsSchema = z
     .strictObject({
         ...podOptionsShape,
@@ -215,6 +236,7 @@ export const computeArgsSchema = z
     });
 schemaMatches<Agree<Resolved<ComputeArgs>, z.input<typeof computeArgsSchema>>>();
 
+/** @internal */
 export type ValidatedComputeArgs = z.output<typeof computeArgsSchema>;
 
 export interface RenderedCompute {
@@ -235,7 +257,7 @@ function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number 
     return { tcpSocket: { port }, ...timing };
 }
 
-/** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. */
+/** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. @internal */
 export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCompute {
     const objectName = a.name ?? name;
     const namespace = resolveNamespace(a.namespace);
@@ -349,11 +371,24 @@ function deploymentStrategy(a: ValidatedComputeArgs, pod: BuiltPod, issues: Vali
 /** The component name, when it doubles as the Kubernetes name. */
 const componentNameSchema = z.object({ name: dnsLabel() });
 
+/**
+ * Long-running pods for serving and workers: a Deployment, plus a Service with `ports` and a
+ * HorizontalPodAutoscaler with `autoscaling` (see docs/concepts/compute.md).
+ *
+ * ```ts
+ * const llm = new mlkube.Compute("llm", { image: "vllm/vllm-openai:v0.6.3", resources: { gpu: 1 }, ports: [{ port: 8000 }] });
+ * ```
+ */
 export class Compute extends pulumi.ComponentResource {
+    /** Name of the Deployment (`args.name`, else the component name). */
     readonly deploymentName: pulumi.Output<string>;
+    /** Namespace of the Deployment. */
     readonly namespace: pulumi.Output<string>;
+    /** The Deployment child resource. */
     readonly deployment: Deployment;
+    /** The Service child resource; undefined without `ports`. */
     readonly service?: Service;
+    /** The HorizontalPodAutoscaler child resource; undefined without `autoscaling`. */
     readonly autoscaler?: HorizontalPodAutoscaler;
     private readonly endpointPort?: number;
     private serviceNameOutput?: pulumi.Output<string | undefined>;
@@ -373,6 +408,11 @@ export class Compute extends pulumi.ComponentResource {
             : pulumi.output(undefined));
     }
 
+    /**
+     * Creates the Deployment (and Service, autoscaler). `name` is the Pulumi resource name and the default
+     * object name (a DNS-1035 label when there is a Service). Throws MlkubeValidationError before
+     * registering anything when `args` are invalid.
+     */
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Compute", name, computeArgsSchema, args);

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "./errors";
-import { toIssues, errorMap } from "./schema/input";
+import { Agree, schemaMatches, toIssues, errorMap } from "./schema/input";
 import { k8sObject } from "./schema/k8s";
 import { annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 
@@ -32,7 +32,32 @@ const configSchema = {
     queue: dnsLabel(),
 } satisfies Record<string, z.ZodType>;
 
-export type MlkubeConfig = { [K in keyof typeof configSchema]?: z.output<(typeof configSchema)[K]> };
+/**
+ * The validated `mlkube:*` stack configuration (see the README's "Stack configuration defaults").
+ * Every key is optional; an unset key means "no default".
+ */
+export interface MlkubeConfig {
+    /** `mlkube:namespace`: namespace of every component that does not set `namespace`. Default: none (the provider's namespace). */
+    namespace?: string;
+    /** `mlkube:labels`: labels added to every object and pod. Default: none. */
+    labels?: Record<string, string>;
+    /** `mlkube:annotations`: annotations added to every top-level object. Default: none. */
+    annotations?: Record<string, string>;
+    /** `mlkube:storageClass`: StorageClass of Volumes and ephemeral volumes without one. Default: the cluster's default class. */
+    storageClass?: string;
+    /** `mlkube:imagePullSecrets`: pull secret names added to every pod. Default: none. */
+    imagePullSecrets?: string[];
+    /** `mlkube:nodeSelector`: merged into every pod's node selector (the pod's keys win). Default: none. */
+    nodeSelector?: Record<string, string>;
+    /** `mlkube:tolerations`: Kubernetes Toleration objects added to every pod. Default: none. */
+    tolerations?: k8s.core.v1.Toleration[];
+    /** `mlkube:serviceAccountName`: default service account of pods. Default: the namespace's `default`. */
+    serviceAccountName?: string;
+    /** `mlkube:queue`: Kueue LocalQueue of every TrainJob that does not set `queue`. Default: none (not queued). */
+    queue?: string;
+}
+
+schemaMatches<Agree<MlkubeConfig, { [K in keyof typeof configSchema]?: z.output<(typeof configSchema)[K]> }>>();
 
 let cached: MlkubeConfig | undefined;
 

@@ -9,7 +9,9 @@
 
 /** One problem with one field. `path` is rendered like `volumes[0].mountPath`. */
 export interface ValidationIssue {
+    /** Path of the offending field from the args root, e.g. `["volumes", 0, "mountPath"]`; empty for the whole object. */
     path: ReadonlyArray<string | number>;
+    /** What is wrong and how to fix it; never contains a secret value. */
     message: string;
 }
 
@@ -53,11 +55,19 @@ export function asPulumiError<E extends Error>(err: E, resource?: unknown): E {
     return err;
 }
 
+/**
+ * Thrown (or failing the update, for values that arrive as Outputs) when a component's arguments are
+ * invalid. The message names the component, then every problem with its field path and the fix.
+ */
 export class MlkubeValidationError extends Error {
+    /** Component type: `"Volume"`, `"Secret"`, `"Compute"`, `"TrainJob"`, or `"Stack config"`. */
     readonly component: string;
+    /** The component's Pulumi resource name. */
     readonly resourceName: string;
+    /** Every problem found (all are reported together). */
     readonly issues: ReadonlyArray<ValidationIssue>;
 
+    /** Builds the message from `issues` (one line, or a list when there are several). */
     constructor(component: string, resourceName: string, issues: ReadonlyArray<ValidationIssue>) {
         const head = `${component} "${resourceName}"`;
         const lines = issues.map((i) => (i.path.length ? `${formatPath(i.path)}: ${i.message}` : i.message));

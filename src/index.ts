@@ -6,11 +6,10 @@
  *     const hf = new mlkube.Secret("hf", { provider: "huggingface" });
  *     new mlkube.Compute("llm", { image: "vllm/vllm-openai:v0.6.0", volumes: [cache], secrets: [hf], ports: [{ port: 8000 }] });
  */
-export { Volume, VolumeArgs, VolumeReference, AccessMode, ClaimMount, volumeArgsSchema, renderClaim } from "./volume";
-export { Secret, SecretArgs, SecretReference, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, secretArgsSchema, renderSecret, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
-export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, computeArgsSchema, renderCompute } from "./compute";
+export { Volume, VolumeArgs, VolumeReference, AccessMode, ClaimMount } from "./volume";
+export { Secret, SecretArgs, SecretReference, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
+export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DeploymentStrategy } from "./compute";
 export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor } from "./pod/options";
-export { buildPod, PodContext, BuiltPod, SECURE_POD_CONTEXT, SECURE_CONTAINER_CONTEXT } from "./pod/builder";
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";
 export { mlkubeConfig, MlkubeConfig } from "./config";

@@ -16,8 +16,13 @@ import { byteQuantity } from "./schema/quantity";
 
 export const VOLUME_TYPE = "mlkube:index:Volume";
 
+/** Kubernetes access mode of a PersistentVolumeClaim (`spec.accessModes[0]`). */
 export type AccessMode = "ReadWriteOnce" | "ReadWriteMany" | "ReadOnlyMany" | "ReadWriteOncePod";
 
+/**
+ * Arguments of {@link Volume}: one PersistentVolumeClaim. Changing `storageClass`, `accessMode` or
+ * `volumeMode` replaces the claim (immutable in Kubernetes); growing `size` updates it in place.
+ */
 export interface VolumeArgs {
     /** Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place. */
     size: pulumi.Input<string>;
@@ -31,7 +36,9 @@ export interface VolumeArgs {
     name?: string;
     /** Namespace. Default: `mlkube:namespace`, else the provider's. */
     namespace?: pulumi.Input<string>;
+    /** Labels of the claim, merged over `mlkube:labels`. Default: none besides mlkube's own. */
     labels?: { [key: string]: pulumi.Input<string> };
+    /** Annotations of the claim, merged over `mlkube:annotations`. Default: none. */
     annotations?: { [key: string]: pulumi.Input<string> };
     /** Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`. */
     mountPath?: pulumi.Input<string>;
@@ -45,6 +52,7 @@ export interface VolumeArgs {
 const labelMap = z.record(labelKey, input(labelValue));
 const annotations = annotationMap(input(z.string()));
 
+/** @internal */
 export const volumeArgsSchema = z.strictObject({
     size: input(byteQuantity("Gi")),
     accessMode: input(z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"])).optional(),
@@ -61,10 +69,15 @@ schemaMatches<Agree<Resolved<VolumeArgs>, z.input<typeof volumeArgsSchema>>>();
 
 /** What a workload needs to mount a claim. Plain where the pod spec's shape depends on it. */
 export interface ClaimMount {
+    /** Name of the PersistentVolumeClaim. */
     claimName: string;
+    /** Namespace of the claim; a pod can only mount claims of its own namespace. Default: unknown (the provider's). */
     namespace?: pulumi.Input<string>;
+    /** Absolute path where workloads mount the claim unless their `volumes` entry says otherwise. */
     mountPath: pulumi.Input<string>;
+    /** `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`). */
     volumeMode: "Filesystem" | "Block";
+    /** Mount read-only. Default: false. */
     readOnly?: boolean;
     /** The claim's access mode when mlkube created it with a plain value; undefined when unknown (not checked). */
     accessMode?: AccessMode;
@@ -74,11 +87,18 @@ export interface ClaimMount {
 
 /** A claim created elsewhere (`Volume.existing`): creates nothing, mounts like a Volume. */
 export class VolumeReference {
+    /** Name of the existing PersistentVolumeClaim. */
     readonly claimName: string;
+    /** Its namespace. Default: undefined (the workload's namespace). */
     readonly namespace?: string;
+    /** Where workloads mount it. Default: `/mnt/<claimName>`. */
     readonly mountPath: string;
+    /** Mounted read-only. Default: false. */
     readonly readOnly?: boolean;
 
+    /**
+     * Refers to claim `claimName` (a DNS-1123 label); prefer {@link Volume.existing}. Throws MlkubeValidationError on invalid input.
+     */
     constructor(claimName: string, opts: { namespace?: string; mountPath?: string; readOnly?: boolean } = {}) {
         const parsed = validate("Volume.existing", claimName, existingSchema, { claimName, ...opts });
         this.claimName = parsed.claimName;
@@ -87,6 +107,7 @@ export class VolumeReference {
         this.readOnly = parsed.readOnly;
     }
 
+    /** What a workload needs to mount this claim. */
     mount(): ClaimMount {
         return { claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath, volumeMode: "Filesystem", readOnly: this.readOnly };
     }
@@ -99,9 +120,10 @@ const existingSchema = z.strictObject({
     readOnly: z.boolean().optional(),
 });
 
+/** @internal */
 export type ValidatedVolumeArgs = z.output<typeof volumeArgsSchema>;
 
-/** The claim a Volume creates: a pure function of validated args (used by the component and tests). */
+/** The claim a Volume creates: a pure function of validated args (used by the component and tests). @internal */
 export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.PersistentVolumeClaim {
     const claimName = a.name ?? name;
     return {
@@ -125,14 +147,26 @@ export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.P
 /** The component name, when it doubles as the Kubernetes name. */
 const componentNameSchema = z.object({ name: dnsLabel() });
 
+/**
+ * A PersistentVolumeClaim for datasets, model weights or checkpoints, mounted by {@link Compute} and
+ * {@link TrainJob} through `volumes: [volume]`. Kept on `pulumi destroy` unless `reclaim: "Delete"`
+ * (see docs/concepts/volume.md).
+ *
+ * ```ts
+ * const cache = new mlkube.Volume("model-cache", { size: "200Gi", accessMode: "ReadWriteMany" });
+ * ```
+ */
 export class Volume extends pulumi.ComponentResource {
     /** A reference to an existing claim: `Volume.existing("datasets", { mountPath: "/data" })`. */
     static existing(claimName: string, opts?: { namespace?: string; mountPath?: string; readOnly?: boolean }): VolumeReference {
         return new VolumeReference(claimName, opts);
     }
 
+    /** Name of the claim (`args.name`, else the component name). */
     readonly claimName: pulumi.Output<string>;
+    /** Namespace of the claim. */
     readonly namespace: pulumi.Output<string>;
+    /** The PersistentVolumeClaim child resource. */
     readonly claim: PersistentVolumeClaim;
     private readonly mountInfo: ClaimMount;
     private mountPathOutput?: pulumi.Output<string>;
@@ -142,6 +176,10 @@ export class Volume extends pulumi.ComponentResource {
         return (this.mountPathOutput ??= pulumi.output(this.mountInfo.mountPath));
     }
 
+    /**
+     * Creates the claim. `name` is the Pulumi resource name and the default claim name (a DNS-1123 label).
+     * Throws MlkubeValidationError before registering anything when `args` are invalid.
+     */
     constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Volume", name, volumeArgsSchema, args);

@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { RuntimePatch, serializePatch, runtimePatchSchema, TrainJob } from "../src";
+import { RuntimePatch, serializePatch, TrainJob } from "../src";
+import { runtimePatchSchema } from "../src/trainjob/patches";
 import { domainPrefixedPathProblem } from "../src/trainjob/patches";
 import { assertValidCrd } from "./conformance";
 import { emit } from "./helpers";

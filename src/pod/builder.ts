@@ -142,8 +142,8 @@ function resourceRequirements(o: ValidatedPodOptions, rf: string, issues: Valida
     return { req: Object.keys(req).length ? req : undefined, gpu };
 }
 
-/** The container's resource requirements for `o` (requests/limits by Kubernetes resource name). */
-export function resourcesOf(o: ValidatedPodOptions): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
+/** The container's resource requirements for `o` (requests/limits by Kubernetes resource name). @internal */
+export function resourcesOf(o: import("./options").ValidatedPodOptions): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
     return resourceRequirements(o, "resources", []).req as { requests?: Record<string, string>; limits?: Record<string, string> } | undefined;
 }
 
@@ -194,8 +194,8 @@ interface MemoryVolume {
     size: string;
 }
 
-/** Assembles the pod template for `o` in context `ctx`; throws MlkubeValidationError listing every problem. */
-export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
+/** Assembles the pod template for `o` in context `ctx`; throws MlkubeValidationError listing every problem. @internal */
+export function buildPod(o: import("./options").ValidatedPodOptions, ctx: PodContext): BuiltPod {
     const issues: ValidationIssue[] = [];
     const built = assemble(o, ctx, issues);
     if (issues.length) throw new MlkubeValidationError(ctx.component, ctx.name, issues);
@@ -205,8 +205,9 @@ export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
 /**
  * Like buildPod, but returns the problems instead of throwing, so a component can report them together
  * with its own (backend-specific) ones. With problems, `pod` is a best effort, only for further checks.
+ * @internal
  */
-export function tryBuildPod(o: ValidatedPodOptions, ctx: PodContext): { pod: BuiltPod; issues: ValidationIssue[] } {
+export function tryBuildPod(o: import("./options").ValidatedPodOptions, ctx: PodContext): { pod: BuiltPod; issues: ValidationIssue[] } {
     const issues: ValidationIssue[] = [];
     const pod = assemble(o, ctx, issues);
     return { pod, issues };

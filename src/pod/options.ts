@@ -13,14 +13,23 @@ import { byteQuantity, quantity } from "../schema/quantity";
 import { Secret, SecretKeyRef, SecretReference } from "../secret/secret";
 import { Volume, VolumeReference } from "../volume";
 
+/** GPU vendors with a known extended resource name (see {@link Resources.gpuVendor}). */
 export type GpuVendor = "nvidia" | "amd" | "intel";
 
+/** Container limits that differ from the requests (Burstable pods). Quantities as in {@link Resources}. */
 export interface ResourceLimits {
+    /** CPU limit: cores as a number or a quantity (`"4"`, `"500m"`). Default: none (unlimited), unless qos is Guaranteed. */
     cpu?: string | number;
+    /** Memory limit, a quantity (`"32Gi"`). Default: none, unless qos is Guaranteed. */
     memory?: string;
+    /** Local disk limit, a quantity (`"100Gi"`). Default: none. */
     ephemeralStorage?: string;
 }
 
+/**
+ * Requests (and limits) of the main container. Quantities use Kubernetes units (`Mi`, `Gi`; `m` for millicores).
+ * Default: no requests (BestEffort), unless set here or by stack config.
+ */
 export interface Resources {
     /** CPU request: cores as a number (2, 0.5) or a quantity ("500m"). */
     cpu?: string | number;
@@ -38,33 +47,45 @@ export interface Resources {
     qos?: "Guaranteed" | "Burstable";
 }
 
+/** A claim mounted with a path, subPath or read-only flag of its own. */
 export interface VolumeMountSpec {
     /** A Volume, `Volume.existing(...)`, or the name of an existing claim. */
     volume: Volume | VolumeReference | string;
     /** Default: the volume's mountPath (`/mnt/<claim>`). */
     mountPath?: pulumi.Input<string>;
+    /** Mount only this relative path inside the claim. Default: the whole claim. */
     subPath?: pulumi.Input<string>;
+    /** Mount read-only. Default: the volume's own setting, else false. */
     readOnly?: boolean;
 }
 
+/** A scratch directory (emptyDir) that lives as long as the pod. */
 export interface EmptyDirSpec {
+    /** Absolute path in the container. */
     mountPath: string;
     /** Pod volume name. Default derived from mountPath. */
     name?: string;
+    /** Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it. Default: none. */
     sizeLimit?: string;
     /** `Memory` for a tmpfs. */
     medium?: "Memory";
 }
 
+/** A generic ephemeral volume: a PersistentVolumeClaim created with each pod and deleted with it. */
 export interface EphemeralVolumeSpec {
+    /** Absolute path in the container. */
     mountPath: string;
     /** Size of the per-pod claim ("100Gi"). */
     size: string;
+    /** Pod volume name. Default derived from mountPath. */
     name?: string;
+    /** StorageClass. Default: `mlkube:storageClass`, else the cluster default. */
     storageClass?: string;
+    /** Access mode. Default `ReadWriteOnce`. */
     accessMode?: "ReadWriteOnce" | "ReadWriteOncePod";
 }
 
+/** A Memory-backed scratch directory; its size counts against the container's memory. */
 export interface TmpfsSpec {
     /** Size limit; default half the memory request (Metaflow's default). */
     size?: string;
@@ -73,26 +94,43 @@ export interface TmpfsSpec {
 }
 
 /** Pod spec fields merged last (containers by name, volumes/env by name), for anything PodOptions does not cover. */
-export type PodPatch = Omit<k8s.core.v1.PodSpec, "containers"> & { containers?: (Partial<k8s.core.v1.Container> & { name: string })[] };
+export type PodPatch = Omit<k8s.core.v1.PodSpec, "containers"> & {
+    /** Containers to merge by `name` (the main container is `main` in Compute, `node` in TrainJob). */
+    containers?: (Partial<k8s.core.v1.Container> & {
+        /** Name of the container to patch (or add). */
+        name: string;
+    })[];
+};
 
 /** A Downward API value: `env: { POD_IP: { fieldRef: "status.podIP" } }`. */
 export interface FieldRef {
+    /** Pod field path, e.g. `status.podIP`, `metadata.name`, `spec.nodeName`. */
     fieldRef: string;
 }
 
+/** Value of an env var: a string (or Output), a Secret key ({@link Secret.ref}) or a Downward API field. */
 export type EnvValue = pulumi.Input<string> | SecretKeyRef | FieldRef;
 
+/**
+ * The pod vocabulary shared by {@link Compute} and {@link TrainJob}: image, command, env, resources,
+ * volumes, secrets, scheduling and security. One pod builder turns it into the pod template.
+ */
 export interface PodOptions {
     /** Container image. */
     image: pulumi.Input<string>;
+    /** Entrypoint, replacing the image's ENTRYPOINT. Default: the image's. */
     command?: pulumi.Input<string>[];
+    /** Arguments, replacing the image's CMD. Default: the image's. */
     args?: pulumi.Input<string>[];
     /** Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`). */
     env?: { [name: string]: EnvValue };
+    /** Working directory of the container. Default: the image's. */
     workingDir?: pulumi.Input<string>;
+    /** When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`). */
     imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
     /** Secret names, or Secrets of the `docker` provider. */
     imagePullSecrets?: (string | Secret | SecretReference)[];
+    /** Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`. */
     serviceAccountName?: pulumi.Input<string>;
     /**
      * Labels of the objects the component creates (Deployment, Service and autoscaler; JobSet or TrainJob),
@@ -105,6 +143,7 @@ export interface PodOptions {
     podLabels?: { [key: string]: pulumi.Input<string> };
     /** Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none. */
     podAnnotations?: { [key: string]: pulumi.Input<string> };
+    /** CPU, memory, disk and GPU requests/limits of the main container. Default: none (BestEffort). */
     resources?: Resources;
     /** Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`. */
     volumes?: (Volume | VolumeReference | string | VolumeMountSpec)[];
@@ -120,12 +159,17 @@ export interface PodOptions {
     secrets?: (Secret | SecretReference | string)[];
     /** Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string. */
     nodeSelector?: { [key: string]: string } | string;
+    /** Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none. */
     tolerations?: k8s.core.v1.Toleration[];
     /** Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true. */
     gpuToleration?: boolean;
+    /** Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none. */
     affinity?: k8s.core.v1.Affinity;
+    /** PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default). */
     priorityClassName?: pulumi.Input<string>;
+    /** RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime. */
     runtimeClassName?: pulumi.Input<string>;
+    /** How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none. */
     topologySpreadConstraints?: k8s.core.v1.TopologySpreadConstraint[];
     /**
      * Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp
@@ -152,6 +196,7 @@ const gpuVendor = z.string().superRefine((v, ctx) => {
     if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"` });
 });
 
+/** @internal */
 export const resourcesSchema = z
     .strictObject({
         cpu: quantity.optional(),
@@ -190,6 +235,7 @@ const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]
 export const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
 export const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
 
+/** @internal */
 export const volumeMountSchema = z.strictObject({
     volume: volumeLike,
     mountPath: input(absolutePath).optional(),
@@ -200,7 +246,7 @@ export const volumeMountSchema = z.strictObject({
 /** A strategic-merge patch of the pod spec: PodSpec fields (Kubernetes OpenAPI schema), `null` deletes, containers need a name. */
 const podPatchSchema = k8sObject<PodPatch>("PodSpec", "patch");
 
-/** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. */
+/** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. @internal */
 export const podOptionsShape = {
     image: input(z.string().min(1)),
     command: z.array(input(z.string())).optional(),
@@ -246,7 +292,9 @@ export const podOptionsShape = {
     podPatch: podPatchSchema.optional(),
 };
 
+/** @internal */
 export const podOptionsSchema = z.strictObject(podOptionsShape);
 schemaMatches<Agree<Resolved<PodOptions>, z.input<typeof podOptionsSchema>>>();
 
+/** @internal */
 export type ValidatedPodOptions = z.output<typeof podOptionsSchema>;

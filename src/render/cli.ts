@@ -2,10 +2,11 @@
 /**
  * The `mlkube` command.
  *
- *     mlkube render <program-dir> [--stack NAME] [--out DIR] [--show-secrets] [--config key=value]... [--typecheck] [--verbose]
+ *     mlkube render <program-dir> [--stack NAME] [--out DIR | --check PATH] [--show-secrets] [--config key=value]... [--typecheck] [--verbose]
  */
 import * as path from "node:path";
 import { MlkubeValidationError } from "../errors";
+import { checkRendered, isDirectoryTarget } from "./check";
 import { ProgramError } from "./program";
 import { render, toYaml, writeDir } from "./index";
 
@@ -25,6 +26,9 @@ Options:
                          (default: the only Pulumi.*.yaml, else "dev" with no config)
   -o, --out DIR          Write one file per object (NN-<kind>-<namespace>-<name>.yaml) into DIR
                          instead of printing; earlier NN-*.yaml files there are replaced
+      --check PATH       Compare with committed manifests instead of printing: PATH is a file from
+                         \`mlkube render > PATH\` or a directory from \`--out PATH\`; prints a
+                         unified diff (committed -> rendered) and exits 3 when they differ
   -c, --config KEY=VAL   Set or override a config value (KEY may omit the project namespace); repeatable
       --show-secrets     Print secret values (default: "<redacted>"; \`secure:\` config is never
                          decrypted and renders as "[secret:<key>]" either way)
@@ -35,7 +39,8 @@ Options:
 
 Objects without metadata.name get the name Pulumi's auto-naming would assign, made
 deterministic: <resource name>-<7 hex chars of sha256("<type>::<resource name>")>.
-Exit status: 0 rendered; 1 the program failed (validation errors are printed as-is); 2 usage.
+Exit status: 0 rendered (with --check: identical); 1 the program failed (validation errors
+are printed as-is); 2 usage; 3 --check found differences.
 `;
 
 interface Args {
@@ -43,6 +48,7 @@ interface Args {
     dir?: string;
     stack?: string;
     out?: string;
+    check?: string;
     showSecrets: boolean;
     verbose: boolean;
     typeCheck: boolean;
@@ -81,6 +87,9 @@ function parseArgs(argv: string[]): Args {
             case "--out":
                 args.out = value();
                 break;
+            case "--check":
+                args.check = value();
+                break;
             case "-c":
             case "--config": {
                 const kv = value();
@@ -105,6 +114,7 @@ function parseArgs(argv: string[]): Args {
         }
     }
     [args.command, args.dir] = positional;
+    if (args.out !== undefined && args.check !== undefined) throw new UsageError("--out and --check are exclusive");
     if (positional.length > 2) throw new UsageError(`unexpected argument ${JSON.stringify(positional[2])}`);
     return args;
 }
@@ -163,6 +173,18 @@ export async function main(argv: string[]): Promise<number> {
         for (const e of result.errors) process.stderr.write(`error: ${describeError(e, args.verbose)}\n`);
         process.stderr.write(`mlkube render: ${path.resolve(args.dir)} (stack ${result.stack}) failed; nothing rendered\n`);
         return 1;
+    }
+    if (args.check !== undefined) {
+        const check = checkRendered(result.objects, args.check, result.sources);
+        if (check.ok) {
+            process.stderr.write(`${args.check}: up to date\n`);
+            return 0;
+        }
+        process.stdout.write(check.diff);
+        process.stderr.write(`${check.summary.join("\n")}\nmlkube render: ${args.check} differs from what ${args.dir} renders; run \`mlkube render ${args.dir} ${
+            isDirectoryTarget(args.check) ? `--out ${args.check}` : `> ${args.check}`
+        }\` to update it\n`);
+        return 3;
     }
     if (args.out) {
         const files = writeDir(result.objects, args.out, result.sources);

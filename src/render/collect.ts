@@ -9,7 +9,12 @@ import { resetObjectRegistry } from "../registry";
 
 /** Marks a value the program declared secret (a Pulumi secret). */
 export class SecretValue {
-    constructor(readonly value: unknown) {}
+    /** The plain value (only revealed with `showSecrets`). */
+    readonly value: unknown;
+    /** Wraps `value`. */
+    constructor(value: unknown) {
+        this.value = value;
+    }
 }
 
 export interface CollectedResource {

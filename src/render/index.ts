@@ -14,17 +14,34 @@ import * as YAML from "yaml";
 import { collect, CollectedResource, mockName, SecretValue } from "./collect";
 import { forgetProgramModules, loadProject, loadStackConfig, programRequire, registerTypeScript, runMain, typeCheck } from "./program";
 
+/** @internal */
 export { collect, CollectedResource, SecretValue, mockName } from "./collect";
-export { ProgramError, secretPlaceholder, loadProject, loadStackConfig, Project, StackConfig } from "./program";
+export { ProgramError } from "./program";
+/** @internal */
+export { secretPlaceholder, loadProject, loadStackConfig, Project, StackConfig } from "./program";
 
 /** A Kubernetes object as it would be sent to the API server. */
 export interface K8sObject {
+    /** `apiVersion`, e.g. `apps/v1`. */
     apiVersion: string;
+    /** `kind`, e.g. `Deployment`. */
     kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+    /** Object metadata; `name` is always set (auto-named objects get Pulumi's deterministic name). */
+    metadata: {
+        /** `metadata.name`. */
+        name: string;
+        /** `metadata.namespace`; undefined for cluster-scoped objects and objects in the provider's default namespace. */
+        namespace?: string;
+        /** `metadata.labels`. */
+        labels?: Record<string, string>;
+        /** `metadata.annotations`. */
+        annotations?: Record<string, string>;
+        [k: string]: unknown;
+    };
     [field: string]: unknown;
 }
 
+/** Options of {@link render}. */
 export interface RenderOptions {
     /** Stack whose `Pulumi.<stack>.yaml` supplies config. Default: the only stack file, else `dev`. */
     stack?: string;
@@ -36,21 +53,25 @@ export interface RenderOptions {
     typeCheck?: boolean;
 }
 
+/** Result of {@link render}. */
 export interface Rendered {
     /** The Kubernetes objects, in apply order, secrets redacted unless `showSecrets`. */
     objects: K8sObject[];
     /** Where each object came from, parallel to `objects`. */
     sources: ObjectSource[];
-    /** Everything the program registered (components too), as collected; secrets wrapped in SecretValue. */
+    /** Everything the program registered (components too), as collected; secrets wrapped in SecretValue. @internal */
     resources: CollectedResource[];
     /** Errors the program raised (validation errors of components, thrown exceptions). Non-empty means failure. */
     errors: Error[];
     /** Things the renderer could not render (e.g. Helm releases, which the provider expands at deploy time). */
     warnings: string[];
+    /** The project name from Pulumi.yaml. */
     project: string;
+    /** The stack whose config was used. */
     stack: string;
 }
 
+/** The Pulumi resource an object was rendered from. */
 export interface ObjectSource {
     /** Pulumi type token of the resource, e.g. `kubernetes:apps/v1:Deployment`. */
     type: string;
@@ -100,7 +121,7 @@ export async function render(programDir: string, options: RenderOptions = {}): P
     }
 }
 
-/** The Kubernetes objects among collected resources, in apply order. */
+/** The Kubernetes objects among collected resources, in apply order. @internal */
 export function toObjects(resources: CollectedResource[], showSecrets = false): { objects: K8sObject[]; sources: ObjectSource[]; warnings: string[] } {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const warnings: string[] = [];
@@ -279,7 +300,8 @@ export function fileName(object: K8sObject, index: number, count: number): strin
     return `${parts.join("-").replace(/[^A-Za-z0-9._-]/g, "_")}.yaml`;
 }
 
-const RENDERED_FILE = /^\d{2,}-[A-Za-z0-9._-]+\.yaml$/;
+/** Names of the files `writeDir` writes (and replaces). */
+export const RENDERED_FILE = /^\d{2,}-[A-Za-z0-9._-]+\.yaml$/;
 
 /**
  * Writes one file per object into `dir` (created if needed), names prefixed by apply order.

@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 
 /** A problem with the program's project files (not with what it declares). */
 export class ProgramError extends Error {
+    /** An error about the program directory, its Pulumi.yaml or stack files. */
     constructor(message: string) {
         super(message);
         this.name = "ProgramError";

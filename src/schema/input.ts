@@ -20,7 +20,7 @@ export class Unresolved {
         readonly path: ReadonlyArray<string | number>,
     ) {}
 
-    /** The value as an Output that fails with a validation error when it resolves to something `schema` rejects. */
+    /** The value as an Output that fails with a validation error when it resolves to something `schema` rejects. @internal */
     check(schema: z.ZodType): pulumi.Output<unknown> {
         return this.value.apply((v) => {
             const r = schema.safeParse(snapshot(v, this.component, this.name, this.path), { error: errorMap });
@@ -54,6 +54,7 @@ export function snapshot(v: unknown, component: string, name: string, path: Read
  * A field that may be a `pulumi.Input`: plain values are checked now, Outputs when they resolve.
  * Typed so that `z.input` is the plain value type (which the interface/schema agreement check uses)
  * and `z.output` is `pulumi.Input<…>` (what the renderers receive).
+ * @internal
  */
 export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.output<T>>, z.input<T>> {
     return z.unknown().transform((v, ctx) => {
@@ -71,7 +72,7 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
     }) as unknown as z.ZodType<pulumi.Input<z.output<T>>, z.input<T>>;
 }
 
-/** Turns zod's issue codes into messages that say what was wrong and how to fix it. */
+/** Turns zod's issue codes into messages that say what was wrong and how to fix it. @internal */
 export const errorMap: z.core.$ZodErrorMap = (iss) => {
     switch (iss.code) {
         case "invalid_type": {
@@ -101,7 +102,7 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
     }
 };
 
-/** Flattens a ZodError into issues with full paths; unknown fields get a "did you mean". */
+/** Flattens a ZodError into issues with full paths; unknown fields get a "did you mean". @internal */
 export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number> = [], knownKeys?: (path: PropertyKey[]) => string[] | undefined): ValidationIssue[] {
     const out: ValidationIssue[] = [];
     for (const iss of err.issues) {
@@ -151,7 +152,7 @@ function depth(issues: z.core.$ZodIssue[]): number {
     return Math.max(0, ...issues.map((i) => i.path.length));
 }
 
-/** The keys a (possibly wrapped) object schema knows at `path`, for "did you mean" suggestions. */
+/** The keys a (possibly wrapped) object schema knows at `path`, for "did you mean" suggestions. @internal */
 export function knownKeysOf(schema: z.ZodType): (path: PropertyKey[]) => string[] | undefined {
     return (path) => {
         let s: unknown = schema;
@@ -179,6 +180,7 @@ function unwrap(s: unknown): unknown {
 /**
  * Validates `args` for component `component` named `name`: plain values now (throwing
  * MlkubeValidationError with every problem), Outputs when they resolve.
+ * @internal
  */
 export function validate<S extends z.ZodType>(component: string, name: string, schema: S, args: unknown): z.output<S> {
     const r = schema.safeParse(snapshot(args ?? {}, component, name), { error: errorMap });

@@ -281,6 +281,7 @@ export function k8sIssues(value: unknown, def: string, mode: K8sMode = "object")
 /**
  * A zod schema for a Kubernetes object of definition `def`, typed as @pulumi/kubernetes' input type `T`.
  * Plain values are checked now; Outputs inside come out as Outputs checked when they resolve.
+ * @internal
  */
 export function k8sObject<T>(def: string, mode: K8sMode = "object"): z.ZodType<T, Resolved<T>> {
     return zodFor(`#${def}`, mode) as unknown as z.ZodType<T, Resolved<T>>;

@@ -36,6 +36,7 @@ const dnsLabels = new Map<number, z.ZodString>();
  * A DNS-1123 label: object names of Services, Deployments, claims, namespaces (≤63). One schema per
  * `max`, built once: zod schemas are immutable, and building one costs ~100 µs (components call this
  * per instance).
+ * @internal
  */
 export const dnsLabel = (max = 63): z.ZodString => {
     let s = dnsLabels.get(max);
@@ -50,7 +51,7 @@ export function isDnsSubdomain(s: string): boolean {
     return s.length <= 253 && DNS_SUBDOMAIN.test(s);
 }
 
-/** A DNS-1123 subdomain: names of Secrets, PriorityClasses, StorageClasses (≤253, dots allowed). */
+/** A DNS-1123 subdomain: names of Secrets, PriorityClasses, StorageClasses (≤253, dots allowed). @internal */
 export const dnsSubdomain = z.string().refine(isDnsSubdomain, {
     error: (iss) =>
         `${JSON.stringify(iss.input)} is not a valid DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); use ${JSON.stringify(
@@ -69,6 +70,7 @@ export function qualifiedNameProblem(key: string): string | undefined {
     return undefined;
 }
 
+/** @internal */
 export const labelKey = z.string().superRefine((key, ctx) => {
     const problem = qualifiedNameProblem(key);
     if (problem) ctx.addIssue({ code: "custom", message: `label/annotation key ${JSON.stringify(key)} is invalid: ${problem}` });
@@ -78,6 +80,7 @@ export function isLabelValue(v: string): boolean {
     return v === "" || (v.length <= 63 && QUALIFIED_NAME.test(v));
 }
 
+/** @internal */
 export const labelValue = z.string().refine(isLabelValue, {
     error: (iss) =>
         `label value ${JSON.stringify(iss.input)} is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use ${JSON.stringify(
@@ -94,6 +97,7 @@ export function envNameMessage(name: string): string {
     return `${JSON.stringify(name)} is not a valid environment variable name (letters, digits and '_', not starting with a digit); use ${JSON.stringify(fixed)}`;
 }
 
+/** @internal */
 export const envName = z.string().refine(isEnvName, { error: (iss) => envNameMessage(String(iss.input)) });
 
 /** `.`, `..` and names starting with `..` are reserved: the kubelet's atomic writer uses `..data` and `..<timestamp>`. */
@@ -114,8 +118,10 @@ export function secretKeyMessage(key: string): string {
     )}`;
 }
 
+/** @internal */
 export const secretKey = z.string().refine(isSecretKey, { error: (iss) => secretKeyMessage(String(iss.input)) });
 
+/** @internal */
 export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
     error: (iss) => `${JSON.stringify(iss.input)} is not an absolute path; use ${JSON.stringify("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
 });
@@ -123,7 +129,7 @@ export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
 /** Largest value of a Kubernetes int32 field (replicas, ports, probe timings, completions, …). */
 export const INT32_MAX = 2 ** 31 - 1;
 
-/** A non-negative int32 (`min` 0 unless given). */
+/** A non-negative int32 (`min` 0 unless given). @internal */
 export const int32 = (min = 0) => z.number().int().min(min).max(INT32_MAX);
 
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -150,6 +156,7 @@ export function portNameMessage(name: string): string {
     return `${JSON.stringify(name)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${JSON.stringify(fixed)}`;
 }
 
+/** @internal */
 export const portName = z.string().refine(isPortName, { error: (iss) => portNameMessage(String(iss.input)) });
 
 /** A volume subPath: relative, no `..` element (the kubelet refuses to leave the volume). */
@@ -157,6 +164,7 @@ export function isSubPath(p: string): boolean {
     return !p.startsWith("/") && !p.split("/").includes("..");
 }
 
+/** @internal */
 export const subPath = z.string().refine(isSubPath, {
     error: (iss) => `${JSON.stringify(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
 });
@@ -194,7 +202,7 @@ export function annotationsSizeMessage(bytes: number): string {
     return `total size is ${bytes} bytes; Kubernetes limits an object's annotations to ${MAX_ANNOTATIONS_BYTES} bytes (256 KiB)`;
 }
 
-/** Annotations whose plain values fit Kubernetes' 256 KiB total. */
+/** Annotations whose plain values fit Kubernetes' 256 KiB total. @internal */
 export function annotationMap<V extends z.ZodType>(value: V) {
     return z.record(labelKey, value).superRefine((m, ctx) => {
         const bytes = annotationsTooLarge(m as Record<string, unknown>);

@@ -38,10 +38,10 @@ export function quantityMessage(value: string): string {
         : `${JSON.stringify(value)} is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"`;
 }
 
-/** A quantity given as a string ("16Gi"). */
+/** A quantity given as a string ("16Gi"). @internal */
 export const quantityString = z.string().refine(isQuantity, { error: (iss) => quantityMessage(String(iss.input)) });
 
-/** A quantity given as a string or a non-negative number (cpu: 2 or 0.5); numbers become strings. */
+/** A quantity given as a string or a non-negative number (cpu: 2 or 0.5); numbers become strings. @internal */
 export const quantity = z
     .union([z.number().nonnegative().finite(), quantityString])
     .transform((v) => (typeof v === "number" ? String(v) : v));
@@ -65,6 +65,7 @@ const UNITLESS = /^[+]?(\d+(\.\d*)?|\.\d+)$/;
  * A byte quantity (memory, ephemeral storage, volume sizes) given as a string with a unit. A unitless
  * string is refused: "16000" is 16 kB, "100" is 100 bytes, which is never what was meant; a number
  * (`memory: 16000`) gets the same hint. `unit` is the likely fix ("Mi" for memory, "Gi" for disks).
+ * @internal
  */
 export function byteQuantity(unit: "Mi" | "Gi") {
     return z

@@ -19,9 +19,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+/** Credential providers a {@link Secret} can read from the deploying machine (`provider: "huggingface"`). */
 export const PROVIDERS = ["aws", "gcp", "azure", "huggingface", "wandb", "openai", "anthropic", "github", "docker"] as const;
+/** One of {@link PROVIDERS}. */
 export type SecretProvider = (typeof PROVIDERS)[number];
 
+/** Where a provider's credentials are read from; every field is optional and provider-specific. */
 export interface ProviderOptions {
     /** aws: the profile in ~/.aws/credentials (default AWS_PROFILE, else "default"). */
     profile?: string;

@@ -17,13 +17,16 @@ import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
 
+/** Pulumi type token of {@link Secret} components. */
 export const SECRET_TYPE = "mlkube:index:Secret";
 
 /** Kubernetes' limit on the total size of a Secret's data. */
 export const MAX_SECRET_BYTES = 1024 * 1024;
 
+/** How a Secret's keys reach containers: each key an env var (`env`) or a file under `mountPath` (`files`). */
 export type SecretMount = "env" | "files";
 
+/** An SSH key for `git clone` in pods: give `privateKey` or `privateKeyFile`, optionally known hosts. */
 export interface GitSshArgs {
     /** The private key itself (e.g. `config.requireSecret("deployKey")`). */
     privateKey?: pulumi.Input<string>;
@@ -31,9 +34,14 @@ export interface GitSshArgs {
     privateKeyFile?: string;
     /** known_hosts content; without it hosts are accepted on first use (StrictHostKeyChecking=accept-new). */
     knownHosts?: pulumi.Input<string>;
+    /** Or a path to a known_hosts file on the deploying machine. Default: none (accept-new). */
     knownHostsFile?: string;
 }
 
+/**
+ * Arguments of {@link Secret}: exactly one source (`env`, `fromEnv`, `fromFile`, `fromDirectory`,
+ * `provider` or `gitSsh`) and how it reaches pods.
+ */
 export interface SecretArgs {
     /** Inline values: `{ API_KEY: config.requireSecret("apiKey") }`. */
     env?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
@@ -45,6 +53,7 @@ export interface SecretArgs {
     fromDirectory?: string;
     /** Credentials of a known provider, read from the deploying machine (see README for each). */
     provider?: SecretProvider;
+    /** Where the provider's credentials are read from (profile, file, registry). Default: the provider's usual locations. */
     providerOptions?: ProviderOptions;
     /** A git SSH private key (+ known_hosts), mounted read-only and wired through GIT_SSH_COMMAND. */
     gitSsh?: GitSshArgs;
@@ -59,13 +68,17 @@ export interface SecretArgs {
     fileMode?: number;
     /** Secret name. Default: the component name. */
     name?: string;
+    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
     namespace?: pulumi.Input<string>;
+    /** Labels of the Secret, merged over `mlkube:labels`. Default: none besides mlkube's own. */
     labels?: { [key: string]: pulumi.Input<string> };
+    /** Annotations of the Secret, merged over `mlkube:annotations`. Default: none. */
     annotations?: { [key: string]: pulumi.Input<string> };
 }
 
 const SOURCES = ["env", "fromEnv", "fromFile", "fromDirectory", "provider", "gitSsh"] as const;
 
+/** @internal */
 export const secretArgsSchema = z
     .strictObject({
         env: input(z.record(z.string(), input(z.string()))).optional(),
@@ -123,12 +136,16 @@ export const secretArgsSchema = z
     });
 schemaMatches<Agree<Resolved<SecretArgs>, z.input<typeof secretArgsSchema>>>();
 
+/** @internal */
 type ValidatedSecretArgs = z.output<typeof secretArgsSchema>;
 
 /** A reference to one key of a Secret, usable as an env value in Compute and TrainJob. */
 export interface SecretKeyRef {
+    /** Name of the Kubernetes Secret. */
     secretName: string;
+    /** Key within the Secret. */
     key: string;
+    /** Start the pod even if the key is missing. Default false. */
     optional?: boolean;
     /** The Secret resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
@@ -138,18 +155,28 @@ export interface SecretKeyRef {
 
 /** How a Secret reaches pods: everything the pod builder needs, plain where the pod's shape depends on it. */
 export interface SecretBinding {
+    /** Name of the Kubernetes Secret. */
     secretName: string;
+    /** Namespace of the Secret; pods can only use Secrets of their own namespace. Default: unknown (the workload's). */
     namespace?: pulumi.Input<string>;
+    /** How it reaches the pod: env vars, files, image pull secret, or a git SSH key. */
     kind: "env" | "files" | "imagePull" | "gitSsh";
+    /** Directory of the files (for `files` and `gitSsh`). */
     mountPath: string;
     /** The user's file mode; undefined: the pod builder's default (0o440 for non-root pods, else 0o400). */
     fileMode?: number;
     /** For directories: key -> relative path under mountPath. */
-    items?: { key: string; path: string }[];
+    items?: {
+        /** Key within the Secret. */
+        key: string;
+        /** Relative file path under mountPath. */
+        path: string;
+    }[];
     /** Env vars the container gets besides the keys (GOOGLE_APPLICATION_CREDENTIALS, GIT_SSH_COMMAND). */
     env: Record<string, string>;
     /** A digest of the content (not secret), so pods roll when the content changes. */
     checksum?: pulumi.Input<string>;
+    /** The Secret resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
 }
 
@@ -320,7 +347,7 @@ export interface RenderedSecret {
     keys?: string[];
 }
 
-/** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. */
+/** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. @internal */
 export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv = process.env): RenderedSecret {
     const secretName = a.name ?? name;
     const src = readSource(name, a, env);
@@ -376,14 +403,27 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
     };
 }
 
+/**
+ * A Kubernetes Secret from inline values, local env vars, files, a directory, a provider's credentials or a
+ * git SSH key, which workloads use through `secrets: [secret]` (env vars, files, image pull or
+ * `GIT_SSH_COMMAND`) or `secret.ref(key)` (see docs/concepts/secret.md). Values are Pulumi secrets from the
+ * moment they are read; changing one rolls the pods of Compute workloads that use it.
+ *
+ * ```ts
+ * const hf = new mlkube.Secret("hf-token", { env: { HF_TOKEN: config.requireSecret("hfToken") } });
+ * ```
+ */
 export class Secret extends pulumi.ComponentResource {
     /** A Secret created elsewhere, mounted as env vars (default) or files. */
     static existing(secretName: string, opts: { mount?: SecretMount; mountPath?: string; fileMode?: number; imagePull?: boolean } = {}): SecretReference {
         return new SecretReference(secretName, opts);
     }
 
+    /** Name of the Kubernetes Secret (`args.name`, else the component name). */
     readonly secretName: pulumi.Output<string>;
+    /** Namespace of the Secret. */
     readonly namespace: pulumi.Output<string>;
+    /** The Secret child resource (its data is a Pulumi secret). */
     readonly secret: K8sSecret;
     private readonly bindingInfo: SecretBinding;
     /** The keys this Secret holds, when known at construction (undefined when they come from an Output). */
@@ -400,6 +440,11 @@ export class Secret extends pulumi.ComponentResource {
         return (this.mountPathOutput ??= pulumi.output(this.bindingInfo.mountPath));
     }
 
+    /**
+     * Reads the source and creates the Secret. `name` is the Pulumi resource name and the default Secret
+     * name. Throws MlkubeValidationError before registering anything when `args` are invalid or a source
+     * cannot be read (never with the value in the message).
+     */
     constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         const a = validate("Secret", name, secretArgsSchema, args);
@@ -435,6 +480,10 @@ export class Secret extends pulumi.ComponentResource {
 /** A Secret created elsewhere: mounts like a Secret, creates nothing. */
 export class SecretReference {
     private readonly b: SecretBinding;
+    /**
+     * Refers to Secret `secretName`; prefer {@link Secret.existing}. `mount` default `env`, `mountPath` default
+     * `/etc/mlkube/secrets/<name>`, `fileMode` default `0o400`, `imagePull` (use as an image pull secret) default false.
+     */
     constructor(secretName: string, opts: { mount?: SecretMount; mountPath?: string; fileMode?: number; imagePull?: boolean } = {}) {
         const o = validate("Secret.existing", secretName, existingSchema, { secretName, ...opts });
         this.b = {
@@ -445,10 +494,12 @@ export class SecretReference {
             env: {},
         };
     }
+    /** One key of this Secret, for a workload's `env`. `optional` default false. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         if (!isSecretKey(key)) fail("Secret", this.b.secretName, ["ref"], secretKeyMessage(key));
         return { secretName: this.b.secretName, key, optional };
     }
+    /** How this Secret reaches pods (used by the pod builder). */
     binding(): SecretBinding {
         return this.b;
     }

@@ -25,6 +25,7 @@ import { initializerIssues, Initializers, initializersSchema } from "./initializ
 
 export const TRAINJOB_TYPE = "mlkube:index:TrainJob";
 
+/** What a TrainJob creates: a JobSet (`jobset`), a Kubeflow Trainer TrainJob (`kubeflow`) or a batch/v1 Job (`job`). */
 export type TrainJobBackend = "jobset" | "kubeflow" | "job";
 
 /** An extra port of the training container (Metaflow's `port`): metrics, a debugger, a dashboard. */
@@ -78,7 +79,7 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
      */
     noRetryExitCodes?: number[];
 
-    /** Fail the job after this many seconds of running (Metaflow @timeout). */
+    /** Fail the job after this many seconds of running (Metaflow @timeout). Default: no deadline. */
     activeDeadlineSeconds?: number;
     /** jobset, job: delete the finished JobSet/Job (and its pods) after this many seconds. Default: kept. */
     ttlSecondsAfterFinished?: number;
@@ -128,6 +129,7 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
      */
     priorityClass?: string;
 
+    /** Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created). */
     waitForCompletion?: boolean;
     /** With waitForCompletion: give up after this many seconds. Default 86400 (24h). */
     timeout?: number;
@@ -276,7 +278,7 @@ export interface RenderedTrainJob {
     masterHost: string;
 }
 
-/** Validates names and renders the object for validated args (pure; used by the component and tests). */
+/** Validates names and renders the object for validated args (pure; used by the component and tests). @internal */
 export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): RenderedTrainJob {
     const objectName = args.name ?? name;
     const issues: ValidationIssue[] = nameIssues(objectName, args.numNodes ?? 1, args.name === undefined ? [] : ["name"], args.backend === "job" ? jobLongestName : undefined);
@@ -345,7 +347,7 @@ export class TrainJob extends pulumi.ComponentResource {
      * (job with numNodes > 1), or `127.0.0.1` for a one-node job (no Service). The port is `masterPort`.
      */
     readonly masterAddress: pulumi.Output<string>;
-
+    /** The backend used: `jobset`, `kubeflow` or `job`. */
     readonly backend: pulumi.Output<TrainJobBackend>;
     /**
      * With waitForCompletion: "Complete" once the job succeeded (fails `pulumi up` with the job's reason

@@ -1,7 +1,7 @@
-export { TrainJob, TrainJobArgs, TrainJobBackend, TrainJobPort, RuntimeRef, RenderedTrainJob, ValidatedTrainJobArgs, TRAINJOB_TYPE, trainJobArgsSchema, renderTrainJob } from "./component";
+export { TrainJob, TrainJobArgs, TrainJobBackend, TrainJobPort, RuntimeRef, TRAINJOB_TYPE } from "./component";
 export {
     RuntimePatch, TrainingRuntimeSpecPatch, JobSetTemplatePatch, JobSetSpecPatch, ReplicatedJobPatch, JobTemplatePatch, JobSpecPatch, PodTemplatePatch,
-    PodSpecPatch, ContainerPatch, PatchMetadata, MLKUBE_MANAGER, runtimePatchSchema, serializePatch, checkPatches,
+    PodSpecPatch, ContainerPatch, PatchMetadata, MLKUBE_MANAGER, serializePatch,
 } from "./patches";
 export { TrainJobFailedError, MASTER_PORT } from "./common";
 export { JOBSET_IMMUTABLE } from "./jobset";

@@ -26,7 +26,8 @@ export const JOBSET_IMMUTABLE = [
     "spec.volumeClaimPolicies",
 ];
 
-export function renderJobSet(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
+/** @internal */
+export function renderJobSet(name: string, objectName: string, a: import("./component").ValidatedTrainJobArgs): RenderedTrainJob {
     const numNodes = a.numNodes ?? 1;
     const namespace = resolveNamespace(a.namespace);
     const rdzv = jobSetRendezvous(objectName, a.masterPort ?? MASTER_PORT);

@@ -20,6 +20,7 @@ import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatc
 const DELETION_POLICY = "pulumi.com/deletionPropagationPolicy";
 
 export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
+/** ClusterTrainingRuntime a `backend: "kubeflow"` TrainJob uses when `runtime` is not set. */
 export const DEFAULT_RUNTIME = "torch-distributed";
 
 /** TrainJob paths with CEL `self == oldSelf` (and runtimePatches, which only change while suspended): changes replace. */
@@ -74,7 +75,8 @@ export function laterWins(env: k8s.core.v1.EnvVar[]): k8s.core.v1.EnvVar[] {
     return [...byName.values()];
 }
 
-export function renderKubeflowTrainJob(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
+/** @internal */
+export function renderKubeflowTrainJob(name: string, objectName: string, a: import("./component").ValidatedTrainJobArgs): RenderedTrainJob {
     const namespace = resolveNamespace(a.namespace);
     const runtimeName = a.runtime?.name ?? DEFAULT_RUNTIME;
     const runtimeKind = a.runtime?.kind ?? "ClusterTrainingRuntime";

@@ -18,7 +18,9 @@ import { absolutePath, dnsSubdomain, envName, isDnsSubdomain, labelKey, labelVal
 
 /** Labels and annotations: the only metadata the Trainer API documents for patches. */
 export interface PatchMetadata {
+    /** Labels to add. Default: none. */
     labels?: { [key: string]: pulumi.Input<string> };
+    /** Annotations to add. Default: none. */
     annotations?: { [key: string]: pulumi.Input<string> };
 }
 
@@ -33,63 +35,100 @@ export interface ContainerPatch {
      * `name`, so mounting one volume twice (two subPaths) needs two pod volumes.
      */
     volumeMounts?: k8s.core.v1.VolumeMount[];
+    /** Container securityContext, merged field by field. Default: unchanged. */
     securityContext?: k8s.core.v1.SecurityContext;
 }
 
 /** Kubeflow `PodSpecPatch`: the pod fields a manager may set. */
 export interface PodSpecPatch {
+    /** Service account of the pods. Default: unchanged. */
     serviceAccountName?: string;
+    /** Pod volumes, merged by name. Default: none added. */
     volumes?: k8s.core.v1.Volume[];
+    /** Patches of init containers, merged by name. */
     initContainers?: ContainerPatch[];
+    /** Patches of containers, merged by name. */
     containers?: ContainerPatch[];
-    imagePullSecrets?: { name: string }[];
+    /** Image pull secrets added to the pod (Secret names). Default: none. */
+    imagePullSecrets?: {
+        /** Name of the Secret. */
+        name: string;
+    }[];
+    /** Pod securityContext, merged field by field. Default: unchanged. */
     securityContext?: k8s.core.v1.PodSecurityContext;
+    /** Node labels the pods must match, merged by key. Default: unchanged. */
     nodeSelector?: { [key: string]: string };
+    /** Node/pod affinity. Default: unchanged. */
     affinity?: k8s.core.v1.Affinity;
     /** Replaces the list (atomic). mlkube adds the automatic GPU toleration back unless `gpuToleration: false`. */
     tolerations?: k8s.core.v1.Toleration[];
-    schedulingGates?: { name: string }[];
+    /** Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none. */
+    schedulingGates?: {
+        /** Name of the gate. */
+        name: string;
+    }[];
     /** In the CRD (not in the Python SDK's PodSpecPatch). */
     terminationGracePeriodSeconds?: number;
 }
 
+/** Patch of a pod template (Kubeflow `PodTemplatePatch`). */
 export interface PodTemplatePatch {
+    /** Labels/annotations to add. */
     metadata?: PatchMetadata;
+    /** Pod spec fields to merge. */
     spec?: PodSpecPatch;
 }
 
+/** Patch of a Job spec (Kubeflow `JobSpecPatch`). */
 export interface JobSpecPatch {
+    /** The Job's pod template. */
     template?: PodTemplatePatch;
 }
 
+/** Patch of a Job template (Kubeflow `JobTemplatePatch`). */
 export interface JobTemplatePatch {
+    /** Labels/annotations to add. */
     metadata?: PatchMetadata;
+    /** The Job spec. */
     spec?: JobSpecPatch;
 }
 
+/** Patch of one replicated job of the runtime's JobSet, selected by `name`. */
 export interface ReplicatedJobPatch {
     /** Must exist in the runtime: `node` for torch-distributed and for the jobset backend. */
     name: string;
+    /** The replicated job's Job template. */
     template?: JobTemplatePatch;
 }
 
+/** Patch of the JobSet spec (Kubeflow `JobSetSpecPatch`). */
 export interface JobSetSpecPatch {
+    /** Replicated jobs to patch, merged by name. */
     replicatedJobs?: ReplicatedJobPatch[];
 }
 
+/** Patch of the runtime's JobSet template. */
 export interface JobSetTemplatePatch {
     /** Labels/annotations of the JobSet. */
     metadata?: PatchMetadata;
+    /** The JobSet spec. */
     spec?: JobSetSpecPatch;
 }
 
+/** Patch of the training runtime spec (Kubeflow `TrainingRuntimeSpecPatch`). */
 export interface TrainingRuntimeSpecPatch {
+    /** The runtime's JobSet template. */
     template?: JobSetTemplatePatch;
 }
 
+/**
+ * One entry of `TrainJobArgs.runtimePatches`, typed after the Kubeflow SDK's `RuntimePatch`: changes a
+ * manager makes to the runtime's JobSet for this job. Applied on both backends.
+ */
 export interface RuntimePatch {
     /** Who owns this patch: a domain-prefixed path ("example.com/team-defaults"), unique per TrainJob. */
     manager: string;
+    /** The patch of the runtime spec. */
     trainingRuntimeSpec?: TrainingRuntimeSpecPatch;
 }
 
@@ -225,6 +264,7 @@ const replicatedJobPatchSchema = z.strictObject({
 });
 schemaMatches<Agree<Resolved<ReplicatedJobPatch>, z.input<typeof replicatedJobPatchSchema>>>();
 
+/** @internal */
 export const runtimePatchSchema = z.strictObject({
     manager: z.string().min(1).max(253).superRefine((m, ctx) => {
         const problem = domainPrefixedPathProblem(m);
@@ -245,6 +285,7 @@ export const runtimePatchSchema = z.strictObject({
 });
 schemaMatches<Agree<Resolved<RuntimePatch>, z.input<typeof runtimePatchSchema>>>();
 
+/** @internal */
 export const runtimePatchesSchema = z.array(runtimePatchSchema);
 
 // ---------------------------------------------------------------------------------------------------

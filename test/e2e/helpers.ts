@@ -137,6 +137,12 @@ export class Stack {
         return this.pulumi(["preview", "--diff", ...extra]);
     }
 
+    /** `pulumi preview --json` (asserts exit 0): the engine's structured plan. */
+    previewJson(): PreviewJson {
+        const r = this.ok(["preview", "--json"]);
+        return JSON.parse(r.stdout) as PreviewJson;
+    }
+
     outputs(): Record<string, any> {
         return JSON.parse(this.ok(["stack", "output", "--json"]).stdout);
     }
@@ -162,6 +168,46 @@ export function assertNoPlaintext(text: string, values: string[], where: string)
         const b64 = Buffer.from(v).toString("base64").replace(/=+$/, "");
         assert.ok(!text.includes(b64), `${where} contains the secret ${JSON.stringify(v)} base64-encoded`);
     }
+}
+
+/** What `pulumi preview --json` prints (the fields the suite reads). */
+export interface PreviewJson {
+    steps: Array<{
+        op: string;
+        urn: string;
+        diffReasons?: string[];
+        replaceReasons?: string[];
+        detailedDiff?: Record<string, { kind: string; inputDiff?: boolean }>;
+    }>;
+    changeSummary?: Record<string, number>;
+}
+
+/** A step of a structured preview, reduced to what a reviewer reads. */
+export interface ChangedStep {
+    op: string;
+    /** Resource type token, e.g. `kubernetes:apps/v1:Deployment`. */
+    type: string;
+    name: string;
+    /** Changed property paths (detailedDiff keys, else diffReasons), sorted. */
+    fields: string[];
+    replaceReasons: string[];
+}
+
+/** The steps of a structured preview that change something (op other than `same`). */
+export function changedSteps(p: PreviewJson): ChangedStep[] {
+    return p.steps
+        .filter((s) => s.op !== "same" && s.op !== "read")
+        .map((s) => {
+            // urn:pulumi:<stack>::<project>::<parent types $ type>::<name>
+            const parts = s.urn.split("::");
+            return {
+                op: s.op,
+                type: parts[2].split("$").pop() as string,
+                name: parts.slice(3).join("::"),
+                fields: Object.keys(s.detailedDiff ?? {}).length ? Object.keys(s.detailedDiff ?? {}).sort() : [...(s.diffReasons ?? [])].sort(),
+                replaceReasons: [...(s.replaceReasons ?? [])].sort(),
+            };
+        });
 }
 
 /** The change summary of a preview/up ("+ 1 to create", "~ 1 to update", "+-1 to replace", …). */

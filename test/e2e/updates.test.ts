@@ -2,12 +2,15 @@
  * Updates as a user expects them, with the real engine (test/e2e/programs/lab): growing a Volume
  * updates the claim in place; toggling `suspend` updates the JobSet in place; an immutable field
  * (the image) replaces the job cleanly; `waitForCompletion` returns on success and fails promptly with
- * the job's reason; destroy keeps only the claim of the retained Volume. Then a broken program fails
+ * the job's reason; destroy keeps only the claim of the retained Volume. Reviewability is asserted on
+ * `pulumi preview --json` (structured steps, not text): an image bump is one changed field of the
+ * Deployment, a Volume resize one in-place field, a Secret value change the Secret plus the pods'
+ * checksum annotation with the value hidden, an immutable job change a replace with its reason. Then a broken program fails
  * preview with mlkube's message, not a stack trace.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { RUN_ID, Stack, assertNoPlaintext, createNamespace, deleteNamespaces, get, kc, list, requirePrerequisites, summary, waitFor } from "./helpers";
+import { RUN_ID, Stack, assertNoPlaintext, changedSteps, createNamespace, deleteNamespaces, get, kc, list, requirePrerequisites, summary, waitFor } from "./helpers";
 
 const LAB = "test/e2e/programs/lab";
 
@@ -29,6 +32,7 @@ for (const backend of ["jobset", "kubeflow"] as const) {
     describe(`updates (${backend})`, () => {
         let stack: Stack;
         const token = `lab-token-${backend}-${RUN_ID}-Vq3`;
+        const rotated = `lab-token-${backend}-${RUN_ID}-Rt7`;
         const job = () => get(kind, "train", stack.namespace);
 
         before(async () => {
@@ -62,6 +66,9 @@ for (const backend of ["jobset", "kubeflow"] as const) {
         test("growing a Volume updates the claim in place", () => {
             const before = get("pvc", "data", stack.namespace);
             stack.set({ volumeSize: "2Gi" });
+            assert.deepEqual(changedSteps(stack.previewJson()), [
+                { op: "update", type: "kubernetes:core/v1:PersistentVolumeClaim", name: "data", fields: ["spec.resources.requests.storage"], replaceReasons: [] },
+            ]);
             const p = stack.preview();
             assert.deepEqual(changes(p.output), { create: 0, update: 1, replace: 0, delete: 0 }, p.output);
             assert.match(p.output, /~ kubernetes:core\/v1:PersistentVolumeClaim: \(update\)/);
@@ -70,6 +77,34 @@ for (const backend of ["jobset", "kubeflow"] as const) {
             const live = get("pvc", "data", stack.namespace);
             assert.equal(live.metadata.uid, before.metadata.uid, "same claim");
             assert.equal(live.spec.resources.requests.storage, "2Gi");
+            assert.equal(stack.preview(["--expect-no-changes"]).status, 0);
+        });
+
+        test("preview --json: an image bump is one changed field on the Deployment", () => {
+            stack.set({ apiImage: "registry.example/api:1.1" });
+            assert.deepEqual(changedSteps(stack.previewJson()), [
+                { op: "update", type: "kubernetes:apps/v1:Deployment", name: "api", fields: ["spec.template.spec.containers[0].image"], replaceReasons: [] },
+            ]);
+            const r = stack.up();
+            assert.equal(r.status, 0, r.output);
+            assert.equal(stack.preview(["--expect-no-changes"]).status, 0);
+        });
+
+        test("preview --json: a Secret value change is the Secret plus the Deployment's checksum annotation, value hidden", () => {
+            stack.setSecret({ token: rotated });
+            const json = stack.pulumi(["preview", "--json"]);
+            assert.equal(json.status, 0, json.output);
+            assertNoPlaintext(json.output, [token, rotated], "pulumi preview --json");
+            const steps = changedSteps(JSON.parse(json.stdout));
+            assert.deepEqual(
+                steps.map((s) => `${s.op} ${s.type} ${s.name}`).sort(),
+                ["update kubernetes:apps/v1:Deployment api", "update kubernetes:core/v1:Secret token"],
+                "only the Secret and the Deployment (a TrainJob does not restart for a rotated Secret)",
+            );
+            const rollout = steps.find((s) => s.type === "kubernetes:apps/v1:Deployment")!;
+            assert.ok(rollout.fields.length > 0 && rollout.fields.every((f) => /checksum\.mlkube\.dev\/token/.test(f)), JSON.stringify(rollout.fields));
+            const r = stack.up();
+            assert.equal(r.status, 0, r.output);
             assert.equal(stack.preview(["--expect-no-changes"]).status, 0);
         });
 
@@ -97,6 +132,13 @@ for (const backend of ["jobset", "kubeflow"] as const) {
         test("changing an immutable field (the image) replaces the job cleanly", replaces, async () => {
             const before = job();
             stack.set({ jobImage: "registry.example/train:2.0" });
+            // Structured: the job is replaced (never updated), with the immutable path as the reason.
+            const jobSteps = changedSteps(stack.previewJson()).filter((s) => s.name === "train" && s.type !== "mlkube:index:TrainJob");
+            const replace = jobSteps.find((s) => s.op === "replace");
+            assert.ok(replace, JSON.stringify(jobSteps));
+            const reason = backend === "jobset" ? "spec.replicatedJobs" : "spec.trainer";
+            assert.ok(replace.replaceReasons.length > 0 && replace.replaceReasons.every((r) => r.startsWith(reason)), JSON.stringify(replace.replaceReasons));
+            assert.ok(jobSteps.every((s) => ["replace", "create-replacement", "delete-replaced"].includes(s.op)), JSON.stringify(jobSteps));
             const p = stack.preview();
             assert.deepEqual(changes(p.output), { create: 0, update: 0, replace: 1, delete: 0 }, p.output);
             const r = stack.up();
@@ -142,8 +184,8 @@ for (const backend of ["jobset", "kubeflow"] as const) {
         });
 
         test("no plaintext secret in stack export or output", () => {
-            assertNoPlaintext(stack.exportState(), [token], "pulumi stack export");
-            assertNoPlaintext(stack.transcript.join("\n"), [token], "pulumi output");
+            assertNoPlaintext(stack.exportState(), [token, rotated], "pulumi stack export");
+            assertNoPlaintext(stack.transcript.join("\n"), [token, rotated], "pulumi output");
         });
 
         test("destroy deletes everything but the retained claim", () => {

@@ -9,12 +9,13 @@ const memory = config.get("memory") ?? "256Mi";
 const withJob = config.getBoolean("job") ?? true;
 
 // Kept on destroy (the default), and one that opted into deletion.
-const data = new mlkube.Volume("data", { size: volumeSize, mountPath: "/data" });
+// ReadWriteMany: mounted by the Compute and by every node of the TrainJob (mlkube refuses ReadWriteOnce there).
+const data = new mlkube.Volume("data", { size: volumeSize, accessMode: "ReadWriteMany", mountPath: "/data" });
 const scratch = new mlkube.Volume("scratch", { size: "1Gi", reclaim: "Delete" });
 const token = new mlkube.Secret("token", { env: { TOKEN: config.requireSecret("token") } });
 
 const api = new mlkube.Compute("api", {
-    image: "registry.example/api:1.0",
+    image: config.get("apiImage") ?? "registry.example/api:1.0",
     resources: { cpu: "100m", memory },
     volumes: [data, scratch],
     secrets: [token],
@@ -43,7 +44,7 @@ function trainJob(): mlkube.TrainJob {
         volumes: [data],
         secrets: [token],
         securityContext: { runAsUser: 1000 },
-        annotations: podAnnotations,
+        podAnnotations,
         suspend: config.getBoolean("suspend") ?? false,
         waitForCompletion: wait,
         ...(wait ? { timeout: config.getNumber("timeout") ?? 600 } : {}),

@@ -8,8 +8,9 @@ const volumeSize = config.get("volumeSize") ?? "1Gi";
 const memory = config.get("memory") ?? "256Mi";
 const withJob = config.getBoolean("job") ?? true;
 
-// Kept on destroy (the default), and one that opted into deletion.
-const data = new mlkube.Volume("data", { size: volumeSize, mountPath: "/data" });
+// Kept on destroy (the default), and one that opted into deletion. `data` is shared by the job's nodes:
+// ReadWriteMany (a ReadWriteOnce claim on numNodes > 1 is refused), on the cluster's RWX-capable class.
+const data = new mlkube.Volume("data", { size: volumeSize, mountPath: "/data", accessMode: "ReadWriteMany", storageClass: "standard" });
 const scratch = new mlkube.Volume("scratch", { size: "1Gi", reclaim: "Delete" });
 const token = new mlkube.Secret("token", { env: { TOKEN: config.requireSecret("token") } });
 
@@ -43,7 +44,7 @@ function trainJob(): mlkube.TrainJob {
         volumes: [data],
         secrets: [token],
         securityContext: { runAsUser: 1000 },
-        annotations: podAnnotations,
+        podAnnotations,
         suspend: config.getBoolean("suspend") ?? false,
         waitForCompletion: wait,
         ...(wait ? { timeout: config.getNumber("timeout") ?? 600 } : {}),

@@ -467,3 +467,34 @@ test("errors: unit hints for numbers and unitless byte quantities, whole GPUs, t
         'TrainJob "t": tmpfs.size: is required when resourcesPerNode.memory is not set (the default is half the memory request)',
     );
 });
+
+test("memory volumes and access modes (property): a pod is emitted only when its tmpfs volumes fit and no single-attach claim is shared", async () => {
+    const size = fc.tuple(fc.integer({ min: 1, max: 64 }), fc.constantFrom("Mi", "Gi")).map(([n, u]) => `${n}${u}`);
+    const args = fc.record({
+        memory: fc.option(size, { nil: undefined }),
+        sharedMemory: fc.option(size, { nil: undefined }),
+        tmpfs: fc.option(size, { nil: undefined }),
+        mode: fc.constantFrom("ReadWriteOnce" as const, "ReadWriteOncePod" as const, "ReadWriteMany" as const),
+        replicas: fc.integer({ min: 1, max: 4 }),
+    });
+    const bytes = (q: string) => Number(q.slice(0, -2)) * (q.endsWith("Gi") ? 2 ** 30 : 2 ** 20);
+    await fc.assert(
+        fc.asyncProperty(args, async (a) => {
+            const out = await emit(() => {
+                const v = new Volume("v", { size: "1Gi", accessMode: a.mode, storageClass: "x" });
+                new Compute("c", { ...img, replicas: a.replicas, volumes: [v], resources: a.memory ? { memory: a.memory } : undefined, sharedMemory: a.sharedMemory, tmpfs: a.tmpfs ? { size: a.tmpfs } : undefined });
+            });
+            const tooBig = a.memory !== undefined && bytes(a.sharedMemory ?? "0Mi") + bytes(a.tmpfs ?? "0Mi") > bytes(a.memory);
+            const shared = a.mode !== "ReadWriteMany" && a.replicas > 1;
+            const msgs = out.errors.map((e) => e.message).join("\n");
+            assert.equal(out.errors.length > 0, tooBig || shared, msgs);
+            assert.equal(/cannot hold the memory-backed volumes/.test(msgs), tooBig, msgs);
+            assert.equal(/is ReadWriteOnce(Pod)?, which/.test(msgs), shared, msgs);
+            if (!out.errors.length) {
+                const pod = out.get("Deployment", "c").spec.template.spec;
+                for (const v of pod.volumes.filter((x: any) => x.emptyDir?.medium === "Memory")) assert.ok(v.emptyDir.sizeLimit, `${v.name} has a sizeLimit`);
+            }
+        }),
+        { numRuns: 40, seed: 11 },
+    );
+});

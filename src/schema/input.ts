@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { closest, MlkubeValidationError, ValidationIssue } from "../errors";
+import { closest, formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
 
 /** Stand-in for a value that is not known yet (an Output or a Promise) during validation. */
 export class Unresolved {
@@ -186,6 +186,43 @@ export function validate<S extends z.ZodType>(component: string, name: string, s
     const r = schema.safeParse(snapshot(args ?? {}, component, name), { error: errorMap });
     if (!r.success) throw new MlkubeValidationError(component, name, toIssues(r.error, [], knownKeysOf(schema)));
     return r.data;
+}
+
+/**
+ * Validates and renders in one go, reporting every problem at once: malformed fields (`fields`), the rules
+ * between fields (`rules`, written over the raw args so they run even when a field is malformed) and,
+ * when the fields are well-formed, what `render` finds (the pod builder, a backend). A problem at a path
+ * the rules already reported is reported once.
+ */
+export function validateAndRender<S extends z.ZodType, R>(
+    component: string,
+    name: string,
+    fields: S,
+    rules: (raw: Record<string, unknown>) => ValidationIssue[],
+    args: unknown,
+    render: (a: z.output<S>) => R,
+): { a: z.output<S>; r: R } {
+    const raw = snapshot(args ?? {}, component, name);
+    const parsed = fields.safeParse(raw, { error: errorMap });
+    const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(fields));
+    const ruleIssues = isPlainObject(raw) ? rules(raw) : [];
+    issues.push(...ruleIssues);
+    if (parsed.success) {
+        try {
+            const r = render(parsed.data);
+            if (!issues.length) return { a: parsed.data, r };
+        } catch (e) {
+            if (!(e instanceof MlkubeValidationError)) throw e;
+            const seen = new Set(ruleIssues.map((i) => formatPath(i.path)));
+            issues.push(...e.issues.filter((i) => !seen.has(formatPath(i.path))));
+        }
+    }
+    throw new MlkubeValidationError(component, name, issues);
+}
+
+/** A plain object in raw (snapshot) args, else undefined: rules read raw args defensively. */
+export function rawObject(v: unknown): Record<string, unknown> | undefined {
+    return isPlainObject(v) ? v : undefined;
 }
 
 /** `T` with every Input unwrapped, stopping at resources: what the zod schema's input type must equal. */

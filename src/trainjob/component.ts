@@ -11,9 +11,9 @@ import { Job } from "@pulumi/kubernetes/batch/v1";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { z } from "zod";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
-import { Agree, errorMap, knownKeysOf, Resolved, input, schemaMatches, snapshot, toIssues } from "../schema/input";
+import { Agree, Resolved, input, schemaMatches, validateAndRender } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
-import { asPulumiError, formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
+import { asPulumiError, MlkubeValidationError, ValidationIssue } from "../errors";
 import { LOCAL_MASTER, MASTER_PORT, PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
 import { mlkubeConfig } from "../config";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
@@ -319,23 +319,7 @@ export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): Rende
  * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
  */
 export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
-    const raw = snapshot(args ?? {}, TRAINJOB_COMPONENT, name);
-    const parsed = trainJobFieldsSchema.safeParse(raw, { error: errorMap });
-    const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(trainJobFieldsSchema));
-    const rules = trainJobRuleIssues(raw);
-    issues.push(...rules);
-    if (parsed.success) {
-        try {
-            const r = renderTrainJob(name, parsed.data);
-            if (!issues.length) return { a: parsed.data, r };
-        } catch (e) {
-            if (!(e instanceof MlkubeValidationError)) throw e;
-            // A field the rules already reported (e.g. a reserved env name) is reported once.
-            const seen = new Set(rules.map((i) => formatPath(i.path)));
-            issues.push(...e.issues.filter((i) => !seen.has(formatPath(i.path))));
-        }
-    }
-    throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
+    return validateAndRender(TRAINJOB_COMPONENT, name, trainJobFieldsSchema, trainJobRuleIssues, args, (a) => renderTrainJob(name, a));
 }
 
 export class TrainJob extends pulumi.ComponentResource {

@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Compute, TrainJob, TrainJobArgs } from "../../src";
+import { Compute, Secret, TrainJob, TrainJobArgs } from "../../src";
 import { K8sObject } from "../../src/render";
 import { restrictedViolations } from "../pss";
 import {
@@ -194,6 +194,39 @@ function bareSpec(objects: K8sObject[], name: string): K8sObject {
     const t = podTemplateOf(objects);
     return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels: t.metadata.labels }, spec: t.spec };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: the Trainer CRD's list-maps (kubeflow backend)
+
+describe("kubeflow list-maps: what mlkube emits is admitted, the duplicates it avoids are not", () => {
+    const listMapArgs = (): TrainJobArgs => ({
+        ...kubeflow,
+        numNodes: undefined,
+        // One claim at two paths: two pod volumes, since container volumeMounts are keyed by name.
+        volumes: [{ volume: "data", mountPath: "/a", subPath: "a" }, { volume: "data", mountPath: "/b", subPath: "b" }],
+        // Two env Secrets sharing a key: one spec.trainer.env entry (later wins).
+        secrets: [new Secret("env-a", { env: { TOKEN: "1", A: "x" } }), new Secret("env-b", { env: { TOKEN: "2" } })],
+    });
+
+    test("one claim at two subPaths, Secrets sharing a key, numNodes unset: admitted", async () => {
+        const tj = find(await emitObjects(() => new TrainJob("lists", listMapArgs()), ns), "TrainJob");
+        assert.ok(!("numNodes" in tj.spec.trainer));
+        assert.equal(tj.spec.trainer.env.filter((e: any) => e.name === "TOKEN").length, 1);
+        applyOk([tj], { dryRun: true });
+    });
+
+    test("the same TrainJob with two mounts of one name, or two env entries of one name: refused by the CRD", async () => {
+        const tj = find(await emitObjects(() => new TrainJob("lists", listMapArgs()), ns), "TrainJob");
+        const mounts = structuredClone(tj) as any;
+        const pod = mounts.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
+        pod.containers[0].volumeMounts[1].name = pod.containers[0].volumeMounts[0].name;
+        pod.volumes = pod.volumes.filter((v: any) => v.name !== "pvc-data-1");
+        applyRejected([mounts], /Duplicate value/, { dryRun: true });
+        const env = structuredClone(tj) as any;
+        env.spec.trainer.env.push({ name: "TOKEN", valueFrom: { secretKeyRef: { name: "env-a", key: "TOKEN" } } });
+        applyRejected([env], /Duplicate value/, { dryRun: true });
+    });
+});
 
 describe('Pod Security "restricted"', () => {
     test("Compute with secure defaults: no warning, pods admitted, Deployment Available", async () => {

@@ -18,7 +18,7 @@ before(async () => {
 after(() => deleteNamespaces());
 
 /** A small CPU-only job (2 nodes) whose pods fail on purpose. */
-const failing = { image: "registry.invalid/train:1", command: ["torchrun", "train.py"], numNodes: 2, resourcesPerNode: { cpu: 1, memory: "1Gi" }, annotations: { "mlkube.test/fail": "true" } };
+const failing = { image: "registry.invalid/train:1", command: ["torchrun", "train.py"], numNodes: 2, resourcesPerNode: { cpu: 1, memory: "1Gi" }, podAnnotations: { "mlkube.test/fail": "true" } };
 
 function failedPods(selector: string): any[] {
     return list("pods", ns, selector).filter((p) => p.status.phase === "Failed");
@@ -102,7 +102,7 @@ test("backend kubeflow, default runtime: a failed pod is retried (Job backoffLim
 });
 
 /** Pods that keep running until the deadline fails the job. */
-const slow = { ...failing, annotations: { "mlkube.test/run-for": "87600h" }, activeDeadlineSeconds: 5 };
+const slow = { ...failing, podAnnotations: { "mlkube.test/run-for": "87600h" }, activeDeadlineSeconds: 5 };
 
 test("activeDeadlineSeconds, backend jobset: the Job hits its deadline and the JobSet fails (rule FailJobSet)", async () => {
     const objects = await emitObjects(() => new TrainJob("deadline-js", slow), ns);

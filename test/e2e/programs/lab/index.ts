@@ -8,14 +8,14 @@ const volumeSize = config.get("volumeSize") ?? "1Gi";
 const memory = config.get("memory") ?? "256Mi";
 const withJob = config.getBoolean("job") ?? true;
 
-// Kept on destroy (the default), and one that opted into deletion.
-// ReadWriteMany: mounted by the Compute and by every node of the TrainJob (mlkube refuses ReadWriteOnce there).
-const data = new mlkube.Volume("data", { size: volumeSize, accessMode: "ReadWriteMany", mountPath: "/data" });
+// Kept on destroy (the default), and one that opted into deletion. `data` is shared by the job's nodes:
+// ReadWriteMany (a ReadWriteOnce claim on numNodes > 1 is refused), on the cluster's RWX-capable class.
+const data = new mlkube.Volume("data", { size: volumeSize, mountPath: "/data", accessMode: "ReadWriteMany", storageClass: "standard" });
 const scratch = new mlkube.Volume("scratch", { size: "1Gi", reclaim: "Delete" });
 const token = new mlkube.Secret("token", { env: { TOKEN: config.requireSecret("token") } });
 
 const api = new mlkube.Compute("api", {
-    image: config.get("apiImage") ?? "registry.example/api:1.0",
+    image: "registry.example/api:1.0",
     resources: { cpu: "100m", memory },
     volumes: [data, scratch],
     secrets: [token],

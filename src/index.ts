@@ -8,8 +8,9 @@
  */
 export { Volume, VolumeArgs, VolumeReference, AccessMode, ClaimMount, volumeArgsSchema, renderClaim } from "./volume";
 export { Secret, SecretArgs, SecretReference, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, secretArgsSchema, renderSecret, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
-export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, computeArgsSchema, renderCompute } from "./compute";
-export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor } from "./pod/options";
+export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DisruptionBudgetSpec, computeArgsSchema, renderCompute } from "./compute";
+export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor, PreStopSpec } from "./pod/options";
+export { PROFILE_MERGE, PROFILE_LABEL, ProfileField } from "./pod/defaults";
 export { buildPod, PodContext, BuiltPod, SECURE_POD_CONTEXT, SECURE_CONTAINER_CONTEXT } from "./pod/builder";
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";

@@ -10,6 +10,7 @@ import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { Job } from "@pulumi/kubernetes/batch/v1";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { z } from "zod";
+import { applyStackDefaults } from "../pod/defaults";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
 import { Agree, errorMap, knownKeysOf, Resolved, input, schemaMatches, snapshot, toIssues } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
@@ -317,7 +318,8 @@ export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): Rende
  * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
  */
 export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
-    const raw = snapshot(args ?? {}, TRAINJOB_COMPONENT, name);
+    // Stack profiles, default mounts and default requests first: the merged args are validated as written.
+    const raw = snapshot(applyStackDefaults(TRAINJOB_COMPONENT, name, args, "resourcesPerNode") ?? {}, TRAINJOB_COMPONENT, name);
     const parsed = trainJobFieldsSchema.safeParse(raw, { error: errorMap });
     const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(trainJobFieldsSchema));
     const rules = trainJobRuleIssues(raw);

@@ -470,7 +470,7 @@ export class Compute extends pulumi.ComponentResource {
         if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
         const r = renderCompute(name, a);
         const ns = resolveNamespace(a.namespace);
-        claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
+        claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
         super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
         this.namespace = this.deployment.metadata.namespace;

@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { HorizontalPodAutoscaler } from "@pulumi/kubernetes/autoscaling/v2";
 import { Service } from "@pulumi/kubernetes/core/v1";
+import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { BuiltPod, tryBuildPod } from "./pod/builder";
 import { claimObjects } from "./registry";
+import { applyStackDefaults } from "./pod/defaults";
 import { PodOptions, podOptionsShape } from "./pod/options";
 import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
 import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, labelKey, labelValue, portName } from "./schema/names";
@@ -84,6 +86,17 @@ export interface DeploymentStrategy {
 }
 
 /**
+ * A PodDisruptionBudget: how many of the Compute's pods voluntary evictions (node drains, cluster
+ * upgrades) may take down at once. Exactly one of the two; a number of pods or a percentage ("50%").
+ */
+export interface DisruptionBudgetSpec {
+    /** Pods that must stay available during an eviction. Must be below the replica count (else no node with a pod can drain). */
+    minAvailable?: number | string;
+    /** Pods that may be unavailable at once. `0` blocks every voluntary eviction (on purpose). */
+    maxUnavailable?: number | string;
+}
+
+/**
  * Arguments of {@link Compute}: a Deployment of `replicas` identical pods (every {@link PodOptions}
  * field applies), a Service when `ports` are given, a HorizontalPodAutoscaler with `autoscaling`.
  */
@@ -100,12 +113,25 @@ export interface ComputeArgs extends PodOptions {
     serviceAnnotations?: { [key: string]: pulumi.Input<string> };
     /** Ports to expose through a Service (no ports, no Service). */
     ports?: PortSpec[];
-    /** `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. */
+    /**
+     * `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is
+     * a DNS alias for something outside the cluster, with no pods behind it.
+     */
     serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | "Headless";
     /** Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started). */
     readinessProbe?: ProbeSpec;
     /** Liveness probe: the kubelet restarts containers that fail it. Default: none. */
     livenessProbe?: ProbeSpec;
+    /**
+     * Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets
+     * `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+     */
+    startupProbe?: ProbeSpec;
+    /**
+     * A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute
+     * runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+     */
+    disruptionBudget?: DisruptionBudgetSpec | false;
     /** Name of the Deployment and Service. Default: the component name. */
     name?: string;
     /** Namespace. Default: `mlkube:namespace`, else the provider's. */
@@ -136,6 +162,19 @@ function portNameOf(p: { name?: string; port: number }, count: number): string |
     return p.name ?? (count > 1 ? `port-${p.port}` : undefined);
 }
 const intOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' })]);
+
+/** A PDB count: a whole number of pods or a percentage "0%".."100%". */
+const budgetValue = z.union([
+    z.number().int().nonnegative().max(2 ** 31 - 1),
+    z.string().regex(/^(100|[1-9]?[0-9])%$/, { error: (iss) => `${JSON.stringify(iss.input)} is neither a pod count nor a percentage; use a whole number such as 1 or a percentage such as "25%"` }),
+]);
+
+const disruptionBudgetSchema = z.union([
+    z.literal(false),
+    z
+        .strictObject({ minAvailable: budgetValue.optional(), maxUnavailable: budgetValue.optional() })
+        .refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), { message: "needs exactly one of minAvailable or maxUnavailable (Kubernetes allows one per budget)" }),
+]);
 
 /** @internal */
 export const computeArgsSchema = z
@@ -177,6 +216,8 @@ export const computeArgsSchema = z
         serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "Headless"]).optional(),
         readinessProbe: probeSchema.optional(),
         livenessProbe: probeSchema.optional(),
+        startupProbe: probeSchema.optional(),
+        disruptionBudget: disruptionBudgetSchema.optional(),
         name: dnsLabel().optional(),
         namespace: input(dnsLabel()).optional(),
         skipAwait: z.boolean().optional(),
@@ -218,7 +259,33 @@ export const computeArgsSchema = z
                 ctx.addIssue({ code: "custom", path: ["ports", p.name === undefined ? prev : i, "name"], message: `port name ${JSON.stringify(name)} is also the name of ports[${p.name === undefined ? i : prev}]; port names must be unique${defaulted ? " (unnamed ports are named port-<port>)" : ""}` });
             } else names.set(name, i);
         });
-        for (const probe of ["readinessProbe", "livenessProbe"] as const) {
+        const budget = a.disruptionBudget;
+        const pods = a.autoscaling ? undefined : (a.replicas ?? 1);
+        if (budget && typeof budget.minAvailable === "number" && pods !== undefined && budget.minAvailable >= pods && pods > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["disruptionBudget", "minAvailable"],
+                message:
+                    pods === 1
+                        ? `${budget.minAvailable} with 1 replica allows no eviction, so the node running the pod cannot be drained; a single pod cannot stay available while it moves: run 2+ replicas, remove the budget, or use maxUnavailable: 0 to block evictions on purpose`
+                        : `${budget.minAvailable} with ${pods} replicas allows no eviction, so no node running one of these pods can be drained; use at most ${pods - 1}, maxUnavailable: 1, or maxUnavailable: 0 to block evictions on purpose`,
+            });
+        }
+        if (budget && typeof budget.minAvailable === "number" && a.autoscaling && budget.minAvailable >= (a.autoscaling.minReplicas ?? 1)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["disruptionBudget", "minAvailable"],
+                message: `${budget.minAvailable} with autoscaling.minReplicas ${a.autoscaling.minReplicas ?? 1} blocks node drains whenever the autoscaler runs that few pods; use maxUnavailable: 1 or a lower minAvailable`,
+            });
+        }
+        if (budget && pods === 0) {
+            ctx.addIssue({ code: "custom", path: ["disruptionBudget"], message: "has nothing to protect with replicas: 0; remove it" });
+        }
+        const preStopPort = a.preStop?.port;
+        if (typeof preStopPort === "string" && !names.has(preStopPort)) {
+            ctx.addIssue({ code: "custom", path: ["preStop", "port"], message: `${JSON.stringify(preStopPort)} is not the name of a port of this Compute; use a port number or one of ${[...names.keys()].map((n) => JSON.stringify(n)).join(", ") || "its ports (it has none)"}` });
+        }
+        for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"] as const) {
             const p = a[probe];
             if (p && !p.command && p.port === undefined && !ports.length) {
                 ctx.addIssue({ code: "custom", path: [probe, "port"], message: "is required when the Compute has no ports" });
@@ -243,6 +310,7 @@ export interface RenderedCompute {
     deployment: k8s.apps.v1.Deployment;
     service?: k8s.core.v1.Service;
     autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+    disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
     dependencies: pulumi.Resource[];
     /** Service port the endpoint output points at. */
     port?: number;
@@ -255,6 +323,14 @@ function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number 
     const port = p.port ?? defaultPort!;
     if (p.path) return { httpGet: { path: p.path, port }, ...timing };
     return { tcpSocket: { port }, ...timing };
+}
+
+/** The budget to emit: the explicit one, else maxUnavailable 1 for 2+ pods or autoscaling (never blocks a drain, keeps one pod of two serving). */
+function disruptionBudget(a: ValidatedComputeArgs): { minAvailable?: number | string; maxUnavailable?: number | string } | undefined {
+    if (a.disruptionBudget === false) return undefined;
+    if (a.disruptionBudget) return compact({ minAvailable: a.disruptionBudget.minAvailable, maxUnavailable: a.disruptionBudget.maxUnavailable });
+    // An autoscaled Compute may run many pods even when minReplicas is 1.
+    return a.autoscaling || (a.replicas ?? 1) >= 2 ? { maxUnavailable: 1 } : undefined;
 }
 
 /** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. @internal */
@@ -292,6 +368,8 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         readinessProbe: probe(a.readinessProbe && { ...a.readinessProbe, port: containerPortRef(a.readinessProbe.port) }, firstTarget),
         livenessProbe: probe(a.livenessProbe && { ...a.livenessProbe, port: containerPortRef(a.livenessProbe.port) }, firstTarget),
         podCount,
+        startupProbe: probe(a.startupProbe, firstTarget),
+        defaultPort: firstTarget,
     });
     const strategy = deploymentStrategy(a, pod, issues);
     if (issues.length) throw new MlkubeValidationError("Compute", name, issues);
@@ -345,7 +423,16 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
             spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: objectName }, minReplicas: s.minReplicas ?? 1, maxReplicas: s.maxReplicas, metrics },
         };
     }
-    return { deployment, service, autoscaler, dependencies: pod.dependencies, port: ports[0]?.port };
+    const budget = disruptionBudget(a);
+    const pdb: k8s.policy.v1.PodDisruptionBudget | undefined = budget && {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        metadata: metadata(),
+        // AlwaysAllow: pods that are not Ready (crash-looping, stuck loading) can always be evicted, so a
+        // broken rollout never blocks a node drain.
+        spec: { ...budget, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+    };
+    return { deployment, service, autoscaler, disruptionBudget: pdb, dependencies: pod.dependencies, port: ports[0]?.port };
 }
 
 /**
@@ -390,6 +477,8 @@ export class Compute extends pulumi.ComponentResource {
     readonly service?: Service;
     /** The HorizontalPodAutoscaler child resource; undefined without `autoscaling`. */
     readonly autoscaler?: HorizontalPodAutoscaler;
+    /** The PodDisruptionBudget, when `disruptionBudget` (or its default for 2+ pods) asks for one. */
+    readonly disruptionBudget?: PodDisruptionBudget;
     private readonly endpointPort?: number;
     private serviceNameOutput?: pulumi.Output<string | undefined>;
     private endpointOutput?: pulumi.Output<string | undefined>;
@@ -415,19 +504,20 @@ export class Compute extends pulumi.ComponentResource {
      */
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
-        const a = validate("Compute", name, computeArgsSchema, args);
+        const a = validate("Compute", name, computeArgsSchema, applyStackDefaults("Compute", name, args, "resources"));
         if (a.name === undefined) validate("Compute", name, componentNameSchema, { name });
         const objectName = a.name ?? name;
         if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
         const r = renderCompute(name, a);
         const ns = resolveNamespace(a.namespace);
-        claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
+        claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
         super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
         this.namespace = this.deployment.metadata.namespace;
         this.deploymentName = this.deployment.metadata.name;
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
+        if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
         this.endpointPort = r.port;
         // No component outputs in the state: names and namespace are the children's own outputs, and
         // `endpoint` is built when read (issue 15).

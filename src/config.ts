@@ -9,7 +9,11 @@ import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "./errors";
 import { Agree, schemaMatches, toIssues, errorMap } from "./schema/input";
 import { k8sObject } from "./schema/k8s";
-import { annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
+import { byteQuantity, quantity } from "./schema/quantity";
+
+/** A profile name: also the value of the `mlkube.dev/profile` label, so a label value. @internal */
+export const profileName = labelValue.refine((n) => n.length > 0, { message: "must not be empty" });
 
 const configSchema = {
     /** Namespace of every component that does not set its own. */
@@ -30,6 +34,35 @@ const configSchema = {
     serviceAccountName: dnsSubdomain,
     /** Kueue LocalQueue of every TrainJob that does not set `queue` (`queue: false` opts out). */
     queue: dnsLabel(),
+    /**
+     * Named presets of pod options (`profile: "a100"` on Compute/TrainJob). Each body is checked against
+     * the PodOptions schema by src/pod/defaults.ts (this file sits below the pod layer).
+     */
+    profiles: z.record(profileName, z.record(z.string(), z.unknown())),
+    /**
+     * Default requests of pods that set none, per resource (a workload's own request or limit wins).
+     * No default without this key: a namespace's LimitRange defaults apply instead.
+     */
+    resources: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }),
+    /** Claims mounted into every workload (opt out with `defaultMounts: false`): a claim name (at /mnt/<claim>) or `{ claimName, mountPath, subPath?, readOnly? }`. */
+    volumes: z.array(
+        z.union([
+            dnsLabel(),
+            z.strictObject({ claimName: dnsLabel(), mountPath: absolutePath, subPath: z.string().optional(), readOnly: z.boolean().optional() }),
+        ]),
+    ),
+    /** Secrets mounted into every workload (opt out with `defaultMounts: false`): a name (as env) or `{ name, mount?, mountPath?, fileMode? }`. */
+    secrets: z.array(
+        z.union([
+            dnsSubdomain,
+            z.strictObject({
+                name: dnsSubdomain,
+                mount: z.enum(["env", "files"]).optional(),
+                mountPath: absolutePath.optional(),
+                fileMode: z.number().int().min(0).max(0o777).optional(),
+            }),
+        ]),
+    ),
 } satisfies Record<string, z.ZodType>;
 
 /**
@@ -55,6 +88,14 @@ export interface MlkubeConfig {
     serviceAccountName?: string;
     /** `mlkube:queue`: Kueue LocalQueue of every TrainJob that does not set `queue`. Default: none (not queued). */
     queue?: string;
+    /** `mlkube:profiles`: named presets of pod options that workloads pick with `profile`; each body is a partial PodOptions (checked when used). Default: none. */
+    profiles?: Record<string, Record<string, unknown>>;
+    /** `mlkube:resources`: default requests (cpu, memory, ephemeralStorage) of pods that set none. Default: none (a namespace LimitRange applies). */
+    resources?: { cpu?: string; memory?: string; ephemeralStorage?: string };
+    /** `mlkube:volumes`: claims mounted into every workload (claim name at /mnt/<claim>, or `{ claimName, mountPath, subPath?, readOnly? }`). Default: none. */
+    volumes?: (string | { claimName: string; mountPath: string; subPath?: string; readOnly?: boolean })[];
+    /** `mlkube:secrets`: Secrets mounted into every workload (a name, as env, or `{ name, mount?, mountPath?, fileMode? }`). Default: none. */
+    secrets?: (string | { name: string; mount?: "env" | "files"; mountPath?: string; fileMode?: number })[];
 }
 
 schemaMatches<Agree<MlkubeConfig, { [K in keyof typeof configSchema]?: z.output<(typeof configSchema)[K]> }>>();

@@ -8,8 +8,8 @@
  */
 export { Volume, VolumeArgs, VolumeReference, AccessMode, ClaimMount } from "./volume";
 export { Secret, SecretArgs, SecretReference, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
-export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DeploymentStrategy } from "./compute";
-export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor } from "./pod/options";
+export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DeploymentStrategy, DisruptionBudgetSpec } from "./compute";
+export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor, PreStopSpec } from "./pod/options";
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";
 export { mlkubeConfig, MlkubeConfig } from "./config";

@@ -25,7 +25,7 @@ test("all options together emit schema-valid Kubernetes objects", async () => {
             serviceAccountName: "sa",
             labels: { team: "ml" },
             annotations: { note: "x" },
-            resources: { cpu: 2, memory: "4Gi", ephemeralStorage: "10Gi", gpu: 1, limits: { cpu: 4 } },
+            resources: { cpu: 2, memory: "4Gi", ephemeralStorage: "10Gi", gpu: 1, limits: { cpu: 4 }, extendedResources: { "rdma/hca": 1 } },
             volumes: [v, blk, { volume: "other", mountPath: "/o", subPath: "s", readOnly: true }],
             emptyDirs: [{ mountPath: "/scratch", sizeLimit: "1Gi", medium: "Memory" }],
             sharedMemory: "1Gi",
@@ -46,10 +46,13 @@ test("all options together emit schema-valid Kubernetes objects", async () => {
             serviceType: "LoadBalancer",
             readinessProbe: { path: "/ready", port: "http", timeoutSeconds: 2, failureThreshold: 3 },
             livenessProbe: { port: 9000 },
+            startupProbe: { path: "/health", port: "http", periodSeconds: 10, failureThreshold: 30 },
+            preStop: { path: "/drain" },
+            disruptionBudget: { maxUnavailable: "50%" },
         });
     });
     const objects = out.objects().map(reveal);
-    assert.deepEqual(objects.map((o) => o.kind).sort(), ["Deployment", "HorizontalPodAutoscaler", "PersistentVolumeClaim", "PersistentVolumeClaim", "Secret", "Secret", "Secret", "Service"]);
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ["Deployment", "HorizontalPodAutoscaler", "PersistentVolumeClaim", "PersistentVolumeClaim", "PodDisruptionBudget", "Secret", "Secret", "Secret", "Service"]);
     for (const o of objects) assert.deepEqual(validateObject(o), [], `${o.kind}/${o.metadata.name}`);
     // The Block volume is a device, not a mount.
     const c = out.get("Deployment", "api").spec.template.spec.containers[0];

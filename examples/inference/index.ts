@@ -21,14 +21,21 @@ const hf = new mlkube.Secret("hf-token", hfToken ? { env: { HF_TOKEN: hfToken } 
 const server = new mlkube.Compute("llm", {
     image: "vllm/vllm-openai:v0.6.3",
     args: ["--model", model, "--tensor-parallel-size", String(gpus), "--port", "8000"],
+    // Node selector, GPU toleration, labels and /dev/shm come from the stack's `mlkube:profiles.h100`.
+    profile: "h100",
+    // 2 replicas: mlkube adds a PodDisruptionBudget (maxUnavailable: 1), so node drains keep one serving.
     replicas: 2,
     resources: { cpu: 8, memory: "32Gi", gpu: gpus },
     volumes: [cache],
     secrets: [hf],
     env: { HF_HOME: "/models/hf" },
-    sharedMemory: "8Gi",
     ports: [{ port: 80, targetPort: 8000, name: "http" }],
+    // Loading the weights takes minutes: the startup probe allows 10 minutes before liveness/readiness count.
+    startupProbe: { path: "/health", port: 8000, periodSeconds: 10, failureThreshold: 60 },
     readinessProbe: { path: "/health", port: 8000, periodSeconds: 10 },
+    // On shutdown, keep serving for 10 s while the Service drops the endpoint, then stop.
+    preStop: { sleepSeconds: 10 },
+    terminationGracePeriodSeconds: 60,
     // The image runs as root by default; the secure defaults (runAsNonRoot) need a user id.
     securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
 });

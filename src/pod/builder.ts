@@ -32,6 +32,9 @@ export interface PodContext {
     ports?: k8s.core.v1.ContainerPort[];
     readinessProbe?: k8s.core.v1.Probe;
     livenessProbe?: k8s.core.v1.Probe;
+    startupProbe?: k8s.core.v1.Probe;
+    /** Port of an HTTP preStop hook that names none (Compute: its first container port). */
+    defaultPort?: number;
     /**
      * Annotate the pod template with a digest of each mounted Secret's content, so a changed value rolls
      * the pods. Default true; jobs turn it off (a rotated token must not restart a training run).
@@ -138,6 +141,11 @@ function resourceRequirements(o: ValidatedPodOptions, rf: string, issues: Valida
         limits[resource] = String(r.gpu);
         gpu = { resource, count: r.gpu };
     }
+    // Extended resources cannot be overcommitted: Kubernetes requires requests = limits.
+    for (const [resource, count] of Object.entries(r.extendedResources ?? {})) {
+        requests[resource] = String(count);
+        limits[resource] = String(count);
+    }
     const req = compact({ requests: Object.keys(requests).length ? requests : undefined, limits: Object.keys(limits).length ? limits : undefined });
     return { req: Object.keys(req).length ? req : undefined, gpu };
 }
@@ -194,8 +202,33 @@ interface MemoryVolume {
     size: string;
 }
 
+/** Kubernetes' default terminationGracePeriodSeconds. */
+export const DEFAULT_GRACE_SECONDS = 30;
+
+/** The container lifecycle for `preStop`, checked against the grace period the kubelet enforces. */
+function preStopHook(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIssue[]): k8s.core.v1.Lifecycle | undefined {
+    const p = o.preStop;
+    if (!p) return undefined;
+    const given = (o.podPatch?.terminationGracePeriodSeconds as number | undefined) ?? o.terminationGracePeriodSeconds; // podPatch merges last
+    const grace = given ?? DEFAULT_GRACE_SECONDS;
+    if (p.sleepSeconds !== undefined && typeof grace === "number" && p.sleepSeconds >= grace) {
+        issues.push({
+            path: ["preStop", "sleepSeconds"],
+            message: `${p.sleepSeconds}s does not fit in the grace period of ${grace}s${given === undefined ? " (the default)" : ""}: the kubelet kills the container when the grace period ends, hook or not; set terminationGracePeriodSeconds above ${p.sleepSeconds} (e.g. ${p.sleepSeconds + DEFAULT_GRACE_SECONDS})`,
+        });
+    }
+    if (p.command) return { preStop: { exec: { command: p.command } } };
+    if (p.sleepSeconds !== undefined) return { preStop: { sleep: { seconds: p.sleepSeconds } } };
+    const port = p.port ?? ctx.defaultPort;
+    if (port === undefined) {
+        issues.push({ path: ["preStop", "port"], message: "is required: the HTTP preStop hook needs a port and this workload has none" });
+        return undefined;
+    }
+    return { preStop: { httpGet: { path: p.path!, port } } };
+}
+
 /** Assembles the pod template for `o` in context `ctx`; throws MlkubeValidationError listing every problem. @internal */
-export function buildPod(o: import("./options").ValidatedPodOptions, ctx: PodContext): BuiltPod {
+export function buildPod(o: ValidatedPodOptions, ctx: PodContext): BuiltPod {
     const issues: ValidationIssue[] = [];
     const built = assemble(o, ctx, issues);
     if (issues.length) throw new MlkubeValidationError(ctx.component, ctx.name, issues);
@@ -420,6 +453,8 @@ function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIss
         if (!tolerations.some((t) => t.key === gpu.resource)) tolerations.push(gpuToleration);
     }
 
+    const lifecycle = preStopHook(o, ctx, issues);
+
     const container: k8s.core.v1.Container = compact({
         name: ctx.containerName,
         image: o.image,
@@ -435,6 +470,8 @@ function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIss
         volumeDevices: devices.length ? devices : undefined,
         readinessProbe: ctx.readinessProbe,
         livenessProbe: ctx.livenessProbe,
+        startupProbe: ctx.startupProbe,
+        lifecycle,
         // A failed container's last log lines become its termination message (pod status), as Metaflow sets it.
         terminationMessagePolicy: "FallbackToLogsOnError",
         securityContext: containerSecurity && Object.keys(containerSecurity).length ? (containerSecurity as k8s.core.v1.SecurityContext) : undefined,
@@ -451,6 +488,7 @@ function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIss
         priorityClassName: o.priorityClassName,
         runtimeClassName: o.runtimeClassName,
         topologySpreadConstraints: o.topologySpreadConstraints,
+        terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
         securityContext: podSecurity && Object.keys(podSecurity).length ? (podSecurity as k8s.core.v1.PodSecurityContext) : undefined,
         containers: [container],
         volumes: volumes.length ? volumes : undefined,

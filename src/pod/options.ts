@@ -45,6 +45,28 @@ export interface Resources {
     limits?: ResourceLimits;
     /** `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). */
     qos?: "Guaranteed" | "Burstable";
+    /**
+     * Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4,
+     * "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not
+     * overcommit extended resources). Default none.
+     */
+    extendedResources?: { [resourceName: string]: number };
+}
+
+/**
+ * A container `preStop` hook: what runs before the container gets SIGTERM. Exactly one of `command`
+ * (exec), `sleepSeconds` (the kubelet's sleep action) or `path` (HTTP GET on `port`). It counts against
+ * `terminationGracePeriodSeconds`.
+ */
+export interface PreStopSpec {
+    /** Run this command in the container. */
+    command?: string[];
+    /** Sleep this many seconds (lets load balancers drop the pod's endpoint before shutdown). */
+    sleepSeconds?: number;
+    /** HTTP GET this path on `port`. */
+    path?: string;
+    /** Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port. */
+    port?: number | string;
 }
 
 /** A claim mounted with a path, subPath or read-only flag of its own. */
@@ -182,6 +204,21 @@ export interface PodOptions {
     containerSecurityContext?: k8s.core.v1.SecurityContext;
     /** Merged into the pod spec last. */
     podPatch?: PodPatch;
+    /**
+     * Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default:
+     * Kubernetes' 30.
+     */
+    terminationGracePeriodSeconds?: number;
+    /** A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none. */
+    preStop?: PreStopSpec;
+    /**
+     * A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU
+     * vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for
+     * the merge rule of each field. Default: no profile.
+     */
+    profile?: string;
+    /** Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true. */
+    defaultMounts?: boolean;
 }
 
 const GPU_RESOURCES: Record<GpuVendor, string> = { nvidia: "nvidia.com/gpu", amd: "amd.com/gpu", intel: "gpu.intel.com/i915" };
@@ -196,22 +233,45 @@ const gpuVendor = z.string().superRefine((v, ctx) => {
     if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"` });
 });
 
+/** Why `name` cannot be an extended resource name, or undefined (domain-prefixed, not kubernetes.io, not a GPU count). */
+export function extendedResourceProblem(name: string): string | undefined {
+    if (!name.includes("/")) return `is not an extended resource name: those are domain-prefixed ("vpc.amazonaws.com/efa", "rdma/hca"); cpu, memory and ephemeral-storage have their own fields`;
+    const problem = qualifiedNameProblem(name);
+    if (problem) return problem;
+    const domain = name.slice(0, name.indexOf("/"));
+    if (domain === "kubernetes.io" || domain.endsWith(".kubernetes.io")) return `is in the kubernetes.io domain, which is reserved for native resources`;
+    if (Object.values(GPU_RESOURCES).includes(name)) return `is a GPU resource; use gpu (and gpuVendor) instead`;
+    return undefined;
+}
+
+const extendedResources = z.record(
+    z.string().superRefine((n, ctx) => {
+        const problem = extendedResourceProblem(n);
+        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(n)} ${problem}` });
+    }),
+    z.number().int({ error: (iss) => `${iss.input} is not a whole number: extended resources are counted in whole devices` }).nonnegative().max(INT32_MAX),
+);
+
+/** Resources without the cross-field rules (profiles may set `gpuVendor` for the GPUs a workload asks for). */
 /** @internal */
-export const resourcesSchema = z
-    .strictObject({
-        cpu: quantity.optional(),
-        memory: byteQuantity("Mi").optional(),
-        ephemeralStorage: byteQuantity("Gi").optional(),
-        gpu: z
-            .number()
-            .nonnegative()
-            .max(INT32_MAX)
-            .refine(Number.isInteger, { error: (iss) => `${iss.input} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
-            .optional(),
-        gpuVendor: gpuVendor.optional(),
-        limits: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }).optional(),
-        qos: z.enum(["Guaranteed", "Burstable"]).optional(),
-    })
+export const resourcesObject = z.strictObject({
+    cpu: quantity.optional(),
+    memory: byteQuantity("Mi").optional(),
+    ephemeralStorage: byteQuantity("Gi").optional(),
+    gpu: z
+        .number()
+        .nonnegative()
+        .max(INT32_MAX)
+        .refine(Number.isInteger, { error: (iss) => `${iss.input} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
+        .optional(),
+    gpuVendor: gpuVendor.optional(),
+    limits: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }).optional(),
+    qos: z.enum(["Guaranteed", "Burstable"]).optional(),
+    extendedResources: extendedResources.optional(),
+});
+
+/** @internal */
+export const resourcesSchema = resourcesObject
     .superRefine((r, ctx) => {
         if (r.qos === "Guaranteed") {
             for (const k of ["cpu", "memory"] as const) {
@@ -224,6 +284,9 @@ export const resourcesSchema = z
             }
         }
         if (r.gpuVendor !== undefined && !r.gpu) ctx.addIssue({ code: "custom", path: ["gpuVendor"], message: "only applies with gpu > 0" });
+        if (r.gpu && r.extendedResources && gpuResourceName(r.gpuVendor) in r.extendedResources) {
+            ctx.addIssue({ code: "custom", path: ["extendedResources", gpuResourceName(r.gpuVendor)], message: `is also set by gpu; remove it from extendedResources` });
+        }
     });
 schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
 
@@ -232,7 +295,9 @@ const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEn
 
 const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
 
+/** @internal */
 export const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
+/** @internal */
 export const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
 
 /** @internal */
@@ -245,6 +310,24 @@ export const volumeMountSchema = z.strictObject({
 
 /** A strategic-merge patch of the pod spec: PodSpec fields (Kubernetes OpenAPI schema), `null` deletes, containers need a name. */
 const podPatchSchema = k8sObject<PodPatch>("PodSpec", "patch");
+
+/** Schema of `preStop`: exactly one action; `port` only with `path`. @internal */
+export const preStopSchema = z
+    .strictObject({
+        command: z.array(z.string()).min(1).optional(),
+        sleepSeconds: z.number().int().min(1).max(2 ** 31 - 1).optional(),
+        path: z.string().startsWith("/").optional(),
+        port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
+    })
+    .superRefine((p, ctx) => {
+        const kinds = (["command", "sleepSeconds", "path"] as const).filter((k) => p[k] !== undefined);
+        if (kinds.length !== 1) {
+            ctx.addIssue({ code: "custom", message: kinds.length ? `${kinds.join(" and ")} are mutually exclusive; pick one` : "needs one of command (exec), sleepSeconds or path (HTTP GET)" });
+        }
+        if (p.port !== undefined && p.path === undefined) ctx.addIssue({ code: "custom", path: ["port"], message: "only applies with path (HTTP GET)" });
+    });
+schemaMatches<Agree<Resolved<PreStopSpec>, z.input<typeof preStopSchema>>>();
+
 
 /** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. @internal */
 export const podOptionsShape = {
@@ -290,6 +373,10 @@ export const podOptionsShape = {
     securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
     containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
     podPatch: podPatchSchema.optional(),
+    terminationGracePeriodSeconds: z.number().int().nonnegative().max(2 ** 53 - 1).optional(),
+    preStop: preStopSchema.optional(),
+    profile: z.string().min(1).optional(),
+    defaultMounts: z.boolean().optional(),
 };
 
 /** @internal */

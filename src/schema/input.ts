@@ -193,6 +193,7 @@ export function validate<S extends z.ZodType>(component: string, name: string, s
  * between fields (`rules`, written over the raw args so they run even when a field is malformed) and,
  * when the fields are well-formed, what `render` finds (the pod builder, a backend). A problem at a path
  * the rules already reported is reported once.
+ * @internal
  */
 export function validateAndRender<S extends z.ZodType, R>(
     component: string,

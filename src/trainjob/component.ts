@@ -10,6 +10,7 @@ import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { Job } from "@pulumi/kubernetes/batch/v1";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { z } from "zod";
+import { applyStackDefaults } from "../pod/defaults";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
 import { Agree, Resolved, input, schemaMatches, validateAndRender } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
@@ -142,7 +143,7 @@ export const MAX_NUM_NODES = 100_000;
 
 const KUBEFLOW_MANAGERS = ["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"];
 
-/** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues`. */
+/** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues`. @internal */
 export const trainJobFieldsSchema = z
     .strictObject({
         ...podShapeWithoutResources,
@@ -255,12 +256,13 @@ export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
     return issues;
 }
 
-/** TrainJobArgs: the fields and the rules between them. */
+/** TrainJobArgs: the fields and the rules between them. @internal */
 export const trainJobArgsSchema = trainJobFieldsSchema.superRefine((a, ctx) => {
     for (const i of trainJobRuleIssues(a)) ctx.addIssue({ code: "custom", path: [...i.path], message: i.message });
 });
 schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<typeof trainJobArgsSchema>>>();
 
+/** @internal */
 export type ValidatedTrainJobArgs = z.output<typeof trainJobArgsSchema>;
 
 /** What a renderer returns: the object for `apiextensions.CustomResource` and how to manage it. */
@@ -319,7 +321,8 @@ export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): Rende
  * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
  */
 export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
-    return validateAndRender(TRAINJOB_COMPONENT, name, trainJobFieldsSchema, trainJobRuleIssues, args, (a) => renderTrainJob(name, a));
+    // Stack profiles, default mounts and default requests first: the merged args are validated as written.
+    return validateAndRender(TRAINJOB_COMPONENT, name, trainJobFieldsSchema, trainJobRuleIssues, applyStackDefaults(TRAINJOB_COMPONENT, name, args, "resourcesPerNode"), (a) => renderTrainJob(name, a));
 }
 
 export class TrainJob extends pulumi.ComponentResource {

@@ -76,11 +76,13 @@ const sourceSchema = z.strictObject({
 });
 schemaMatches<Agree<Resolved<InitializerSource>, z.input<typeof sourceSchema>>>();
 
+/** @internal */
 export const initializersSchema = z
     .strictObject({ dataset: sourceSchema.optional(), model: sourceSchema.optional(), volume: volumeLike.optional() })
     .refine((i) => i.dataset !== undefined || i.model !== undefined, { error: "needs dataset, model or both" });
 schemaMatches<Agree<Resolved<Initializers>, z.input<typeof initializersSchema>>>();
 
+/** @internal */
 export type ValidatedInitializers = z.output<typeof initializersSchema>;
 
 /** The kinds configured, in the runtimes' order (dataset, then model). */

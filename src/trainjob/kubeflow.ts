@@ -10,6 +10,7 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { tryBuildPod } from "../pod/builder";
+import { isStackDefault } from "../pod/defaults";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
 import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
@@ -38,7 +39,7 @@ const POD_FIELD_OPTION: Record<string, string> = {
     runtimeClassName: "runtimeClassName",
     topologySpreadConstraints: "topologySpreadConstraints",
 };
-const CONTAINER_FIELD_OPTION: Record<string, string> = { workingDir: "workingDir", imagePullPolicy: "imagePullPolicy", volumeDevices: "volumes" };
+const CONTAINER_FIELD_OPTION: Record<string, string> = { workingDir: "workingDir", imagePullPolicy: "imagePullPolicy", volumeDevices: "volumes", lifecycle: "preStop" };
 
 function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<string, unknown>, issues: ValidationIssue[]): void {
     const suffix = `: the Kubeflow TrainJob API cannot express it (a runtime patch only carries ${[...PATCHABLE_POD_FIELDS].join(", ")}); set it in the training runtime, or use backend "jobset"`;
@@ -49,7 +50,7 @@ function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<strin
     for (const k of Object.keys(container)) {
         if (CARRIED_CONTAINER_FIELDS.has(k)) continue;
         const option = CONTAINER_FIELD_OPTION[k];
-        const what = k === "volumeDevices" ? "a Block-mode volume (volumeDevices)" : `container field ${k}`;
+        const what = k === "volumeDevices" ? "a Block-mode volume (volumeDevices)" : k === "lifecycle" ? "a preStop hook (container lifecycle)" : `container field ${k}`;
         issues.push({
             path: option ? [option] : ["podPatch", "containers"],
             message: `${what} is not supported with backend "kubeflow": spec.trainer takes image, command, args, env and resources, and a container patch only volumeMounts and securityContext; set it in the training runtime, or use backend "jobset"`,
@@ -114,6 +115,13 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
         const b = bindingOf(s as SecretLike);
         if (b.kind !== "env") return;
         const keys = secretKeys(s as SecretLike);
+        if (!keys && isStackDefault(s)) {
+            issues.push({
+                path: ["defaultMounts"],
+                message: `mlkube:secrets mounts Secret ${JSON.stringify(b.secretName)} as env (envFrom), which a Kubeflow TrainJob cannot express and whose keys are unknown here; give it mount: "files" in mlkube:secrets, set defaultMounts: false on this TrainJob, or use backend "jobset"`,
+            });
+            return;
+        }
         if (!keys) {
             issues.push({
                 path: ["secrets", i],

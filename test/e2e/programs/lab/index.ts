@@ -15,7 +15,7 @@ const scratch = new mlkube.Volume("scratch", { size: "1Gi", reclaim: "Delete" })
 const token = new mlkube.Secret("token", { env: { TOKEN: config.requireSecret("token") } });
 
 const api = new mlkube.Compute("api", {
-    image: "registry.example/api:1.0",
+    image: config.get("apiImage") ?? "registry.example/api:1.0",
     resources: { cpu: "100m", memory },
     volumes: [data, scratch],
     secrets: [token],

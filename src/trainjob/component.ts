@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions";
 import { z } from "zod";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
-import { Agree, errorMap, knownKeysOf, Resolved, input, schemaMatches, snapshot, toIssues } from "../schema/input";
+import { Agree, checkResourceArgs, errorMap, knownKeysOf, Resolved, input, schemaMatches, snapshot, toIssues, unmarkAll } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
 import { asPulumiError, formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
 import { PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
@@ -170,9 +170,11 @@ export function validateAndRenderTrainJob(name: string, args: unknown): { a: Val
     const rules = trainJobRuleIssues(raw);
     issues.push(...rules);
     if (parsed.success) {
+        // Outputs inside pass-through objects (securityContext, affinity, …) become Outputs again.
+        const a = unmarkAll(parsed.data);
         try {
-            const r = renderTrainJob(name, parsed.data);
-            if (!issues.length) return { a: parsed.data, r };
+            const r = renderTrainJob(name, a);
+            if (!issues.length) return { a, r };
         } catch (e) {
             if (!(e instanceof MlkubeValidationError)) throw e;
             // A field the rules already reported (e.g. a reserved env name) is reported once.
@@ -199,11 +201,13 @@ export class TrainJob extends pulumi.ComponentResource {
     readonly job: CustomResource;
 
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TRAINJOB_TYPE, name, {}, opts);
+        // Validate and render before registering anything: bad input creates nothing.
+        checkResourceArgs(TRAINJOB_COMPONENT, name, opts);
         const { a, r } = validateAndRenderTrainJob(name, args);
         // The JobSet controller also creates a headless Service named after the job (the pods' DNS subdomain).
         const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
         claimObjects(TRAINJOB_COMPONENT, name, [{ kind: r.object.kind, namespace: ns, name: r.objectName }, { kind: "Service", namespace: ns, name: r.objectName }]);
+        super(TRAINJOB_TYPE, name, {}, opts);
         // `status: undefined` makes `status` an output property, so the live status can be read.
         this.job = new CustomResource(name, { ...r.object, status: undefined }, {
             parent: this,

@@ -33,7 +33,7 @@ export interface FuzzOptions {
 }
 
 function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): Promise<void> {
-    const watchdogMs = o.watchdogMs ?? 30_000;
+    const watchdogMs = o.watchdogMs ?? 60_000;
     const counts = tally.counts[component];
     const record = (i: number, kind: OutcomeKind, detail?: string) => {
         counts[kind]++;
@@ -69,10 +69,14 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                 child.kill("SIGKILL");
                 next();
             };
-            const onHang = () => {
+            const onHang = (): void => {
                 if (waiting && waiting[1] > waiting[0]) {
-                    // The asynchronous part of a batch hung: rerun its unfinished cases one by one.
-                    for (let i = waiting[0]; i <= waiting[1]; i++) if (!done.has(i)) queue.unshift([i, 1, 1]);
+                    // The asynchronous part of a batch hung: rerun it one case per batch (in one process)
+                    // to find the case, then go on with the rest.
+                    const resume = waiting[1] + 1;
+                    if (resume < start + count) queue.unshift([resume, start + count - resume, batch]);
+                    queue.unshift([waiting[0], waiting[1] - waiting[0] + 1, 1]);
+                    return finish();
                 } else {
                     const i = waiting ? waiting[0] : current;
                     record(i, "hang", `no progress for ${watchdogMs} ms`);

@@ -169,6 +169,12 @@ export async function runJob(job: Job, send: (m: Message) => void): Promise<void
 }
 
 if (require.main === module) {
+    // Rejections arriving after a batch's collect() returned: the program's own (planted) ones are
+    // expected; anything else is a crash of the batch that was running.
+    process.on("unhandledRejection", (reason) => {
+        const msg = reason instanceof Error ? `${reason.stack}` : String(reason);
+        if (!msg.includes(REJECT_MARK)) process.send!({ type: "result", i: -1, kind: "crash", detail: `late unhandled rejection: ${short(msg, 800)}` });
+    });
     process.on("message", (job: Job) => {
         runJob(job, (m) => process.send!(m)).then(
             () => process.disconnect(),

@@ -68,7 +68,7 @@ function errorOutcome(e: unknown, c: Case): { kind: OutcomeKind; detail?: string
     }
     if (v.message.includes(SECRET_MARK)) return { kind: "leak", detail: `secret in error: ${short(v.message)}` };
     // The component name has no field path: its problems start with the quoted name.
-    const ownName = JSON.stringify(String(c.name)).slice(0, 40);
+    const ownName = typeof c.name === "string" ? JSON.stringify(c.name).slice(0, 40) : "\u0000";
     const pathless = v.issues.find((i) => i.path.length === 0 && !WHOLE_COMPONENT.test(i.message) && !i.message.startsWith(ownName));
     if (pathless) return { kind: "pathless", detail: short(v.message) };
     return { kind: "rejected" };

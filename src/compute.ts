@@ -14,7 +14,7 @@ import { BuiltPod, tryBuildPod } from "./pod/builder";
 import { claimObjects } from "./registry";
 import { applyStackDefaults } from "./pod/defaults";
 import { PodOptions, podOptionsShape } from "./pod/options";
-import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
+import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "./schema/input";
 import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, labelKey, labelValue, portName } from "./schema/names";
 import { closest, fail, MlkubeValidationError, ValidationIssue } from "./errors";
 
@@ -191,7 +191,7 @@ export const computeArgsSchema = z
                 }
             })
             .optional(),
-        serviceLabels: z.record(labelKey, input(labelValue)).optional(),
+        serviceLabels: record(labelKey, input(labelValue)).optional(),
         serviceAnnotations: annotationMap(input(z.string())).optional(),
         autoscaling: z
             .strictObject({
@@ -504,6 +504,7 @@ export class Compute extends pulumi.ComponentResource {
      */
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
+        checkResourceArgs("Compute", name, opts);
         const a = validate("Compute", name, computeArgsSchema, applyStackDefaults("Compute", name, args, "resources"));
         if (a.name === undefined) validate("Compute", name, componentNameSchema, { name });
         const objectName = a.name ?? name;

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "./errors";
-import { Agree, schemaMatches, toIssues, errorMap } from "./schema/input";
+import { Agree, schemaMatches, errorMap, record, snapshot, toIssues } from "./schema/input";
 import { k8sObject } from "./schema/k8s";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 import { byteQuantity, quantity } from "./schema/quantity";
@@ -19,7 +19,7 @@ const configSchema = {
     /** Namespace of every component that does not set its own. */
     namespace: dnsLabel(),
     /** Labels added to every object (and pod) mlkube creates. */
-    labels: z.record(labelKey, labelValue),
+    labels: record(labelKey, labelValue),
     /** Annotations added to every top-level object mlkube creates. */
     annotations: annotationMap(z.string()),
     /** StorageClass of Volumes that do not set `storageClass`. */
@@ -27,7 +27,7 @@ const configSchema = {
     /** Image pull secrets (names) added to every pod. */
     imagePullSecrets: z.array(dnsSubdomain),
     /** Node selector merged into every pod's (the pod's own keys win). */
-    nodeSelector: z.record(labelKey, labelValue),
+    nodeSelector: record(labelKey, labelValue),
     /** Tolerations added to every pod (Kubernetes Toleration objects). */
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")),
     /** Default service account of pods. */
@@ -114,7 +114,13 @@ export function mlkubeConfig(): MlkubeConfig {
         let r = (schema as z.ZodType).safeParse(raw, { error: errorMap });
         if (!r.success) {
             try {
-                const parsed = JSON.parse(raw);
+                // Own `__proto__` keys, cycles and depth become issues (snapshot), never prototypes.
+                const found: ValidationIssue[] = [];
+                const parsed = snapshot(JSON.parse(raw), "Stack config", pulumi.getStack(), [`mlkube:${key}`], found);
+                if (found.length) {
+                    issues.push(...found);
+                    continue;
+                }
                 const again = (schema as z.ZodType).safeParse(parsed, { error: errorMap });
                 if (again.success || typeof parsed === "object") r = again;
             } catch {

@@ -15,6 +15,40 @@ export interface ValidationIssue {
     message: string;
 }
 
+/** Longest echo of a user's value in a message; longer values are cut with their length noted. */
+export const MAX_ECHO = 100;
+
+/** `s` cut to `max` characters, noting how long it was. */
+export function clip(s: string, max = MAX_ECHO): string {
+    return s.length <= max ? s : `${s.slice(0, max)}…(${s.length} characters)`;
+}
+
+/**
+ * A value as messages quote it: JSON for strings and plain data, truncated; never throws (BigInt,
+ * cycles, symbols, objects whose toString throws).
+ */
+export function quote(v: unknown, max = MAX_ECHO): string {
+    if (typeof v === "string") return v.length <= max ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, max))}…(${v.length} characters)`;
+    if (typeof v === "bigint") return `${v}n`;
+    if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
+    try {
+        const s = JSON.stringify(v);
+        if (typeof s === "string") return clip(s, max);
+    } catch {
+        /* cyclic or BigInt inside */
+    }
+    return safeString(v, max);
+}
+
+/** `String(v)`, truncated, or a stand-in when it cannot be converted. */
+export function safeString(v: unknown, max = MAX_ECHO): string {
+    try {
+        return clip(String(v), max);
+    } catch {
+        return `<${typeof v}>`;
+    }
+}
+
 /** Renders a field path the way a user writes it in TypeScript: `a.b[0]["odd-key"]`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
     let out = "";
@@ -22,7 +56,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
         if (typeof seg === "number") {
             out += `[${seg}]`;
         } else {
-            const s = String(seg);
+            const s = clip(safeString(seg, Infinity), 60);
             if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s) || (out === "" && /^[a-z]+:[A-Za-z0-9_]+$/.test(s))) {
                 out += out === "" ? s : `.${s}`;
             } else {
@@ -69,8 +103,9 @@ export class MlkubeValidationError extends Error {
 
     /** Builds the message from `issues` (one line, or a list when there are several). */
     constructor(component: string, resourceName: string, issues: ReadonlyArray<ValidationIssue>) {
-        const head = `${component} "${resourceName}"`;
-        const lines = issues.map((i) => (i.path.length ? `${formatPath(i.path)}: ${i.message}` : i.message));
+        const head = `${safeString(component)} ${quote(safeString(resourceName, Infinity))}`;
+        // Each line is bounded: messages quote values (already truncated) but never without limit.
+        const lines = issues.map((i) => clip(i.path.length ? `${formatPath(i.path)}: ${safeString(i.message, Infinity)}` : safeString(i.message, Infinity), 2000));
         super(lines.length === 1 ? `${head}: ${lines[0]}` : `${head}: ${lines.length} problems\n  - ${lines.join("\n  - ")}`);
         this.name = "MlkubeValidationError";
         this.component = component;
@@ -100,17 +135,22 @@ export function editDistance(a: string, b: string): number {
     return prev[n];
 }
 
+/** Words longer than this get no "did you mean" (no field or enum value is that long; keeps it O(1)). */
+const MAX_GUESS_LENGTH = 64;
+
 /** The closest candidate to `word`, if it is close enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+    if (typeof word !== "string" || word.length > MAX_GUESS_LENGTH) return undefined;
+    const limit = Math.max(2, Math.floor(word.length / 3));
     let best: string | undefined;
     let bestScore = Infinity;
     for (const c of candidates) {
+        if (typeof c !== "string" || c.length > MAX_GUESS_LENGTH || Math.abs(c.length - word.length) > limit) continue;
         const d = editDistance(word.toLowerCase(), c.toLowerCase());
         if (d < bestScore) {
             best = c;
             bestScore = d;
         }
     }
-    const limit = Math.max(2, Math.floor(word.length / 3));
     return bestScore <= limit ? best : undefined;
 }

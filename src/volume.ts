@@ -10,7 +10,7 @@ import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { claimObjects } from "./registry";
-import { Agree, Resolved, input, schemaMatches, validate } from "./schema/input";
+import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "./schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
 
@@ -49,7 +49,7 @@ export interface VolumeArgs {
     reclaim?: "Retain" | "Delete";
 }
 
-const labelMap = z.record(labelKey, input(labelValue));
+const labelMap = record(labelKey, input(labelValue));
 const annotations = annotationMap(input(z.string()));
 
 /** @internal */
@@ -182,6 +182,7 @@ export class Volume extends pulumi.ComponentResource {
      */
     constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
+        checkResourceArgs("Volume", name, opts);
         const a = validate("Volume", name, volumeArgsSchema, args);
         if (a.name === undefined) validate("Volume", name, componentNameSchema, { name });
         const spec = renderClaim(name, a);

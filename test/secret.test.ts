@@ -65,7 +65,7 @@ test("Secret fromFile: keys are file names, mounted as files; the file mode is t
     assert.equal(b.kind, "files");
     assert.equal(b.mountPath, "/etc/mlkube/secrets/creds");
     assert.equal(b.fileMode, undefined);
-    assertThrows(() => new Secret("x", { fromFile: [path.join(dir, "nope")] }), `Secret "x": fromFile[0]: ${JSON.stringify(path.join(dir, "nope"))} is not a readable file (relative paths start at ${process.cwd()})`);
+    assertThrows(() => new Secret("x", { fromFile: [path.join(dir, "nope")] }), `Secret "x": fromFile[0]: ${JSON.stringify(path.join(dir, "nope"))} does not exist (relative paths start at ${process.cwd()})`);
     assertThrows(() => new Secret("y", { fromFile: [path.join(dir, "key.json")], mount: "env" }), 'Secret "y": mount: keys "key.json" are not environment variable names, so they cannot be mounted as env; use mount: "files"');
 });
 

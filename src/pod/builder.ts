@@ -433,9 +433,9 @@ function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIss
             if (r.checksum !== undefined && roll) checksums[checksumKey(r.secretName)] = r.checksum;
         }
     }
-    for (const [name, v] of Object.entries({ ...secretEnv, ...tmpfsEnv })) if (!(name in userEnv)) env.push({ name, value: v });
+    for (const [name, v] of Object.entries({ ...secretEnv, ...tmpfsEnv })) if (!Object.hasOwn(userEnv, name)) env.push({ name, value: v });
     for (const e of ctx.extraEnv ?? []) {
-        if ((e.name as string) in userEnv) issues.push({ path: ["env", e.name as string], message: `is set by ${ctx.component} itself; remove it from env` });
+        if (Object.hasOwn(userEnv, e.name as string)) issues.push({ path: ["env", e.name as string], message: `is set by ${ctx.component} itself; remove it from env` });
         env.push(e);
     }
 

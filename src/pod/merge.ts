@@ -44,7 +44,7 @@ function mergeList(base: unknown[], patch: unknown[], key: string): unknown[] {
 export function strategicMerge<T>(base: T, patch: unknown, field?: string): T {
     if (patch === undefined) return base;
     if (Array.isArray(patch)) {
-        const key = field ? MERGE_KEYS[field] : undefined;
+        const key = field && Object.hasOwn(MERGE_KEYS, field) ? MERGE_KEYS[field] : undefined;
         return (key && Array.isArray(base) ? mergeList(base, patch, key) : patch) as T;
     }
     if (!isObject(patch) || !isObject(base)) return patch as T;

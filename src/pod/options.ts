@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { Agree, Resolved, input, schemaMatches } from "../schema/input";
+import { Agree, Resolved, input, record, schemaMatches } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, downwardEnvFieldMessage, envName, INT32_MAX, isDownwardEnvField, labelKey, labelValue, qualifiedNameProblem, secretKey, subPath } from "../schema/names";
 import { byteQuantity, quantity } from "../schema/quantity";
@@ -224,11 +224,12 @@ export interface PodOptions {
 const GPU_RESOURCES: Record<GpuVendor, string> = { nvidia: "nvidia.com/gpu", amd: "amd.com/gpu", intel: "gpu.intel.com/i915" };
 
 export function gpuResourceName(vendor: string | undefined): string {
-    return GPU_RESOURCES[(vendor ?? "nvidia") as GpuVendor] ?? (vendor as string);
+    const v = vendor ?? "nvidia";
+    return Object.hasOwn(GPU_RESOURCES, v) ? GPU_RESOURCES[v as GpuVendor] : v;
 }
 
 const gpuVendor = z.string().superRefine((v, ctx) => {
-    if (v in GPU_RESOURCES) return;
+    if (Object.hasOwn(GPU_RESOURCES, v)) return;
     const problem = v.includes("/") ? qualifiedNameProblem(v) : "is neither a known vendor nor a domain-prefixed extended resource name";
     if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"` });
 });
@@ -334,14 +335,14 @@ export const podOptionsShape = {
     image: input(z.string().min(1)),
     command: z.array(input(z.string())).optional(),
     args: z.array(input(z.string())).optional(),
-    env: z.record(envName, envValue).optional(),
+    env: record(envName, envValue).optional(),
     workingDir: input(absolutePath).optional(),
     imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
     imagePullSecrets: z.array(secretLike).optional(),
     serviceAccountName: input(dnsSubdomain).optional(),
-    labels: z.record(labelKey, input(labelValue)).optional(),
+    labels: record(labelKey, input(labelValue)).optional(),
     annotations: annotationMap(input(z.string())).optional(),
-    podLabels: z.record(labelKey, input(labelValue)).optional(),
+    podLabels: record(labelKey, input(labelValue)).optional(),
     podAnnotations: annotationMap(input(z.string())).optional(),
     resources: resourcesSchema.optional(),
     volumes: z.array(z.union([volumeLike, volumeMountSchema])).optional(),
@@ -362,7 +363,7 @@ export const podOptionsShape = {
         )
         .optional(),
     secrets: z.array(secretLike).optional(),
-    nodeSelector: z.union([z.record(labelKey, labelValue), z.string()]).optional(),
+    nodeSelector: z.union([record(labelKey, labelValue), z.string()]).optional(),
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).optional(),
     gpuToleration: z.boolean().optional(),
     affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),

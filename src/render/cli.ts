@@ -2,13 +2,13 @@
 /**
  * The `mlkube` command.
  *
- *     mlkube render <program-dir> [--stack NAME] [--out DIR | --check PATH] [--show-secrets] [--config key=value]... [--typecheck] [--verbose]
+ *     mlkube render <program-dir> [--stack NAME] [--out DIR | --check PATH] [--show-secrets] [--config key=value]... [--typecheck] [--timeout S] [--verbose]
  */
 import * as path from "node:path";
 import { MlkubeValidationError } from "../errors";
 import { checkRendered, isDirectoryTarget } from "./check";
 import { ProgramError } from "./program";
-import { render, toYaml, writeDir } from "./index";
+import { DEFAULT_TIMEOUT_SECONDS, render, toYaml, writeDir } from "./index";
 
 const HELP = `mlkube render: the Kubernetes objects a Pulumi program would create, offline
 (no cluster, no Pulumi CLI, no backend).
@@ -33,6 +33,7 @@ Options:
       --show-secrets     Print secret values (default: "<redacted>"; \`secure:\` config is never
                          decrypted and renders as "[secret:<key>]" either way)
       --typecheck        Type-check the program first, as \`pulumi up\` does (slower)
+      --timeout SECONDS  Fail when the program has not finished after SECONDS (default 60)
   -v, --verbose          Print stack traces of errors
   -h, --help             This help
       --version          mlkube's version
@@ -52,6 +53,7 @@ interface Args {
     showSecrets: boolean;
     verbose: boolean;
     typeCheck: boolean;
+    timeout: number;
     config: Record<string, string>;
     help: boolean;
     version: boolean;
@@ -60,7 +62,7 @@ interface Args {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { showSecrets: false, verbose: false, typeCheck: false, config: {}, help: false, version: false };
+    const args: Args = { showSecrets: false, verbose: false, typeCheck: false, timeout: DEFAULT_TIMEOUT_SECONDS, config: {}, help: false, version: false };
     const positional: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -104,6 +106,13 @@ function parseArgs(argv: string[]): Args {
             case "--typecheck":
                 args.typeCheck = true;
                 break;
+            case "--timeout": {
+                const v = value();
+                const n = Number(v);
+                if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`--timeout expects a number of seconds, got ${JSON.stringify(v)}`);
+                args.timeout = n;
+                break;
+            }
             case "-v":
             case "--verbose":
                 args.verbose = true;
@@ -157,20 +166,32 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Stack traces point into the program's TypeScript (its modules carry inline source maps).
     process.setSourceMapsEnabled?.(true);
+    // Errors the program raises after it returned (a promise rejecting later) are its errors too.
+    const late: Error[] = [];
+    const onLate = (reason: unknown) => late.push(reason instanceof Error ? reason : new Error(String(reason)));
+    process.on("unhandledRejection", onLate);
     // Anything the program prints goes to stderr: stdout is the YAML.
-    const restore = redirectConsole();
+    const restore = redirectOutput();
     let result;
     try {
-        result = await render(args.dir, { stack: args.stack, showSecrets: args.showSecrets, config: args.config, typeCheck: args.typeCheck });
+        const rendered = render(args.dir, { stack: args.stack, showSecrets: args.showSecrets, config: args.config, typeCheck: args.typeCheck, timeoutSeconds: args.timeout });
+        // A program whose promise never settles, with nothing left that could settle it, empties the
+        // event loop: Node would exit silently. That is a failure, said so.
+        result = await Promise.race([rendered, idle().then(() => Promise.reject(new NeverSettled()))]);
+        // Let what the program left running finish (or not, briefly) before judging it.
+        await Promise.race([idle(), sleep(SETTLE_MS)]);
     } catch (e) {
         restore();
         process.stderr.write(`mlkube render: ${describeError(e, args.verbose)}\n`);
         return 1;
+    } finally {
+        process.off("unhandledRejection", onLate);
     }
     restore();
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-    if (result.errors.length) {
-        for (const e of result.errors) process.stderr.write(`error: ${describeError(e, args.verbose)}\n`);
+    const errors = [...result.errors, ...late.map((e) => Object.assign(e, { message: `after the program returned: ${e.message}` }))];
+    if (errors.length) {
+        for (const e of errors) process.stderr.write(`error: ${describeError(e, args.verbose)}\n`);
         process.stderr.write(`mlkube render: ${path.resolve(args.dir)} (stack ${result.stack}) failed; nothing rendered\n`);
         return 1;
     }
@@ -195,23 +216,57 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-function redirectConsole(): () => void {
+/** How long rendering waits after the program returned for what it left running (late rejections). */
+const SETTLE_MS = 200;
+
+class NeverSettled extends Error {
+    constructor() {
+        super("the program never finished: its promise did not settle and nothing left running could settle it");
+        this.name = "ProgramError";
+    }
+}
+
+/** Resolves when the event loop has nothing left to do (Node's "beforeExit"). */
+function idle(): Promise<void> {
+    return new Promise((resolve) => process.once("beforeExit", () => resolve()));
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Sends what the program prints to stderr while it runs: console.log/info/debug and direct writes to
+ * process.stdout, whose only content is the YAML.
+ */
+function redirectOutput(): () => void {
     const saved = { log: console.log, info: console.info, debug: console.debug };
     const toErr = (...a: unknown[]) => console.error(...a);
     console.log = toErr;
     console.info = toErr;
     console.debug = toErr;
-    return () => Object.assign(console, saved);
+    const write = process.stdout.write;
+    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+    return () => {
+        Object.assign(console, saved);
+        process.stdout.write = write;
+    };
+}
+
+/** Exits once stdout and stderr are flushed (what the program left running must not keep the render alive). */
+function exit(code: number): void {
+    process.exitCode = code;
+    let pending = 2;
+    const done = () => {
+        if (--pending === 0) process.exit(code);
+    };
+    process.stdout.write("", done);
+    process.stderr.write("", done);
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (e) => {
-            process.stderr.write(`mlkube: ${describeError(e, process.argv.includes("--verbose") || process.argv.includes("-v"))}\n`);
-            process.exitCode = 1;
-        },
-    );
+    main(process.argv.slice(2)).then(exit, (e) => {
+        process.stderr.write(`mlkube: ${describeError(e, process.argv.includes("--verbose") || process.argv.includes("-v"))}\n`);
+        exit(1);
+    });
 }

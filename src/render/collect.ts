@@ -43,6 +43,11 @@ export interface CollectOptions {
     /** Run in preview mode (unknowns stay unknown). Default false. */
     preview?: boolean;
     /**
+     * Fail when the program (with every resource registration it started) has not finished after this
+     * many seconds. Default: no limit. The timer does not keep the process alive.
+     */
+    timeoutSeconds?: number;
+    /**
      * Resolves `@pulumi/pulumi` (and its `runtime/settings`) for the program being run. Mocks are
      * process-global state of one copy of the SDK, so a program with its own node_modules needs
      * `createRequire(<program file>)`. Default: this module's own copy.
@@ -59,18 +64,26 @@ export interface Collected {
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VAL = "1b47061264138c4ac30d75fd1eb44270";
 
-/** Replaces Pulumi's serialized secret envelopes with SecretValue markers. */
-export function unwrapSecrets(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map(unwrapSecrets);
+/**
+ * Replaces Pulumi's serialized secret envelopes with SecretValue markers, where they sit. `other`
+ * deserializes the remaining special values (unknowns, resource references) the way the SDK does.
+ */
+export function unwrapSecrets(v: unknown, other: (v: unknown) => unknown = (x) => x): unknown {
+    if (Array.isArray(v)) return v.map((e) => unwrapSecrets(e, other));
     if (v && typeof v === "object") {
         const o = v as Record<string, unknown>;
-        if (o[SECRET_SIG] === SECRET_VAL) return new SecretValue(unwrapSecrets(o.value));
+        if (o[SECRET_SIG] === SECRET_VAL) return new SecretValue(unwrapSecrets(o.value, other));
+        if (Object.hasOwn(o, SECRET_SIG)) return other(o);
         const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(o)) out[k] = unwrapSecrets(e);
+        for (const [k, e] of Object.entries(o)) Object.defineProperty(out, k, { value: unwrapSecrets(e, other), enumerable: true, writable: true, configurable: true });
         return out;
     }
+    if (v === UNKNOWN) return other(v);
     return v;
 }
+
+/** The SDK's serialized unknown value (preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /**
  * The `metadata.name` the mocks give a Kubernetes object registered without one (what Pulumi's
@@ -90,6 +103,7 @@ let currentRequest: RegisterRequest | undefined;
 let monitor: MockMonitorLike | undefined;
 
 interface RegisterRequest {
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
     getParent(): string;
     getRetainondelete(): boolean;
     getProtect(): boolean;
@@ -135,15 +149,20 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
         const req = opts.require ?? require;
         const pulumi = req("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
         const settings = req("@pulumi/pulumi/runtime/settings") as Settings;
+        const rpc = req("@pulumi/pulumi/runtime/rpc") as { deserializeProperty(v: unknown): unknown };
         pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretConfigKeys);
         resetConfigCache();
         resetObjectRegistry();
         await pulumi.runtime.setMocks(
             {
                 newResource(a) {
-                    const inputs = unwrapSecrets(a.inputs) as Record<string, unknown>;
                     const custom = a.custom ?? a.type.startsWith("kubernetes:");
                     const req = currentRequest;
+                    // The SDK's deserialization lifts a nested secret to the whole top-level property
+                    // (a secret env value makes all of `spec` secret): read the request as serialized,
+                    // where each secret sits where the program put it.
+                    const raw = req?.getObject()?.toJavaScript();
+                    const inputs = (raw ? unwrapSecrets(raw, (x) => rpc.deserializeProperty(x)) : unwrapSecrets(a.inputs)) as Record<string, unknown>;
                     const parent = req?.getParent() || undefined;
                     const urn = monitor?.newUrn(parent, a.type, a.name) ?? `urn:pulumi:${stack}::${project}::${a.type}::${a.name}`;
                     // The engine refuses a second resource with the same URN (same type, name and parent): so does the renderer.
@@ -193,9 +212,12 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                 return original(req, cb);
             };
         }
-        await program();
-        // The SDK keeps a queue of outstanding RPCs; draining it means every resource was registered.
-        await settings.waitForRPCs();
+        const run = (async () => {
+            await program();
+            // The SDK keeps a queue of outstanding RPCs; draining it means every resource was registered.
+            await settings.waitForRPCs();
+        })();
+        await withTimeout(run, opts.timeoutSeconds);
     } catch (e) {
         onRejection(e);
     } finally {
@@ -206,6 +228,28 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
         running = false;
     }
     return { resources, errors };
+}
+
+/** Thrown when a program does not finish within `timeoutSeconds`. */
+export class TimeoutError extends Error {
+    constructor(seconds: number) {
+        super(`the program did not finish within ${seconds} s (a promise that never settles, or a resource waiting on one); raise --timeout if it is just slow`);
+        this.name = "TimeoutError";
+    }
+}
+
+async function withTimeout<T>(p: Promise<T>, seconds: number | undefined): Promise<T> {
+    if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return p;
+    let timer: NodeJS.Timeout | undefined;
+    const t = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TimeoutError(seconds)), seconds * 1000);
+        timer.unref();
+    });
+    try {
+        return await Promise.race([p, t]);
+    } finally {
+        clearTimeout(timer);
+    }
 }
 
 interface Settings {

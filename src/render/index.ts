@@ -51,7 +51,12 @@ export interface RenderOptions {
     config?: Record<string, unknown>;
     /** Type-check the program first, as `pulumi up` does by default. Default false (transpile only). */
     typeCheck?: boolean;
+    /** Fail when the program has not finished after this many seconds. Default 60 (`Infinity`: no limit). */
+    timeoutSeconds?: number;
 }
+
+/** Default of `RenderOptions.timeoutSeconds` and of `mlkube render --timeout`. */
+export const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** Result of {@link render}. */
 export interface Rendered {
@@ -110,6 +115,7 @@ export async function render(programDir: string, options: RenderOptions = {}): P
             config: stack.config,
             secretConfigKeys: stack.secretKeys,
             require: programRequire(project),
+            timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         });
         const { objects, sources, warnings } = toObjects(collected.resources, options.showSecrets ?? false);
         return { objects, sources, resources: collected.resources, errors: collected.errors, warnings, project: project.name, stack: stack.stack };
@@ -161,16 +167,20 @@ function toObject(r: CollectedResource, showSecrets: boolean): { object: K8sObje
     return { object, autoNamed };
 }
 
-/** Drops undefined/null fields (Pulumi does not send them) keeping SecretValue markers. */
-function plain(v: unknown): unknown {
-    if (v instanceof SecretValue) return new SecretValue(plain(v.value));
-    if (Array.isArray(v)) return v.map(plain);
+/**
+ * Drops undefined/null fields (Pulumi does not send them) and moves SecretValue markers down to the
+ * leaves: a secret object (e.g. a whole `metadata` given as a secret) becomes an object of secret
+ * leaves, so its structure stays readable (names, nesting) and only values are redacted.
+ */
+function plain(v: unknown, secret = false): unknown {
+    if (v instanceof SecretValue) return plain(v.value, true);
+    if (Array.isArray(v)) return v.map((e) => plain(e, secret));
     if (v && typeof v === "object") {
         const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(v)) if (e !== undefined && e !== null) out[k] = plain(e);
+        for (const [k, e] of Object.entries(v)) if (e !== undefined && e !== null) out[k] = plain(e, secret);
         return out;
     }
-    return v;
+    return secret ? new SecretValue(v) : v;
 }
 
 function compact(o: Record<string, unknown>): Record<string, unknown> {
@@ -282,10 +292,21 @@ function compareObjects(a: K8sObject, b: K8sObject): number {
 // ---------------------------------------------------------------------------------------------
 // Output
 
+/**
+ * YAML output options. `compat: "yaml-1.1"`: strings that a YAML 1.1 reader (kubectl, Go's yaml
+ * packages) would read as something else (`yes`, `on`, `n`, `1_000`, `2024-01-31`, `1:20`) are quoted.
+ */
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, compat: "yaml-1.1" } as const;
+
+/** Text for a one-line comment: line breaks (YAML 1.1's too) and other control characters escaped. */
+function commentText(s: string): string {
+    return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** One YAML document (no `---`), with an optional `# Source:` comment line. */
 export function objectYaml(object: K8sObject, source?: ObjectSource): string {
-    const head = source ? `# Source: ${source.parent ? `${source.parent} / ` : ""}${source.type}::${source.name}${source.autoNamed ? " (auto-named)" : ""}\n` : "";
-    return head + YAML.stringify(object, { lineWidth: 0, aliasDuplicateObjects: false });
+    const head = source ? `# Source: ${commentText(`${source.parent ? `${source.parent} / ` : ""}${source.type}::${source.name}${source.autoNamed ? " (auto-named)" : ""}`)}\n` : "";
+    return head + YAML.stringify(object, YAML_OPTIONS);
 }
 
 /** Multi-document YAML of the objects, in the order given. */

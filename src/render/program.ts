@@ -84,7 +84,13 @@ function resolveMain(dir: string, main: string): string {
     if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
         const pkgFile = path.join(p, "package.json");
         if (fs.existsSync(pkgFile)) {
-            const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as { main?: string };
+            let pkg: { main?: unknown };
+            try {
+                pkg = (JSON.parse(fs.readFileSync(pkgFile, "utf8")) ?? {}) as { main?: unknown };
+            } catch (e) {
+                throw new ProgramError(`${pkgFile}: ${(e as Error).message}`);
+            }
+            if (pkg.main !== undefined && typeof pkg.main !== "string") throw new ProgramError(`${pkgFile}: \`main\` must be a string`);
             if (pkg.main) return resolveMain(p, pkg.main);
         }
         for (const f of ["index.ts", "index.js"]) if (fs.existsSync(path.join(p, f))) return path.join(p, f);

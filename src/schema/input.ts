@@ -9,7 +9,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { closest, formatPath, MlkubeValidationError, ValidationIssue } from "../errors";
+import { closest, formatPath, MlkubeValidationError, quote, ValidationIssue } from "../errors";
+
+/** Args nested deeper than this are refused (Kubernetes objects in args nest about 20 levels at most). */
+export const MAX_DEPTH = 100;
+
+/** The message of an issue about a secret value: what was wrong stays, the value never appears. */
+export const SECRET_ISSUE = "is not valid (the value is a secret, so it is not shown; check what you passed here)";
 
 /** Stand-in for a value that is not known yet (an Output or a Promise) during validation. */
 export class Unresolved {
@@ -20,12 +26,22 @@ export class Unresolved {
         readonly path: ReadonlyArray<string | number>,
     ) {}
 
-    /** The value as an Output that fails with a validation error when it resolves to something `schema` rejects. @internal */
+    /**
+     * The value as an Output that fails with a validation error when it resolves to something `schema`
+     * rejects. When the Output is secret, the messages say what was wrong without quoting the value.
+     */
     check(schema: z.ZodType): pulumi.Output<unknown> {
-        return this.value.apply((v) => {
-            const r = schema.safeParse(snapshot(v, this.component, this.name, this.path), { error: errorMap });
-            if (!r.success) throw new MlkubeValidationError(this.component, this.name, toIssues(r.error, this.path));
-            return r.data;
+        const isSecret = (this.value as unknown as { isSecret?: Promise<boolean> }).isSecret ?? false;
+        return pulumi.all([this.value, isSecret]).apply(([v, secret]) => {
+            const issues: ValidationIssue[] = [];
+            const snap = snapshot(v, this.component, this.name, this.path, issues);
+            if (!issues.length) {
+                const r = schema.safeParse(snap, { error: errorMap });
+                if (r.success) return unmarkAll(r.data);
+                issues.push(...toIssues(r.error, this.path));
+            }
+            const shown = secret === true ? issues.map((i) => ({ path: i.path, message: SECRET_ISSUE })) : issues;
+            throw new MlkubeValidationError(this.component, this.name, shown);
         });
     }
 }
@@ -36,16 +52,75 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
     return proto === Object.prototype || proto === null;
 }
 
-/** Deep copy of plain objects/arrays in which Outputs and Promises become `Unresolved` markers. */
-export function snapshot(v: unknown, component: string, name: string, path: ReadonlyArray<string | number> = []): unknown {
-    if (pulumi.Output.isInstance(v) || (v instanceof Promise)) {
-        return new Unresolved(pulumi.output(v as pulumi.Input<unknown>), component, name, path);
-    }
-    if (Array.isArray(v)) return v.map((e, i) => snapshot(e, component, name, [...path, i]));
-    if (isPlainObject(v)) {
-        const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(v)) out[k] = snapshot(e, component, name, [...path, k]);
-        return out;
+/**
+ * Deep copy of plain objects/arrays in which Outputs and Promises become `Unresolved` markers.
+ * Hostile shapes become issues instead of crashes: cycles, nesting deeper than MAX_DEPTH, own
+ * `__proto__` keys (what JSON.parse produces; never copied, so they cannot become the copy's
+ * prototype) and getters that throw. Without `issues`, the first problems are thrown as an
+ * MlkubeValidationError.
+ */
+export function snapshot(v: unknown, component: string, name: string, path: ReadonlyArray<string | number> = [], issues?: ValidationIssue[]): unknown {
+    const found: ValidationIssue[] = issues ?? [];
+    const ancestors = new Set<object>();
+    const walk = (x: unknown, p: ReadonlyArray<string | number>): unknown => {
+        if (pulumi.Output.isInstance(x) || x instanceof Promise) {
+            return new Unresolved(pulumi.output(x as pulumi.Input<unknown>), component, name, p);
+        }
+        const array = Array.isArray(x);
+        if (!array && !isPlainObject(x)) return x;
+        if (p.length - path.length >= MAX_DEPTH) {
+            found.push({ path: p, message: `is nested more than ${MAX_DEPTH} levels deep; no Kubernetes object is` });
+            return undefined;
+        }
+        if (ancestors.has(x as object)) {
+            found.push({ path: p, message: "refers to itself (a cyclic value); pass a tree of plain values" });
+            return undefined;
+        }
+        ancestors.add(x as object);
+        try {
+            if (array) {
+                const a = x as unknown[];
+                const out = new Array<unknown>(a.length);
+                for (let i = 0; i < a.length; i++) out[i] = walk(a[i], [...p, i]);
+                return out;
+            }
+            const out: Record<string, unknown> = {};
+            for (const k of Object.keys(x as object)) {
+                if (k === "__proto__") {
+                    found.push({ path: [...p, k], message: `"__proto__" is not allowed as a key (it is no Kubernetes field or name)` });
+                    continue;
+                }
+                let e: unknown;
+                try {
+                    e = (x as Record<string, unknown>)[k];
+                } catch {
+                    found.push({ path: [...p, k], message: "could not be read (its getter threw); pass plain values" });
+                    continue;
+                }
+                out[k] = walk(e, [...p, k]);
+            }
+            return out;
+        } finally {
+            ancestors.delete(x as object);
+        }
+    };
+    const out = walk(v, path);
+    if (!issues && found.length) throw new MlkubeValidationError(component, name, found);
+    return out;
+}
+
+/**
+ * Replaces, in place, the `Unresolved` markers left in a parse result (inside Kubernetes objects passed
+ * through as is: securityContext, affinity, podPatch, …) by the Outputs they stand for. Only plain
+ * objects and arrays are entered: both are fresh copies made by snapshot() or zod.
+ */
+export function unmarkAll<T>(v: T): T {
+    if (v instanceof Unresolved) return v.value as T;
+    if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) v[i] = unmarkAll(v[i]);
+    } else if (isPlainObject(v)) {
+        const o = v as Record<string, unknown>;
+        for (const k of Object.keys(o)) o[k] = unmarkAll(o[k]);
     }
     return v;
 }
@@ -72,22 +147,58 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
     }) as unknown as z.ZodType<pulumi.Input<z.output<T>>, z.input<T>>;
 }
 
-/** Turns zod's issue codes into messages that say what was wrong and how to fix it. @internal */
+/**
+ * A map with keys checked by `key` and values by `value`, like `z.record`, except that a key named
+ * `constructor` is an ordinary key (z.record refuses such objects as "not a plain object").
+ * Problems are reported at the key's path.
+ */
+export function record<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V): z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>> {
+    return z.unknown().transform((v, ctx) => {
+        if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Unresolved) {
+            const message = v instanceof Unresolved ? MUST_BE_KNOWN : v === undefined ? "is required" : `expected an object, got ${describe(v)}`;
+            ctx.issues.push({ code: "custom", message, input: undefined, path: [] });
+            return z.NEVER;
+        }
+        const out: Record<string, unknown> = {};
+        let failed = false;
+        for (const k of Object.keys(v)) {
+            const kr = key.safeParse(k, { error: errorMap });
+            if (!kr.success) {
+                failed = true;
+                for (const iss of kr.error.issues) ctx.issues.push({ code: "custom", message: iss.message, input: undefined, path: [k] });
+                continue;
+            }
+            const vr = value.safeParse((v as Record<string, unknown>)[k], { error: errorMap });
+            if (!vr.success) {
+                failed = true;
+                for (const iss of vr.error.issues) ctx.issues.push({ ...(iss as object), input: undefined, path: [k, ...iss.path] } as never);
+                continue;
+            }
+            out[kr.data] = vr.data;
+        }
+        return failed ? z.NEVER : out;
+    }) as unknown as z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>>;
+}
+
+const MUST_BE_KNOWN = "must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects";
+
+/** Turns zod's issue codes into messages that say what was wrong and how to fix it. */
 export const errorMap: z.core.$ZodErrorMap = (iss) => {
     switch (iss.code) {
         case "invalid_type": {
             if (iss.input === undefined) return "is required";
-            if (iss.input instanceof Unresolved) {
-                return `must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects`;
-            }
+            if (iss.input instanceof Unresolved) return MUST_BE_KNOWN;
             const got = describe(iss.input);
-            const want = iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : `a ${iss.expected}`;
+            const finite = iss.expected === "number" && typeof iss.input === "number";
+            const want = iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : finite ? "a finite number" : `a ${iss.expected}`;
             return `expected ${want}, got ${got}`;
         }
         case "invalid_value": {
-            const allowed = iss.values.map((v) => JSON.stringify(v));
+            if (iss.input === undefined) return "is required";
+            if (iss.input instanceof Unresolved) return MUST_BE_KNOWN;
+            const allowed = iss.values.map((v) => quote(v));
             const guess = typeof iss.input === "string" ? closest(iss.input, iss.values.map(String)) : undefined;
-            return `${JSON.stringify(iss.input)} is not one of ${allowed.join(", ")}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`;
+            return `${quote(iss.input)} is not one of ${allowed.join(", ")}${guess ? `; did you mean ${quote(guess)}?` : ""}`;
         }
         case "too_small":
             if (iss.origin === "string" && iss.minimum === 1) return "must not be empty";
@@ -144,8 +255,11 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
     return out;
 }
 
-function describe(v: unknown): string {
-    return v === null ? "null" : Array.isArray(v) ? "an array" : v === undefined ? "nothing" : `a ${typeof v}`;
+/** What kind of value `v` is, for "expected …, got …" (never the value itself, which may be huge or secret). */
+export function describe(v: unknown): string {
+    if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+    if (v instanceof Unresolved) return "a pulumi.Output/Promise";
+    return v === null ? "null" : Array.isArray(v) ? "an array" : v === undefined ? "nothing" : typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
 function depth(issues: z.core.$ZodIssue[]): number {
@@ -185,7 +299,22 @@ function unwrap(s: unknown): unknown {
 export function validate<S extends z.ZodType>(component: string, name: string, schema: S, args: unknown): z.output<S> {
     const r = schema.safeParse(snapshot(args ?? {}, component, name), { error: errorMap });
     if (!r.success) throw new MlkubeValidationError(component, name, toIssues(r.error, [], knownKeysOf(schema)));
-    return r.data;
+    return unmarkAll(r.data);
+}
+
+/**
+ * What the Pulumi SDK would otherwise reject with its own error (or crash on) for a component's
+ * constructor arguments: the resource name must be a non-empty string, the options an object.
+ */
+export function checkResourceArgs(component: string, name: unknown, opts: unknown): void {
+    const issues: ValidationIssue[] = [];
+    if (typeof name !== "string" || name === "") {
+        issues.push({ path: [], message: `the resource name must be a non-empty string, got ${name === "" ? "an empty string" : describe(name)}` });
+    }
+    if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts))) {
+        issues.push({ path: ["opts"], message: `resource options must be an object (or left out), got ${describe(opts)}` });
+    }
+    if (issues.length) throw new MlkubeValidationError(component, typeof name === "string" ? name : "", issues);
 }
 
 /**
@@ -209,9 +338,11 @@ export function validateAndRender<S extends z.ZodType, R>(
     const ruleIssues = isPlainObject(raw) ? rules(raw) : [];
     issues.push(...ruleIssues);
     if (parsed.success) {
+        // Outputs inside pass-through objects (securityContext, affinity, …) become Outputs again.
+        const a = unmarkAll(parsed.data);
         try {
-            const r = render(parsed.data);
-            if (!issues.length) return { a: parsed.data, r };
+            const r = render(a);
+            if (!issues.length) return { a, r };
         } catch (e) {
             if (!(e instanceof MlkubeValidationError)) throw e;
             const seen = new Set(ruleIssues.map((i) => formatPath(i.path)));

@@ -3,7 +3,8 @@
  * names, Secret keys. Each error says what the rule is and proposes a value that passes it.
  */
 import { z } from "zod";
-import { closest } from "../errors";
+import { closest, quote } from "../errors";
+import { record } from "./input";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -27,7 +28,7 @@ export function isDnsLabel(s: string, max = 63): boolean {
 }
 
 export function dnsLabelMessage(value: string, max = 63): string {
-    return `${JSON.stringify(value)} is not a valid Kubernetes name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters); use ${JSON.stringify(toDnsLabel(value, max))}`;
+    return `${quote(value)} is not a valid Kubernetes name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters); use ${quote(toDnsLabel(value, max))}`;
 }
 
 const dnsLabels = new Map<number, z.ZodString>();
@@ -54,7 +55,7 @@ export function isDnsSubdomain(s: string): boolean {
 /** A DNS-1123 subdomain: names of Secrets, PriorityClasses, StorageClasses (≤253, dots allowed). @internal */
 export const dnsSubdomain = z.string().refine(isDnsSubdomain, {
     error: (iss) =>
-        `${JSON.stringify(iss.input)} is not a valid DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); use ${JSON.stringify(
+        `${quote(iss.input)} is not a valid DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); use ${quote(
             String(iss.input).toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "") || "x",
         )}`,
 });
@@ -64,7 +65,7 @@ export function qualifiedNameProblem(key: string): string | undefined {
     const parts = key.split("/");
     if (parts.length > 2) return "has more than one '/'";
     const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
-    if (prefix !== undefined && !isDnsSubdomain(prefix)) return `prefix ${JSON.stringify(prefix)} is not a DNS subdomain (e.g. "example.com")`;
+    if (prefix !== undefined && !isDnsSubdomain(prefix)) return `prefix ${quote(prefix)} is not a DNS subdomain (e.g. "example.com")`;
     if (name.length === 0 || name.length > 63) return "name part must be 1-63 characters";
     if (!QUALIFIED_NAME.test(name)) return "name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
     return undefined;
@@ -73,7 +74,7 @@ export function qualifiedNameProblem(key: string): string | undefined {
 /** @internal */
 export const labelKey = z.string().superRefine((key, ctx) => {
     const problem = qualifiedNameProblem(key);
-    if (problem) ctx.addIssue({ code: "custom", message: `label/annotation key ${JSON.stringify(key)} is invalid: ${problem}` });
+    if (problem) ctx.addIssue({ code: "custom", message: `label/annotation key ${quote(key)} is invalid: ${problem}` });
 });
 
 export function isLabelValue(v: string): boolean {
@@ -83,7 +84,7 @@ export function isLabelValue(v: string): boolean {
 /** @internal */
 export const labelValue = z.string().refine(isLabelValue, {
     error: (iss) =>
-        `label value ${JSON.stringify(iss.input)} is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use ${JSON.stringify(
+        `label value ${quote(iss.input)} is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use ${quote(
             String(iss.input).replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "").slice(0, 63),
         )}`,
 });
@@ -94,7 +95,7 @@ export function isEnvName(s: string): boolean {
 
 export function envNameMessage(name: string): string {
     const fixed = name.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(\d)/, "_$1");
-    return `${JSON.stringify(name)} is not a valid environment variable name (letters, digits and '_', not starting with a digit); use ${JSON.stringify(fixed)}`;
+    return `${quote(name)} is not a valid environment variable name (letters, digits and '_', not starting with a digit); use ${quote(fixed)}`;
 }
 
 /** @internal */
@@ -111,9 +112,9 @@ export function isSecretKey(s: string): boolean {
 
 export function secretKeyMessage(key: string): string {
     if (isReservedKey(key)) {
-        return `${JSON.stringify(key)} is not a valid Secret key ('.', '..' and names starting with '..' are reserved by the kubelet); use ${JSON.stringify(key.replace(/^\.+/, "") || "key")}`;
+        return `${quote(key)} is not a valid Secret key ('.', '..' and names starting with '..' are reserved by the kubelet); use ${quote(key.replace(/^\.+/, "") || "key")}`;
     }
-    return `${JSON.stringify(key)} is not a valid Secret key (letters, digits, '-', '_' and '.', at most 253 characters); use ${JSON.stringify(
+    return `${quote(key)} is not a valid Secret key (letters, digits, '-', '_' and '.', at most 253 characters); use ${quote(
         key.replace(/[^-._a-zA-Z0-9]+/g, "_") || "key",
     )}`;
 }
@@ -123,7 +124,7 @@ export const secretKey = z.string().refine(isSecretKey, { error: (iss) => secret
 
 /** @internal */
 export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
-    error: (iss) => `${JSON.stringify(iss.input)} is not an absolute path; use ${JSON.stringify("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
+    error: (iss) => `${quote(iss.input)} is not an absolute path; use ${quote("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
 });
 
 /** Largest value of a Kubernetes int32 field (replicas, ports, probe timings, completions, …). */
@@ -141,7 +142,7 @@ export function isDns1035Label(s: string): boolean {
 
 export function dns1035Message(value: string): string {
     const fixed = toDnsLabel(/^[a-z]/.test(value) ? value : `svc-${value}`, 63);
-    return `${JSON.stringify(value)} is not a valid Service name (a DNS-1035 label: lowercase letters, digits and '-', starting with a letter, at most 63 characters); set name: ${JSON.stringify(fixed)}`;
+    return `${quote(value)} is not a valid Service name (a DNS-1035 label: lowercase letters, digits and '-', starting with a letter, at most 63 characters); set name: ${quote(fixed)}`;
 }
 
 /** Kubernetes' IsValidPortName (an IANA service name): ≤15 of [a-z0-9-], a letter, no "--", no '-' at either end. */
@@ -153,7 +154,7 @@ export function portNameMessage(name: string): string {
     let fixed = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+/, "");
     if (!/[a-z]/.test(fixed)) fixed = `p${fixed}`;
     fixed = fixed.slice(0, 15).replace(/-+$/, "") || "port";
-    return `${JSON.stringify(name)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${JSON.stringify(fixed)}`;
+    return `${quote(name)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${quote(fixed)}`;
 }
 
 /** @internal */
@@ -166,7 +167,7 @@ export function isSubPath(p: string): boolean {
 
 /** @internal */
 export const subPath = z.string().refine(isSubPath, {
-    error: (iss) => `${JSON.stringify(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
+    error: (iss) => `${quote(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
 });
 
 /** The Downward API fields an env var may reference (validEnvDownwardAPIFieldPathExpressions, Kubernetes 1.34). */
@@ -185,7 +186,7 @@ export function isDownwardEnvField(p: string): boolean {
 export function downwardEnvFieldMessage(p: string): string {
     const shown = [...DOWNWARD_ENV_FIELDS.slice(0, 3), "metadata.labels['<key>']", "metadata.annotations['<key>']", ...DOWNWARD_ENV_FIELDS.slice(3)];
     const guess = p.length <= 64 ? closest(p, DOWNWARD_ENV_FIELDS) : undefined;
-    return `${JSON.stringify(p.length > 80 ? `${p.slice(0, 80)}…` : p)} is not a Downward API field for env (${shown.join(", ")})${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`;
+    return `${quote(p.length > 80 ? `${p.slice(0, 80)}…` : p)} is not a Downward API field for env (${shown.join(", ")})${guess ? `; did you mean ${quote(guess)}?` : ""}`;
 }
 
 /** Kubernetes' limit on the total size of an object's annotations (keys + values). */
@@ -204,7 +205,7 @@ export function annotationsSizeMessage(bytes: number): string {
 
 /** Annotations whose plain values fit Kubernetes' 256 KiB total. @internal */
 export function annotationMap<V extends z.ZodType>(value: V) {
-    return z.record(labelKey, value).superRefine((m, ctx) => {
+    return record(labelKey, value).superRefine((m, ctx) => {
         const bytes = annotationsTooLarge(m as Record<string, unknown>);
         if (bytes !== undefined) ctx.addIssue({ code: "custom", message: annotationsSizeMessage(bytes) });
     });

@@ -3,6 +3,7 @@
  * A typo such as "16GB" gets a suggestion ("16Gi") instead of a bare "invalid".
  */
 import { z } from "zod";
+import { quote } from "../errors";
 
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
@@ -34,8 +35,8 @@ export function suggestQuantity(raw: string): string | undefined {
 export function quantityMessage(value: string): string {
     const hint = suggestQuantity(value);
     return hint
-        ? `${JSON.stringify(value)} is not a Kubernetes quantity; use ${JSON.stringify(hint)}`
-        : `${JSON.stringify(value)} is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"`;
+        ? `${quote(value)} is not a Kubernetes quantity; use ${quote(hint)}`
+        : `${quote(value)} is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"`;
 }
 
 /** A quantity given as a string ("16Gi"). @internal */

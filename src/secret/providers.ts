@@ -15,7 +15,7 @@
  * | github      | GITHUB_TOKEN, GH_TOKEN                                                            | env GITHUB_TOKEN                         |
  * | docker      | credentialsFile, $DOCKER_CONFIG/config.json, ~/.docker/config.json (optionally only `registry`) | image pull secret (.dockerconfigjson) |
  */
-import * as fs from "node:fs";
+import { LocalFileError, readRegularFile } from "./files";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -54,11 +54,19 @@ function home(env: NodeJS.ProcessEnv): string {
     return env.HOME || os.homedir();
 }
 
+/** Credential and config files are small; anything bigger is not one. */
+const MAX_CREDENTIALS_FILE = 16 * 1024 * 1024;
+
+/**
+ * The text of a credentials/config file, undefined when it does not exist. A path that exists but is
+ * not a regular file of sane size (a directory, a FIFO, /dev/zero) is reported, never read.
+ */
 function readIfExists(file: string): string | undefined {
     try {
-        return fs.readFileSync(file, "utf8");
-    } catch {
-        return undefined;
+        return readRegularFile(file, MAX_CREDENTIALS_FILE)?.toString("utf8");
+    } catch (e) {
+        if (e instanceof LocalFileError) throw new CredentialsNotFound(e.message);
+        throw e;
     }
 }
 

@@ -13,8 +13,9 @@ import { z } from "zod";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { Agree, Resolved, input, schemaMatches, validate } from "../schema/input";
+import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
+import { LocalFileError, readRegularFile, regularFileSize } from "./files";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
 
 /** Pulumi type token of {@link Secret} components. */
@@ -81,7 +82,7 @@ const SOURCES = ["env", "fromEnv", "fromFile", "fromDirectory", "provider", "git
 /** @internal */
 export const secretArgsSchema = z
     .strictObject({
-        env: input(z.record(z.string(), input(z.string()))).optional(),
+        env: input(record(z.string(), input(z.string()))).optional(),
         fromEnv: z.array(z.string().min(1)).min(1).optional(),
         fromFile: z.array(z.string().min(1)).min(1).optional(),
         fromDirectory: z.string().min(1).optional(),
@@ -106,7 +107,7 @@ export const secretArgsSchema = z
         fileMode: z.number().int().min(0).max(0o777).optional(),
         name: dnsSubdomain.optional(),
         namespace: input(dnsLabel()).optional(),
-        labels: z.record(labelKey, input(labelValue)).optional(),
+        labels: record(labelKey, input(labelValue)).optional(),
         annotations: annotationMap(input(z.string())).optional(),
     })
     .superRefine((a, ctx) => {
@@ -199,14 +200,49 @@ export function directoryKey(rel: string): string {
     return rel.split(path.sep).join("__");
 }
 
-function listFiles(dir: string, rel = ""): string[] {
-    const out: string[] = [];
+/** Regular files under `dir` (relative paths, sorted), and what was skipped (symlinks, FIFOs, devices) with its kind. */
+function listFiles(dir: string, rel = "", skipped: string[] = [], depth = 0): { files: string[]; skipped: string[] } {
+    const files: string[] = [];
     for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
         const r = rel ? path.join(rel, e.name) : e.name;
-        if (e.isDirectory()) out.push(...listFiles(dir, r));
-        else if (e.isFile()) out.push(r);
+        if (e.isDirectory() && depth < 64) files.push(...listFiles(dir, r, skipped, depth + 1).files);
+        else if (e.isFile()) files.push(r);
+        else skipped.push(`${r} (${e.isSymbolicLink() ? "a symbolic link" : e.isFIFO() ? "a named pipe" : e.isDirectory() ? "a directory nested too deep" : "not a regular file"})`);
     }
-    return out;
+    return { files, skipped };
+}
+
+/** Sums the sizes of `files` (each must be a regular file) before anything is read. */
+function totalSize(files: { file: string; path: (string | number)[] }[], problems: ValidationIssue[]): number {
+    let total = 0;
+    for (const { file, path: p } of files) {
+        try {
+            const size = regularFileSize(file);
+            if (size === undefined) problems.push({ path: p, message: `${JSON.stringify(file)} does not exist (relative paths start at ${process.cwd()})` });
+            else total += size;
+        } catch (e) {
+            if (!(e instanceof LocalFileError)) throw e;
+            problems.push({ path: p, message: e.message });
+        }
+    }
+    return total;
+}
+
+function tooBig(bytes: number): string {
+    return `the files hold ${bytes} bytes; Kubernetes limits a Secret to ${MAX_SECRET_BYTES} bytes (1 MiB): split them into several Secrets or mount large files from a Volume`;
+}
+
+/** Reads a file checked by totalSize(); a problem found now (it changed meanwhile) becomes an issue. */
+function readChecked(file: string, p: (string | number)[], problems: ValidationIssue[]): Buffer | undefined {
+    try {
+        const buf = readRegularFile(file, MAX_SECRET_BYTES);
+        if (buf === undefined) problems.push({ path: p, message: `${JSON.stringify(file)} does not exist` });
+        return buf;
+    } catch (e) {
+        if (!(e instanceof LocalFileError)) throw e;
+        problems.push({ path: p, message: e.message });
+        return undefined;
+    }
 }
 
 function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv): ReadSource {
@@ -240,7 +276,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         const values: Record<string, string> = {};
         a.fromEnv.forEach((v, i) => {
             if (!isEnvName(v)) problems.push({ path: ["fromEnv", i], message: envNameMessage(v) });
-            else if (env[v] === undefined) problems.push({ path: ["fromEnv", i], message: `environment variable ${v} is not set on this machine; export it before running pulumi` });
+            else if (!Object.hasOwn(env, v) || typeof env[v] !== "string") problems.push({ path: ["fromEnv", i], message: `environment variable ${v} is not set on this machine; export it before running pulumi` });
             else values[v] = b64(env[v] as string);
         });
         bail();
@@ -248,12 +284,17 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     }
     if (a.fromFile) {
         const values: Record<string, string> = {};
+        const total = totalSize(a.fromFile.map((file, i) => ({ file, path: ["fromFile", i] })), problems);
+        bail();
+        if (total > MAX_SECRET_BYTES) fail("Secret", name, ["fromFile"], tooBig(total));
         a.fromFile.forEach((f, i) => {
             const key = path.basename(f);
-            if (!fs.existsSync(f) || !fs.statSync(f).isFile()) problems.push({ path: ["fromFile", i], message: `${JSON.stringify(f)} is not a readable file (relative paths start at ${process.cwd()})` });
-            else if (!isSecretKey(key)) problems.push({ path: ["fromFile", i], message: `file name ${secretKeyMessage(key)}` });
-            else if (key in values) problems.push({ path: ["fromFile", i], message: `two files are named ${JSON.stringify(key)}; keys come from file names, so make one Secret per file or rename` });
-            else values[key] = b64(fs.readFileSync(f));
+            if (!isSecretKey(key)) problems.push({ path: ["fromFile", i], message: `file name ${secretKeyMessage(key)}` });
+            else if (Object.hasOwn(values, key)) problems.push({ path: ["fromFile", i], message: `two files are named ${JSON.stringify(key)}; keys come from file names, so make one Secret per file or rename` });
+            else {
+                const buf = readChecked(f, ["fromFile", i], problems);
+                if (buf) values[key] = b64(buf);
+            }
         });
         bail();
         return { data: values, type: "Opaque", mount: "files", env: none, keys: Object.keys(values) };
@@ -263,12 +304,20 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} is not a directory (relative paths start at ${process.cwd()})`);
         const values: Record<string, string> = {};
         const items: { key: string; path: string }[] = [];
-        for (const rel of listFiles(dir)) {
+        const { files, skipped } = listFiles(dir);
+        if (skipped.length) {
+            pulumi.log.warn(`Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${skipped.join(", ")}`);
+        }
+        const total = totalSize(files.map((rel) => ({ file: path.join(dir, rel), path: ["fromDirectory"] })), problems);
+        bail();
+        if (total > MAX_SECRET_BYTES) fail("Secret", name, ["fromDirectory"], tooBig(total));
+        for (const rel of files) {
             const key = directoryKey(rel);
             if (!isSecretKey(key)) problems.push({ path: ["fromDirectory"], message: `file ${JSON.stringify(rel)} cannot be a Secret key: ${secretKeyMessage(key)}` });
-            else if (key in values) problems.push({ path: ["fromDirectory"], message: `files ${JSON.stringify(rel)} and another map to the same key ${JSON.stringify(key)}; rename one` });
+            else if (Object.hasOwn(values, key)) problems.push({ path: ["fromDirectory"], message: `files ${JSON.stringify(rel)} and another map to the same key ${JSON.stringify(key)}; rename one` });
             else {
-                values[key] = b64(fs.readFileSync(path.join(dir, rel)));
+                const buf = readChecked(path.join(dir, rel), ["fromDirectory"], problems);
+                if (buf) values[key] = b64(buf);
                 items.push({ key, path: rel.split(path.sep).join("/") });
             }
         }
@@ -293,8 +342,10 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     }
     const g = a.gitSsh!;
     const readFile = (f: string, field: string) => {
-        if (!fs.existsSync(f)) fail("Secret", name, ["gitSsh", field], `${JSON.stringify(f)} does not exist`);
-        return pulumi.secret(fs.readFileSync(f, "utf8"));
+        const problems: ValidationIssue[] = [];
+        const buf = readChecked(f, ["gitSsh", field], problems);
+        if (!buf) throw new MlkubeValidationError("Secret", name, problems);
+        return pulumi.secret(buf.toString("utf8"));
     };
     const key = g.privateKeyFile !== undefined ? readFile(g.privateKeyFile, "privateKeyFile") : pulumi.secret(pulumi.output(g.privateKey as pulumi.Input<string>));
     const hosts = g.knownHostsFile !== undefined ? readFile(g.knownHostsFile, "knownHostsFile") : g.knownHosts !== undefined ? pulumi.output(g.knownHosts) : undefined;
@@ -403,6 +454,9 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
     };
 }
 
+/** The component name, when it doubles as the Secret's name (a DNS subdomain). */
+const componentNameSchema = z.object({ name: dnsSubdomain });
+
 /**
  * A Kubernetes Secret from inline values, local env vars, files, a directory, a provider's credentials or a
  * git SSH key, which workloads use through `secrets: [secret]` (env vars, files, image pull or
@@ -447,7 +501,9 @@ export class Secret extends pulumi.ComponentResource {
      */
     constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
+        checkResourceArgs("Secret", name, opts);
         const a = validate("Secret", name, secretArgsSchema, args);
+        if (a.name === undefined) validate("Secret", name, componentNameSchema, { name });
         const { object, binding, keys } = renderSecret(name, a);
         claimObjects("Secret", name, [{ kind: "Secret", namespace: binding.namespace, name: binding.secretName }]);
         super(SECRET_TYPE, name, {}, opts);

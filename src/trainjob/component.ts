@@ -12,7 +12,7 @@ import { Service } from "@pulumi/kubernetes/core/v1";
 import { z } from "zod";
 import { applyStackDefaults } from "../pod/defaults";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
-import { Agree, Resolved, input, schemaMatches, validateAndRender } from "../schema/input";
+import { Agree, checkResourceArgs, Resolved, input, schemaMatches, validateAndRender } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
 import { asPulumiError, MlkubeValidationError, ValidationIssue } from "../errors";
 import { LOCAL_MASTER, MASTER_PORT, PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
@@ -347,12 +347,14 @@ export class TrainJob extends pulumi.ComponentResource {
     readonly service?: Service;
 
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TRAINJOB_TYPE, name, {}, opts);
+        // Validate and render before registering anything: bad input creates nothing.
+        checkResourceArgs(TRAINJOB_COMPONENT, name, opts);
         const { a, r } = validateAndRenderTrainJob(name, args);
         // The JobSet controller also creates a headless Service named after the job (the pods' DNS subdomain);
         // on backend "job" mlkube creates it.
         const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
         claimObjects(TRAINJOB_COMPONENT, name, [{ kind: r.object.kind, namespace: ns, name: r.objectName }, { kind: "Service", namespace: ns, name: r.objectName }]);
+        super(TRAINJOB_TYPE, name, {}, opts);
         if (r.service) {
             this.service = new Service(name, r.service as never, { parent: this, deleteBeforeReplace: true });
         }

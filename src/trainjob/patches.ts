@@ -12,7 +12,7 @@
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { Agree, Resolved, schemaMatches, Unresolved } from "../schema/input";
+import { Agree, record, Resolved, schemaMatches, Unresolved } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
 import { absolutePath, dnsSubdomain, envName, isDnsSubdomain, labelKey, labelValue } from "../schema/names";
 
@@ -167,8 +167,8 @@ export function domainPrefixedPathProblem(s: string): string | undefined {
 }
 
 const metadataSchema = z.strictObject({
-    labels: z.record(labelKey, z.union([labelValue, z.instanceof(Unresolved).transform((u) => u.value)])).optional(),
-    annotations: z.record(labelKey, z.union([z.string(), z.instanceof(Unresolved).transform((u) => u.value)])).optional(),
+    labels: record(labelKey, z.union([labelValue, z.instanceof(Unresolved).transform((u) => u.value)])).optional(),
+    annotations: record(labelKey, z.union([z.string(), z.instanceof(Unresolved).transform((u) => u.value)])).optional(),
 }) as unknown as z.ZodType<PatchMetadata, Resolved<PatchMetadata>>;
 
 const VALUE_FROM_KEYS = ["configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef"];
@@ -245,7 +245,7 @@ const podSpecPatchSchema = z.strictObject({
     containers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "container")).optional(),
     imagePullSecrets: z.array(nameOnly).max(64).superRefine(uniqueBy("name", "image pull secret")).optional(),
     securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
-    nodeSelector: z.record(labelKey, labelValue).optional(),
+    nodeSelector: record(labelKey, labelValue).optional(),
     affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).max(128).optional(),
     schedulingGates: z.array(nameOnly).max(16).superRefine(uniqueBy("name", "scheduling gate")).optional(),
@@ -330,14 +330,14 @@ export function checkPatches(patches: RuntimePatch[], shape: RuntimeShape, reser
         rjobs.forEach((rj, j) => {
             const base: (string | number)[] = [i, "trainingRuntimeSpec", "template", "spec", "replicatedJobs", j];
             const known = shape.jobs;
-            if (known && !(rj.name in known)) {
+            if (known && !Object.hasOwn(known, rj.name)) {
                 issues.push({ path: [...base, "name"], message: `replicated job ${JSON.stringify(rj.name)} does not exist in ${shape.description} (it has ${Object.keys(known).map((n) => JSON.stringify(n)).join(", ")}); a patch can only change existing replicated jobs` });
             }
             const spec = rj.template?.spec?.template?.spec;
             for (const field of ["containers", "initContainers"] as const) {
                 (spec?.[field] ?? []).forEach((c, k) => {
                     const cpath = [...base, "template", "spec", "template", "spec", field, k];
-                    const names = known?.[rj.name];
+                    const names = known && Object.hasOwn(known, rj.name) ? known[rj.name] : undefined;
                     if (names && !names.includes(c.name)) {
                         issues.push({ path: [...cpath, "name"], message: `container ${JSON.stringify(c.name)} does not exist in replicated job ${JSON.stringify(rj.name)} of ${shape.description} (it has ${names.map((n) => JSON.stringify(n)).join(", ")}); a patch can only change existing containers` });
                     }

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -173,43 +172,48 @@ type fileInfo struct {
 	Bytes    int    `json:"bytes"`
 }
 
-// files reports every regular file under the paths (following the ..data symlinks of Secret volumes,
-// skipping the kubelet's hidden ..timestamp directories) and whether the current user can read it.
+// files reports every regular file under the paths and whether the current user can read it.
+// Symlinks are followed (Secret volumes hold `key -> ..data/key`, and `dir -> ..data/dir` for nested
+// paths); the kubelet's own `..data` / `..<timestamp>` entries are skipped.
 func files(paths []string) {
 	emit(map[string]any{"uid": os.Getuid(), "gid": os.Getgid(), "groups": groups()})
 	for _, root := range paths {
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				emit(fileInfo{Path: p, Error: err.Error()})
-				return nil
-			}
-			if d.IsDir() && strings.HasPrefix(d.Name(), "..") {
-				return filepath.SkipDir
-			}
-			if d.IsDir() {
-				return nil
-			}
-			st, err := os.Stat(p) // follows the symlink
-			if err != nil {
-				emit(fileInfo{Path: p, Error: err.Error()})
-				return nil
-			}
-			if st.IsDir() {
-				return nil
-			}
-			sys := st.Sys().(*syscall.Stat_t)
-			fi := fileInfo{Path: p, Mode: fmt.Sprintf("%04o", st.Mode().Perm()), UID: sys.Uid, GID: sys.Gid}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				fi.Error = err.Error()
-			} else {
-				fi.Readable = true
-				fi.Bytes = len(b)
-			}
-			emit(fi)
-			return nil
-		})
+		walk(root, 0)
 	}
+}
+
+func walk(p string, depth int) {
+	st, err := os.Stat(p) // follows symlinks
+	if err != nil {
+		emit(fileInfo{Path: p, Error: err.Error()})
+		return
+	}
+	if st.IsDir() {
+		if depth > 16 {
+			return
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			emit(fileInfo{Path: p, Error: err.Error()})
+			return
+		}
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), "..") {
+				walk(filepath.Join(p, e.Name()), depth+1)
+			}
+		}
+		return
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	fi := fileInfo{Path: p, Mode: fmt.Sprintf("%04o", st.Mode().Perm()), UID: sys.Uid, GID: sys.Gid}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		fi.Error = err.Error()
+	} else {
+		fi.Readable = true
+		fi.Bytes = len(b)
+	}
+	emit(fi)
 }
 
 func groups() []int {

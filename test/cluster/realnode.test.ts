@@ -37,15 +37,6 @@ const enabled = process.env.MLKUBE_REAL_NODE !== "0";
 let ns: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-realnode-"));
 
-/**
- * Pod defaults that helper i11 (issue 11) is moving into mlkube itself: a default fsGroup for non-root
- * pods that mount Secrets or claims, and the Recreate strategy for ReadWriteOnce claims. Until that is
- * on main these tests set them explicitly; once it is, set this to true and the tests assert mlkube's
- * defaults instead.
- */
-const I11_DEFAULTS = false;
-const FS_GROUP = I11_DEFAULTS ? {} : { fsGroup: 1000 };
-
 /** Small requests: the real node has the machine's 2 cores. */
 const SMALL = { cpu: "50m", memory: "64Mi" };
 
@@ -121,12 +112,13 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
                 ...ON_REAL_NODE,
                 args: ["serve"],
                 resources: SMALL,
-                securityContext: { runAsUser: 1000, ...FS_GROUP },
+                securityContext: { runAsUser: 1000 },
                 secrets: [files, fromDir, gcp, git, env],
             });
         }, ns);
         const dep = find(objects, "Deployment", "reader");
-        if (I11_DEFAULTS) assert.ok(dep.spec.template.spec.securityContext.fsGroup !== undefined, "mlkube sets a default fsGroup for a non-root pod with Secret files");
+        // mlkube's default for a non-root pod with Secret files: fsGroup, so the kubelet makes the root-owned files group-readable.
+        assert.equal(dep.spec.template.spec.securityContext.fsGroup, 1000);
         const pod = await rollout(objects, "reader");
 
         const container = dep.spec.template.spec.containers[0];
@@ -161,15 +153,15 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
                 args: ["serve"],
                 env: { GENERATION: generation },
                 resources: SMALL,
-                securityContext: { runAsUser: 1000, ...FS_GROUP },
+                securityContext: { runAsUser: 1000 },
                 volumes: [{ volume: data, mountPath: "/data" }],
             });
         };
         const render = async (generation: string) => {
             const objects = await emitObjects(program(generation), ns);
             const dep = find(objects, "Deployment", "writer");
-            if (I11_DEFAULTS) assert.equal(dep.spec.strategy?.type, "Recreate", "mlkube uses Recreate with a ReadWriteOnce claim");
-            else dep.spec.strategy = { type: "Recreate" };
+            assert.equal(dep.spec.strategy?.type, "Recreate", "mlkube uses Recreate with a ReadWriteOnce claim");
+            assert.ok(dep.spec.template.spec.securityContext.fsGroup !== undefined, "mlkube sets fsGroup for a non-root pod with a claim");
             return objects;
         };
         const first = await rollout(await render("1"), "writer");
@@ -199,7 +191,7 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
                 resources: { cpu: "50m", memory: "128Mi", limits: { memory: "512Mi" } },
                 sharedMemory: "64Mi",
                 tmpfs: { size: "32Mi", path: "/scratch" },
-                securityContext: { runAsUser: 1000, ...FS_GROUP },
+                securityContext: { runAsUser: 1000 },
                 secrets: [s],
             });
         };

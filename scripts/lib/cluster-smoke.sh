@@ -161,13 +161,15 @@ metadata: {name: mlkube-smoke-real}
 spec:
   restartPolicy: Never
   nodeSelector: {mlkube.test/node-kind: real}
-  tolerations: [{key: mlkube.test/real-node, operator: Equal, value: "true", effect: NoSchedule}]${_smoke_pod_security}
+  tolerations: [{key: mlkube.test/real-node, operator: Equal, value: "true", effect: NoSchedule}]
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
   containers:
     - name: app
       image: $TEST_IMAGE
       imagePullPolicy: Never
       args: [connect, -tries, "5", kube-dns.kube-system.svc.cluster.local:53]
-      resources: {requests: {cpu: 10m, memory: 16Mi}}${_smoke_container_security}
+      resources: {requests: {cpu: 10m, memory: 16Mi}}
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
 EOF
   kc -n "$ns" apply -f "$f" >/dev/null
   kc -n "$ns" wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s pod/mlkube-smoke-real || {

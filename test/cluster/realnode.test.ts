@@ -242,6 +242,8 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
     const rendezvous = (name: string, backend: "jobset" | "kubeflow", args: string[], extra: object = {}) =>
         new TrainJob(name, {
             ...ON_REAL_NODE,
+            // The Trainer's spec.trainer has no imagePullPolicy (mlkube refuses it there); a `:v1` tag defaults to IfNotPresent.
+            imagePullPolicy: backend === "kubeflow" ? undefined : ON_REAL_NODE.imagePullPolicy,
             backend,
             command: ["/testapp", "rendezvous", ...args],
             numNodes: 2,

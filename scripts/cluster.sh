@@ -24,6 +24,8 @@ TOOLS_DIR="$REPO_DIR/tools/cluster"
 . "$SCRIPT_DIR/lib/cluster-manifests.sh"
 # shellcheck source=lib/cluster-smoke.sh
 . "$SCRIPT_DIR/lib/cluster-smoke.sh"
+# shellcheck source=lib/cluster-node.sh
+. "$SCRIPT_DIR/lib/cluster-node.sh"
 
 STATE_DIR=${MLKUBE_CLUSTER_DIR:-/tmp/mlkube-cluster}
 KUBECONFIG_PATH="$STATE_DIR/kubeconfig"
@@ -40,7 +42,9 @@ COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobs
 TRAINER_ENABLED=1
 [ "${MLKUBE_TRAINER:-1}" = 0 ] && TRAINER_ENABLED=0
 [ "$TRAINER_ENABLED" = 1 ] && COMPONENTS="$COMPONENTS trainer-controller-manager"
-ALL_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobset trainer-controller-manager"
+# The real node (containerd, kubelet, CoreDNS, kube-proxy) is on unless MLKUBE_REAL_NODE=0.
+real_node_enabled && COMPONENTS="$COMPONENTS $NODE_COMPONENTS"
+ALL_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok jobset trainer-controller-manager $NODE_COMPONENTS"
 
 log() { echo "cluster: $*" >&2; }
 die() { echo "cluster: ERROR: $*" >&2; exit 1; }
@@ -170,6 +174,12 @@ cmd_up() {
     $TRAINER_WEBHOOK_PORT $TRAINER_HEALTH_PORT; do
     port_free "$p" || die "port 127.0.0.1:$p is in use (another cluster running?)"
   done
+  if real_node_enabled; then
+    for p in 10248 10249 10256 18080 18181; do
+      port_free "$p" || die "port 127.0.0.1:$p is in use (another cluster running?)"
+    done
+    ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1 || die "network device $NODE_BRIDGE exists (another cluster running?)"
+  fi
 
   local kwok_dir jobset_dir trainer_dir
   kwok_dir=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
@@ -207,6 +217,7 @@ cmd_up() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
     --kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
+    --kubelet-preferred-address-types=InternalIP,Hostname \
     --endpoint-reconciler-type=none --profiling=false --v=1
   wait_for "kube-apiserver /readyz" 120 kc get --raw /readyz
 
@@ -239,7 +250,7 @@ cmd_up() {
 
   kwok_config "$kwok_dir" >"$STATE_DIR/manifests/kwok.yaml"
   start kwok "$CLUSTER_BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$STATE_DIR/manifests/kwok.yaml" \
-    --manage-all-nodes=true --node-lease-duration-seconds=40 --cidr=10.244.0.0/16 --node-ip=127.0.0.1
+    --manage-all-nodes=false --manage-nodes-with-label-selector=type=kwok --node-lease-duration-seconds=40 --cidr=10.244.0.0/16 --node-ip=127.0.0.1
 
   # JobSet controller out of cluster; webhooks on loopback registered by URL.
   jobset_config_yaml >"$STATE_DIR/manifests/jobset-config.yaml"
@@ -278,6 +289,7 @@ cmd_up() {
   kc wait --for=condition=Ready --timeout=120s node --all >/dev/null
   wait_for "serviceaccount default in $TEST_NAMESPACE" 60 kc -n "$TEST_NAMESPACE" get serviceaccount default
   wait_for "serviceaccount default in default" 60 kc -n default get serviceaccount default
+  if real_node_enabled; then node_up; fi
   check_alive
   trap - EXIT
   log "up in $(( $(date +%s) - t0 ))s; KUBECONFIG=$KUBECONFIG_PATH"
@@ -303,6 +315,7 @@ stop_processes() {
 cmd_down() {
   take_lock
   [ -d "$STATE_DIR" ] || { log "nothing to stop ($STATE_DIR does not exist)"; return 0; }
+  node_down
   stop_processes
   sleep 0.2
   rm -rf "$STATE_DIR"
@@ -313,6 +326,7 @@ cmd_down() {
 _up_exit() {
   local rc=$?
   if [ "$rc" -ne 0 ]; then
+    node_down
     stop_processes
     log "up failed (exit $rc); stopped:${STOPPED:- none}; logs kept in $STATE_DIR/logs"
   fi
@@ -338,6 +352,8 @@ cmd_status() {
   fi
 }
 
+# Sourcing the script (tests of its functions) defines everything and runs nothing.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 case "${1:-}" in
   build) cluster_build ;;
   up) cmd_up ;;

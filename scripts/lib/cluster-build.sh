@@ -7,6 +7,11 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 JOBSET_VERSION=${JOBSET_VERSION:-v0.12.0}
 TRAINER_VERSION=${TRAINER_VERSION:-v2.3.0}
+# Real node (scripts/lib/cluster-node.sh); MLKUBE_REAL_NODE=0 leaves it out of `build` and `up`.
+RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
+CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.2.9}
+CNI_VERSION=${CNI_VERSION:-v1.9.1}
+COREDNS_VERSION=${COREDNS_VERSION:-v1.14.3}
 
 MLKUBE_CACHE=${MLKUBE_CACHE:-$HOME/.cache/mlkube}
 CLUSTER_BIN=${CLUSTER_BIN:-$MLKUBE_CACHE/bin}
@@ -14,7 +19,8 @@ CLUSTER_BIN=${CLUSTER_BIN:-$MLKUBE_CACHE/bin}
 _go_env() {
   # Plain go client, local toolchain, static binaries; GOMODCACHE/GOCACHE stay at their defaults
   # (outside the clone). -mod=readonly: a build never rewrites the committed go.mod/go.sum.
-  env GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" "$@"
+  # BUILD_CGO=1 (runc: libseccomp and its nsenter C code) and BUILD_TAGS are per-build overrides.
+  env GOTOOLCHAIN=local CGO_ENABLED="${BUILD_CGO:-0}" GOFLAGS="-mod=readonly -buildvcs=false${BUILD_TAGS:+ -tags=$BUILD_TAGS}" "$@"
 }
 
 # _stamp_ok NAME VERSION: true when $CLUSTER_BIN/.stamp-NAME records VERSION and the binaries exist.
@@ -34,7 +40,7 @@ _build_one() {
     echo "cluster build: $name $version already in $CLUSTER_BIN"
     return 0
   fi
-  local dir="$TOOLS_DIR/$name" t0
+  local dir="${BUILD_DIR:-$TOOLS_DIR/$name}" t0
   t0=$(date +%s)
   echo "cluster build: $name $version -> $CLUSTER_BIN ($*)"
   mkdir -p "$CLUSTER_BIN"
@@ -52,6 +58,17 @@ _build_one() {
   echo "cluster build: $name done in $(( $(date +%s) - t0 ))s"
 }
 
+_kube_ldflags() {
+  local v=$K8S_VERSION minor ld p
+  minor=$(echo "$v" | cut -d. -f2)
+  ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+    ld="$ld -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$ld"
+}
+
 cluster_build() {
   # One build at a time per cache (parallel test runners may all call `up`).
   mkdir -p "$CLUSTER_BIN"
@@ -59,17 +76,12 @@ cluster_build() {
 }
 
 _cluster_build_locked() {
-  local t0 v minor ld p
+  local t0 v ld
   t0=$(date +%s)
   _build_one etcd "$ETCD_VERSION" "etcd" "-s -w" go.etcd.io/etcd/server/v3
 
   v=$K8S_VERSION
-  minor=$(echo "$v" | cut -d. -f2)
-  ld="-s -w"
-  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
-    ld="$ld -X $p.buildDate=1970-01-01T00:00:00Z"
-  done
+  ld=$(_kube_ldflags)
   _build_one kube "$v" "kube-apiserver kube-controller-manager kube-scheduler kubectl" "$ld" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
@@ -82,7 +94,40 @@ _cluster_build_locked() {
     _build_one trainer "$TRAINER_VERSION" "trainer-controller-manager" "-s -w" \
       github.com/kubeflow/trainer/v2/cmd/trainer-controller-manager
   fi
+  if real_node_enabled; then _build_node; fi
   echo "cluster build: all done in $(( $(date +%s) - t0 ))s ($CLUSTER_BIN)"
+}
+
+# The real node's binaries: runc (cgo + libseccomp), containerd + ctr + the runc shim, the CNI
+# plugins (in $CLUSTER_BIN/cni), CoreDNS (our plugin subset, tools/cluster/coredns), kubelet and
+# kube-proxy (same wrapper module as the control plane, so they share its compiled packages), and
+# the test image (tools/testimage: testapp + pack -> $CLUSTER_BIN/images/images.tar, stamped with
+# the hash of its sources).
+_build_node() {
+  node_packages
+  BUILD_CGO=1 BUILD_TAGS="seccomp,urfave_cli_no_docs" _build_one runc "$RUNC_VERSION" "runc" \
+    "-s -w -X main.version=${RUNC_VERSION#v}" github.com/opencontainers/runc
+  BUILD_TAGS="no_btrfs,no_devmapper,no_zfs" _build_one containerd "$CONTAINERD_VERSION" \
+    "containerd ctr containerd-shim-runc-v2" \
+    "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+    github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/ctr \
+    github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2
+  CLUSTER_BIN="$CLUSTER_BIN/cni" _build_one cni "$CNI_VERSION" "bridge host-local loopback portmap" "-s -w" \
+    github.com/containernetworking/plugins/plugins/main/bridge github.com/containernetworking/plugins/plugins/ipam/host-local \
+    github.com/containernetworking/plugins/plugins/main/loopback github.com/containernetworking/plugins/plugins/meta/portmap
+  _build_one coredns "$COREDNS_VERSION" "coredns" "-s -w" .
+  BUILD_DIR="$TOOLS_DIR/kube" _build_one kube-node "$K8S_VERSION" "kubelet kube-proxy" "$(_kube_ldflags)" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  local img_dir="$REPO_DIR/tools/testimage" hash
+  hash=$(cd "$img_dir" && cat go.mod go.sum testapp/*.go pack/*.go | sha256sum | cut -c1-16)
+  BUILD_DIR="$img_dir" CLUSTER_BIN="$CLUSTER_BIN/images" _build_one testimage "$hash" "testapp pack" "-s -w" ./testapp ./pack
+  if [ ! -f "$CLUSTER_BIN/images/images.tar" ] || [ "$(cat "$CLUSTER_BIN/images/.stamp-images" 2>/dev/null)" != "$hash" ]; then
+    "$CLUSTER_BIN/images/pack" -bin "$CLUSTER_BIN/images/testapp" -out "$CLUSTER_BIN/images/images.tar.tmp" \
+      -image "$TEST_IMAGE" -pause "$PAUSE_IMAGE"
+    mv -f "$CLUSTER_BIN/images/images.tar.tmp" "$CLUSTER_BIN/images/images.tar"
+    echo "$hash" >"$CLUSTER_BIN/images/.stamp-images"
+    echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE -> $CLUSTER_BIN/images/images.tar"
+  fi
 }
 
 # Directory of an (already downloaded or downloadable) module version in GOMODCACHE.

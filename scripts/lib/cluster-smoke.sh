@@ -146,5 +146,35 @@ cmd_smoke() {
   kc -n "$ns" get pods -l job-name=mlkube-smoke-fail \
     -o custom-columns=NAME:.metadata.name,PHASE:.status.phase,EXIT:.status.containerStatuses[0].state.terminated.exitCode,REASON:.status.containerStatuses[0].state.terminated.reason --no-headers
   kc -n "$ns" delete -f "$f" --wait=true --timeout=60s >/dev/null
+  if real_node_enabled; then smoke_real_node; fi
   echo "smoke OK in $(( $(date +%s) - t0 ))s"
+}
+
+# A real container on the real node: resolves kube-dns over cluster DNS (CoreDNS behind kube-proxy's
+# ClusterIP) and connects to it; `kubectl logs` goes through the kubelet.
+smoke_real_node() {
+  local ns=$TEST_NAMESPACE f="$STATE_DIR/manifests/smoke-real.yaml"
+  cat >"$f" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: mlkube-smoke-real}
+spec:
+  restartPolicy: Never
+  nodeSelector: {mlkube.test/node-kind: real}
+  tolerations: [{key: mlkube.test/real-node, operator: Equal, value: "true", effect: NoSchedule}]
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+  containers:
+    - name: app
+      image: $TEST_IMAGE
+      imagePullPolicy: Never
+      args: [connect, -tries, "5", kube-dns.kube-system.svc.cluster.local:53]
+      resources: {requests: {cpu: 10m, memory: 16Mi}}
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+EOF
+  kc -n "$ns" apply -f "$f" >/dev/null
+  kc -n "$ns" wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s pod/mlkube-smoke-real || {
+    kc -n "$ns" describe pod mlkube-smoke-real >&2; kc -n "$ns" logs mlkube-smoke-real >&2 || true; return 1; }
+  echo "real node pod:"
+  kc -n "$ns" logs mlkube-smoke-real
+  kc -n "$ns" delete -f "$f" --wait=true --timeout=60s >/dev/null
 }

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { collect } from "../../src/render/collect";
 import { K8sObject, render, toObjects, toYaml } from "../../src/render";
 import { ensureBuilt } from "../render-helpers";
-import { createNamespace as createKubeNamespace, kc, kubectl, ROOT, Run } from "../kube";
+import { createNamespace as createKubeNamespace, kc, kubectl, list, ROOT, Run } from "../kube";
 
 export { ROOT, KUBECONFIG, KUBECTL, kubectl, kc, get, list, sleep, waitFor, deleteNamespaces } from "../kube";
 export type { Run, WaitOptions } from "../kube";
@@ -117,4 +117,44 @@ export function find(objects: K8sObject[], kind: string, name?: string): any {
 
 export function envValue(container: any, name: string): string | undefined {
     return (container?.env ?? []).find((e: any) => e.name === name)?.value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real node (docs/cluster.md, "Real node"): containers really run there.
+
+/** The test image (tools/testimage), imported into containerd by `scripts/cluster.sh up`; never pulled. */
+export const TEST_IMAGE = "mlkube.local/testapp:v1";
+
+/** PodOptions that put a pod on the real node, through mlkube's own scheduling options. */
+export const ON_REAL_NODE = {
+    image: TEST_IMAGE,
+    imagePullPolicy: "Never" as const,
+    nodeSelector: { "mlkube.test/node-kind": "real" },
+    tolerations: [{ key: "mlkube.test/real-node", operator: "Equal", value: "true", effect: "NoSchedule" }],
+};
+
+/** Whether the cluster has the real node (it is left out with MLKUBE_REAL_NODE=0). */
+export function hasRealNode(): boolean {
+    const r = kubectl(["get", "nodes", "-l", "mlkube.test/node-kind=real", "-o", "name"]);
+    return r.status === 0 && r.stdout.trim() !== "";
+}
+
+/** `kubectl exec POD -- /testapp ARGS...` in the pod's first container; never throws. */
+export function execApp(namespace: string, pod: string, ...args: string[]): Run {
+    return kubectl(["-n", namespace, "exec", pod, "--", "/testapp", ...args]);
+}
+
+/** Parses the JSON lines testapp prints. */
+export function jsonLines(text: string): any[] {
+    return text
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
+}
+
+/** Running and Ready pods matching `selector`, not being deleted. */
+export function readyPods(namespace: string, selector: string): any[] {
+    return list("pods", namespace, selector).filter(
+        (p) => !p.metadata.deletionTimestamp && p.status.phase === "Running" && (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
+    );
 }

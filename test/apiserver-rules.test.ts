@@ -222,3 +222,13 @@ test("Collisions: the renderer reports duplicate Pulumi URNs, as the engine woul
         "Duplicate resource URN 'urn:pulumi:dev::mlkube::mlkube:index:Compute::dup'; try giving it a unique name",
     );
 });
+
+test("API rules: a Kubeflow TrainJob's image fits spec.trainer.image (at most 500 characters in the Trainer CRD)", () => {
+    const image = `registry.example/${"a".repeat(500)}:1`;
+    assertThrows(
+        () => new TrainJob("t", { ...base, image, backend: "kubeflow" }),
+        `TrainJob "t": image: is ${image.length} characters long; spec.trainer.image of a Kubeflow TrainJob takes at most 500`,
+    );
+    // The jobset backend has no such cap (core/v1 Container.image has none).
+    new TrainJob("t2", { ...base, image, backend: "jobset" });
+});

@@ -354,11 +354,28 @@ export function k8sErrors(obj: Obj): string[] {
     if (!Model) return [`${apiVersion} ${kind}: not a core Kubernetes kind known to kubernetes-models`];
     const errs = [...metadataErrors(obj), ...apiServerErrors(obj)];
     try {
-        new Model(obj).validate();
+        new Model(withoutEmptyTolerationEnums(obj)).validate();
     } catch (e) {
         errs.push(...modelErrors(e));
     }
     return errs;
+}
+
+/**
+ * kubernetes-models' enums refuse `""` for a toleration's `effect`/`operator`, which the API server
+ * accepts (core/v1 Toleration: an empty effect matches all effects; an empty operator means Equal).
+ * Validate a copy without them so the checker is as strict as the server, not stricter.
+ */
+function withoutEmptyTolerationEnums(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(withoutEmptyTolerationEnums);
+    if (!v || typeof v !== "object") return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v as Obj)) {
+        out[k] = k === "tolerations" && Array.isArray(e)
+            ? e.map((t) => (t && typeof t === "object" ? Object.fromEntries(Object.entries(t as Obj).filter(([tk, tv]) => !((tk === "effect" || tk === "operator") && tv === ""))) : t))
+            : withoutEmptyTolerationEnums(e);
+    }
+    return out;
 }
 
 /** Validation errors for a JobSet/Trainer custom resource (empty when valid). */

@@ -4,19 +4,16 @@
  * marker, change in a YAML round trip, or fail without a field path. The full run (10,000 cases per
  * component, outcome table) is `npm run test:fuzz`.
  *
- * "Invalid objects" (emitted objects the Kubernetes/CRD schemas reject) are counted and printed here
- * but not yet asserted: the OpenAPI validation of embedded Kubernetes objects (issue 12 part A) is what
- * brings them to zero; assert them with STRICT_INVALID=1 (and by default once it has landed).
+ * "Invalid objects" (emitted objects the Kubernetes/CRD schemas or the API server's extra rules reject)
+ * count as failures too.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FAILURES, fuzz, table } from "./fuzz/run";
 
-const STRICT_INVALID = process.env.STRICT_INVALID === "1";
-
 test("fuzz slice: hostile args never crash, hang, pollute, leak or lose their field path", async () => {
     const t = await fuzz({ cases: Number(process.env.FUZZ_CASES ?? 150), seed: 7, watchdogMs: 60_000 });
-    const checked = FAILURES.filter((k) => STRICT_INVALID || k !== "invalid");
+    const checked = FAILURES;
     const bad = t.examples.filter((e) => checked.includes(e.kind));
     process.stdout.write(`${table(t)}\n`);
     assert.deepEqual(

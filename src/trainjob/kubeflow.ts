@@ -41,6 +41,9 @@ const POD_FIELD_OPTION: Record<string, string> = {
 };
 const CONTAINER_FIELD_OPTION: Record<string, string> = { workingDir: "workingDir", imagePullPolicy: "imagePullPolicy", volumeDevices: "volumes", lifecycle: "preStop" };
 
+/** maxLength of spec.trainer.image in the Trainer v2.3 TrainJob CRD. */
+const TRAINER_IMAGE_MAX = 500;
+
 function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<string, unknown>, issues: ValidationIssue[]): void {
     const suffix = `: the Kubeflow TrainJob API cannot express it (a runtime patch only carries ${[...PATCHABLE_POD_FIELDS].join(", ")}); set it in the training runtime, or use backend "jobset"`;
     for (const k of Object.keys(spec)) {
@@ -105,6 +108,10 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
     // Neither spec.trainer nor a container patch carries it; the runtime's container decides.
     delete container.terminationMessagePolicy;
     unsupportedPodFields(spec, container, issues);
+    // The Trainer CRD caps spec.trainer.image (the API server would reject the TrainJob at `pulumi up`).
+    if (typeof container.image === "string" && container.image.length > TRAINER_IMAGE_MAX) {
+        issues.push({ path: ["image"], message: `is ${container.image.length} characters long; spec.trainer.image of a Kubeflow TrainJob takes at most ${TRAINER_IMAGE_MAX}` });
+    }
 
     // Env-mounted Secrets (envFrom) cannot reach the node container through a patch; list their keys
     // as secretKeyRef entries of spec.trainer.env instead (what the SDK's TrainerEnvFrom does).

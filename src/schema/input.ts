@@ -29,6 +29,7 @@ export class Unresolved {
     /**
      * The value as an Output that fails with a validation error when it resolves to something `schema`
      * rejects. When the Output is secret, the messages say what was wrong without quoting the value.
+     * @internal
      */
     check(schema: z.ZodType): pulumi.Output<unknown> {
         const isSecret = (this.value as unknown as { isSecret?: Promise<boolean> }).isSecret ?? false;
@@ -151,6 +152,7 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
  * A map with keys checked by `key` and values by `value`, like `z.record`, except that a key named
  * `constructor` is an ordinary key (z.record refuses such objects as "not a plain object").
  * Problems are reported at the key's path.
+ * @internal
  */
 export function record<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V): z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>> {
     return z.unknown().transform((v, ctx) => {
@@ -182,7 +184,7 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
 
 const MUST_BE_KNOWN = "must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects";
 
-/** Turns zod's issue codes into messages that say what was wrong and how to fix it. */
+/** Turns zod's issue codes into messages that say what was wrong and how to fix it. @internal */
 export const errorMap: z.core.$ZodErrorMap = (iss) => {
     switch (iss.code) {
         case "invalid_type": {

@@ -221,10 +221,10 @@ describe("kubeflow list-maps: what mlkube emits is admitted, the duplicates it a
         const pod = mounts.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
         pod.containers[0].volumeMounts[1].name = pod.containers[0].volumeMounts[0].name;
         pod.volumes = pod.volumes.filter((v: any) => v.name !== "pvc-data-1");
-        applyRejected([mounts], /Duplicate value/, { dryRun: true });
+        applyRejected([mounts], /Duplicate value|duplicate entries for key/, { dryRun: true });
         const env = structuredClone(tj) as any;
         env.spec.trainer.env.push({ name: "TOKEN", valueFrom: { secretKeyRef: { name: "env-a", key: "TOKEN" } } });
-        applyRejected([env], /Duplicate value/, { dryRun: true });
+        applyRejected([env], /Duplicate value|duplicate entries for key/, { dryRun: true });
     });
 });
 

@@ -91,11 +91,42 @@ export interface MlkubeConfig {
     /** `mlkube:profiles`: named presets of pod options that workloads pick with `profile`; each body is a partial PodOptions (checked when used). Default: none. */
     profiles?: Record<string, Record<string, unknown>>;
     /** `mlkube:resources`: default requests (cpu, memory, ephemeralStorage) of pods that set none. Default: none (a namespace LimitRange applies). */
-    resources?: { cpu?: string; memory?: string; ephemeralStorage?: string };
+    resources?: {
+        /** Default CPU request (a quantity such as "1" or "500m"). */
+        cpu?: string;
+        /** Default memory request (a byte quantity such as "4Gi"). */
+        memory?: string;
+        /** Default ephemeral-storage request (a byte quantity such as "10Gi"). */
+        ephemeralStorage?: string;
+    };
     /** `mlkube:volumes`: claims mounted into every workload (claim name at /mnt/<claim>, or `{ claimName, mountPath, subPath?, readOnly? }`). Default: none. */
-    volumes?: (string | { claimName: string; mountPath: string; subPath?: string; readOnly?: boolean })[];
+    volumes?: (
+        | string
+        | {
+              /** Name of an existing PersistentVolumeClaim. */
+              claimName: string;
+              /** Absolute path in the containers. */
+              mountPath: string;
+              /** Sub-directory of the claim to mount. Default: its root. */
+              subPath?: string;
+              /** Mount read-only. Default false. */
+              readOnly?: boolean;
+          }
+    )[];
     /** `mlkube:secrets`: Secrets mounted into every workload (a name, as env, or `{ name, mount?, mountPath?, fileMode? }`). Default: none. */
-    secrets?: (string | { name: string; mount?: "env" | "files"; mountPath?: string; fileMode?: number })[];
+    secrets?: (
+        | string
+        | {
+              /** Name of an existing Secret. */
+              name: string;
+              /** As environment variables (`env`, the default) or as files (`files`). */
+              mount?: "env" | "files";
+              /** With `files`: the directory. Default `/etc/mlkube/secrets/<name>`. */
+              mountPath?: string;
+              /** With `files`: file mode bits (e.g. 0o440). Default: 0o440 for non-root pods, else 0o400. */
+              fileMode?: number;
+          }
+    )[];
 }
 
 schemaMatches<Agree<MlkubeConfig, { [K in keyof typeof configSchema]?: z.output<(typeof configSchema)[K]> }>>();

@@ -198,6 +198,15 @@ interface Condition {
 
 /** The job failed: raised from the component's `status` output so `pulumi up` fails with the job's reason. */
 export class TrainJobFailedError extends Error {
+    /**
+     * Built by mlkube when `waitForCompletion` sees the job fail.
+     * @param resourceName The TrainJob component's Pulumi resource name.
+     * @param kind Kind of the failed object: `JobSet` or `TrainJob`.
+     * @param objectName Kubernetes name of the failed object.
+     * @param reason The Failed condition's `reason`, if any.
+     * @param detail The Failed condition's `message`, if any.
+     * @param namespace Namespace of the object, for the `kubectl describe` hint.
+     */
     constructor(
         readonly resourceName: string,
         readonly kind: string,

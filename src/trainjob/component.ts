@@ -24,6 +24,7 @@ import { DEFAULT_RUNTIME, renderKubeflowTrainJob } from "./kubeflow";
 import { jobLongestName, renderJob, RENDEZVOUS_PORT_NAME } from "./job";
 import { initializerIssues, Initializers, initializersSchema } from "./initializer";
 
+/** Pulumi type token of {@link TrainJob} components. */
 export const TRAINJOB_TYPE = "mlkube:index:TrainJob";
 
 /** What a TrainJob creates: a JobSet (`jobset`), a Kubeflow Trainer TrainJob (`kubeflow`) or a batch/v1 Job (`job`). */
@@ -47,6 +48,11 @@ export interface RuntimeRef {
     kind?: "ClusterTrainingRuntime" | "TrainingRuntime";
 }
 
+/**
+ * Arguments of {@link TrainJob}: distributed training with torchrun semantics, plus every pod option
+ * ({@link PodOptions}) except `resources` (use `resourcesPerNode`). The job spec is immutable:
+ * changes other than `suspend` replace the job (see docs/concepts/trainjob.md).
+ */
 export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     /**
      * `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob
@@ -84,16 +90,17 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     activeDeadlineSeconds?: number;
     /** jobset, job: delete the finished JobSet/Job (and its pods) after this many seconds. Default: kept. */
     ttlSecondsAfterFinished?: number;
-    /** Create suspended / suspend a running job (updates in place). */
+    /** Create suspended / suspend a running job (updates in place; `false` resumes it). Default false. */
     suspend?: pulumi.Input<boolean>;
     /** Name of the JobSet/TrainJob. Default: the component name. */
     name?: string;
+    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
     namespace?: pulumi.Input<string>;
     /** kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`. */
     runtime?: RuntimeRef;
-    /** Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"). */
+    /** Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller. */
     managedBy?: string;
-    /** Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. */
+    /** Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none. */
     runtimePatches?: RuntimePatch[];
     /**
      * Fetch a dataset and/or a model before training (the Kubeflow SDK's Initializer): the training
@@ -186,6 +193,7 @@ export const trainJobFieldsSchema = z
 /**
  * The rules that tie TrainJob fields together (reserved env, backend-specific fields). Written over the
  * raw args, so they run even when some field is malformed: every problem is reported at once.
+ * @internal
  */
 export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
@@ -319,15 +327,25 @@ export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): Rende
 /**
  * Validates and renders TrainJob args, reporting every problem at once: malformed fields, the rules
  * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
+ * @internal
  */
 export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
     // Stack profiles, default mounts and default requests first: the merged args are validated as written.
     return validateAndRender(TRAINJOB_COMPONENT, name, trainJobFieldsSchema, trainJobRuleIssues, applyStackDefaults(TRAINJOB_COMPONENT, name, args, "resourcesPerNode"), (a) => renderTrainJob(name, a));
 }
 
+/**
+ * Distributed training: `numNodes` pods × `numProcPerNode` processes with the torch rendezvous
+ * environment set, as a JobSet or a Kubeflow Trainer TrainJob (see docs/concepts/trainjob.md).
+ *
+ * ```ts
+ * new mlkube.TrainJob("finetune", { image, command: ["torchrun", "train.py"], numNodes: 4, resourcesPerNode: { gpu: 8 } });
+ * ```
+ */
 export class TrainJob extends pulumi.ComponentResource {
     /** Name of the JobSet, TrainJob or Job (also the headless Service / DNS subdomain of the pods). */
     readonly jobName: pulumi.Output<string>;
+    /** Namespace of the job. */
     readonly namespace: pulumi.Output<string>;
     /**
      * Pod 0's DNS name: `<name>-node-0-0.<name>.<namespace>.svc` (jobset, kubeflow), `<name>-0.<name>.<namespace>.svc`
@@ -346,6 +364,10 @@ export class TrainJob extends pulumi.ComponentResource {
     /** backend "job" with numNodes > 1: the headless Service named like the Job. */
     readonly service?: Service;
 
+    /**
+     * Creates the job. `name` is the Pulumi resource name and the default job name (a DNS-1123 label).
+     * Throws MlkubeValidationError before registering anything when `args` are invalid.
+     */
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate and render before registering anything: bad input creates nothing.
         checkResourceArgs(TRAINJOB_COMPONENT, name, opts);

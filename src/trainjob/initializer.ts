@@ -49,18 +49,25 @@ export interface Initializers {
 }
 
 /** Where each kind is mounted, on every backend (the Trainer's `DatasetMountPath` / `ModelMountPath`). */
-export const INITIALIZER_PATHS = { dataset: "/workspace/dataset", model: "/workspace/model" } as const;
+export const INITIALIZER_PATHS = {
+    /** Where the dataset initializer writes and the training container reads the dataset. */
+    dataset: "/workspace/dataset",
+    /** Where the model initializer writes and the training container reads the model. */
+    model: "/workspace/model",
+} as const;
+/** @internal */
 export type InitializerKind = keyof typeof INITIALIZER_PATHS;
+/** @internal */
 export const INITIALIZER_KINDS: InitializerKind[] = ["dataset", "model"];
-/** Default images: the Kubeflow Trainer v2.3.0 initializers. */
+/** Default images: the Kubeflow Trainer v2.3.0 initializers. @internal */
 export const INITIALIZER_IMAGES = {
     dataset: "ghcr.io/kubeflow/trainer/dataset-initializer:v2.3.0",
     model: "ghcr.io/kubeflow/trainer/model-initializer:v2.3.0",
 } as const;
-/** The user id initializer containers run as under the secure defaults (the images declare no USER, i.e. root). */
+/** The user id initializer containers run as under the secure defaults (the images declare no USER, i.e. root). @internal */
 export const INITIALIZER_UID = 1000;
 
-/** Container (and replicated job) name of an initializer, as in the Trainer's runtimes. */
+/** Container (and replicated job) name of an initializer, as in the Trainer's runtimes. @internal */
 export const initializerName = (kind: InitializerKind): string => `${kind}-initializer`;
 
 const STORAGE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/.+$/;
@@ -85,7 +92,7 @@ schemaMatches<Agree<Resolved<Initializers>, z.input<typeof initializersSchema>>>
 /** @internal */
 export type ValidatedInitializers = z.output<typeof initializersSchema>;
 
-/** The kinds configured, in the runtimes' order (dataset, then model). */
+/** The kinds configured, in the runtimes' order (dataset, then model). @internal */
 export function configuredKinds(i: ValidatedInitializers | undefined): InitializerKind[] {
     return i ? INITIALIZER_KINDS.filter((k) => i[k] !== undefined) : [];
 }
@@ -93,6 +100,7 @@ export function configuredKinds(i: ValidatedInitializers | undefined): Initializ
 /**
  * Problems with where the data is kept, for backend `backend`: a jobset needs a claim all pods can write
  * (ReadWriteMany, when mlkube knows the mode); kubeflow takes no volume or image (the runtime's).
+ * @internal
  */
 export function initializerIssues(i: ValidatedInitializers, backend: "jobset" | "job" | "kubeflow"): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
@@ -127,6 +135,7 @@ export function initializerIssues(i: ValidatedInitializers, backend: "jobset" | 
 /**
  * The PodOptions additions that give a pod the initializer mounts: subPath mounts of the claim, or
  * (job backend without a claim) one emptyDir per kind at the kind's path.
+ * @internal
  */
 export function initializerMounts(i: ValidatedInitializers, kinds: InitializerKind[]): Pick<ValidatedPodOptions, "volumes" | "emptyDirs"> {
     if (i.volume !== undefined) return { volumes: kinds.map((k) => ({ volume: i.volume as VolumeLike, mountPath: INITIALIZER_PATHS[k], subPath: k }) as VolumeMountSpec) };
@@ -138,6 +147,7 @@ export function initializerMounts(i: ValidatedInitializers, kinds: InitializerKi
  * user's env and secret, the kind's mount, and the node's pull secrets, service account and security
  * settings. Under the secure defaults the container runs as uid 1000 (the images declare root, which
  * `runAsNonRoot` refuses) with HOME=/tmp (writable for any uid) unless the pod options set a user.
+ * @internal
  */
 export function buildInitializerPod(kind: InitializerKind, a: ValidatedPodOptions & { initializer?: ValidatedInitializers }, ctx: { name: string; objectName: string; namespace: unknown }): BuiltPod {
     const i = a.initializer!;
@@ -173,14 +183,14 @@ export function buildInitializerPod(kind: InitializerKind, a: ValidatedPodOption
     }
 }
 
-/** Merges volumes by name (the initializers' and the node's share the claim or emptyDir). */
+/** Merges volumes by name (the initializers' and the node's share the claim or emptyDir). @internal */
 export function mergeVolumes(a: k8s.core.v1.Volume[] | undefined, b: k8s.core.v1.Volume[] | undefined): k8s.core.v1.Volume[] | undefined {
     const out = [...(a ?? [])];
     for (const v of b ?? []) if (!out.some((x) => x.name === v.name)) out.push(v);
     return out.length ? out : undefined;
 }
 
-/** The PodOptions of the node with the initializer mounts added. */
+/** The PodOptions of the node with the initializer mounts added. @internal */
 export function withInitializerMounts<T extends ValidatedPodOptions & { initializer?: ValidatedInitializers }>(a: T): T {
     const kinds = configuredKinds(a.initializer);
     if (!kinds.length) return a;
@@ -188,7 +198,7 @@ export function withInitializerMounts<T extends ValidatedPodOptions & { initiali
     return { ...a, volumes: m.volumes ? [...(a.volumes ?? []), ...m.volumes] : a.volumes, emptyDirs: m.emptyDirs ? [...(a.emptyDirs ?? []), ...m.emptyDirs] : a.emptyDirs };
 }
 
-/** `spec.initializer` of a Kubeflow TrainJob (storageUri, env as EnvVars, secretRef). */
+/** `spec.initializer` of a Kubeflow TrainJob (storageUri, env as EnvVars, secretRef). @internal */
 export function kubeflowInitializer(i: ValidatedInitializers): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const k of configuredKinds(i)) {

@@ -31,30 +31,31 @@ export const JOB_IMMUTABLE = [
     "spec.managedBy",
 ];
 
-/** Name of the rendezvous port on the headless Service (user ports may not take it). */
+/** Name of the rendezvous port on the headless Service (user ports may not take it). @internal */
 export const RENDEZVOUS_PORT_NAME = "rendezvous";
 
-/** The label the Job controller puts on its pods (Kubernetes ≥1.27); the headless Service selects by it. */
+/** The label the Job controller puts on its pods (Kubernetes ≥1.27); the headless Service selects by it. @internal */
 export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
 
-/** Hostname of pod `i` of an Indexed Job: `<job>-<i>` (set by the Job controller). */
+/** Hostname of pod `i` of an Indexed Job: `<job>-<i>` (set by the Job controller). @internal */
 export function jobPodHostname(objectName: string, index: number): string {
     return `${objectName}-${index}`;
 }
 
-/** The longest name that must fit in 63 characters: the last pod's hostname (pod names are truncated by the controller). */
+/** The longest name that must fit in 63 characters: the last pod's hostname (pod names are truncated by the controller). @internal */
 export function jobLongestName(objectName: string, numNodes: number): { name: string; what: string } | undefined {
     if (numNodes <= 1) return undefined;
     const host = jobPodHostname(objectName, numNodes - 1);
     return { name: host, what: `the hostname of the last pod, "${host}",` };
 }
 
-/** The rendezvous of a Job: pod 0 through the headless Service, or the pod itself when it is alone. */
+/** The rendezvous of a Job: pod 0 through the headless Service, or the pod itself when it is alone. @internal */
 export function jobRendezvous(objectName: string, numNodes: number, port: number = MASTER_PORT): Rendezvous {
     if (numNodes <= 1) return { host: LOCAL_MASTER, port, rank: { value: "0" } };
     return { host: `${jobPodHostname(objectName, 0)}.${objectName}`, port, rank: INDEXED_RANK };
 }
 
+/** @internal */
 export function renderJob(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const numNodes = a.numNodes ?? 1;
     const indexed = numNodes > 1;

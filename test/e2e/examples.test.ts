@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { after, before, describe, test } from "node:test";
 import { render } from "../../src/render";
 import {
@@ -40,6 +42,21 @@ const CASES: Case[] = [
     },
 ];
 
+/**
+ * The `mlkube:*` stack defaults an example's own `Pulumi.dev.yaml` sets (e.g. inference's `mlkube:profiles`),
+ * as JSON strings for `pulumi config set` (mlkube reads JSON for objects and lists).
+ */
+function exampleStackDefaults(dir: string): Record<string, string> {
+    const file = path.join(dir, "Pulumi.dev.yaml");
+    if (!fs.existsSync(file)) return {};
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+    return Object.fromEntries(
+        Object.entries(config)
+            .filter(([k]) => k.startsWith("mlkube:") && k !== "mlkube:namespace")
+            .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+}
+
 /** examples/llm-finetune selects `node.kubernetes.io/instance-type: p5.48xlarge`; the local GPU nodes say gpu-8x-h100. */
 const INSTANCE_TYPE = "node.kubernetes.io/instance-type";
 const gpuNodeTypes: Record<string, string> = {};
@@ -66,7 +83,7 @@ for (const c of CASES) {
         before(async () => {
             const ns = await createNamespace(c.prefix);
             stack = new Stack(c.dir, c.prefix, ns);
-            stack.init(c.config ?? {}, c.secrets);
+            stack.init({ ...exampleStackDefaults(c.dir), ...(c.config ?? {}) }, c.secrets);
         });
 
         after(() => {

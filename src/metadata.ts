@@ -42,6 +42,9 @@ export function resolveNamespace(ns: pulumi.Input<string> | undefined): pulumi.I
 /** Drops keys whose value is undefined, so emitted objects carry no empty fields (stable diffs). */
 export function compact<T extends object>(o: T): T {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+    for (const k of Object.keys(o)) {
+        const v = (o as Record<string, unknown>)[k];
+        if (v !== undefined) out[k] = v;
+    }
     return out as T;
 }

@@ -35,10 +35,11 @@ export class Unresolved {
         const isSecret = (this.value as unknown as { isSecret?: Promise<boolean> }).isSecret ?? false;
         return pulumi.all([this.value, isSecret]).apply(([v, secret]) => {
             const issues: ValidationIssue[] = [];
+            const before = markersSeen;
             const snap = snapshot(v, this.component, this.name, this.path, issues);
             if (!issues.length) {
                 const r = schema.safeParse(snap, { error: errorMap });
-                if (r.success) return unmarkAll(r.data);
+                if (r.success) return markersSeen === before ? r.data : unmarkAll(r.data);
                 issues.push(...toIssues(r.error, this.path));
             }
             const shown = secret === true ? issues.map((i) => ({ path: i.path, message: SECRET_ISSUE })) : issues;
@@ -54,6 +55,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
+ * How many `Unresolved` markers snapshots have made (or met) so far: a parse of a snapshot that made
+ * none holds none, so unmarkAll() can be skipped for it (issue 15: args are mostly plain).
+ */
+let markersSeen = 0;
+
+/**
  * Deep copy of plain objects/arrays in which Outputs and Promises become `Unresolved` markers.
  * Hostile shapes become issues instead of crashes: cycles, nesting deeper than MAX_DEPTH, own
  * `__proto__` keys (what JSON.parse produces; never copied, so they cannot become the copy's
@@ -63,49 +70,64 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function snapshot(v: unknown, component: string, name: string, path: ReadonlyArray<string | number> = [], issues?: ValidationIssue[]): unknown {
     const found: ValidationIssue[] = issues ?? [];
     const ancestors = new Set<object>();
-    const walk = (x: unknown, p: ReadonlyArray<string | number>): unknown => {
+    // One path stack for the whole walk, pushed and popped per element and copied only into a marker or
+    // an issue: every component constructor snapshots its args, almost all plain values (issue 15).
+    const p: (string | number)[] = [...path];
+    const at = (k: string | number) => [...p, k];
+    const walk = (x: unknown): unknown => {
+        if (typeof x !== "object" && typeof x !== "function") return x; // Outputs and Promises are objects
+        if (x instanceof Unresolved) markersSeen++;
         if (pulumi.Output.isInstance(x) || x instanceof Promise) {
-            return new Unresolved(pulumi.output(x as pulumi.Input<unknown>), component, name, p);
+            markersSeen++;
+            return new Unresolved(pulumi.output(x as pulumi.Input<unknown>), component, name, p.slice());
         }
         const array = Array.isArray(x);
         if (!array && !isPlainObject(x)) return x;
         if (p.length - path.length >= MAX_DEPTH) {
-            found.push({ path: p, message: `is nested more than ${MAX_DEPTH} levels deep; no Kubernetes object is` });
+            found.push({ path: p.slice(), message: `is nested more than ${MAX_DEPTH} levels deep; no Kubernetes object is` });
             return undefined;
         }
         if (ancestors.has(x as object)) {
-            found.push({ path: p, message: "refers to itself (a cyclic value); pass a tree of plain values" });
+            found.push({ path: p.slice(), message: "refers to itself (a cyclic value); pass a tree of plain values" });
             return undefined;
         }
         ancestors.add(x as object);
+        const depth = p.length;
         try {
             if (array) {
                 const a = x as unknown[];
                 const out = new Array<unknown>(a.length);
-                for (let i = 0; i < a.length; i++) out[i] = walk(a[i], [...p, i]);
+                for (let i = 0; i < a.length; i++) {
+                    p.push(i);
+                    out[i] = walk(a[i]);
+                    p.pop();
+                }
                 return out;
             }
             const out: Record<string, unknown> = {};
             for (const k of Object.keys(x as object)) {
                 if (k === "__proto__") {
-                    found.push({ path: [...p, k], message: `"__proto__" is not allowed as a key (it is no Kubernetes field or name)` });
+                    found.push({ path: at(k), message: `"__proto__" is not allowed as a key (it is no Kubernetes field or name)` });
                     continue;
                 }
                 let e: unknown;
                 try {
                     e = (x as Record<string, unknown>)[k];
                 } catch {
-                    found.push({ path: [...p, k], message: "could not be read (its getter threw); pass plain values" });
+                    found.push({ path: at(k), message: "could not be read (its getter threw); pass plain values" });
                     continue;
                 }
-                out[k] = walk(e, [...p, k]);
+                p.push(k);
+                out[k] = walk(e);
+                p.pop();
             }
             return out;
         } finally {
+            p.length = depth; // a throw below (e.g. from Output.isInstance on a hostile proxy) leaves the stack as found
             ancestors.delete(x as object);
         }
     };
-    const out = walk(v, path);
+    const out = walk(v);
     if (!issues && found.length) throw new MlkubeValidationError(component, name, found);
     return out;
 }
@@ -299,9 +321,10 @@ function unwrap(s: unknown): unknown {
  * @internal
  */
 export function validate<S extends z.ZodType>(component: string, name: string, schema: S, args: unknown): z.output<S> {
+    const before = markersSeen;
     const r = schema.safeParse(snapshot(args ?? {}, component, name), { error: errorMap });
     if (!r.success) throw new MlkubeValidationError(component, name, toIssues(r.error, [], knownKeysOf(schema)));
-    return unmarkAll(r.data);
+    return markersSeen === before ? r.data : unmarkAll(r.data);
 }
 
 /**
@@ -334,6 +357,7 @@ export function validateAndRender<S extends z.ZodType, R>(
     args: unknown,
     render: (a: z.output<S>) => R,
 ): { a: z.output<S>; r: R } {
+    const before = markersSeen;
     const raw = snapshot(args ?? {}, component, name);
     const parsed = fields.safeParse(raw, { error: errorMap });
     const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(fields));
@@ -341,7 +365,7 @@ export function validateAndRender<S extends z.ZodType, R>(
     issues.push(...ruleIssues);
     if (parsed.success) {
         // Outputs inside pass-through objects (securityContext, affinity, …) become Outputs again.
-        const a = unmarkAll(parsed.data);
+        const a = markersSeen === before ? parsed.data : unmarkAll(parsed.data);
         try {
             const r = render(a);
             if (!issues.length) return { a, r };

@@ -516,6 +516,11 @@ export class Secret extends pulumi.ComponentResource {
         this.registerOutputs({});
     }
 
+    /** The keys this Secret holds when known at construction (names only, never values). @internal */
+    get keyNames(): readonly string[] | undefined {
+        return this.knownKeys;
+    }
+
     /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         if (!isSecretKey(key)) fail("Secret", this.bindingInfo.secretName, ["ref"], secretKeyMessage(key));

@@ -69,6 +69,10 @@ function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<strin
 /** Keys of a Secret created in this program, as an Output (names are not secret; values never leave). */
 function secretKeys(s: SecretLike): pulumi.Output<string[]> | undefined {
     if (!(s instanceof Secret)) return undefined;
+    // Keys known at construction keep the TrainJob's spec known in a preview where the Secret is replaced
+    // (a rotated value): otherwise spec.trainer.env is unknown there and the preview shows a replacement
+    // of the TrainJob that the update does not do.
+    if (s.keyNames) return pulumi.output([...s.keyNames].sort());
     return pulumi.unsecret(s.secret.data.apply((d) => Object.keys(d ?? {}).sort()));
 }
 

@@ -205,7 +205,9 @@ export function changedSteps(p: PreviewJson): ChangedStep[] {
                 type: parts[2].split("$").pop() as string,
                 name: parts.slice(3).join("::"),
                 fields: Object.keys(s.detailedDiff ?? {}).length ? Object.keys(s.detailedDiff ?? {}).sort() : [...(s.diffReasons ?? [])].sort(),
-                replaceReasons: [...(s.replaceReasons ?? [])].sort(),
+                // The engine's replaceReasons when it sends them; CLI 3.259 marks each replacing path in
+                // detailedDiff instead (kind "update-replace", "add-replace", "delete-replace").
+                replaceReasons: [...(s.replaceReasons ?? Object.entries(s.detailedDiff ?? {}).filter(([, d]) => d.kind.endsWith("-replace")).map(([k]) => k))].sort(),
             };
         });
 }

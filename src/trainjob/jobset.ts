@@ -8,7 +8,7 @@ import { MlkubeValidationError } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { strategicMerge } from "../pod/merge";
 import { jobSetRendezvous, lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, TRAINJOB_COMPONENT } from "./common";
-import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
+import type { RenderedTrainJob } from "./component";
 import { checkPatches, keepToleration, RuntimePatch } from "./patches";
 import { buildInitializerPod, configuredKinds, initializerName } from "./initializer";
 import { buildNodePod } from "./node";

@@ -13,7 +13,7 @@ import { tryBuildPod } from "../pod/builder";
 import { isStackDefault } from "../pod/defaults";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
 import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
-import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
+import type { RenderedTrainJob } from "./component";
 import { kubeflowInitializer } from "./initializer";
 import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 

@@ -210,7 +210,7 @@ async function check(trainJobs: boolean): Promise<void> {
         sets[p] = objects;
         tree[p] = r.resources.map((x) => x.urn).sort();
     }
-    const expected = n * 4 + (trainJobs ? n / 10 : 0);
+    const expected = n * 5 + (trainJobs ? n / 10 : 0); // PVC, Secret, Deployment, Service, PodDisruptionBudget (+ a JobSet per ten)
     for (const p of ["raw", "floor"]) {
         assert.equal(sets[p].size, expected, `${p} emits ${sets[p].size} objects, expected ${expected}`);
         assert.deepEqual([...sets[p].keys()].sort(), [...sets.mlkube.keys()].sort(), `${p} and mlkube emit different objects`);

@@ -21,9 +21,6 @@ export function build(n: number, opts: BuildOptions): void {
             readinessProbe: { path: "/healthz" },
             volumes: [data],
             secrets: [creds],
-            // The raw and floor programs describe the workload as before Compute's default
-            // PodDisruptionBudget (issue 14 part B): the three programs must emit the same objects.
-            disruptionBudget: false,
         });
         if (opts.trainJobs && hasTrainJob(i)) {
             new TrainJob!(trainJobName(i / 10), {

@@ -120,6 +120,17 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
             },
             { parent: computeParent, dependsOn: [pvc, secret] },
         );
+        // What Compute creates by default for 2+ replicas (issue 14 part B): users get it, so it is measured.
+        new k8s.policy.v1.PodDisruptionBudget(
+            cName,
+            {
+                apiVersion: "policy/v1",
+                kind: "PodDisruptionBudget",
+                metadata: { name: cName, labels: labels("compute", cName) },
+                spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+            },
+            { parent: computeParent },
+        );
 
         if (opts.trainJobs && hasTrainJob(i)) {
             const tName = trainJobName(i / 10);

@@ -13,7 +13,7 @@ config = pulumi.Config()
 
 # ReadWriteMany: every node reads it. Kept on destroy (the default).
 data = mlkube.Volume("data", size="1Gi", access_mode="ReadWriteMany", storage_class="standard", mount_path="/data")
-scratch = mlkube.Volume("scratch", size="1Gi", reclaim="Delete")
+scratch = mlkube.Volume("scratch", size="1Gi", access_mode="ReadWriteMany", storage_class="standard", reclaim="Delete")
 wandb = mlkube.Secret("wandb", env={"WANDB_API_KEY": config.require_secret("wandbApiKey")})
 
 job = mlkube.TrainJob(

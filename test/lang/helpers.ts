@@ -8,7 +8,9 @@
  * (scripts/pulumi-bins.sh env) and the mlkube plugin installed from the tarball of
  * `scripts/plugin.sh pack` (`pulumi plugin install resource mlkube <version> --file ...`); Python
  * programs run with the venv of scripts/python.sh first on PATH (the v3.68 Python host ignores
- * Pulumi.yaml's `virtualenv` option) and the generated SDK sdk/python on PYTHONPATH.
+ * Pulumi.yaml's `virtualenv` option) and the generated SDK sdk/python on PYTHONPATH, next to a minimal
+ * `pulumi_mlkube-<version>.dist-info` (the SDK reads its version from its distribution's metadata;
+ * this stands in for `pip install sdk/python`, which needs setuptools and wheel in the venv).
  *
  * Each program has a TypeScript twin (test/lang/programs/<shape>/ts, or examples/inference): what the
  * offline renderer makes of the twin is what the YAML/Python program must create on the cluster.
@@ -66,7 +68,10 @@ export function languageEnv(lang: Language): { env: Record<string, string>; clea
         const bin = pythonVenvBin();
         env.PATH = `${bin}:${env.PATH}`;
         env.VIRTUAL_ENV = path.dirname(bin);
-        env.PYTHONPATH = path.join(ROOT, "sdk", "python");
+        const meta = path.join(home, "python-meta", `pulumi_mlkube-${VERSION}.dist-info`);
+        fs.mkdirSync(meta, { recursive: true });
+        fs.writeFileSync(path.join(meta, "METADATA"), `Metadata-Version: 2.1\nName: pulumi_mlkube\nVersion: ${VERSION}\n`);
+        env.PYTHONPATH = [path.join(ROOT, "sdk", "python"), path.dirname(meta)].join(path.delimiter);
         env.PYTHONDONTWRITEBYTECODE = "1"; // keep sdk/python free of __pycache__
     }
     return { env, cleanup: () => process.env.MLKUBE_E2E_KEEP || fs.rmSync(home, { recursive: true, force: true }) };
@@ -257,7 +262,13 @@ export function languageSuite(lang: Language): void {
             stack.ok(["stack", "init"]);
             const r = stack.preview();
             assert.notEqual(r.status, 0, r.output);
-            assert.match(r.output, /Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"/, r.output);
+            // The first error is mlkube's message (the engine prefixes the resource). Python's SDK then adds
+            // "Program failed with an unhandled exception" with its own traceback ("resource monitor shut
+            // down": the engine aborts the run with code Unknown, the SDK stays quiet only for Unavailable).
+            const errors = r.output.split("\n").filter((l) => /^\s*error: /.test(l));
+            assert.match(errors[0] ?? "", /^\s*error: mlkube:index:Compute resource 'api' has a problem: Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"$/, r.output);
+            if (lang === "yaml") assert.equal(errors.length, 1, r.output);
+            assert.doesNotMatch(r.output, /^\s+at .*\.js:\d+/m, "no JavaScript stack trace from the plugin");
             console.log(`# ${lang}: invalid program: preview failed in ${r.seconds}s with:\n${r.output.split("\n").filter((l) => /error/i.test(l)).join("\n")}`);
         } finally {
             stack.remove();

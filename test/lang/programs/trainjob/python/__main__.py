@@ -26,12 +26,12 @@ job = mlkube.TrainJob(
     resources_per_node={"cpu": 1, "memory": "1Gi"},
     volumes=[mlkube.VolumeMountSpecArgs(volume=data, read_only=True), scratch],
     secrets=[wandb],
-    env={
-        "WANDB_PROJECT": "lang-test",
-        # TypeScript: wandb.ref("WANDB_API_KEY")
-        "WANDB_KEY_COPY": mlkube.SecretKeyRefArgs(secret=wandb, key="WANDB_API_KEY"),
+    env={  # (env vars reach the pod sorted by name)
         # A dict in a oneOf position: camelCase keys (the schema's names).
         "POD_NAME": {"fieldRef": "metadata.name"},
+        # TypeScript: wandb.ref("WANDB_API_KEY")
+        "WANDB_KEY_COPY": mlkube.SecretKeyRefArgs(secret=wandb, key="WANDB_API_KEY"),
+        "WANDB_PROJECT": "lang-test",
     },
     security_context={"runAsUser": 1000},
     wait_for_completion=True,

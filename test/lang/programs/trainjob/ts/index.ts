@@ -20,10 +20,12 @@ const job = new mlkube.TrainJob("train", {
     resourcesPerNode: { cpu: 1, memory: "1Gi" },
     volumes: [{ volume: data, readOnly: true }, scratch],
     secrets: [wandb],
+    // Sorted keys: a map crosses the provider boundary (protobuf Struct) sorted by key, so the YAML and
+    // Python programs' env comes out in this order whatever order they write (docs/python.md).
     env: {
-        WANDB_PROJECT: "lang-test",
-        WANDB_KEY_COPY: wandb.ref("WANDB_API_KEY"),
         POD_NAME: { fieldRef: "metadata.name" },
+        WANDB_KEY_COPY: wandb.ref("WANDB_API_KEY"),
+        WANDB_PROJECT: "lang-test",
     },
     securityContext: { runAsUser: 1000 },
     waitForCompletion: true,

@@ -198,6 +198,18 @@ export function assertNoPlaintext(text: string, values: string[], where: string)
     }
 }
 
+/**
+ * No secret value (plain or base64) in `pulumi stack export` (which must hold ciphertext), in anything
+ * the CLI printed for this stack, or in the stack config file.
+ */
+export function assertNoSecretLeak(stack: Stack, values: string[]): void {
+    const state = stack.exportState();
+    assert.match(state, /"ciphertext"/, "secrets are encrypted in state");
+    assertNoPlaintext(state, values, "pulumi stack export");
+    assertNoPlaintext(stack.transcript.join("\n"), values, "pulumi output");
+    assertNoPlaintext(fs.readFileSync(stack.configFile, "utf8"), values, stack.configFile);
+}
+
 /** What `pulumi preview --json` prints (the fields the suite reads). */
 export interface PreviewJson {
     steps: Array<{

@@ -8,9 +8,8 @@
  * (scripts/pulumi-bins.sh env) and the mlkube plugin installed from the tarball of
  * `scripts/plugin.sh pack` (`pulumi plugin install resource mlkube <version> --file ...`); Python
  * programs run with the venv of scripts/python.sh first on PATH (the v3.68 Python host ignores
- * Pulumi.yaml's `virtualenv` option) and the generated SDK sdk/python on PYTHONPATH, next to a minimal
- * `pulumi_mlkube-<version>.dist-info` (the SDK reads its version from its distribution's metadata;
- * this stands in for `pip install sdk/python`, which needs setuptools and wheel in the venv).
+ * Pulumi.yaml's `virtualenv` option) and the generated SDK sdk/python on PYTHONPATH (uninstalled, it
+ * takes its version from its pulumi-plugin.json).
  *
  * Each program has a TypeScript twin (test/lang/programs/<shape>/ts, or examples/inference): what the
  * offline renderer makes of the twin is what the YAML/Python program must create on the cluster.
@@ -68,10 +67,7 @@ export function languageEnv(lang: Language): { env: Record<string, string>; clea
         const bin = pythonVenvBin();
         env.PATH = `${bin}:${env.PATH}`;
         env.VIRTUAL_ENV = path.dirname(bin);
-        const meta = path.join(home, "python-meta", `pulumi_mlkube-${VERSION}.dist-info`);
-        fs.mkdirSync(meta, { recursive: true });
-        fs.writeFileSync(path.join(meta, "METADATA"), `Metadata-Version: 2.1\nName: pulumi_mlkube\nVersion: ${VERSION}\n`);
-        env.PYTHONPATH = [path.join(ROOT, "sdk", "python"), path.dirname(meta)].join(path.delimiter);
+        env.PYTHONPATH = path.join(ROOT, "sdk", "python");
         env.PYTHONDONTWRITEBYTECODE = "1"; // keep sdk/python free of __pycache__
     }
     return { env, cleanup: () => process.env.MLKUBE_E2E_KEEP || fs.rmSync(home, { recursive: true, force: true }) };

@@ -106,6 +106,8 @@ export interface Shape {
      * pod template: Compute); else it must stay as it is (TrainJob: a rotated token must not restart a run).
      */
     workload: { kind: string; name: string; rolls: boolean };
+    /** Stack outputs `pulumi up` must produce (some of them), given the namespace. */
+    outputs: (namespace: string) => Record<string, string>;
 }
 
 const JOBSET = "jobsets.jobset.x-k8s.io";
@@ -120,6 +122,7 @@ export const SHAPES: Shape[] = [
         secrets: { apiToken: `lang-api-token-${RUN_ID}-Zq4` },
         secret: { name: "api-token", key: "API_TOKEN" },
         workload: { kind: "deployment", name: "server", rolls: true },
+        outputs: (ns) => ({ claim: "model-cache", endpoint: `server.${ns}.svc.cluster.local:8000` }),
     },
     {
         title: "inference",
@@ -130,6 +133,7 @@ export const SHAPES: Shape[] = [
         secrets: { hfToken: `hf_langInference${RUN_ID}W8` },
         secret: { name: "hf-token", key: "HF_TOKEN" },
         workload: { kind: "deployment", name: "llm", rolls: true },
+        outputs: (ns) => ({ claim: "model-cache", endpoint: `llm.${ns}.svc.cluster.local:80` }),
     },
     {
         title: "TrainJob (jobset)",
@@ -139,6 +143,8 @@ export const SHAPES: Shape[] = [
         secrets: { wandbApiKey: `wandb-lang-${RUN_ID}-key-51` },
         secret: { name: "wandb", key: "WANDB_API_KEY" },
         workload: { kind: JOBSET, name: "train", rolls: false },
+        // waitForCompletion: `pulumi up` returned after the job completed.
+        outputs: () => ({ jobName: "train", jobState: "Complete" }),
     },
     {
         title: "TrainJob (kubeflow)",
@@ -149,6 +155,7 @@ export const SHAPES: Shape[] = [
         secrets: { wandbApiKey: `wandb-lang-kf-${RUN_ID}-key-62` },
         secret: { name: "wandb", key: "WANDB_API_KEY" },
         workload: { kind: TRAINJOB, name: "train", rolls: false },
+        outputs: () => ({ jobName: "train", jobState: "Complete" }),
     },
 ];
 
@@ -207,6 +214,9 @@ export function languageSuite(lang: Language): void {
                 const r = stack.up();
                 assert.equal(r.status, 0, `pulumi up failed after ${r.seconds}s:\n${r.output}`);
                 console.log(`# ${lang} ${shape.title}: up ${r.seconds}s, ${JSON.stringify(summary(r.output))}`);
+                const outputs = stack.outputs();
+                const expected = shape.outputs(stack.namespace);
+                assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, outputs[k]])), expected, "stack outputs");
                 predicted = await renderTwin(shape, stack.namespace);
                 assertLiveMatchesRendered(predicted, stack.namespace);
                 // The claims of Volumes that are not `reclaim: "Delete"` must survive destroy.

@@ -32,6 +32,7 @@ export type Language = "yaml" | "python";
 export const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+    if (cmd.includes("/") && !fs.existsSync(cmd)) throw new Error(`${path.relative(ROOT, cmd)} is missing: test:lang needs the plugin (scripts/plugin.sh) and the Python venv (scripts/python.sh)`);
     const r = spawnSync(cmd, args, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 64 << 20 });
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}:\n${r.stdout}${r.stderr}`);

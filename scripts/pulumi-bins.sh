@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the Pulumi engine offline from Go modules and print the environment to use it.
 #
-#   scripts/pulumi-bins.sh build   build pulumi + pulumi-language-nodejs into
+#   scripts/pulumi-bins.sh build   build pulumi + the language hosts (nodejs, python + its
+#                                  exec shim, yaml) into
 #                                  $MLKUBE_CACHE/pulumi/v<cli>/bin and the provider
 #                                  pulumi-resource-kubernetes into .../plugins (kept off
 #                                  PATH), once: skipped while bin/.stamp matches; then
@@ -20,7 +21,9 @@ set -euo pipefail
 PULUMI_VERSION=3.259.0              # github.com/pulumi/pulumi/pkg/v3 (CLI); npm @pulumi/pulumi
 KUBERNETES_PROVIDER_VERSION=4.25.0  # pulumi-kubernetes commit f47bc2d6f199; npm @pulumi/kubernetes
 NODEJS_HOST_SDK=v3.68.0             # github.com/pulumi/pulumi/sdk/v3 that still holds the Node.js host
-RECIPE=1                            # bump when the build recipe changes
+PYTHON_HOST_SDK=$NODEJS_HOST_SDK    # the Python host of the same sdk/v3 module (tools/pulumi/language-nodejs)
+YAML_HOST_VERSION=v1.25.0           # github.com/pulumi/pulumi-yaml (own module: tools/pulumi/language-yaml)
+RECIPE=2                            # bump when the build recipe changes
 KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 # -----------------------------------------------------------------------------------------
 
@@ -30,7 +33,8 @@ BASE=$CACHE/pulumi/v$PULUMI_VERSION
 BIN=$BASE/bin
 PLUGINS=$BASE/plugins   # provider binary; reaches pulumi through the plugin cache only
 STAMP_FILE=$BIN/.stamp
-STAMP="recipe=$RECIPE cli=v$PULUMI_VERSION nodejs-host=sdk/$NODEJS_HOST_SDK kubernetes=$KUBERNETES_PROVIDER_VERSION"
+STAMP="recipe=$RECIPE cli=v$PULUMI_VERSION nodejs-host=sdk/$NODEJS_HOST_SDK python-host=sdk/$PYTHON_HOST_SDK yaml-host=$YAML_HOST_VERSION kubernetes=$KUBERNETES_PROVIDER_VERSION"
+HOSTS=(pulumi-language-nodejs pulumi-language-python pulumi-language-python-exec pulumi-language-yaml)
 HOME_DIR=${MLKUBE_PULUMI_HOME:-$BASE/home}
 
 log() { echo "pulumi-bins: $*" >&2; }
@@ -70,6 +74,14 @@ fs.writeFileSync(path.join(dst, "terraform-mapping-embed.json"), JSON.stringify(
 EOF
 }
 
+install_python_exec_shim() {
+  # The v3.68 Python host runs programs through `python3 <its dir>/pulumi-language-python-exec`,
+  # a Python script shipped in the same module (not a Go package).
+  local dir=$ROOT/tools/pulumi/language-nodejs src
+  src=$(cd "$dir" && go_env go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+  install -m 0755 "$src/python/cmd/pulumi-language-python-exec" "$BIN/pulumi-language-python-exec"
+}
+
 write_nodejs_dynamic_provider() {
   # What upstream ships as pulumi-resource-pulumi-nodejs (used only by pulumi.dynamic.Resource).
   cat > "$BIN/pulumi-resource-pulumi-nodejs" <<'EOF'
@@ -92,6 +104,11 @@ install_provider_plugin() { # into $HOME_DIR/plugins at the exact version
     --file "$PLUGINS/pulumi-resource-kubernetes" >&2
 }
 
+hosts_present() {
+  local h
+  for h in "${HOSTS[@]}"; do [ -x "$BIN/$h" ] || return 1; done
+}
+
 cmd_build() {
   mkdir -p "$BASE"
   exec 9>"$BASE/.lock"
@@ -99,7 +116,7 @@ cmd_build() {
   command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
   command -v node >/dev/null || { log "node is not on PATH"; exit 1; }
   if [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$STAMP" ] &&
-     [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-nodejs" ] && [ -x "$PLUGINS/pulumi-resource-kubernetes" ]; then
+     [ -x "$BIN/pulumi" ] && [ -x "$PLUGINS/pulumi-resource-kubernetes" ] && hosts_present; then
     log "up to date: $BIN ($STAMP)"
   else
     local t0=$SECONDS
@@ -112,6 +129,16 @@ cmd_build() {
     gobuild "$ROOT/tools/pulumi/language-nodejs" "$BIN/pulumi-language-nodejs" \
       "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_HOST_SDK" \
       github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+    # Python host: same module and version as the Node.js host (it ignores Pulumi.yaml's
+    # `virtualenv` option under CLI 3.259: put the venv's bin first on PATH, docs/python.md).
+    gobuild "$ROOT/tools/pulumi/language-nodejs" "$BIN/pulumi-language-python" \
+      "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PYTHON_HOST_SDK" \
+      github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+    install_python_exec_shim
+    # YAML host: its own module (it pulls pkg/sdk v3.206.0, which must not move the CLI's graph).
+    gobuild "$ROOT/tools/pulumi/language-yaml" "$BIN/pulumi-language-yaml" \
+      "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$YAML_HOST_VERSION" \
+      github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
     gen_kubernetes_embeds
     gobuild "$ROOT/tools/pulumi-kubernetes" "$PLUGINS/pulumi-resource-kubernetes" \
       "-s -w -X $KUBERNETES_PROVIDER_MODULE/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION" .
@@ -152,6 +179,8 @@ case "${1:-}" in
     echo "npm:@pulumi/pulumi=$PULUMI_VERSION"
     echo "npm:@pulumi/kubernetes=$KUBERNETES_PROVIDER_VERSION"
     echo "pulumi-language-nodejs=sdk/$NODEJS_HOST_SDK"
+    echo "pulumi-language-python=sdk/$PYTHON_HOST_SDK"
+    echo "pulumi-language-yaml=$YAML_HOST_VERSION"
     ;;
   *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

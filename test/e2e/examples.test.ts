@@ -5,14 +5,11 @@
  * quickstart also checks that a changed Secret value rolls the Compute's pods.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
 import { after, before, describe, test } from "node:test";
 import { render } from "../../src/render";
 import {
-    RUN_ID, Stack, assertNoPlaintext, comparable, createNamespace, deleteNamespaces, get, kc, kindArg, kubectl, liveComparable, liveObjects, list,
-    maskChecksums, requirePrerequisites, subsetMismatches, summary, waitFor,
+    RUN_ID, Stack, assertDestroyedExcept, assertLiveMatchesRendered, assertNoSecretLeak, createNamespace, deleteNamespaces, exampleStackDefaults, get, kc,
+    kubectl, list, requirePrerequisites, summary, waitFor,
 } from "./helpers";
 
 interface Case {
@@ -41,21 +38,6 @@ const CASES: Case[] = [
         secrets: { hfToken: `hf_e2eKubeflow${RUN_ID}M4`, wandbApiKey: `wandb-e2e-kf-${RUN_ID}-77` },
     },
 ];
-
-/**
- * The `mlkube:*` stack defaults an example's own `Pulumi.dev.yaml` sets (e.g. inference's `mlkube:profiles`),
- * as JSON strings for `pulumi config set` (mlkube reads JSON for objects and lists).
- */
-function exampleStackDefaults(dir: string): Record<string, string> {
-    const file = path.join(dir, "Pulumi.dev.yaml");
-    if (!fs.existsSync(file)) return {};
-    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
-    return Object.fromEntries(
-        Object.entries(config)
-            .filter(([k]) => k.startsWith("mlkube:") && k !== "mlkube:namespace")
-            .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    );
-}
 
 /** examples/llm-finetune selects `node.kubernetes.io/instance-type: p5.48xlarge`; the local GPU nodes say gpu-8x-h100. */
 const INSTANCE_TYPE = "node.kubernetes.io/instance-type";
@@ -97,24 +79,8 @@ for (const c of CASES) {
             const rendered = await render(stack.dir, { stack: stack.name });
             assert.deepEqual(rendered.errors, []);
             predicted = { objects: rendered.objects, sources: rendered.sources };
-            const { live, renames } = liveObjects(rendered.objects, rendered.sources, stack.namespace);
-            const problems: string[] = [];
-            rendered.objects.forEach((o, i) => {
-                const where = `${o.kind} ${o.metadata.name}`;
-                if (!live[i]) return problems.push(`${where}: not on the cluster`);
-                subsetMismatches(maskChecksums(comparable(o, renames)), maskChecksums(liveComparable(live[i])), where, problems);
-            });
-            assert.deepEqual(problems, [], `live objects differ from the rendered ones:\n${problems.join("\n")}`);
             // Nothing else of ours in the namespace (Pulumi created exactly the predicted top-level objects).
-            for (const kind of ["deployments", "services", "secrets", "configmaps", "persistentvolumeclaims", "jobsets.jobset.x-k8s.io", "trainjobs.trainer.kubeflow.org"]) {
-                const names = list(kind, stack.namespace)
-                    .filter((l) => !(kind === "configmaps" && l.metadata.name === "kube-root-ca.crt"))
-                    .filter((l) => !(l.metadata.ownerReferences ?? []).length)
-                    .map((l) => l.metadata.name)
-                    .sort();
-                const expected = rendered.objects.filter((o) => kindArg(o) === kind || `${kindArg(o)}s` === kind).map((o) => renames[o.metadata.name] ?? o.metadata.name).sort();
-                assert.deepEqual(names, expected, `${kind} in ${stack.namespace}`);
-            }
+            assertLiveMatchesRendered(rendered, stack.namespace);
             retainedClaims = rendered.objects
                 .filter((o) => o.kind === "PersistentVolumeClaim")
                 .map((o) => ({ name: o.metadata.name, uid: get("pvc", o.metadata.name, stack.namespace).metadata.uid }));
@@ -169,37 +135,15 @@ for (const c of CASES) {
         }
 
         test("no plaintext secret in pulumi stack export or the CLI output", () => {
-            const state = stack.exportState();
-            assert.match(state, /"ciphertext"/, "secrets are encrypted in state");
-            assertNoPlaintext(state, secretValues, "pulumi stack export");
-            assertNoPlaintext(stack.transcript.join("\n"), secretValues, "pulumi output");
-            // And the stack config file holds ciphertext only.
-            assertNoPlaintext(fs.readFileSync(stack.configFile, "utf8"), secretValues, stack.configFile);
+            // The stack config file too holds ciphertext only.
+            assertNoSecretLeak(stack, secretValues);
         });
 
         test("pulumi destroy removes everything but the retained claims, which keep their data", () => {
             const r = stack.pulumi(["destroy", "--yes", "--skip-preview"]);
             assert.equal(r.status, 0, r.output);
             console.log(`# ${c.title}: destroy ${r.seconds}s`);
-            for (const o of predicted.objects) {
-                if (o.kind === "PersistentVolumeClaim") continue;
-                const name = o.metadata.name;
-                if (predicted.sources[predicted.objects.indexOf(o)].autoNamed) {
-                    assert.deepEqual(list(kindArg(o), stack.namespace).filter((l) => l.metadata.name.startsWith(`${predicted.sources[predicted.objects.indexOf(o)].name}-`)), [], `${o.kind} ${name} deleted`);
-                } else {
-                    const l = get(kindArg(o), name, stack.namespace);
-                    assert.ok(!l || l.metadata.deletionTimestamp, `${o.kind} ${name} deleted`);
-                }
-            }
-            for (const claim of retainedClaims) {
-                const l = get("pvc", claim.name, stack.namespace);
-                assert.ok(l, `claim ${claim.name} kept`);
-                assert.equal(l.metadata.uid, claim.uid, `claim ${claim.name} is the original one`);
-                assert.equal(l.status.phase, "Bound", `claim ${claim.name} still bound to its volume`);
-                assert.ok(!l.metadata.deletionTimestamp);
-            }
-            const left = (JSON.parse(stack.exportState()).deployment.resources ?? []).filter((x: any) => x.type.startsWith("kubernetes:")).map((x: any) => x.urn);
-            assert.deepEqual(left, [], "no Kubernetes object left in the stack");
+            assertDestroyedExcept(stack, predicted, retainedClaims);
         });
     });
 }

@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import type { K8sObject, ObjectSource } from "../../src/render";
 import { createNamespace as createKubeNamespace, get, kc, KUBECONFIG, kubectl, list, ROOT, Run, RUN_ID } from "../kube";
 
@@ -37,18 +38,29 @@ export function requirePrerequisites(): void {
     if (!fs.existsSync(dist)) throw new Error("dist/ is missing; run `npm run build` first (the programs import mlkube from dist/)");
 }
 
-let cachedEnv: Record<string, string> | undefined;
+const cachedEnv = new Map<string, Record<string, string>>();
 
-/** `eval "$(scripts/pulumi-bins.sh env)"` as an environment object (PATH, PULUMI_HOME, offline switches). */
-export function pulumiEnv(): Record<string, string> {
-    if (cachedEnv) return cachedEnv;
+/**
+ * `eval "$(scripts/pulumi-bins.sh env)"` as an environment object (PATH, PULUMI_HOME, offline switches).
+ * `pulumiHome`: a PULUMI_HOME of the caller's (MLKUBE_PULUMI_HOME; the Kubernetes provider is installed
+ * into it); default the shared one of the cache.
+ */
+export function pulumiEnv(pulumiHome?: string): Record<string, string> {
+    const cached = cachedEnv.get(pulumiHome ?? "");
+    if (cached) return cached;
     const r = spawnSync("bash", ["-c", `eval "$("${ROOT}/scripts/pulumi-bins.sh" env)" && env -0`], {
         encoding: "utf8",
-        env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: "file:///nonexistent-set-per-stack" },
+        env: {
+            ...process.env,
+            PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+            PULUMI_BACKEND_URL: "file:///nonexistent-set-per-stack",
+            ...(pulumiHome ? { MLKUBE_PULUMI_HOME: pulumiHome } : {}),
+        },
     });
     if (r.status !== 0) throw new Error(`scripts/pulumi-bins.sh env failed:\n${r.stderr}`);
-    cachedEnv = Object.fromEntries(r.stdout.split("\0").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-    return cachedEnv;
+    const env = Object.fromEntries(r.stdout.split("\0").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    cachedEnv.set(pulumiHome ?? "", env);
+    return env;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -75,13 +87,14 @@ export class Stack {
     /** Everything the CLI printed, for the plaintext-secret check. */
     readonly transcript: string[] = [];
 
-    constructor(programDir: string, prefix: string, readonly namespace: string) {
+    /** `env`: the environment of the CLI (default pulumiEnv()); the backend, passphrase and KUBECONFIG are the stack's. */
+    constructor(programDir: string, prefix: string, readonly namespace: string, env: Record<string, string> = pulumiEnv()) {
         this.dir = path.resolve(ROOT, programDir);
         this.name = `e2e-${prefix}-${RUN_ID}`;
         this.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `mlkube-e2e-${prefix}-`));
         fs.mkdirSync(path.join(this.stateDir, "state"));
         this.env = {
-            ...pulumiEnv(),
+            ...env,
             PULUMI_BACKEND_URL: `file://${path.join(this.stateDir, "state")}`,
             PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
             KUBECONFIG,
@@ -161,6 +174,21 @@ export class Stack {
     }
 }
 
+/**
+ * The `mlkube:*` stack defaults an example's own `Pulumi.dev.yaml` sets (e.g. inference's `mlkube:profiles`),
+ * as JSON strings for `pulumi config set` (mlkube reads JSON for objects and lists).
+ */
+export function exampleStackDefaults(dir: string): Record<string, string> {
+    const file = path.join(path.resolve(ROOT, dir), "Pulumi.dev.yaml");
+    if (!fs.existsSync(file)) return {};
+    const config = (parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+    return Object.fromEntries(
+        Object.entries(config)
+            .filter(([k]) => k.startsWith("mlkube:") && k !== "mlkube:namespace")
+            .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+}
+
 /** Asserts that none of `values` occurs in `text` (plain or base64). */
 export function assertNoPlaintext(text: string, values: string[], where: string): void {
     for (const v of values) {
@@ -168,6 +196,18 @@ export function assertNoPlaintext(text: string, values: string[], where: string)
         const b64 = Buffer.from(v).toString("base64").replace(/=+$/, "");
         assert.ok(!text.includes(b64), `${where} contains the secret ${JSON.stringify(v)} base64-encoded`);
     }
+}
+
+/**
+ * No secret value (plain or base64) in `pulumi stack export` (which must hold ciphertext), in anything
+ * the CLI printed for this stack, or in the stack config file.
+ */
+export function assertNoSecretLeak(stack: Stack, values: string[]): void {
+    const state = stack.exportState();
+    assert.match(state, /"ciphertext"/, "secrets are encrypted in state");
+    assertNoPlaintext(state, values, "pulumi stack export");
+    assertNoPlaintext(stack.transcript.join("\n"), values, "pulumi output");
+    assertNoPlaintext(fs.readFileSync(stack.configFile, "utf8"), values, stack.configFile);
 }
 
 /** What `pulumi preview --json` prints (the fields the suite reads). */
@@ -306,4 +346,66 @@ export function maskChecksums(v: any): any {
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.startsWith("checksum.mlkube.dev/") ? "<checksum>" : maskChecksums(x)]));
     }
     return v;
+}
+
+/** The top-level kinds the namespace checks look at (`kubectl get <kind>`). */
+const OUR_KINDS = ["deployments", "services", "secrets", "configmaps", "persistentvolumeclaims", "jobsets.jobset.x-k8s.io", "trainjobs.trainer.kubeflow.org"];
+
+/**
+ * Asserts that every object the renderer predicted is live with every rendered field equal (see
+ * subsetMismatches/comparable) and that nothing else of ours is in the namespace (no top-level object
+ * without owner that was not predicted). Returns the live names of auto-named objects.
+ */
+export function assertLiveMatchesRendered(rendered: { objects: K8sObject[]; sources: ObjectSource[] }, namespace: string): Record<string, string> {
+    const { live, renames } = liveObjects(rendered.objects, rendered.sources, namespace);
+    const problems: string[] = [];
+    rendered.objects.forEach((o, i) => {
+        const where = `${o.kind} ${o.metadata.name}`;
+        if (!live[i]) return problems.push(`${where}: not on the cluster`);
+        subsetMismatches(maskChecksums(comparable(o, renames)), maskChecksums(liveComparable(live[i])), where, problems);
+    });
+    assert.deepEqual(problems, [], `live objects differ from the rendered ones:\n${problems.join("\n")}`);
+    for (const kind of OUR_KINDS) {
+        const names = list(kind, namespace)
+            .filter((l) => !(kind === "configmaps" && l.metadata.name === "kube-root-ca.crt"))
+            .filter((l) => !(l.metadata.ownerReferences ?? []).length)
+            .map((l) => l.metadata.name)
+            .sort();
+        const expected = rendered.objects.filter((o) => kindArg(o) === kind || `${kindArg(o)}s` === kind).map((o) => renames[o.metadata.name] ?? o.metadata.name).sort();
+        assert.deepEqual(names, expected, `${kind} in ${namespace}`);
+    }
+    return renames;
+}
+
+/** A claim that must survive `pulumi destroy`: its name and the uid it had before. */
+export interface KeptClaim {
+    name: string;
+    uid: string;
+}
+
+/**
+ * After `pulumi destroy`: every predicted object is gone (or terminating) except the `kept` claims, which
+ * are the original ones (same uid), still Bound; no Kubernetes object is left in the stack's state.
+ */
+export function assertDestroyedExcept(stack: Stack, predicted: { objects: K8sObject[]; sources: ObjectSource[] }, kept: KeptClaim[]): void {
+    const keptNames = new Set(kept.map((c) => c.name));
+    predicted.objects.forEach((o, i) => {
+        const name = o.metadata.name;
+        if (o.kind === "PersistentVolumeClaim" && keptNames.has(name)) return;
+        if (predicted.sources[i].autoNamed) {
+            assert.deepEqual(list(kindArg(o), stack.namespace).filter((l) => l.metadata.name.startsWith(`${predicted.sources[i].name}-`)), [], `${o.kind} ${name} deleted`);
+        } else {
+            const l = get(kindArg(o), name, stack.namespace);
+            assert.ok(!l || l.metadata.deletionTimestamp, `${o.kind} ${name} deleted`);
+        }
+    });
+    for (const claim of kept) {
+        const l = get("pvc", claim.name, stack.namespace);
+        assert.ok(l, `claim ${claim.name} kept`);
+        assert.equal(l.metadata.uid, claim.uid, `claim ${claim.name} is the original one`);
+        assert.equal(l.status.phase, "Bound", `claim ${claim.name} still bound to its volume`);
+        assert.ok(!l.metadata.deletionTimestamp);
+    }
+    const left = (JSON.parse(stack.exportState()).deployment.resources ?? []).filter((x: any) => x.type.startsWith("kubernetes:")).map((x: any) => x.urn);
+    assert.deepEqual(left, [], "no Kubernetes object left in the stack");
 }

@@ -5,7 +5,8 @@ go 1.24
 // sdk/v3 v3.68.0 is the last release whose module still contains the Node.js
 // language host (nodejs/cmd/pulumi-language-nodejs); later releases moved it to
 // its own module, which has no tags and whose pseudo-versions the Go module
-// proxy here does not serve.
+// proxy here does not serve. The Python language host (python/cmd/pulumi-language-python)
+// of the same module version is built from here too (scripts/pulumi-bins.sh).
 require github.com/pulumi/pulumi/sdk/v3 v3.68.0 // indirect
 
 require (
@@ -73,4 +74,7 @@ require (
 	sourcegraph.com/sourcegraph/appdash v0.0.0-20211028080628-e2786a622600 // indirect
 )
 
-tool github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+tool (
+	github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+	github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+)

@@ -1,0 +1,23 @@
+// The TypeScript twin of ../yaml/Pulumi.yaml and ../python/__main__.py (test/lang): the renderer's
+// objects for this program are what the YAML and Python programs must create on the cluster.
+import * as pulumi from "@pulumi/pulumi";
+import * as mlkube from "mlkube";
+
+const config = new pulumi.Config();
+const model = config.get("model") ?? "Qwen/Qwen2.5-0.5B-Instruct";
+
+const cache = new mlkube.Volume("model-cache", { size: "20Gi" });
+const token = new mlkube.Secret("api-token", { env: { API_TOKEN: config.requireSecret("apiToken") } });
+
+const server = new mlkube.Compute("server", {
+    image: "vllm/vllm-openai:v0.6.3",
+    args: ["--model", model, "--download-dir", "/mnt/model-cache"],
+    resources: { cpu: "2", memory: "8Gi" },
+    volumes: [cache],
+    secrets: [token],
+    env: { MODEL: model },
+    ports: [{ port: 8000 }],
+});
+
+export const endpoint = server.endpoint;
+export const claim = cache.claimName;

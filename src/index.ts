@@ -6,8 +6,8 @@
  *     const hf = new mlkube.Secret("hf", { provider: "huggingface" });
  *     new mlkube.Compute("llm", { image: "vllm/vllm-openai:v0.6.0", volumes: [cache], secrets: [hf], ports: [{ port: 8000 }] });
  */
-export { Volume, VolumeArgs, VolumeReference, AccessMode, ClaimMount } from "./volume";
-export { Secret, SecretArgs, SecretReference, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
+export { Volume, VolumeArgs, VolumeReference, VolumeReferenceOptions, AccessMode, ClaimMount } from "./volume";
+export { Secret, SecretArgs, SecretReference, SecretReferenceOptions, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
 export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DeploymentStrategy, DisruptionBudgetSpec } from "./compute";
 export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor, PreStopSpec } from "./pod/options";
 export { strategicMerge } from "./pod/merge";

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { claimObjects } from "./registry";
-import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "./schema/input";
+import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "./schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
 
@@ -18,6 +18,8 @@ export const VOLUME_TYPE = "mlkube:index:Volume";
 
 /** Kubernetes access mode of a PersistentVolumeClaim (`spec.accessModes[0]`). */
 export type AccessMode = "ReadWriteOnce" | "ReadWriteMany" | "ReadOnlyMany" | "ReadWriteOncePod";
+
+const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"] as const;
 
 /**
  * Arguments of {@link Volume}: one PersistentVolumeClaim. Changing `storageClass`, `accessMode` or
@@ -55,7 +57,7 @@ const annotations = annotationMap(input(z.string()));
 /** @internal */
 export const volumeArgsSchema = z.strictObject({
     size: input(byteQuantity("Gi")),
-    accessMode: input(z.enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"])).optional(),
+    accessMode: input(z.enum(ACCESS_MODES)).optional(),
     storageClass: input(dnsSubdomain).optional(),
     volumeMode: z.enum(["Filesystem", "Block"]).optional(),
     name: dnsLabel().optional(),
@@ -85,6 +87,29 @@ export interface ClaimMount {
     resource?: pulumi.Resource;
 }
 
+/**
+ * Options of {@link Volume.existing}: where and how workloads mount a claim created elsewhere. The last
+ * three describe the claim exactly when a reference is rebuilt from a {@link Volume}'s outputs (e.g. by
+ * mlkube's multi-language provider), so workloads mount it as they would mount the Volume itself.
+ */
+export interface VolumeReferenceOptions {
+    /** Namespace of the claim; a pod can only mount claims of its own namespace. Default: undefined (the workload's namespace). */
+    namespace?: string;
+    /** Where workloads mount it. Default: `/mnt/<claimName>`. */
+    mountPath?: string;
+    /** Mount read-only. Default: false. */
+    readOnly?: boolean;
+    /** `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`). Default `Filesystem`. */
+    volumeMode?: "Filesystem" | "Block";
+    /** The claim's access mode, when known: lets workloads check it (e.g. `ReadWriteOnce` with several pods). Default: unknown (not checked). */
+    accessMode?: AccessMode;
+    /**
+     * A resource the workloads mounting this claim depend on (created first, deleted last), typically the
+     * Volume the reference was rebuilt from. Default: none (the claim exists already).
+     */
+    dependsOn?: pulumi.Resource;
+}
+
 /** A claim created elsewhere (`Volume.existing`): creates nothing, mounts like a Volume. */
 export class VolumeReference {
     /** Name of the existing PersistentVolumeClaim. */
@@ -95,21 +120,33 @@ export class VolumeReference {
     readonly mountPath: string;
     /** Mounted read-only. Default: false. */
     readonly readOnly?: boolean;
+    /** `Filesystem` (default) or `Block`. */
+    readonly volumeMode: "Filesystem" | "Block";
+    /** The claim's access mode, when given; undefined: unknown (not checked). */
+    readonly accessMode?: AccessMode;
+    /** What workloads mounting it depend on, when given. */
+    readonly dependsOn?: pulumi.Resource;
 
     /**
      * Refers to claim `claimName` (a DNS-1123 label); prefer {@link Volume.existing}. Throws MlkubeValidationError on invalid input.
      */
-    constructor(claimName: string, opts: { namespace?: string; mountPath?: string; readOnly?: boolean } = {}) {
+    constructor(claimName: string, opts: VolumeReferenceOptions = {}) {
         const parsed = validate("Volume.existing", claimName, existingSchema, { claimName, ...opts });
         this.claimName = parsed.claimName;
         this.namespace = parsed.namespace;
         this.mountPath = parsed.mountPath ?? `/mnt/${parsed.claimName}`;
         this.readOnly = parsed.readOnly;
+        this.volumeMode = parsed.volumeMode ?? "Filesystem";
+        this.accessMode = parsed.accessMode;
+        this.dependsOn = parsed.dependsOn as pulumi.Resource | undefined;
     }
 
     /** What a workload needs to mount this claim. */
     mount(): ClaimMount {
-        return { claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath, volumeMode: "Filesystem", readOnly: this.readOnly };
+        const m: ClaimMount = { claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath, volumeMode: this.volumeMode, readOnly: this.readOnly };
+        if (this.accessMode !== undefined) m.accessMode = this.accessMode;
+        if (this.dependsOn !== undefined) m.resource = this.dependsOn;
+        return m;
     }
 }
 
@@ -118,7 +155,11 @@ const existingSchema = z.strictObject({
     namespace: dnsLabel().optional(),
     mountPath: absolutePath.optional(),
     readOnly: z.boolean().optional(),
+    volumeMode: z.enum(["Filesystem", "Block"]).optional(),
+    accessMode: z.enum(ACCESS_MODES).optional(),
+    dependsOn: pulumiResource.optional(),
 });
+schemaMatches<Agree<Resolved<VolumeReferenceOptions & { claimName: string }>, z.input<typeof existingSchema>>>();
 
 /** @internal */
 export type ValidatedVolumeArgs = z.output<typeof volumeArgsSchema>;
@@ -158,7 +199,7 @@ const componentNameSchema = z.object({ name: dnsLabel() });
  */
 export class Volume extends pulumi.ComponentResource {
     /** A reference to an existing claim: `Volume.existing("datasets", { mountPath: "/data" })`. */
-    static existing(claimName: string, opts?: { namespace?: string; mountPath?: string; readOnly?: boolean }): VolumeReference {
+    static existing(claimName: string, opts?: VolumeReferenceOptions): VolumeReference {
         return new VolumeReference(claimName, opts);
     }
 
@@ -169,11 +210,24 @@ export class Volume extends pulumi.ComponentResource {
     /** The PersistentVolumeClaim child resource. */
     readonly claim: PersistentVolumeClaim;
     private readonly mountInfo: ClaimMount;
+    private readonly accessModeInput: pulumi.Input<AccessMode>;
     private mountPathOutput?: pulumi.Output<string>;
 
     /** Where workloads mount it unless they say otherwise (an Output built on first read). */
     get mountPath(): pulumi.Output<string> {
         return (this.mountPathOutput ??= pulumi.output(this.mountInfo.mountPath));
+    }
+    /** Whether workloads mount it read-only by default: always false for a Volume (a mount spec may say otherwise). */
+    get readOnly(): pulumi.Output<boolean> {
+        return pulumi.output(this.mountInfo.readOnly ?? false);
+    }
+    /** `Filesystem` or `Block`, as created (args `volumeMode`, default `Filesystem`). */
+    get volumeMode(): pulumi.Output<"Filesystem" | "Block"> {
+        return pulumi.output(this.mountInfo.volumeMode);
+    }
+    /** The claim's access mode (args `accessMode`, default `ReadWriteOnce`). */
+    get accessMode(): pulumi.Output<AccessMode> {
+        return pulumi.output(this.accessModeInput);
     }
 
     /**
@@ -198,6 +252,7 @@ export class Volume extends pulumi.ComponentResource {
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
         const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode as AccessMode) : undefined;
         this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", accessMode, resource: this.claim };
+        this.accessModeInput = (a.accessMode as pulumi.Input<AccessMode> | undefined) ?? "ReadWriteOnce";
         if (accessMode === "ReadWriteMany" && a.storageClass === undefined && mlkubeConfig().storageClass === undefined) {
             // Most default StorageClasses (cloud block disks) cannot do RWX: the claim would stay Pending.
             pulumi.log.warn(

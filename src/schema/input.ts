@@ -204,6 +204,9 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
     }) as unknown as z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>>;
 }
 
+/** A Pulumi resource, as `dependsOn` options take it. @internal */
+export const pulumiResource = z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), { message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)" });
+
 const MUST_BE_KNOWN = "must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects";
 
 /** Turns zod's issue codes into messages that say what was wrong and how to fix it. @internal */

@@ -13,8 +13,8 @@ import { z } from "zod";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "../schema/input";
-import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKeyMessage } from "../schema/names";
+import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
 import { LocalFileError, readRegularFile, regularFileSize } from "./files";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
 
@@ -469,7 +469,7 @@ const componentNameSchema = z.object({ name: dnsSubdomain });
  */
 export class Secret extends pulumi.ComponentResource {
     /** A Secret created elsewhere, mounted as env vars (default) or files. */
-    static existing(secretName: string, opts: { mount?: SecretMount; mountPath?: string; fileMode?: number; imagePull?: boolean } = {}): SecretReference {
+    static existing(secretName: string, opts: SecretReferenceOptions = {}): SecretReference {
         return new SecretReference(secretName, opts);
     }
 
@@ -482,8 +482,30 @@ export class Secret extends pulumi.ComponentResource {
     private readonly bindingInfo: SecretBinding;
     /** The keys this Secret holds, when known at construction (undefined when they come from an Output). */
     private readonly knownKeys?: string[];
+    /** The key names when they come from an Output (inline `env` given as an Output). */
+    private readonly keysFromData?: pulumi.Output<string[]>;
     private mountOutput?: pulumi.Output<string>;
     private mountPathOutput?: pulumi.Output<string>;
+
+    /** The file mode of mounted files when set (args `fileMode`); undefined: the pod builder's default. */
+    get fileMode(): pulumi.Output<number | undefined> {
+        return pulumi.output(this.bindingInfo.fileMode);
+    }
+    /** Whether workloads use it as an image pull secret (the `docker` provider). */
+    get imagePull(): pulumi.Output<boolean> {
+        return pulumi.output(this.bindingInfo.kind === "imagePull");
+    }
+    /** The key names this Secret holds, sorted (names only, never values). */
+    get keys(): pulumi.Output<string[]> {
+        return this.knownKeys ? pulumi.output([...this.knownKeys].sort()) : this.keysFromData!;
+    }
+    /**
+     * A digest of the Secret's content (not secret: a truncated SHA-256 of keys and values), the value of
+     * the `checksum.mlkube.dev/<secret>` pod annotation that rolls workloads' pods when the content changes.
+     */
+    get checksum(): pulumi.Output<string> {
+        return pulumi.output(this.bindingInfo.checksum as pulumi.Input<string>);
+    }
 
     /** How it reaches pods: env, files, imagePull or gitSsh (an Output built on first read). */
     get mount(): pulumi.Output<string> {
@@ -512,6 +534,7 @@ export class Secret extends pulumi.ComponentResource {
         this.namespace = this.secret.metadata.namespace;
         this.bindingInfo = { ...binding, resource: this.secret };
         this.knownKeys = keys;
+        if (!keys) this.keysFromData = pulumi.unsecret(pulumi.output(object.data as pulumi.Input<Record<string, string>>).apply((d) => Object.keys(d).sort()));
         // No component outputs in the state: secretName/namespace are the Secret's own outputs (issue 15).
         this.registerOutputs({});
     }
@@ -538,27 +561,67 @@ export class Secret extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * Options of {@link Secret.existing}: how workloads use a Secret created elsewhere. `namespace`, `keys`,
+ * `checksum` and `dependsOn` describe the Secret exactly when a reference is rebuilt from a
+ * {@link Secret}'s outputs (e.g. by mlkube's multi-language provider): checks and pod rollouts then work
+ * as they do with the Secret itself.
+ */
+export interface SecretReferenceOptions {
+    /** How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`). */
+    mount?: SecretMount;
+    /** Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`. */
+    mountPath?: string;
+    /** File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400. */
+    fileMode?: number;
+    /** Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false. */
+    imagePull?: boolean;
+    /** Namespace of the Secret; pods can only use Secrets of their own namespace (checked when both are known). Default: unknown (the workload's). */
+    namespace?: string;
+    /** The key names it holds, when known: `ref(key)` then refuses a key it does not hold. Default: unknown (not checked). */
+    keys?: string[];
+    /**
+     * A digest of its content ({@link Secret.checksum}): workloads using it get it as their
+     * `checksum.mlkube.dev/<secret>` pod annotation, so their pods roll when it changes. Default: none (no rollout).
+     */
+    checksum?: pulumi.Input<string>;
+    /**
+     * A resource the workloads using this Secret depend on (created first, deleted last), typically the
+     * Secret the reference was rebuilt from. Default: none (the Secret exists already).
+     */
+    dependsOn?: pulumi.Resource;
+}
+
 /** A Secret created elsewhere: mounts like a Secret, creates nothing. */
 export class SecretReference {
     private readonly b: SecretBinding;
+    private readonly knownKeys?: string[];
     /**
      * Refers to Secret `secretName`; prefer {@link Secret.existing}. `mount` default `env`, `mountPath` default
      * `/etc/mlkube/secrets/<name>`, `fileMode` default `0o400`, `imagePull` (use as an image pull secret) default false.
      */
-    constructor(secretName: string, opts: { mount?: SecretMount; mountPath?: string; fileMode?: number; imagePull?: boolean } = {}) {
+    constructor(secretName: string, opts: SecretReferenceOptions = {}) {
         const o = validate("Secret.existing", secretName, existingSchema, { secretName, ...opts });
-        this.b = {
+        this.b = compact({
             secretName: o.secretName,
+            namespace: o.namespace,
             kind: o.imagePull ? "imagePull" : (o.mount ?? "env"),
             mountPath: o.mountPath ?? `/etc/mlkube/secrets/${o.secretName}`,
             fileMode: o.fileMode,
             env: {},
-        };
+            checksum: o.checksum as pulumi.Input<string> | undefined,
+            resource: o.dependsOn as pulumi.Resource | undefined,
+        }) as SecretBinding;
+        this.knownKeys = o.keys;
     }
     /** One key of this Secret, for a workload's `env`. `optional` default false. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         if (!isSecretKey(key)) fail("Secret", this.b.secretName, ["ref"], secretKeyMessage(key));
-        return { secretName: this.b.secretName, key, optional };
+        const keys = this.knownKeys;
+        if (keys && !keys.includes(key) && !optional) {
+            fail("Secret", this.b.secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
+        }
+        return compact({ secretName: this.b.secretName, key, optional, resource: this.b.resource, checksum: this.b.checksum });
     }
     /** How this Secret reaches pods (used by the pod builder). */
     binding(): SecretBinding {
@@ -573,8 +636,13 @@ const existingSchema = z
         mountPath: absolutePath.optional(),
         fileMode: z.number().int().min(0).max(0o777).optional(),
         imagePull: z.boolean().optional(),
+        namespace: dnsLabel().optional(),
+        keys: z.array(secretKey).optional(),
+        checksum: input(z.string()).optional(),
+        dependsOn: pulumiResource.optional(),
     })
     .refine((o) => !(o.imagePull && o.mount), { message: "imagePull and mount are mutually exclusive", path: ["mount"] });
+schemaMatches<Agree<Resolved<SecretReferenceOptions & { secretName: string }>, z.input<typeof existingSchema>>>();
 
 /** What workloads accept where a secret is expected. */
 export type SecretLike = Secret | SecretReference | string;

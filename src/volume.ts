@@ -131,7 +131,7 @@ export class VolumeReference {
      * Refers to claim `claimName` (a DNS-1123 label); prefer {@link Volume.existing}. Throws MlkubeValidationError on invalid input.
      */
     constructor(claimName: string, opts: VolumeReferenceOptions = {}) {
-        const parsed = validate("Volume.existing", claimName, existingSchema, { claimName, ...opts });
+        const parsed = validate("Volume.existing", claimName, referenceSchema, { claimName, ...opts });
         this.claimName = parsed.claimName;
         this.namespace = parsed.namespace;
         this.mountPath = parsed.mountPath ?? `/mnt/${parsed.claimName}`;
@@ -155,11 +155,15 @@ const existingSchema = z.strictObject({
     namespace: dnsLabel().optional(),
     mountPath: absolutePath.optional(),
     readOnly: z.boolean().optional(),
+});
+
+/** `existingSchema` plus what a reference rebuilt from a Volume's outputs carries (not part of the wire form). */
+const referenceSchema = existingSchema.extend({
     volumeMode: z.enum(["Filesystem", "Block"]).optional(),
     accessMode: z.enum(ACCESS_MODES).optional(),
     dependsOn: pulumiResource.optional(),
 });
-schemaMatches<Agree<Resolved<VolumeReferenceOptions & { claimName: string }>, z.input<typeof existingSchema>>>();
+schemaMatches<Agree<Resolved<VolumeReferenceOptions & { claimName: string }>, z.input<typeof referenceSchema>>>();
 
 /** @internal */
 export type ValidatedVolumeArgs = z.output<typeof volumeArgsSchema>;

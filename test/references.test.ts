@@ -78,5 +78,6 @@ test("rebuilt references keep the checks: access mode vs replicas, namespace, un
     assertThrows(() => Secret.existing("s", { keys: ["A"] }).ref("B"), 'Secret "s": ref: this Secret has no key "B" (it has "A"); a pod referencing it would fail with CreateContainerConfigError');
     assert.equal(Secret.existing("s", { keys: ["A"] }).ref("B", true).key, "B");
     assertThrows(() => Volume.existing("d", { dependsOn: "x" as never }), 'Volume.existing "d": dependsOn: expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)');
+    assertThrows(() => Secret.existing("s", { imagePull: true, mount: "env", checksum: "abc" }), 'Secret.existing "s": mount: imagePull and mount are mutually exclusive');
     assertThrows(() => Volume.existing("d", { volumeMode: "block" as never }), 'Volume.existing "d": volumeMode: "block" is not one of "Filesystem", "Block"; did you mean "Block"?');
 });

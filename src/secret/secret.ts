@@ -601,7 +601,7 @@ export class SecretReference {
      * `/etc/mlkube/secrets/<name>`, `fileMode` default `0o400`, `imagePull` (use as an image pull secret) default false.
      */
     constructor(secretName: string, opts: SecretReferenceOptions = {}) {
-        const o = validate("Secret.existing", secretName, existingSchema, { secretName, ...opts });
+        const o = validate("Secret.existing", secretName, referenceSchema, { secretName, ...opts });
         this.b = compact({
             secretName: o.secretName,
             namespace: o.namespace,
@@ -636,13 +636,17 @@ const existingSchema = z
         mountPath: absolutePath.optional(),
         fileMode: z.number().int().min(0).max(0o777).optional(),
         imagePull: z.boolean().optional(),
-        namespace: dnsLabel().optional(),
-        keys: z.array(secretKey).optional(),
-        checksum: input(z.string()).optional(),
-        dependsOn: pulumiResource.optional(),
     })
     .refine((o) => !(o.imagePull && o.mount), { message: "imagePull and mount are mutually exclusive", path: ["mount"] });
-schemaMatches<Agree<Resolved<SecretReferenceOptions & { secretName: string }>, z.input<typeof existingSchema>>>();
+
+/** `existingSchema` plus what a reference rebuilt from a Secret's outputs carries (not part of the wire form). */
+const referenceSchema = existingSchema.safeExtend({
+    namespace: dnsLabel().optional(),
+    keys: z.array(secretKey).optional(),
+    checksum: input(z.string()).optional(),
+    dependsOn: pulumiResource.optional(),
+});
+schemaMatches<Agree<Resolved<SecretReferenceOptions & { secretName: string }>, z.input<typeof referenceSchema>>>();
 
 /** What workloads accept where a secret is expected. */
 export type SecretLike = Secret | SecretReference | string;

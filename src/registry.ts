@@ -2,7 +2,8 @@
  * The Kubernetes objects this program's components create, by kind, namespace and name: two
  * components that would create (and fight over) one object are an error naming both, e.g. two Volumes
  * with one claim name, one `reclaim: "Retain"` and one `"Delete"`. One registry per program run
- * (`pulumi up` runs one program per process; the renderer resets it before each run). Only plain names
+ * (`pulumi up` runs one program per process; the renderer resets it before each run; the provider
+ * plugin may see a deployment's components again in the next one). Only plain names
  * and namespaces are compared: an Output namespace is not known when the component is built.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -21,15 +22,18 @@ export function resetObjectRegistry(): void {
  */
 export function claimObjects(component: string, name: string, objects: ReadonlyArray<{ kind: string; namespace: pulumi.Input<string> | undefined; name: string }>): void {
     const keys: string[] = [];
+    const me = `${component} ${JSON.stringify(name)}`;
     for (const o of objects) {
         if (o.namespace !== undefined && typeof o.namespace !== "string") continue;
         const key = `${o.kind}\0${o.namespace ?? ""}\0${o.name}`;
         const owner = owners.get(key);
-        if (owner !== undefined) {
+        // The same component again is no conflict: a long-lived process (mlkube's provider plugin) may
+        // build it once per deployment; within one program Pulumi refuses a duplicate URN itself.
+        if (owner !== undefined && owner !== me) {
             const where = o.namespace ? ` in namespace ${JSON.stringify(o.namespace)}` : "";
             fail(component, name, [], `${o.kind} ${JSON.stringify(o.name)}${where} is also created by ${owner}; two components would manage one Kubernetes object: give one of them another name`);
         }
         keys.push(key);
     }
-    for (const k of keys) owners.set(k, `${component} ${JSON.stringify(name)}`);
+    for (const k of keys) owners.set(k, me);
 }

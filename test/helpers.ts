@@ -12,8 +12,8 @@ export interface Emitted {
     resource(kind: string, name: string): CollectedResource;
 }
 
-export async function emit(program: () => unknown, config: Record<string, string> = {}): Promise<Emitted> {
-    const r = await collect(program, { config });
+export async function emit(program: () => unknown, config: Record<string, string> = {}, opts: { preview?: boolean } = {}): Promise<Emitted> {
+    const r = await collect(program, { config, preview: opts.preview });
     const k8s = r.resources.filter((x) => x.type.startsWith("kubernetes:"));
     const resource = (kind: string, name: string) => {
         const found = k8s.find((x) => x.type.endsWith(`:${kind}`) && x.name === name);

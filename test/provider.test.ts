@@ -247,6 +247,9 @@ test("provider: invalid input gets mlkube's own message, worded for YAML/Python,
         await fails(COMPUTE, { image: "busybox", env: { T: { key: "K" } } }, 'Compute "x": env.T: give exactly one of secret (a Secret resource) or secretName (the name of an existing Secret)');
         await fails(COMPUTE, { image: "busybox", volumes: [{ claimName: "Bad_Name" }] }, /volumes\[0\]\.claimName: "Bad_Name" is not a valid Kubernetes name/);
         await fails("mlkube:index:Nope", {}, /unknown resource type mlkube:index:Nope/);
+        // A Python dict in a union position keeps its snake_case keys.
+        await fails(COMPUTE, { image: "busybox", volumes: [{ claim_name: "data", mount_path: "/data" }] }, /volumes\[0\]\.claim_name: unknown field; write "claimName" \(in Python, dicts inside union positions keep their keys as written[^]*volumes\[0\]\.mount_path: unknown field; write "mountPath"/);
+        await fails(COMPUTE, { image: "busybox", env: { A: { field_ref: "status.podIP" } } }, /env\.A\.field_ref: unknown field; write "fieldRef"/);
     });
     assert.deepEqual(messages(out), []);
 });

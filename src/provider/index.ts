@@ -194,8 +194,8 @@ export class MlkubeProvider implements provider.Provider {
 
     /** Registers {@link resolveReference} with the SDK for the `mlkube:index` module. */
     registerReferences(): void {
+        // No version: every mlkube:index reference this process sees is one of its components.
         pulumi.runtime.registerResourceModule("mlkube", "index", {
-            version: this.version,
             construct: (name, type, urn) => this.resolveReference(name, type, urn),
         });
     }

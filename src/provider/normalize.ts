@@ -250,8 +250,27 @@ class Run {
     /** A value at a `oneOf` position: converted as the branch it is written in says; unmatched values pass through. */
     private async union(v: unknown, spec: TypeSpec, ctx: Context): Promise<unknown> {
         const branch = this.pick(v, spec);
-        if (branch === undefined) return v === null || typeof v !== "object" ? this.leaf(v, spec.oneOf?.some((b) => b.plain !== true) ?? false, ctx) : v;
+        if (branch === undefined) {
+            if (v === null || typeof v !== "object") return this.leaf(v, spec.oneOf?.some((b) => b.plain !== true) ?? false, ctx);
+            if (isPlainObject(v)) this.snakeCaseKeys(v, spec, ctx);
+            return v;
+        }
         return this.value(v, branch, ctx);
+    }
+
+    /**
+     * An object that matches no branch because its keys are snake_case (a Python dict in a union
+     * position: the SDK translates the keys of Args classes, not of dicts there) gets a message per key.
+     */
+    private snakeCaseKeys(v: Record<string, unknown>, spec: TypeSpec, ctx: Context): void {
+        const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+        const renamed: Record<string, unknown> = {};
+        for (const k of Object.keys(v)) put(renamed, camel(k), v[k]);
+        if (this.pick(renamed, spec) === undefined) return;
+        for (const k of Object.keys(v)) {
+            if (camel(k) === k) continue;
+            this.issues.push({ path: [...ctx.path, k], message: `unknown field; write "${camel(k)}" (in Python, dicts inside union positions keep their keys as written: use camelCase keys or the generated Args classes)` });
+        }
     }
 
     /** A resource reference where the schema expects `spec` (a resource, or a union holding one). */

@@ -332,4 +332,5 @@ test("provider: GetSchema is schema.json, the version is the package's, messages
     assert.equal(forOtherLanguages("x: must be known when the program runs (not a pulumi.Output/Promise): y"), "x: must be known when the program runs (not an output of a resource that does not exist yet): y");
     assert.equal(snakeCaseHint([{ path: ["image"], message: "" }]), undefined);
     assert.match(snakeCaseHint([{ path: ["resourcesPerNode", "gpu"], message: "" }]) ?? "", /Python's resources_per_node is resourcesPerNode/);
+    assert.equal(snakeCaseHint([{ path: ["volumes", 0, "claim_name"], message: 'unknown field; write "claimName" (in Python, dicts inside union positions keep their keys as written: …)' }]), undefined, "no second hint");
 });

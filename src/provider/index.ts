@@ -119,6 +119,7 @@ export function forOtherLanguages(message: string): string {
 /** The hint appended to validation errors whose paths have camelCase names (Python programs write snake_case). */
 export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>): string | undefined {
     for (const i of issues) {
+        if (i.message.includes("dicts inside union positions")) continue; // says it already
         for (const seg of i.path) {
             if (typeof seg !== "string") continue;
             if (/^[a-z]+[A-Z]/.test(seg)) {

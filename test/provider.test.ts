@@ -75,6 +75,30 @@ test("provider: Volume and Secret from wire inputs emit what the TypeScript comp
     assert.equal(comp.custom, false);
 });
 
+test("provider: Volumes and Secrets it builds keep their outputs in the state (what the fallback reads), names only", async () => {
+    const state = new Map<string, Record<string, unknown>>();
+    const out = await run(async (p) => {
+        const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): { registerResourceOutputs(req: unknown, cb: unknown): unknown } }).getMonitor();
+        const original = monitor.registerResourceOutputs.bind(monitor);
+        monitor.registerResourceOutputs = (req, cb) => {
+            const r = req as { getUrn(): string; getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined };
+            state.set(r.getUrn(), r.getOutputs()?.toJavaScript() ?? {});
+            return original(req, cb);
+        };
+        await p.construct("data", VOLUME, { size: "1Gi", volumeMode: "Block" }, {});
+        await p.construct("hf", SECRET, { env: { HF_TOKEN: wire("tok-VALUE", { secret: true }) } }, {});
+        await p.construct("api", COMPUTE, { image: "busybox" }, {});
+    });
+    assert.deepEqual(messages(out), []);
+    const of = (t: string) => [...state.entries()].find(([u]) => u.endsWith(t))?.[1] ?? {};
+    assert.deepEqual(Object.keys(of(`${VOLUME}::data`)).sort(), ["accessMode", "claimName", "mountPath", "namespace", "readOnly", "volumeMode"]);
+    assert.equal(of(`${VOLUME}::data`).volumeMode, "Block");
+    assert.deepEqual(Object.keys(of(`${SECRET}::hf`)).sort(), ["checksum", "imagePull", "keys", "mount", "mountPath", "namespace", "secretName"]);
+    assert.deepEqual(of(`${SECRET}::hf`).keys, ["HF_TOKEN"]);
+    assert.ok(!JSON.stringify([...state.values()]).includes("tok-VALUE"), "no secret value in any state");
+    assert.deepEqual(of(`${COMPUTE}::api`), {}, "a Compute keeps the state small, as in TypeScript");
+});
+
 test("provider: Compute with live references, wire forms and env forms equals the TypeScript program", async () => {
     const viaProvider = await run(async (p) => {
         const v = await p.construct("cache", VOLUME, { size: "1Gi", accessMode: "ReadWriteMany", storageClass: "nfs" }, {});

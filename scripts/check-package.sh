@@ -21,7 +21,7 @@ tarball=$work/$tarball_name
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files.txt"
 echo "$(wc -l <"$work/files.txt") files, $(du -k "$tarball" | cut -f1) KiB packed"
 # Only what users need: compiled JS + declarations, the bin, docs. No sources, maps, tests, tools.
-if grep -vE '^(dist/.+\.(js|d\.ts)|package\.json|README\.md|CHANGELOG\.md|LICENSE)$' "$work/files.txt"; then
+if grep -vE '^(dist/.+\.(js|d\.ts)|package\.json|schema\.json|README\.md|CHANGELOG\.md|LICENSE)$' "$work/files.txt"; then
   echo "check-package: unexpected files in the tarball (above); fix \"files\" in package.json" >&2
   exit 1
 fi

@@ -150,7 +150,8 @@ export class VolumeReference {
     }
 }
 
-const existingSchema = z.strictObject({
+/** What `Volume.existing` accepts (the schema's `ExistingVolume`). @internal */
+export const existingSchema = z.strictObject({
     claimName: dnsLabel(),
     namespace: dnsLabel().optional(),
     mountPath: absolutePath.optional(),

@@ -291,8 +291,10 @@ export const resourcesSchema = resourcesObject
     });
 schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
 
-const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: secretKey, optional: z.boolean().optional(), resource: z.any().optional(), checksum: input(z.string()).optional() });
-const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }) });
+/** @internal */
+export const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: secretKey, optional: z.boolean().optional(), resource: z.any().optional(), checksum: input(z.string()).optional() });
+/** @internal */
+export const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }) });
 
 const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
 

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { closest, formatPath, MlkubeValidationError, quote, ValidationIssue } from "../errors";
+import { describeHelper } from "./meta";
 
 /** Args nested deeper than this are refused (Kubernetes objects in args nest about 20 levels at most). */
 export const MAX_DEPTH = 100;
@@ -155,7 +156,7 @@ export function unmarkAll<T>(v: T): T {
  * @internal
  */
 export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.output<T>>, z.input<T>> {
-    return z.unknown().transform((v, ctx) => {
+    const pipe = z.unknown().transform((v, ctx) => {
         if (v instanceof Unresolved) return v.check(schema) as pulumi.Output<z.output<T>>;
         if (v === undefined && !schema.safeParse(undefined).success) {
             ctx.issues.push({ code: "custom", message: "is required", input: undefined, path: [] });
@@ -167,7 +168,8 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
             ctx.issues.push({ ...(iss as object), input: undefined, path: iss.path } as never);
         }
         return z.NEVER;
-    }) as unknown as z.ZodType<pulumi.Input<z.output<T>>, z.input<T>>;
+    });
+    return describeHelper(pipe, { kind: "input", schema }) as unknown as z.ZodType<pulumi.Input<z.output<T>>, z.input<T>>;
 }
 
 /**
@@ -177,7 +179,7 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
  * @internal
  */
 export function record<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V): z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>> {
-    return z.unknown().transform((v, ctx) => {
+    const pipe = z.unknown().transform((v, ctx) => {
         if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Unresolved) {
             const message = v instanceof Unresolved ? MUST_BE_KNOWN : v === undefined ? "is required" : `expected an object, got ${describe(v)}`;
             ctx.issues.push({ code: "custom", message, input: undefined, path: [] });
@@ -201,7 +203,8 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
             out[kr.data] = vr.data;
         }
         return failed ? z.NEVER : out;
-    }) as unknown as z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>>;
+    });
+    return describeHelper(pipe, { kind: "record", key, value }) as unknown as z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>>;
 }
 
 /** A Pulumi resource, as `dependsOn` options take it. @internal */

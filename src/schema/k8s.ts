@@ -14,6 +14,7 @@
 import { z } from "zod";
 import { closest, ValidationIssue } from "../errors";
 import { Resolved, Unresolved } from "./input";
+import { describeHelper } from "./meta";
 import { isQuantity, parseQuantity, quantityMessage } from "./quantity";
 
 /**
@@ -117,6 +118,7 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
             for (const i of issues) ctx.issues.push({ code: "custom", message: i.message, input: undefined, path: [...i.path] } as never);
             return out;
         });
+        describeHelper(s, { kind: "k8s", def: typeof t === "string" ? t.replace(/^#/, "") : JSON.stringify(t) });
         zodCache.set(key, s);
     }
     return s;

@@ -629,7 +629,8 @@ export class SecretReference {
     }
 }
 
-const existingSchema = z
+/** What `Secret.existing` accepts (the schema's `ExistingSecret`). @internal */
+export const existingSchema = z
     .strictObject({
         secretName: dnsSubdomain,
         mount: z.enum(["env", "files"]).optional(),

@@ -1,0 +1,692 @@
+/**
+ * Generates schema.json, the Pulumi package schema of mlkube (what the provider plugin serves and the
+ * Python SDK is generated from), from the zod schemas that validate the components' args, with the
+ * descriptions taken from the TSDoc of the hand-written interfaces (read with the TypeScript compiler).
+ *
+ *     node --import tsx scripts/gen-schema.ts           # write schema.json   (npm run gen:schema)
+ *     node --import tsx scripts/gen-schema.ts --check   # exit 1 when it is stale (npm run check:schema)
+ *
+ * The zod schema decides the shape (required fields, enums, unions, what is an Input); the interface
+ * beside it, walked in parallel, gives names (object types are named after their interface, enums after
+ * their type alias) and descriptions. The mapping rules are in docs/schema.md.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import ts from "typescript";
+import { z } from "zod";
+import { Compute, computeArgsSchema } from "../src/compute";
+import { fieldRefSchema, secretKeyRefSchema } from "../src/pod/options";
+import { Unresolved } from "../src/schema/input";
+import { helperMeta } from "../src/schema/meta";
+import { dnsSubdomain, secretKey } from "../src/schema/names";
+import { existingSchema as existingSecretSchema, Secret, secretArgsSchema, SecretReference } from "../src/secret/secret";
+import { TrainJob, trainJobFieldsSchema } from "../src/trainjob/component";
+import { existingSchema as existingVolumeSchema, Volume, volumeArgsSchema, VolumeReference } from "../src/volume";
+
+const ROOT = path.resolve(__dirname, "..");
+export const SCHEMA_FILE = path.join(ROOT, "schema.json");
+
+/**
+ * Where `pulumi` downloads the plugin for users who did not install it with `--file`: GitHub releases
+ * of the mlkube repository, asset `pulumi-resource-mlkube-v<version>-<os>-<arch>.tar.gz` (the name
+ * scripts/plugin.sh gives the tarball). See docs/schema.md.
+ */
+export const PLUGIN_DOWNLOAD_URL = "github://api.github.com/mlkube/mlkube";
+
+const PKG = "mlkube";
+const ANY = "pulumi.json#/Any";
+
+/** A Pulumi schema type (TypeSpec) or property (PropertySpec). */
+export interface TypeSpec {
+    type?: "string" | "number" | "integer" | "boolean" | "array" | "object";
+    $ref?: string;
+    items?: TypeSpec;
+    additionalProperties?: TypeSpec;
+    oneOf?: TypeSpec[];
+    plain?: boolean;
+    description?: string;
+    secret?: boolean;
+}
+
+interface ObjectTypeSpec {
+    type: "object";
+    description?: string;
+    properties: Record<string, TypeSpec>;
+    required?: string[];
+}
+
+interface EnumTypeSpec {
+    type: "string";
+    description?: string;
+    enum: { value: string }[];
+}
+
+/** The four components: their token, args schema, args interface and class. */
+const RESOURCES = [
+    { name: "Volume", file: "src/volume.ts", args: "VolumeArgs", schema: volumeArgsSchema },
+    { name: "Secret", file: "src/secret/secret.ts", args: "SecretArgs", schema: secretArgsSchema },
+    { name: "Compute", file: "src/compute.ts", args: "ComputeArgs", schema: computeArgsSchema },
+    { name: "TrainJob", file: "src/trainjob/component.ts", args: "TrainJobArgs", schema: trainJobFieldsSchema },
+] as const;
+
+/**
+ * Outputs the wire contract promises that a component class may not declare yet (they are added with
+ * the provider): used only while the class lacks them; the class's own declaration wins.
+ */
+const CONTRACT_OUTPUTS: Record<string, Record<string, { spec: TypeSpec; required: boolean }>> = {
+    Volume: {
+        readOnly: { spec: { type: "boolean", description: "Whether workloads mount the claim read-only (false for a Volume mlkube creates)." }, required: false },
+        volumeMode: { spec: { $ref: "#/types/mlkube:index:VolumeVolumeMode", description: "`Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`)." }, required: true },
+        accessMode: { spec: { $ref: "#/types/mlkube:index:AccessMode", description: "Access mode of the claim." }, required: true },
+    },
+    Secret: {
+        fileMode: { spec: { type: "integer", description: "File mode of mounted files, when set (else the pod builder's default: 0o440 for non-root pods, else 0o400)." }, required: false },
+        imagePull: { spec: { type: "boolean", description: "Whether the Secret is used as an image pull secret (the `docker` provider)." }, required: false },
+        keys: { spec: { type: "array", items: { type: "string" }, description: "The key names the Secret holds (names only, never values)." }, required: false },
+        checksum: { spec: { type: "string", description: "A digest of the Secret's content (not secret): pods that use the Secret roll when it changes." }, required: true },
+    },
+};
+
+/** Descriptions of the wire forms, which no interface describes field by field. */
+const WIRE_DOCS = {
+    ExistingVolume: "A PersistentVolumeClaim created elsewhere (TypeScript: `Volume.existing(claimName, {...})`): mounts like a Volume, creates nothing.",
+    ExistingSecret: "A Kubernetes Secret created elsewhere (TypeScript: `Secret.existing(secretName, {...})`): reaches pods like a Secret, creates nothing.",
+    ExistingSecretFields: {
+        secretName: "Name of the existing Kubernetes Secret (a DNS subdomain).",
+        mount: "How it reaches pods: `env` (each key an env var; default) or `files` (each key a file under `mountPath`).",
+        mountPath: "Where files are mounted with `mount: files`. Default `/etc/mlkube/secrets/<secretName>`.",
+        fileMode: "File mode of mounted files (octal, e.g. 0o400 = 256). Default: 0o440 when the pod runs as non-root, else 0o400.",
+        imagePull: "Use it as an image pull secret (in `imagePullSecrets`) instead of mounting it. Default false.",
+    } as Record<string, string>,
+    SecretKeyRef:
+        "One key of a Secret, as an env value (TypeScript: `secret.ref(key, optional)` or `Secret.existing(name).ref(key)`): give `secret` (a Secret resource) or `secretName` (a Secret created elsewhere), and `key`.",
+    SecretKeyRefFields: {
+        secret: "The Secret resource the key belongs to (the workload depends on it and rolls when its content changes). Give this or `secretName`.",
+        secretName: "Name of a Kubernetes Secret created elsewhere. Give this or `secret`.",
+        key: "Key within the Secret.",
+        optional: "Start the pod even if the key is missing. Default false.",
+    } as Record<string, string>,
+};
+
+/**
+ * Inputs that hold secret values (`<Interface>.<prop>`): the SDKs mark them secret before they leave the
+ * program (the components treat them as secrets anyway; this also keeps them secret on the way there).
+ */
+const SECRET_INPUTS = new Set(["SecretArgs.env", "GitSshArgs.privateKey"]);
+
+/** The wire form of an env value's Secret key (the TypeScript `SecretKeyRef` carries a resource and a checksum instead). */
+const secretKeyRefWire = z.strictObject({
+    secret: z.instanceof(Secret).optional(),
+    secretName: dnsSubdomain.optional(),
+    key: secretKey,
+    optional: z.boolean().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// TypeScript side: names and TSDoc
+
+class Sources {
+    readonly program: ts.Program;
+    readonly checker: ts.TypeChecker;
+
+    constructor() {
+        const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
+        const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
+        this.program = ts.createProgram(
+            RESOURCES.map((r) => path.join(ROOT, r.file)),
+            { ...parsed.options, noEmit: true },
+        );
+        this.checker = this.program.getTypeChecker();
+    }
+
+    /** The top-level interface, class or type alias `name` of `file`. */
+    declaration(file: string, name: string): ts.InterfaceDeclaration | ts.ClassDeclaration | ts.TypeAliasDeclaration {
+        const sf = this.program.getSourceFile(path.join(ROOT, file));
+        if (!sf) throw new Error(`gen-schema: ${file} is not part of the program`);
+        for (const st of sf.statements) {
+            if ((ts.isInterfaceDeclaration(st) || ts.isClassDeclaration(st) || ts.isTypeAliasDeclaration(st)) && st.name?.text === name) return st;
+        }
+        throw new Error(`gen-schema: ${file} declares no ${name}`);
+    }
+
+    /** The TSDoc of a declaration or symbol, as plain text for a schema description. */
+    doc(of: ts.Symbol | ts.Declaration | undefined): string | undefined {
+        if (!of) return undefined;
+        const sym = "flags" in of && "escapedName" in of ? (of as ts.Symbol) : this.symbolOf(of as ts.Declaration);
+        if (!sym) return undefined;
+        const text = ts.displayPartsToString(sym.getDocumentationComment(this.checker));
+        return cleanDoc(text);
+    }
+
+    private symbolOf(d: ts.Declaration): ts.Symbol | undefined {
+        const name = (d as ts.NamedDeclaration).name;
+        return name ? this.checker.getSymbolAtLocation(name) : undefined;
+    }
+
+    /** The declaration a type reference names, through imports. */
+    referenced(node: ts.TypeReferenceNode): ts.Declaration | undefined {
+        let sym = this.checker.getSymbolAtLocation(ts.isQualifiedName(node.typeName) ? node.typeName.right : node.typeName);
+        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
+        return sym?.declarations?.[0];
+    }
+
+    /** Strips `pulumi.Input<…>`, parentheses and `| undefined` from a type node. */
+    unwrap(node: ts.TypeNode | undefined): ts.TypeNode | undefined {
+        for (let i = 0; node && i < 20; i++) {
+            if (ts.isParenthesizedTypeNode(node)) node = node.type;
+            else if (ts.isTypeReferenceNode(node) && refName(node) === "Input" && node.typeArguments?.length === 1) node = node.typeArguments[0];
+            else if (ts.isUnionTypeNode(node)) {
+                const rest = node.types.filter((t) => !(t.kind === ts.SyntaxKind.UndefinedKeyword));
+                if (rest.length === 1) node = rest[0];
+                else return node;
+            } else return node;
+        }
+        return node;
+    }
+
+    /** A type node with aliases of unions, arrays and maps followed (not aliases of literal unions: those name enums). */
+    follow(node: ts.TypeNode | undefined): ts.TypeNode | undefined {
+        for (let i = 0; i < 20; i++) {
+            node = this.unwrap(node);
+            if (!node || !ts.isTypeReferenceNode(node)) return node;
+            const d = this.referenced(node);
+            if (!d || !ts.isTypeAliasDeclaration(d) || isLiteralUnion(d.type) || !isInSource(d)) return node;
+            node = d.type;
+        }
+        return node;
+    }
+
+    /** The members of a union type node, nested unions and aliases of unions flattened. */
+    unionMembers(node: ts.TypeNode | undefined): ts.TypeNode[] {
+        const n = this.follow(node);
+        if (!n) return [];
+        if (!ts.isUnionTypeNode(n)) return [n];
+        return n.types.flatMap((t) => {
+            const f = this.follow(t);
+            return f && ts.isUnionTypeNode(f) ? this.unionMembers(f) : f ? [f] : [];
+        });
+    }
+
+    /** The element type node of an array type node. */
+    element(node: ts.TypeNode | undefined): ts.TypeNode | undefined {
+        const n = this.follow(node);
+        if (!n) return undefined;
+        if (ts.isArrayTypeNode(n)) return n.elementType;
+        if (ts.isTypeOperatorNode(n) && ts.isArrayTypeNode(n.type)) return n.type.elementType;
+        if (ts.isTypeReferenceNode(n) && ["Array", "ReadonlyArray"].includes(refName(n)) && n.typeArguments?.length === 1) return n.typeArguments[0];
+        return undefined;
+    }
+
+    /** The value type node of a map type node (`{ [k: string]: V }`, `Record<K, V>`). */
+    mapValue(node: ts.TypeNode | undefined): ts.TypeNode | undefined {
+        const n = this.follow(node);
+        if (!n) return undefined;
+        if (ts.isTypeLiteralNode(n)) {
+            const idx = n.members.find(ts.isIndexSignatureDeclaration);
+            return idx?.type;
+        }
+        if (ts.isTypeReferenceNode(n) && refName(n) === "Record" && n.typeArguments?.length === 2) return n.typeArguments[1];
+        return undefined;
+    }
+
+    /** The interface, class or type-literal an object type node denotes, with its name (undefined: anonymous). */
+    objectOf(node: ts.TypeNode | undefined): { decl: ts.Node; name?: string } | undefined {
+        const n = this.follow(node);
+        if (!n) return undefined;
+        if (ts.isTypeLiteralNode(n)) return { decl: n };
+        if (ts.isTypeReferenceNode(n)) {
+            const d = this.referenced(n);
+            if (d && (ts.isInterfaceDeclaration(d) || ts.isClassDeclaration(d))) return { decl: d, name: d.name?.text };
+            if (d && ts.isTypeAliasDeclaration(d) && ts.isTypeLiteralNode(d.type)) return { decl: d.type, name: d.name.text };
+        }
+        return undefined;
+    }
+
+    /** Property `key` of an object (interface, class, type literal), inherited ones included. */
+    property(obj: ts.Node, key: string): { sym: ts.Symbol; type?: ts.TypeNode; owner?: string } | undefined {
+        const t = ts.isTypeLiteralNode(obj) ? this.checker.getTypeFromTypeNode(obj) : this.checker.getTypeAtLocation((obj as ts.InterfaceDeclaration).name ?? obj);
+        const sym = this.checker.getPropertyOfType(t, key);
+        if (!sym) return undefined;
+        const decl = sym.declarations?.[0];
+        const type = decl && (ts.isPropertySignature(decl) || ts.isPropertyDeclaration(decl)) ? decl.type : undefined;
+        const parent = decl?.parent;
+        const owner = parent && (ts.isInterfaceDeclaration(parent) || ts.isClassDeclaration(parent)) ? parent.name?.text : undefined;
+        return { sym, type, owner };
+    }
+
+    /** The type literal of the options of `Secret.existing(secretName, opts)`. */
+    existingSecretOptions(): ts.TypeLiteralNode {
+        const cls = this.declaration("src/secret/secret.ts", "Secret") as ts.ClassDeclaration;
+        const m = cls.members.find((x): x is ts.MethodDeclaration => ts.isMethodDeclaration(x) && x.name.getText() === "existing");
+        const t = m?.parameters[1]?.type;
+        if (!t || !ts.isTypeLiteralNode(t)) throw new Error("gen-schema: Secret.existing has no options type literal");
+        return t;
+    }
+
+    /** The name of the type alias a (possibly Input-wrapped) type node refers to, if any. */
+    aliasName(node: ts.TypeNode | undefined): string | undefined {
+        const n = this.unwrap(node);
+        if (!n || !ts.isTypeReferenceNode(n)) return undefined;
+        const d = this.referenced(n);
+        return d && ts.isTypeAliasDeclaration(d) && isInSource(d) ? d.name.text : undefined;
+    }
+}
+
+function refName(node: ts.TypeReferenceNode): string {
+    return ts.isQualifiedName(node.typeName) ? node.typeName.right.text : node.typeName.text;
+}
+
+function isInSource(d: ts.Node): boolean {
+    return !d.getSourceFile().fileName.includes("node_modules");
+}
+
+function isLiteralUnion(node: ts.TypeNode): boolean {
+    if (ts.isLiteralTypeNode(node)) return true;
+    if (ts.isUnionTypeNode(node)) return node.types.every((t) => ts.isLiteralTypeNode(t));
+    // `(typeof PROVIDERS)[number]`: a union of the array's literals.
+    return ts.isIndexedAccessTypeNode(node);
+}
+
+/** TSDoc text -> description: links become their text, TypeScript-only code examples are dropped. */
+function cleanDoc(text: string): string | undefined {
+    const out = text
+        .replace(/```[\s\S]*?```/g, "")
+        // TypeScript implementation notes of Outputs built lazily.
+        .replace(/\s*\(an Output built on first read\)/g, "")
+        .replace(/\s*Built on first read \([^)]*\)\./g, "")
+        // Source line breaks inside a paragraph (not before a list item).
+        .replace(/([^\n])\n(?![\n\s]*[-*] )(?=[^\n])/g, "$1 ")
+        .replace(/\{@link\s+([^}\s|]+)(?:[\s|]+([^}]*))?\}/g, (_m, target: string, label?: string) => (label?.trim() ? label.trim() : target))
+        .replace(/\n{3,}/g, "\n\n")
+        .trim();
+    return out || undefined;
+}
+
+const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+// ---------------------------------------------------------------------------------------------------
+// zod side
+
+type Def = { type: string; [k: string]: unknown };
+const defOf = (s: z.ZodType): Def => s._zod.def as unknown as Def;
+
+/** Strips optional/default wrappers and mlkube's `input()`; says what it stripped. */
+function unwrapZod(schema: z.ZodType): { s: z.ZodType; optional: boolean; input: boolean } {
+    let s = schema;
+    let optional = false;
+    let input = false;
+    for (let i = 0; i < 50; i++) {
+        const meta = helperMeta(s);
+        if (meta?.kind === "input") {
+            input = true;
+            s = meta.schema;
+            continue;
+        }
+        if (meta) return { s, optional, input };
+        const d = defOf(s);
+        if (d.type === "optional" || d.type === "default" || d.type === "prefault" || d.type === "nonoptional" || d.type === "readonly") {
+            if (d.type !== "nonoptional" && d.type !== "readonly") optional = true;
+            s = d.innerType as z.ZodType;
+            continue;
+        }
+        if (d.type === "pipe") {
+            // `.transform()` (pipe into a transform): the input side; `.pipe(k8sObject(...))`: the Kubernetes object.
+            const out = d.out as z.ZodType;
+            if (helperMeta(out)?.kind === "k8s") s = out;
+            else s = d.in as z.ZodType;
+            continue;
+        }
+        return { s, optional, input };
+    }
+    throw new Error("gen-schema: schema nested too deep");
+}
+
+/** A union with a member that takes the marker of an Output (what validate() makes of one): an Input. */
+function acceptsOutputs(s: z.ZodType): boolean {
+    const d = defOf(s);
+    return d.type === "union" && (d.options as z.ZodType[]).some((o) => isUnresolvedMarker(unwrapZod(o).s) || acceptsOutputs(unwrapZod(o).s));
+}
+
+const isUnresolvedMarker = (s: z.ZodType) => {
+    const d = defOf(s);
+    return d.type === "custom" && (s._zod.bag as { Class?: unknown }).Class === Unresolved;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The generator
+
+interface Where {
+    /** Name prefix for anonymous objects and enums without an alias: the owning type's name. */
+    owner: string;
+    /** The property's name. */
+    prop: string;
+    /** The property's description: also the description of an enum or anonymous object made for it. */
+    doc?: string;
+}
+
+class Generator {
+    readonly types: Record<string, ObjectTypeSpec | EnumTypeSpec> = {};
+    private readonly src = new Sources();
+    /** Objects being generated (for recursive types) and the zod schema each name was made from. */
+    private readonly made = new Map<string, string>();
+
+    token(name: string): string {
+        return `${PKG}:index:${name}`;
+    }
+
+    ref(name: string): TypeSpec {
+        return { $ref: `#/types/${this.token(name)}` };
+    }
+
+    /** Type of a property: `plain` unless the zod schema marks it `input(...)`. */
+    typeSpec(schema: z.ZodType, tsNode: ts.TypeNode | undefined, where: Where): { spec: TypeSpec; optional: boolean } {
+        const { s, optional, input } = unwrapZod(schema);
+        const spec = this.bare(s, tsNode, where);
+        const plain = !(input || acceptsOutputs(s) || spec.$ref === ANY);
+        return { spec: plain ? { ...spec, plain } : spec, optional };
+    }
+
+    private bare(s: z.ZodType, tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
+        if (s === (secretKeyRefSchema as z.ZodType)) return this.wireObject("SecretKeyRef", secretKeyRefWire, undefined, WIRE_DOCS.SecretKeyRef, WIRE_DOCS.SecretKeyRefFields);
+        const meta = helperMeta(s);
+        if (meta?.kind === "k8s") return { $ref: ANY };
+        if (meta?.kind === "record") return { type: "object", additionalProperties: this.typeSpec(meta.value, this.src.mapValue(tsNode), where).spec };
+        if (meta) throw new Error(`gen-schema: ${where.owner}.${where.prop}: unexpected ${meta.kind}`);
+        const d = defOf(s);
+        switch (d.type) {
+            case "string":
+                return { type: "string" };
+            case "number": {
+                const format = (s._zod.bag as { format?: string }).format;
+                return { type: format && /int/.test(format) ? "integer" : "number" };
+            }
+            case "boolean":
+                return { type: "boolean" };
+            case "any":
+            case "unknown":
+                return { $ref: ANY };
+            case "literal": {
+                const values = d.values as unknown[];
+                if (values.every((v) => typeof v === "boolean")) return { type: "boolean" };
+                if (values.every((v) => typeof v === "string")) return this.enumRef(values as string[], tsNode, where);
+                throw new Error(`gen-schema: ${where.owner}.${where.prop}: unsupported literal ${JSON.stringify(values)}`);
+            }
+            case "enum":
+                return this.enumRef(Object.values(d.entries as Record<string, string>), tsNode, where);
+            case "array":
+                return { type: "array", items: this.typeSpec(d.element as z.ZodType, this.src.element(tsNode), where).spec };
+            case "record":
+                return { type: "object", additionalProperties: this.typeSpec(d.valueType as z.ZodType, this.src.mapValue(tsNode), where).spec };
+            case "object":
+                return this.objectRef(s, tsNode, where);
+            case "union":
+                return this.union(d.options as z.ZodType[], tsNode, where);
+            case "custom": {
+                const cls = (s._zod.bag as { Class?: unknown }).Class;
+                if (cls === Volume) return { $ref: `#/resources/${this.token("Volume")}` };
+                if (cls === Secret) return { $ref: `#/resources/${this.token("Secret")}` };
+                if (cls === VolumeReference) {
+                    return this.wireObject("ExistingVolume", existingVolumeSchema, this.src.declaration("src/volume.ts", "VolumeReference"), WIRE_DOCS.ExistingVolume);
+                }
+                if (cls === SecretReference) {
+                    // Typed by the options of `Secret.existing(secretName, opts)` (plus secretName), described by hand.
+                    return this.wireObject("ExistingSecret", existingSecretSchema, this.src.existingSecretOptions(), WIRE_DOCS.ExistingSecret, WIRE_DOCS.ExistingSecretFields);
+                }
+                break;
+            }
+        }
+        throw new Error(`gen-schema: ${where.owner}.${where.prop}: no schema mapping for zod type "${d.type}"`);
+    }
+
+    /** A union: `oneOf` of its members (nested unions flattened); a member that accepts Outputs makes it an Input. */
+    private union(options: z.ZodType[], tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
+        const members: z.ZodType[] = [];
+        let input = false;
+        const flatten = (o: z.ZodType) => {
+            const u = unwrapZod(o);
+            if (isUnresolvedMarker(u.s)) input = true;
+            else if (defOf(u.s).type === "union" && !u.input) (defOf(u.s).options as z.ZodType[]).forEach(flatten);
+            else members.push(o);
+        };
+        options.forEach(flatten);
+        const tsMembers = this.src.unionMembers(tsNode);
+        const specs: TypeSpec[] = [];
+        for (const m of members) {
+            const spec = this.typeSpec(m, this.matchMember(m, tsMembers), where).spec;
+            if (!specs.some((x) => JSON.stringify(x) === JSON.stringify(spec))) specs.push(spec);
+        }
+        // A member that accepts an Output (a marker) makes the union an Input: see acceptsOutputs().
+        if (input && specs.length === 1) {
+            const { plain: _plain, ...rest } = specs[0];
+            return rest;
+        }
+        return specs.length === 1 ? specs[0] : { oneOf: specs };
+    }
+
+    /** The TypeScript union member that a zod union member stands for (objects: the most shared keys). */
+    private matchMember(m: z.ZodType, tsMembers: ts.TypeNode[]): ts.TypeNode | undefined {
+        const u = unwrapZod(m).s;
+        const d = defOf(u);
+        if (d.type === "object") {
+            const keys = Object.keys(d.shape as object);
+            let best: ts.TypeNode | undefined;
+            let bestScore = 0;
+            for (const t of tsMembers) {
+                const obj = this.src.objectOf(t);
+                if (!obj || (obj.name && ["Volume", "Secret", "VolumeReference", "SecretReference"].includes(obj.name))) continue;
+                const score = keys.filter((k) => this.src.property(obj.decl, k)).length;
+                if (score > bestScore) [best, bestScore] = [t, score];
+            }
+            return best;
+        }
+        if (d.type === "enum" || d.type === "literal") return tsMembers.find((t) => this.src.aliasName(t) !== undefined || ts.isLiteralTypeNode(t));
+        if (d.type === "array") return tsMembers.find((t) => this.src.element(t) !== undefined);
+        if (d.type === "record" || helperMeta(u)?.kind === "record") return tsMembers.find((t) => this.src.mapValue(t) !== undefined);
+        return undefined;
+    }
+
+    /** A named enum: after its type alias when there is one, else `<Owner><Prop>`. */
+    private enumRef(values: string[], tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
+        const alias = this.src.aliasName(tsNode);
+        const name = alias ?? `${where.owner}${pascal(where.prop)}`;
+        let description = where.doc;
+        if (alias) {
+            const n = this.src.unwrap(tsNode) as ts.TypeReferenceNode;
+            description = this.src.doc(this.src.referenced(n)) ?? description;
+        }
+        this.define(name, { type: "string", ...(description ? { description } : {}), enum: values.map((value) => ({ value })) });
+        return this.ref(name);
+    }
+
+    private define(name: string, spec: ObjectTypeSpec | EnumTypeSpec): void {
+        const prev = this.types[this.token(name)];
+        if (prev && JSON.stringify(prev) !== JSON.stringify(spec)) {
+            throw new Error(`gen-schema: type ${name} is generated twice with different shapes:\n${JSON.stringify(prev)}\n${JSON.stringify(spec)}`);
+        }
+        this.types[this.token(name)] = spec;
+    }
+
+    /** An object: a `mlkube:index:<Interface>` type (anonymous objects: `<Owner><Prop>`). */
+    private objectRef(s: z.ZodType, tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
+        const obj = this.src.objectOf(tsNode);
+        const name = obj?.name ?? `${where.owner}${pascal(where.prop)}`;
+        const description = obj?.name ? this.src.doc(ts.isTypeLiteralNode(obj.decl) ? (obj.decl.parent as ts.TypeAliasDeclaration) : (obj.decl as ts.Declaration)) : where.doc;
+        return this.namedObject(name, s, obj?.decl, description);
+    }
+
+    private wireObject(name: string, s: z.ZodType, decl: ts.Node | undefined, description: string, docs: Record<string, string> = {}): TypeSpec {
+        return this.namedObject(name, s, decl, description, docs);
+    }
+
+    private namedObject(name: string, s: z.ZodType, decl: ts.Node | undefined, description: string | undefined, docs: Record<string, string> = {}): TypeSpec {
+        const key = `${name}`;
+        if (this.made.get(key) === "pending") return this.ref(name);
+        this.made.set(key, "pending");
+        const { properties, required } = this.properties(s, decl, name, docs);
+        this.define(name, { type: "object", ...(description ? { description } : {}), properties, ...(required.length ? { required } : {}) });
+        this.made.set(key, "done");
+        return this.ref(name);
+    }
+
+    /** The properties of a zod object, described by the TypeScript object `decl` (interface, class, literal). */
+    properties(s: z.ZodType, decl: ts.Node | undefined, owner: string, docs: Record<string, string> = {}): { properties: Record<string, TypeSpec>; required: string[] } {
+        const d = defOf(unwrapZod(s).s);
+        if (d.type !== "object") throw new Error(`gen-schema: ${owner} is not an object schema`);
+        const properties: Record<string, TypeSpec> = {};
+        const required: string[] = [];
+        for (const [key, fieldSchema] of Object.entries(d.shape as Record<string, z.ZodType>)) {
+            const p = decl ? this.src.property(decl, key) : undefined;
+            // Enums and anonymous objects are named after the interface that declares the field (PodOptions for
+            // Compute's and TrainJob's pod fields), without its `Args` suffix.
+            const declaringOwner = p?.owner ? p.owner.replace(/Args$/, "") : owner;
+            const description = docs[key] ?? this.src.doc(p?.sym);
+            const { spec, optional } = this.typeSpec(fieldSchema, p?.type, { owner: declaringOwner, prop: key, doc: description });
+            const secret = SECRET_INPUTS.has(`${p?.owner ?? owner}.${key}`);
+            if (secret && spec.plain) throw new Error(`gen-schema: ${owner}.${key} is secret, so it must be an input()`);
+            properties[key] = { ...(description ? { description } : {}), ...spec, ...(secret ? { secret } : {}) };
+            if (!optional) required.push(key);
+        }
+        return { properties, required: required.sort() };
+    }
+
+    /** The outputs of a component class: its public `pulumi.Output<T>` members (child resources are left out). */
+    outputs(name: string, file: string): { properties: Record<string, TypeSpec>; required: string[] } {
+        const cls = this.src.declaration(file, name) as ts.ClassDeclaration;
+        const properties: Record<string, TypeSpec> = {};
+        const required: string[] = [];
+        for (const m of cls.members) {
+            if (!(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) || !m.type || !m.name || !ts.isIdentifier(m.name)) continue;
+            const mods = ts.getCombinedModifierFlags(m);
+            if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected | ts.ModifierFlags.Static)) continue;
+            if (ts.getJSDocTags(m).some((t) => t.tagName.text === "internal")) continue;
+            const t = m.type;
+            if (!ts.isTypeReferenceNode(t) || refName(t) !== "Output" || t.typeArguments?.length !== 1) continue;
+            const key = m.name.text;
+            const description = this.src.doc(this.src.checker.getSymbolAtLocation(m.name));
+            const { spec, optional } = this.outputType(t.typeArguments[0], { owner: name, prop: key, doc: description });
+            properties[key] = { ...(description ? { description } : {}), ...spec };
+            if (!optional) required.push(key);
+        }
+        for (const [key, o] of Object.entries(CONTRACT_OUTPUTS[name] ?? {})) {
+            if (properties[key]) continue;
+            properties[key] = o.spec;
+            if (o.required) required.push(key);
+        }
+        return { properties, required: required.sort() };
+    }
+
+    private outputType(node: ts.TypeNode, where: Where): { spec: TypeSpec; optional: boolean } {
+        let optional = false;
+        let n: ts.TypeNode = node;
+        if (ts.isUnionTypeNode(n)) {
+            const rest = n.types.filter((t) => t.kind !== ts.SyntaxKind.UndefinedKeyword);
+            optional = rest.length !== n.types.length;
+            if (rest.every((t) => ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal))) {
+                const values = rest.map((t) => ((t as ts.LiteralTypeNode).literal as ts.StringLiteral).text);
+                return { spec: this.enumRef(values, undefined, where), optional };
+            }
+            if (rest.length !== 1) throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported union`);
+            n = rest[0];
+        }
+        switch (n.kind) {
+            case ts.SyntaxKind.StringKeyword:
+                return { spec: { type: "string" }, optional };
+            case ts.SyntaxKind.NumberKeyword:
+                return { spec: { type: "number" }, optional };
+            case ts.SyntaxKind.BooleanKeyword:
+                return { spec: { type: "boolean" }, optional };
+        }
+        const el = this.src.element(n);
+        if (el) return { spec: { type: "array", items: this.outputType(el, where).spec }, optional };
+        const alias = this.src.aliasName(n);
+        if (alias) {
+            const d = this.src.referenced(n as ts.TypeReferenceNode) as ts.TypeAliasDeclaration;
+            const values = this.src.unionMembers(d.type).map((t) => (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? t.literal.text : undefined));
+            if (values.every((v) => v !== undefined)) return { spec: this.enumRef(values as string[], n, where), optional };
+        }
+        throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported type ${n.getText()}`);
+    }
+
+    resource(r: (typeof RESOURCES)[number]): Record<string, unknown> {
+        const args = this.src.declaration(r.file, r.args);
+        const cls = this.src.declaration(r.file, r.name);
+        const inputs = this.properties(r.schema as z.ZodType, args, r.name);
+        const outputs = this.outputs(r.name, r.file);
+        return {
+            isComponent: true,
+            description: this.src.doc(cls),
+            inputProperties: inputs.properties,
+            requiredInputs: inputs.required,
+            properties: outputs.properties,
+            required: outputs.required,
+        };
+    }
+}
+
+/** Recursively sorts object keys (arrays keep their order: enum values, oneOf members). */
+function sortKeys(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === "object") {
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(v).sort()) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+        return out;
+    }
+    return v;
+}
+
+/** The package schema, as a JSON-ready object (deterministic: sorted keys). */
+export function generateSchema(): Record<string, unknown> {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string; description: string; license: string };
+    const g = new Generator();
+    const resources: Record<string, unknown> = {};
+    for (const r of RESOURCES) resources[g.token(r.name)] = g.resource(r);
+    // The wire forms exist even where no field uses them yet (the provider's contract).
+    const schema = {
+        name: PKG,
+        displayName: "mlkube",
+        version: pkg.version,
+        description: pkg.description,
+        license: pkg.license,
+        keywords: ["pulumi", "kubernetes", "machine-learning", "kind/component", "category/cloud"],
+        pluginDownloadURL: PLUGIN_DOWNLOAD_URL,
+        meta: { moduleFormat: "(.*)" },
+        language: {
+            python: {
+                packageName: "pulumi_mlkube",
+                respectSchemaVersion: true,
+                pyproject: { enabled: true },
+                requires: { pulumi: ">=3.259.0,<4.0.0" },
+                readme: "mlkube: Pulumi components for ML workloads on Kubernetes (Volume, Secret, Compute, TrainJob), for Python programs.\nGenerated from mlkube's schema.json; the components run in the `mlkube` provider plugin.",
+            },
+        },
+        resources,
+        types: g.types,
+    };
+    return sortKeys(schema) as Record<string, unknown>;
+}
+
+/** schema.json's text for `schema`. */
+export function schemaText(schema: Record<string, unknown>): string {
+    return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+function main(): void {
+    const check = process.argv.includes("--check");
+    const text = schemaText(generateSchema());
+    if (check) {
+        const current = fs.existsSync(SCHEMA_FILE) ? fs.readFileSync(SCHEMA_FILE, "utf8") : "";
+        if (current !== text) {
+            console.error(
+                `schema.json is stale: it differs from what scripts/gen-schema.ts generates from the zod schemas and their TSDoc.\n` +
+                    `Run \`npm run gen:schema\` (then \`scripts/gen-sdk.sh\` for sdk/python) and commit the result.`,
+            );
+            process.exit(1);
+        }
+        console.log("schema.json is up to date");
+        return;
+    }
+    fs.writeFileSync(SCHEMA_FILE, text);
+    console.log(`wrote ${path.relative(process.cwd(), SCHEMA_FILE)}`);
+}
+
+if (require.main === module) main();

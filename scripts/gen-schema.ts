@@ -509,7 +509,8 @@ class Generator {
     /** An object: a `mlkube:index:<Interface>` type (anonymous objects: `<Owner><Prop>`). */
     private objectRef(s: z.ZodType, tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
         const obj = this.src.objectOf(tsNode);
-        const name = obj?.name ?? `${where.owner}${pascal(where.prop)}`;
+        // `GitSshArgs` -> `GitSsh`: Python adds `Args` to input types (no `GitSshArgsArgs`).
+        const name = obj?.name?.replace(/(.)Args$/, "$1") ?? `${where.owner}${pascal(where.prop)}`;
         const description = obj?.name ? this.src.doc(ts.isTypeLiteralNode(obj.decl) ? (obj.decl.parent as ts.TypeAliasDeclaration) : (obj.decl as ts.Declaration)) : where.doc;
         return this.namedObject(name, s, obj?.decl, description);
     }

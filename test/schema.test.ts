@@ -105,7 +105,7 @@ test("schema.json: every field of VolumeArgs/SecretArgs/ComputeArgs/TrainJobArgs
     assert.equal(res("Volume").inputProperties.labels.additionalProperties!.plain, undefined);
     assert.equal(res("Compute").inputProperties.command.items!.plain, undefined);
     assert.equal(res("Secret").inputProperties.env.secret, true);
-    assert.equal(type("GitSshArgs").properties!.privateKey.secret, true);
+    assert.equal(type("GitSsh").properties!.privateKey.secret, true);
 });
 
 test("schema.json: literal unions are named enums (after the TypeScript alias, else <Owner><Prop>)", () => {

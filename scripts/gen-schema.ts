@@ -254,13 +254,13 @@ class Sources {
         return { sym, type, owner };
     }
 
-    /** The type literal of the options of `Secret.existing(secretName, opts)`. */
-    existingSecretOptions(): ts.TypeLiteralNode {
+    /** The options type (an interface or a type literal) of `Secret.existing(secretName, opts)`. */
+    existingSecretOptions(): ts.Node {
         const cls = this.declaration("src/secret/secret.ts", "Secret") as ts.ClassDeclaration;
         const m = cls.members.find((x): x is ts.MethodDeclaration => ts.isMethodDeclaration(x) && x.name.getText() === "existing");
-        const t = m?.parameters[1]?.type;
-        if (!t || !ts.isTypeLiteralNode(t)) throw new Error("gen-schema: Secret.existing has no options type literal");
-        return t;
+        const obj = this.objectOf(m?.parameters[1]?.type);
+        if (!obj) throw new Error("gen-schema: Secret.existing has no options object type");
+        return obj.decl;
     }
 
     /** The name of the type alias a (possibly Input-wrapped) type node refers to, if any. */
@@ -498,10 +498,15 @@ class Generator {
         return this.ref(name);
     }
 
+    /** Defines a type; a type met again (Resources, ProbeSpec, an enum used by inputs and outputs) must have the same shape. */
     private define(name: string, spec: ObjectTypeSpec | EnumTypeSpec): void {
         const prev = this.types[this.token(name)];
-        if (prev && JSON.stringify(prev) !== JSON.stringify(spec)) {
-            throw new Error(`gen-schema: type ${name} is generated twice with different shapes:\n${JSON.stringify(prev)}\n${JSON.stringify(spec)}`);
+        if (prev) {
+            const shape = (t: ObjectTypeSpec | EnumTypeSpec) => JSON.stringify({ ...t, description: undefined });
+            if (shape(prev) !== shape(spec)) {
+                throw new Error(`gen-schema: type ${name} is generated twice with different shapes:\n${JSON.stringify(prev)}\n${JSON.stringify(spec)}`);
+            }
+            return; // the first description stays
         }
         this.types[this.token(name)] = spec;
     }
@@ -540,7 +545,7 @@ class Generator {
             // Enums and anonymous objects are named after the interface that declares the field (PodOptions for
             // Compute's and TrainJob's pod fields), without its `Args` suffix.
             const declaringOwner = p?.owner ? p.owner.replace(/Args$/, "") : owner;
-            const description = docs[key] ?? this.src.doc(p?.sym);
+            const description = this.src.doc(p?.sym) ?? docs[key];
             const { spec, optional } = this.typeSpec(fieldSchema, p?.type, { owner: declaringOwner, prop: key, doc: description });
             const secret = SECRET_INPUTS.has(`${p?.owner ?? owner}.${key}`);
             if (secret && spec.plain) throw new Error(`gen-schema: ${owner}.${key} is secret, so it must be an input()`);

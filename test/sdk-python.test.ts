@@ -5,13 +5,13 @@
  *   current source (`scripts/gen-sdk.sh --tool`); CI always runs `scripts/gen-sdk.sh --check`.
  * - Under Pulumi's Python mocks, the SDK instantiates every resource with the wire forms (what
  *   reaches the engine is asserted): this catches import-order bugs that `import` alone does not.
- *   Uses the venv of scripts/python.sh (created on first use); skipped only when python3 is missing.
+ *   Uses the venv of scripts/python.sh (created on first use) and sdk/python on PYTHONPATH; skipped
+ *   only when python3 is missing.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -63,64 +63,58 @@ test("sdk/python: every resource instantiates under Pulumi's Python mocks with t
         t.skip("python3 is not on PATH: the Python SDK is not exercised here (CI has python3)");
         return;
     }
-    // The SDK reads its version from the installed distribution's metadata: a minimal one instead of a pip install.
-    const meta = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-py-"));
-    try {
-        const dist = path.join(meta, `pulumi_mlkube-${schemaVersion}.dist-info`);
-        fs.mkdirSync(dist);
-        fs.writeFileSync(path.join(dist, "METADATA"), `Metadata-Version: 2.1\nName: pulumi_mlkube\nVersion: ${schemaVersion}\n`);
-        const r = spawnSync(path.join(bin, "python"), [path.join(ROOT, "test/python/mocks.py")], {
-            cwd: ROOT,
-            encoding: "utf8",
-            timeout: 120_000,
-            env: { ...process.env, PYTHONPATH: [path.join(ROOT, "sdk/python"), meta].join(path.delimiter), PYTHONDONTWRITEBYTECODE: "1" },
-        });
-        const line = r.stdout.split("\n").find((l) => l.startsWith("MLKUBE-MOCKS "));
-        assert.ok(line, `the Python program failed (exit ${r.status}):\n${r.stderr}`);
-        const regs = JSON.parse(line.slice("MLKUBE-MOCKS ".length)) as Registration[];
-        const get = (name: string) => {
-            const reg = regs.find((x) => x.name === name);
-            assert.ok(reg, `${name} was registered`);
-            return reg;
-        };
-        assert.deepEqual(regs.map((x) => `${x.type} ${x.name}`).sort(), [
-            "mlkube:index:Compute api",
-            "mlkube:index:Secret git",
-            "mlkube:index:Secret hf",
-            "mlkube:index:TrainJob train",
-            "mlkube:index:Volume data",
-        ]);
-        assert.deepEqual(get("data").inputs, { size: "10Gi", accessMode: "ReadWriteMany", reclaim: "Delete" });
-        // Secret values leave the program marked secret (schema `secret: true`).
-        assert.deepEqual(get("hf").inputs, { env: { $secret: { HF_TOKEN: "tok" } } });
-        assert.deepEqual(get("git").inputs, { gitSsh: { privateKey: "-----BEGIN KEY-----" }, mount: "files" });
-        const api = get("api").inputs;
-        assert.deepEqual(api.volumes, [
-            { $resource: "data" },
-            { claimName: "datasets", mountPath: "/data", readOnly: true },
-            "scratch",
-            { volume: { $resource: "data" }, mountPath: "/models", subPath: "models" },
-        ]);
-        assert.deepEqual(api.secrets, [{ $resource: "hf" }, { secretName: "tls", mount: "files" }, "plain-name"]);
-        assert.deepEqual(api.env, {
-            MODE: "serve",
-            HF_TOKEN: { secret: { $resource: "hf" }, key: "HF_TOKEN" },
-            OTHER: { secretName: "elsewhere", key: "K", optional: true },
-            POD_IP: { fieldRef: "status.podIP" },
-        });
-        // TypedDicts with snake_case keys arrive camelCase in typed positions.
-        assert.deepEqual(api.resources, { cpu: 2, memory: "4Gi", ephemeralStorage: "10Gi" });
-        assert.deepEqual(api.tolerations, [{ key: "gpu", operator: "Exists" }]);
-        assert.deepEqual(api.disruptionBudget, { maxUnavailable: 1 });
-        const train = get("train").inputs;
-        assert.equal(train.backend, "jobset");
-        assert.equal(train.queue, false);
-        assert.equal(train.suspend, false);
-        assert.deepEqual(train.resourcesPerNode, { gpu: 1, cpu: "500m" });
-        assert.deepEqual(train.volumes, [{ volume: { claimName: "ckpt" }, mountPath: "/ckpt" }]);
-        assert.deepEqual(train.initializer, { dataset: { storageUri: "hf://org/data", secret: { $resource: "hf" } }, volume: { $resource: "data" } });
-        assert.deepEqual(train.runtimePatches, [{ manager: "example.com/team", trainingRuntimeSpec: { template: { metadata: { labels: { team: "ml" } } } } }]);
-    } finally {
-        fs.rmSync(meta, { recursive: true, force: true });
-    }
+    // From the source tree on PYTHONPATH, as test/lang and docs/python.md use it (not pip-installed).
+    const r = spawnSync(path.join(bin, "python"), [path.join(ROOT, "test/python/mocks.py")], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, PYTHONPATH: path.join(ROOT, "sdk/python"), PYTHONDONTWRITEBYTECODE: "1" },
+    });
+    const line = r.stdout.split("\n").find((l) => l.startsWith("MLKUBE-MOCKS "));
+    assert.ok(line, `the Python program failed (exit ${r.status}):\n${r.stderr}`);
+    const { version, records: regs } = JSON.parse(line.slice("MLKUBE-MOCKS ".length)) as { version: string; records: Registration[] };
+    // Not installed, the SDK takes its version (the plugin version it asks the engine for) from pulumi-plugin.json.
+    assert.equal(version, schemaVersion);
+    const get = (name: string) => {
+        const reg = regs.find((x) => x.name === name);
+        assert.ok(reg, `${name} was registered`);
+        return reg;
+    };
+    assert.deepEqual(regs.map((x) => `${x.type} ${x.name}`).sort(), [
+        "mlkube:index:Compute api",
+        "mlkube:index:Secret git",
+        "mlkube:index:Secret hf",
+        "mlkube:index:TrainJob train",
+        "mlkube:index:Volume data",
+    ]);
+    assert.deepEqual(get("data").inputs, { size: "10Gi", accessMode: "ReadWriteMany", reclaim: "Delete" });
+    // Secret values leave the program marked secret (schema `secret: true`).
+    assert.deepEqual(get("hf").inputs, { env: { $secret: { HF_TOKEN: "tok" } } });
+    assert.deepEqual(get("git").inputs, { gitSsh: { privateKey: "-----BEGIN KEY-----" }, mount: "files" });
+    const api = get("api").inputs;
+    assert.deepEqual(api.volumes, [
+        { $resource: "data" },
+        { claimName: "datasets", mountPath: "/data", readOnly: true },
+        "scratch",
+        { volume: { $resource: "data" }, mountPath: "/models", subPath: "models" },
+    ]);
+    assert.deepEqual(api.secrets, [{ $resource: "hf" }, { secretName: "tls", mount: "files" }, "plain-name"]);
+    assert.deepEqual(api.env, {
+        MODE: "serve",
+        HF_TOKEN: { secret: { $resource: "hf" }, key: "HF_TOKEN" },
+        OTHER: { secretName: "elsewhere", key: "K", optional: true },
+        POD_IP: { fieldRef: "status.podIP" },
+    });
+    // TypedDicts with snake_case keys arrive camelCase in typed positions.
+    assert.deepEqual(api.resources, { cpu: 2, memory: "4Gi", ephemeralStorage: "10Gi" });
+    assert.deepEqual(api.tolerations, [{ key: "gpu", operator: "Exists" }]);
+    assert.deepEqual(api.disruptionBudget, { maxUnavailable: 1 });
+    const train = get("train").inputs;
+    assert.equal(train.backend, "jobset");
+    assert.equal(train.queue, false);
+    assert.equal(train.suspend, false);
+    assert.deepEqual(train.resourcesPerNode, { gpu: 1, cpu: "500m" });
+    assert.deepEqual(train.volumes, [{ volume: { claimName: "ckpt" }, mountPath: "/ckpt" }]);
+    assert.deepEqual(train.initializer, { dataset: { storageUri: "hf://org/data", secret: { $resource: "hf" } }, volume: { $resource: "data" } });
+    assert.deepEqual(train.runtimePatches, [{ manager: "example.com/team", trainingRuntimeSpec: { template: { metadata: { labels: { team: "ml" } } } } }]);
 });

@@ -1,7 +1,7 @@
 """Instantiates every mlkube resource through the generated Python SDK (sdk/python) under Pulumi's
 mocks, with the wire forms of the schema (ExistingVolume, ExistingSecret, SecretKeyRef with a Secret
 resource, env and volumes oneOf, TypedDict dicts), and prints what reached the (mock) engine as JSON:
-one record per registration {type, name, inputs}, resources as {"$resource": name}, secrets as
+the SDK's version and one record per registration {type, name, inputs}, resources as {"$resource": name}, secrets as
 {"$secret": value}. Run by test/sdk-python.test.ts, which asserts on the JSON.
 
 Importing the SDK alone does not catch import-order bugs (the _inputs.py cycle shows at the first
@@ -97,7 +97,7 @@ def program():
         suspend=pulumi.Output.from_input(False),
     )
     return pulumi.Output.all(data.urn, hf.urn, git.urn, api.urn, train.urn).apply(
-        lambda _: print("MLKUBE-MOCKS " + json.dumps(plain(records), sort_keys=True))
+        lambda _: print("MLKUBE-MOCKS " + json.dumps({"version": mlkube._utilities.get_version(), "records": plain(records)}, sort_keys=True))
     )
 
 

@@ -73,7 +73,13 @@ def _get_semver_version():
     # to receive a valid semver string when receiving requests from the language host, so it's our
     # responsibility as the library to convert our own PEP440 version into a valid semver string.
 
-    pep440_version_string = importlib.metadata.version(root_package)
+    try:
+        pep440_version_string = importlib.metadata.version(root_package)
+    except importlib.metadata.PackageNotFoundError:
+        # Patched by mlkube's tools/pulumi/codegen: not installed (a source tree on PYTHONPATH), so the
+        # version is pulumi-plugin.json's, the schema's (docs/schema.md).
+        with open(os.path.join(os.path.dirname(__file__), "pulumi-plugin.json"), encoding="utf-8") as f:
+            pep440_version_string = json.load(f)["version"]
     pep440_version = PEP440Version.parse(pep440_version_string)
     (major, minor, patch) = pep440_version.release
     prerelease = None

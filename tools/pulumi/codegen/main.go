@@ -95,6 +95,9 @@ func main() {
 	if err := patchInputsImportCycle(files); err != nil {
 		fail("%v", err)
 	}
+	if err := patchVersionFromSourceTree(files); err != nil {
+		fail("%v", err)
+	}
 	if *check {
 		if diff := compare(*out, files); len(diff) > 0 {
 			fail("%s is stale (%s); run scripts/gen-sdk.sh and commit the result", *out, strings.Join(diff, ", "))
@@ -147,6 +150,38 @@ func patchInputsImportCycle(files map[string][]byte) error {
 		"# are moved here, after the input classes, to break the import cycle with the resource modules (docs/schema.md).\n" +
 		strings.Join(moved, "")
 	files[name] = []byte(src)
+	return nil
+}
+
+// versionLookup is how the generated _utilities.py reads the package's version: from the installed
+// distribution's metadata.
+const versionLookup = "    pep440_version_string = importlib.metadata.version(root_package)\n"
+
+// patchVersionFromSourceTree lets the SDK work from a source tree on PYTHONPATH (a clone's sdk/python,
+// not pip-installed): `_utilities.py` reads the version from the installed distribution's metadata and
+// fails at import with PackageNotFoundError without one. Then the version comes from the
+// pulumi-plugin.json beside it (the schema's version, which is also the plugin's). Installed SDKs are
+// unchanged. Fails when the generated code no longer has the line, so the patch gets reviewed.
+func patchVersionFromSourceTree(files map[string][]byte) error {
+	var name string
+	for f := range files {
+		if filepath.Base(f) == "_utilities.py" {
+			name = f
+		}
+	}
+	src := string(files[name])
+	if name == "" || strings.Count(src, versionLookup) != 1 {
+		return errors.New("_utilities.py no longer reads its version with importlib.metadata.version(root_package): " +
+			"review patchVersionFromSourceTree in tools/pulumi/codegen")
+	}
+	files[name] = []byte(strings.Replace(src, versionLookup,
+		"    try:\n"+
+			"        pep440_version_string = importlib.metadata.version(root_package)\n"+
+			"    except importlib.metadata.PackageNotFoundError:\n"+
+			"        # Patched by mlkube's tools/pulumi/codegen: not installed (a source tree on PYTHONPATH), so the\n"+
+			"        # version is pulumi-plugin.json's, the schema's (docs/schema.md).\n"+
+			"        with open(os.path.join(os.path.dirname(__file__), \"pulumi-plugin.json\"), encoding=\"utf-8\") as f:\n"+
+			"            pep440_version_string = json.load(f)[\"version\"]\n", 1))
 	return nil
 }
 

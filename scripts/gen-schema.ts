@@ -398,7 +398,9 @@ class Generator {
                 return { type: "string" };
             case "number": {
                 const format = (s._zod.bag as { format?: string }).format;
-                return { type: format && /int/.test(format) ? "integer" : "number" };
+                // `.int()`, or `.refine(Number.isInteger, …)` (for a message of its own, as `gpu` has).
+                const refinedInt = ((d.checks as z.ZodType[] | undefined) ?? []).some((c) => (c._zod.def as unknown as { fn?: unknown }).fn === Number.isInteger);
+                return { type: (format && /int/.test(format)) || refinedInt ? "integer" : "number" };
             }
             case "boolean":
                 return { type: "boolean" };

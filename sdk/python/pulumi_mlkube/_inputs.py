@@ -2268,7 +2268,7 @@ class ResourcesArgsDict(TypedDict):
     """
     Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
     """
-    gpu: NotRequired[_builtins.float]
+    gpu: NotRequired[_builtins.int]
     """
     Number of GPUs (always set as requests and limits, as Kubernetes requires).
     """
@@ -2295,7 +2295,7 @@ class ResourcesArgs:
                  cpu: Optional[Union[_builtins.float, _builtins.str]] = None,
                  ephemeral_storage: Optional[_builtins.str] = None,
                  extended_resources: Optional[Mapping[str, _builtins.int]] = None,
-                 gpu: Optional[_builtins.float] = None,
+                 gpu: Optional[_builtins.int] = None,
                  gpu_vendor: Optional[_builtins.str] = None,
                  limits: Optional['ResourceLimitsArgs'] = None,
                  memory: Optional[_builtins.str] = None,
@@ -2306,7 +2306,7 @@ class ResourcesArgs:
         :param Union[_builtins.float, _builtins.str] cpu: CPU request: cores as a number (2, 0.5) or a quantity ("500m").
         :param _builtins.str ephemeral_storage: Local disk request, `ephemeral-storage` (Metaflow `disk`).
         :param Mapping[str, _builtins.int] extended_resources: Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
-        :param _builtins.float gpu: Number of GPUs (always set as requests and limits, as Kubernetes requires).
+        :param _builtins.int gpu: Number of GPUs (always set as requests and limits, as Kubernetes requires).
         :param _builtins.str gpu_vendor: `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
         :param 'ResourceLimitsArgs' limits: Limits where they differ from requests (Burstable).
         :param _builtins.str memory: Memory request ("16Gi").
@@ -2367,14 +2367,14 @@ class ResourcesArgs:
 
     @_builtins.property
     @pulumi.getter
-    def gpu(self) -> Optional[_builtins.float]:
+    def gpu(self) -> Optional[_builtins.int]:
         """
         Number of GPUs (always set as requests and limits, as Kubernetes requires).
         """
         return pulumi.get(self, "gpu")
 
     @gpu.setter
-    def gpu(self, value: Optional[_builtins.float]):
+    def gpu(self, value: Optional[_builtins.int]):
         pulumi.set(self, "gpu", value)
 
     @_builtins.property

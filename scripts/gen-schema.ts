@@ -69,24 +69,6 @@ const RESOURCES = [
     { name: "TrainJob", file: "src/trainjob/component.ts", args: "TrainJobArgs", schema: trainJobFieldsSchema },
 ] as const;
 
-/**
- * Outputs the wire contract promises that a component class may not declare yet (they are added with
- * the provider): used only while the class lacks them; the class's own declaration wins.
- */
-const CONTRACT_OUTPUTS: Record<string, Record<string, { spec: TypeSpec; required: boolean }>> = {
-    Volume: {
-        readOnly: { spec: { type: "boolean", description: "Whether workloads mount the claim read-only (false for a Volume mlkube creates)." }, required: false },
-        volumeMode: { spec: { $ref: "#/types/mlkube:index:VolumeVolumeMode", description: "`Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`)." }, required: true },
-        accessMode: { spec: { $ref: "#/types/mlkube:index:AccessMode", description: "Access mode of the claim." }, required: true },
-    },
-    Secret: {
-        fileMode: { spec: { type: "integer", description: "File mode of mounted files, when set (else the pod builder's default: 0o440 for non-root pods, else 0o400)." }, required: false },
-        imagePull: { spec: { type: "boolean", description: "Whether the Secret is used as an image pull secret (the `docker` provider)." }, required: false },
-        keys: { spec: { type: "array", items: { type: "string" }, description: "The key names the Secret holds (names only, never values)." }, required: false },
-        checksum: { spec: { type: "string", description: "A digest of the Secret's content (not secret): pods that use the Secret roll when it changes." }, required: true },
-    },
-};
-
 /** Descriptions of the wire forms, which no interface describes field by field. */
 const WIRE_DOCS = {
     ExistingVolume: "A PersistentVolumeClaim created elsewhere (TypeScript: `Volume.existing(claimName, {...})`): mounts like a Volume, creates nothing.",
@@ -574,11 +556,6 @@ class Generator {
             const { spec, optional } = this.outputType(t.typeArguments[0], { owner: name, prop: key, doc: description });
             properties[key] = { ...(description ? { description } : {}), ...spec };
             if (!optional) required.push(key);
-        }
-        for (const [key, o] of Object.entries(CONTRACT_OUTPUTS[name] ?? {})) {
-            if (properties[key]) continue;
-            properties[key] = o.spec;
-            if (o.required) required.push(key);
         }
         return { properties, required: required.sort() };
     }

@@ -616,19 +616,19 @@ class ExistingSecretArgsDict(TypedDict):
     """
     file_mode: NotRequired[_builtins.int]
     """
-    File mode of mounted files (octal, e.g. 0o400 = 256). Default: 0o440 when the pod runs as non-root, else 0o400.
+    File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400.
     """
     image_pull: NotRequired[_builtins.bool]
     """
-    Use it as an image pull secret (in `imagePullSecrets`) instead of mounting it. Default false.
+    Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
     """
     mount: NotRequired['SecretMount']
     """
-    How it reaches pods: `env` (each key an env var; default) or `files` (each key a file under `mountPath`).
+    How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
     """
     mount_path: NotRequired[_builtins.str]
     """
-    Where files are mounted with `mount: files`. Default `/etc/mlkube/secrets/<secretName>`.
+    Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
     """
 
 @pulumi.input_type
@@ -643,10 +643,10 @@ class ExistingSecretArgs:
         A Kubernetes Secret created elsewhere (TypeScript: `Secret.existing(secretName, {...})`): reaches pods like a Secret, creates nothing.
 
         :param _builtins.str secret_name: Name of the existing Kubernetes Secret (a DNS subdomain).
-        :param _builtins.int file_mode: File mode of mounted files (octal, e.g. 0o400 = 256). Default: 0o440 when the pod runs as non-root, else 0o400.
-        :param _builtins.bool image_pull: Use it as an image pull secret (in `imagePullSecrets`) instead of mounting it. Default false.
-        :param 'SecretMount' mount: How it reaches pods: `env` (each key an env var; default) or `files` (each key a file under `mountPath`).
-        :param _builtins.str mount_path: Where files are mounted with `mount: files`. Default `/etc/mlkube/secrets/<secretName>`.
+        :param _builtins.int file_mode: File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400.
+        :param _builtins.bool image_pull: Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+        :param 'SecretMount' mount: How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+        :param _builtins.str mount_path: Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
         """
         pulumi.set(__self__, "secret_name", secret_name)
         if file_mode is not None:
@@ -674,7 +674,7 @@ class ExistingSecretArgs:
     @pulumi.getter(name="fileMode")
     def file_mode(self) -> Optional[_builtins.int]:
         """
-        File mode of mounted files (octal, e.g. 0o400 = 256). Default: 0o440 when the pod runs as non-root, else 0o400.
+        File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400.
         """
         return pulumi.get(self, "file_mode")
 
@@ -686,7 +686,7 @@ class ExistingSecretArgs:
     @pulumi.getter(name="imagePull")
     def image_pull(self) -> Optional[_builtins.bool]:
         """
-        Use it as an image pull secret (in `imagePullSecrets`) instead of mounting it. Default false.
+        Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
         """
         return pulumi.get(self, "image_pull")
 
@@ -698,7 +698,7 @@ class ExistingSecretArgs:
     @pulumi.getter
     def mount(self) -> Optional['SecretMount']:
         """
-        How it reaches pods: `env` (each key an env var; default) or `files` (each key a file under `mountPath`).
+        How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
         """
         return pulumi.get(self, "mount")
 
@@ -710,7 +710,7 @@ class ExistingSecretArgs:
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> Optional[_builtins.str]:
         """
-        Where files are mounted with `mount: files`. Default `/etc/mlkube/secrets/<secretName>`.
+        Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
         """
         return pulumi.get(self, "mount_path")
 

@@ -370,31 +370,31 @@ class Secret(pulumi.ComponentResource):
     @pulumi.getter
     def checksum(self) -> pulumi.Output[_builtins.str]:
         """
-        A digest of the Secret's content (not secret): pods that use the Secret roll when it changes.
+        A digest of the Secret's content (not secret: a truncated SHA-256 of keys and values), the value of the `checksum.mlkube.dev/<secret>` pod annotation that rolls workloads' pods when the content changes.
         """
         return pulumi.get(self, "checksum")
 
     @_builtins.property
     @pulumi.getter(name="fileMode")
-    def file_mode(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def file_mode(self) -> pulumi.Output[Optional[_builtins.float]]:
         """
-        File mode of mounted files, when set (else the pod builder's default: 0o440 for non-root pods, else 0o400).
+        The file mode of mounted files when set (args `fileMode`); undefined: the pod builder's default.
         """
         return pulumi.get(self, "file_mode")
 
     @_builtins.property
     @pulumi.getter(name="imagePull")
-    def image_pull(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def image_pull(self) -> pulumi.Output[_builtins.bool]:
         """
-        Whether the Secret is used as an image pull secret (the `docker` provider).
+        Whether workloads use it as an image pull secret (the `docker` provider).
         """
         return pulumi.get(self, "image_pull")
 
     @_builtins.property
     @pulumi.getter
-    def keys(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+    def keys(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
-        The key names the Secret holds (names only, never values).
+        The key names this Secret holds, sorted (names only, never values).
         """
         return pulumi.get(self, "keys")
 

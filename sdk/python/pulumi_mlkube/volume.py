@@ -288,7 +288,7 @@ class Volume(pulumi.ComponentResource):
     @pulumi.getter(name="accessMode")
     def access_mode(self) -> pulumi.Output['AccessMode']:
         """
-        Access mode of the claim.
+        The claim's access mode (args `accessMode`, default `ReadWriteOnce`).
         """
         return pulumi.get(self, "access_mode")
 
@@ -318,9 +318,9 @@ class Volume(pulumi.ComponentResource):
 
     @_builtins.property
     @pulumi.getter(name="readOnly")
-    def read_only(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def read_only(self) -> pulumi.Output[_builtins.bool]:
         """
-        Whether workloads mount the claim read-only (false for a Volume mlkube creates).
+        Whether workloads mount it read-only by default: always false for a Volume (a mount spec may say otherwise).
         """
         return pulumi.get(self, "read_only")
 
@@ -328,7 +328,7 @@ class Volume(pulumi.ComponentResource):
     @pulumi.getter(name="volumeMode")
     def volume_mode(self) -> pulumi.Output['VolumeVolumeMode']:
         """
-        `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`).
+        `Filesystem` or `Block`, as created (args `volumeMode`, default `Filesystem`).
         """
         return pulumi.get(self, "volume_mode")
 

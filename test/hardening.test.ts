@@ -285,3 +285,24 @@ test("cli: never-settling programs, live timers, stdout writes, late rejections 
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--timeout expects a number of seconds/);
 });
+
+test("a whole podPatch or security context given as an Output is refused (mlkube merges them; merging an Output would merge its own fields), Outputs inside them stay Inputs", async () => {
+    const whole = { podPatch: pulumi.output({ hostNetwork: true }), securityContext: pulumi.output({ runAsUser: 1000 }), containerSecurityContext: pulumi.output({ readOnlyRootFilesystem: true }) };
+    for (const [field, value] of Object.entries(whole)) {
+        for (const build of [
+            () => new Compute("c", { image: "busybox", [field]: value } as never),
+            () => new TrainJob("t", { image: "pytorch", command: ["torchrun"], numNodes: 2, [field]: value } as never),
+        ]) {
+            const r = await collect(() => {
+                assert.throws(build, (e: Error) => e instanceof MlkubeValidationError && new RegExp(`${field}: must be known when the program runs`).test(e.message));
+            });
+            assert.deepEqual(r.errors.map((e) => e.message), []);
+        }
+    }
+    // Inside the object, an Output is an Input as anywhere else.
+    const r = await collect(() => new Compute("d", { image: "busybox", podPatch: { priorityClassName: pulumi.output("high") } }));
+    assert.deepEqual(r.errors.map((e) => e.message), []);
+    const d = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment");
+    assert.equal((d?.inputs as { spec: { template: { spec: { priorityClassName: string; containers: unknown[] } } } }).spec.template.spec.priorityClassName, "high");
+    assert.equal((d?.inputs as { spec: { template: { spec: { containers: unknown[] } } } }).spec.template.spec.containers.length, 1);
+});

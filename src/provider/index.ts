@@ -18,7 +18,7 @@ import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { Secret, SECRET_TYPE } from "../secret/secret";
 import { TrainJob, TRAINJOB_TYPE } from "../trainjob/component";
 import { Volume, VOLUME_TYPE } from "../volume";
-import { RemoteReference, WireNormalizer } from "./normalize";
+import { maskSecretIssues, RemoteReference, WireNormalizer } from "./normalize";
 import { PACKAGE_ROOT, PackageSchema, readSchemaText } from "./schema";
 
 /** The outputs a Volume built by the provider returns (and keeps in the state, for references). */
@@ -140,8 +140,10 @@ export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>): string | 
  * duplicate lines add nothing), reworded for non-TypeScript programs, with `redact` strings (plain values
  * read from inside a secret) replaced. Other errors keep their message, redacted too.
  */
-export function wireError(e: unknown, redact: ReadonlyArray<string> = []): Error {
+export function wireError(e: unknown, redact: ReadonlyArray<string> = [], secretPaths: ReadonlyArray<ReadonlyArray<string | number>> = []): Error {
     const hide = (s: string) => redact.filter((r) => r.length >= 3).reduce((m, r) => m.split(r).join("[secret]"), s);
+    // A problem inside an opened secret (a value of the wrong shape, say) is reported without the value.
+    if (e instanceof MlkubeValidationError && secretPaths.length) e = new MlkubeValidationError(e.component, e.resourceName, maskSecretIssues(e.issues, secretPaths));
     if (e instanceof MlkubeValidationError) {
         const hint = snakeCaseHint(e.issues);
         const err = new Error(hide(forOtherLanguages(e.message)) + (hint ? `\n  ${hint}` : ""));
@@ -206,15 +208,17 @@ export class MlkubeProvider implements provider.Provider {
         if (!Object.hasOwn(KINDS, type)) throw new Error(`unknown resource type ${type}; mlkube has ${Object.keys(KINDS).join(", ")}`);
         const kind = KINDS[type];
         let redact: string[] = [];
+        let secretPaths: (string | number)[][] = [];
         let component: pulumi.ComponentResource;
         try {
             const n = await this.normalizer.args(type, kind.component, name, inputs as Record<string, unknown>);
             redact = n.redact;
+            secretPaths = n.secretPaths;
             const given = options.dependsOn === undefined ? [] : Array.isArray(options.dependsOn) ? options.dependsOn : [options.dependsOn];
             const dependsOn = [...(given as pulumi.Input<pulumi.Resource>[]), ...n.dependsOn];
             component = kind.build(name, n.args, { ...options, dependsOn });
         } catch (e) {
-            throw wireError(e, redact);
+            throw wireError(e, redact, secretPaths);
         }
         await new Promise<void>((resolve) =>
             component.urn.apply((u) => {

@@ -22,7 +22,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
-import { MAX_DEPTH } from "../schema/input";
+import { MAX_DEPTH, SECRET_ISSUE } from "../schema/input";
 import { Secret, SecretReference } from "../secret/secret";
 import { Volume } from "../volume";
 import { own, PackageSchema, TypeSpec } from "./schema";
@@ -52,6 +52,8 @@ export interface NormalizedArgs {
     dependsOn: pulumi.Resource[];
     /** Plain strings read from inside a secret: redacted from error messages. */
     redact: string[];
+    /** Where a secret Output was opened: problems found at or below these paths are reported without the value. */
+    secretPaths: (string | number)[][];
 }
 
 /** What the wire cannot be: a value that must be known to build the objects. */
@@ -90,6 +92,15 @@ function put(o: Record<string, unknown>, k: string, v: unknown): void {
     Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * `issues` with the message of each problem at or below one of `secretPaths` (where a secret Output was
+ * opened) replaced by one that does not quote the value: mlkube's messages quote what they were given.
+ */
+export function maskSecretIssues(issues: ReadonlyArray<ValidationIssue>, secretPaths: ReadonlyArray<ReadonlyArray<string | number>>): ValidationIssue[] {
+    const inSecret = (path: ReadonlyArray<string | number>) => secretPaths.some((sp) => sp.length <= path.length && sp.every((k, i) => path[i] === k));
+    return issues.map((i) => (inSecret(i.path) ? { path: i.path, message: SECRET_ISSUE } : i));
+}
+
 /** The schema-driven converter from construct inputs to component args (one per provider). */
 export class WireNormalizer {
     constructor(
@@ -110,8 +121,8 @@ export class WireNormalizer {
             if (v === undefined) continue;
             put(args, k, await run.value(v, own(props, k), { path: [k], secret: false, depth: 0 }));
         }
-        if (run.issues.length) throw new MlkubeValidationError(component, name, run.issues);
-        return { args, dependsOn: [...run.deps], redact: [...run.redact] };
+        if (run.issues.length) throw new MlkubeValidationError(component, name, maskSecretIssues(run.issues, run.secretPaths));
+        return { args, dependsOn: [...run.deps], redact: [...run.redact], secretPaths: run.secretPaths };
     }
 
     /** The schema's object/enum type for a `#/types/<token>` ref. @internal */
@@ -128,6 +139,7 @@ class Run {
     readonly issues: ValidationIssue[] = [];
     readonly deps = new Set<pulumi.Resource>();
     readonly redact = new Set<string>();
+    readonly secretPaths: (string | number)[][] = [];
 
     constructor(
         private readonly n: WireNormalizer,
@@ -157,6 +169,7 @@ class Run {
                 return undefined;
             }
             for (const d of o.deps) this.deps.add(d);
+            if (o.secret) this.secretPaths.push(ctx.path);
             return this.value(o.value, spec, { ...ctx, from: v, secret: ctx.secret || o.secret });
         }
         if (v instanceof Promise) return v; // never sent by the engine; mlkube treats it like an Output

@@ -210,7 +210,8 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
 /** A Pulumi resource, as `dependsOn` options take it. @internal */
 export const pulumiResource = z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), { message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)" });
 
-const MUST_BE_KNOWN = "must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects";
+/** The message for an Output/Promise where a value must be known when the program runs. @internal */
+export const MUST_BE_KNOWN = "must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects";
 
 /** Turns zod's issue codes into messages that say what was wrong and how to fix it. @internal */
 export const errorMap: z.core.$ZodErrorMap = (iss) => {

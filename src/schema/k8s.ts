@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { closest, ValidationIssue } from "../errors";
-import { Resolved, Unresolved } from "./input";
+import { MUST_BE_KNOWN, Resolved, Unresolved } from "./input";
 import { describeHelper } from "./meta";
 import { isQuantity, parseQuantity, quantityMessage } from "./quantity";
 
@@ -113,6 +113,13 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
     let s = zodCache.get(key);
     if (!s) {
         s = z.unknown().transform((v, ctx) => {
+            // A whole object that mlkube merges (securityContexts over the secure defaults, podPatch into
+            // the pod spec) must be known: merging an Output would merge the Output object's own fields.
+            // Outputs inside it stay Inputs.
+            if (mode !== "object" && v instanceof Unresolved) {
+                ctx.issues.push({ code: "custom", message: MUST_BE_KNOWN, input: undefined, path: [] } as never);
+                return v;
+            }
             const issues: ValidationIssue[] = [];
             const out = walk(v, t, [], issues, mode);
             for (const i of issues) ctx.issues.push({ code: "custom", message: i.message, input: undefined, path: [...i.path] } as never);

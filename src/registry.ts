@@ -3,7 +3,7 @@
  * components that would create (and fight over) one object are an error naming both, e.g. two Volumes
  * with one claim name, one `reclaim: "Retain"` and one `"Delete"`. One registry per program run
  * (`pulumi up` runs one program per process; the renderer resets it before each run; the provider
- * plugin may see a deployment's components again in the next one). Only plain names
+ * plugin, which may build a component again in the next deployment, releases its objects first). Only plain names
  * and namespaces are compared: an Output namespace is not known when the component is built.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -27,13 +27,20 @@ export function claimObjects(component: string, name: string, objects: ReadonlyA
         if (o.namespace !== undefined && typeof o.namespace !== "string") continue;
         const key = `${o.kind}\0${o.namespace ?? ""}\0${o.name}`;
         const owner = owners.get(key);
-        // The same component again is no conflict: a long-lived process (mlkube's provider plugin) may
-        // build it once per deployment; within one program Pulumi refuses a duplicate URN itself.
-        if (owner !== undefined && owner !== me) {
+        if (owner !== undefined) {
             const where = o.namespace ? ` in namespace ${JSON.stringify(o.namespace)}` : "";
             fail(component, name, [], `${o.kind} ${JSON.stringify(o.name)}${where} is also created by ${owner}; two components would manage one Kubernetes object: give one of them another name`);
         }
         keys.push(key);
     }
     for (const k of keys) owners.set(k, me);
+}
+
+/**
+ * Forgets the objects component `name` claimed: for a long-lived process (mlkube's provider plugin)
+ * that builds the same component again in the next deployment. @internal
+ */
+export function releaseObjects(component: string, name: string): void {
+    const me = `${component} ${JSON.stringify(name)}`;
+    for (const [k, owner] of owners) if (owner === me) owners.delete(k);
 }

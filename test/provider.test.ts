@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Compute, Secret, TrainJob, Volume } from "../src";
 import { MlkubeProvider, snakeCaseHint, forOtherLanguages } from "../src/provider";
 import { SecretValue } from "../src/render/collect";
-import { claimObjects, resetObjectRegistry } from "../src/registry";
+import { claimObjects, releaseObjects, resetObjectRegistry } from "../src/registry";
 import { emit, Emitted } from "./helpers";
 
 /** schema.json at the repo root once generated (scripts/gen-schema.ts), else the test fixture. */
@@ -334,12 +334,24 @@ test("provider: hostile input — __proto__ keys, wrong types, huge strings, sec
 
 test("provider: one provider process serves a second deployment (preview, then update) with the same components", async () => {
     const p = new MlkubeProvider({ schema: SCHEMA, version: "0.1.0" });
-    // The object registry is per process (collect() resets it per run; a plugin process is not reset).
+    // The object registry is per process (collect() resets it per run; a plugin process is not reset):
+    // the provider releases a component's objects before building it again.
+    resetObjectRegistry();
+    for (const deployment of [1, 2]) {
+        const again = await emit(async () => {
+            await p.construct("data", VOLUME, { size: "1Gi" }, {});
+        });
+        assert.deepEqual(messages(again), [], `deployment ${deployment}`);
+    }
+    // In a TypeScript program the same type and name under two parents still conflict.
     const claim = [{ kind: "PersistentVolumeClaim", namespace: undefined, name: "data" }];
     resetObjectRegistry();
     claimObjects("Volume", "data", claim);
-    assert.doesNotThrow(() => claimObjects("Volume", "data", claim), "the same component again (the next deployment)");
-    assert.throws(() => claimObjects("Volume", "other", claim), /PersistentVolumeClaim "data" is also created by Volume "data"/);
+    assert.throws(() => claimObjects("Volume", "data", claim), /PersistentVolumeClaim "data" is also created by Volume "data"/);
+    // …and what the provider does before building a component again: release, then claim.
+    releaseObjects("Volume", "data");
+    assert.doesNotThrow(() => claimObjects("Volume", "data", claim));
+    assert.throws(() => claimObjects("Volume", "other", claim), /also created by Volume "data"/);
     resetObjectRegistry();
     // …while two components that would create one object still conflict.
     const out = await emit(async () => {

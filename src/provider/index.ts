@@ -14,6 +14,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "@pulumi/pulumi/provider";
 import { Compute, COMPUTE_TYPE } from "../compute";
+import { releaseObjects } from "../registry";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { Secret, SECRET_TYPE } from "../secret/secret";
 import { TrainJob, TRAINJOB_TYPE } from "../trainjob/component";
@@ -216,6 +217,9 @@ export class MlkubeProvider implements provider.Provider {
             secretPaths = n.secretPaths;
             const given = options.dependsOn === undefined ? [] : Array.isArray(options.dependsOn) ? options.dependsOn : [options.dependsOn];
             const dependsOn = [...(given as pulumi.Input<pulumi.Resource>[]), ...n.dependsOn];
+            // A plugin process may serve several deployments: this component's objects from an earlier
+            // one are its own, not a conflict (two different components still conflict).
+            releaseObjects(kind.component, name);
             component = kind.build(name, n.args, { ...options, dependsOn });
         } catch (e) {
             throw wireError(e, redact, secretPaths);

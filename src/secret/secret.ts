@@ -546,12 +546,7 @@ export class Secret extends pulumi.ComponentResource {
 
     /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */
     ref(key: string, optional?: boolean): SecretKeyRef {
-        if (!isSecretKey(key)) fail("Secret", this.bindingInfo.secretName, ["ref"], secretKeyMessage(key));
-        const keys = this.knownKeys;
-        if (keys && !keys.includes(key) && !optional) {
-            // Key names only: never a value.
-            fail("Secret", this.bindingInfo.secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
-        }
+        checkRefKey(this.bindingInfo.secretName, this.knownKeys, key, optional);
         return { secretName: this.bindingInfo.secretName, key, optional, resource: this.secret, checksum: this.bindingInfo.checksum };
     }
 
@@ -592,6 +587,15 @@ export interface SecretReferenceOptions {
     dependsOn?: pulumi.Resource;
 }
 
+/** `ref(key)` of Secret `secretName`: a valid key, and one it holds when its keys are known (unless optional). */
+function checkRefKey(secretName: string, keys: readonly string[] | undefined, key: string, optional: boolean | undefined): void {
+    if (!isSecretKey(key)) fail("Secret", secretName, ["ref"], secretKeyMessage(key));
+    if (keys && !keys.includes(key) && !optional) {
+        // Key names only: never a value.
+        fail("Secret", secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
+    }
+}
+
 /** A Secret created elsewhere: mounts like a Secret, creates nothing. */
 export class SecretReference {
     private readonly b: SecretBinding;
@@ -616,11 +620,7 @@ export class SecretReference {
     }
     /** One key of this Secret, for a workload's `env`. `optional` default false. */
     ref(key: string, optional?: boolean): SecretKeyRef {
-        if (!isSecretKey(key)) fail("Secret", this.b.secretName, ["ref"], secretKeyMessage(key));
-        const keys = this.knownKeys;
-        if (keys && !keys.includes(key) && !optional) {
-            fail("Secret", this.b.secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
-        }
+        checkRefKey(this.b.secretName, this.knownKeys, key, optional);
         return compact({ secretName: this.b.secretName, key, optional, resource: this.b.resource, checksum: this.b.checksum });
     }
     /** How this Secret reaches pods (used by the pod builder). */

@@ -44,7 +44,14 @@ describe("Compute disruption budget", () => {
         const pdb = find(objects, "PodDisruptionBudget", "web");
         assert.deepEqual(pdb.spec.maxUnavailable, 1);
         applyOk(objects);
-        const diff = kubectl(["diff", "--server-side", "--field-manager=mlkube-test", "-f", "-"], toYaml(objects));
+        // kubectl diff reads the live objects, then dry-runs the apply: the disruption controller may update
+        // the budget's status in between, which shows as a diff of status and resourceVersion only. Drift in
+        // what mlkube wrote persists; a status race does not, so a few reads a second apart decide.
+        let diff = kubectl(["diff", "--server-side", "--field-manager=mlkube-test", "-f", "-"], toYaml(objects));
+        for (let i = 0; i < 5 && diff.status !== 0; i++) {
+            await new Promise((r) => setTimeout(r, 1000));
+            diff = kubectl(["diff", "--server-side", "--field-manager=mlkube-test", "-f", "-"], toYaml(objects));
+        }
         assert.equal(diff.status, 0, `drift after server defaulting:\n${diff.stdout}${diff.stderr}`);
         const live = get("deployment", "web", ns).spec.template.spec;
         assert.deepEqual(live.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });

@@ -68,8 +68,13 @@ describe("Compute disruption budget", () => {
         // the budget is spent, and allowed only once the controller counted the replacement as healthy.
         const allowed = get("poddisruptionbudget", "web", ns)?.status?.disruptionsAllowed;
         const second = evict(pods[1].metadata.name);
-        if (allowed === 0) {
-            assert.notEqual(second.status, 0, "the second eviction must wait for the replacement pod");
+        if (allowed === 0 && second.status === 0) {
+            // The controller gave the budget back between the read and the eviction: only legitimate once
+            // a replacement pod is Ready.
+            const original = new Set(pods.map((p) => p.metadata.name));
+            const ready = list("pods", ns, "mlkube.dev/compute=web").filter((p) => !original.has(p.metadata.name) && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+            assert.ok(ready.length >= 1, "the second eviction was allowed before any replacement pod was Ready");
+        } else if (allowed === 0) {
             assert.match(second.stderr, /disruption budget/i);
         } else {
             assert.equal(allowed, 1, "the budget allows one eviction at a time");

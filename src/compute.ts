@@ -15,7 +15,7 @@ import { claimObjects } from "./registry";
 import { applyStackDefaults } from "./pod/defaults";
 import { PodOptions, podOptionsShape } from "./pod/options";
 import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "./schema/input";
-import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, labelKey, labelValue, portName } from "./schema/names";
+import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, isDnsLabel, labelKey, labelValue, portName } from "./schema/names";
 import { closest, fail, MlkubeValidationError, ValidationIssue } from "./errors";
 
 /** Pulumi type token of {@link Compute} components. */
@@ -467,10 +467,17 @@ const componentNameSchema = z.object({ name: dnsLabel() });
  * ```
  */
 export class Compute extends pulumi.ComponentResource {
+    private deploymentNameOutput?: pulumi.Output<string>;
+    private namespaceOutput?: pulumi.Output<string>;
     /** Name of the Deployment (`args.name`, else the component name). */
-    readonly deploymentName: pulumi.Output<string>;
+    get deploymentName(): pulumi.Output<string> {
+        // Built on first read, like Volume.claimName (issue 15).
+        return (this.deploymentNameOutput ??= this.deployment.metadata.name);
+    }
     /** Namespace of the Deployment. */
-    readonly namespace: pulumi.Output<string>;
+    get namespace(): pulumi.Output<string> {
+        return (this.namespaceOutput ??= this.deployment.metadata.namespace);
+    }
     /** The Deployment child resource. */
     readonly deployment: Deployment;
     /** The Service child resource; undefined without `ports`. */
@@ -506,7 +513,7 @@ export class Compute extends pulumi.ComponentResource {
         // Validate and render before registering anything: bad input creates nothing.
         checkResourceArgs("Compute", name, opts);
         const a = validate("Compute", name, computeArgsSchema, applyStackDefaults("Compute", name, args, "resources"));
-        if (a.name === undefined) validate("Compute", name, componentNameSchema, { name });
+        if (a.name === undefined && !isDnsLabel(name)) validate("Compute", name, componentNameSchema, { name }); // the schema words the error
         const objectName = a.name ?? name;
         if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
         const r = renderCompute(name, a);
@@ -514,8 +521,6 @@ export class Compute extends pulumi.ComponentResource {
         claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
         super(COMPUTE_TYPE, name, {}, opts);
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
-        this.namespace = this.deployment.metadata.namespace;
-        this.deploymentName = this.deployment.metadata.name;
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
         if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });

@@ -11,7 +11,7 @@ import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } 
 import { mlkubeConfig } from "./config";
 import { claimObjects } from "./registry";
 import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "./schema/input";
-import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelValue } from "./schema/names";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, isDnsLabel, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
 
 export const VOLUME_TYPE = "mlkube:index:Volume";
@@ -208,10 +208,17 @@ export class Volume extends pulumi.ComponentResource {
         return new VolumeReference(claimName, opts);
     }
 
+    private claimNameOutput?: pulumi.Output<string>;
+    private namespaceOutput?: pulumi.Output<string>;
     /** Name of the claim (`args.name`, else the component name). */
-    readonly claimName: pulumi.Output<string>;
+    get claimName(): pulumi.Output<string> {
+        // Built on first read: an Output (an `apply` on the claim's metadata) per Volume costs CPU and memory at thousands of workloads (issue 15).
+        return (this.claimNameOutput ??= this.claim.metadata.name);
+    }
     /** Namespace of the claim. */
-    readonly namespace: pulumi.Output<string>;
+    get namespace(): pulumi.Output<string> {
+        return (this.namespaceOutput ??= this.claim.metadata.namespace);
+    }
     /** The PersistentVolumeClaim child resource. */
     readonly claim: PersistentVolumeClaim;
     private readonly mountInfo: ClaimMount;
@@ -243,7 +250,7 @@ export class Volume extends pulumi.ComponentResource {
         // Validate and render before registering anything: bad input creates nothing.
         checkResourceArgs("Volume", name, opts);
         const a = validate("Volume", name, volumeArgsSchema, args);
-        if (a.name === undefined) validate("Volume", name, componentNameSchema, { name });
+        if (a.name === undefined && !isDnsLabel(name)) validate("Volume", name, componentNameSchema, { name }); // the schema words the error
         const spec = renderClaim(name, a);
         const claimName = a.name ?? name;
         claimObjects("Volume", name, [{ kind: "PersistentVolumeClaim", namespace: resolveNamespace(a.namespace), name: claimName }]);
@@ -252,8 +259,6 @@ export class Volume extends pulumi.ComponentResource {
             parent: this,
             retainOnDelete: (a.reclaim ?? "Retain") === "Retain",
         });
-        this.claimName = this.claim.metadata.name;
-        this.namespace = this.claim.metadata.namespace;
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
         const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode as AccessMode) : undefined;
         this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", accessMode, resource: this.claim };

@@ -307,3 +307,19 @@ test("Compute: stack config defaults — namespace, labels, annotations, pull se
     assert.deepEqual(d.spec.template.spec.imagePullSecrets, [{ name: "regcred" }]);
     assert.equal(d.spec.template.spec.serviceAccountName, "runner");
 });
+
+test("outputs: names and namespaces are the children's, built on first read and then the same Output (issue 15)", async () => {
+    const value = <T>(o: pulumi.Output<T>) => new Promise<T>((res) => o.apply((v) => res(v)));
+    let read: Promise<unknown[]> | undefined;
+    await emit(() => {
+        const v = new Volume("data", { size: "1Gi", name: "data-claim", namespace: "ml" });
+        const s = new Secret("creds", { env: { TOKEN: "x" }, namespace: "ml" });
+        const c = new Compute("api", { image: "i", ports: [{ port: 80 }], namespace: "ml", volumes: [v], secrets: [s] });
+        // One Output per getter and instance, however often it is read (they are built lazily, not per read).
+        for (const [o, k] of [[v, "claimName"], [v, "namespace"], [s, "secretName"], [s, "namespace"], [c, "deploymentName"], [c, "namespace"], [c, "serviceName"], [c, "endpoint"]] as const) {
+            assert.equal((o as unknown as Record<string, unknown>)[k], (o as unknown as Record<string, unknown>)[k], `${k} is one Output`);
+        }
+        read = Promise.all([v.claimName, v.namespace, s.secretName, s.namespace, c.deploymentName, c.namespace, c.serviceName, c.endpoint].map((o) => value(o as pulumi.Output<unknown>)));
+    });
+    assert.deepEqual(await read, ["data-claim", "ml", "creds", "ml", "api", "ml", "api", "api.ml.svc.cluster.local:80"]);
+});

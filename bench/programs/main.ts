@@ -1,5 +1,5 @@
 /**
- * Child process entry: `node main.js <mlkube|raw|floor> <N> <trainJobs 0|1>`. Runs one program under
+ * Child process entry: `node main.js <mlkube|raw|floor> <N> <trainJobs 0|1> [basic|rich]`. Runs one program under
  * the SDK's mocks and prints one JSON line with its phases; the driver measures wall time and peak RSS
  * of the whole process from outside.
  *
@@ -16,15 +16,17 @@ const t0 = process.hrtime.bigint();
 const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
 
 async function main(): Promise<void> {
-    const [program, nArg, tjArg] = process.argv.slice(2);
+    const [program, nArg, tjArg, workloadArg = "basic"] = process.argv.slice(2);
     if (!["mlkube", "raw", "floor"].includes(program)) throw new Error(`unknown program ${program}`);
+    if (workloadArg !== "basic" && workloadArg !== "rich") throw new Error(`unknown workload ${workloadArg}`);
+    const workload: "basic" | "rich" = workloadArg;
     const n = Number(nArg);
     const trainJobs = tjArg === "1";
 
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     const tSdk = process.hrtime.bigint();
-    const mod = require(`./${program}`) as { build(n: number, o: { trainJobs: boolean }): void };
+    const mod = require(`./${program}`) as { build(n: number, o: { trainJobs: boolean; workload: "basic" | "rich" }): void };
     const tImport = process.hrtime.bigint();
 
     let custom = 0;
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
         false,
     );
     const tMocks = process.hrtime.bigint();
-    mod.build(n, { trainJobs });
+    mod.build(n, { trainJobs, workload });
     const tBuild = process.hrtime.bigint();
     const snapDir = process.env.MLKUBE_BENCH_HEAPSNAPSHOT;
     const snap = (phase: string) => {

@@ -1,6 +1,6 @@
 /** The workload written with mlkube components. */
 import * as mlkube from "../../src/index";
-import { apiKey, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+import { apiKey, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
 
 type TrainJobCtor = new (name: string, args: Record<string, unknown>, opts?: unknown) => unknown;
 
@@ -21,6 +21,18 @@ export function build(n: number, opts: BuildOptions): void {
             readinessProbe: { path: "/healthz" },
             volumes: [data],
             secrets: [creds],
+            ...(opts.workload === "rich"
+                ? {
+                      podAnnotations: rich.podAnnotations,
+                      nodeSelector: rich.nodeSelector,
+                      tolerations: rich.tolerations,
+                      affinity: rich.affinity(i),
+                      topologySpreadConstraints: rich.topologySpreadConstraints(i),
+                      securityContext: rich.securityContext,
+                      containerSecurityContext: rich.containerSecurityContext,
+                      podPatch: rich.podPatch,
+                  }
+                : {}),
         });
         if (opts.trainJobs && hasTrainJob(i)) {
             new TrainJob!(trainJobName(i / 10), {

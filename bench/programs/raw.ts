@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiKey, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+import { apiKey, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
 
 export interface Parents {
     volume(name: string): pulumi.Resource;
@@ -72,6 +72,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
 
         const cName = computeName(i);
         const selector = { "mlkube.dev/compute": cName };
+        const isRich = opts.workload === "rich";
         const computeParent = parents?.compute(cName);
         new k8s.apps.v1.Deployment(
             cName,
@@ -85,10 +86,19 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     template: {
                         metadata: {
                             labels: { ...labels("compute", cName), ...selector },
-                            annotations: { [`checksum.mlkube.dev/${sName}`]: checksum(data) },
+                            annotations: { ...(isRich ? rich.podAnnotations : {}), [`checksum.mlkube.dev/${sName}`]: checksum(data) },
                         },
                         spec: {
-                            securityContext: SECURE_POD,
+                            ...(isRich
+                                ? {
+                                      nodeSelector: rich.nodeSelector,
+                                      tolerations: rich.tolerations,
+                                      affinity: rich.affinity(i),
+                                      topologySpreadConstraints: rich.topologySpreadConstraints(i),
+                                      ...rich.podPatch,
+                                  }
+                                : {}),
+                            securityContext: isRich ? { ...SECURE_POD, ...rich.securityContext } : SECURE_POD,
                             containers: [
                                 {
                                     name: "main",
@@ -99,7 +109,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                     resources: { requests: { cpu: "500m", memory: "1Gi" } },
                                     volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
                                     readinessProbe: { httpGet: { path: "/healthz", port: PORT } },
-                                    securityContext: SECURE_CONTAINER,
+                                    securityContext: isRich ? { ...SECURE_CONTAINER, ...rich.containerSecurityContext } : SECURE_CONTAINER,
                                     terminationMessagePolicy: "FallbackToLogsOnError",
                                 },
                             ],

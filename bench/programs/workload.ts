@@ -19,7 +19,38 @@ export const apiKey = (i: number) => `key-${i}-0123456789abcdef`;
 /** Workloads that get a TrainJob: 0, 10, 20, … (N/10 of them). */
 export const hasTrainJob = (i: number) => i % 10 === 0;
 
+/**
+ * `basic`: the fields above. `rich` (`npm run bench -- --workload rich`): every Compute also has the
+ * embedded Kubernetes objects mlkube validates against the OpenAPI schema (tolerations, affinity,
+ * topologySpreadConstraints, both security contexts, a podPatch) plus pod annotations, so the bench
+ * measures what that validation costs per object when users supply them.
+ */
+export type Workload = "basic" | "rich";
+
 export interface BuildOptions {
     /** Create the N/10 TrainJobs (off while the checked-out mlkube does not export TrainJob). */
     trainJobs: boolean;
+    /** Default `basic`. */
+    workload?: Workload;
 }
+
+/** What the `rich` workload adds to Compute `i`, as mlkube args (the raw program writes the merged result). */
+export const rich = {
+    selector: (i: number) => ({ "mlkube.dev/compute": computeName(i) }),
+    podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(PORT) },
+    nodeSelector: { "node.kubernetes.io/instance-type": "m6i.large" },
+    tolerations: [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }],
+    affinity: (i: number) => ({
+        podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: rich.selector(i) } } },
+            ],
+        },
+    }),
+    topologySpreadConstraints: (i: number) => [
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: rich.selector(i) } },
+    ],
+    securityContext: { runAsUser: 1000, runAsGroup: 1000 },
+    containerSecurityContext: { readOnlyRootFilesystem: true },
+    podPatch: { enableServiceLinks: false, dnsConfig: { options: [{ name: "ndots", value: "2" }] } },
+};

@@ -14,7 +14,7 @@ import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
-import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
+import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
 import { LocalFileError, readRegularFile, regularFileSize } from "./files";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
 
@@ -473,10 +473,17 @@ export class Secret extends pulumi.ComponentResource {
         return new SecretReference(secretName, opts);
     }
 
+    private secretNameOutput?: pulumi.Output<string>;
+    private namespaceOutput?: pulumi.Output<string>;
     /** Name of the Kubernetes Secret (`args.name`, else the component name). */
-    readonly secretName: pulumi.Output<string>;
+    get secretName(): pulumi.Output<string> {
+        // Built on first read, like Volume.claimName (issue 15).
+        return (this.secretNameOutput ??= this.secret.metadata.name);
+    }
     /** Namespace of the Secret. */
-    readonly namespace: pulumi.Output<string>;
+    get namespace(): pulumi.Output<string> {
+        return (this.namespaceOutput ??= this.secret.metadata.namespace);
+    }
     /** The Secret child resource (its data is a Pulumi secret). */
     readonly secret: K8sSecret;
     private readonly bindingInfo: SecretBinding;
@@ -525,13 +532,11 @@ export class Secret extends pulumi.ComponentResource {
         // Validate and render before registering anything: bad input creates nothing.
         checkResourceArgs("Secret", name, opts);
         const a = validate("Secret", name, secretArgsSchema, args);
-        if (a.name === undefined) validate("Secret", name, componentNameSchema, { name });
+        if (a.name === undefined && !isDnsSubdomain(name)) validate("Secret", name, componentNameSchema, { name }); // the schema words the error
         const { object, binding, keys } = renderSecret(name, a);
         claimObjects("Secret", name, [{ kind: "Secret", namespace: binding.namespace, name: binding.secretName }]);
         super(SECRET_TYPE, name, {}, opts);
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
-        this.secretName = this.secret.metadata.name;
-        this.namespace = this.secret.metadata.namespace;
         this.bindingInfo = { ...binding, resource: this.secret };
         this.knownKeys = keys;
         if (!keys) this.keysFromData = pulumi.unsecret(pulumi.output(object.data as pulumi.Input<Record<string, string>>).apply((d) => Object.keys(d).sort()));

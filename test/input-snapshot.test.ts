@@ -8,7 +8,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { snapshot, Unresolved } from "../src/schema/input";
+import { z } from "zod";
+import { errorMap, presentKeySchema, snapshot, Unresolved } from "../src/schema/input";
+import { computeArgsSchema } from "../src/compute";
+import { volumeArgsSchema } from "../src/volume";
+import { secretArgsSchema } from "../src/secret/secret";
+import { trainJobFieldsSchema } from "../src/trainjob/component";
 
 type Tree = null | boolean | number | string | { out: number } | Tree[] | { [k: string]: Tree };
 
@@ -57,4 +62,100 @@ test("snapshot: every Output/Promise becomes a marker with its own path; plain p
         }),
         { numRuns: 300, seed: 15 },
     );
+});
+
+/**
+ * validate()'s fast path (parseArgs, issue 15): zod visits every field of an object schema, so the
+ * args are first parsed by a copy of the schema without the optional fields they leave out, and only a
+ * failure is parsed again with the whole schema. The property: on any args, the copy succeeds exactly
+ * when the whole schema does, with the same value, so validate() returns and reports what it did before.
+ */
+const pools: Record<string, unknown[]> = {
+    image: ["nginx:1.27", "ghcr.io/acme/api@sha256:" + "a".repeat(64), "", 7],
+    replicas: [0, 2, -1, 1.5, "2"],
+    resources: [{ cpu: "500m", memory: "1Gi" }, { memory: "16GB" }, { cpu: 2, memory: "512Mi", gpus: 1 }, "1Gi"],
+    env: [{ LOG_LEVEL: "info" }, { "BAD-NAME": "x" }, { A: 1 }],
+    ports: [[{ port: 8080 }], [{ port: 8080, name: "http" }, { port: 9090, name: "http" }], [{ port: 0 }]],
+    readinessProbe: [{ path: "/healthz" }, { path: "/h", command: ["true"] }, {}],
+    autoscaling: [{ maxReplicas: 4 }, { minReplicas: 5, maxReplicas: 2 }, { maxReplicas: 3, targetMemoryUtilizationPercentage: 80 }],
+    strategy: [{ type: "Recreate" }, { type: "Recreate", maxSurge: 1 }, { type: "RollingUpdate", maxSurge: 0, maxUnavailable: 0 }],
+    tolerations: [[{ key: "gpu", operator: "Exists", effect: "NoSchedule" }], [{ key: "gpu", operater: "Exists" }]],
+    securityContext: [{ runAsUser: 1000, runAsGroup: 1000 }, { runAsUser: "root" }],
+    podPatch: [{ enableServiceLinks: false }, { containers: [{ image: "x" }] }],
+    nodeSelector: [{ "kubernetes.io/arch": "amd64" }, "a=b", "not a selector"],
+    name: ["api", "API_1", ""],
+    namespace: ["ml", "Not/A/Namespace"],
+    size: ["10Gi", "10GB", 5],
+    accessMode: ["ReadWriteOnce", "ReadWriteMany", "ReadWriteAll"],
+    storageClass: ["standard", "Bad_Class"],
+    reclaim: ["Retain", "Delete", "Keep"],
+    fromEnv: [["HOME"], "HOME"],
+    mount: [{ env: true }, { files: "/etc/creds" }, "/etc"],
+    mountPath: ["/etc/creds", "relative/path"],
+    provider: ["aws", "aws2"],
+    labels: [{ team: "ml" }, { "bad key!": "x" }],
+    annotations: [{ "example.com/owner": "ml" }],
+    command: [["torchrun", "train.py"], "train.py"],
+    numNodes: [1, 2, 0],
+    resourcesPerNode: [{ cpu: "4", memory: "16Gi" }, { memory: "lots" }],
+    backend: ["jobset", "kubeflow", "ray"],
+    unknownField: [1],
+    imagePullPolicy: ["IfNotPresent", "Sometimes"],
+};
+
+test("validate's present-field fast path succeeds exactly when the whole schema does, with the same value (random args)", () => {
+    const schemas = { Compute: computeArgsSchema, Volume: volumeArgsSchema, Secret: secretArgsSchema, TrainJob: trainJobFieldsSchema } as Record<string, z.ZodType>;
+    const bases: Record<string, Record<string, unknown>> = {
+        Compute: { image: "nginx:1.27" },
+        Volume: { size: "10Gi" },
+        Secret: { env: { API_KEY: "k" } },
+        TrainJob: { image: "ghcr.io/acme/train:1", command: ["torchrun", "train.py"] },
+    };
+    // Per component, the fields it has (mostly a valid value) plus one it does not; a field is sometimes given as undefined.
+    const argsOf = (component: string) => {
+        const shape = (schemas[component] as z.ZodObject).shape as Record<string, unknown>;
+        const keys = [...Object.keys(pools).filter((k) => Object.hasOwn(shape, k)), "unknownField"];
+        const entry = fc.constantFrom(...keys).chain((k) =>
+            fc.tuple(fc.constant(k), fc.oneof({ arbitrary: fc.constant(pools[k][0]), weight: 4 }, fc.constantFrom(...pools[k])), fc.nat(9)),
+        );
+        return fc.uniqueArray(entry, { selector: (e) => e[0], maxLength: 7 }).map((entries) => {
+            const args: Record<string, unknown> = structuredClone(bases[component]);
+            for (const [k, v, u] of entries) {
+                if (u === 0) args[k] = undefined; // given, as undefined (Object.keys sees it, as zod's `k in input` does)
+                else if (k !== "unknownField" || u === 1) args[k] = structuredClone(v);
+            }
+            return { component, args };
+        });
+    };
+    let successes = 0;
+    fc.assert(
+        fc.property(fc.constantFrom(...Object.keys(schemas)).chain(argsOf), ({ component, args }) => {
+            const schema = schemas[component];
+            assert.ok(schema instanceof z.ZodObject, `${component}'s args schema is an object schema (else the fast path never runs)`);
+            const full = schema.safeParse(args, { error: errorMap });
+            const fast = presentKeySchema(schema.clone() as typeof schema, args)!.safeParse(args, { error: errorMap });
+            assert.equal(fast.success, full.success, `${component} ${JSON.stringify(args)}: fast ${fast.success}, whole ${full.success}`);
+            if (full.success) {
+                successes++;
+                assert.deepEqual(fast.data, full.data);
+            }
+        }),
+        { numRuns: 600, seed: 15 },
+    );
+    assert.ok(successes > 30, `enough valid args were generated to compare values (${successes})`);
+});
+
+test("validate's fast path: the fields left out of the copy are only optional ones, and key sets are bounded", () => {
+    const schema = computeArgsSchema.clone() as typeof computeArgsSchema; // a cache of its own
+    const sub = presentKeySchema(schema, { image: "x", replicas: 2 })!;
+    const whole = computeArgsSchema.shape as Record<string, z.ZodType>;
+    const kept = Object.keys(sub.shape);
+    assert.ok(kept.includes("image"));
+    for (const k of Object.keys(whole)) if (!kept.includes(k)) assert.ok(whole[k] instanceof z.ZodOptional, `${k} was dropped but is not optional`);
+    assert.ok(kept.length < Object.keys(whole).length / 4, `most optional fields are left out (${kept.length} of ${Object.keys(whole).length})`);
+    assert.equal(presentKeySchema(schema, { replicas: 3, image: "y" }), sub, "one copy per key set, in any order");
+    // Hostile programs that vary their keys cannot grow the cache without bound: past the limit, the whole schema is used.
+    let undef = 0;
+    for (let i = 0; i < 100; i++) if (presentKeySchema(schema, { image: "x", [`k${i}`]: 1 }) === undefined) undef++;
+    assert.ok(undef >= 30, `the cache of key sets is bounded (${undef} of 100 unseen key sets fell back to the whole schema)`);
 });

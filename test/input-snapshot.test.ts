@@ -145,15 +145,27 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
     assert.ok(successes > 30, `enough valid args were generated to compare values (${successes})`);
 });
 
-test("validate's fast path: the fields left out of the copy are only optional ones, and key sets are bounded", () => {
+test("validate's fast path: only fields that read as nothing when absent are left out; key sets are exact and bounded", () => {
+    for (const [component, schema] of Object.entries({ Compute: computeArgsSchema, Volume: volumeArgsSchema, Secret: secretArgsSchema, TrainJob: trainJobFieldsSchema })) {
+        const whole = schema.shape as Record<string, z.ZodType>;
+        const kept = Object.keys(presentKeySchema(schema.clone() as typeof schema, {})!.shape);
+        for (const k of Object.keys(whole)) {
+            if (kept.includes(k)) continue;
+            assert.ok(whole[k] instanceof z.ZodOptional, `${component}.${k} was left out but is not optional`);
+            const r = whole[k].safeParse(undefined);
+            assert.ok(r.success && r.data === undefined, `${component}.${k} was left out but makes a value of nothing`);
+        }
+        assert.ok(kept.length < Object.keys(whole).length / 3, `${component}: most optional fields are left out (${kept.length} of ${Object.keys(whole).length} kept)`);
+    }
+    // A field whose default makes a value when it is absent stays in the copy, as does one given.
+    const withDefault = z.strictObject({ a: z.string().optional(), b: z.string().default("x").optional(), c: z.number().optional() });
+    assert.deepEqual(Object.keys(presentKeySchema(withDefault, { c: 1 })!.shape).sort(), ["b", "c"]);
     const schema = computeArgsSchema.clone() as typeof computeArgsSchema; // a cache of its own
     const sub = presentKeySchema(schema, { image: "x", replicas: 2 })!;
-    const whole = computeArgsSchema.shape as Record<string, z.ZodType>;
-    const kept = Object.keys(sub.shape);
-    assert.ok(kept.includes("image"));
-    for (const k of Object.keys(whole)) if (!kept.includes(k)) assert.ok(whole[k] instanceof z.ZodOptional, `${k} was dropped but is not optional`);
-    assert.ok(kept.length < Object.keys(whole).length / 4, `most optional fields are left out (${kept.length} of ${Object.keys(whole).length})`);
+    assert.ok(Object.keys(sub.shape).includes("replicas"));
     assert.equal(presentKeySchema(schema, { replicas: 3, image: "y" }), sub, "one copy per key set, in any order");
+    // Key sets are told apart exactly, whatever characters the keys hold.
+    assert.notEqual(presentKeySchema(schema, { "image\u0000replicas": 1 }), sub);
     // Hostile programs that vary their keys cannot grow the cache without bound: past the limit, the whole schema is used.
     let undef = 0;
     for (let i = 0; i < 100; i++) if (presentKeySchema(schema, { image: "x", [`k${i}`]: 1 }) === undefined) undef++;

@@ -322,8 +322,8 @@ function unwrap(s: unknown): unknown {
     return s;
 }
 
-/** Per args schema, the schemas of the key sets seen (see parseArgs); a program has a handful. */
-const presentKeyShapes = new WeakMap<z.ZodObject, Map<string, z.ZodObject>>();
+/** Per args schema: the fields it can leave out, and its copies per key set seen (see parseArgs; a program has a handful). */
+const presentKeyShapes = new WeakMap<z.ZodObject, { droppable: ReadonlySet<string>; byKeys: Map<string, z.ZodObject> }>();
 const MAX_KEY_SHAPES = 64;
 
 /**
@@ -343,19 +343,34 @@ function parseArgs<S extends z.ZodType>(schema: S, raw: unknown): z.ZodSafeParse
     return schema.safeParse(raw, { error: errorMap });
 }
 
-/** `schema` without the optional fields `raw` does not have; undefined once too many key sets were seen. @internal */
+/**
+ * `schema` without the fields `raw` does not have and that zod reads as nothing when absent (optional,
+ * with no default or transform that makes a value of `undefined`: decided by parsing `undefined`, once
+ * per schema); undefined once too many key sets were seen.
+ * @internal
+ */
 export function presentKeySchema(schema: z.ZodObject, raw: Record<string, unknown>): z.ZodObject | undefined {
-    let byKeys = presentKeyShapes.get(schema);
-    if (!byKeys) presentKeyShapes.set(schema, (byKeys = new Map()));
-    const id = Object.keys(raw).sort().join("\u0000");
-    let sub = byKeys.get(id);
+    const shape = schema.shape as Record<string, z.ZodType>;
+    let entry = presentKeyShapes.get(schema);
+    if (!entry) {
+        const droppable = new Set<string>();
+        for (const [k, field] of Object.entries(shape)) {
+            if (!(field instanceof z.ZodOptional)) continue;
+            const r = field.safeParse(undefined);
+            if (r.success && r.data === undefined) droppable.add(k);
+        }
+        entry = { droppable, byKeys: new Map() };
+        presentKeyShapes.set(schema, entry);
+    }
+    const id = JSON.stringify(Object.keys(raw).sort()); // unambiguous for any key, unlike a join
+    let sub = entry.byKeys.get(id);
     if (!sub) {
-        if (byKeys.size >= MAX_KEY_SHAPES) return undefined;
-        const shape = schema.shape as Record<string, z.ZodType>;
+        if (entry.byKeys.size >= MAX_KEY_SHAPES) return undefined;
         const kept: Record<string, z.ZodType> = {};
-        for (const k of Object.keys(shape)) if (!(shape[k] instanceof z.ZodOptional) || Object.hasOwn(raw, k)) kept[k] = shape[k];
+        // `in`, as zod's own object parse reads a field (raw is a snapshot: a fresh object of Object.prototype).
+        for (const k of Object.keys(shape)) if (!entry.droppable.has(k) || k in raw) kept[k] = shape[k];
         sub = schema.clone({ ...schema._zod.def, shape: kept }) as z.ZodObject;
-        byKeys.set(id, sub);
+        entry.byKeys.set(id, sub);
     }
     return sub;
 }

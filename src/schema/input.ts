@@ -346,7 +346,7 @@ function parseArgs<S extends z.ZodType>(schema: S, raw: unknown): z.ZodSafeParse
 /**
  * `schema` without the fields `raw` does not have and that zod reads as nothing when absent (optional,
  * with no default or transform that makes a value of `undefined`: decided by parsing `undefined`, once
- * per schema); undefined once too many key sets were seen.
+ * per schema); undefined for a field the schema does not know, or once too many key sets were seen.
  * @internal
  */
 export function presentKeySchema(schema: z.ZodObject, raw: Record<string, unknown>): z.ZodObject | undefined {
@@ -362,7 +362,11 @@ export function presentKeySchema(schema: z.ZodObject, raw: Record<string, unknow
         entry = { droppable, byKeys: new Map() };
         presentKeyShapes.set(schema, entry);
     }
-    const id = JSON.stringify(Object.keys(raw).sort()); // unambiguous for any key, unlike a join
+    const keys = Object.keys(raw);
+    // A field the schema does not know fails (strict) or is dropped (strip) the same way in the whole
+    // schema; it is not cached, so hostile keys (huge, countless) cannot grow the cache.
+    for (const k of keys) if (!Object.hasOwn(shape, k)) return undefined;
+    const id = JSON.stringify(keys.sort()); // unambiguous for any key, unlike a join
     let sub = entry.byKeys.get(id);
     if (!sub) {
         if (entry.byKeys.size >= MAX_KEY_SHAPES) return undefined;

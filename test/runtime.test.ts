@@ -239,7 +239,7 @@ test("kubeflow: one claim at two paths gives two pod volumes (volumeMounts are k
     for (const backend of ["jobset", "kubeflow"] as const) {
         await assertFails(
             () => new TrainJob("p", { ...train, backend, runtimePatches: [nodePatch("example.com/m", { volumes: [{ name: "v", emptyDir: {} }], containers: [{ name: "node", volumeMounts: [{ name: "v", mountPath: "/x", subPath: "x" }, { name: "v", mountPath: "/y", subPath: "y" }] }] })] }),
-            'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].volumeMounts[1].name: volume mount name "v" is listed twice; merge the two entries',
+            'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].volumeMounts[1].name: volume "v" is mounted twice in this container: the Trainer keys a container\'s volumeMounts by name, so a pod volume mounts once; to mount the same source at a second path, add a second pod volume with the same source under another name (in this patch\'s volumes) and mount that',
         );
     }
 });

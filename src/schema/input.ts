@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { closest, formatPath, MlkubeValidationError, quote, ValidationIssue } from "../errors";
-import { describeHelper } from "./meta";
+import { describeHelper, helperMeta } from "./meta";
 
 /** Args nested deeper than this are refused (Kubernetes objects in args nest about 20 levels at most). */
 export const MAX_DEPTH = 100;
@@ -302,7 +302,12 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
             out.push({ path, message: iss.message });
         }
     }
-    return out;
+    // A required field the user misspelled is reported once, as the misspelling ("did you mean" it).
+    const meant = new Set(out.flatMap((i) => {
+        const m = /^unknown field; did you mean "(.*)"\?$/.exec(i.message);
+        return m ? [formatPath([...i.path.slice(0, -1), m[1]])] : [];
+    }));
+    return meant.size ? out.filter((i) => i.message !== "is required" || !meant.has(formatPath(i.path))) : out;
 }
 
 /** How many segments of `path` lead to an Unresolved marker in `raw`, or undefined when none is on the way. */
@@ -408,7 +413,10 @@ export function knownKeysOf(schema: z.ZodType): (path: PropertyKey[]) => string[
 
 function unwrap(s: unknown): unknown {
     for (let i = 0; i < 10; i++) {
-        if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap();
+        const meta = s instanceof z.ZodType ? helperMeta(s) : undefined;
+        if (meta?.kind === "input") s = meta.schema;
+        else if (meta?.kind === "record") return z.record(z.string(), meta.value as z.ZodType); // walked into by value, as a map
+        else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap();
         else if (s instanceof z.ZodPipe) s = s.in instanceof z.ZodObject ? s.in : s.out;
         else break;
     }

@@ -99,18 +99,16 @@ test("k8s schema: the mlkube:tolerations stack config", async () => {
 
 test("k8s schema: Outputs inside embedded objects reach the object resolved, and are checked when they resolve", async () => {
     const ok = await emit(() =>
-        new Compute("o", { ...base, securityContext: { runAsUser: pulumi.output(1000) }, tolerations: [{ key: pulumi.output("k"), operator: "Exists" }], affinity: { nodeAffinity: pulumi.output({ requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } }) } }),
+        // Leaves mlkube only passes through (objects, merged lists, merge keys and the fields mlkube reads must be known: test/known-inputs.test.ts).
+        new Compute("o", { ...base, securityContext: { fsGroup: pulumi.output(1000) }, tolerations: [{ key: "k", operator: "Equal", value: pulumi.output("v") }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: pulumi.output(["a"]) }] }] } } } }),
     );
     assert.deepEqual(ok.errors, []);
     const spec = ok.get("Deployment", "o").spec.template.spec;
-    assert.equal(spec.securityContext.runAsUser, 1000);
-    assert.deepEqual(spec.tolerations, [{ key: "k", operator: "Exists" }]);
-    assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } });
-    await assertFails(() => new Compute("p", { ...base, securityContext: { runAsUser: pulumi.output("root") as never } }), 'Compute "p": securityContext.runAsUser: expected an integer, got a string');
-    await assertFails(
-        () => new Compute("q", { ...base, affinity: { nodeAffinity: pulumi.output({ requiredDuringScheduling: {} }) as never } }),
-        'Compute "q": affinity.nodeAffinity.requiredDuringScheduling: unknown field; did you mean "requiredDuringSchedulingIgnoredDuringExecution"?',
-    );
+    assert.equal(spec.securityContext.fsGroup, 1000);
+    assert.deepEqual(spec.tolerations, [{ key: "k", operator: "Equal", value: "v" }]);
+    assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }] } } });
+    await assertFails(() => new Compute("p", { ...base, securityContext: { fsGroup: pulumi.output("root") as never } }), 'Compute "p": securityContext.fsGroup: expected an integer, got a string');
+    await assertFails(() => new Compute("q", { ...base, tolerations: [{ key: "k", operator: pulumi.output("Exist") as never }] }), 'Compute "q": tolerations[0].operator: "Exist" is not one of "Exists", "Equal"; did you mean "Exists"?');
 });
 
 test("k8s schema: generated from Kubernetes v1.34.4; enums extracted; only what the user supplied is walked", () => {

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { Compute, MlkubeValidationError, Secret, TrainJob, Volume } from "../src";
 import { collect } from "../src/render/collect";
-import { programLanguage, snakeCaseHint, MlkubeProvider } from "../src/provider";
+import { forOtherLanguages, programLanguage, snakeCaseHint, MlkubeProvider } from "../src/provider";
 import { assertFails, emit } from "./helpers";
 
 const SCHEMA = fs.readFileSync(path.join(__dirname, "..", "schema.json"), "utf8");
@@ -97,6 +97,11 @@ test("provider: the key-case hint says what fits the program's language (YAML ke
         fs.rmSync(dir, { recursive: true });
     }
     assert.equal(programLanguage(path.join(os.tmpdir(), "no-such-mlkube-dir")), undefined);
+    // The TypeScript fix (".apply()") is not offered to other languages.
+    assert.equal(
+        forOtherLanguages("x: must be known when the program runs (not a pulumi.Output/Promise): why; pass a plain value, or create the component inside the Output's .apply()"),
+        "x: must be known when the program runs (not an output of a resource that does not exist yet): why; pass a plain value",
+    );
     // Through the provider: a YAML program's mount spec with a snake_case key.
     const out = await emit(async () => {
         const p = new MlkubeProvider({ schema: SCHEMA, version: "0.1.0", language: "yaml" });

@@ -115,7 +115,10 @@ export function packageVersion(): string {
 
 /** What a message says for TypeScript users, reworded for YAML and Python programs. */
 export function forOtherLanguages(message: string): string {
-    return message.replace(/\(not a pulumi\.Output\/Promise\)/g, "(not an output of a resource that does not exist yet)").replace(/a pulumi\.Output\/Promise/g, "an output of another resource");
+    return message
+        .replace(/\(not a pulumi\.Output\/Promise\)/g, "(not an output of a resource that does not exist yet)")
+        .replace(/a pulumi\.Output\/Promise/g, "an output of another resource")
+        .replace(/(pass a plain (?:value|object)), or create the component inside the Output's \.apply\(\)/g, "$1");
 }
 
 /**

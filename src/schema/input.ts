@@ -273,8 +273,9 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
         if (marker !== undefined) {
             const at = [...prefix, ...(iss.path as (string | number)[]).slice(0, marker)];
             const key = formatPath(at);
-            // A message of the rule that says why (src/schema/k8s.ts) is kept.
-            if (!known.has(key)) out.push({ path: at, message: iss.message.startsWith(MUST_BE_KNOWN_START) ? iss.message : MUST_BE_KNOWN });
+            // A message of the rule that says why (src/schema/k8s.ts) is kept; the args themselves are an object.
+            const message = iss.message.startsWith(MUST_BE_KNOWN_START) ? iss.message : at.length ? MUST_BE_KNOWN : `expected an object, got a pulumi.Output/Promise: the args ${MUST_BE_KNOWN_START}; pass a plain object, or create the component inside the Output's .apply()`;
+            if (!known.has(key)) out.push({ path: at, message });
             known.add(key);
             continue;
         }

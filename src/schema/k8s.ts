@@ -147,7 +147,7 @@ interface Position {
 function mustBeKnownWhy(t: K8sType, at: Position | undefined): string | undefined {
     if (typeof t === "string" && t.startsWith("#")) {
         return at?.listKeys
-            ? `mlkube merges these items by ${at.listKeys.join(" and ")}, which it must read`
+            ? `mlkube merges the items of ${at.field ?? "this list"} by ${at.listKeys.join(" and ")}, so each item must be known (values inside it may be Outputs)`
             : "mlkube merges and reads Kubernetes objects field by field (security defaults, podPatch, runtimePatches), so only values inside an object may be Outputs";
     }
     if (typeof t === "object" && "m" in t) return "mlkube merges maps key by key, so only the values of a map may be Outputs";
@@ -156,7 +156,7 @@ function mustBeKnownWhy(t: K8sType, at: Position | undefined): string | undefine
         return t.k ? `mlkube merges this list by ${t.k.join(" and ")}, so only values inside its items may be Outputs` : "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
     }
     if (at?.def && at.field) {
-        if (at.itemKeys?.includes(at.field)) return `mlkube merges the list by ${at.field}, so the key must be known`;
+        if (at.itemKeys?.includes(at.field)) return `mlkube merges the list by ${at.field}, so it must be known`;
         const read = READ_FIELDS[at.def]?.[at.field];
         if (read) return read;
     }

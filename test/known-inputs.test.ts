@@ -71,12 +71,14 @@ interface Case {
 }
 
 const securityContexts = () => ({
-    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000, seccompProfile: { type: "RuntimeDefault" }, supplementalGroups: [3000] },
+    // No fsGroup: mlkube derives it from runAsGroup/runAsUser (claims are mounted), so reading them matters.
+    securityContext: { runAsUser: 1000, runAsGroup: 2000, seccompProfile: { type: "RuntimeDefault" }, supplementalGroups: [3000] },
     containerSecurityContext: { readOnlyRootFilesystem: true, capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] }, runAsNonRoot: true },
 });
 const scheduling = () => ({
     nodeSelector: { pool: "gpu" },
-    tolerations: [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }],
+    // A toleration of the GPU taint: mlkube compares its key with the automatic GPU toleration's.
+    tolerations: [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }, { key: "nvidia.com/gpu", operator: "Exists" }],
     affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a", "b"] }] }] } } },
 });
 const runtimePatch = () => ({
@@ -118,7 +120,7 @@ const CASES: Case[] = [
             command: ["sh", "-c"],
             args: ["sleep 1"],
             env: { A: "1", POD_IP: { fieldRef: "status.podIP" } },
-            resources: { cpu: 1, memory: "1Gi", limits: { cpu: 2, memory: "2Gi" } },
+            resources: { cpu: 1, memory: "1Gi", gpu: 1, limits: { cpu: 2, memory: "2Gi" } },
             volumes: [new Volume("data", { size: "1Gi", accessMode: "ReadWriteMany", storageClass: "nfs" }), "claim", { volume: "other", mountPath: "/other", subPath: "x", readOnly: true }],
             secrets: [new Secret("tok", { env: { TOKEN: "t" } })],
             emptyDirs: [{ mountPath: "/scratch", sizeLimit: "1Gi" }],

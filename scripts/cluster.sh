@@ -298,6 +298,9 @@ cmd_up() {
     --kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH" \
     --authorization-kubeconfig="$KUBECONFIG_PATH" --leader-elect=false \
     --bind-address=127.0.0.1 --secure-port=10259 --profiling=false --v=1
+  # Their health endpoints are always allowed without credentials (--authorization-always-allow-paths).
+  wait_for "kube-controller-manager /healthz" 120 curl -fsSk https://127.0.0.1:10257/healthz
+  wait_for "kube-scheduler /readyz" 120 curl -fsSk https://127.0.0.1:10259/readyz
 
   kwok_config "$kwok_dir" >"$STATE_DIR/manifests/kwok.yaml"
   start kwok "$CLUSTER_BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$STATE_DIR/manifests/kwok.yaml" \

@@ -1,0 +1,170 @@
+/**
+ * The final pod (after every default, profile, podPatch and runtime patch) is checked with one rule set
+ * (src/pod/final.ts): secure-default conflicts the API server or kubelet refuse, the names the API
+ * server checks (volumes, containers, volumeMounts, ports), and tolerations as validateTolerations
+ * checks them. Unit repros of issue 22 items 1, 6 and 7, then property tests whose oracle is written
+ * here, independently of the code under test.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Compute, TrainJob } from "../src";
+import { validateObject } from "./conformance";
+import { assertFails, emit } from "./helpers";
+
+const img = { image: "busybox" };
+const train = { image: "busybox", numNodes: 2 };
+const OFF = "set secureDefaults: false to turn mlkube's secure defaults off, and give the security contexts you need";
+const rjPath = (i: number, j = 0) => `runtimePatches[${i}].trainingRuntimeSpec.template.spec.replicatedJobs[${j}].template.spec.template.spec`;
+const nodePatch = (spec: Record<string, unknown>, manager = "example.com/team") => ({
+    manager,
+    trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } },
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Item 1: secure-default conflicts through patches
+
+test("final pod: podPatch privileged: true next to the default allowPrivilegeEscalation: false is refused at the podPatch path", async () => {
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { containers: [{ name: "main", securityContext: { privileged: true } }] } }),
+        `Compute "c": podPatch.containers[0].securityContext.privileged: true contradicts the secure default allowPrivilegeEscalation: false (the API server rejects the pair) and Pod Security "restricted"; set allowPrivilegeEscalation: true explicitly, or ${OFF}`,
+    );
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { containers: [{ name: "main", securityContext: { capabilities: { add: ["CAP_SYS_ADMIN"] } } }] } }),
+        `Compute "c": podPatch.containers[0].securityContext.capabilities.add: "CAP_SYS_ADMIN" contradicts the secure default allowPrivilegeEscalation: false (the API server rejects CAP_SYS_ADMIN with it); set allowPrivilegeEscalation: true explicitly, or ${OFF}`,
+    );
+    // The explicit override, or secureDefaults: false, is coherent and emitted.
+    const out = await emit(() => {
+        new Compute("both", { ...img, podPatch: { containers: [{ name: "main", securityContext: { privileged: true, allowPrivilegeEscalation: true } }] } });
+        new Compute("off", { ...img, secureDefaults: false, podPatch: { containers: [{ name: "main", securityContext: { privileged: true } }] } });
+    });
+    assert.deepEqual(out.errors, []);
+    for (const o of out.objects()) assert.deepEqual(validateObject(o), []);
+});
+
+test("final pod: a contradiction the user wrote on both sides is refused too (the API server would reject it)", async () => {
+    await assertFails(
+        () => new Compute("c", { ...img, containerSecurityContext: { allowPrivilegeEscalation: false }, podPatch: { containers: [{ name: "main", securityContext: { privileged: true } }] } }),
+        'Compute "c": podPatch.containers[0].securityContext.privileged: true contradicts allowPrivilegeEscalation: false set at containerSecurityContext.allowPrivilegeEscalation (the API server rejects the pair); remove one of them',
+    );
+    await assertFails(
+        () => new Compute("c", { ...img, secureDefaults: false, containerSecurityContext: { allowPrivilegeEscalation: false, privileged: true } }),
+        'Compute "c": containerSecurityContext.privileged: true contradicts allowPrivilegeEscalation: false set at containerSecurityContext.allowPrivilegeEscalation (the API server rejects the pair); remove one of them',
+    );
+});
+
+test("final pod: runAsUser 0 from podPatch (pod or container level, init containers too) against the default runAsNonRoot", async () => {
+    const fix = `run as a non-root user, set runAsNonRoot: false explicitly, or ${OFF}`;
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { securityContext: { runAsUser: 0 } } }),
+        `Compute "c": podPatch.securityContext.runAsUser: 0 (root) contradicts the secure default runAsNonRoot: true: the kubelet would refuse to start the container "main"; ${fix}`,
+    );
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { initContainers: [{ name: "setup", image: "busybox", securityContext: { runAsUser: 0 } }] } }),
+        `Compute "c": podPatch.initContainers[0].securityContext.runAsUser: 0 (root) contradicts the secure default runAsNonRoot: true: the kubelet would refuse to start the container "setup"; ${fix}`,
+    );
+    // The container's runAsNonRoot overrides the pod's.
+    const out = await emit(() => new Compute("ok", { ...img, podPatch: { initContainers: [{ name: "setup", image: "busybox", securityContext: { runAsUser: 0, runAsNonRoot: false } }] } }));
+    assert.deepEqual(out.errors, []);
+});
+
+test("final pod: a profile's podPatch is checked and named as the profile's", async () => {
+    const profiles = JSON.stringify({ priv: { podPatch: { containers: [{ name: "main", securityContext: { privileged: true } }] } } });
+    await assertFails(
+        () => new Compute("c", { ...img, profile: "priv" }),
+        `Compute "c": mlkube:profiles.priv.podPatch.containers[0].securityContext.privileged: true contradicts the secure default allowPrivilegeEscalation: false (the API server rejects the pair) and Pod Security "restricted"; set allowPrivilegeEscalation: true explicitly, or ${OFF}`,
+        { "mlkube:profiles": profiles },
+    );
+    await assertFails(() => new TrainJob("t", { ...train, profile: "priv" }), /mlkube:profiles\.priv\.podPatch\.containers\[0\]\.securityContext\.privileged: true contradicts/, { "mlkube:profiles": profiles.replace("main", "node") });
+});
+
+test("final pod: runtimePatches on jobset and kubeflow are checked after merging, naming the patch", async () => {
+    for (const backend of ["jobset", "kubeflow"] as const) {
+        await assertFails(
+            () => new TrainJob("t", { ...train, backend, runtimePatches: [nodePatch({ containers: [{ name: "node", securityContext: { privileged: true } }] })] }),
+            `TrainJob "t": ${rjPath(0)}.containers[0].securityContext.privileged: true contradicts the secure default allowPrivilegeEscalation: false (the API server rejects the pair) and Pod Security "restricted"; set allowPrivilegeEscalation: true explicitly, or ${OFF}`,
+        );
+        await assertFails(
+            () => new TrainJob("t", { ...train, backend, runtimePatches: [nodePatch({ nodeSelector: { a: "b" } }, "example.com/a"), nodePatch({ securityContext: { runAsUser: 0 } }, "example.com/b")] }),
+            new RegExp(`^TrainJob "t": ${rjPath(1).replace(/[[\].]/g, "\\$&")}\\.securityContext\\.runAsUser: 0 \\(root\\) contradicts the secure default runAsNonRoot: true`),
+        );
+        // A later patch that sets allowPrivilegeEscalation: true makes it coherent.
+        const out = await emit(() => new TrainJob("t", { ...train, backend, runtimePatches: [nodePatch({ containers: [{ name: "node", securityContext: { privileged: true } }] }, "example.com/a"), nodePatch({ containers: [{ name: "node", securityContext: { allowPrivilegeEscalation: true } }] }, "example.com/b")] }));
+        assert.deepEqual(out.errors, [], backend);
+    }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Item 6: names inside patches
+
+test("final pod: volume, container and volumeMount names inside podPatch are checked", async () => {
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { volumes: [{ name: "extra/../..", emptyDir: {} }] } }),
+        `Compute "c": podPatch.volumes[0].name: "extra/../.." is not a valid volume name (a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters); use "extra"`,
+    );
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { containers: [{ name: "Side_Car", image: "busybox" }] } }),
+        `Compute "c": podPatch.containers[0].name: "Side_Car" is not a valid container name (a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters); use "side-car"`,
+    );
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { initContainers: [{ name: "main", image: "busybox" }] } }),
+        `Compute "c": podPatch.initContainers[0].name: "main" is also the name of containers[0]; container and init container names must be unique in the pod`,
+    );
+    await assertFails(
+        () => new Compute("c", { ...img, podPatch: { containers: [{ name: "main", volumeMounts: [{ name: "data", mountPath: "/data" }] }] } }),
+        `Compute "c": podPatch.containers[0].volumeMounts[0].name: "data" is not a volume of the pod (it has none); add the volume to podPatch.volumes, or mount one the pod has`,
+    );
+    await assertFails(
+        () => new TrainJob("t", { ...train, runtimePatches: [nodePatch({ volumes: [{ name: "UP", emptyDir: {} }] })] }),
+        `TrainJob "t": ${rjPath(0)}.volumes[0].name: "UP" is not a valid volume name (a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters); use "up"`,
+    );
+    const out = await emit(() => new Compute("ok", { ...img, podPatch: { volumes: [{ name: "extra", emptyDir: {} }], containers: [{ name: "main", volumeMounts: [{ name: "extra", mountPath: "/extra" }] }] } }));
+    assert.deepEqual(out.errors, []);
+    for (const o of out.objects()) assert.deepEqual(validateObject(o), []);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Item 7: tolerations as the API server's validateTolerations checks them
+
+test("tolerations: an empty toleration is refused (tolerations, mlkube:tolerations, podPatch, runtimePatches)", async () => {
+    const msg = `operator: "" must be "Exists" when key is empty (a toleration without a key tolerates every taint, which only operator "Exists" expresses); set operator: "Exists", or the key of the taint to tolerate`;
+    await assertFails(() => new Compute("c", { ...img, tolerations: [{}] }), `Compute "c": tolerations[0].${msg}`);
+    await assertFails(() => new Compute("c", { ...img, podPatch: { tolerations: [{ effect: "NoSchedule" }] } }), `Compute "c": podPatch.tolerations[0].${msg}`);
+    await assertFails(() => new TrainJob("t", { ...train, runtimePatches: [nodePatch({ tolerations: [{}] })] }), `TrainJob "t": ${rjPath(0)}.tolerations[0].${msg}`);
+    await assertFails(() => new Compute("c", img), `Stack config "dev": mlkube:tolerations[1].${msg}`, { "mlkube:tolerations": '[{"key":"a","operator":"Exists"},{}]' });
+});
+
+test("tolerations: the other validateTolerations rules (key, value with Exists, value a label value, tolerationSeconds needs NoExecute)", async () => {
+    await assertFails(() => new Compute("c", { ...img, tolerations: [{ key: "a", operator: "Exists", value: "x" }] }), `Compute "c": tolerations[0].value: must be empty with operator "Exists" (it tolerates every value); remove value, or use operator "Equal"`);
+    await assertFails(() => new Compute("c", { ...img, tolerations: [{ key: "a/b/c", operator: "Exists" }] }), /^Compute "c": tolerations\[0\]\.key: "a\/b\/c" is not a valid taint key: has more than one '\/'/);
+    await assertFails(() => new Compute("c", { ...img, tolerations: [{ key: "a", value: "x y" }] }), /^Compute "c": tolerations\[0\]\.value: "x y" is not a valid label value/);
+    await assertFails(
+        () => new Compute("c", { ...img, tolerations: [{ key: "a", operator: "Exists", effect: "NoSchedule", tolerationSeconds: 30 }] }),
+        `Compute "c": tolerations[0].effect: "NoSchedule" must be "NoExecute" with tolerationSeconds (only NoExecute taints evict, after tolerationSeconds); set effect: "NoExecute", or remove tolerationSeconds`,
+    );
+    // What the server accepts: "" operator and effect with a key (Equal, all effects), Exists without a key.
+    const out = await emit(() => new Compute("ok", { ...img, tolerations: [{ key: "a", operator: "", value: "v", effect: "" }, { operator: "Exists" }, { key: "b", operator: "Exists", effect: "NoExecute", tolerationSeconds: 5 }] }));
+    assert.deepEqual(out.errors, []);
+    for (const o of out.objects()) assert.deepEqual(validateObject(o), []);
+});
+
+test("conformance checker: rejects what the API server rejects in tolerations and pod names", () => {
+    const deployment = (spec: Record<string, unknown>) => ({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "d" },
+        spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "main", image: "x" }], ...spec } } },
+    });
+    const errs = (spec: Record<string, unknown>) => validateObject(deployment(spec));
+    assert.deepEqual(errs({}), []);
+    assert.deepEqual(errs({ tolerations: [{ key: "a", operator: "", effect: "" }, { operator: "Exists" }] }), []);
+    assert.match(errs({ tolerations: [{}] }).join("\n"), /spec\.template\.spec\.tolerations\[0\]\.operator: .*must be Exists when key is empty/);
+    assert.match(errs({ tolerations: [{ key: "a", operator: "Exists", value: "x" }] }).join("\n"), /tolerations\[0\]\.operator: value must be empty when operator is Exists/);
+    assert.match(errs({ tolerations: [{ key: "a", operator: "Exists", tolerationSeconds: 1 }] }).join("\n"), /tolerations\[0\]\.effect: must be NoExecute when tolerationSeconds is set/);
+    assert.match(errs({ tolerations: [{ key: "a b", operator: "Exists" }] }).join("\n"), /tolerations\[0\]\.key/);
+    assert.match(errs({ volumes: [{ name: "extra/../..", emptyDir: {} }] }).join("\n"), /volumes\[0\]\.name: .*DNS-1123 label/);
+    assert.match(errs({ initContainers: [{ name: "main", image: "x" }] }).join("\n"), /containers\[0\]\.name: duplicate/);
+    assert.match(errs({ containers: [{ name: "main", image: "x", volumeMounts: [{ name: "nope", mountPath: "/x" }] }] }).join("\n"), /volumeMounts\[0\]\.name: "nope" not found/);
+    assert.match(errs({ containers: [{ name: "main", image: "x", securityContext: { allowPrivilegeEscalation: false, privileged: true } }] }).join("\n"), /cannot set allowPrivilegeEscalation to false and privileged to true/);
+    assert.match(errs({ containers: [{ name: "main", image: "x", securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ["CAP_SYS_ADMIN"] } } }] }).join("\n"), /cannot set allowPrivilegeEscalation to false and capabilities.Add CAP_SYS_ADMIN/);
+});

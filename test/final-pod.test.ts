@@ -158,13 +158,189 @@ test("conformance checker: rejects what the API server rejects in tolerations an
     const errs = (spec: Record<string, unknown>) => validateObject(deployment(spec));
     assert.deepEqual(errs({}), []);
     assert.deepEqual(errs({ tolerations: [{ key: "a", operator: "", effect: "" }, { operator: "Exists" }] }), []);
-    assert.match(errs({ tolerations: [{}] }).join("\n"), /spec\.template\.spec\.tolerations\[0\]\.operator: .*must be Exists when key is empty/);
+    assert.match(errs({ tolerations: [{}] }).join("\n"), /spec\.template\.spec\.tolerations\[0\]\.operator: Invalid value: "": operator must be Exists when key is empty/);
     assert.match(errs({ tolerations: [{ key: "a", operator: "Exists", value: "x" }] }).join("\n"), /tolerations\[0\]\.operator: value must be empty when operator is Exists/);
-    assert.match(errs({ tolerations: [{ key: "a", operator: "Exists", tolerationSeconds: 1 }] }).join("\n"), /tolerations\[0\]\.effect: must be NoExecute when tolerationSeconds is set/);
+    assert.match(errs({ tolerations: [{ key: "a", operator: "Exists", tolerationSeconds: 1 }] }).join("\n"), /tolerations\[0\]\.effect: Invalid value: "": effect must be NoExecute when tolerationSeconds is set/);
     assert.match(errs({ tolerations: [{ key: "a b", operator: "Exists" }] }).join("\n"), /tolerations\[0\]\.key/);
     assert.match(errs({ volumes: [{ name: "extra/../..", emptyDir: {} }] }).join("\n"), /volumes\[0\]\.name: .*DNS-1123 label/);
     assert.match(errs({ initContainers: [{ name: "main", image: "x" }] }).join("\n"), /containers\[0\]\.name: duplicate/);
     assert.match(errs({ containers: [{ name: "main", image: "x", volumeMounts: [{ name: "nope", mountPath: "/x" }] }] }).join("\n"), /volumeMounts\[0\]\.name: "nope" not found/);
     assert.match(errs({ containers: [{ name: "main", image: "x", securityContext: { allowPrivilegeEscalation: false, privileged: true } }] }).join("\n"), /cannot set allowPrivilegeEscalation to false and privileged to true/);
     assert.match(errs({ containers: [{ name: "main", image: "x", securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ["CAP_SYS_ADMIN"] } } }] }).join("\n"), /cannot set allowPrivilegeEscalation to false and capabilities.Add CAP_SYS_ADMIN/);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Property: random patches are refused naming a field, or give a pod the server and kubelet accept
+
+type Obj = Record<string, any>;
+const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+const securityContext = fc.record(
+    {
+        privileged: opt(fc.boolean()),
+        allowPrivilegeEscalation: opt(fc.boolean()),
+        runAsUser: opt(fc.constantFrom(0, 1000)),
+        runAsNonRoot: opt(fc.boolean()),
+        capabilities: opt(fc.record({ add: fc.subarray(["CAP_SYS_ADMIN", "SYS_ADMIN", "NET_BIND_SERVICE"]) })),
+    },
+    { requiredKeys: [] },
+);
+const podSecurityContext = fc.record({ runAsUser: opt(fc.constantFrom(0, 1000)), runAsNonRoot: opt(fc.boolean()) }, { requiredKeys: [] });
+const volumeName = fc.constantFrom("data", "extra", "scratch", "Bad_Name", "extra/../..", "a".repeat(64), "-x");
+const containerName = (main: string) => fc.constantFrom(main, main, "side", "Side_Car", "init", "a".repeat(64));
+
+/** A pod spec patch setting security fields and names at random (no empty objects: they are not what is tested). */
+function podSpecPatch(main: string, runtime: boolean) {
+    const container = fc.record(
+        {
+            name: containerName(main),
+            securityContext: opt(securityContext),
+            volumeMounts: opt(fc.array(fc.record({ name: volumeName, mountPath: fc.constantFrom("/m1", "/m2") }), { maxLength: 2 })),
+        },
+        { requiredKeys: ["name"] },
+    ).map((c) => (runtime ? c : { ...c, image: "busybox" }));
+    return fc.record(
+        {
+            securityContext: opt(podSecurityContext),
+            containers: opt(fc.array(container, { minLength: 1, maxLength: 2 })),
+            initContainers: opt(fc.array(container, { minLength: 1, maxLength: 1 })),
+            volumes: opt(fc.array(fc.record({ name: volumeName, emptyDir: fc.constant({}) }), { minLength: 1, maxLength: 2 })),
+        },
+        { requiredKeys: [] },
+    );
+}
+
+/** Strategic merge as the API and the Trainer apply it, for the fields generated here (written for the oracle). */
+function smerge(base: any, patch: any, field = ""): any {
+    if (patch === undefined) return base;
+    if (Array.isArray(patch)) {
+        const key = ["containers", "initContainers", "volumes"].includes(field) ? "name" : field === "volumeMounts" ? "mountPath" : undefined;
+        if (!key || !Array.isArray(base)) return patch;
+        const out = [...base];
+        for (const p of patch) {
+            const i = out.findIndex((b) => b?.[key] === p?.[key]);
+            if (i >= 0) out[i] = smerge(out[i], p);
+            else out.push(p);
+        }
+        return out;
+    }
+    if (!patch || typeof patch !== "object" || !base || typeof base !== "object" || Array.isArray(base)) return patch;
+    const out = { ...base };
+    for (const [k, v] of Object.entries(patch)) out[k] = v === null ? undefined : smerge(base[k], v, k);
+    return out;
+}
+
+/** What the API server (validateSecurityContext, names) and the kubelet (runAsNonRoot) refuse in a pod spec. */
+function brokenRules(pod: Obj, volumesKnown: boolean): string[] {
+    const out: string[] = [];
+    const dns = (s: unknown) => typeof s === "string" && s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
+    const volumes = new Set<string>();
+    for (const v of pod.volumes ?? []) {
+        if (!dns(v.name) || volumes.has(v.name)) out.push(`volume name ${v.name}`);
+        volumes.add(v.name);
+    }
+    const names = new Set<string>();
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+        if (!dns(c.name) || names.has(c.name)) out.push(`container name ${c.name}`);
+        names.add(c.name);
+        const sc = c.securityContext ?? {};
+        if (sc.allowPrivilegeEscalation === false && sc.privileged === true) out.push(`${c.name}: privileged with allowPrivilegeEscalation false`);
+        if (sc.allowPrivilegeEscalation === false && (sc.capabilities?.add ?? []).includes("CAP_SYS_ADMIN")) out.push(`${c.name}: CAP_SYS_ADMIN with allowPrivilegeEscalation false`);
+        if ((sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot) === true && (sc.runAsUser ?? pod.securityContext?.runAsUser) === 0) out.push(`${c.name}: root with runAsNonRoot`);
+        if (volumesKnown) for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) out.push(`${c.name}: mount of missing volume ${m.name}`);
+    }
+    return out;
+}
+
+const ROOTS = ["podPatch", "mlkube:profiles", "runtimePatches", "securityContext", "containerSecurityContext"];
+
+async function refusedOrValid(run: () => void, config: Record<string, string>, pods: (objects: Obj[]) => { pod: Obj; volumesKnown: boolean }[], context: string): Promise<void> {
+    let out: Awaited<ReturnType<typeof emit>>;
+    try {
+        out = await emit(run, config);
+    } catch (e) {
+        out = { errors: [e as Error] } as never;
+    }
+    if (out.errors.length) {
+        for (const e of out.errors) {
+            assert.equal(e.name, "MlkubeValidationError", `${context}: ${String(e)}`);
+            for (const i of (e as unknown as { issues: { path: (string | number)[] }[] }).issues) {
+                assert.ok(i.path.length > 0 && ROOTS.includes(String(i.path[0])), `${context}: an issue without a field the user wrote: ${e.message}`);
+            }
+        }
+        return;
+    }
+    for (const o of out.objects()) assert.deepEqual(validateObject(o), [], context);
+    for (const { pod, volumesKnown } of pods(out.objects())) assert.deepEqual(brokenRules(pod, volumesKnown), [], `${context}\n${JSON.stringify(pod)}`);
+}
+
+const topLevel = fc.record({ secureDefaults: opt(fc.boolean()), containerSecurityContext: opt(securityContext), securityContext: opt(podSecurityContext) }, { requiredKeys: [] });
+
+test("final pod (property): random podPatch and profile podPatch on Compute are refused naming a field, or emit a pod the server and kubelet accept", async () => {
+    await fc.assert(
+        fc.asyncProperty(topLevel, podSpecPatch("main", false), fc.boolean(), async (top, patch, viaProfile) => {
+            const config: Record<string, string> = viaProfile ? { "mlkube:profiles": JSON.stringify({ p: { podPatch: patch } }) } : {};
+            const args = { ...img, ...top, ...(viaProfile ? { profile: "p" } : { podPatch: patch }) } as never;
+            await refusedOrValid(() => new Compute("c", args), config, (objs) => objs.filter((o) => o.kind === "Deployment").map((o) => ({ pod: o.spec.template.spec, volumesKnown: true })), JSON.stringify({ top, patch, viaProfile }));
+        }),
+        { numRuns: 150, seed: 22 },
+    );
+});
+
+test("final pod (property): random runtimePatches on the jobset and kubeflow backends are refused naming a field, or give pods the server and kubelet accept", async () => {
+    const patches = fc.array(podSpecPatch("node", true), { minLength: 1, maxLength: 3 });
+    await fc.assert(
+        fc.asyncProperty(topLevel, patches, fc.constantFrom("jobset", "kubeflow"), fc.boolean(), async (top, specs, backend, withPodPatch) => {
+            const runtimePatches = specs.map((s, i) => nodePatch(s, `example.com/m${i}`));
+            const podPatch = withPodPatch ? { securityContext: { runAsUser: 1000 } } : undefined;
+            const args = { ...train, ...top, backend, runtimePatches, podPatch } as never;
+            await refusedOrValid(
+                () => new TrainJob("t", args),
+                {},
+                (objs) =>
+                    objs.flatMap((o) => {
+                        if (o.kind === "JobSet") return o.spec.replicatedJobs.map((rj: Obj) => ({ pod: rj.template.spec.template.spec, volumesKnown: true }));
+                        if (o.kind !== "TrainJob") return [];
+                        // The Trainer's merge: each patch's pod spec of replicated job "node", in list order, over the runtime's pod.
+                        let pod: Obj = { containers: [{ name: "node" }] };
+                        for (const p of o.spec.runtimePatches) for (const rj of p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []) if (rj.name === "node") pod = smerge(pod, rj.template?.spec?.template?.spec ?? {});
+                        return [{ pod, volumesKnown: false }];
+                    }),
+                JSON.stringify({ top, specs, backend, withPodPatch }),
+            );
+        }),
+        { numRuns: 150, seed: 23 },
+    );
+});
+
+test("tolerations (property): random tolerations are refused naming the toleration, or emitted as the API server accepts them", async () => {
+    const toleration = fc.record(
+        {
+            key: opt(fc.constantFrom("", "gpu", "example.com/dedicated", "a/b/c", "bad key")),
+            operator: opt(fc.constantFrom("", "Exists", "Equal")),
+            value: opt(fc.constantFrom("", "x", "bad value!")),
+            effect: opt(fc.constantFrom("", "NoSchedule", "NoExecute", "PreferNoSchedule")),
+            tolerationSeconds: opt(fc.constantFrom(0, 30)),
+        },
+        { requiredKeys: [] },
+    );
+    await fc.assert(
+        fc.asyncProperty(fc.array(toleration, { minLength: 1, maxLength: 3 }), fc.constantFrom("tolerations", "podPatch", "config", "runtimePatches"), async (ts, via) => {
+            const config: Record<string, string> = via === "config" ? { "mlkube:tolerations": JSON.stringify(ts) } : {};
+            let out: Awaited<ReturnType<typeof emit>>;
+            try {
+                out = await emit(() => {
+                    if (via === "runtimePatches") new TrainJob("t", { ...train, runtimePatches: [nodePatch({ tolerations: ts })] });
+                    else new Compute("c", { ...img, ...(via === "tolerations" ? { tolerations: ts } : via === "podPatch" ? { podPatch: { tolerations: ts } } : {}) });
+                }, config);
+            } catch (e) {
+                out = { errors: [e as Error] } as never;
+            }
+            if (out.errors.length) {
+                for (const e of out.errors) assert.match(e.message, /(tolerations|mlkube:tolerations)\[\d+\]\.(key|operator|value|effect): /, JSON.stringify(ts));
+                return;
+            }
+            for (const o of out.objects()) assert.deepEqual(validateObject(o), [], JSON.stringify(ts));
+        }),
+        { numRuns: 200, seed: 24 },
+    );
 });

@@ -118,8 +118,11 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
     const issues: ValidationIssue[] = [];
     if (!isObj(spec)) return issues;
     const reported = new Set<string>();
-    const report = (ref: Step[], fallback: Path, message: string) => {
+    // A name no source wrote is mlkube's own, from options checked where they are read (ports, emptyDirs):
+    // reported there, not twice. (`fallback` undefined.)
+    const report = (ref: Step[], fallback: Path | undefined, message: string) => {
         const path = origin(sources, ref) ?? fallback;
+        if (!path) return;
         const key = `${formatPath(path)}\0${message}`;
         if (reported.has(key)) return;
         reported.add(key);
@@ -130,12 +133,17 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
     // Volumes: names, once each.
     const volumes = new Set<string>();
     const volumeList = Array.isArray(spec.volumes) ? spec.volumes : [];
+    // A volume named by an Output may be any name: mounts are then not checked against the volumes.
+    let volumesKnown = opts.volumesKnown !== false;
     volumeList.forEach((v, i) => {
         const name = own(v, "name");
-        if (typeof name !== "string") return;
+        if (typeof name !== "string") {
+            volumesKnown = false;
+            return;
+        }
         const ref: Step[] = ["volumes", { key: "name", value: name }, "name"];
-        if (!isDnsLabel(name)) report(ref, ["volumes", i, "name"], labelProblem("volume", name));
-        else if (volumes.has(name)) report(ref, ["volumes", i, "name"], `pod volume name ${quote(name)} is used twice; give one of them another name`);
+        if (!isDnsLabel(name)) report(ref, undefined, labelProblem("volume", name));
+        else if (volumes.has(name)) report(ref, undefined, `pod volume name ${quote(name)} is used twice; give one of them another name`);
         volumes.add(name);
     });
 
@@ -149,9 +157,9 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
             const name = own(c, "name");
             if (typeof name !== "string") return;
             const item: Step[] = [list, { key: "name", value: name }];
-            if (!isDnsLabel(name)) report([...item, "name"], [list, i, "name"], labelProblem("container", name));
+            if (!isDnsLabel(name)) report([...item, "name"], undefined, labelProblem("container", name));
             const prev = containerNames.get(name);
-            if (prev !== undefined) report([...item, "name"], [list, i, "name"], `${quote(name)} is also the name of ${prev}; container and init container names must be unique in the pod`);
+            if (prev !== undefined) report([...item, "name"], undefined, `${quote(name)} is also the name of ${prev}; container and init container names must be unique in the pod`);
             else containerNames.set(name, `${list}[${i}]`);
 
             // Secure-default conflicts.
@@ -187,7 +195,7 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
             }
 
             // Mounts name pod volumes.
-            if (opts.volumesKnown !== false) {
+            if (volumesKnown) {
                 for (const [field, key] of [["volumeMounts", "mountPath"], ["volumeDevices", "devicePath"]] as const) {
                     const mounts = own(c, field);
                     if (!Array.isArray(mounts)) continue;
@@ -201,7 +209,7 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                         const add = at && cut > 0 ? formatPath([...at.slice(0, cut), "volumes"]) : "podPatch.volumes";
                         report(
                             ref,
-                            [list, i, field, j, "name"],
+                            undefined,
                             `${quote(vname)} is not a volume of the pod (it has ${have.length ? have.join(", ") : "none"}); add the volume to ${add}, or mount one the pod has`,
                         );
                     });
@@ -215,9 +223,9 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                     const pname = own(p, "name");
                     if (typeof pname !== "string") return;
                     const ref: Step[] = [...item, "ports", { key: "containerPort", value: own(p, "containerPort") }, "name"];
-                    if (!isPortName(pname)) report(ref, [list, i, "ports", j, "name"], portNameMessage(pname));
+                    if (!isPortName(pname)) report(ref, undefined, portNameMessage(pname));
                     const prevPort = portNames.get(pname);
-                    if (prevPort !== undefined) report(ref, [list, i, "ports", j, "name"], `port name ${quote(pname)} is also used by ${prevPort}; port names must be unique in the pod`);
+                    if (prevPort !== undefined) report(ref, undefined, `port name ${quote(pname)} is also used by ${prevPort}; port names must be unique in the pod`);
                     else portNames.set(pname, `the container ${quote(name)}`);
                 });
             }

@@ -123,6 +123,21 @@ test("final pod: volume, container and volumeMount names inside podPatch are che
     for (const o of out.objects()) assert.deepEqual(validateObject(o), []);
 });
 
+test("final pod: hostile names (__proto__, a megabyte) are refused with a bounded message, quickly", async () => {
+    const huge = "A".repeat(1_000_000);
+    const t0 = Date.now();
+    let out = await emit(() => new Compute("c", { ...img, podPatch: { volumes: [{ name: "__proto__", emptyDir: {} }, { name: huge, emptyDir: {} }], containers: [{ name: "main", volumeMounts: [{ name: huge, mountPath: "/h" }] }] } }));
+    assert.ok(Date.now() - t0 < 5000);
+    assert.equal(out.errors.length, 1);
+    const msg = out.errors[0].message;
+    assert.match(msg, /podPatch\.volumes\[0\]\.name: "__proto__" is not a valid volume name/);
+    assert.match(msg, /podPatch\.volumes\[1\]\.name: "AAAA.*…\(1000000 characters\) is not a valid volume name/);
+    assert.ok(msg.length < 3000, `${msg.length} characters`);
+    out = await emit(() => new TrainJob("t", { ...train, backend: "kubeflow", runtimePatches: [nodePatch({ containers: [{ name: "node", securityContext: { ["__proto__" as never]: { privileged: true } } }] })] }));
+    for (const e of out.errors) assert.equal(e.name, "MlkubeValidationError");
+    assert.equal(({} as Record<string, unknown>).privileged, undefined, "no prototype pollution");
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Item 7: tolerations as the API server's validateTolerations checks them
 

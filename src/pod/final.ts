@@ -199,10 +199,10 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                 for (const [field, key] of [["volumeMounts", "mountPath"], ["volumeDevices", "devicePath"]] as const) {
                     const mounts = own(c, field);
                     if (!Array.isArray(mounts)) continue;
-                    mounts.forEach((m, j) => {
+                    for (const m of mounts) {
                         const vname = own(m, "name");
-                        if (typeof vname !== "string" || volumes.has(vname)) return;
-                        const have = [...volumes].map((n) => quote(n));
+                        if (typeof vname !== "string" || volumes.has(vname)) continue;
+                        const have = [...volumes].slice(0, 10).map((n) => quote(n)).concat(volumes.size > 10 ? [`${volumes.size - 10} more`] : []);
                         const ref: Step[] = [...item, field, { key, value: own(m, key) }, "name"];
                         const at = where(ref);
                         const cut = at ? at.indexOf(list) : -1;
@@ -212,22 +212,22 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                             undefined,
                             `${quote(vname)} is not a volume of the pod (it has ${have.length ? have.join(", ") : "none"}); add the volume to ${add}, or mount one the pod has`,
                         );
-                    });
+                    }
                 }
             }
 
             // Port names: IANA service names, unique in the pod.
             const ports = own(c, "ports");
             if (Array.isArray(ports)) {
-                ports.forEach((p, j) => {
+                for (const p of ports) {
                     const pname = own(p, "name");
-                    if (typeof pname !== "string") return;
+                    if (typeof pname !== "string") continue;
                     const ref: Step[] = [...item, "ports", { key: "containerPort", value: own(p, "containerPort") }, "name"];
                     if (!isPortName(pname)) report(ref, undefined, portNameMessage(pname));
                     const prevPort = portNames.get(pname);
                     if (prevPort !== undefined) report(ref, undefined, `port name ${quote(pname)} is also used by ${prevPort}; port names must be unique in the pod`);
                     else portNames.set(pname, `the container ${quote(name)}`);
-                });
+                }
             }
         });
     }

@@ -611,6 +611,10 @@ export class SecretReference {
         }) as SecretBinding;
         this.knownKeys = o.keys;
     }
+    /** The key names it holds when given (`keys`); undefined: unknown. @internal */
+    get keyNames(): readonly string[] | undefined {
+        return this.knownKeys;
+    }
     /** One key of this Secret, for a workload's `env`. `optional` default false. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         checkRefKey(this.b.secretName, this.knownKeys, key, optional);

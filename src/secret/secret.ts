@@ -3,7 +3,6 @@
  * directory, a provider's credentials, or a git SSH key) plus how it reaches pods (`mount`).
  * Values are Pulumi secrets from the moment they are read.
  */
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -15,6 +14,7 @@ import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
+import { checksumKey, contentChecksum } from "./checksum";
 import { DirectoryContent, readDirectory } from "./directory";
 import { errorCode, LocalFileError, readRegularFile, regularFileSize } from "./files";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
@@ -372,12 +372,7 @@ function checkSize(name: string, data: Record<string, string>): void {
     }
 }
 
-/** A digest of the content for the pod-template annotation that rolls pods on change. Not secret. */
-export function contentChecksum(data: Record<string, string>): string {
-    const h = crypto.createHash("sha256");
-    for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
-    return h.digest("hex").slice(0, 16);
-}
+export { contentChecksum } from "./checksum";
 
 export interface RenderedSecret {
     object: k8s.core.v1.Secret;
@@ -405,12 +400,14 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
     // Plain data (files, env vars, providers) is checked now and wrapped once; data from Outputs when it resolves.
     let data: pulumi.Output<Record<string, string>>;
     let checksum: pulumi.Input<string>;
+    // The key is read now: a bad mlkube:checksumKey fails the constructor, not the update.
+    const key = checksumKey();
     if (pulumi.Output.isInstance(src.data)) {
         data = src.data.apply(checkKeys);
-        checksum = pulumi.unsecret(data.apply(contentChecksum));
+        checksum = pulumi.unsecret(data.apply((d) => contentChecksum(d, key)));
     } else {
         checkKeys(src.data);
-        checksum = contentChecksum(src.data);
+        checksum = contentChecksum(src.data, key);
         data = pulumi.secret(src.data);
     }
     const mountPath = a.mountPath ?? `/etc/mlkube/secrets/${secretName}`;
@@ -495,8 +492,10 @@ export class Secret extends pulumi.ComponentResource {
         return this.knownKeys ? pulumi.output([...this.knownKeys].sort()) : this.keysFromData!;
     }
     /**
-     * A digest of the Secret's content (not secret: a truncated SHA-256 of keys and values), the value of
-     * the `checksum.mlkube.dev/<secret>` pod annotation that rolls workloads' pods when the content changes.
+     * A digest of the Secret's content, the value of the `checksum.mlkube.dev/<secret>` pod annotation
+     * that rolls workloads' pods when the content changes: an HMAC-SHA256 of keys and values under the
+     * stack's checksum key (`mlkube:checksumKey`, see docs/concepts/secret.md), so it is not secret and
+     * cannot be used to confirm a guessed value. Equal content gives an equal checksum across runs.
      */
     get checksum(): pulumi.Output<string> {
         return pulumi.output(this.bindingInfo.checksum as pulumi.Input<string>);

@@ -57,8 +57,9 @@ export interface RuntimeRef {
 export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     /**
      * `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob
-     * (needs the Trainer); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs
-     * nothing installed). The training script sees the same torch env on all three.
+     * (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that
+     * v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1
+     * (needs nothing installed). The training script sees the same torch env on all three.
      */
     backend?: TrainJobBackend;
 

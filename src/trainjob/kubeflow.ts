@@ -1,5 +1,6 @@
 /**
- * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob. The pod is built by the shared pod builder and
+ * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob (v2.3+ with terminationGracePeriodSeconds, which
+ * v2.2's CRD lacks in a runtime patch's pod spec). The pod is built by the shared pod builder and
  * then split: image/command/args/env/resources go to `spec.trainer`; everything else the pod options
  * produced (volumes, mounts, security, scheduling, service account, pull secrets, pod metadata) becomes
  * one runtime patch owned by mlkube (`mlkube.dev/trainjob`), ahead of the user's patches so theirs win.

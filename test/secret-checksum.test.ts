@@ -15,6 +15,7 @@ import { Compute, Secret } from "../src";
 import { contentChecksum } from "../src/secret/secret";
 import { collect } from "../src/render/collect";
 import { toObjects, toYaml } from "../src/render";
+import { checksumRun } from "./checksum-program";
 
 const KEY_CONFIG = "mlkube:checksumKey";
 const KEY_A = "k3y-A-0123456789abcdef0123456789abcdef";
@@ -28,27 +29,10 @@ function unkeyed(data: Record<string, string>): string {
     return h.digest("hex").slice(0, 16);
 }
 
-/** Runs a Secret + Compute program and returns the Secret's checksum and the pod annotation. */
-async function run(values: Record<string, string>, config: Record<string, string> = {}, secretKeys: string[] = Object.keys(config), stack = "dev") {
-    let checksum: pulumi.Output<string> | undefined;
-    const r = await collect(
-        () => {
-            const s = new Secret("db", { env: values });
-            new Compute("api", { image: "nginx", secrets: [s] });
-            checksum = s.checksum;
-        },
-        { stack, config, secretConfigKeys: secretKeys },
-    );
-    const value = checksum ? await new Promise<string>((resolve) => checksum!.apply((c) => resolve(c))) : undefined;
-    const d = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment");
-    const annotation = (d?.inputs as any)?.spec.template.metadata.annotations?.["checksum.mlkube.dev/db"];
-    return { r, checksum: value, annotation };
-}
-
 test("the checksum of a low-entropy value is not its unkeyed SHA-256: a dictionary of guesses confirms nothing", async () => {
     const guesses = ["hunter2", "password", "123456", "letmein", "qwerty", "admin", "secret", "changeme", ...Array.from({ length: 500 }, (_, i) => `pass${i}`)];
     for (const config of [{}, { [KEY_CONFIG]: KEY_A }] as Record<string, string>[]) {
-        const { r, checksum, annotation } = await run({ DB_PASSWORD: "hunter2" }, config);
+        const { r, checksum, annotation } = await checksumRun({ DB_PASSWORD: "hunter2" }, config);
         assert.deepEqual(r.errors, []);
         assert.match(checksum!, /^[0-9a-f]{16}$/);
         assert.equal(annotation, checksum, "the pod annotation is the Secret's checksum");
@@ -60,14 +44,14 @@ test("the checksum of a low-entropy value is not its unkeyed SHA-256: a dictiona
 
 test("a different key gives a different checksum; the same key the same one, whatever the stack", async () => {
     const values = { DB_PASSWORD: "hunter2" };
-    const a = await run(values, { [KEY_CONFIG]: KEY_A });
-    const a2 = await run(values, { [KEY_CONFIG]: KEY_A }, undefined, "prod");
-    const b = await run(values, { [KEY_CONFIG]: KEY_B });
+    const a = await checksumRun(values, { [KEY_CONFIG]: KEY_A });
+    const a2 = await checksumRun(values, { [KEY_CONFIG]: KEY_A }, undefined, "prod");
+    const b = await checksumRun(values, { [KEY_CONFIG]: KEY_B });
     assert.equal(a.checksum, a2.checksum);
     assert.notEqual(a.checksum, b.checksum);
     // Without a key, stacks differ from each other and from a keyed stack.
-    const dev = await run(values);
-    const prod = await run(values, {}, [], "prod");
+    const dev = await checksumRun(values);
+    const prod = await checksumRun(values, {}, [], "prod");
     assert.notEqual(dev.checksum, prod.checksum);
     assert.notEqual(dev.checksum, a.checksum);
 });
@@ -91,11 +75,11 @@ test("same values give the same checksum across two program runs (two processes)
 });
 
 test("a plain-text or short mlkube:checksumKey is refused, without showing it", async () => {
-    const plain = await run({ A: "1" }, { [KEY_CONFIG]: KEY_A }, []);
+    const plain = await checksumRun({ A: "1" }, { [KEY_CONFIG]: KEY_A }, []);
     assert.deepEqual(plain.r.errors.map((e) => e.message), [
         `Stack config "dev": mlkube:checksumKey: is stored in plain text (in Pulumi.dev.yaml), so it keeps nothing secret; set it as a secret: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)"`,
     ]);
-    const short = await run({ A: "1" }, { [KEY_CONFIG]: "shortkey" });
+    const short = await checksumRun({ A: "1" }, { [KEY_CONFIG]: "shortkey" });
     assert.deepEqual(short.r.errors.map((e) => e.message), [
         `Stack config "dev": mlkube:checksumKey: is 8 characters, too short for a key; use at least 16 random characters: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)"`,
     ]);

@@ -119,7 +119,9 @@ test("k8s schema: generated from Kubernetes v1.34.4; enums extracted; only what 
     assert.deepEqual(DEFINITIONS.TopologySpreadConstraint.r, ["maxSkew", "topologyKey", "whenUnsatisfiable"]);
     assert.deepEqual(DEFINITIONS.ContainerPort.p.protocol, { e: ["TCP", "UDP", "SCTP"] });
     // An optional enum field left empty is "unset" (the API server defaults it); a required one is not.
-    assert.deepEqual(k8sIssues({}, "Toleration"), []);
+    assert.deepEqual(k8sIssues({ key: "a", operator: "", effect: "" }, "Toleration"), []);
+    // ...but an empty toleration is refused, as the API server's validateTolerations does (key empty => operator Exists).
+    assert.deepEqual(k8sIssues({}, "Toleration").map((i) => i.path), [["operator"]]);
     assert.deepEqual(k8sIssues({ type: "" }, "SeccompProfile").map((i) => i.message), ['"" is not one of "Unconfined", "RuntimeDefault", "Localhost"']);
 });
 
@@ -167,10 +169,24 @@ function valid(t: K8sType, depth: number): fc.Arbitrary<unknown> {
     return fc.dictionary(fc.constantFrom("a", "b"), valid(t.m, depth - 1), { maxKeys: 2 });
 }
 
+/** The API server's validateTolerations, written here for the test (pkg/apis/core/validation). */
+function serverAcceptsToleration(v: unknown): boolean {
+    const t = v as Record<string, unknown>;
+    const s = (k: string) => (typeof t[k] === "string" ? (t[k] as string) : "");
+    const qualified = (k: string) => { const parts = k.split("/"); const n = parts[parts.length - 1]; return parts.length <= 2 && (parts.length === 1 || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(parts[0])) && n.length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(n); };
+    if (s("key") !== "" && !qualified(s("key"))) return false;
+    if (s("key") === "" && s("operator") !== "Exists") return false;
+    if (t.tolerationSeconds !== undefined && s("effect") !== "NoExecute") return false;
+    if (s("operator") === "Exists") return s("value") === "";
+    return s("value") === "" || (s("value").length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(s("value")));
+}
+
 test("k8s schema (property): valid values pass; an added unknown field or a wrong-typed field is reported at its path", () => {
     for (const def of ["Toleration", "PodSecurityContext", "SecurityContext", "Affinity", "TopologySpreadConstraint", "Volume", "EnvVar", "VolumeMount"]) {
+        // A Toleration is also checked across its fields (validateTolerations): valid ones are those the server accepts.
+        const values = def === "Toleration" ? valid(`#${def}`, 3).filter(serverAcceptsToleration) : valid(`#${def}`, 3);
         fc.assert(
-            fc.property(valid(`#${def}`, 3), fc.constantFrom("bogusField", "x"), (v, extra) => {
+            fc.property(values, fc.constantFrom("bogusField", "x"), (v, extra) => {
                 assert.deepEqual(k8sIssues(v, def), [], JSON.stringify(v));
                 const bad = { ...(v as object), [extra]: 1 };
                 assert.deepEqual(k8sIssues(bad, def).map((i) => i.path.join(".")), [extra]);

@@ -16,6 +16,7 @@ import { closest, ValidationIssue } from "../errors";
 import { MUST_BE_KNOWN, Resolved, Unresolved } from "./input";
 import { describeHelper } from "./meta";
 import { isQuantity, parseQuantity, quantityMessage } from "./quantity";
+import { tolerationIssues } from "./toleration";
 
 /**
  * One property's type: a primitive name, `#Definition`, `{ e: [...] }` (string enum), `{ a: T, k?: keys }`
@@ -247,6 +248,7 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
     }
     const out: Record<string, unknown> = {};
     const guessed = new Set<string>();
+    const known = issues.length;
     for (const k of Object.keys(v)) {
         if (!Object.hasOwn(d.p, k)) {
             const known = Object.keys(d.p);
@@ -277,6 +279,8 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
         // A required field the user misspelled is reported once, as the misspelling.
         for (const r of d.r ?? []) if ((!Object.hasOwn(v, r) || v[r] === undefined) && !guessed.has(r)) issues.push({ path: [...path, r], message: "is required" });
     }
+    // The API server's rules across a toleration's fields (an empty one is not "tolerate all"), once each field is valid.
+    if (def === "Toleration" && issues.length === known) issues.push(...tolerationIssues(v, path));
     return out;
 }
 

@@ -11,13 +11,15 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { tryBuildPod } from "../pod/builder";
+import { finalPodIssues, PodSource } from "../pod/final";
+import { strategicMerge } from "../pod/merge";
 import { isStackDefault } from "../pod/defaults";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
 import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob } from "./component";
 import { kubeflowInitializer } from "./initializer";
 import { checkedEnvSecretKeys } from "./reserved-env";
-import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
+import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, runtimePodSources, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
 /** The provider annotation that picks the propagation policy of deletes. */
 const DELETION_POLICY = "pulumi.com/deletionPropagationPolicy";
@@ -75,6 +77,25 @@ export function laterWins(env: k8s.core.v1.EnvVar[]): k8s.core.v1.EnvVar[] {
     return [...byName.values()];
 }
 
+/**
+ * The problems of the pods the Trainer makes: mlkube's patch (the pod `spec` the builder made) and then
+ * the user's patches merged into each replicated job's pod as the Trainer merges them (strategic merge,
+ * in list order). The runtime's own pod is not known here: it counts as empty, and volumeMounts are not
+ * checked against the pod's volumes (the runtime may bring its own).
+ */
+function finalPodsIssues(spec: k8s.core.v1.PodSpec, sources: PodSource[], patches: RuntimePatch[]): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const jobs = new Set<string>([NODE]);
+    for (const p of patches) for (const rj of p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []) if (typeof rj.name === "string") jobs.add(rj.name);
+    for (const job of jobs) {
+        const own = job === NODE ? sources : [];
+        const patched = runtimePodSources(patches, job);
+        const pod = patched.reduce<unknown>((s, p) => strategicMerge(s, p.spec), job === NODE ? spec : {});
+        issues.push(...finalPodIssues(pod, [...own, ...patched], { volumesKnown: false }));
+    }
+    return issues;
+}
+
 /** @internal */
 export function renderKubeflowTrainJob(name: string, objectName: string, a: import("./component").ValidatedTrainJobArgs): RenderedTrainJob {
     const namespace = resolveNamespace(a.namespace);
@@ -97,6 +118,8 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
             extraEnv: torchEnv(objectName),
             // A rotated token must not restart a training run.
             rollOnSecretChange: false,
+            // The Trainer merges mlkube's patch and the user's runtimePatches into the runtime's pod: checked below.
+            patchedLater: true,
         },
     );
     const spec = pod.template.spec;
@@ -144,6 +167,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
     const userPatches = (a.runtimePatches ?? []) as RuntimePatch[];
     const shape: RuntimeShape = runtimeName === DEFAULT_RUNTIME && runtimeKind === "ClusterTrainingRuntime" ? { jobs: TORCH_RUNTIME_JOBS, description: `runtime "${DEFAULT_RUNTIME}"` } : { description: `runtime "${runtimeName}"` };
     for (const i of checkPatches(userPatches, shape, 1)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
+    issues.push(...finalPodsIssues(spec, pod.sources, userPatches));
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 
     // mlkube's own patch: everything of the pod that is not spec.trainer.

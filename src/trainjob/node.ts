@@ -21,7 +21,7 @@ export function buildNodePod(
     name: string,
     objectName: string,
     a: ValidatedTrainJobArgs,
-    ctx: { namespace: unknown; numNodes: number; rdzv: Rendezvous; exposeRendezvous: boolean },
+    ctx: { namespace: unknown; numNodes: number; rdzv: Rendezvous; exposeRendezvous: boolean; patchedLater?: boolean },
 ): { pod: BuiltPod; issues: ValidationIssue[] } {
     const podOptions = { ...withInitializerMounts(a), resources: a.resourcesPerNode };
     // PET_NPROC_PER_NODE from the container's resources, by the Trainer's rule (resource names, CPU count).
@@ -39,6 +39,7 @@ export function buildNodePod(
         namespace: ctx.namespace as never,
         ports: containerPorts(ctx.exposeRendezvous ? ctx.rdzv.port : undefined, a.ports),
         extraEnv: [...petEnv(objectName, ctx.numNodes, nproc, ctx.rdzv), ...torchEnv(objectName, ctx.rdzv)],
+        patchedLater: ctx.patchedLater,
     });
     // Env-mounted Secrets must not hold the reserved names (the container's own env would shadow them).
     const keys = checkedEnvSecretKeys(name, a.secrets, false, built.issues);

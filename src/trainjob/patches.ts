@@ -12,6 +12,7 @@
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { patchSource, PodSource } from "../pod/final";
 import { Agree, record, Resolved, schemaMatches, Unresolved } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
 import { absolutePath, dnsSubdomain, envName, isDnsSubdomain, labelKey, labelValue } from "../schema/names";
@@ -437,4 +438,22 @@ export function keepToleration(patches: RuntimePatch[], jobName: string, tolerat
         const t = p.trainingRuntimeSpec!.template!;
         return { ...p, trainingRuntimeSpec: { ...p.trainingRuntimeSpec, template: { ...t, spec: { ...t.spec, replicatedJobs } } } };
     });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The final pod
+
+/**
+ * The pod spec patches of replicated job `jobName` in `patches`, in merge order, as sources for the
+ * final pod check (src/pod/final.ts): problems are reported at `runtimePatches[i]…template.spec`.
+ */
+export function runtimePodSources(patches: RuntimePatch[], jobName: string): PodSource[] {
+    const out: PodSource[] = [];
+    patches.forEach((p, i) =>
+        (p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []).forEach((rj, j) => {
+            const spec = rj.template?.spec?.template?.spec;
+            if (rj.name === jobName && spec) out.push(patchSource(spec, ["runtimePatches", i, "trainingRuntimeSpec", "template", "spec", "replicatedJobs", j, "template", "spec", "template", "spec"]));
+        }),
+    );
+    return out;
 }

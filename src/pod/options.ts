@@ -206,7 +206,8 @@ export interface PodOptions {
     podPatch?: PodPatch;
     /**
      * Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default:
-     * Kubernetes' 30.
+     * Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the
+     * TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
      */
     terminationGracePeriodSeconds?: number;
     /** A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none. */

@@ -1,5 +1,6 @@
 /**
- * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob. The pod is built by the shared pod builder and
+ * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob (v2.3+ with terminationGracePeriodSeconds, which
+ * v2.2's CRD lacks in a runtime patch's pod spec). The pod is built by the shared pod builder and
  * then split: image/command/args/env/resources go to `spec.trainer`; everything else the pod options
  * produced (volumes, mounts, security, scheduling, service account, pull secrets, pod metadata) becomes
  * one runtime patch owned by mlkube (`mlkube.dev/trainjob`), ahead of the user's patches so theirs win.
@@ -17,6 +18,7 @@ import { bindingOf, Secret, SecretLike } from "../secret/secret";
 import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob } from "./component";
 import { kubeflowInitializer } from "./initializer";
+import { checkedEnvSecretKeys } from "./reserved-env";
 import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, runtimePodSources, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
 /** The provider annotation that picks the propagation policy of deletes. */
@@ -66,16 +68,6 @@ function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<strin
             issues.push({ path: ["podPatch", "containers"], message: `container ${JSON.stringify(c.name)} cannot be added with backend "kubeflow" (a runtime patch can only change containers of the runtime); use backend "jobset"` });
         }
     }
-}
-
-/** Keys of a Secret created in this program, as an Output (names are not secret; values never leave). */
-function secretKeys(s: SecretLike): pulumi.Output<string[]> | undefined {
-    if (!(s instanceof Secret)) return undefined;
-    // Keys known at construction keep the TrainJob's spec known in a preview where the Secret is replaced
-    // (a rotated value): otherwise spec.trainer.env is unknown there and the preview shows a replacement
-    // of the TrainJob that the update does not do.
-    if (s.keyNames) return pulumi.output([...s.keyNames].sort());
-    return pulumi.unsecret(s.secret.data.apply((d) => Object.keys(d ?? {}).sort()));
 }
 
 /** One entry per name, the last one's value at the first one's place (envFrom's rule: a later source wins). */
@@ -145,10 +137,15 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
     // Precedence as with envFrom on the jobset backend: the container's own env wins, then later Secrets.
     const fromSecrets: pulumi.Output<k8s.core.v1.EnvVar[]>[] = [];
     const explicit = new Set((container.env as k8s.core.v1.EnvVar[] | undefined ?? []).map((e) => e.name as string));
+    // Keys known at construction keep the TrainJob's spec known in a preview where the Secret is replaced
+    // (a rotated value); keys from an Output are checked against the reserved names when they resolve.
+    const checkedKeys = checkedEnvSecretKeys(name, a.secrets, true, issues);
     (a.secrets ?? []).forEach((s, i) => {
         const b = bindingOf(s as SecretLike);
         if (b.kind !== "env") return;
-        const keys = secretKeys(s as SecretLike);
+        // Only a Secret of this program lists its keys here: a reference's are the user's word, not the Secret's.
+        const known = s instanceof Secret ? checkedKeys[i] : undefined;
+        const keys = known === undefined ? undefined : pulumi.output(known as pulumi.Input<string[]>).apply((ks) => [...ks].sort());
         if (!keys && isStackDefault(s)) {
             issues.push({
                 path: ["defaultMounts"],

@@ -68,7 +68,10 @@ export interface PodSpecPatch {
         /** Name of the gate. */
         name: string;
     }[];
-    /** In the CRD (not in the Python SDK's PodSpecPatch). */
+    /**
+     * In the CRD since Kubeflow Trainer v2.3 (not in v2.2's, nor in the Python SDK's PodSpecPatch): needs a
+     * v2.3 Trainer.
+     */
     terminationGracePeriodSeconds?: number;
 }
 

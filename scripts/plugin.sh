@@ -85,7 +85,7 @@ check_no_native() { # <node_modules dir>
 }
 
 # The platform-independent part: launcher, dist/, schema, package.json, production node_modules.
-# Cached in $CACHE/plugin/base-<hash> (one at a time); sets $base.
+# Cached in $CACHE/plugin/base-<hash> (the three newest); sets $base.
 stage_base() {
   base=$CACHE/plugin/base-$1
   if [[ -f $base/.complete ]]; then return; fi
@@ -94,7 +94,9 @@ stage_base() {
     log "building dist/"
     (cd "$ROOT" && npm run -s build >&2)
   fi
-  find "$CACHE/plugin" -maxdepth 1 -name 'base-*' -type d -exec rm -rf {} +
+  # Keep the two newest others (the default schema's and a release's with another download URL).
+  find "$CACHE/plugin" -maxdepth 1 -name 'base-*' -type d -printf '%T@ %p\n' | sort -rn | tail -n +3 | cut -d' ' -f2- |
+    while read -r old; do rm -rf "$old"; done
   stage=$(mktemp -d "$CACHE/plugin/stage.XXXXXX")
   install -m 0755 "$ROOT/src/provider/pulumi-resource-mlkube" "$stage/pulumi-resource-mlkube"
   (cd "$ROOT" && find dist -name '*.js' -print0 | tar --null -T - -cf -) | tar -C "$stage" -xf -

@@ -23,8 +23,21 @@ const provproto = require("@pulumi/pulumi/proto/provider_pb");
 export interface ProbeRun {
     /** exec -> the port line on stdout, in ms. */
     portMs: number;
+    /** CPU time (user + system) the plugin had used when its port arrived, in ms (Linux /proc; -1 elsewhere): on a loaded machine, the wall time's floor. */
+    cpuMs: number;
     /** the port line -> GetSchema's answer, in ms. */
     schemaMs: number;
+}
+
+/** utime + stime of a process in ms, from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function processCpuMs(pid: number | undefined): number {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+        return -1;
+    }
 }
 
 /** One start of the plugin: time to its port, then GetSchema; the schema text it returned. */
@@ -52,6 +65,7 @@ export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs =
             child.on("exit", (code) => (clearTimeout(timer), reject(new Error(`the plugin exited (${code}) before printing its port`))));
         });
         const portMs = performance.now() - t0;
+        const cpuMs = processCpuMs(child.pid);
         const client = new provrpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
         try {
             const t1 = performance.now();
@@ -62,7 +76,7 @@ export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs =
                     err ? reject(err) : resolve(res.getSchema()),
                 );
             });
-            return { portMs, schemaMs: performance.now() - t1, schema };
+            return { portMs, cpuMs, schemaMs: performance.now() - t1, schema };
         } finally {
             client.close();
         }
@@ -89,7 +103,7 @@ async function main(argv: string[]): Promise<void> {
         for (let i = 0; i < runs; i++) {
             const r = await probeOnce(dir, env);
             assert.deepEqual(JSON.parse(r.schema), expected, "GetSchema answers the schema the release carries");
-            results.push({ portMs: Math.round(r.portMs), schemaMs: Math.round(r.schemaMs) });
+            results.push({ portMs: Math.round(r.portMs), cpuMs: r.cpuMs, schemaMs: Math.round(r.schemaMs) });
         }
         console.log(JSON.stringify({ plugin: dir, runs: results }));
     } finally {

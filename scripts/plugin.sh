@@ -23,7 +23,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${MLKUBE_CACHE:-$HOME/.cache/mlkube}
-RECIPE=3          # bump when what goes into the tarball changes
+RECIPE=4          # bump when what goes into the tarball changes
 NODE_LINE=24      # the Node.js line bundled into the plugin (scripts/node.sh pins the exact version)
 
 log() { echo "plugin: $*" >&2; }
@@ -62,13 +62,13 @@ if [[ $cmd == path ]]; then echo "$tarball"; exit 0; fi
 stage=
 trap '[[ -z $stage ]] || rm -rf "$stage"' EXIT
 
-# What the platform-independent part is made of; the dependency tree is fixed by package.json + package-lock.json.
+# What the platform- and schema-independent part is made of; the dependency tree is fixed by package.json +
+# package-lock.json. (A release with another download URL differs in schema.json only: it reuses the base.)
 base_hash() {
   {
     echo "recipe=$RECIPE"
     (cd "$ROOT" && find src -type f | LC_ALL=C sort | xargs sha256sum)
     (cd "$ROOT" && sha256sum package.json package-lock.json tsconfig.json tsconfig.build.json scripts/plugin.sh)
-    sha256sum <"$schema"
   } | sha256sum | cut -d' ' -f1
 }
 
@@ -94,13 +94,13 @@ stage_base() {
     log "building dist/"
     (cd "$ROOT" && npm run -s build >&2)
   fi
-  # Keep the two newest others (the default schema's and a release's with another download URL).
+  # Keep the two newest others (other clones and worktrees share this cache).
   find "$CACHE/plugin" -maxdepth 1 -name 'base-*' -type d -printf '%T@ %p\n' | sort -rn | tail -n +3 | cut -d' ' -f2- |
     while read -r old; do rm -rf "$old"; done
   stage=$(mktemp -d "$CACHE/plugin/stage.XXXXXX")
   install -m 0755 "$ROOT/src/provider/pulumi-resource-mlkube" "$stage/pulumi-resource-mlkube"
   (cd "$ROOT" && find dist -name '*.js' -print0 | tar --null -T - -cf -) | tar -C "$stage" -xf -
-  cp "$schema" "$stage/schema.json"
+  cp "$ROOT/schema.json" "$stage/schema.json"   # for the load check; the tarball gets $schema
   cp "$ROOT/package-lock.json" "$stage/package-lock.json"
   node -e '
     const fs = require("fs");
@@ -129,7 +129,7 @@ pack() {
   local node_bin hash base start=$SECONDS
   node_bin=$("$ROOT/scripts/node.sh" "$NODE_LINE" "$platform")
   hash=$(base_hash)
-  local key="$hash platform=$platform node=$(basename "$(dirname "$node_bin")")"
+  local key="$hash schema=$(sha256sum <"$schema" | cut -c1-16) platform=$platform node=$(basename "$(dirname "$node_bin")")"
   if [[ -f $tarball && -f $tarball.key && $(cat "$tarball.key") == "$key" ]]; then
     log "up to date ($key)"
     echo "$tarball"
@@ -152,8 +152,9 @@ if (typeof m.flushCompileCache === "function") {
 }
 JS
   # Stable order, owner and mtime: the same inputs give the same tar stream.
-  tar -C "$base" --exclude=./.complete --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$stage/plugin.tar" .
-  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -rf "$stage/plugin.tar" ./node
+  cp "$schema" "$stage/schema.json"
+  tar -C "$base" --exclude=./.complete --exclude=./schema.json --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$stage/plugin.tar" .
+  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -rf "$stage/plugin.tar" ./schema.json ./node
   gzip -n -6 <"$stage/plugin.tar" >"$tarball.tmp"
   mv "$tarball.tmp" "$tarball"
   echo "$key" >"$tarball.key"

@@ -204,6 +204,11 @@ if want plugin; then
   host=$(case "$(uname -m)" in x86_64) echo linux-amd64 ;; aarch64 | arm64) echo linux-arm64 ;; esac)
   # Packed in the cache (scripts/plugin.sh skips what is up to date), one folder per schema; copied here.
   pack_dir=$CACHE/plugin/release-$(sha256sum <"$out/schema.json" | cut -c1-16)
+  mkdir -p "$pack_dir"
+  touch "$pack_dir"
+  # The three newest such folders stay (the published URL's and a test's loopback one, say).
+  find "$CACHE/plugin" -maxdepth 1 -name 'release-*' -type d -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2- |
+    while read -r old; do rm -rf "$old"; done
   for platform in $platforms; do
     t=$SECONDS
     tarball=$("$ROOT/scripts/plugin.sh" pack --platform "$platform" --schema "$out/schema.json" --out "$pack_dir" | tail -n 1)

@@ -35,8 +35,10 @@ export interface BreakingChange {
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-/** An own property of a parsed JSON object (no prototype lookups: `__proto__`, `constructor` are data). */
-const own = (o: unknown, k: string): unknown => (isObject(o) && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+/** Own keys only (no prototype lookups: `__proto__`, `constructor` are data). */
+const has = (o: Json, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+/** An own property of a parsed JSON object. */
+const own = (o: unknown, k: string): unknown => (isObject(o) && has(o, k) ? o[k] : undefined);
 const ownObject = (o: unknown, k: string): Json => {
     const v = own(o, k);
     return isObject(v) ? v : {};
@@ -81,7 +83,7 @@ function compareProperties(
 ): void {
     for (const name of Object.keys(oldProps)) {
         const p = `${owner}.${prefix}${name}`;
-        if (!Object.prototype.hasOwnProperty.call(newProps, name)) {
+        if (!has(newProps, name)) {
             out.push({ kind: "removed", path: p, message: `${p}: ${asInput ? "input" : "output"} property removed` });
             continue;
         }
@@ -99,7 +101,7 @@ function compareRequired(out: BreakingChange[], owner: string, oldReq: Set<strin
     for (const name of newReq) {
         if (oldReq.has(name)) continue;
         const p = `${owner}.${name}`;
-        out.push({ kind: "newly-required", path: p, message: `${p}: newly required${Object.prototype.hasOwnProperty.call(newProps, name) ? "" : " (and not a property)"}` });
+        out.push({ kind: "newly-required", path: p, message: `${p}: newly required${has(newProps, name) ? "" : " (and not a property)"}` });
     }
 }
 
@@ -110,7 +112,7 @@ export function compareSchemas(prev: unknown, next: unknown): BreakingChange[] {
     const newResources = ownObject(next, "resources");
     for (const token of Object.keys(oldResources)) {
         const name = short(token);
-        if (!Object.prototype.hasOwnProperty.call(newResources, token)) {
+        if (!has(newResources, token)) {
             out.push({ kind: "removed", path: name, message: `${name}: resource ${token} removed` });
             continue;
         }
@@ -121,7 +123,7 @@ export function compareSchemas(prev: unknown, next: unknown): BreakingChange[] {
         compareProperties(out, name, "outputs.", ownObject(a, "properties"), ownObject(b, "properties"), false);
         const newRequiredOutputs = stringSet(own(b, "required"));
         for (const o of stringSet(own(a, "required"))) {
-            if (!newRequiredOutputs.has(o) && Object.prototype.hasOwnProperty.call(ownObject(b, "properties"), o)) {
+            if (!newRequiredOutputs.has(o) && has(ownObject(b, "properties"), o)) {
                 const p = `${name}.outputs.${o}`;
                 out.push({ kind: "output-optional", path: p, message: `${p}: output no longer always set` });
             }
@@ -131,7 +133,7 @@ export function compareSchemas(prev: unknown, next: unknown): BreakingChange[] {
     const newTypes = ownObject(next, "types");
     for (const token of Object.keys(oldTypes)) {
         const name = short(token);
-        if (!Object.prototype.hasOwnProperty.call(newTypes, token)) {
+        if (!has(newTypes, token)) {
             out.push({ kind: "removed", path: name, message: `${name}: type ${token} removed` });
             continue;
         }

@@ -161,8 +161,11 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         if (scratch && !process.env.MLKUBE_E2E_KEEP) fs.rmSync(scratch, { recursive: true, force: true });
     });
 
-    /** One language: a fresh PULUMI_HOME, the program in a temp dir, `pulumi preview`, then what the engine installed. */
-    async function previewInstalls(lang: "yaml" | "python", write: (dir: string) => void, extra: (env: Record<string, string>) => Promise<void> = async () => {}) {
+    /**
+     * One program: a fresh PULUMI_HOME, the program in a temp dir, `pulumi preview`, then what the engine
+     * installed. `local`: the plugin directory the program names itself (nothing downloaded or installed).
+     */
+    async function previewInstalls(lang: "yaml" | "python" | "yaml-packages", write: (dir: string) => void, extra: (env: Record<string, string>) => Promise<void> = async () => {}, local?: string) {
         const home = path.join(scratch, `home-${lang}`);
         fs.mkdirSync(home);
         const env = bareHomeEnv(home);
@@ -186,18 +189,34 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         assert.equal(r.status, 0, `pulumi preview failed after ${r.seconds}s (requests: ${JSON.stringify(requests)}):\n${r.output.slice(-6000)}`);
         assert.match(r.output, /mlkube:index:Compute/, r.output);
         assert.match(r.output, /kubernetes:apps\/v1:Deployment/, "the plugin constructed the Compute's Deployment");
-        // The engine fetched the tarball from the server, once, and installed it.
-        assert.deepEqual(requests.filter((q) => q.endsWith(".tar.gz")), [`GET /${TARBALL}`], `requests: ${JSON.stringify(requests)}`);
-        assert.ok(fs.existsSync(path.join(pluginDir, "pulumi-resource-mlkube")), `the engine installed the plugin into ${pluginDir}`);
-        assert.ok(fs.existsSync(path.join(pluginDir, "node", "bin", "node")), "with its Node.js");
+        if (local) {
+            assert.deepEqual(requests, [], "nothing downloaded");
+            assert.ok(!fs.existsSync(pluginDir), "nothing installed into PULUMI_HOME");
+        } else {
+            // The engine fetched the tarball from the server, once, and installed it.
+            assert.deepEqual(requests.filter((q) => q.endsWith(".tar.gz")), [`GET /${TARBALL}`], `requests: ${JSON.stringify(requests)}`);
+            assert.ok(fs.existsSync(path.join(pluginDir, "pulumi-resource-mlkube")), `the engine installed the plugin into ${pluginDir}`);
+        }
+        const ran = local ?? pluginDir;
+        assert.ok(fs.existsSync(path.join(ran, "node", "bin", "node")), "with its Node.js");
         // Only the bundled Node makes the launcher keep V8's compile cache there: the plugin ran on it.
-        assert.ok(fs.existsSync(path.join(pluginDir, "node", ".compile-cache")), "the plugin ran with its bundled Node.js");
+        assert.ok(fs.existsSync(path.join(ran, "node", ".compile-cache")), "the plugin ran with its bundled Node.js");
         console.log(`# install ${lang}: preview ${r.seconds}s with the plugin downloaded from ${server.url}: ${JSON.stringify(requests)}`);
         return { r, env: penv, dir };
     }
 
     test("YAML: options.pluginDownloadURL on the resources", async () => {
         await previewInstalls("yaml", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML_PROGRAM(server.url)));
+    });
+
+    test("YAML: a `packages:` entry naming an unpacked plugin folder (no download, no install)", async () => {
+        const local = path.join(scratch, "unpacked", "pulumi-resource-mlkube");
+        fs.mkdirSync(local, { recursive: true });
+        await ok("tar", ["-C", local, "-xzf", path.join(releaseDir, TARBALL)], { env: baseEnv });
+        const program = YAML_PROGRAM(server.url).replace(/\n    options:\n      version: .*\n      pluginDownloadURL: .*\n/g, "\n")
+            .replace("resources:\n", `packages:\n  mlkube: ${local}\nresources:\n`);
+        assert.doesNotMatch(program, /pluginDownloadURL/);
+        await previewInstalls("yaml-packages", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program), undefined, local);
     });
 
     test("Python: the wheel, pip-installed into a fresh venv; the SDK names the server", async () => {

@@ -201,7 +201,7 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         assert.ok(fs.existsSync(path.join(ran, "node", "bin", "node")), "with its Node.js");
         // Only the bundled Node makes the launcher keep V8's compile cache there: the plugin ran on it.
         assert.ok(fs.existsSync(path.join(ran, "node", ".compile-cache")), "the plugin ran with its bundled Node.js");
-        console.log(`# install ${lang}: preview ${r.seconds}s with the plugin downloaded from ${server.url}: ${JSON.stringify(requests)}`);
+        console.log(`# install ${lang}: preview ${r.seconds}s, the plugin ${local ? `run from ${local}` : `downloaded from ${server.url}`}; requests: ${JSON.stringify(requests)}`);
         return { r, env: penv, dir };
     }
 
@@ -215,7 +215,7 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         await ok("tar", ["-C", local, "-xzf", path.join(releaseDir, TARBALL)], { env: baseEnv });
         const program = YAML_PROGRAM(server.url).replace(/\n    options:\n      version: .*\n      pluginDownloadURL: .*\n/g, "\n")
             .replace("resources:\n", `packages:\n  mlkube: ${local}\nresources:\n`);
-        assert.doesNotMatch(program, /pluginDownloadURL/);
+        assert.doesNotMatch(program, /pluginDownloadURL:/);
         await previewInstalls("yaml-packages", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program), undefined, local);
     });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The package as a user gets it (docs/packaging.md):
-#   1. `npm pack` (runs `prepack` = build) and list what the tarball holds;
+# The package as a user gets it (docs/release.md):
+#   scripts/check-package.sh [TARBALL]   (scripts/release.sh passes the tarball it packed)
+#   1. `npm pack` (runs `prepack` = build; or the TARBALL given) and list what the tarball holds;
 #   2. publint --strict and @arethetypeswrong/cli on the tarball (pinned devDependencies);
 #   3. install the tarball into a fresh project per example with the tsconfig.json that
 #      `pulumi new typescript` generates (strict, commonjs, node resolution, NO skipLibCheck,
@@ -15,9 +16,15 @@ export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=f
 work=$(mktemp -d "${TMPDIR:-/tmp}/mlkube-pack.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "-- npm pack"
-tarball_name=$(npm pack --silent --pack-destination "$work" | tail -n 1)
-tarball=$work/$tarball_name
+if [[ -n ${1:-} ]]; then
+  tarball=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  [[ -f $tarball ]] || { echo "check-package: no tarball $1" >&2; exit 1; }
+  echo "-- $tarball"
+else
+  echo "-- npm pack"
+  tarball_name=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+  tarball=$work/$tarball_name
+fi
 tar -tzf "$tarball" | sed 's|^package/||' | sort >"$work/files.txt"
 echo "$(wc -l <"$work/files.txt") files, $(du -k "$tarball" | cut -f1) KiB packed"
 # Only what users need: compiled JS + declarations, the bin, docs. No sources, maps, tests, tools.

@@ -10,6 +10,7 @@
 import { fork } from "node:child_process";
 import * as path from "node:path";
 import { COMPONENTS, ComponentName, makeCases } from "./cases";
+import type { K8sObject } from "../../src/render";
 import type { Job, Message, OutcomeKind } from "./worker";
 
 export const FAILURES: OutcomeKind[] = ["crash", "hang", "invalid", "pollution", "leak", "pathless"];
@@ -30,6 +31,8 @@ export interface FuzzOptions {
     parallel?: number;
     /** Run only these case indexes. */
     only?: number[];
+    /** Receives the Kubernetes objects each case emitted (valid or not; secrets in clear): test/cluster/calibration.test.ts. */
+    onObjects?: (component: ComponentName, i: number, objects: K8sObject[]) => void;
 }
 
 function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): Promise<void> {
@@ -94,7 +97,8 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                     waiting = undefined;
                     if (m.i >= 0) done.add(m.i);
                     record(m.i, m.kind, m.detail);
-                } else if (m.type === "done") finish();
+                } else if (m.type === "objects") o.onObjects?.(component, m.i, m.objects);
+                else if (m.type === "done") finish();
             });
             child.on("exit", (code, signal) => {
                 if (finished) return;
@@ -106,7 +110,7 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                 finish();
             });
             arm();
-            const job: Job = { component, seed: o.seed, start, count, batch };
+            const job: Job = { component, seed: o.seed, start, count, batch, objects: o.onObjects !== undefined };
             child.send(job);
         };
         next();

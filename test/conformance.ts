@@ -7,10 +7,11 @@
  * - Core kinds (`v1`, `apps/v1`, `batch/v1`, `autoscaling/v2`, ...): the installed `kubernetes-models`
  *   package's `validate()` (the upstream OpenAPI schemas compiled with ajv), plus metadata checks the
  *   API server does that the OpenAPI schema does not (names are DNS-1123, label syntax).
- * - API-server rules the schemas do not express (apiServerErrors): port names are IANA service names
- *   and unique, containerPort/protocol pairs unique, probes name declared ports, nodePort in the default
- *   range, Secret keys and item paths ('.', '..', '..x' reserved), subPath relative without '..', env
- *   fieldRefs are Downward API fields, annotations ≤ 256 KiB. Applied to core kinds and JobSet pod templates.
+ * - API-server rules the schemas do not express (apiServerErrors, test/server-rules.ts): the Go
+ *   validation of pod specs, Deployments, Jobs, Services, HPAs, PDBs, PVCs and Secrets after defaulting,
+ *   server-side apply's duplicate-key rule, annotations ≤ 256 KiB; what a JobSet's Jobs would be refused
+ *   for; what the kubelet refuses. Calibrated against the real API server by
+ *   test/cluster/calibration.test.ts (`validateObject(o, { admissionOnly: true })` is what it compares).
  * - CRD kinds (JobSet, TrainJob, TrainingRuntime, ClusterTrainingRuntime): ajv against the
  *   `openAPIV3Schema` of the CRD's served version, from the pinned upstream CRDs, treated as a
  *   structural schema the way the API server does with strict field validation (`kubectl apply`'s
@@ -28,6 +29,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
+import { admissionErrors, downstreamErrors, kubeletErrors } from "./server-rules";
 
 type Obj = Record<string, unknown>;
 
@@ -220,126 +222,31 @@ function modelErrors(e: unknown): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// API-server rules the OpenAPI schema does not express (pkg/apis/core/validation, Kubernetes 1.34)
+// API-server rules the OpenAPI schema does not express: test/server-rules.ts (calibrated against the
+// real server by test/cluster/calibration.test.ts)
 
-const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const DOWNWARD_ENV = new Set(["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"]);
-const MAX_ANNOTATIONS = 256 * 1024;
-
-function portNameErrors(where: string, name: unknown): string[] {
-    if (typeof name !== "string") return [];
-    const ok = name.length <= 15 && IANA_SVC_NAME.test(name) && /[a-z]/.test(name) && !name.includes("--");
-    return ok ? [] : [`${where}: ${JSON.stringify(name)} is not an IANA service name (≤15 of [a-z0-9-], a letter, no "--")`];
-}
-
-function secretKeyErrors(where: string, key: unknown): string[] {
-    if (typeof key !== "string") return [];
-    const ok = key.length > 0 && key.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(key) && key !== "." && !key.startsWith("..");
-    return ok ? [] : [`${where}: ${JSON.stringify(key)} is not a valid Secret key`];
-}
-
-function relativePathErrors(where: string, p: unknown, what: string): string[] {
-    if (typeof p !== "string") return [];
-    return p.startsWith("/") || p.split("/").includes("..") || (what === "item path" && p.startsWith("..")) ? [`${where}: ${what} ${JSON.stringify(p)} must be relative without '..'`] : [];
-}
-
-function annotationErrors(where: string, md: unknown): string[] {
-    const a = (md as Obj | undefined)?.annotations;
-    if (!a || typeof a !== "object") return [];
-    let bytes = 0;
-    for (const [k, v] of Object.entries(a as Obj)) bytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
-    return bytes > MAX_ANNOTATIONS ? [`${where}.annotations: ${bytes} bytes exceed the 256 KiB limit`] : [];
-}
-
-function podSpecErrors(where: string, spec: unknown): string[] {
-    if (!spec || typeof spec !== "object") return [];
-    const errs: string[] = [];
-    const ps = spec as Obj;
-    const names = new Set<string>();
-    for (const field of ["initContainers", "containers"]) {
-        const list = ps[field];
-        if (!Array.isArray(list)) continue;
-        list.forEach((c: Obj, i) => {
-            const at = `${where}.${field}[${i}]`;
-            const ports = Array.isArray(c?.ports) ? (c.ports as Obj[]) : [];
-            const portNames = new Set<string>();
-            const seen = new Set<string>();
-            ports.forEach((p, j) => {
-                errs.push(...portNameErrors(`${at}.ports[${j}].name`, p?.name));
-                if (typeof p?.name === "string") {
-                    if (names.has(p.name)) errs.push(`${at}.ports[${j}].name: duplicate port name ${JSON.stringify(p.name)} in the pod`);
-                    names.add(p.name);
-                    portNames.add(p.name);
-                }
-                const key = `${String(p?.containerPort)}/${String(p?.protocol ?? "TCP")}`;
-                if (seen.has(key)) errs.push(`${at}.ports[${j}]: duplicate containerPort/protocol ${key}`);
-                seen.add(key);
-            });
-            for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-                const pr = c?.[probe] as Obj | undefined;
-                for (const kind of ["httpGet", "tcpSocket"]) {
-                    const port = (pr?.[kind] as Obj | undefined)?.port;
-                    if (typeof port === "string" && !portNames.has(port)) errs.push(`${at}.${probe}.${kind}.port: ${JSON.stringify(port)} names no container port`);
-                }
-            }
-            ((c?.volumeMounts as Obj[] | undefined) ?? []).forEach((m, j) => errs.push(...relativePathErrors(`${at}.volumeMounts[${j}].subPath`, m?.subPath, "subPath")));
-            ((c?.env as Obj[] | undefined) ?? []).forEach((e, j) => {
-                const vf = e?.valueFrom as Obj | undefined;
-                const fp = (vf?.fieldRef as Obj | undefined)?.fieldPath;
-                if (typeof fp === "string" && !DOWNWARD_ENV.has(fp) && !/^metadata\.(labels|annotations)\['[^']+'\]$/.test(fp)) {
-                    errs.push(`${at}.env[${j}].valueFrom.fieldRef.fieldPath: ${JSON.stringify(fp)} is not a Downward API field for env`);
-                }
-                errs.push(...secretKeyErrors(`${at}.env[${j}].valueFrom.secretKeyRef.key`, (vf?.secretKeyRef as Obj | undefined)?.key));
-            });
-        });
-    }
-    ((ps.volumes as Obj[] | undefined) ?? []).forEach((v, i) => {
-        ((v?.secret as Obj | undefined)?.items as Obj[] | undefined ?? []).forEach((it, j) => {
-            errs.push(...secretKeyErrors(`${where}.volumes[${i}].secret.items[${j}].key`, it?.key));
-            errs.push(...relativePathErrors(`${where}.volumes[${i}].secret.items[${j}].path`, it?.path, "item path"));
-        });
-    });
-    return errs;
-}
-
-/** The rules above for one object: its pod templates, Service ports, Secret keys, annotation size. */
+/**
+ * The rules the schemas do not express, for one object: what the API server refuses it for
+ * (admission), what a controller's objects made from it would be refused for (a JobSet's Jobs), and
+ * what the kubelet refuses when it runs the pod.
+ */
 export function apiServerErrors(obj: Obj): string[] {
-    const errs = annotationErrors("metadata", obj.metadata);
-    const spec = obj.spec as Obj | undefined;
-    const templates: Array<[string, unknown]> = [];
-    if (spec?.template) templates.push(["spec.template", spec.template]);
-    if (Array.isArray(spec?.replicatedJobs)) {
-        (spec.replicatedJobs as Obj[]).forEach((rj, i) => templates.push([`spec.replicatedJobs[${i}].template.spec.template`, ((rj?.template as Obj | undefined)?.spec as Obj | undefined)?.template]));
-    }
-    for (const [where, t] of templates) {
-        errs.push(...annotationErrors(`${where}.metadata`, (t as Obj | undefined)?.metadata));
-        errs.push(...podSpecErrors(`${where}.spec`, (t as Obj | undefined)?.spec));
-    }
-    if (obj.kind === "Service" && Array.isArray(spec?.ports)) {
-        const names = new Set<string>();
-        (spec.ports as Obj[]).forEach((p, i) => {
-            errs.push(...portNameErrors(`spec.ports[${i}].name`, p?.name));
-            if (typeof p?.name === "string") {
-                if (names.has(p.name)) errs.push(`spec.ports[${i}].name: duplicate port name ${JSON.stringify(p.name)}`);
-                names.add(p.name);
-            }
-            if (typeof p?.nodePort === "number" && (p.nodePort < 30000 || p.nodePort > 32767)) errs.push(`spec.ports[${i}].nodePort: ${p.nodePort} is outside the default node-port range 30000-32767`);
-        });
-    }
-    if (obj.kind === "Secret") {
-        for (const field of ["data", "stringData"]) {
-            const m = obj[field];
-            if (m && typeof m === "object" && !Array.isArray(m)) for (const k of Object.keys(m)) errs.push(...secretKeyErrors(`${field}`, k));
-        }
-    }
-    return errs;
+    return [...admissionErrors(obj), ...downstreamErrors(obj), ...kubeletErrors(obj)];
 }
+
+/** Which rules apply: all (default), or only what the API server checks when the object is applied. */
+export interface CheckOptions {
+    /** Only the API server's admission of the object itself (what test/cluster/calibration.test.ts compares). */
+    admissionOnly?: boolean;
+}
+
+const extraRules = (obj: Obj, o: CheckOptions): string[] => (o.admissionOnly ? admissionErrors(obj) : apiServerErrors(obj));
 
 // ---------------------------------------------------------------------------------------------
 // Public API
 
 /** Validation errors for a core Kubernetes object (empty when valid). */
-export function k8sErrors(obj: Obj): string[] {
+export function k8sErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const apiVersion = obj.apiVersion;
     const kind = obj.kind;
     if (typeof apiVersion !== "string" || typeof kind !== "string") return ["apiVersion and kind are required strings"];
@@ -352,7 +259,7 @@ export function k8sErrors(obj: Obj): string[] {
         Model = undefined;
     }
     if (!Model) return [`${apiVersion} ${kind}: not a core Kubernetes kind known to kubernetes-models`];
-    const errs = [...metadataErrors(obj), ...apiServerErrors(obj)];
+    const errs = [...metadataErrors(obj), ...extraRules(obj, o)];
     try {
         new Model(withoutEmptyTolerationEnums(obj)).validate();
     } catch (e) {
@@ -379,11 +286,11 @@ function withoutEmptyTolerationEnums(v: unknown): unknown {
 }
 
 /** Validation errors for a JobSet/Trainer custom resource (empty when valid). */
-export function crdErrors(obj: Obj): string[] {
+export function crdErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
     const crd = loadCrdIndex().get(key);
     if (!crd) return [`${String(obj.apiVersion)} ${String(obj.kind)}: no served CRD version found (known: ${[...loadCrdIndex().keys()].join(", ")})`];
-    const errs = [...metadataErrors(obj), ...apiServerErrors(obj)];
+    const errs = [...metadataErrors(obj), ...extraRules(obj, o)];
     errs.push(...objectMetaSchemaErrors(obj.metadata));
     const md = obj.metadata as Obj | undefined;
     if (crd.scope === "Cluster" && md?.namespace !== undefined) errs.push(`metadata.namespace: ${crd.kind} is cluster-scoped`);
@@ -399,11 +306,11 @@ export function crdErrors(obj: Obj): string[] {
 }
 
 /** Dispatches by apiVersion/kind: CRD kinds via their CRD schema, everything else via kubernetes-models. */
-export function validateObject(obj: unknown): string[] {
+export function validateObject(obj: unknown, options: CheckOptions = {}): string[] {
     if (!obj || typeof obj !== "object" || Array.isArray(obj)) return ["not an object"];
     const o = obj as Obj;
     if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") return ["apiVersion and kind are required strings"];
-    return isCrdKind(o.apiVersion, o.kind) ? crdErrors(o) : k8sErrors(o);
+    return isCrdKind(o.apiVersion, o.kind) ? crdErrors(o, options) : k8sErrors(o, options);
 }
 
 function describe(obj: Obj): string {

@@ -31,6 +31,8 @@ import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { admissionErrors, downstreamErrors, kubeletErrors } from "./server-rules";
 
+export { objectSetErrors } from "./server-rules";
+
 type Obj = Record<string, unknown>;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * The hostile-input fuzz suite: `npm run test:fuzz` (10,000 cases per component) or
- * `node --import tsx test/fuzz/run.ts [--cases N] [--seed S] [--component Volume] [--only I] [--verbose]`.
+ * `node --import tsx test/fuzz/run.ts [--cases N] [--seed S] [--component Volume] [--only I] [--examples N]`.
  * Prints the outcome table and the first examples of each failure class; exits 1 on any crash, hang,
  * invalid object, pollution, leak or validation error without a field path.
  *
@@ -31,6 +31,8 @@ export interface FuzzOptions {
     parallel?: number;
     /** Run only these case indexes. */
     only?: number[];
+    /** Examples kept per failure kind and component (default 5). */
+    examples?: number;
     /** Receives the Kubernetes objects each case emitted (valid or not; secrets in clear): test/cluster/calibration.test.ts. */
     onObjects?: (component: ComponentName, i: number, objects: K8sObject[]) => void;
 }
@@ -40,7 +42,7 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
     const counts = tally.counts[component];
     const record = (i: number, kind: OutcomeKind, detail?: string) => {
         counts[kind]++;
-        if (kind !== "valid" && kind !== "rejected" && tally.examples.filter((e) => e.kind === kind && e.component === component).length < 5) {
+        if (kind !== "valid" && kind !== "rejected" && tally.examples.filter((e) => e.kind === kind && e.component === component).length < (o.examples ?? 5)) {
             tally.examples.push({ component, i, kind, detail });
         }
     };
@@ -160,6 +162,7 @@ if (require.main === module) {
         components: arg("--component") ? [arg("--component") as ComponentName] : undefined,
         only: arg("--only")?.split(",").map(Number),
         batch: arg("--batch") ? Number(arg("--batch")) : undefined,
+        examples: arg("--examples") ? Number(arg("--examples")) : undefined,
     };
     fuzz(o).then((t) => {
         process.stdout.write(`${table(t)}\n\n${t.seconds.toFixed(0)} s, seed ${o.seed}\n`);

@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import { Compute, MlkubeValidationError, Secret, TrainJob, Volume } from "../../src";
 import { collect, CollectedResource, SecretValue } from "../../src/render/collect";
 import { K8sObject, toObjects, toYaml } from "../../src/render";
-import { apiServerErrors, validateObject } from "../conformance";
+import { objectSetErrors, validateObject } from "../conformance";
 import { reveal } from "../helpers";
 import { Case, ComponentName, FUZZ_CONFIG, makeCases, materialize, REJECT_MARK, SECRET_MARK } from "./cases";
 
@@ -99,7 +99,8 @@ function plainLeak(v: unknown, path = ""): string | undefined {
     return undefined;
 }
 
-function objectsOutcome(resources: CollectedResource[]): { kind: OutcomeKind; detail?: string } {
+/** `related`: the objects of Secrets the case made for its args (`<case>-s<k>`), checked together with its own. */
+function objectsOutcome(resources: CollectedResource[], related: CollectedResource[] = []): { kind: OutcomeKind; detail?: string } {
     const k8s = resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
     for (const r of k8s) {
         const leak = plainLeak(r.inputs);
@@ -107,9 +108,11 @@ function objectsOutcome(resources: CollectedResource[]): { kind: OutcomeKind; de
     }
     for (const r of k8s) {
         const obj = reveal(r.inputs);
-        const errs = [...validateObject(obj), ...apiServerErrors(obj)];
+        const errs = validateObject(obj); // schemas, API-server, downstream and kubelet rules
         if (errs.length) return { kind: "invalid", detail: `${r.type}: ${short(errs.join("; "), 600)}` };
     }
+    const together = objectSetErrors([...k8s, ...related.filter((r) => r.type.startsWith("kubernetes:") && r.custom)].map((r) => reveal(r.inputs)));
+    if (together.length) return { kind: "invalid", detail: short(together.join("; "), 600) };
     const { objects, sources } = toObjects(k8s, false);
     const yaml = toYaml(objects, sources);
     if (yaml.includes(SECRET_MARK)) return { kind: "leak", detail: "secret in rendered YAML" };
@@ -167,7 +170,7 @@ export async function runJob(job: Job, send: (m: Message) => void): Promise<void
                     out = { kind: "rejected" };
                 } else {
                     const own = r.resources.filter((x) => x.name === c.name);
-                    out = objectsOutcome(own);
+                    out = objectsOutcome(own, r.resources.filter((x) => typeof c.name === "string" && x.name.startsWith(`${c.name}-s`)));
                     if (job.objects && (out.kind === "valid" || out.kind === "invalid")) {
                         const objects = toObjects(own.filter((x) => x.type.startsWith("kubernetes:") && x.custom), true).objects;
                         if (objects.length) send({ type: "objects", i, objects });

@@ -12,8 +12,9 @@
  *    Trainer webhooks; nothing stored), in multi-document batches, in a namespace of this run.
  *
  * Any object on which the checker and the server disagree fails the test: the checker admits what the
- * server refuses, or refuses what it admits. CALIBRATION_CASES (cases per component, default 600) and
- * CALIBRATION_SEED change the run; CALIBRATION_REPORT=<file> writes every verdict as JSON lines.
+ * server refuses, or refuses what it admits. CALIBRATION_CASES (cases per component, default 500),
+ * CALIBRATION_SEED and CALIBRATION_CALM (share of cases left unmutated, default 0.5: more objects per
+ * case) change the run; CALIBRATION_REPORT=<file> writes every verdict as JSON lines.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -26,8 +27,10 @@ import { KUBECONFIG, KUBECTL } from "../kube";
 import { mutants, Sample } from "./calibration/mutants";
 import { createNamespace, deleteNamespaces, FIELD_MANAGER, requireCluster } from "./helpers";
 
-const CASES = Number(process.env.CALIBRATION_CASES ?? 600);
+const CASES = Number(process.env.CALIBRATION_CASES ?? 500);
 const SEED = Number(process.env.CALIBRATION_SEED ?? 20261207);
+/** Share of cases that keep their valid args: more emitted objects per case (the mutants cover the invalid side). */
+const CALM = Number(process.env.CALIBRATION_CALM ?? 0.5);
 /** Objects per kubectl call, and kubectl calls at a time. */
 const BATCH = 150;
 const PARALLEL = 2;
@@ -118,6 +121,7 @@ test("calibration: the conformance checker and the API server agree on every obj
         cases: CASES,
         seed: SEED,
         watchdogMs: 30_000,
+        calm: CALM,
         onObjects: (component, i, objects) => {
             for (const o of objects) emitted.push({ component, origin: `${component} case ${i}`, round: 0, object: retarget(o) });
         },

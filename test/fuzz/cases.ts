@@ -97,13 +97,13 @@ function deferredSecret(args: Record<string, unknown> | undefined, existing?: st
     });
 }
 
-/** `args` with every Deferred made (in place of the marker), inside the program; case `name` names what they register. */
-export function materialize(args: unknown, name: unknown): unknown {
+/** `args` with every Deferred made (in place of the marker), inside the program; they register `<name>-s<k>` (`case<i>-s<k>` when the case's name is not a string). */
+export function materialize(args: unknown, name: unknown, i: number): unknown {
     let k = 0;
     const seen = new Set<unknown>();
     // Deferred values sit a few levels down (`secrets[i]`); hostile values (cycles, 20,000-deep) are not entered further.
     const walk = (v: unknown, depth: number): unknown => {
-        if (v instanceof Deferred) return v.make(`${typeof name === "string" ? name : "x"}-s${k++}`);
+        if (v instanceof Deferred) return v.make(`${typeof name === "string" ? name : `case${i}`}-s${k++}`);
         if (depth > 4 || !isTree(v) || seen.has(v)) return v;
         seen.add(v);
         for (const key of Object.keys(v)) {
@@ -457,7 +457,8 @@ type Args = Record<string, unknown>;
 /** A targeted change of the args (in place), or what to replace: `{ replace }` (new args), `{ secrets }`, `{ config }` (profiles). */
 type Plant = (a: Args, main: string, i: number) => Record<string, unknown> | void;
 
-const obj = (v: unknown): Args => (isTree(v) && !Array.isArray(v) ? (v as Args) : {});
+/** `v` when it is a plain object of plain data (a plant merges into it), else {} (hostile values are replaced, not read). */
+const obj = (v: unknown): Args => (isTree(v) && !Array.isArray(v) && plainData(v, 0) ? (v as Args) : {});
 const rp = (spec: Args) => [{ manager: "example.com/team", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }];
 const PRIVILEGED = { privileged: true };
 const SYS_ADMIN = { capabilities: { add: ["SYS_ADMIN"] } };
@@ -596,9 +597,9 @@ const PLANTS: Record<ComponentName, Array<[string, Plant]>> = {
  * wrapped in an Output/secret/Promise, an empty object in a list, or a targeted near-valid change
  * (PLANTS: secure-default conflicts through every kind of patch and profile, names in patches, byte
  * quantities in milli-units, reserved env names, special directories, …). Some cases keep the valid args
- * (so valid output is checked too) or only change name/options.
+ * (so valid output is checked too: `calm` of them, default 10%) or only change name/options.
  */
-export function makeCases(component: ComponentName, seed: number, start: number, count: number): Case[] {
+export function makeCases(component: ComponentName, seed: number, start: number, count: number, calm = 0.1): Case[] {
     const valid = fc.sample(VALID[component], { seed: seed + COMPONENTS.indexOf(component), numRuns: start + count }).slice(start);
     return valid.map((v, j) => {
         const i = start + j;
@@ -608,8 +609,10 @@ export function makeCases(component: ComponentName, seed: number, start: number,
         const main = component === "Compute" ? "main" : "node";
         const mutations: string[] = [];
         let profiles: Record<string, unknown> | undefined;
+        // `calm` of the cases keep their valid args; the others get 1 (2/3), 2 (2/9) or 3 (1/9) mutations.
         const roll = r();
-        const n = roll < 0.1 ? 0 : roll < 0.7 ? 1 : roll < 0.9 ? 2 : 3;
+        const rest = (roll - calm) / (1 - calm);
+        const n = roll < calm ? 0 : rest < 2 / 3 ? 1 : rest < 8 / 9 ? 2 : 3;
         for (let m = 0; m < n; m++) {
             const all = slots(holder);
             const [o, key] = r() < 0.05 ? all[0] : pick(all.slice(1).length ? all.slice(1) : all);

@@ -33,6 +33,8 @@ export interface FuzzOptions {
     only?: number[];
     /** Examples kept per failure kind and component (default 5). */
     examples?: number;
+    /** Share of cases that keep their valid args (default 0.1). */
+    calm?: number;
     /** Receives the Kubernetes objects each case emitted (valid or not; secrets in clear): test/cluster/calibration.test.ts. */
     onObjects?: (component: ComponentName, i: number, objects: K8sObject[]) => void;
 }
@@ -112,7 +114,7 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                 finish();
             });
             arm();
-            const job: Job = { component, seed: o.seed, start, count, batch, objects: o.onObjects !== undefined };
+            const job: Job = { component, seed: o.seed, start, count, batch, objects: o.onObjects !== undefined, calm: o.calm };
             child.send(job);
         };
         next();

@@ -22,6 +22,8 @@ export interface Job {
     batch: number;
     /** Also send the Kubernetes objects of each case that emitted any (secrets in clear), for test/cluster/calibration.test.ts. */
     objects?: boolean;
+    /** Share of cases that keep their valid args (makeCases' `calm`). */
+    calm?: number;
 }
 
 export type Message =
@@ -126,7 +128,7 @@ function objectsOutcome(resources: CollectedResource[], related: CollectedResour
 }
 
 export async function runJob(job: Job, send: (m: Message) => void): Promise<void> {
-    const cases = makeCases(job.component, job.seed, job.start, job.count);
+    const cases = makeCases(job.component, job.seed, job.start, job.count, job.calm);
     for (let b = 0, size = 0; b < cases.length; b += size) {
         // A case with its own stack config (a planted profile) runs alone; the others in batches.
         size = 1;
@@ -141,7 +143,7 @@ export async function runJob(job: Job, send: (m: Message) => void): Promise<void
                 send({ type: "progress", i });
                 if (typeof c.name === "string") names.set(c.name, i);
                 try {
-                    new CTORS[c.component](c.name as string, materialize(c.args, c.name) as never, c.opts as never);
+                    new CTORS[c.component](c.name as string, materialize(c.args, c.name, i) as never, c.opts as never);
                 } catch (e) {
                     sync.set(i, errorOutcome(e, c));
                 }

@@ -199,7 +199,7 @@ const MUTATIONS: Array<[string, string[], Mutate]> = [
     ["trainer duplicate env", ["TrainJob"], (o) => (o.spec.trainer = { ...o.spec.trainer, env: [...(o.spec.trainer?.env ?? []), { name: "DUP", value: "1" }, { name: "DUP", value: "2" }] })],
     ["trainer memory 512m", ["TrainJob"], (o) => (o.spec.trainer = { ...o.spec.trainer, resourcesPerNode: { requests: { memory: "512m" } } })],
     ["trainer numProcPerNode 0", ["TrainJob"], (o) => (o.spec.trainer = { ...o.spec.trainer, numProcPerNode: 0 })],
-    ["runtimeRef unknown runtime", ["TrainJob"], (o) => (o.spec.runtimeRef = { ...o.spec.runtimeRef, name: "no-such-runtime" })],
+    // (Not "runtimeRef to a runtime that does not exist": that is the cluster's state, not the object's validity.)
     ["runtimePatches manager without domain", ["TrainJob"], (o) => (o.spec.runtimePatches = [{ ...(o.spec.runtimePatches?.[0] ?? {}), manager: "team" }])],
     ["runtimePatch tolerations [{}]", ["TrainJob"], (o) => (o.spec.runtimePatches = [...(o.spec.runtimePatches ?? []), rp("example.com/t1", { tolerations: [{}] })])],
     ["runtimePatch privileged + allowPrivilegeEscalation false", ["TrainJob"], (o) => (o.spec.runtimePatches = [...(o.spec.runtimePatches ?? []), rp("example.com/t2", { containers: [{ name: "node", securityContext: { privileged: true, allowPrivilegeEscalation: false } }] })])],

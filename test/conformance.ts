@@ -156,8 +156,11 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-/** Kinds whose names must be DNS-1123 labels (not subdomains) or DNS-1035 labels. */
-const LABEL_NAMED = new Set(["Namespace", "Pod", "Deployment", "StatefulSet", "Job", "CronJob", "JobSet", "TrainJob"]);
+/**
+ * Kinds whose names must be DNS-1123 labels (not subdomains) or DNS-1035 labels. Deployments and Jobs
+ * take subdomains (apps/batch validation); a Job's name is also a label value (≤ 63): test/server-rules.ts.
+ */
+const LABEL_NAMED = new Set(["Namespace", "Pod", "StatefulSet", "CronJob", "JobSet", "TrainJob"]);
 const DNS1035_NAMED = new Set(["Service"]);
 
 function qualifiedNameErrors(what: string, key: string): string[] {

@@ -577,6 +577,15 @@ function jobErrors(o: Any, where = "spec"): string[] {
     if (s.completionMode !== undefined && !["NonIndexed", "Indexed"].includes(s.completionMode)) errs.push(`${where}.completionMode: Unsupported value ${str(s.completionMode)}`);
     if (s.completionMode === "Indexed" && s.completions === undefined) errs.push(`${where}.completions: Required value: when completion mode is Indexed`);
     if (where === "spec" && s.selector !== undefined && s.manualSelector !== true) errs.push(`${where}.selector: Invalid value: \`selector\` will be auto-generated`);
+    if (where === "spec") {
+        // The Job's name becomes the value of its pods' job-name labels, and (Indexed) their hostnames' prefix.
+        const name = String(o.metadata?.name ?? "");
+        if (name.length > 63) errs.push(`metadata.name: ${str(name)} is longer than 63 characters (it becomes the pods' batch.kubernetes.io/job-name label value)`);
+        const completions = num(s.completions);
+        if (s.completionMode === "Indexed" && completions !== undefined && completions > 0 && !isDnsLabel(`${name}-${completions - 1}`)) {
+            errs.push(`metadata.name: will not able to create pod with invalid DNS label: ${name}-${completions - 1}`);
+        }
+    }
     errs.push(...templateErrors(`${where}.template`, s.template, { restartPolicies: ["OnFailure", "Never"] }));
     return errs;
 }

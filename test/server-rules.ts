@@ -830,7 +830,12 @@ export function downstreamErrors(o: Any): string[] {
     const errs: string[] = [];
     list(o.spec?.replicatedJobs).forEach((rj, i) => {
         const where = `spec.replicatedJobs[${i}].template.spec`;
-        errs.push(...jobErrors(rj?.template?.spec, where));
+        const job = rj?.template?.spec;
+        if (!isObj(job)) return;
+        // The JobSet webhook's defaults: Indexed completion, restartPolicy OnFailure.
+        const podSpec = isObj(job.template?.spec) ? job.template.spec : {};
+        const defaulted = { completionMode: "Indexed", ...job, template: { ...job.template, spec: { restartPolicy: "OnFailure", ...podSpec } } };
+        errs.push(...jobErrors(defaulted, where));
         errs.push(...metadataErrors(`${where}.template.metadata`, rj?.template?.spec?.template?.metadata));
     });
     return errs;

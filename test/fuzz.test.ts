@@ -26,6 +26,7 @@ const KNOWN_OPEN: Array<[string, RegExp]> = [
     ["pod volume names from podPatch/runtimePatches are not checked (\"extra/../..\", \"Extra\")", /^\[invalid\] .*:: .*volumes\[\d+\]\.name: .* must be a DNS-1123 label/],
     ["container names and mounts from podPatch are not checked (\"Side_Car\", a mount of no volume, a container without image)", /^\[invalid\] .*podPatch (container name bad|volumeMount to no volume|container without image).*:: /],
     ["Outputs/Promises where mlkube reads (capabilities.add, tolerations, volumes, podPatch.containers[0]): a TypeError, a container added twice, mounts of dropped volumes", /^\[(crash|invalid)\] .*((output|secret|promise)[^;]*\(valid\) at|Output|Promise|secret bad at|output\(|promise ).*:: .*(TypeError|Duplicate value "(main|node)"|image: Required value|Not found: |is not iterable|is not a function)/],
+    ["PET_* env names (an env var or a Secret key) reach a Kubeflow TrainJob's spec.trainer.env, which the Trainer refuses", /^\[invalid\] .*:: .*must not have reserved envs/],
     ["affinity keys and values are not checked", /^\[invalid\] .*:: .*affinity\.nodeAffinity\..*matchExpressions\[\d+\]\.(key|values)/],
     ["profile merging reads args before they are validated (a throwing getter escapes)", /^\[crash\] .* :: Error: getter[\s\S]*mergeResources/],
 ];

@@ -29,7 +29,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
-import { admissionErrors, downstreamErrors, kubeletErrors } from "./server-rules";
+import { admissionErrors, allocationErrors, downstreamErrors, kubeletErrors } from "./server-rules";
 
 export { objectSetErrors } from "./server-rules";
 
@@ -161,6 +161,8 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
  * take subdomains (apps/batch validation); a Job's name is also a label value (≤ 63): test/server-rules.ts.
  */
 const LABEL_NAMED = new Set(["Namespace", "Pod", "StatefulSet", "CronJob", "JobSet", "TrainJob"]);
+/** Kinds whose names the server checks only as a path segment (policy validation does not check a PDB's name). */
+const PATH_SEGMENT_NAMED = new Set(["PodDisruptionBudget"]);
 const DNS1035_NAMED = new Set(["Service"]);
 
 function qualifiedNameErrors(what: string, key: string): string[] {
@@ -182,6 +184,8 @@ function metadataErrors(obj: Obj): string[] {
         if (typeof md.generateName !== "string") errs.push("metadata.name: required");
     } else if (DNS1035_NAMED.has(kind)) {
         if (name.length > 63 || !DNS1035_LABEL.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1035 label (≤63 lowercase alphanumerics or '-', starting with a letter)`);
+    } else if (PATH_SEGMENT_NAMED.has(kind)) {
+        if (name === "." || name === ".." || /[/%]/.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} may not be "." or ".." or contain '/' or '%'`);
     } else if (LABEL_NAMED.has(kind)) {
         if (name.length > 63 || !DNS1123_LABEL.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1123 label (≤63 lowercase alphanumerics or '-')`);
     } else if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
@@ -236,12 +240,12 @@ function modelErrors(e: unknown): string[] {
  * what the kubelet refuses when it runs the pod.
  */
 export function apiServerErrors(obj: Obj): string[] {
-    return [...admissionErrors(obj), ...downstreamErrors(obj), ...kubeletErrors(obj)];
+    return [...admissionErrors(obj), ...allocationErrors(obj), ...downstreamErrors(obj), ...kubeletErrors(obj)];
 }
 
 /** Which rules apply: all (default), or only what the API server checks when the object is applied. */
 export interface CheckOptions {
-    /** Only the API server's admission of the object itself (what test/cluster/calibration.test.ts compares). */
+    /** Only what a server-side dry run of the object refuses (what test/cluster/calibration.test.ts compares). */
     admissionOnly?: boolean;
 }
 

@@ -340,8 +340,8 @@ function containerErrors(at: string, c: Any, volumes: Set<string>, hostUsers: bo
     } else {
         for (const k of ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"]) if (c[k] !== undefined) errs.push(`${at}.${k}: may not be set for init containers without restartPolicy=Always`);
     }
-    if (init && c.restartPolicy !== undefined && c.restartPolicy !== "Always") errs.push(`${at}.restartPolicy: Unsupported value ${str(c.restartPolicy)}: supported values: "Always"`);
-    if (!init && c.restartPolicy !== undefined) errs.push(`${at}.restartPolicy: may not be set for non-init containers`);
+    // Container restart rules (ContainerRestartRules) are on in 1.34: any container may set Always, OnFailure or Never.
+    if (c.restartPolicy !== undefined && !["Always", "OnFailure", "Never"].includes(c.restartPolicy)) errs.push(`${at}.restartPolicy: Unsupported value ${str(c.restartPolicy)}: supported values: "Always", "Never", "OnFailure"`);
     return errs;
 }
 
@@ -521,8 +521,7 @@ export function podSpecErrors(where: string, spec: unknown, ctx: PodSpecContext 
     errs.push(...tolerationErrors(`${where}.tolerations`, spec.tolerations));
     if (spec.priorityClassName && !isDnsSubdomain(spec.priorityClassName)) errs.push(`${where}.priorityClassName: ${str(spec.priorityClassName)} must be a DNS-1123 subdomain`);
     if (spec.runtimeClassName && !isDnsSubdomain(spec.runtimeClassName)) errs.push(`${where}.runtimeClassName: ${str(spec.runtimeClassName)} must be a DNS-1123 subdomain`);
-    const tgp = num(spec.terminationGracePeriodSeconds);
-    if (tgp !== undefined && tgp < 0) errs.push(`${where}.terminationGracePeriodSeconds: must be greater than or equal to 0`);
+    // (A negative terminationGracePeriodSeconds is admitted: the server makes it 1 for pods.)
     return errs;
 }
 
@@ -614,10 +613,7 @@ function serviceErrors(o: Any): string[] {
         if (typeof tp === "number" && (tp < 1 || tp > 65535)) errs.push(`${at}.targetPort: must be between 1 and 65535, inclusive`);
         if (typeof tp === "string" && !/^\d+$/.test(tp) && !isPortName(tp)) errs.push(`${at}.targetPort: ${str(tp)} is not a valid port name`);
         const np = num(p?.nodePort);
-        if (np !== undefined && np !== 0) {
-            if (type === "ClusterIP") errs.push(`${at}.nodePort: may not be used when \`type\` is 'ClusterIP'`);
-            if (np < 30000 || np > 32767) errs.push(`${at}.nodePort: ${np} is outside the default node-port range 30000-32767`);
-        }
+        if (np !== undefined && np !== 0 && type === "ClusterIP") errs.push(`${at}.nodePort: may not be used when \`type\` is 'ClusterIP'`);
     });
     if (headless && (type === "NodePort" || type === "LoadBalancer")) errs.push(`spec.clusterIPs[0]: may not be set to 'None' for ${type} services`);
     if (s.externalTrafficPolicy !== undefined && type !== "NodePort" && type !== "LoadBalancer") errs.push("spec.externalTrafficPolicy: may only be set for externally-accessible services");
@@ -767,6 +763,9 @@ function trainJobErrors(o: Any): string[] {
         const uri = s.initializer?.[k]?.storageUri;
         if (typeof uri === "string" && uri !== "" && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\/.+$/.test(uri)) errs.push(`spec.initializer.${k}.storageUri: storageUri may be empty, or it must be a valid URI (scheme://...)`);
     }
+    list(s.runtimePatches).forEach((p, i) => {
+        if (typeof p?.manager !== "string" || !DOMAIN_PREFIXED_PATH.test(p.manager)) errs.push(`spec.runtimePatches[${i}].manager: ${str(p?.manager)} must be a domain-prefixed path (such as "acme.io/foo")`);
+    });
     const trainer = s.trainer;
     if (isObj(trainer) && trainer.numProcPerNode !== undefined && TORCH_RUNTIMES.has(s.runtimeRef?.name)) {
         const reserved = list(trainer.env).map((e) => e?.name).filter((n) => TORCHRUN_RESERVED.has(n));
@@ -821,6 +820,21 @@ export function admissionErrors(o: Any): string[] {
             errs.push(...trainJobErrors(o));
             break;
     }
+    return errs;
+}
+
+/**
+ * What a real create refuses that a server-side dry run does not see: resources the server allocates
+ * (a Service's node ports must lie in `--service-node-port-range`, default 30000-32767; the dry run
+ * skips the allocation).
+ */
+export function allocationErrors(o: Any): string[] {
+    if (!isObj(o) || o.kind !== "Service") return [];
+    const errs: string[] = [];
+    list(o.spec?.ports).forEach((p, i) => {
+        const np = num(p?.nodePort);
+        if (np !== undefined && np !== 0 && (np < 30000 || np > 32767)) errs.push(`spec.ports[${i}].nodePort: ${np} is outside the default node-port range 30000-32767`);
+    });
     return errs;
 }
 

@@ -279,8 +279,9 @@ export function k8sErrors(obj: Obj, o: CheckOptions = {}): string[] {
 
 /**
  * kubernetes-models' enums refuse `""` for a toleration's `effect`/`operator`, which the API server
- * accepts (core/v1 Toleration: an empty effect matches all effects; an empty operator means Equal).
- * Validate a copy without them so the checker is as strict as the server, not stricter.
+ * accepts (core/v1 Toleration: an empty effect matches all effects; an empty operator means Equal, when
+ * there is a key). Validate a copy without them so the checker is as strict as the server, not stricter;
+ * the server's rules across the fields (an empty key needs operator Exists, …) are in test/server-rules.ts.
  */
 function withoutEmptyTolerationEnums(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(withoutEmptyTolerationEnums);

@@ -154,9 +154,9 @@ function securityContextErrors(where: string, sc: unknown, hostUsers: boolean): 
     if (sc.procMount === "Unmasked" && hostUsers) errs.push(`${where}.procMount: \`hostUsers\` must be false to use \`Unmasked\``);
     errs.push(...seccompErrors(`${where}.seccompProfile`, sc.seccompProfile));
     if (sc.allowPrivilegeEscalation === false) {
-        if (sc.privileged === true) errs.push(`${where}: cannot set \`allowPrivilegeEscalation\` to false and \`privileged\` to true`);
+        if (sc.privileged === true) errs.push(`${where}: cannot set allowPrivilegeEscalation to false and privileged to true`);
         // The server's rule is about this exact spelling only.
-        if (list(sc.capabilities?.add).includes("CAP_SYS_ADMIN")) errs.push(`${where}: cannot set \`allowPrivilegeEscalation\` to false and \`capabilities.Add\` CAP_SYS_ADMIN`);
+        if (list(sc.capabilities?.add).includes("CAP_SYS_ADMIN")) errs.push(`${where}: cannot set allowPrivilegeEscalation to false and capabilities.Add CAP_SYS_ADMIN`);
     }
     return errs;
 }
@@ -316,7 +316,7 @@ function containerErrors(at: string, c: Any, volumes: Set<string>, hostUsers: bo
     list(c.volumeMounts).forEach((m, j) => {
         const mat = `${at}.volumeMounts[${j}]`;
         if (!m?.name) errs.push(`${mat}.name: Required value`);
-        if (!volumes.has(m?.name)) errs.push(`${mat}.name: Not found: ${str(m?.name)}`);
+        if (!volumes.has(m?.name)) errs.push(`${mat}.name: ${str(m?.name)} not found among the pod's volumes`);
         if (!m?.mountPath) errs.push(`${mat}.mountPath: Required value`);
         if (mountPaths.has(m?.mountPath)) errs.push(`${mat}.mountPath: ${str(m.mountPath)} must be unique`);
         mountPaths.add(m?.mountPath);
@@ -352,12 +352,12 @@ function tolerationErrors(where: string, tolerations: unknown): string[] {
         const key = typeof t?.key === "string" ? t.key : "";
         const op = typeof t?.operator === "string" ? t.operator : "";
         if (key !== "" && !isQualifiedName(key)) errs.push(`${at}.key: ${str(key)} is not a qualified name`);
-        if (key === "" && op !== "Exists") errs.push(`${at}.operator: operator must be Exists when \`key\` is empty, which means "match all values and all keys"`);
-        if (t?.tolerationSeconds !== undefined && t?.tolerationSeconds !== null && t?.effect !== "NoExecute") errs.push(`${at}.effect: effect must be 'NoExecute' when \`tolerationSeconds\` is set`);
+        if (key === "" && op !== "Exists") errs.push(`${at}.operator: Invalid value: ${str(op)}: operator must be Exists when key is empty, which means "match all values and all keys"`);
+        if (t?.tolerationSeconds !== undefined && t?.tolerationSeconds !== null && t?.effect !== "NoExecute") errs.push(`${at}.effect: Invalid value: ${str(t?.effect ?? "")}: effect must be NoExecute when tolerationSeconds is set`);
         if (op === "" || op === "Equal") {
             if (!isLabelValue(t?.value ?? "")) errs.push(`${at}.value: ${str(t?.value)} is not a valid label value`);
         } else if (op === "Exists") {
-            if (typeof t?.value === "string" && t.value !== "") errs.push(`${at}.operator: value must be empty when \`operator\` is 'Exists'`);
+            if (typeof t?.value === "string" && t.value !== "") errs.push(`${at}.operator: value must be empty when operator is Exists`);
         } else errs.push(`${at}.operator: Unsupported value ${str(op)}: supported values: "Equal", "Exists"`);
         const effect = t?.effect ?? "";
         if (effect !== "" && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect)) errs.push(`${at}.effect: Unsupported value ${str(effect)}`);
@@ -473,12 +473,12 @@ export function podSpecErrors(where: string, spec: unknown, ctx: PodSpecContext 
     const containers = list(spec.containers);
     if (containers.length === 0) errs.push(`${where}.containers: Required value`);
     const names = new Set<string>();
-    for (const field of ["containers", "initContainers"] as const) {
+    for (const field of ["initContainers", "containers"] as const) {
         list(spec[field]).forEach((c, i) => {
             const at = `${where}.${field}[${i}]`;
             errs.push(...containerErrors(at, c, volumes, hostUsers, gracePeriod, field === "initContainers"));
             if (typeof c?.name === "string" && c.name !== "") {
-                if (names.has(c.name)) errs.push(`${at}.name: Duplicate value ${str(c.name)}`);
+                if (names.has(c.name)) errs.push(`${at}.name: duplicate ${str(c.name)}`);
                 names.add(c.name);
             }
         });

@@ -12,7 +12,7 @@
  *    Trainer webhooks; nothing stored), in multi-document batches, in a namespace of this run.
  *
  * Any object on which the checker and the server disagree fails the test: the checker admits what the
- * server refuses, or refuses what it admits. CALIBRATION_CASES (cases per component, default 600),
+ * server refuses, or refuses what it admits. CALIBRATION_CASES (cases per component, default 700),
  * CALIBRATION_SEED and CALIBRATION_CALM (share of cases left unmutated, default 0.5: more objects per
  * case) change the run; CALIBRATION_REPORT=<file> writes every verdict as JSON lines.
  */
@@ -27,7 +27,7 @@ import { KUBECONFIG, KUBECTL } from "../kube";
 import { mutants, Sample } from "./calibration/mutants";
 import { createNamespace, deleteNamespaces, FIELD_MANAGER, requireCluster } from "./helpers";
 
-const CASES = Number(process.env.CALIBRATION_CASES ?? 600);
+const CASES = Number(process.env.CALIBRATION_CASES ?? 700);
 const SEED = Number(process.env.CALIBRATION_SEED ?? 20261207);
 /** Share of cases that keep their valid args: more emitted objects per case (the mutants cover the invalid side). */
 const CALM = Number(process.env.CALIBRATION_CALM ?? 0.5);

@@ -7,10 +7,11 @@
  * - Core kinds (`v1`, `apps/v1`, `batch/v1`, `autoscaling/v2`, ...): the installed `kubernetes-models`
  *   package's `validate()` (the upstream OpenAPI schemas compiled with ajv), plus metadata checks the
  *   API server does that the OpenAPI schema does not (names are DNS-1123, label syntax).
- * - API-server rules the schemas do not express (apiServerErrors, test/server-rules.ts): the Go
- *   validation of pod specs, Deployments, Jobs, Services, HPAs, PDBs, PVCs and Secrets after defaulting,
- *   server-side apply's duplicate-key rule, annotations ≤ 256 KiB; what a JobSet's Jobs would be refused
- *   for; what the kubelet refuses. Calibrated against the real API server by
+ * - API-server rules the schemas do not express (apiServerErrors): the Go validation of pod specs,
+ *   Deployments, Jobs, Services, HPAs, PDBs, PVCs and Secrets after defaulting, server-side apply's
+ *   duplicate-key rule, annotations ≤ 256 KiB, what a JobSet's Jobs would be refused for
+ *   (test/server-rules.ts); the JobSet/Trainer webhooks and CEL rules (test/webhook-rules.ts); what the
+ *   kubelet refuses (test/kubelet-rules.ts). Calibrated against the real API server by
  *   test/cluster/calibration.test.ts (`validateObject(o, { admissionOnly: true })` is what it compares).
  * - CRD kinds (JobSet, TrainJob, TrainingRuntime, ClusterTrainingRuntime): ajv against the
  *   `openAPIV3Schema` of the CRD's served version, from the pinned upstream CRDs, treated as a
@@ -29,9 +30,16 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
-import { admissionErrors, allocationErrors, downstreamErrors, kubeletErrors } from "./server-rules";
+import { kubeletErrors } from "./kubelet-rules";
+import { admissionErrors as coreAdmissionErrors, allocationErrors, downstreamErrors } from "./server-rules";
+import { webhookErrors } from "./webhook-rules";
 
-export { objectSetErrors } from "./server-rules";
+export { objectSetErrors } from "./kubelet-rules";
+
+/** What the API server refuses in the object itself: its Go validation, and the webhooks/CEL rules of CRD kinds. */
+function admissionErrors(obj: Obj): string[] {
+    return [...coreAdmissionErrors(obj), ...webhookErrors(obj)];
+}
 
 type Obj = Record<string, unknown>;
 

@@ -9,10 +9,12 @@
  * near-valid mutants of them, sent with server-side dry run): a rule here that disagrees with the server
  * is a bug. Used through test/conformance.ts (`apiServerErrors`, `validateObject`).
  *
- * Two stages: `admission` is what `kubectl apply` of the object itself is refused for; `downstream` is
- * what the objects a controller makes from it would be refused for (a JobSet's Jobs and pods: the JobSet
- * is admitted, its Jobs are not created). `validateObject` applies both; the calibration compares the
- * admission stage with the server.
+ * Stages: `admissionErrors` is what `kubectl apply` of the object itself is refused for (a server-side
+ * dry run sees it); `allocationErrors` what only a real create refuses (node ports out of range);
+ * `downstreamErrors` what the objects a controller makes from it would be refused for (a JobSet's Jobs
+ * and pods: the JobSet is admitted, its Jobs are not created). `validateObject` applies all of them;
+ * the calibration compares the admission stage with the server's dry run. The JobSet/Trainer webhooks
+ * are test/webhook-rules.ts, the kubelet test/kubelet-rules.ts; both use the helpers exported here.
  */
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -65,11 +67,11 @@ const milli = (v: number) => Math.ceil(Math.round(v * 1e9) / 1e6);
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const str = (v: unknown): string => JSON.stringify(v);
-const isObj = (v: unknown): v is Record<string, Any> => v !== null && typeof v === "object" && !Array.isArray(v);
-const list = (v: unknown): Any[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string => JSON.stringify(v);
+export const isObj = (v: unknown): v is Record<string, Any> => v !== null && typeof v === "object" && !Array.isArray(v);
+export const list = (v: unknown): Any[] => (Array.isArray(v) ? v : []);
 const entries = (v: unknown): Array<[string, Any]> => (isObj(v) ? Object.entries(v) : []);
-const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+export const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
 
 function labelErrors(where: string, m: unknown): string[] {
     const errs: string[] = [];
@@ -695,85 +697,6 @@ function secretErrors(o: Any): string[] {
     return errs;
 }
 
-// ---------------------------------------------------------------------------------------------
-// CRD kinds: CEL rules on create and the validating webhooks (JobSet v0.12, Kubeflow Trainer v2.3)
-
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const isDns1035 = (s: string) => s.length <= 63 && DNS1035_LABEL.test(s);
-const DOMAIN_PREFIXED_PATH = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/\S+$/;
-
-/** The JobSet webhook's ValidateCreate (after its defaulting: completionMode Indexed, groupName "default"). */
-function jobSetErrors(o: Any): string[] {
-    const s = o.spec;
-    if (!isObj(s)) return [];
-    const errs: string[] = [];
-    const name = String(o.metadata?.name ?? "");
-    const rjobs = list(s.replicatedJobs);
-    if (rjobs[0]?.dependsOn !== undefined && rjobs[0]?.dependsOn !== null) errs.push("spec.replicatedJobs[0].dependsOn: DependsOn can't be set for the first ReplicatedJob");
-    const sub = s.network?.subdomain;
-    if (typeof sub === "string" && sub !== "" && !(isDnsSubdomain(sub) && isDns1035(sub))) errs.push(`spec.network.subdomain: ${str(sub)} must be a DNS-1035 label (≤ 63 characters, starting with a letter)`);
-    if (s.managedBy !== undefined && (typeof s.managedBy !== "string" || !DOMAIN_PREFIXED_PATH.test(s.managedBy) || s.managedBy.length > 63)) errs.push(`spec.managedBy: ${str(s.managedBy)} must be a domain-prefixed path of at most 63 characters`);
-    const names = new Set<string>();
-    rjobs.forEach((rj, i) => {
-        const at = `spec.replicatedJobs[${i}]`;
-        const replicas = num(rj?.replicas) ?? 1;
-        const parallelism = num(rj?.template?.spec?.parallelism) ?? 1;
-        if (replicas * parallelism > 2147483647) errs.push(`${at}: the product of replicas and parallelism must not exceed 2147483647`);
-        const group = rj?.groupName ?? "default";
-        if (!isDns1035(String(group))) errs.push(`${at}.groupName: ${str(group)} must be a DNS-1035 label (≤ 63 characters)`);
-        const jobName = `${name}-${String(rj?.name)}-${replicas - 1}`;
-        if (!isDns1035(jobName)) errs.push(`${at}: the Job names of this JobSet (${str(jobName)}) must be DNS-1035 labels of at most 63 characters (JobSet name too long, or not starting with a letter)`);
-        const mode = rj?.template?.spec?.completionMode ?? "Indexed";
-        const completions = num(rj?.template?.spec?.completions);
-        if (mode === "Indexed" && completions !== undefined) {
-            const podName = `${jobName}-${completions - 1}-abcde`;
-            if (!isDns1035(podName)) errs.push(`${at}: the pod names of this JobSet (${str(podName)}) must be DNS-1035 labels of at most 63 characters`);
-        }
-        const dep = list(rj?.dependsOn)[0];
-        if (dep !== undefined && !names.has(dep?.name)) errs.push(`${at}.dependsOn: replicatedJob ${str(rj?.name)} cannot depend on replicatedJob ${str(dep?.name)}`);
-        names.add(rj?.name);
-    });
-    for (const t of list(s.successPolicy?.targetReplicatedJobs)) if (!names.has(t)) errs.push(`spec.successPolicy.targetReplicatedJobs: ${str(t)} does not appear in .spec.replicatedJobs`);
-    const ruleNames = new Set<string>();
-    list(s.failurePolicy?.rules).forEach((r, i) => {
-        const rn = String(r?.name ?? `failurePolicyRule${i}`);
-        if (!/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/.test(rn) || rn.length > 128) errs.push(`spec.failurePolicy.rules[${i}].name: ${str(rn)} is not a valid rule name`);
-        if (ruleNames.has(rn)) errs.push(`spec.failurePolicy.rules[${i}].name: rule names are not unique (${str(rn)})`);
-        ruleNames.add(rn);
-        for (const t of list(r?.targetReplicatedJobs)) if (!names.has(t)) errs.push(`spec.failurePolicy.rules[${i}].targetReplicatedJobs: ${str(t)} does not appear in .spec.replicatedJobs`);
-    });
-    if (s.startupPolicy?.startupPolicyOrder === "InOrder" && rjobs.some((rj) => rj?.dependsOn !== undefined)) errs.push("spec: StartupPolicy and DependsOn APIs are mutually exclusive");
-    return errs;
-}
-
-/** torchrun's reserved env names (Trainer `constants.TorchRunReservedEnvNames`). */
-const TORCHRUN_RESERVED = new Set(["PET_NNODES", "PET_NPROC_PER_NODE", "PET_NODE_RANK", "PET_MASTER_ADDR", "PET_MASTER_PORT"]);
-/** ClusterTrainingRuntimes with the Torch ML policy (the local cluster installs torch-distributed). */
-const TORCH_RUNTIMES = new Set(["torch-distributed"]);
-
-/** The TrainJob CRD's CEL rules on create and the Trainer webhook (torch plugin: reserved env names). */
-function trainJobErrors(o: Any): string[] {
-    const errs: string[] = [];
-    const name = o.metadata?.name;
-    if (typeof name === "string" && !(name.length <= 63 && DNS1035_LABEL.test(name))) errs.push(`metadata.name: ${str(name)} must match RFC 1035 DNS label format (≤ 63 characters, starting with a letter)`);
-    const s = o.spec;
-    if (!isObj(s)) return errs;
-    if (s.managedBy !== undefined && !["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"].includes(s.managedBy)) errs.push(`spec.managedBy: ManagedBy must be trainer.kubeflow.org/trainjob-controller or kueue.x-k8s.io/multikueue if set`);
-    for (const k of ["dataset", "model"]) {
-        const uri = s.initializer?.[k]?.storageUri;
-        if (typeof uri === "string" && uri !== "" && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\/.+$/.test(uri)) errs.push(`spec.initializer.${k}.storageUri: storageUri may be empty, or it must be a valid URI (scheme://...)`);
-    }
-    list(s.runtimePatches).forEach((p, i) => {
-        if (typeof p?.manager !== "string" || !DOMAIN_PREFIXED_PATH.test(p.manager)) errs.push(`spec.runtimePatches[${i}].manager: ${str(p?.manager)} must be a domain-prefixed path (such as "acme.io/foo")`);
-    });
-    const trainer = s.trainer;
-    if (isObj(trainer) && trainer.numProcPerNode !== undefined && TORCH_RUNTIMES.has(s.runtimeRef?.name)) {
-        const reserved = list(trainer.env).map((e) => e?.name).filter((n) => TORCHRUN_RESERVED.has(n));
-        if (reserved.length) errs.push(`spec.trainer.env: must not have reserved envs, invalid envs configured: ${reserved.join(", ")}`);
-    }
-    return errs;
-}
-
 /** Metadata rules every kind shares (label and annotation syntax, annotation size). */
 function metadataErrors(where: string, md: unknown): string[] {
     if (!isObj(md)) return [];
@@ -813,12 +736,6 @@ export function admissionErrors(o: Any): string[] {
         case "Secret":
             errs.push(...secretErrors(o));
             break;
-        case "JobSet":
-            errs.push(...jobSetErrors(o));
-            break;
-        case "TrainJob":
-            errs.push(...trainJobErrors(o));
-            break;
     }
     return errs;
 }
@@ -855,97 +772,11 @@ export function downstreamErrors(o: Any): string[] {
     return errs;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Kubelet: what the node refuses or fails at run time (not checked by the API server)
-
-/** The pod templates of a workload (Deployment, Job, each of a JobSet's replicated jobs). */
-function podTemplates(o: Any): Array<[string, Any]> {
+/** The pod templates of a workload (Pod, Deployment, Job, each of a JobSet's replicated jobs). */
+export function podTemplates(o: Any): Array<[string, Any]> {
     const s = o?.spec;
     if (o?.kind === "Pod") return [["spec", s]];
     if (o?.kind === "Deployment" || o?.kind === "Job") return [["spec.template.spec", s?.template?.spec]];
     if (o?.kind === "JobSet") return list(s?.replicatedJobs).map((rj, i) => [`spec.replicatedJobs[${i}].template.spec.template.spec`, rj?.template?.spec?.template?.spec]);
     return [];
-}
-
-/**
- * What the kubelet refuses or changes when it starts the pod (the API server admits it): runAsNonRoot
- * with runAsUser 0, a memory-backed volume larger than the pod's memory limit (the tmpfs gets the
- * limit), a probe naming a port the container does not declare, a Secret volume item whose key no
- * Secret can hold. Sampled on the real node by test/cluster/kubelet.test.ts.
- */
-export function kubeletErrors(o: Any): string[] {
-    const errs: string[] = [];
-    for (const [where, spec] of podTemplates(o)) {
-        list(spec?.volumes).forEach((v, i) =>
-            list(v?.secret?.items).forEach((it, j) => {
-                if (typeof it?.key === "string" && it.key !== "" && !isConfigMapKey(it.key)) errs.push(`${where}.volumes[${i}].secret.items[${j}].key: ${str(it.key)} is not a valid Secret key; no Secret can hold it, so the kubelet cannot mount the volume`);
-            }),
-        );
-        const podSc = isObj(spec?.securityContext) ? spec.securityContext : {};
-        // The pod's memory limit (what a memory-backed volume is capped at), when every container has one.
-        const limits = list(spec?.containers).map((c) => quantity(c?.resources?.limits?.memory));
-        const podLimit = limits.length && limits.every((l) => l !== undefined) ? (limits as number[]).reduce((a, b) => a + b, 0) : undefined;
-        list(spec?.volumes).forEach((v, i) => {
-            const size = v?.emptyDir?.medium === "Memory" ? quantity(v.emptyDir.sizeLimit) : undefined;
-            if (size !== undefined && podLimit !== undefined && size > podLimit) {
-                errs.push(`${where}.volumes[${i}].emptyDir.sizeLimit: ${String(v.emptyDir.sizeLimit)} is more than the pod's memory limit (${podLimit} bytes); the kubelet sizes the tmpfs at the memory limit`);
-            }
-        });
-        list(spec?.containers).forEach((c, i) => {
-            const sc = isObj(c?.securityContext) ? c.securityContext : {};
-            const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
-            const user = sc.runAsUser ?? podSc.runAsUser;
-            if (nonRoot === true && user === 0) errs.push(`${where}.containers[${i}]: runAsNonRoot with runAsUser 0; the kubelet refuses to start the container ("container's runAsUser breaks non-root policy")`);
-        });
-        list(spec?.containers).forEach((c, i) => {
-            const names = new Set(list(c?.ports).map((p) => p?.name).filter(Boolean));
-            for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-                for (const kind of ["httpGet", "tcpSocket"]) {
-                    const port = c?.[probe]?.[kind]?.port;
-                    if (typeof port === "string" && !/^\d+$/.test(port) && !names.has(port)) errs.push(`${where}.containers[${i}].${probe}.${kind}.port: ${str(port)} names no container port`);
-                }
-            }
-        });
-    }
-    return errs;
-}
-
-/**
- * What the kubelet refuses across the objects rendered together: an env var or volume item taking a key
- * that the Secret (rendered alongside, same namespace) does not hold, unless optional
- * (CreateContainerConfigError "couldn't find key"; FailedMount).
- */
-export function objectSetErrors(objects: Any[]): string[] {
-    const keys = new Map<string, Set<string>>();
-    for (const o of objects) {
-        if (o?.kind !== "Secret" || o?.apiVersion !== "v1") continue;
-        keys.set(`${o.metadata?.namespace ?? ""}/${o.metadata?.name}`, new Set([...Object.keys(isObj(o.data) ? o.data : {}), ...Object.keys(isObj(o.stringData) ? o.stringData : {})]));
-    }
-    const errs: string[] = [];
-    if (!keys.size) return errs;
-    for (const o of objects) {
-        const ns = o?.metadata?.namespace ?? "";
-        for (const [where, spec] of podTemplates(o)) {
-            const missing = (name: unknown, key: unknown) => {
-                const held = keys.get(`${ns}/${String(name)}`);
-                return held !== undefined && typeof key === "string" && !held.has(key);
-            };
-            for (const field of ["containers", "initContainers"]) {
-                list(spec?.[field]).forEach((c, i) =>
-                    list(c?.env).forEach((e, j) => {
-                        const ref = e?.valueFrom?.secretKeyRef;
-                        if (isObj(ref) && ref.optional !== true && missing(ref.name, ref.key)) errs.push(`${o.kind} ${o.metadata?.name}: ${where}.${field}[${i}].env[${j}]: Secret ${str(ref.name)} has no key ${str(ref.key)}; the kubelet refuses to start the container`);
-                    }),
-                );
-            }
-            list(spec?.volumes).forEach((v, i) => {
-                const sec = v?.secret;
-                if (!isObj(sec) || sec.optional === true) return;
-                list(sec.items).forEach((it, j) => {
-                    if (missing(sec.secretName, it?.key)) errs.push(`${o.kind} ${o.metadata?.name}: ${where}.volumes[${i}].secret.items[${j}]: Secret ${str(sec.secretName)} has no key ${str(it.key)}; the kubelet cannot mount the volume`);
-                });
-            });
-        }
-    }
-    return errs;
 }

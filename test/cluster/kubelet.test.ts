@@ -1,5 +1,5 @@
 /**
- * The conformance checker's kubelet rules (test/server-rules.ts `kubeletErrors`, `objectSetErrors`)
+ * The conformance checker's kubelet rules (test/kubelet-rules.ts `kubeletErrors`, `objectSetErrors`)
  * against the real kubelet of the cluster's real node (docs/cluster.md, "Real node"): rules the API
  * server does not check. A small sample of bare pods, each admitted by the API server; the kubelet
  * either runs the container or refuses it, and the checker must say the same. Bounded: the pods run in
@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { objectSetErrors, validateObject } from "../conformance";
-import { kubeletErrors } from "../server-rules";
+import { kubeletErrors } from "../kubelet-rules";
 import { applyOk, execApp, hasRealNode, jsonLines, kc, kubectl, requireCluster, sleep, TEST_IMAGE } from "./helpers";
 import { RUN_ID } from "../kube";
 

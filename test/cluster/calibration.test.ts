@@ -76,7 +76,8 @@ function serverVerdicts(objects: K8sObject[], dryRun = true): Promise<Verdict[]>
             else {
                 objects.forEach((o, k) => {
                     if (verdicts[k].admitted) return;
-                    verdicts[k].message = errors.find((e) => e.includes(`"${o.metadata.name}"`))?.trim() ?? `(unattributed) ${stderr.slice(0, 2000)}`;
+                    const name = o.metadata.name;
+                    verdicts[k].message = errors.find((e) => e.includes(`"${name}"`) || e.includes(`/${name};`))?.trim() ?? `(unattributed) ${stderr.slice(0, 2000)}`;
                 });
             }
             if (applied.size === 0 && refused.length === objects.length && errors.length === 0) {

@@ -7,12 +7,12 @@
  * - Core kinds (`v1`, `apps/v1`, `batch/v1`, `autoscaling/v2`, ...): the installed `kubernetes-models`
  *   package's `validate()` (the upstream OpenAPI schemas compiled with ajv), plus metadata checks the
  *   API server does that the OpenAPI schema does not (names are DNS-1123, label syntax).
- * - API-server rules the schemas do not express (apiServerErrors): tolerations (validateTolerations),
- *   volume and container names (DNS-1123 labels, unique), volumeMounts naming a pod volume,
- *   allowPrivilegeEscalation false with privileged or CAP_SYS_ADMIN, port names are IANA service names
- *   and unique, containerPort/protocol pairs unique, probes name declared ports, nodePort in the default
- *   range, Secret keys and item paths ('.', '..', '..x' reserved), subPath relative without '..', env
- *   fieldRefs are Downward API fields, annotations ≤ 256 KiB. Applied to core kinds and JobSet pod templates.
+ * - API-server rules the schemas do not express (apiServerErrors): the Go validation of pod specs,
+ *   Deployments, Jobs, Services, HPAs, PDBs, PVCs and Secrets after defaulting, server-side apply's
+ *   duplicate-key rule, annotations ≤ 256 KiB, what a JobSet's Jobs would be refused for
+ *   (test/server-rules.ts); the JobSet/Trainer webhooks and CEL rules (test/webhook-rules.ts); what the
+ *   kubelet refuses (test/kubelet-rules.ts). Calibrated against the real API server by
+ *   test/cluster/calibration.test.ts (`validateObject(o, { admissionOnly: true })` is what it compares).
  * - CRD kinds (JobSet, TrainJob, TrainingRuntime, ClusterTrainingRuntime): ajv against the
  *   `openAPIV3Schema` of the CRD's served version, from the pinned upstream CRDs, treated as a
  *   structural schema the way the API server does with strict field validation (`kubectl apply`'s
@@ -30,6 +30,16 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
+import { kubeletErrors } from "./kubelet-rules";
+import { admissionErrors as coreAdmissionErrors, allocationErrors, downstreamErrors } from "./server-rules";
+import { webhookErrors } from "./webhook-rules";
+
+export { objectSetErrors } from "./kubelet-rules";
+
+/** What the API server refuses in the object itself: its Go validation, and the webhooks/CEL rules of CRD kinds. */
+function admissionErrors(obj: Obj): string[] {
+    return [...coreAdmissionErrors(obj), ...webhookErrors(obj)];
+}
 
 type Obj = Record<string, unknown>;
 
@@ -154,8 +164,13 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-/** Kinds whose names must be DNS-1123 labels (not subdomains) or DNS-1035 labels. */
-const LABEL_NAMED = new Set(["Namespace", "Pod", "Deployment", "StatefulSet", "Job", "CronJob", "JobSet", "TrainJob"]);
+/**
+ * Kinds whose names must be DNS-1123 labels (not subdomains) or DNS-1035 labels. Deployments and Jobs
+ * take subdomains (apps/batch validation); a Job's name is also a label value (≤ 63): test/server-rules.ts.
+ */
+const LABEL_NAMED = new Set(["Namespace", "Pod", "StatefulSet", "CronJob", "JobSet", "TrainJob"]);
+/** Kinds whose names the server checks only as a path segment (policy validation does not check a PDB's name). */
+const PATH_SEGMENT_NAMED = new Set(["PodDisruptionBudget"]);
 const DNS1035_NAMED = new Set(["Service"]);
 
 function qualifiedNameErrors(what: string, key: string): string[] {
@@ -177,6 +192,8 @@ function metadataErrors(obj: Obj): string[] {
         if (typeof md.generateName !== "string") errs.push("metadata.name: required");
     } else if (DNS1035_NAMED.has(kind)) {
         if (name.length > 63 || !DNS1035_LABEL.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1035 label (≤63 lowercase alphanumerics or '-', starting with a letter)`);
+    } else if (PATH_SEGMENT_NAMED.has(kind)) {
+        if (name === "." || name === ".." || /[/%]/.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} may not be "." or ".." or contain '/' or '%'`);
     } else if (LABEL_NAMED.has(kind)) {
         if (name.length > 63 || !DNS1123_LABEL.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1123 label (≤63 lowercase alphanumerics or '-')`);
     } else if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
@@ -222,186 +239,31 @@ function modelErrors(e: unknown): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// API-server rules the OpenAPI schema does not express (pkg/apis/core/validation, Kubernetes 1.34)
+// API-server rules the OpenAPI schema does not express: test/server-rules.ts (calibrated against the
+// real server by test/cluster/calibration.test.ts)
 
-const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const DOWNWARD_ENV = new Set(["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"]);
-const MAX_ANNOTATIONS = 256 * 1024;
-
-function portNameErrors(where: string, name: unknown): string[] {
-    if (typeof name !== "string") return [];
-    const ok = name.length <= 15 && IANA_SVC_NAME.test(name) && /[a-z]/.test(name) && !name.includes("--");
-    return ok ? [] : [`${where}: ${JSON.stringify(name)} is not an IANA service name (≤15 of [a-z0-9-], a letter, no "--")`];
-}
-
-function secretKeyErrors(where: string, key: unknown): string[] {
-    if (typeof key !== "string") return [];
-    const ok = key.length > 0 && key.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(key) && key !== "." && !key.startsWith("..");
-    return ok ? [] : [`${where}: ${JSON.stringify(key)} is not a valid Secret key`];
-}
-
-function relativePathErrors(where: string, p: unknown, what: string): string[] {
-    if (typeof p !== "string") return [];
-    return p.startsWith("/") || p.split("/").includes("..") || (what === "item path" && p.startsWith("..")) ? [`${where}: ${what} ${JSON.stringify(p)} must be relative without '..'`] : [];
-}
-
-function annotationErrors(where: string, md: unknown): string[] {
-    const a = (md as Obj | undefined)?.annotations;
-    if (!a || typeof a !== "object") return [];
-    let bytes = 0;
-    for (const [k, v] of Object.entries(a as Obj)) bytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
-    return bytes > MAX_ANNOTATIONS ? [`${where}.annotations: ${bytes} bytes exceed the 256 KiB limit`] : [];
-}
-
-/** A string field as the server's Go struct holds it: absent is "". */
-const str = (o: Obj, k: string): string => (typeof o[k] === "string" ? (o[k] as string) : "");
-
-/** validateTolerations (pkg/apis/core/validation), field by field. */
-function tolerationErrors(where: string, list: unknown): string[] {
-    if (!Array.isArray(list)) return [];
-    const errs: string[] = [];
-    list.forEach((t: Obj, i) => {
-        if (!t || typeof t !== "object") return;
-        const at = `${where}.tolerations[${i}]`;
-        const [key, op, value, effect] = [str(t, "key"), str(t, "operator"), str(t, "value"), str(t, "effect")];
-        if (key !== "") errs.push(...qualifiedNameErrors(`${at}.key`, key));
-        if (key === "" && op !== "Exists") errs.push(`${at}.operator: Invalid value: ${JSON.stringify(op)}: operator must be Exists when key is empty, which means "match all values and all keys"`);
-        if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && effect !== "NoExecute") errs.push(`${at}.effect: Invalid value: ${JSON.stringify(effect)}: effect must be NoExecute when tolerationSeconds is set`);
-        if (op === "" || op === "Equal") {
-            if (value.length > 63 || !LABEL_VALUE.test(value)) errs.push(`${at}.operator: Invalid value: ${JSON.stringify(value)}: not a valid label value`);
-        } else if (op === "Exists") {
-            if (value !== "") errs.push(`${at}.operator: value must be empty when operator is Exists`);
-        } else errs.push(`${at}.operator: Unsupported value: ${JSON.stringify(op)}`);
-        if (effect !== "" && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect)) errs.push(`${at}.effect: Unsupported value: ${JSON.stringify(effect)}`);
-    });
-    return errs;
-}
-
-/** validateSecurityContext's cross-field rules (pkg/apis/core/validation). */
-function securityContextErrors(at: string, sc: unknown): string[] {
-    if (!sc || typeof sc !== "object") return [];
-    const c = sc as Obj;
-    if (c.allowPrivilegeEscalation !== false) return [];
-    const errs: string[] = [];
-    if (c.privileged === true) errs.push(`${at}: cannot set allowPrivilegeEscalation to false and privileged to true`);
-    const add = (c.capabilities as Obj | undefined)?.add;
-    if (Array.isArray(add) && add.includes("CAP_SYS_ADMIN")) errs.push(`${at}: cannot set allowPrivilegeEscalation to false and capabilities.Add CAP_SYS_ADMIN`);
-    return errs;
-}
-
-function podSpecErrors(where: string, spec: unknown): string[] {
-    if (!spec || typeof spec !== "object") return [];
-    const errs: string[] = [];
-    const ps = spec as Obj;
-    const names = new Set<string>();
-    errs.push(...tolerationErrors(where, ps.tolerations));
-    // validateVolumes: names are DNS-1123 labels, unique; mounts name one of them.
-    const volumeNames = new Set<string>();
-    ((ps.volumes as Obj[] | undefined) ?? []).forEach((v, i) => {
-        const n = v?.name;
-        if (typeof n !== "string") return;
-        if (n.length > 63 || !DNS1123_LABEL.test(n)) errs.push(`${where}.volumes[${i}].name: ${JSON.stringify(n)} must be a DNS-1123 label`);
-        else if (volumeNames.has(n)) errs.push(`${where}.volumes[${i}].name: duplicate ${JSON.stringify(n)}`);
-        volumeNames.add(n);
-    });
-    // validateInitContainers then validateContainers: names DNS-1123 labels, unique across both.
-    const containerNames = new Set<string>();
-    for (const field of ["initContainers", "containers"]) {
-        const list = ps[field];
-        if (!Array.isArray(list)) continue;
-        list.forEach((c: Obj, i) => {
-            const at = `${where}.${field}[${i}]`;
-            const cname = c?.name;
-            if (typeof cname === "string") {
-                if (cname.length > 63 || !DNS1123_LABEL.test(cname)) errs.push(`${at}.name: ${JSON.stringify(cname)} must be a DNS-1123 label`);
-                else if (containerNames.has(cname)) errs.push(`${at}.name: duplicate ${JSON.stringify(cname)}`);
-                containerNames.add(cname);
-            }
-            errs.push(...securityContextErrors(`${at}.securityContext`, c?.securityContext));
-            for (const mf of ["volumeMounts", "volumeDevices"]) {
-                ((c?.[mf] as Obj[] | undefined) ?? []).forEach((m, j) => {
-                    if (typeof m?.name === "string" && !volumeNames.has(m.name)) errs.push(`${at}.${mf}[${j}].name: ${JSON.stringify(m.name)} not found`);
-                });
-            }
-            const ports = Array.isArray(c?.ports) ? (c.ports as Obj[]) : [];
-            const portNames = new Set<string>();
-            const seen = new Set<string>();
-            ports.forEach((p, j) => {
-                errs.push(...portNameErrors(`${at}.ports[${j}].name`, p?.name));
-                if (typeof p?.name === "string") {
-                    if (names.has(p.name)) errs.push(`${at}.ports[${j}].name: duplicate port name ${JSON.stringify(p.name)} in the pod`);
-                    names.add(p.name);
-                    portNames.add(p.name);
-                }
-                const key = `${String(p?.containerPort)}/${String(p?.protocol ?? "TCP")}`;
-                if (seen.has(key)) errs.push(`${at}.ports[${j}]: duplicate containerPort/protocol ${key}`);
-                seen.add(key);
-            });
-            for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
-                const pr = c?.[probe] as Obj | undefined;
-                for (const kind of ["httpGet", "tcpSocket"]) {
-                    const port = (pr?.[kind] as Obj | undefined)?.port;
-                    if (typeof port === "string" && !portNames.has(port)) errs.push(`${at}.${probe}.${kind}.port: ${JSON.stringify(port)} names no container port`);
-                }
-            }
-            ((c?.volumeMounts as Obj[] | undefined) ?? []).forEach((m, j) => errs.push(...relativePathErrors(`${at}.volumeMounts[${j}].subPath`, m?.subPath, "subPath")));
-            ((c?.env as Obj[] | undefined) ?? []).forEach((e, j) => {
-                const vf = e?.valueFrom as Obj | undefined;
-                const fp = (vf?.fieldRef as Obj | undefined)?.fieldPath;
-                if (typeof fp === "string" && !DOWNWARD_ENV.has(fp) && !/^metadata\.(labels|annotations)\['[^']+'\]$/.test(fp)) {
-                    errs.push(`${at}.env[${j}].valueFrom.fieldRef.fieldPath: ${JSON.stringify(fp)} is not a Downward API field for env`);
-                }
-                errs.push(...secretKeyErrors(`${at}.env[${j}].valueFrom.secretKeyRef.key`, (vf?.secretKeyRef as Obj | undefined)?.key));
-            });
-        });
-    }
-    ((ps.volumes as Obj[] | undefined) ?? []).forEach((v, i) => {
-        ((v?.secret as Obj | undefined)?.items as Obj[] | undefined ?? []).forEach((it, j) => {
-            errs.push(...secretKeyErrors(`${where}.volumes[${i}].secret.items[${j}].key`, it?.key));
-            errs.push(...relativePathErrors(`${where}.volumes[${i}].secret.items[${j}].path`, it?.path, "item path"));
-        });
-    });
-    return errs;
-}
-
-/** The rules above for one object: its pod templates, Service ports, Secret keys, annotation size. */
+/**
+ * The rules the schemas do not express, for one object: what the API server refuses it for
+ * (admission), what a controller's objects made from it would be refused for (a JobSet's Jobs), and
+ * what the kubelet refuses when it runs the pod.
+ */
 export function apiServerErrors(obj: Obj): string[] {
-    const errs = annotationErrors("metadata", obj.metadata);
-    const spec = obj.spec as Obj | undefined;
-    const templates: Array<[string, unknown]> = [];
-    if (spec?.template) templates.push(["spec.template", spec.template]);
-    if (Array.isArray(spec?.replicatedJobs)) {
-        (spec.replicatedJobs as Obj[]).forEach((rj, i) => templates.push([`spec.replicatedJobs[${i}].template.spec.template`, ((rj?.template as Obj | undefined)?.spec as Obj | undefined)?.template]));
-    }
-    for (const [where, t] of templates) {
-        errs.push(...annotationErrors(`${where}.metadata`, (t as Obj | undefined)?.metadata));
-        errs.push(...podSpecErrors(`${where}.spec`, (t as Obj | undefined)?.spec));
-    }
-    if (obj.kind === "Service" && Array.isArray(spec?.ports)) {
-        const names = new Set<string>();
-        (spec.ports as Obj[]).forEach((p, i) => {
-            errs.push(...portNameErrors(`spec.ports[${i}].name`, p?.name));
-            if (typeof p?.name === "string") {
-                if (names.has(p.name)) errs.push(`spec.ports[${i}].name: duplicate port name ${JSON.stringify(p.name)}`);
-                names.add(p.name);
-            }
-            if (typeof p?.nodePort === "number" && (p.nodePort < 30000 || p.nodePort > 32767)) errs.push(`spec.ports[${i}].nodePort: ${p.nodePort} is outside the default node-port range 30000-32767`);
-        });
-    }
-    if (obj.kind === "Secret") {
-        for (const field of ["data", "stringData"]) {
-            const m = obj[field];
-            if (m && typeof m === "object" && !Array.isArray(m)) for (const k of Object.keys(m)) errs.push(...secretKeyErrors(`${field}`, k));
-        }
-    }
-    return errs;
+    return [...admissionErrors(obj), ...allocationErrors(obj), ...downstreamErrors(obj), ...kubeletErrors(obj)];
 }
+
+/** Which rules apply: all (default), or only what the API server checks when the object is applied. */
+export interface CheckOptions {
+    /** Only what a server-side dry run of the object refuses (what test/cluster/calibration.test.ts compares). */
+    admissionOnly?: boolean;
+}
+
+const extraRules = (obj: Obj, o: CheckOptions): string[] => (o.admissionOnly ? admissionErrors(obj) : apiServerErrors(obj));
 
 // ---------------------------------------------------------------------------------------------
 // Public API
 
 /** Validation errors for a core Kubernetes object (empty when valid). */
-export function k8sErrors(obj: Obj): string[] {
+export function k8sErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const apiVersion = obj.apiVersion;
     const kind = obj.kind;
     if (typeof apiVersion !== "string" || typeof kind !== "string") return ["apiVersion and kind are required strings"];
@@ -414,7 +276,7 @@ export function k8sErrors(obj: Obj): string[] {
         Model = undefined;
     }
     if (!Model) return [`${apiVersion} ${kind}: not a core Kubernetes kind known to kubernetes-models`];
-    const errs = [...metadataErrors(obj), ...apiServerErrors(obj)];
+    const errs = [...metadataErrors(obj), ...extraRules(obj, o)];
     try {
         new Model(withoutEmptyTolerationEnums(obj)).validate();
     } catch (e) {
@@ -427,7 +289,7 @@ export function k8sErrors(obj: Obj): string[] {
  * kubernetes-models' enums refuse `""` for a toleration's `effect`/`operator`, which the API server
  * accepts (core/v1 Toleration: an empty effect matches all effects; an empty operator means Equal, when
  * there is a key). Validate a copy without them so the checker is as strict as the server, not stricter;
- * the server's rules across the fields (an empty key needs operator Exists, …) are tolerationErrors.
+ * the server's rules across the fields (an empty key needs operator Exists, …) are in test/server-rules.ts.
  */
 function withoutEmptyTolerationEnums(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(withoutEmptyTolerationEnums);
@@ -442,11 +304,11 @@ function withoutEmptyTolerationEnums(v: unknown): unknown {
 }
 
 /** Validation errors for a JobSet/Trainer custom resource (empty when valid). */
-export function crdErrors(obj: Obj): string[] {
+export function crdErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
     const crd = loadCrdIndex().get(key);
     if (!crd) return [`${String(obj.apiVersion)} ${String(obj.kind)}: no served CRD version found (known: ${[...loadCrdIndex().keys()].join(", ")})`];
-    const errs = [...metadataErrors(obj), ...apiServerErrors(obj)];
+    const errs = [...metadataErrors(obj), ...extraRules(obj, o)];
     errs.push(...objectMetaSchemaErrors(obj.metadata));
     const md = obj.metadata as Obj | undefined;
     if (crd.scope === "Cluster" && md?.namespace !== undefined) errs.push(`metadata.namespace: ${crd.kind} is cluster-scoped`);
@@ -462,11 +324,11 @@ export function crdErrors(obj: Obj): string[] {
 }
 
 /** Dispatches by apiVersion/kind: CRD kinds via their CRD schema, everything else via kubernetes-models. */
-export function validateObject(obj: unknown): string[] {
+export function validateObject(obj: unknown, options: CheckOptions = {}): string[] {
     if (!obj || typeof obj !== "object" || Array.isArray(obj)) return ["not an object"];
     const o = obj as Obj;
     if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") return ["apiVersion and kind are required strings"];
-    return isCrdKind(o.apiVersion, o.kind) ? crdErrors(o) : k8sErrors(o);
+    return isCrdKind(o.apiVersion, o.kind) ? crdErrors(o, options) : k8sErrors(o, options);
 }
 
 function describe(obj: Obj): string {

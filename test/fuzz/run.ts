@@ -1,6 +1,6 @@
 /**
  * The hostile-input fuzz suite: `npm run test:fuzz` (10,000 cases per component) or
- * `node --import tsx test/fuzz/run.ts [--cases N] [--seed S] [--component Volume] [--only I] [--verbose]`.
+ * `node --import tsx test/fuzz/run.ts [--cases N] [--seed S] [--component Volume] [--only I] [--examples N]`.
  * Prints the outcome table and the first examples of each failure class; exits 1 on any crash, hang,
  * invalid object, pollution, leak or validation error without a field path.
  *
@@ -10,6 +10,7 @@
 import { fork } from "node:child_process";
 import * as path from "node:path";
 import { COMPONENTS, ComponentName, makeCases } from "./cases";
+import type { K8sObject } from "../../src/render";
 import type { Job, Message, OutcomeKind } from "./worker";
 
 export const FAILURES: OutcomeKind[] = ["crash", "hang", "invalid", "pollution", "leak", "pathless"];
@@ -30,6 +31,12 @@ export interface FuzzOptions {
     parallel?: number;
     /** Run only these case indexes. */
     only?: number[];
+    /** Examples kept per failure kind and component (default 5). */
+    examples?: number;
+    /** Share of cases that keep their valid args (default 0.1). */
+    calm?: number;
+    /** Receives the Kubernetes objects each case emitted (valid or not; secrets in clear): test/cluster/calibration.test.ts. */
+    onObjects?: (component: ComponentName, i: number, objects: K8sObject[]) => void;
 }
 
 function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): Promise<void> {
@@ -37,7 +44,7 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
     const counts = tally.counts[component];
     const record = (i: number, kind: OutcomeKind, detail?: string) => {
         counts[kind]++;
-        if (kind !== "valid" && kind !== "rejected" && tally.examples.filter((e) => e.kind === kind && e.component === component).length < 5) {
+        if (kind !== "valid" && kind !== "rejected" && tally.examples.filter((e) => e.kind === kind && e.component === component).length < (o.examples ?? 5)) {
             tally.examples.push({ component, i, kind, detail });
         }
     };
@@ -94,7 +101,8 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                     waiting = undefined;
                     if (m.i >= 0) done.add(m.i);
                     record(m.i, m.kind, m.detail);
-                } else if (m.type === "done") finish();
+                } else if (m.type === "objects") o.onObjects?.(component, m.i, m.objects);
+                else if (m.type === "done") finish();
             });
             child.on("exit", (code, signal) => {
                 if (finished) return;
@@ -106,7 +114,7 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                 finish();
             });
             arm();
-            const job: Job = { component, seed: o.seed, start, count, batch };
+            const job: Job = { component, seed: o.seed, start, count, batch, objects: o.onObjects !== undefined, calm: o.calm };
             child.send(job);
         };
         next();
@@ -156,6 +164,7 @@ if (require.main === module) {
         components: arg("--component") ? [arg("--component") as ComponentName] : undefined,
         only: arg("--only")?.split(",").map(Number),
         batch: arg("--batch") ? Number(arg("--batch")) : undefined,
+        examples: arg("--examples") ? Number(arg("--examples")) : undefined,
     };
     fuzz(o).then((t) => {
         process.stdout.write(`${table(t)}\n\n${t.seconds.toFixed(0)} s, seed ${o.seed}\n`);

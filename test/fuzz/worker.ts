@@ -7,10 +7,10 @@
 import * as YAML from "yaml";
 import { Compute, MlkubeValidationError, Secret, TrainJob, Volume } from "../../src";
 import { collect, CollectedResource, SecretValue } from "../../src/render/collect";
-import { toObjects, toYaml } from "../../src/render";
-import { apiServerErrors, validateObject } from "../conformance";
+import { K8sObject, toObjects, toYaml } from "../../src/render";
+import { objectSetErrors, validateObject } from "../conformance";
 import { reveal } from "../helpers";
-import { Case, ComponentName, makeCases, REJECT_MARK, SECRET_MARK } from "./cases";
+import { Case, ComponentName, FUZZ_CONFIG, makeCases, materialize, REJECT_MARK, SECRET_MARK } from "./cases";
 
 export type OutcomeKind = "valid" | "rejected" | "crash" | "hang" | "invalid" | "pollution" | "leak" | "pathless";
 
@@ -20,12 +20,17 @@ export interface Job {
     start: number;
     count: number;
     batch: number;
+    /** Also send the Kubernetes objects of each case that emitted any (secrets in clear), for test/cluster/calibration.test.ts. */
+    objects?: boolean;
+    /** Share of cases that keep their valid args (makeCases' `calm`). */
+    calm?: number;
 }
 
 export type Message =
     | { type: "progress"; i: number }
     | { type: "wait"; from: number; to: number }
     | { type: "result"; i: number; kind: OutcomeKind; detail?: string }
+    | { type: "objects"; i: number; objects: K8sObject[] }
     | { type: "done" };
 
 const CTORS: Record<ComponentName, new (name: string, args: never, opts?: never) => unknown> = {
@@ -96,7 +101,8 @@ function plainLeak(v: unknown, path = ""): string | undefined {
     return undefined;
 }
 
-function objectsOutcome(resources: CollectedResource[]): { kind: OutcomeKind; detail?: string } {
+/** `related`: the objects of Secrets the case made for its args (`<case>-s<k>`), checked together with its own. */
+function objectsOutcome(resources: CollectedResource[], related: CollectedResource[] = []): { kind: OutcomeKind; detail?: string } {
     const k8s = resources.filter((r) => r.type.startsWith("kubernetes:") && r.custom);
     for (const r of k8s) {
         const leak = plainLeak(r.inputs);
@@ -104,9 +110,11 @@ function objectsOutcome(resources: CollectedResource[]): { kind: OutcomeKind; de
     }
     for (const r of k8s) {
         const obj = reveal(r.inputs);
-        const errs = [...validateObject(obj), ...apiServerErrors(obj)];
+        const errs = validateObject(obj); // schemas, API-server, downstream and kubelet rules
         if (errs.length) return { kind: "invalid", detail: `${r.type}: ${short(errs.join("; "), 600)}` };
     }
+    const together = objectSetErrors([...k8s, ...related.filter((r) => r.type.startsWith("kubernetes:") && r.custom)].map((r) => reveal(r.inputs)));
+    if (together.length) return { kind: "invalid", detail: short(together.join("; "), 600) };
     const { objects, sources } = toObjects(k8s, false);
     const yaml = toYaml(objects, sources);
     if (yaml.includes(SECRET_MARK)) return { kind: "leak", detail: "secret in rendered YAML" };
@@ -120,9 +128,12 @@ function objectsOutcome(resources: CollectedResource[]): { kind: OutcomeKind; de
 }
 
 export async function runJob(job: Job, send: (m: Message) => void): Promise<void> {
-    const cases = makeCases(job.component, job.seed, job.start, job.count);
-    for (let b = 0; b < cases.length; b += job.batch) {
-        const batch = cases.slice(b, b + job.batch);
+    const cases = makeCases(job.component, job.seed, job.start, job.count, job.calm);
+    for (let b = 0, size = 0; b < cases.length; b += size) {
+        // A case with its own stack config (a planted profile) runs alone; the others in batches.
+        size = 1;
+        while (size < job.batch && b + size < cases.length && !cases[b].config && !cases[b + size].config) size++;
+        const batch = cases.slice(b, b + size);
         const first = job.start + b;
         const sync = new Map<number, { kind: OutcomeKind; detail?: string }>();
         const names = new Map<string, number>();
@@ -132,13 +143,13 @@ export async function runJob(job: Job, send: (m: Message) => void): Promise<void
                 send({ type: "progress", i });
                 if (typeof c.name === "string") names.set(c.name, i);
                 try {
-                    new CTORS[c.component](c.name as string, c.args as never, c.opts as never);
+                    new CTORS[c.component](c.name as string, materialize(c.args, c.name, i) as never, c.opts as never);
                 } catch (e) {
                     sync.set(i, errorOutcome(e, c));
                 }
             });
             send({ type: "wait", from: first, to: first + batch.length - 1 });
-        });
+        }, { config: batch[0].config ?? FUZZ_CONFIG });
         const asyncErrors = new Map<number, unknown[]>();
         let unattributed: unknown[] = [];
         for (const e of r.errors) {
@@ -160,7 +171,12 @@ export async function runJob(job: Job, send: (m: Message) => void): Promise<void
                 } else if (planted.some(([, k]) => k === i) && r.errors.some((e) => e instanceof Error && e.message.includes(REJECT_MARK))) {
                     out = { kind: "rejected" };
                 } else {
-                    out = objectsOutcome(r.resources.filter((x) => x.name === c.name));
+                    const own = r.resources.filter((x) => x.name === c.name);
+                    out = objectsOutcome(own, r.resources.filter((x) => typeof c.name === "string" && x.name.startsWith(`${c.name}-s`)));
+                    if (job.objects && (out.kind === "valid" || out.kind === "invalid")) {
+                        const objects = toObjects(own.filter((x) => x.type.startsWith("kubernetes:") && x.custom), true).objects;
+                        if (objects.length) send({ type: "objects", i, objects });
+                    }
                 }
             }
             if (pollution) out = { kind: "pollution", detail: pollution };

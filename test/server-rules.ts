@@ -382,6 +382,15 @@ function nodeSelectorTermErrors(where: string, term: Any): string[] {
         if (!isQualifiedName(r?.key)) errs.push(`${at}.key: ${str(r?.key)} is not a qualified name`);
         values.forEach((v, j) => !isLabelValue(v) && errs.push(`${at}.values[${j}]: ${str(v)} is not a valid label value`));
     });
+    // ValidateNodeFieldSelectorRequirement (checked with a server-side dry run, 2026-12-07).
+    list(term?.matchFields).forEach((r, i) => {
+        const at = `${where}.matchFields[${i}]`;
+        const values = list(r?.values);
+        if (r?.operator !== "In" && r?.operator !== "NotIn") errs.push(`${at}.operator: ${str(r?.operator)} is not a valid selector operator`);
+        else if (values.length !== 1) errs.push(`${at}.values: must be only one value when \`operator\` is 'In' or 'NotIn' for node field selector`);
+        if (r?.key !== "metadata.name") errs.push(`${at}.key: ${str(r?.key)} is not a valid field selector key`);
+        values.forEach((v, j) => !isDnsSubdomain(v) && errs.push(`${at}.values[${j}]: ${str(v)} must be a DNS-1123 subdomain`));
+    });
     return errs;
 }
 
@@ -407,11 +416,17 @@ function affinityErrors(where: string, a: unknown): string[] {
         if (!isObj(pa)) continue;
         list(pa.requiredDuringSchedulingIgnoredDuringExecution).forEach((t, i) => {
             if (!t?.topologyKey) errs.push(`${where}.${kind}.requiredDuringSchedulingIgnoredDuringExecution[${i}].topologyKey: can not be empty`);
+            else if (!isQualifiedName(t.topologyKey)) errs.push(`${where}.${kind}.requiredDuringSchedulingIgnoredDuringExecution[${i}].topologyKey: ${str(t.topologyKey)} is not a qualified name`);
             errs.push(...selectorErrors(`${where}.${kind}.requiredDuringSchedulingIgnoredDuringExecution[${i}].labelSelector`, t?.labelSelector));
         });
         list(pa.preferredDuringSchedulingIgnoredDuringExecution).forEach((p, i) => {
             const w = num(p?.weight);
             if (w === undefined || w < 1 || w > 100) errs.push(`${where}.${kind}.preferredDuringSchedulingIgnoredDuringExecution[${i}].weight: must be in the range 1-100`);
+            const term = p?.podAffinityTerm;
+            const at = `${where}.${kind}.preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`;
+            if (!term?.topologyKey) errs.push(`${at}.topologyKey: can not be empty`);
+            else if (!isQualifiedName(term.topologyKey)) errs.push(`${at}.topologyKey: ${str(term.topologyKey)} is not a qualified name`);
+            errs.push(...selectorErrors(`${at}.labelSelector`, term?.labelSelector));
         });
     }
     return errs;

@@ -235,6 +235,17 @@ const RESOURCE_DEFAULTS = ["cpu", "memory", "ephemeralStorage"] as const;
  */
 export function applyStackDefaults<T>(component: string, name: string, args: T, resourcesKey: "resources" | "resourcesPerNode"): T {
     if (!isPlainObject(args)) return args;
+    try {
+        return withStackDefaults(component, name, args, resourcesKey);
+    } catch (e) {
+        // The args are read here before validation: a hostile value (a getter that throws, a proxy) is left
+        // for validate(), which reports it at its field ("could not be read (its getter threw)").
+        if (e instanceof MlkubeValidationError) throw e;
+        return args;
+    }
+}
+
+function withStackDefaults<T>(component: string, name: string, args: T & Args, resourcesKey: "resources" | "resourcesPerNode"): T {
     const cfg = mlkubeConfig();
     let out: Args = args;
 

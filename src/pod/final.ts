@@ -45,6 +45,17 @@ export function patchSource(spec: unknown, prefix: Path, under?: PodSource): Pod
 export interface FinalPodOptions {
     /** Whether every pod volume is in the spec (false on kubeflow: the runtime's own volumes are not known). Default true. */
     volumesKnown?: boolean;
+    /** Whether every container is in the spec, so each needs an image (false on kubeflow: patches name the runtime's containers). Default true. */
+    containersKnown?: boolean;
+}
+
+/** The path of the last source that removes the pod's volumes (`volumes: null` in a strategic-merge patch). */
+function volumesRemovedAt(sources: PodSource[]): Path | undefined {
+    for (let i = sources.length - 1; i >= 0; i--) {
+        const s = sources[i];
+        if (isObj(s.spec) && Object.hasOwn(s.spec, "volumes") && s.spec.volumes === null) return s.at(["volumes"]);
+    }
+    return undefined;
 }
 
 const OFF = "set secureDefaults: false to turn mlkube's secure defaults off, and give the security contexts you need";
@@ -120,14 +131,14 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
     const reported = new Set<string>();
     // A name no source wrote is mlkube's own, from options checked where they are read (ports, emptyDirs):
     // reported there, not twice. (`fallback` undefined.)
-    const report = (ref: Step[], fallback: Path | undefined, message: string) => {
-        const path = origin(sources, ref) ?? fallback;
+    const reportAt = (path: Path | undefined, message: string) => {
         if (!path) return;
         const key = `${formatPath(path)}\0${message}`;
         if (reported.has(key)) return;
         reported.add(key);
         issues.push({ path, message });
     };
+    const report = (ref: Step[], fallback: Path | undefined, message: string) => reportAt(origin(sources, ref) ?? fallback, message);
     const where = (ref: Step[]) => origin(sources, ref);
 
     // Volumes: names, once each.
@@ -161,6 +172,14 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
             const prev = containerNames.get(name);
             if (prev !== undefined) report([...item, "name"], undefined, `${quote(name)} is also the name of ${prev}; container and init container names must be unique in the pod`);
             else containerNames.set(name, `${list}[${i}]`);
+            // A container a patch adds (its name matches none of the pod's) is a whole container: the API server requires an image.
+            const image = own(c, "image");
+            if (opts.containersKnown !== false && (image === undefined || image === null || image === "")) {
+                const at = where([...item, "name"]);
+                if (at) {
+                    report([...item, "image"], [...at.slice(0, -1), "image"], `is required: ${quote(name)} matches no container of the pod (${[...containerNames.keys()].filter((n) => n !== name).map((n) => quote(n)).join(", ") || "none"}), so the patch adds a new container, which needs an image; name an existing container to patch it, or give this one an image`);
+                }
+            }
 
             // Secure-default conflicts.
             const sc = own(c, "securityContext");
@@ -205,6 +224,12 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                         const have = [...volumes].slice(0, 10).map((n) => quote(n)).concat(volumes.size > 10 ? [`${volumes.size - 10} more`] : []);
                         const ref: Step[] = [...item, field, { key, value: own(m, key) }, "name"];
                         const at = where(ref);
+                        if (!at) {
+                            // mlkube's own mount: its volume was there until a patch removed the pod's volumes.
+                            const removed = volumesRemovedAt(sources);
+                            reportAt(removed, `null removes the pod's volumes, but the container ${quote(name)} mounts ${quote(vname)} (from mlkube's own options: volumes, secrets, scratch space); remove volumes: null, and list only the volumes to add or change`);
+                            continue;
+                        }
                         const cut = at ? at.indexOf(list) : -1;
                         const add = at && cut > 0 ? formatPath([...at.slice(0, cut), "volumes"]) : "podPatch.volumes";
                         report(

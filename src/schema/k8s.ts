@@ -16,7 +16,7 @@ import { closest, ValidationIssue } from "../errors";
 import { mustBeKnown, Resolved, Unresolved } from "./input";
 import { describeHelper } from "./meta";
 import { isQuantity, parseQuantity, quantityMessage } from "./quantity";
-import { tolerationIssues } from "./toleration";
+import { objectRuleIssues } from "./object-rules";
 
 /**
  * One property's type: a primitive name, `#Definition`, `{ e: [...] }` (string enum), `{ a: T, k?: keys }`
@@ -259,7 +259,8 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
             v.forEach((e, i) => {
                 if (!isPlainObject(e)) return;
                 const parts = t.k!.map((k) => e[k]);
-                if (parts.some((p) => p instanceof Unresolved || (p !== undefined && typeof p === "object"))) return;
+                // Keys that are not plain strings or numbers are reported by the walk above (a BigInt cannot be JSON).
+                if (parts.some((p) => p !== undefined && typeof p !== "string" && typeof p !== "number" && typeof p !== "boolean")) return;
                 const key = JSON.stringify(parts);
                 const prev = seen.get(key);
                 if (prev !== undefined) {
@@ -337,8 +338,9 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
         // A required field the user misspelled is reported once, as the misspelling.
         for (const r of d.r ?? []) if ((!Object.hasOwn(v, r) || v[r] === undefined) && !guessed.has(r)) issues.push({ path: [...path, r], message: "is required" });
     }
-    // The API server's rules across a toleration's fields (an empty one is not "tolerate all"), once each field is valid.
-    if (def === "Toleration" && issues.length === known) issues.push(...tolerationIssues(v, path));
+    // The API server's rules across the object's fields (an empty toleration is not "tolerate all", selector
+    // operators and their values, weights, ID ranges), once each field is valid: src/schema/object-rules.ts.
+    if (issues.length === known) issues.push(...objectRuleIssues(def, v, path));
     return out;
 }
 

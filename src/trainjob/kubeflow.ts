@@ -91,7 +91,7 @@ function finalPodsIssues(spec: k8s.core.v1.PodSpec, sources: PodSource[], patche
         const own = job === NODE ? sources : [];
         const patched = runtimePodSources(patches, job);
         const pod = patched.reduce<unknown>((s, p) => strategicMerge(s, p.spec), job === NODE ? spec : {});
-        issues.push(...finalPodIssues(pod, [...own, ...patched], { volumesKnown: false }));
+        issues.push(...finalPodIssues(pod, [...own, ...patched], { volumesKnown: false, containersKnown: false }));
     }
     return issues;
 }

@@ -1,0 +1,149 @@
+/**
+ * The API server's rules across the fields of one embedded Kubernetes object, beyond its OpenAPI schema
+ * (k8s.io/kubernetes pkg/apis/core/validation), by definition name. The embedded-object validation
+ * (src/schema/k8s.ts) applies the rule of a definition to every object of it that it checks — in
+ * `tolerations`, `affinity`, `topologySpreadConstraints`, the security contexts, `podPatch`, profiles and
+ * `runtimePatches` — once the object's own fields passed the schema. Values not known yet (Outputs) are
+ * skipped here and checked when they resolve.
+ *
+ * Each rule was compared with the real kube-apiserver (server-side dry run; test/cluster/calibration.test.ts
+ * and the mutants it sends), including the message it gives:
+ *
+ * - Toleration: src/schema/toleration.ts;
+ * - NodeSelectorRequirement in `matchExpressions`: In/NotIn need values, Exists/DoesNotExist take none,
+ *   Gt/Lt take exactly one; the key is a qualified name, each value a label value;
+ * - NodeSelectorRequirement in `matchFields`: key `metadata.name`, operator In or NotIn, exactly one value,
+ *   a DNS subdomain (a node name);
+ * - LabelSelectorRequirement: as above for In/NotIn/Exists/DoesNotExist, key qualified, values label values;
+ * - PreferredSchedulingTerm, WeightedPodAffinityTerm: weight 1–100;
+ * - PodAffinityTerm: topologyKey is a non-empty qualified name;
+ * - SecurityContext, PodSecurityContext: user and group IDs between 0 and 2147483647.
+ */
+import { quote, ValidationIssue } from "../errors";
+import { isDnsSubdomain, isLabelValue, qualifiedNameProblem } from "./names";
+import { tolerationIssues } from "./toleration";
+
+type Obj = Record<string, unknown>;
+type Path = ReadonlyArray<string | number>;
+type Rule = (v: Obj, path: Path) => ValidationIssue[];
+
+const ID_MAX = 2 ** 31 - 1;
+
+/** A string field as the server reads it: absent is "", anything else but a string is unknown (undefined). */
+function text(o: Obj, k: string): string | undefined {
+    const v = Object.hasOwn(o, k) ? o[k] : undefined;
+    return v === undefined || v === null ? "" : typeof v === "string" ? v : undefined;
+}
+
+/** A list field of plain strings, or undefined when it is not known yet (an Output, a wrong type). */
+function strings(o: Obj, k: string): string[] | undefined {
+    const v = Object.hasOwn(o, k) ? o[k] : undefined;
+    if (v === undefined || v === null) return [];
+    return Array.isArray(v) && v.every((e) => typeof e === "string") ? (v as string[]) : undefined;
+}
+
+/** The field a list item sits in: `matchFields` for [..., "matchFields", 0]. */
+function listField(path: Path): string | number | undefined {
+    return typeof path[path.length - 1] === "number" ? path[path.length - 2] : path[path.length - 1];
+}
+
+/** In/NotIn/Exists/DoesNotExist (and Gt/Lt for nodes): how many values the operator takes. */
+function operatorValues(operator: string, values: string[], at: (k: string, m: string) => void, gtLt: boolean): void {
+    if (operator === "In" || operator === "NotIn") {
+        if (values.length === 0) at("values", `must be specified when operator is ${quote(operator)}; list the values to match, or use operator "Exists"`);
+    } else if (operator === "Exists" || operator === "DoesNotExist") {
+        if (values.length > 0) at("values", `may not be specified when operator is ${quote(operator)}; remove values, or use operator "In"`);
+    } else if (gtLt && (operator === "Gt" || operator === "Lt")) {
+        if (values.length !== 1) at("values", `must be a single value (an integer) when operator is ${quote(operator)}`);
+    }
+}
+
+function keyAndValues(o: Obj, path: Path, issues: ValidationIssue[], at: (k: string, m: string) => void): string[] | undefined {
+    const key = text(o, "key");
+    if (key !== undefined) {
+        const problem = key === "" ? "must not be empty" : qualifiedNameProblem(key);
+        if (problem) at("key", `${quote(key)} is not a valid label key: ${problem}`);
+    }
+    const values = strings(o, "values");
+    values?.forEach((v, i) => {
+        if (!isLabelValue(v)) issues.push({ path: [...path, "values", i], message: `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)` });
+    });
+    return values;
+}
+
+const nodeSelectorRequirement: Rule = (o, path) => {
+    const issues: ValidationIssue[] = [];
+    const at = (k: string, message: string) => issues.push({ path: [...path, k], message });
+    const operator = text(o, "operator");
+    if (listField(path) === "matchFields") {
+        const key = text(o, "key");
+        if (key !== undefined && key !== "metadata.name") at("key", `${quote(key)} is not a node field selector key; the only one is "metadata.name" (select nodes by label with matchExpressions)`);
+        if (operator !== undefined && operator !== "In" && operator !== "NotIn") at("operator", `${quote(operator)} is not valid for a node field selector; use "In" or "NotIn"`);
+        const values = strings(o, "values");
+        if (values && values.length !== 1) at("values", `must be exactly one node name with a node field selector (got ${values.length})`);
+        values?.forEach((v, i) => {
+            if (!isDnsSubdomain(v)) issues.push({ path: [...path, "values", i], message: `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')` });
+        });
+        return issues;
+    }
+    const values = keyAndValues(o, path, issues, at);
+    if (operator !== undefined && values) operatorValues(operator, values, at, true);
+    return issues;
+};
+
+const labelSelectorRequirement: Rule = (o, path) => {
+    const issues: ValidationIssue[] = [];
+    const at = (k: string, message: string) => issues.push({ path: [...path, k], message });
+    const values = keyAndValues(o, path, issues, at);
+    const operator = text(o, "operator");
+    if (operator !== undefined && values) operatorValues(operator, values, at, false);
+    return issues;
+};
+
+const weight: Rule = (o, path) => {
+    const w = o.weight;
+    return typeof w === "number" && (w < 1 || w > 100) ? [{ path: [...path, "weight"], message: `${w} is out of range: a scheduling weight is 1 to 100` }] : [];
+};
+
+const podAffinityTerm: Rule = (o, path) => {
+    const key = text(o, "topologyKey");
+    if (key === undefined) return [];
+    const problem = key === "" ? "must not be empty" : qualifiedNameProblem(key);
+    return problem ? [{ path: [...path, "topologyKey"], message: `${quote(key)} is not a valid topology key: ${problem} (e.g. "kubernetes.io/hostname" or "topology.kubernetes.io/zone")` }] : [];
+};
+
+/** User and group IDs: the server takes 0 to 2^31-1 (the schema's int64 allows more). */
+function idRanges(fields: string[]): Rule {
+    return (o, path) => {
+        const issues: ValidationIssue[] = [];
+        for (const k of fields) {
+            const v = Object.hasOwn(o, k) ? o[k] : undefined;
+            if (typeof v === "number" && (v < 0 || v > ID_MAX)) issues.push({ path: [...path, k], message: `${v} is out of range: IDs are 0 to ${ID_MAX}` });
+        }
+        const groups = Object.hasOwn(o, "supplementalGroups") ? o.supplementalGroups : undefined;
+        if (fields.includes("fsGroup") && Array.isArray(groups)) {
+            groups.forEach((g, i) => {
+                if (typeof g === "number" && (g < 0 || g > ID_MAX)) issues.push({ path: [...path, "supplementalGroups", i], message: `${g} is out of range: IDs are 0 to ${ID_MAX}` });
+            });
+        }
+        return issues;
+    };
+}
+
+/** The rule of each definition that has one. */
+export const OBJECT_RULES: Readonly<Record<string, Rule>> = {
+    Toleration: tolerationIssues,
+    NodeSelectorRequirement: nodeSelectorRequirement,
+    LabelSelectorRequirement: labelSelectorRequirement,
+    PreferredSchedulingTerm: weight,
+    WeightedPodAffinityTerm: weight,
+    PodAffinityTerm: podAffinityTerm,
+    SecurityContext: idRanges(["runAsUser", "runAsGroup"]),
+    PodSecurityContext: idRanges(["runAsUser", "runAsGroup", "fsGroup"]),
+};
+
+/** The server's problems with object `v` of definition `def` (already checked against the schema). */
+export function objectRuleIssues(def: string, v: Obj, path: Path): ValidationIssue[] {
+    const rule = Object.hasOwn(OBJECT_RULES, def) ? OBJECT_RULES[def] : undefined;
+    return rule ? rule(v, path) : [];
+}

@@ -43,11 +43,11 @@ test("a podPatch container that matches no container of the pod needs an image (
 test("affinity: selector operators and values, node field selectors, weights and topology keys are checked as the API server checks them", async () => {
     const term = (e: Record<string, unknown>) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [e] }] } } });
     const at = "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]";
-    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "../../etc/passwd", operator: "Exists" }) }), new RegExp(`${at.replace(/[.[\]]/g, "\\$&")}\\.key: "\\.\\./\\.\\./etc/passwd" is not a valid label key`));
-    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "zone", operator: "In", values: [] }) }), /matchExpressions\[0\]\.values: must be specified when operator is "In"/);
-    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "zone", operator: "Exists", values: ["a"] }) }), /matchExpressions\[0\]\.values: may not be specified when operator is "Exists"/);
-    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "zone", operator: "In", values: ["a b"] }) }), /matchExpressions\[0\]\.values\[0\]: "a b" is not a valid label value/);
-    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "n", operator: "Gt", values: ["1", "2"] }) }), /values: must be a single value \(an integer\) when operator is "Gt"/);
+    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "../../etc/passwd", operator: "Exists" }) as never }), new RegExp(`${at.replace(/[.[\]]/g, "\\$&")}\\.key: "\\.\\./\\.\\./etc/passwd" is not a valid label key`));
+    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "zone", operator: "In", values: [] }) as never }), /matchExpressions\[0\]\.values: must be specified when operator is "In"/);
+    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "zone", operator: "Exists", values: ["a"] }) as never }), /matchExpressions\[0\]\.values: may not be specified when operator is "Exists"/);
+    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "zone", operator: "In", values: ["a b"] }) as never }), /matchExpressions\[0\]\.values\[0\]: "a b" is not a valid label value/);
+    await assertFails(() => new Compute("c", { ...img, affinity: term({ key: "n", operator: "Gt", values: ["1", "2"] }) as never }), /values: must be a single value \(an integer\) when operator is "Gt"/);
     await assertFails(
         () => new Compute("c", { ...img, affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "metadata.labels", operator: "Exists" }] }] } } } }),
         /matchFields\[0\]\.key: "metadata\.labels" is not a node field selector key[\s\S]*matchFields\[0\]\.operator: "Exists" is not valid for a node field selector/,
@@ -182,4 +182,46 @@ test("property: affinities, IDs and patched containers are either refused at a f
     );
     t.diagnostic(`${emitted} of the cases were emitted and checked`);
     assert.ok(emitted > 20, `only ${emitted} cases were emitted; the property checks too little`);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Classes found by `npm run test:fuzz` at 10,000 cases per component after the fixes above.
+
+test("an Output in a field with a server rule (selector key, label value, ID) is checked against the rule when it resolves, secret or not", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const expr = (key: unknown, values: unknown) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key, operator: "In", values }] }] } } }) as never;
+    await assertFails(() => new Compute("c", { ...img, affinity: expr(pulumi.output("bad key/with/slashes"), ["a"]) }), /matchExpressions\[0\]\.key: "bad key\/with\/slashes" is not a valid label key/);
+    await assertFails(() => new Compute("c", { ...img, affinity: expr("zone", [pulumi.output("a b")]) }), /matchExpressions\[0\]\.values\[0\]: "a b" is not a valid label value/);
+    await assertFails(() => new Compute("c", { ...img, affinity: expr("zone", pulumi.output(["ok", "not ok"])) }), /matchExpressions\[0\]\.values: \[1\]: "not ok" is not a valid label value/);
+    // A secret: what was wrong without the value.
+    const r = await emit(() => new Compute("c", { ...img, affinity: expr("zone", [pulumi.secret("SECRETVALUE no")]) }));
+    assert.equal(r.errors.length, 1);
+    assert.match(r.errors[0].message, /values\[0\]: is not valid \(the value is a secret/);
+    assert.doesNotMatch(r.errors[0].message, /SECRETVALUE/);
+    // Valid Outputs stay Inputs.
+    const ok = await emit(() => new Compute("ok", { ...img, affinity: expr(pulumi.output("zone"), [pulumi.output("us-east-1a")]) }));
+    assert.deepEqual(ok.errors, []);
+    for (const o of ok.objects()) assert.deepEqual(validateObject(o), []);
+});
+
+test("null in a patch value that replaces a list (tolerations) means 'not set' and is not emitted", async () => {
+    const out = await emit(() => {
+        new Compute("c", { ...img, podPatch: { tolerations: [{ key: "gpu", operator: "Exists", effect: null }] } as never });
+        new TrainJob("t", { ...img, backend: "job", podPatch: { tolerations: [{ key: "gpu", operator: null, value: "x" }] } as never });
+    });
+    assert.deepEqual(out.errors, []);
+    for (const o of out.objects()) {
+        assert.deepEqual(validateObject(o), []);
+        assert.doesNotMatch(JSON.stringify(o), /null/);
+    }
+});
+
+test("a patch may not remove the pod's containers, nor patch a container with a null name", async () => {
+    await assertFails(() => new TrainJob("t", { ...img, podPatch: { containers: null } as never }), /TrainJob "t": podPatch\.containers: null removes the pod's containers/);
+    await assertFails(() => new Compute("c", { ...img, podPatch: { containers: [{ name: null, image: "x" }] } as never }), /podPatch\.containers\[0\]\.name: is required \(containers are merged by name\)/);
+});
+
+test("a negative terminationGracePeriodSeconds in podPatch is refused (the Trainer's CRD refuses it in runtime patches)", async () => {
+    await assertFails(() => new TrainJob("t", { ...img, backend: "kubeflow", podPatch: { terminationGracePeriodSeconds: -1 } }), /podPatch\.terminationGracePeriodSeconds: -1 is negative/);
+    await assertFails(() => new Compute("c", { ...img, podPatch: { terminationGracePeriodSeconds: -5 } }), /podPatch\.terminationGracePeriodSeconds: -5 is negative/);
 });

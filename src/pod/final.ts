@@ -49,11 +49,11 @@ export interface FinalPodOptions {
     containersKnown?: boolean;
 }
 
-/** The path of the last source that removes the pod's volumes (`volumes: null` in a strategic-merge patch). */
-function volumesRemovedAt(sources: PodSource[]): Path | undefined {
+/** The path of the last source that removes the pod's `field` (`volumes: null` in a strategic-merge patch). */
+function removedAt(sources: PodSource[], field: "volumes" | "containers"): Path | undefined {
     for (let i = sources.length - 1; i >= 0; i--) {
         const s = sources[i];
-        if (isObj(s.spec) && Object.hasOwn(s.spec, "volumes") && s.spec.volumes === null) return s.at(["volumes"]);
+        if (isObj(s.spec) && Object.hasOwn(s.spec, field) && s.spec[field] === null) return s.at([field]);
     }
     return undefined;
 }
@@ -158,6 +158,11 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
         volumes.add(name);
     });
 
+    // A pod has containers: a patch's `containers: null` would remove mlkube's own.
+    if (opts.containersKnown !== false && !(Array.isArray(spec.containers) && spec.containers.length)) {
+        reportAt(removedAt(sources, "containers"), "null removes the pod's containers (mlkube's own too), and a pod needs one; patch containers by name instead");
+    }
+
     const psc = own(spec, "securityContext");
     const containerNames = new Map<string, string>();
     const portNames = new Map<string, string>();
@@ -226,7 +231,7 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                         const at = where(ref);
                         if (!at) {
                             // mlkube's own mount: its volume was there until a patch removed the pod's volumes.
-                            const removed = volumesRemovedAt(sources);
+                            const removed = removedAt(sources, "volumes");
                             reportAt(removed, `null removes the pod's volumes, but the container ${quote(name)} mounts ${quote(vname)} (from mlkube's own options: volumes, secrets, scratch space); remove volumes: null, and list only the volumes to add or change`);
                             continue;
                         }

@@ -30,13 +30,25 @@ function mergeList(base: unknown[], patch: unknown[], key: string): unknown[] {
     const out = base.slice();
     for (const p of patch) {
         if (!isObject(p) || p[key] === undefined) {
-            out.push(p);
+            out.push(withoutNulls(p));
             continue;
         }
         const i = out.findIndex((b) => isObject(b) && b[key] === p[key]);
         if (i >= 0) out[i] = strategicMerge(out[i], p);
-        else out.push(p);
+        else out.push(withoutNulls(p));
     }
+    return out;
+}
+
+/**
+ * A patch value taken as it is (a replaced list, a field the base does not have): `null` inside it deletes
+ * nothing, so it means "not set" and is left out, as the API server reads it.
+ */
+function withoutNulls(v: unknown): unknown {
+    if (Array.isArray(v)) return v.some((e) => e === null || typeof e === "object") ? v.filter((e) => e !== null).map(withoutNulls) : v;
+    if (!isObject(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v)) if (e !== null) out[k] = withoutNulls(e);
     return out;
 }
 
@@ -45,9 +57,9 @@ export function strategicMerge<T>(base: T, patch: unknown, field?: string): T {
     if (patch === undefined) return base;
     if (Array.isArray(patch)) {
         const key = field && Object.hasOwn(MERGE_KEYS, field) ? MERGE_KEYS[field] : undefined;
-        return (key && Array.isArray(base) ? mergeList(base, patch, key) : patch) as T;
+        return (key && Array.isArray(base) ? mergeList(base, patch, key) : withoutNulls(patch)) as T;
     }
-    if (!isObject(patch) || !isObject(base)) return patch as T;
+    if (!isObject(patch) || !isObject(base)) return withoutNulls(patch) as T;
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(patch)) {
         if (v === null) delete out[k];

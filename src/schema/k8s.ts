@@ -16,7 +16,7 @@ import { closest, ValidationIssue } from "../errors";
 import { mustBeKnown, Resolved, Unresolved } from "./input";
 import { describeHelper } from "./meta";
 import { isQuantity, parseQuantity, quantityMessage } from "./quantity";
-import { objectRuleIssues } from "./object-rules";
+import { leafRule, objectRuleIssues } from "./object-rules";
 
 /**
  * One property's type: a primitive name, `#Definition`, `{ e: [...] }` (string enum), `{ a: T, k?: keys }`
@@ -189,7 +189,15 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
 function walk(v: unknown, t: K8sType, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode, at?: Position): unknown {
     if (v instanceof Unresolved) {
         const why = mustBeKnownWhy(t, at);
-        if (why === undefined) return v.check(zodFor(t, mode));
+        if (why === undefined) {
+            // A field with a server rule of its own (a selector key, a label value, an ID range) is checked
+            // against it too when it resolves (src/schema/object-rules.ts).
+            const rule = leafRule(at?.def, at?.field, path);
+            return v.check(rule ? zodFor(t, mode).superRefine((x, ctx) => {
+                const problem = rule(x);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            }) : zodFor(t, mode));
+        }
         issues.push({ path, message: mustBeKnown(why) });
         return v.value;
     }
@@ -249,7 +257,7 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
     if ("a" in t) {
         if (!Array.isArray(v)) return bad();
         const out = v.map((e, i) => {
-            if (mode === "patch" && t.k && isPlainObject(e) && e[t.k[0]] === undefined) {
+            if (mode === "patch" && t.k && isPlainObject(e) && (e[t.k[0]] === undefined || e[t.k[0]] === null)) {
                 issues.push({ path: [...path, i, t.k[0]], message: `is required (${String(path[path.length - 1])} are merged by ${t.k[0]})` });
             }
             return walk(e, t.a, [...path, i], issues, mode, { def: at?.def, field: at?.field, listKeys: t.k });

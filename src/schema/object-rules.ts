@@ -130,6 +130,12 @@ function idRanges(fields: string[]): Rule {
     };
 }
 
+/** A pod spec: a negative grace period means nothing (the Trainer's CRD refuses it in runtime patches). */
+const podSpec: Rule = (o, path) => {
+    const g = Object.hasOwn(o, "terminationGracePeriodSeconds") ? o.terminationGracePeriodSeconds : undefined;
+    return typeof g === "number" && g < 0 ? [{ path: [...path, "terminationGracePeriodSeconds"], message: `${g} is negative; give the seconds the pod has to stop (0 or more)` }] : [];
+};
+
 /** The rule of each definition that has one. */
 export const OBJECT_RULES: Readonly<Record<string, Rule>> = {
     Toleration: tolerationIssues,
@@ -140,7 +146,45 @@ export const OBJECT_RULES: Readonly<Record<string, Rule>> = {
     PodAffinityTerm: podAffinityTerm,
     SecurityContext: idRanges(["runAsUser", "runAsGroup"]),
     PodSecurityContext: idRanges(["runAsUser", "runAsGroup", "fsGroup"]),
+    PodSpec: podSpec,
 };
+
+/**
+ * The single-field part of the rules above, for a field whose value is an Output: checked when it resolves
+ * (the cross-field part — operators and their values — needs both known). `def`/`field` are where the
+ * value sits, `path` its path (a list item's ends with its index). Returns a check of the resolved value
+ * giving a problem, or undefined when the field has no such rule.
+ */
+export function leafRule(def: string | undefined, field: string | undefined, path: Path): ((v: unknown) => string | undefined) | undefined {
+    const each = (check: (s: string) => string | undefined) => (v: unknown) => {
+        if (typeof v === "string") return check(v);
+        if (Array.isArray(v)) for (const [i, e] of v.entries()) {
+            const p = typeof e === "string" ? check(e) : undefined;
+            if (p) return `[${i}]: ${p}`;
+        }
+        return undefined;
+    };
+    const qualifiedKey = (what: string) => each((k) => {
+        const problem = k === "" ? "must not be empty" : qualifiedNameProblem(k);
+        return problem ? `${quote(k)} is not a valid ${what}: ${problem}` : undefined;
+    });
+    const inFields = path.includes("matchFields");
+    if ((def === "NodeSelectorRequirement" || def === "LabelSelectorRequirement") && field === "key" && !inFields) return qualifiedKey("label key");
+    if ((def === "NodeSelectorRequirement" || def === "LabelSelectorRequirement") && field === "values") {
+        return inFields
+            ? each((v) => (isDnsSubdomain(v) ? undefined : `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')`))
+            : each((v) => (isLabelValue(v) ? undefined : `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)`));
+    }
+    if (def === "PodAffinityTerm" && field === "topologyKey") return qualifiedKey("topology key");
+    if ((def === "PreferredSchedulingTerm" || def === "WeightedPodAffinityTerm") && field === "weight") {
+        return (v) => (typeof v === "number" && (v < 1 || v > 100) ? `${v} is out of range: a scheduling weight is 1 to 100` : undefined);
+    }
+    if ((def === "SecurityContext" || def === "PodSecurityContext") && (field === "runAsUser" || field === "runAsGroup" || field === "fsGroup" || field === "supplementalGroups")) {
+        const id = (n: unknown) => (typeof n === "number" && (n < 0 || n > ID_MAX) ? `${n} is out of range: IDs are 0 to ${ID_MAX}` : undefined);
+        return (v) => (Array.isArray(v) ? v.map(id).find((p) => p !== undefined) : id(v));
+    }
+    return undefined;
+}
 
 /** The server's problems with object `v` of definition `def` (already checked against the schema). */
 export function objectRuleIssues(def: string, v: Obj, path: Path): ValidationIssue[] {

@@ -88,7 +88,7 @@ test("Compute: mlkube owns the declared replica count, the autoscaler owns it wi
     assert.equal(fixed.get("Deployment", "f").spec.replicas, 3);
     for (const autoscaling of [{ maxReplicas: 4 }, { minReplicas: 2, maxReplicas: 4 }, { minReplicas: 5, maxReplicas: 5 }]) {
         const out = await emit(() => new Compute("a", { ...base, resources: { cpu: 1 }, autoscaling }));
-        const dep = out.resource("Deployment", "a");
+        const dep = out.resource("Deployment", "a") as { inputs: any; options: { ignoreChanges?: string[] } };
         assert.equal(dep.inputs.spec.replicas, minOf(autoscaling), JSON.stringify(autoscaling));
         assert.deepEqual(dep.options.ignoreChanges, ["spec.replicas"]);
         assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");

@@ -73,14 +73,63 @@ is_ours() {
   [ "$exe" = "$CLUSTER_BIN/$name" ]
 }
 
+# proc_state PID: "running", "zombie" (exited, not yet reaped) or "gone".
+proc_state() {
+  local st
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] || { echo gone; return; }
+  st=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
+  case "$st" in Z | X) echo zombie ;; *) echo running ;; esac
+}
+
+# Whether component NAME's process is still starting: alive, but not yet exec'd into its binary (the
+# subshell, setsid or env in front of it). Right after `start` this window is real on a loaded
+# 2-core machine; it used to read as "<component> exited" with an empty log.
+is_starting() {
+  local pid exe
+  pid=$(pid_of "$1") || return 1
+  [ "$(proc_state "$pid")" = running ] || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 0   # exe not readable yet: still starting
+  case "$(basename "$exe")" in bash | sh | setsid | env) return 0 ;; *) return 1 ;; esac
+}
+
+# exit_status NAME: sets EXIT_STATUS to how component NAME ended ("exit status N", "killed by signal
+# S", ...). Not in a $(...) subshell: only this shell can `wait` for (reap) its own children.
+exit_status() {
+  local pid rc=0
+  EXIT_STATUS="ended (status unknown)"
+  pid=$(pid_of "$1") || return 0
+  wait "$pid" 2>/dev/null || rc=$?
+  if [ "$rc" = 127 ]; then EXIT_STATUS="ended (status unknown: not a child of this shell)"
+  elif [ "$rc" -gt 128 ]; then EXIT_STATUS="killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null || echo '?'))"
+  else EXIT_STATUS="exit status $rc"; fi
+}
+
+# check_alive: every started component still runs (or is still exec'ing: see is_starting). A component that died is
+# reported with its exit status and its log, and started again once (RETRIES_LEFT) -- a component
+# that dies at start on a loaded machine (a port not yet released, a webhook racing its server)
+# usually comes up on the second try; one that dies twice fails `up`.
+declare -A RETRIED=()
 check_alive() {
-  local c
+  local c status
   for c in $ALL_COMPONENTS; do
-    if [ -f "$STATE_DIR/pids/$c.pid" ] && ! is_ours "$c"; then
-      echo "---- last lines of $STATE_DIR/logs/$c.log" >&2
-      tail -n 30 "$STATE_DIR/logs/$c.log" >&2 || true
-      die "$c exited"
+    [ -f "$STATE_DIR/pids/$c.pid" ] || continue
+    [ "${STOPPING:-}" = 1 ] && return 0
+    # Alive is alive: our own children cannot be reused PIDs while unreaped (a dead one stays a
+    # zombie until exit_status reaps it), and one still exec'ing into its binary is not dead.
+    [ "$(proc_state "$(pid_of "$c")")" = running ] && continue
+    exit_status "$c"; status=$EXIT_STATUS
+    echo "---- $c $status; last lines of $STATE_DIR/logs/$c.log" >&2
+    if [ -s "$STATE_DIR/logs/$c.log" ]; then tail -n 30 "$STATE_DIR/logs/$c.log" >&2 || true; else echo "(the log is empty)" >&2; fi
+    if [ -z "${RETRIED[$c]:-}" ] && [ -f "$STATE_DIR/cmds/$c" ]; then
+      RETRIED[$c]=1
+      cp "$STATE_DIR/logs/$c.log" "$STATE_DIR/logs/$c.first-attempt.log" 2>/dev/null || true
+      log "$c $status at start; starting it again (once)"
+      local -a cmd
+      mapfile -d '' -t cmd <"$STATE_DIR/cmds/$c"
+      start "$c" "${cmd[@]}"
+      continue
     fi
+    die "$c $status"
   done
 }
 
@@ -89,6 +138,8 @@ start() {
   # setsid: own session, so a Ctrl-C or SIGHUP aimed at the caller does not reach it. Without job
   # control the child is no process-group leader, so setsid does not fork and $! stays its PID.
   # 9>&-: the component must not inherit (and so hold forever) the up/down lock.
+  mkdir -p "$STATE_DIR/cmds"
+  printf '%s\0' "$@" >"$STATE_DIR/cmds/$name"   # for one restart by check_alive
   setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE_DIR/pids/$name.pid"
   log "started $name (pid $!)"
@@ -247,6 +298,9 @@ cmd_up() {
     --kubeconfig="$KUBECONFIG_PATH" --authentication-kubeconfig="$KUBECONFIG_PATH" \
     --authorization-kubeconfig="$KUBECONFIG_PATH" --leader-elect=false \
     --bind-address=127.0.0.1 --secure-port=10259 --profiling=false --v=1
+  # Their health endpoints are always allowed without credentials (--authorization-always-allow-paths).
+  wait_for "kube-controller-manager /healthz" 120 curl -fsSk https://127.0.0.1:10257/healthz
+  wait_for "kube-scheduler /readyz" 120 curl -fsSk https://127.0.0.1:10259/readyz
 
   kwok_config "$kwok_dir" >"$STATE_DIR/manifests/kwok.yaml"
   start kwok "$CLUSTER_BIN/kwok" --kubeconfig="$KUBECONFIG_PATH" --config="$STATE_DIR/manifests/kwok.yaml" \
@@ -300,7 +354,7 @@ stop_processes() {
   local c pid i
   STOPPED=""
   for c in $(echo "$ALL_COMPONENTS" | tr ' ' '\n' | tac); do
-    if is_ours "$c"; then
+    if is_ours "$c" || is_starting "$c"; then
       pid=$(pid_of "$c")
       kill -TERM "$pid" 2>/dev/null || true
       STOPPED="$STOPPED $c:$pid"
@@ -322,13 +376,24 @@ cmd_down() {
   log "down (stopped:${STOPPED:- none}); removed $STATE_DIR"
 }
 
-# EXIT trap while `up` runs: on failure stop what was started, keep $STATE_DIR/logs.
+# EXIT trap while `up` runs: on failure print every component's last log lines (CI keeps only its
+# output), stop what was started, and copy the logs next to the state dir, where `down` (which .ci/run's
+# own trap calls right after) does not remove them.
+FAILED_LOGS="$STATE_DIR.failed-up-logs"
 _up_exit() {
-  local rc=$?
+  local rc=$? c
   if [ "$rc" -ne 0 ]; then
+    STOPPING=1
+    for c in $ALL_COMPONENTS; do
+      [ -f "$STATE_DIR/logs/$c.log" ] || continue
+      echo "---- $c: last lines of its log" >&2
+      if [ -s "$STATE_DIR/logs/$c.log" ]; then tail -n 15 "$STATE_DIR/logs/$c.log" >&2 || true; else echo "(empty)" >&2; fi
+    done
     node_down
     stop_processes
-    log "up failed (exit $rc); stopped:${STOPPED:- none}; logs kept in $STATE_DIR/logs"
+    rm -rf "$FAILED_LOGS"
+    cp -r "$STATE_DIR/logs" "$FAILED_LOGS" 2>/dev/null || true
+    log "up failed (exit $rc); stopped:${STOPPED:- none}; logs kept in $FAILED_LOGS"
   fi
 }
 

@@ -226,10 +226,11 @@ export const computeArgsSchema = z
         if (a.replicas !== undefined && a.autoscaling) {
             ctx.addIssue({ code: "custom", path: ["replicas"], message: "replicas and autoscaling are mutually exclusive (the autoscaler owns the replica count); remove replicas" });
         }
-        if (a.autoscaling && (a.autoscaling.targetMemoryUtilizationPercentage === undefined || a.autoscaling.targetCPUUtilizationPercentage !== undefined) && a.resources?.cpu === undefined) {
+        // Kubernetes takes a limit as the request when no request is given, so a limit alone is enough.
+        if (a.autoscaling && (a.autoscaling.targetMemoryUtilizationPercentage === undefined || a.autoscaling.targetCPUUtilizationPercentage !== undefined) && a.resources?.cpu === undefined && a.resources?.limits?.cpu === undefined) {
             ctx.addIssue({ code: "custom", path: ["autoscaling"], message: "CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu" });
         }
-        if (a.autoscaling?.targetMemoryUtilizationPercentage !== undefined && a.resources?.memory === undefined) {
+        if (a.autoscaling?.targetMemoryUtilizationPercentage !== undefined && a.resources?.memory === undefined && a.resources?.limits?.memory === undefined) {
             ctx.addIssue({ code: "custom", path: ["autoscaling", "targetMemoryUtilizationPercentage"], message: "needs resources.memory; set it" });
         }
         if ((a.serviceLabels || a.serviceAnnotations) && !a.ports?.length) {

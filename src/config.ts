@@ -143,6 +143,7 @@ export function mlkubeConfig(): MlkubeConfig {
         const raw = cfg.get(key);
         if (raw === undefined) continue;
         let r = (schema as z.ZodType).safeParse(raw, { error: errorMap });
+        let value: unknown = raw;
         if (!r.success) {
             try {
                 // Own `__proto__` keys, cycles and depth become issues (snapshot), never prototypes.
@@ -153,13 +154,16 @@ export function mlkubeConfig(): MlkubeConfig {
                     continue;
                 }
                 const again = (schema as z.ZodType).safeParse(parsed, { error: errorMap });
-                if (again.success || typeof parsed === "object") r = again;
+                if (again.success || typeof parsed === "object") {
+                    r = again;
+                    value = parsed;
+                }
             } catch {
                 /* not JSON: keep the first error */
             }
         }
         if (r.success) out[key] = r.data;
-        else issues.push(...toIssues(r.error, [`mlkube:${key}`]));
+        else issues.push(...toIssues(r.error, [`mlkube:${key}`], undefined, value));
     }
     if (issues.length) throw new MlkubeValidationError("Stack config", pulumi.getStack(), issues);
     cached = out as MlkubeConfig;

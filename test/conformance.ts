@@ -7,7 +7,9 @@
  * - Core kinds (`v1`, `apps/v1`, `batch/v1`, `autoscaling/v2`, ...): the installed `kubernetes-models`
  *   package's `validate()` (the upstream OpenAPI schemas compiled with ajv), plus metadata checks the
  *   API server does that the OpenAPI schema does not (names are DNS-1123, label syntax).
- * - API-server rules the schemas do not express (apiServerErrors): port names are IANA service names
+ * - API-server rules the schemas do not express (apiServerErrors): tolerations (validateTolerations),
+ *   volume and container names (DNS-1123 labels, unique), volumeMounts naming a pod volume,
+ *   allowPrivilegeEscalation false with privileged or CAP_SYS_ADMIN, port names are IANA service names
  *   and unique, containerPort/protocol pairs unique, probes name declared ports, nodePort in the default
  *   range, Secret keys and item paths ('.', '..', '..x' reserved), subPath relative without '..', env
  *   fieldRefs are Downward API fields, annotations ≤ 256 KiB. Applied to core kinds and JobSet pod templates.
@@ -251,16 +253,76 @@ function annotationErrors(where: string, md: unknown): string[] {
     return bytes > MAX_ANNOTATIONS ? [`${where}.annotations: ${bytes} bytes exceed the 256 KiB limit`] : [];
 }
 
+/** A string field as the server's Go struct holds it: absent is "". */
+const str = (o: Obj, k: string): string => (typeof o[k] === "string" ? (o[k] as string) : "");
+
+/** validateTolerations (pkg/apis/core/validation), field by field. */
+function tolerationErrors(where: string, list: unknown): string[] {
+    if (!Array.isArray(list)) return [];
+    const errs: string[] = [];
+    list.forEach((t: Obj, i) => {
+        if (!t || typeof t !== "object") return;
+        const at = `${where}.tolerations[${i}]`;
+        const [key, op, value, effect] = [str(t, "key"), str(t, "operator"), str(t, "value"), str(t, "effect")];
+        if (key !== "") errs.push(...qualifiedNameErrors(`${at}.key`, key));
+        if (key === "" && op !== "Exists") errs.push(`${at}.operator: Invalid value: ${JSON.stringify(op)}: operator must be Exists when key is empty, which means "match all values and all keys"`);
+        if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && effect !== "NoExecute") errs.push(`${at}.effect: Invalid value: ${JSON.stringify(effect)}: effect must be NoExecute when tolerationSeconds is set`);
+        if (op === "" || op === "Equal") {
+            if (value.length > 63 || !LABEL_VALUE.test(value)) errs.push(`${at}.operator: Invalid value: ${JSON.stringify(value)}: not a valid label value`);
+        } else if (op === "Exists") {
+            if (value !== "") errs.push(`${at}.operator: value must be empty when operator is Exists`);
+        } else errs.push(`${at}.operator: Unsupported value: ${JSON.stringify(op)}`);
+        if (effect !== "" && !["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(effect)) errs.push(`${at}.effect: Unsupported value: ${JSON.stringify(effect)}`);
+    });
+    return errs;
+}
+
+/** validateSecurityContext's cross-field rules (pkg/apis/core/validation). */
+function securityContextErrors(at: string, sc: unknown): string[] {
+    if (!sc || typeof sc !== "object") return [];
+    const c = sc as Obj;
+    if (c.allowPrivilegeEscalation !== false) return [];
+    const errs: string[] = [];
+    if (c.privileged === true) errs.push(`${at}: cannot set allowPrivilegeEscalation to false and privileged to true`);
+    const add = (c.capabilities as Obj | undefined)?.add;
+    if (Array.isArray(add) && add.includes("CAP_SYS_ADMIN")) errs.push(`${at}: cannot set allowPrivilegeEscalation to false and capabilities.Add CAP_SYS_ADMIN`);
+    return errs;
+}
+
 function podSpecErrors(where: string, spec: unknown): string[] {
     if (!spec || typeof spec !== "object") return [];
     const errs: string[] = [];
     const ps = spec as Obj;
     const names = new Set<string>();
+    errs.push(...tolerationErrors(where, ps.tolerations));
+    // validateVolumes: names are DNS-1123 labels, unique; mounts name one of them.
+    const volumeNames = new Set<string>();
+    ((ps.volumes as Obj[] | undefined) ?? []).forEach((v, i) => {
+        const n = v?.name;
+        if (typeof n !== "string") return;
+        if (n.length > 63 || !DNS1123_LABEL.test(n)) errs.push(`${where}.volumes[${i}].name: ${JSON.stringify(n)} must be a DNS-1123 label`);
+        else if (volumeNames.has(n)) errs.push(`${where}.volumes[${i}].name: duplicate ${JSON.stringify(n)}`);
+        volumeNames.add(n);
+    });
+    // validateInitContainers then validateContainers: names DNS-1123 labels, unique across both.
+    const containerNames = new Set<string>();
     for (const field of ["initContainers", "containers"]) {
         const list = ps[field];
         if (!Array.isArray(list)) continue;
         list.forEach((c: Obj, i) => {
             const at = `${where}.${field}[${i}]`;
+            const cname = c?.name;
+            if (typeof cname === "string") {
+                if (cname.length > 63 || !DNS1123_LABEL.test(cname)) errs.push(`${at}.name: ${JSON.stringify(cname)} must be a DNS-1123 label`);
+                else if (containerNames.has(cname)) errs.push(`${at}.name: duplicate ${JSON.stringify(cname)}`);
+                containerNames.add(cname);
+            }
+            errs.push(...securityContextErrors(`${at}.securityContext`, c?.securityContext));
+            for (const mf of ["volumeMounts", "volumeDevices"]) {
+                ((c?.[mf] as Obj[] | undefined) ?? []).forEach((m, j) => {
+                    if (typeof m?.name === "string" && !volumeNames.has(m.name)) errs.push(`${at}.${mf}[${j}].name: ${JSON.stringify(m.name)} not found`);
+                });
+            }
             const ports = Array.isArray(c?.ports) ? (c.ports as Obj[]) : [];
             const portNames = new Set<string>();
             const seen = new Set<string>();
@@ -363,8 +425,9 @@ export function k8sErrors(obj: Obj): string[] {
 
 /**
  * kubernetes-models' enums refuse `""` for a toleration's `effect`/`operator`, which the API server
- * accepts (core/v1 Toleration: an empty effect matches all effects; an empty operator means Equal).
- * Validate a copy without them so the checker is as strict as the server, not stricter.
+ * accepts (core/v1 Toleration: an empty effect matches all effects; an empty operator means Equal, when
+ * there is a key). Validate a copy without them so the checker is as strict as the server, not stricter;
+ * the server's rules across the fields (an empty key needs operator Exists, …) are tolerationErrors.
  */
 function withoutEmptyTolerationEnums(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(withoutEmptyTolerationEnums);

@@ -82,8 +82,9 @@ test("Outputs inside pass-through Kubernetes objects reach the object resolved, 
     const out = await emit(() => {
         new Compute("c", {
             image: "x",
-            securityContext: { runAsUser: pulumi.output(1000) as never, fsGroup: Promise.resolve(2000) as never },
-            containerSecurityContext: { runAsGroup: pulumi.output(3000) as never },
+            // Leaves mlkube only passes through (runAsUser and runAsGroup it reads: test/known-inputs.test.ts).
+            securityContext: { seLinuxOptions: { level: pulumi.output("s0:c1") as never }, fsGroup: Promise.resolve(2000) as never },
+            containerSecurityContext: { readOnlyRootFilesystem: pulumi.output(true) as never },
             affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: [pulumi.output("a") as never] }] }] } } },
             topologySpreadConstraints: [{ maxSkew: pulumi.output(1) as never, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule" }],
             podPatch: { priority: pulumi.output(5) as never },
@@ -91,9 +92,9 @@ test("Outputs inside pass-through Kubernetes objects reach the object resolved, 
     });
     assert.deepEqual(out.errors, []);
     const pod = reveal(out.get("Deployment", "c")).spec.template.spec;
-    assert.equal(pod.securityContext.runAsUser, 1000);
+    assert.equal(pod.securityContext.seLinuxOptions.level, "s0:c1");
     assert.equal(pod.securityContext.fsGroup, 2000);
-    assert.equal(pod.containers[0].securityContext.runAsGroup, 3000);
+    assert.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
     assert.deepEqual(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values, ["a"]);
     assert.equal(pod.topologySpreadConstraints[0].maxSkew, 1);
     assert.equal(pod.priority, 5);

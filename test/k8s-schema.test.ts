@@ -99,18 +99,16 @@ test("k8s schema: the mlkube:tolerations stack config", async () => {
 
 test("k8s schema: Outputs inside embedded objects reach the object resolved, and are checked when they resolve", async () => {
     const ok = await emit(() =>
-        new Compute("o", { ...base, securityContext: { runAsUser: pulumi.output(1000) }, tolerations: [{ key: pulumi.output("k"), operator: "Exists" }], affinity: { nodeAffinity: pulumi.output({ requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } }) } }),
+        // Leaves mlkube only passes through (objects, merged lists, merge keys and the fields mlkube reads must be known: test/known-inputs.test.ts).
+        new Compute("o", { ...base, securityContext: { fsGroup: pulumi.output(1000) }, tolerations: [{ key: "k", operator: "Equal", value: pulumi.output("v") }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: pulumi.output(["a"]) }] }] } } } }),
     );
     assert.deepEqual(ok.errors, []);
     const spec = ok.get("Deployment", "o").spec.template.spec;
-    assert.equal(spec.securityContext.runAsUser, 1000);
-    assert.deepEqual(spec.tolerations, [{ key: "k", operator: "Exists" }]);
-    assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } });
-    await assertFails(() => new Compute("p", { ...base, securityContext: { runAsUser: pulumi.output("root") as never } }), 'Compute "p": securityContext.runAsUser: expected an integer, got a string');
-    await assertFails(
-        () => new Compute("q", { ...base, affinity: { nodeAffinity: pulumi.output({ requiredDuringScheduling: {} }) as never } }),
-        'Compute "q": affinity.nodeAffinity.requiredDuringScheduling: unknown field; did you mean "requiredDuringSchedulingIgnoredDuringExecution"?',
-    );
+    assert.equal(spec.securityContext.fsGroup, 1000);
+    assert.deepEqual(spec.tolerations, [{ key: "k", operator: "Equal", value: "v" }]);
+    assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }] } } });
+    await assertFails(() => new Compute("p", { ...base, securityContext: { fsGroup: pulumi.output("root") as never } }), 'Compute "p": securityContext.fsGroup: expected an integer, got a string');
+    await assertFails(() => new Compute("q", { ...base, tolerations: [{ key: "k", operator: pulumi.output("Exist") as never }] }), 'Compute "q": tolerations[0].operator: "Exist" is not one of "Exists", "Equal"; did you mean "Exists"?');
 });
 
 test("k8s schema: generated from Kubernetes v1.34.4; enums extracted; only what the user supplied is walked", () => {
@@ -119,7 +117,9 @@ test("k8s schema: generated from Kubernetes v1.34.4; enums extracted; only what 
     assert.deepEqual(DEFINITIONS.TopologySpreadConstraint.r, ["maxSkew", "topologyKey", "whenUnsatisfiable"]);
     assert.deepEqual(DEFINITIONS.ContainerPort.p.protocol, { e: ["TCP", "UDP", "SCTP"] });
     // An optional enum field left empty is "unset" (the API server defaults it); a required one is not.
-    assert.deepEqual(k8sIssues({}, "Toleration"), []);
+    assert.deepEqual(k8sIssues({ key: "a", operator: "", effect: "" }, "Toleration"), []);
+    // ...but an empty toleration is refused, as the API server's validateTolerations does (key empty => operator Exists).
+    assert.deepEqual(k8sIssues({}, "Toleration").map((i) => i.path), [["operator"]]);
     assert.deepEqual(k8sIssues({ type: "" }, "SeccompProfile").map((i) => i.message), ['"" is not one of "Unconfined", "RuntimeDefault", "Localhost"']);
 });
 
@@ -167,10 +167,24 @@ function valid(t: K8sType, depth: number): fc.Arbitrary<unknown> {
     return fc.dictionary(fc.constantFrom("a", "b"), valid(t.m, depth - 1), { maxKeys: 2 });
 }
 
+/** The API server's validateTolerations, written here for the test (pkg/apis/core/validation). */
+function serverAcceptsToleration(v: unknown): boolean {
+    const t = v as Record<string, unknown>;
+    const s = (k: string) => (typeof t[k] === "string" ? (t[k] as string) : "");
+    const qualified = (k: string) => { const parts = k.split("/"); const n = parts[parts.length - 1]; return parts.length <= 2 && (parts.length === 1 || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(parts[0])) && n.length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(n); };
+    if (s("key") !== "" && !qualified(s("key"))) return false;
+    if (s("key") === "" && s("operator") !== "Exists") return false;
+    if (t.tolerationSeconds !== undefined && s("effect") !== "NoExecute") return false;
+    if (s("operator") === "Exists") return s("value") === "";
+    return s("value") === "" || (s("value").length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(s("value")));
+}
+
 test("k8s schema (property): valid values pass; an added unknown field or a wrong-typed field is reported at its path", () => {
     for (const def of ["Toleration", "PodSecurityContext", "SecurityContext", "Affinity", "TopologySpreadConstraint", "Volume", "EnvVar", "VolumeMount"]) {
+        // A Toleration is also checked across its fields (validateTolerations): valid ones are those the server accepts.
+        const values = def === "Toleration" ? valid(`#${def}`, 3).filter(serverAcceptsToleration) : valid(`#${def}`, 3);
         fc.assert(
-            fc.property(valid(`#${def}`, 3), fc.constantFrom("bogusField", "x"), (v, extra) => {
+            fc.property(values, fc.constantFrom("bogusField", "x"), (v, extra) => {
                 assert.deepEqual(k8sIssues(v, def), [], JSON.stringify(v));
                 const bad = { ...(v as object), [extra]: 1 };
                 assert.deepEqual(k8sIssues(bad, def).map((i) => i.path.join(".")), [extra]);

@@ -13,6 +13,7 @@ import { isLabelValue, qualifiedNameProblem } from "../schema/names";
 import { parseQuantity } from "../schema/quantity";
 import { bindingOf, SecretBinding, SecretKeyRef } from "../secret/secret";
 import { claimMountOf, VolumeLike } from "../volume";
+import { finalPodIssues, patchSource, PodSource } from "./final";
 import { strategicMerge } from "./merge";
 import { FieldRef, gpuResourceName, ValidatedPodOptions, VolumeMountSpec } from "./options";
 
@@ -48,6 +49,11 @@ export interface PodContext {
     podCount?: { count: number; field: string; unit: string };
     /** One pod volume per claim mount (the Kubeflow CRD keys container volumeMounts by name). Default false. */
     oneVolumePerMount?: boolean;
+    /**
+     * The caller merges more into the pod (runtimePatches) and checks the final pod itself with
+     * `finalPodIssues` and the returned `sources`. Default false: the builder checks the pod it returns.
+     */
+    patchedLater?: boolean;
 }
 
 export interface BuiltPod {
@@ -60,6 +66,8 @@ export interface BuiltPod {
     gpuToleration?: k8s.core.v1.Toleration;
     /** Claims mlkube created as ReadWriteOnce/ReadWriteOncePod (one node / one pod), with the option that mounts them. */
     singleAttachClaims: { claimName: string; accessMode: "ReadWriteOnce" | "ReadWriteOncePod"; path: (string | number)[] }[];
+    /** The parts of the pod the user wrote (security contexts, profile podPatch, podPatch), in merge order, for the final pod check. */
+    sources: PodSource[];
 }
 
 /** Pod-level secure defaults that make a pod pass Pod Security Standards "restricted". */
@@ -160,7 +168,10 @@ export const DEFAULT_FS_GROUP = 1000;
 
 type SecurityContext = Record<string, unknown> & { capabilities?: { add?: unknown[]; drop?: unknown[] }; seccompProfile?: { type?: unknown; localhostProfile?: unknown } };
 
-/** The user's security contexts merged over the secure defaults, with the conflicts that cannot work refused. */
+/**
+ * The user's security contexts merged over the secure defaults. Conflicts (privileged, SYS_ADMIN, root
+ * against the defaults) are refused on the final pod, after podPatch (src/pod/final.ts).
+ */
 function securityContexts(o: ValidatedPodOptions, issues: ValidationIssue[]): { pod?: SecurityContext; container?: SecurityContext } {
     const userPod = (o.securityContext ?? {}) as SecurityContext;
     const userContainer = (o.containerSecurityContext ?? {}) as SecurityContext;
@@ -170,23 +181,6 @@ function securityContexts(o: ValidatedPodOptions, issues: ValidationIssue[]): { 
     // A user's capabilities.drop list replaces the default one in a merge: keep ALL dropped.
     const drop = userContainer.capabilities?.drop;
     if (Array.isArray(drop) && !drop.includes("ALL")) container.capabilities = { ...container.capabilities, drop: ["ALL", ...drop] };
-    const off = "set secureDefaults: false to turn mlkube's secure defaults off, and give the security contexts you need";
-    if (userContainer.privileged === true && userContainer.allowPrivilegeEscalation === undefined) {
-        issues.push({ path: ["containerSecurityContext", "privileged"], message: `true contradicts the secure default allowPrivilegeEscalation: false (the API server rejects the pair) and Pod Security "restricted"; ${off}` });
-    }
-    const add = (container.capabilities?.add ?? []) as unknown[];
-    if (container.allowPrivilegeEscalation === false && userContainer.allowPrivilegeEscalation === undefined) {
-        const sysAdmin = add.find((c) => c === "CAP_SYS_ADMIN" || c === "SYS_ADMIN");
-        if (sysAdmin !== undefined) {
-            issues.push({ path: ["containerSecurityContext", "capabilities", "add"], message: `${JSON.stringify(sysAdmin)} contradicts the secure default allowPrivilegeEscalation: false (the API server rejects CAP_SYS_ADMIN with it); ${off}` });
-        }
-    }
-    const runAsUser = container.runAsUser ?? pod.runAsUser;
-    const nonRoot = container.runAsNonRoot ?? pod.runAsNonRoot;
-    if (runAsUser === 0 && nonRoot === true && userPod.runAsNonRoot === undefined && userContainer.runAsNonRoot === undefined) {
-        const where = userContainer.runAsUser === 0 ? "containerSecurityContext" : "securityContext";
-        issues.push({ path: [where, "runAsUser"], message: `0 (root) contradicts the secure default runAsNonRoot: true: the kubelet would refuse to start the container; run as a non-root user, or ${off}` });
-    }
     for (const [where, sc] of [["securityContext", userPod], ["containerSecurityContext", userContainer]] as const) {
         const p = sc.seccompProfile;
         if (p && p.localhostProfile !== undefined && p.type === undefined) {
@@ -495,6 +489,8 @@ function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIss
     });
     if (o.podPatch) spec = strategicMerge(spec, o.podPatch);
     if (gpuToleration) spec = { ...spec, tolerations: withToleration(spec.tolerations as k8s.core.v1.Toleration[] | undefined, gpuToleration) };
+    const sources = podSources(o, ctx, cfg);
+    if (!ctx.patchedLater) issues.push(...finalPodIssues(spec, sources));
 
     const annotations = { ...(o.podAnnotations as InputMap | undefined), ...checksums };
     return {
@@ -509,7 +505,24 @@ function assemble(o: ValidatedPodOptions, ctx: PodContext, issues: ValidationIss
         gpu,
         gpuToleration,
         singleAttachClaims: singleAttach,
+        sources,
     };
+}
+
+/**
+ * What the user wrote of the pod, in merge order: the security contexts (merged over the defaults, at
+ * containerSecurityContext / securityContext), then podPatch, whose values the profile's podPatch
+ * (merged under it by applyStackDefaults) may have given.
+ */
+function podSources(o: ValidatedPodOptions, ctx: PodContext, cfg: ReturnType<typeof mlkubeConfig>): PodSource[] {
+    const args: PodSource = {
+        spec: { securityContext: o.securityContext, containers: [{ name: ctx.containerName, securityContext: o.containerSecurityContext }] },
+        at: (p) => (p[0] !== "containers" ? p : p[2] === "securityContext" ? ["containerSecurityContext", ...p.slice(3)] : undefined),
+    };
+    if (!o.podPatch) return [args];
+    const profile = typeof o.profile === "string" && cfg.profiles && Object.hasOwn(cfg.profiles, o.profile) ? cfg.profiles[o.profile] : undefined;
+    const fromProfile = profile && Object.hasOwn(profile, "podPatch") ? patchSource(profile.podPatch, ["mlkube:profiles", o.profile!, "podPatch"]) : undefined;
+    return [args, patchSource(o.podPatch, ["podPatch"], fromProfile)];
 }
 
 /** `list` plus `t` unless a toleration for the same key is already there (the user's own wins). */

@@ -87,7 +87,7 @@ export function stackProfiles(cfg: MlkubeConfig = mlkubeConfig()): Record<string
     for (const [name, body] of Object.entries(cfg.profiles ?? {})) {
         const r = profileSchema.safeParse(body, { error: errorMap });
         if (r.success) out[name] = body as Args; // the raw body: validate() checks it again with the args
-        else issues.push(...toIssues(r.error, ["mlkube:profiles", name], knownKeysOf(profileSchema)));
+        else issues.push(...toIssues(r.error, ["mlkube:profiles", name], knownKeysOf(profileSchema), body));
     }
     if (issues.length) throw new MlkubeValidationError("Stack config", pulumi.getStack(), issues);
     validated.set(cfg, out);

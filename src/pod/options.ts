@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { Agree, Resolved, input, record, schemaMatches } from "../schema/input";
+import { Agree, Resolved, input, pulumiResource, record, schemaMatches } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, downwardEnvFieldMessage, envName, INT32_MAX, isDownwardEnvField, labelKey, labelValue, qualifiedNameProblem, secretKey, subPath } from "../schema/names";
 import { byteQuantity, quantity } from "../schema/quantity";
@@ -206,7 +206,8 @@ export interface PodOptions {
     podPatch?: PodPatch;
     /**
      * Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default:
-     * Kubernetes' 30.
+     * Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the
+     * TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
      */
     terminationGracePeriodSeconds?: number;
     /** A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none. */
@@ -292,7 +293,7 @@ export const resourcesSchema = resourcesObject
 schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
 
 /** @internal */
-export const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: secretKey, optional: z.boolean().optional(), resource: z.any().optional(), checksum: input(z.string()).optional() });
+export const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: secretKey, optional: z.boolean().optional(), resource: pulumiResource.optional(), checksum: input(z.string()).optional() });
 /** @internal */
 export const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }) });
 

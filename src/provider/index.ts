@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "@pulumi/pulumi/provider";
+import * as YAML from "yaml";
 import { Compute, COMPUTE_TYPE } from "../compute";
 import { releaseObjects } from "../registry";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
@@ -114,15 +115,44 @@ export function packageVersion(): string {
 
 /** What a message says for TypeScript users, reworded for YAML and Python programs. */
 export function forOtherLanguages(message: string): string {
-    return message.replace(/\(not a pulumi\.Output\/Promise\)/g, "(not an output of a resource that does not exist yet)").replace(/a pulumi\.Output\/Promise/g, "an output of another resource");
+    return message
+        .replace(/\(not a pulumi\.Output\/Promise\)/g, "(not an output of a resource that does not exist yet)")
+        .replace(/a pulumi\.Output\/Promise/g, "an output of another resource")
+        .replace(/(pass a plain (?:value|object)), or create the component inside the Output's \.apply\(\)/g, "$1");
 }
 
-/** The hint appended to validation errors whose paths have camelCase names (Python programs write snake_case). */
-export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>): string | undefined {
+/**
+ * The language of the program in `dir` (the `runtime` of its Pulumi.yaml: "yaml", "python", …), or
+ * undefined. The engine starts plugins in the program's directory, so the provider reads its own cwd.
+ */
+export function programLanguage(dir = process.cwd()): string | undefined {
+    for (const file of ["Pulumi.yaml", "Pulumi.yml"]) {
+        try {
+            const runtime = (YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { runtime?: unknown } | null)?.runtime;
+            const name = typeof runtime === "string" ? runtime : (runtime as { name?: unknown } | undefined)?.name;
+            return typeof name === "string" ? name : undefined;
+        } catch {
+            /* no such file, or not YAML: try the next, else unknown */
+        }
+    }
+    return undefined;
+}
+
+/**
+ * The hint appended to validation errors whose paths have camelCase names, worded for the program's
+ * `language`: Python programs write snake_case (translated except inside union positions); YAML
+ * programs write the schema's camelCase keys as they are; other or unknown languages get both.
+ */
+export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>, language?: string): string | undefined {
     for (const i of issues) {
-        if (i.message.includes("dicts inside union positions")) continue; // says it already
+        if (i.message.includes("dicts inside union positions") || i.message.includes("keys are the schema's camelCase")) continue; // says it already
         for (const seg of i.path) {
             if (typeof seg !== "string") continue;
+            if (language === "yaml") {
+                // A YAML program wrote the path itself; only a snake_case key needs a word.
+                if (/^[a-z0-9]+_[a-z0-9_]+$/.test(seg)) return `(YAML keys are the schema's camelCase names: write ${seg.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())}, not ${seg})`;
+                continue;
+            }
             if (/^[a-z]+[A-Z]/.test(seg)) {
                 const snake = seg.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
                 return `(field paths are the schema's camelCase names: Python's ${snake} is ${seg}; inside dicts write the camelCase key, or use the generated Args classes)`;
@@ -141,12 +171,12 @@ export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>): string | 
  * duplicate lines add nothing), reworded for non-TypeScript programs, with `redact` strings (plain values
  * read from inside a secret) replaced. Other errors keep their message, redacted too.
  */
-export function wireError(e: unknown, redact: ReadonlyArray<string> = [], secretPaths: ReadonlyArray<ReadonlyArray<string | number>> = []): Error {
+export function wireError(e: unknown, redact: ReadonlyArray<string> = [], secretPaths: ReadonlyArray<ReadonlyArray<string | number>> = [], language?: string): Error {
     const hide = (s: string) => redact.filter((r) => r.length >= 3).reduce((m, r) => m.split(r).join("[secret]"), s);
     // A problem inside an opened secret (a value of the wrong shape, say) is reported without the value.
     if (e instanceof MlkubeValidationError && secretPaths.length) e = new MlkubeValidationError(e.component, e.resourceName, maskSecretIssues(e.issues, secretPaths));
     if (e instanceof MlkubeValidationError) {
-        const hint = snakeCaseHint(e.issues);
+        const hint = snakeCaseHint(e.issues, language);
         const err = new Error(hide(forOtherLanguages(e.message)) + (hint ? `\n  ${hint}` : ""));
         err.name = "MlkubeValidationError";
         err.stack = `${err.name}: ${err.message}`; // the provider's stack says nothing useful to the program's author
@@ -166,6 +196,8 @@ export interface MlkubeProviderOptions {
     schema?: string;
     /** Provider version reported to the engine. Default: mlkube's package.json version. */
     version?: string;
+    /** The language of the programs served ("yaml", "python"), for the wording of hints. Default: the runtime in the Pulumi.yaml of the working directory. */
+    language?: string;
 }
 
 /** The provider: `GetSchema` returns schema.json; `construct` builds the four components. */
@@ -175,6 +207,8 @@ export class MlkubeProvider implements provider.Provider {
     /** schema.json. */
     readonly schema: string;
     private readonly normalizer: WireNormalizer;
+    /** The language of the programs served, if known (see {@link programLanguage}). */
+    readonly language: string | undefined;
     /** Components built in this process, by URN: references to them resolve to the live instance. */
     private readonly live = new Map<string, pulumi.ComponentResource>();
 
@@ -183,7 +217,8 @@ export class MlkubeProvider implements provider.Provider {
         this.version = opts.version ?? packageVersion();
         this.schema = opts.schema ?? readSchemaText();
         const parsed = JSON.parse(this.schema) as PackageSchema;
-        this.normalizer = new WireNormalizer(parsed, (r) => r);
+        this.language = Object.hasOwn(opts, "language") ? opts.language : programLanguage();
+        this.normalizer = new WireNormalizer(parsed, (r) => r, this.language);
     }
 
     /**
@@ -222,7 +257,7 @@ export class MlkubeProvider implements provider.Provider {
             releaseObjects(kind.component, name);
             component = kind.build(name, n.args, { ...options, dependsOn });
         } catch (e) {
-            throw wireError(e, redact, secretPaths);
+            throw wireError(e, redact, secretPaths, this.language);
         }
         await new Promise<void>((resolve) =>
             component.urn.apply((u) => {

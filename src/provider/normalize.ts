@@ -106,6 +106,8 @@ export class WireNormalizer {
     constructor(
         private readonly schema: PackageSchema,
         private readonly lookup: ReferenceLookup,
+        /** The programs' language ("yaml", "python"), for the wording of the key-case message. */
+        readonly language?: string,
     ) {}
 
     /**
@@ -282,7 +284,11 @@ class Run {
         if (this.pick(renamed, spec) === undefined) return;
         for (const k of Object.keys(v)) {
             if (camel(k) === k) continue;
-            this.issues.push({ path: [...ctx.path, k], message: `unknown field; write "${camel(k)}" (in Python, dicts inside union positions keep their keys as written: use camelCase keys or the generated Args classes)` });
+            const why =
+                this.n.language === "yaml"
+                    ? "YAML keys are the schema's camelCase names, as written"
+                    : "in Python, dicts inside union positions keep their keys as written: use camelCase keys or the generated Args classes";
+            this.issues.push({ path: [...ctx.path, k], message: `unknown field; write "${camel(k)}" (${why})` });
         }
     }
 

@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { closest, formatPath, MlkubeValidationError, quote, ValidationIssue } from "../errors";
-import { describeHelper } from "./meta";
+import { describeHelper, helperMeta } from "./meta";
 
 /** Args nested deeper than this are refused (Kubernetes objects in args nest about 20 levels at most). */
 export const MAX_DEPTH = 100;
@@ -41,7 +41,7 @@ export class Unresolved {
             if (!issues.length) {
                 const r = schema.safeParse(snap, { error: errorMap });
                 if (r.success) return markersSeen === before ? r.data : unmarkAll(r.data);
-                issues.push(...toIssues(r.error, this.path));
+                issues.push(...toIssues(r.error, this.path, knownKeysOf(schema), snap));
             }
             const shown = secret === true ? issues.map((i) => ({ path: i.path, message: SECRET_ISSUE })) : issues;
             throw new MlkubeValidationError(this.component, this.name, shown);
@@ -210,8 +210,21 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
 /** A Pulumi resource, as `dependsOn` options take it. @internal */
 export const pulumiResource = z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), { message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)" });
 
+const MUST_BE_KNOWN_START = "must be known when the program runs";
+
+/** How to pass a value that is only known as an Output: what every "must be known" message ends with. */
+const KNOWN_FIX = "pass a plain value, or create the component inside the Output's .apply()";
+
+/**
+ * The message for an Output/Promise where a value must be known when the program runs: what, `why`
+ * (default: the field shapes the generated objects) and the fix. @internal
+ */
+export function mustBeKnown(why = "this field shapes the generated objects"): string {
+    return `${MUST_BE_KNOWN_START} (not a pulumi.Output/Promise): ${why}; ${KNOWN_FIX}`;
+}
+
 /** The message for an Output/Promise where a value must be known when the program runs. @internal */
-export const MUST_BE_KNOWN = "must be known when the program runs (not a pulumi.Output/Promise): this field shapes the generated objects";
+export const MUST_BE_KNOWN = mustBeKnown();
 
 /** Turns zod's issue codes into messages that say what was wrong and how to fix it. @internal */
 export const errorMap: z.core.$ZodErrorMap = (iss) => {
@@ -244,11 +257,28 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
     }
 };
 
-/** Flattens a ZodError into issues with full paths; unknown fields get a "did you mean". @internal */
-export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number> = [], knownKeys?: (path: PropertyKey[]) => string[] | undefined): ValidationIssue[] {
+/**
+ * Flattens a ZodError into issues with full paths; unknown fields get a "did you mean". `raw` is the
+ * value that was parsed (at `prefix`): union failures are reported for the branch it was meant for.
+ * @internal
+ */
+export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number> = [], knownKeys?: (path: PropertyKey[]) => string[] | undefined, raw?: unknown): ValidationIssue[] {
     const out: ValidationIssue[] = [];
+    const known = new Set<string>();
     for (const iss of err.issues) {
         const path = [...prefix, ...(iss.path as (string | number)[])];
+        // An Output/Promise where the schema wanted a value (an object is read for its fields, say): the
+        // one message that applies, at the marker's own position, whatever zod made of the marker.
+        const marker = markerDepth(raw, iss.path as PropertyKey[]);
+        if (marker !== undefined) {
+            const at = [...prefix, ...(iss.path as (string | number)[]).slice(0, marker)];
+            const key = formatPath(at);
+            // A message of the rule that says why (src/schema/k8s.ts) is kept; the args themselves are an object.
+            const message = iss.message.startsWith(MUST_BE_KNOWN_START) ? iss.message : at.length ? MUST_BE_KNOWN : `expected an object, got a pulumi.Output/Promise: the args ${MUST_BE_KNOWN_START}; pass a plain object, or create the component inside the Output's .apply()`;
+            if (!known.has(key)) out.push({ path: at, message });
+            known.add(key);
+            continue;
+        }
         if (iss.code === "unrecognized_keys") {
             const known = knownKeys?.(iss.path as PropertyKey[]) ?? [];
             for (const key of iss.keys) {
@@ -268,22 +298,80 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
             if (inner.length) out.push(...inner.map((i) => ({ path: at, message: i.message })));
             else out.push({ path: at, message: iss.message });
         } else if (iss.code === "invalid_union") {
-            // Report the branch that got furthest (most path segments), which is the one the user meant.
-            const branches = (iss as unknown as { errors: z.core.$ZodIssue[][] }).errors;
-            const best = branches.slice().sort((a, b) => depth(b) - depth(a))[0];
-            const types = branches.flat().filter((i) => i.code === "invalid_type").map((i) => (i as { expected: string }).expected);
-            if (branches.every((b) => b.length === 1 && b[0].code === "invalid_type")) {
-                out.push({ path, message: `expected ${[...new Set(types)].join(" or ")}${iss.input === undefined ? "" : `, got ${describe(iss.input)}`}` });
-            } else if (best && depth(best) > 0) {
-                out.push(...toIssues(new z.ZodError(best), path, knownKeys && ((p) => knownKeys([...(iss.path as PropertyKey[]), ...p]))));
-            } else {
-                out.push({ path, message: iss.message });
-            }
+            out.push(...unionIssues(iss, path, valueAt(raw, iss.path as PropertyKey[]), knownKeys && ((p) => knownKeys([...(iss.path as PropertyKey[]), ...p]))));
         } else {
             out.push({ path, message: iss.message });
         }
     }
-    return out;
+    // A required field the user misspelled is reported once, as the misspelling ("did you mean" it).
+    const meant = new Set(out.flatMap((i) => {
+        const m = /^unknown field; did you mean "(.*)"\?$/.exec(i.message);
+        return m ? [formatPath([...i.path.slice(0, -1), m[1]])] : [];
+    }));
+    return meant.size ? out.filter((i) => i.message !== "is required" || !meant.has(formatPath(i.path))) : out;
+}
+
+/** How many segments of `path` lead to an Unresolved marker in `raw`, or undefined when none is on the way. */
+function markerDepth(raw: unknown, path: ReadonlyArray<PropertyKey>): number | undefined {
+    let v = raw;
+    for (let i = 0; ; i++) {
+        if (v instanceof Unresolved) return i;
+        if (i === path.length || v === null || typeof v !== "object" || !Object.hasOwn(v, path[i])) return undefined;
+        v = (v as Record<PropertyKey, unknown>)[path[i]];
+    }
+}
+
+/** The value at `path` inside `raw` (a snapshot: plain objects and arrays), if there is one. */
+function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+    let v = raw;
+    for (const k of path) {
+        if (v === null || typeof v !== "object" || v instanceof Unresolved || !Object.hasOwn(v, k)) return undefined;
+        v = (v as Record<PropertyKey, unknown>)[k];
+    }
+    return v;
+}
+
+/** An issue saying the value is of the wrong kind for a branch (not a problem inside a value of the right kind). */
+function wrongKind(i: z.core.$ZodIssue): boolean {
+    return i.path.length === 0 && (i.code === "invalid_type" || (i.code === "custom" && /not instance of/.test(i.message)));
+}
+
+/** What a branch that refused the value for its kind expects ("a string", "a Volume"). */
+function expectedOf(i: z.core.$ZodIssue): string {
+    if (i.code === "invalid_type") {
+        const e = (i as { expected: string }).expected;
+        return e === "object" ? "an object" : e === "array" ? "an array" : `a ${e}`;
+    }
+    const m = /not instance of (\w+)/.exec(i.message);
+    return m ? `a ${m[1]}` : "another value";
+}
+
+/**
+ * The issues of a value that no branch of a union accepts, for the branch the value was meant for:
+ * the one that takes its kind of value (an object with a `volume` key is a mount spec, not a claim
+ * name), among several the one with the fewest unknown fields, then the one that got furthest. A value
+ * no branch takes the kind of gets "expected …, got …"; an Output/Promise gets "must be known".
+ */
+function unionIssues(iss: z.core.$ZodIssue, path: (string | number)[], value: unknown, knownKeys?: (path: PropertyKey[]) => string[] | undefined): ValidationIssue[] {
+    if (value instanceof Unresolved) return [{ path, message: MUST_BE_KNOWN }];
+    // Nested unions (a union of unions) are one choice.
+    const branches: z.core.$ZodIssue[][] = [];
+    const flatten = (list: z.core.$ZodIssue[][]) => {
+        for (const b of list) {
+            if (b.length === 1 && b[0].code === "invalid_union" && b[0].path.length === 0) flatten((b[0] as unknown as { errors: z.core.$ZodIssue[][] }).errors);
+            else branches.push(b);
+        }
+    };
+    flatten((iss as unknown as { errors: z.core.$ZodIssue[][] }).errors);
+    const fitting = branches.filter((b) => !b.some(wrongKind));
+    if (!fitting.length) {
+        const kinds = [...new Set(branches.flatMap((b) => b.filter(wrongKind).map(expectedOf)))];
+        const list = kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} or ${kinds[kinds.length - 1]}` : (kinds[0] ?? "another value");
+        return [{ path, message: `expected ${list}${value === undefined && iss.path.length === 0 ? "" : `, got ${describe(value)}`}` }];
+    }
+    const unknown = (b: z.core.$ZodIssue[]) => b.filter((i) => i.code === "unrecognized_keys" && i.path.length === 0).reduce((n, i) => n + (i as { keys: string[] }).keys.length, 0);
+    const best = fitting.slice().sort((a, b) => unknown(a) - unknown(b) || depth(b) - depth(a) || a.length - b.length)[0];
+    return toIssues(new z.ZodError(best), path, knownKeys, value);
 }
 
 /** What kind of value `v` is, for "expected …, got …" (never the value itself, which may be huge or secret). */
@@ -303,19 +391,33 @@ export function knownKeysOf(schema: z.ZodType): (path: PropertyKey[]) => string[
         let s: unknown = schema;
         for (const seg of path) {
             s = unwrap(s);
+            if (s instanceof z.ZodUnion) {
+                // Into the object branch that has the field.
+                const o = (s.options as unknown[]).map(unwrap).find((b) => b instanceof z.ZodObject && Object.hasOwn(b.shape, String(seg)));
+                if (!o) return undefined;
+                s = o;
+            }
             if (s instanceof z.ZodObject) s = (s.shape as Record<string, unknown>)[String(seg)];
             else if (s instanceof z.ZodArray) s = s.element;
             else if (s instanceof z.ZodRecord) s = s.valueType;
             else return undefined;
         }
         s = unwrap(s);
+        if (s instanceof z.ZodUnion) {
+            // The keys of the union's object branches (a mount spec among claim names, say).
+            const keys = (s.options as unknown[]).map(unwrap).flatMap((o) => (o instanceof z.ZodObject ? Object.keys(o.shape) : []));
+            return keys.length ? [...new Set(keys)] : undefined;
+        }
         return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
     };
 }
 
 function unwrap(s: unknown): unknown {
     for (let i = 0; i < 10; i++) {
-        if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap();
+        const meta = s instanceof z.ZodType ? helperMeta(s) : undefined;
+        if (meta?.kind === "input") s = meta.schema;
+        else if (meta?.kind === "record") return z.record(z.string(), meta.value as z.ZodType); // walked into by value, as a map
+        else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap();
         else if (s instanceof z.ZodPipe) s = s.in instanceof z.ZodObject ? s.in : s.out;
         else break;
     }
@@ -386,8 +488,9 @@ export function presentKeySchema(schema: z.ZodObject, raw: Record<string, unknow
  */
 export function validate<S extends z.ZodType>(component: string, name: string, schema: S, args: unknown): z.output<S> {
     const before = markersSeen;
-    const r = parseArgs(schema, snapshot(args ?? {}, component, name));
-    if (!r.success) throw new MlkubeValidationError(component, name, toIssues(r.error, [], knownKeysOf(schema)));
+    const raw = snapshot(args ?? {}, component, name);
+    const r = parseArgs(schema, raw);
+    if (!r.success) throw new MlkubeValidationError(component, name, toIssues(r.error, [], knownKeysOf(schema), raw));
     return markersSeen === before ? r.data : unmarkAll(r.data);
 }
 
@@ -424,7 +527,7 @@ export function validateAndRender<S extends z.ZodType, R>(
     const before = markersSeen;
     const raw = snapshot(args ?? {}, component, name);
     const parsed = parseArgs(fields, raw);
-    const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(fields));
+    const issues: ValidationIssue[] = parsed.success ? [] : toIssues(parsed.error, [], knownKeysOf(fields), raw);
     const ruleIssues = isPlainObject(raw) ? rules(raw) : [];
     issues.push(...ruleIssues);
     if (parsed.success) {

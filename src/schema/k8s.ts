@@ -13,9 +13,10 @@
  */
 import { z } from "zod";
 import { closest, ValidationIssue } from "../errors";
-import { MUST_BE_KNOWN, Resolved, Unresolved } from "./input";
+import { mustBeKnown, Resolved, Unresolved } from "./input";
 import { describeHelper } from "./meta";
 import { isQuantity, parseQuantity, quantityMessage } from "./quantity";
+import { tolerationIssues } from "./toleration";
 
 /**
  * One property's type: a primitive name, `#Definition`, `{ e: [...] }` (string enum), `{ a: T, k?: keys }`
@@ -105,6 +106,64 @@ const typeName = (t: K8sType): string =>
             ? "a list"
             : "a map";
 
+/**
+ * Scalar fields (and lists of scalars) mlkube reads in the objects it builds the pod from, by definition:
+ * an Output there would be compared or branched on as an object, giving another pod than its value
+ * would. Keep in step with what src/pod/builder.ts and the TrainJob backends read.
+ */
+const READ_FIELDS: Record<string, Record<string, string>> = {
+    SecurityContext: {
+        privileged: "mlkube checks it against the secure defaults",
+        allowPrivilegeEscalation: "mlkube checks it against the secure defaults",
+        runAsUser: "mlkube reads the pod's user to check runAsNonRoot and to pick fsGroup",
+        runAsGroup: "mlkube reads it to pick fsGroup",
+        runAsNonRoot: "mlkube reads it to check the user and to pick fsGroup",
+    },
+    PodSecurityContext: {
+        runAsUser: "mlkube reads the pod's user to check runAsNonRoot and to pick fsGroup",
+        runAsGroup: "mlkube reads it to pick fsGroup",
+        runAsNonRoot: "mlkube reads it to check the user and to pick fsGroup",
+    },
+    Capabilities: { add: "mlkube checks the added capabilities against the secure defaults", drop: "mlkube keeps ALL in the dropped capabilities" },
+    Toleration: { key: "mlkube compares it with the GPU toleration's key" },
+};
+
+/** Where a value sits inside an embedded object: its definition and field, and the merge keys of the list it is an item of. */
+interface Position {
+    def?: string;
+    field?: string;
+    /** The list-map keys of the list whose item is being walked (for its fields). */
+    itemKeys?: string[];
+    /** The keys of the list the value is an item of (set on the item itself). */
+    listKeys?: string[];
+}
+
+/**
+ * THE rule for Outputs/Promises inside embedded Kubernetes objects: why the value at `t` (at `at`) must
+ * be known when the program runs, or undefined when it may stay an Input (a leaf passed through).
+ * mlkube merges objects field by field (security contexts over the secure defaults, podPatch into the
+ * pod spec, runtimePatches into the JobSet), merges lists by their keys and reads some fields; all of
+ * that needs the value, at every depth. Leaves it only passes to Kubernetes may be Outputs.
+ */
+function mustBeKnownWhy(t: K8sType, at: Position | undefined): string | undefined {
+    if (typeof t === "string" && t.startsWith("#")) {
+        return at?.listKeys
+            ? `mlkube merges the items of ${at.field ?? "this list"} by ${at.listKeys.join(" and ")}, so each item must be known (values inside it may be Outputs)`
+            : "mlkube merges and reads Kubernetes objects field by field (security defaults, podPatch, runtimePatches), so only values inside an object may be Outputs";
+    }
+    if (typeof t === "object" && "m" in t) return "mlkube merges maps key by key, so only the values of a map may be Outputs";
+    if (typeof t === "object" && "a" in t && typeof t.a === "object") return "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
+    if (typeof t === "object" && "a" in t && typeof t.a === "string" && t.a.startsWith("#")) {
+        return t.k ? `mlkube merges this list by ${t.k.join(" and ")}, so only values inside its items may be Outputs` : "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
+    }
+    if (at?.def && at.field) {
+        if (at.itemKeys?.includes(at.field)) return `mlkube merges the list by ${at.field}, so it must be known`;
+        const read = READ_FIELDS[at.def]?.[at.field];
+        if (read) return read;
+    }
+    return undefined;
+}
+
 const zodCache = new Map<string, z.ZodType>();
 
 /** A zod schema checking a value of K8s type `t` (used for Outputs resolving inside an object). */
@@ -113,13 +172,8 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
     let s = zodCache.get(key);
     if (!s) {
         s = z.unknown().transform((v, ctx) => {
-            // A whole object that mlkube merges (securityContexts over the secure defaults, podPatch into
-            // the pod spec) must be known: merging an Output would merge the Output object's own fields.
-            // Outputs inside it stay Inputs.
-            if (mode !== "object" && v instanceof Unresolved) {
-                ctx.issues.push({ code: "custom", message: MUST_BE_KNOWN, input: undefined, path: [] } as never);
-                return v;
-            }
+            // What must be known (a whole object, the lists mlkube merges, their keys, the fields it
+            // reads) is decided by mustBeKnownWhy() as walk() goes; other Outputs inside stay Inputs.
             const issues: ValidationIssue[] = [];
             const out = walk(v, t, [], issues, mode);
             for (const i of issues) ctx.issues.push({ code: "custom", message: i.message, input: undefined, path: [...i.path] } as never);
@@ -132,8 +186,13 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
 }
 
 /** Checks `v` against `t`, pushing problems to `issues`; returns `v` with Outputs restored. */
-function walk(v: unknown, t: K8sType, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode): unknown {
-    if (v instanceof Unresolved) return v.check(zodFor(t, mode));
+function walk(v: unknown, t: K8sType, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode, at?: Position): unknown {
+    if (v instanceof Unresolved) {
+        const why = mustBeKnownWhy(t, at);
+        if (why === undefined) return v.check(zodFor(t, mode));
+        issues.push({ path, message: mustBeKnown(why) });
+        return v.value;
+    }
     const bad = () => {
         issues.push({ path, message: `expected ${typeName(t)}, got ${describe(v)}` });
         return v;
@@ -176,7 +235,7 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
                 if (!isQuantity(v) || !Number.isFinite(parseQuantity(v))) issues.push({ path, message: quantityMessage(v.length > MAX_ECHO ? `${v.slice(0, MAX_ECHO)}…` : v) });
                 return v;
             default:
-                return walkObject(v, t.slice(1), path, issues, mode);
+                return walkObject(v, t.slice(1), path, issues, mode, at?.listKeys);
         }
     }
     if ("e" in t) {
@@ -193,7 +252,7 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
             if (mode === "patch" && t.k && isPlainObject(e) && e[t.k[0]] === undefined) {
                 issues.push({ path: [...path, i, t.k[0]], message: `is required (${String(path[path.length - 1])} are merged by ${t.k[0]})` });
             }
-            return walk(e, t.a, [...path, i], issues, mode);
+            return walk(e, t.a, [...path, i], issues, mode, { def: at?.def, field: at?.field, listKeys: t.k });
         });
         if (t.k) {
             const seen = new Map<string, number>();
@@ -212,7 +271,7 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
     }
     if (!isPlainObject(v)) return bad();
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) setOwn(out, k, walk(v[k], t.m, [...path, k], issues, mode));
+    for (const k of Object.keys(v)) setOwn(out, k, walk(v[k], t.m, [...path, k], issues, mode, {}));
     return out;
 }
 
@@ -239,7 +298,7 @@ function suggest(key: string, known: string[]): string | undefined {
     return best;
 }
 
-function walkObject(v: unknown, def: string, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode): unknown {
+function walkObject(v: unknown, def: string, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode, itemKeys?: string[]): unknown {
     const d = k8sDefinitions()[def];
     if (!isPlainObject(v)) {
         issues.push({ path, message: `expected an object (Kubernetes ${def}), got ${describe(v)}` });
@@ -247,6 +306,7 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
     }
     const out: Record<string, unknown> = {};
     const guessed = new Set<string>();
+    const known = issues.length;
     for (const k of Object.keys(v)) {
         if (!Object.hasOwn(d.p, k)) {
             const known = Object.keys(d.p);
@@ -271,12 +331,14 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
             out[k] = "";
             continue;
         }
-        setOwn(out, k, walk(v[k], d.p[k], [...path, k], issues, mode));
+        setOwn(out, k, walk(v[k], d.p[k], [...path, k], issues, mode, { def, field: k, itemKeys }));
     }
     if (mode === "object") {
         // A required field the user misspelled is reported once, as the misspelling.
         for (const r of d.r ?? []) if ((!Object.hasOwn(v, r) || v[r] === undefined) && !guessed.has(r)) issues.push({ path: [...path, r], message: "is required" });
     }
+    // The API server's rules across a toleration's fields (an empty one is not "tolerate all"), once each field is valid.
+    if (def === "Toleration" && issues.length === known) issues.push(...tolerationIssues(v, path));
     return out;
 }
 

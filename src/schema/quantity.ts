@@ -62,6 +62,31 @@ export function parseQuantity(q: string): number {
 
 const UNITLESS = /^[+]?(\d+(\.\d*)?|\.\d+)$/;
 
+const SUB_UNITS: Record<string, string> = { m: "milli, a thousandth", u: "micro, a millionth", n: "nano, a billionth" };
+
+/**
+ * Why byte quantity `v` (a valid quantity) cannot be meant, or undefined: a milli/micro/nano suffix
+ * ("512m" is 0.512 bytes; Docker's `512m` means MiB, Kubernetes' does not) or an amount above zero and
+ * below one byte ("1e-3", "0.0001Ki"). As a memory limit the container cannot start; as a size the
+ * volume holds nothing. Fractions of a unit that come to a byte or more ("1.5Gi") are fine.
+ */
+function subByteMessage(v: string): string | undefined {
+    const m = QUANTITY.exec(v)!;
+    const suffix = m[3] ?? "";
+    const number = m[1].replace(/^\./, "0.");
+    const bytes = parseQuantity(v);
+    if (Object.hasOwn(SUB_UNITS, suffix)) {
+        return `${JSON.stringify(v)} is ${formatFraction(bytes)} bytes ("${suffix}" is ${SUB_UNITS[suffix]}); sizes take binary units: use ${JSON.stringify(`${number}Mi`)}`;
+    }
+    if (bytes > 0 && bytes < 1) return `${JSON.stringify(v)} is less than one byte; sizes take binary units, e.g. "512Mi" or "16Gi"`;
+    return undefined;
+}
+
+/** A number of bytes without float noise ("0.512", not "0.5120000000000001"). */
+function formatFraction(n: number): string {
+    return String(Number(n.toPrecision(12)));
+}
+
 /**
  * A byte quantity (memory, ephemeral storage, volume sizes) given as a string with a unit. A unitless
  * string is refused: "16000" is 16 kB, "100" is 100 bytes, which is never what was meant; a number
@@ -78,6 +103,7 @@ export function byteQuantity(unit: "Mi" | "Gi") {
         })
         .superRefine((v, ctx) => {
             if (!isQuantity(v)) ctx.addIssue({ code: "custom", message: quantityMessage(v) });
+            else if (subByteMessage(v)) ctx.addIssue({ code: "custom", message: subByteMessage(v)! });
             else if (UNITLESS.test(v)) {
                 ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} has no unit, so it means ${v} bytes; use ${JSON.stringify(`${v.replace(/^\+/, "")}${unit}`)} (or "${v}${unit === "Mi" ? "Gi" : "Mi"}"), or write bytes with an explicit exponent` });
             }

@@ -3,7 +3,6 @@
  * directory, a provider's credentials, or a git SSH key) plus how it reaches pods (`mount`).
  * Values are Pulumi secrets from the moment they are read.
  */
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -15,7 +14,9 @@ import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
-import { LocalFileError, readRegularFile, regularFileSize } from "./files";
+import { checksumKey, contentChecksum } from "./checksum";
+import { DirectoryContent, readDirectory } from "./directory";
+import { errorCode, LocalFileError, readRegularFile, regularFileSize } from "./files";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
 
 /** Pulumi type token of {@link Secret} components. */
@@ -195,22 +196,7 @@ interface ReadSource {
 
 const b64 = (s: string | Buffer) => (typeof s === "string" ? Buffer.from(s, "utf8") : s).toString("base64");
 
-/** Encodes a relative path inside a directory as a Secret key: "a/b/c.txt" -> "a__b__c.txt". */
-export function directoryKey(rel: string): string {
-    return rel.split(path.sep).join("__");
-}
-
-/** Regular files under `dir` (relative paths, sorted), and what was skipped (symlinks, FIFOs, devices) with its kind. */
-function listFiles(dir: string, rel = "", skipped: string[] = [], depth = 0): { files: string[]; skipped: string[] } {
-    const files: string[] = [];
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((x, y) => x.name.localeCompare(y.name))) {
-        const r = rel ? path.join(rel, e.name) : e.name;
-        if (e.isDirectory() && depth < 64) files.push(...listFiles(dir, r, skipped, depth + 1).files);
-        else if (e.isFile()) files.push(r);
-        else skipped.push(`${r} (${e.isSymbolicLink() ? "a symbolic link" : e.isFIFO() ? "a named pipe" : e.isDirectory() ? "a directory nested too deep" : "not a regular file"})`);
-    }
-    return { files, skipped };
-}
+export { directoryKey } from "./directory";
 
 /** Sums the sizes of `files` (each must be a regular file) before anything is read. */
 function totalSize(files: { file: string; path: (string | number)[] }[], problems: ValidationIssue[]): number {
@@ -301,28 +287,30 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     }
     if (a.fromDirectory !== undefined) {
         const dir = a.fromDirectory;
-        if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} is not a directory (relative paths start at ${process.cwd()})`);
+        let isDir = false;
+        try {
+            isDir = fs.statSync(dir).isDirectory();
+        } catch (e) {
+            const code = errorCode(e);
+            if (code !== "ENOENT" && code !== "ENOTDIR") fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} cannot be read (${code})`);
+        }
+        if (!isDir) fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} is not a directory (relative paths start at ${process.cwd()})`);
+        let content: DirectoryContent;
+        try {
+            content = readDirectory(dir, MAX_SECRET_BYTES);
+        } catch (e) {
+            if (e instanceof LocalFileError) fail("Secret", name, ["fromDirectory"], e.message);
+            throw e;
+        }
+        if (content.skipped.length) {
+            pulumi.log.warn(`Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${content.skipped.join(", ")}`);
+        }
+        for (const message of content.problems) problems.push({ path: ["fromDirectory"], message });
+        if (content.files.length === 0 && problems.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
+        bail();
         const values: Record<string, string> = {};
-        const items: { key: string; path: string }[] = [];
-        const { files, skipped } = listFiles(dir);
-        if (skipped.length) {
-            pulumi.log.warn(`Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${skipped.join(", ")}`);
-        }
-        const total = totalSize(files.map((rel) => ({ file: path.join(dir, rel), path: ["fromDirectory"] })), problems);
-        bail();
-        if (total > MAX_SECRET_BYTES) fail("Secret", name, ["fromDirectory"], tooBig(total));
-        for (const rel of files) {
-            const key = directoryKey(rel);
-            if (!isSecretKey(key)) problems.push({ path: ["fromDirectory"], message: `file ${JSON.stringify(rel)} cannot be a Secret key: ${secretKeyMessage(key)}` });
-            else if (Object.hasOwn(values, key)) problems.push({ path: ["fromDirectory"], message: `files ${JSON.stringify(rel)} and another map to the same key ${JSON.stringify(key)}; rename one` });
-            else {
-                const buf = readChecked(path.join(dir, rel), ["fromDirectory"], problems);
-                if (buf) values[key] = b64(buf);
-                items.push({ key, path: rel.split(path.sep).join("/") });
-            }
-        }
-        if (items.length === 0 && problems.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
-        bail();
+        for (const f of content.files) values[f.key] = b64(f.data);
+        const items = content.files.map((f) => ({ key: f.key, path: f.path }));
         return { data: values, type: "Opaque", mount: "files", items, env: none, keys: Object.keys(values) };
     }
     if (a.provider) {
@@ -384,12 +372,7 @@ function checkSize(name: string, data: Record<string, string>): void {
     }
 }
 
-/** A digest of the content for the pod-template annotation that rolls pods on change. Not secret. */
-export function contentChecksum(data: Record<string, string>): string {
-    const h = crypto.createHash("sha256");
-    for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
-    return h.digest("hex").slice(0, 16);
-}
+export { contentChecksum } from "./checksum";
 
 export interface RenderedSecret {
     object: k8s.core.v1.Secret;
@@ -417,12 +400,14 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
     // Plain data (files, env vars, providers) is checked now and wrapped once; data from Outputs when it resolves.
     let data: pulumi.Output<Record<string, string>>;
     let checksum: pulumi.Input<string>;
+    // The key is read now: a bad mlkube:checksumKey fails the constructor, not the update.
+    const key = checksumKey();
     if (pulumi.Output.isInstance(src.data)) {
         data = src.data.apply(checkKeys);
-        checksum = pulumi.unsecret(data.apply(contentChecksum));
+        checksum = pulumi.unsecret(data.apply((d) => contentChecksum(d, key)));
     } else {
         checkKeys(src.data);
-        checksum = contentChecksum(src.data);
+        checksum = contentChecksum(src.data, key);
         data = pulumi.secret(src.data);
     }
     const mountPath = a.mountPath ?? `/etc/mlkube/secrets/${secretName}`;
@@ -507,8 +492,10 @@ export class Secret extends pulumi.ComponentResource {
         return this.knownKeys ? pulumi.output([...this.knownKeys].sort()) : this.keysFromData!;
     }
     /**
-     * A digest of the Secret's content (not secret: a truncated SHA-256 of keys and values), the value of
-     * the `checksum.mlkube.dev/<secret>` pod annotation that rolls workloads' pods when the content changes.
+     * A digest of the Secret's content, the value of the `checksum.mlkube.dev/<secret>` pod annotation
+     * that rolls workloads' pods when the content changes: an HMAC-SHA256 of keys and values under the
+     * stack's checksum key (`mlkube:checksumKey`, see docs/concepts/secret.md), so it is not secret and
+     * cannot be used to confirm a guessed value. Equal content gives an equal checksum across runs.
      */
     get checksum(): pulumi.Output<string> {
         return pulumi.output(this.bindingInfo.checksum as pulumi.Input<string>);
@@ -622,6 +609,10 @@ export class SecretReference {
             resource: o.dependsOn as pulumi.Resource | undefined,
         }) as SecretBinding;
         this.knownKeys = o.keys;
+    }
+    /** The key names it holds when given (`keys`); undefined: unknown. @internal */
+    get keyNames(): readonly string[] | undefined {
+        return this.knownKeys;
     }
     /** One key of this Secret, for a workload's `env`. `optional` default false. */
     ref(key: string, optional?: boolean): SecretKeyRef {

@@ -15,7 +15,8 @@ import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/
 import { Agree, checkResourceArgs, Resolved, input, schemaMatches, validateAndRender } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
 import { asPulumiError, MlkubeValidationError, ValidationIssue } from "../errors";
-import { LOCAL_MASTER, MASTER_PORT, PET_ENV, RESERVED_ENV_FIX, TORCH_ENV, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL, DECLARED_FINISH, observedStatus, TrainJobNotWaitedError } from "./common";
+import { LOCAL_MASTER, MASTER_PORT, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL, DECLARED_FINISH, observedStatus, TrainJobNotWaitedError } from "./common";
+import { reservedEnvMessage } from "./reserved-env";
 import { mlkubeConfig } from "../config";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
 import { renderJobSet } from "./jobset";
@@ -56,8 +57,9 @@ export interface RuntimeRef {
 export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     /**
      * `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob
-     * (needs the Trainer); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs
-     * nothing installed). The training script sees the same torch env on all three.
+     * (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that
+     * v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1
+     * (needs nothing installed). The training script sees the same torch env on all three.
      */
     backend?: TrainJobBackend;
 
@@ -232,12 +234,8 @@ export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
     });
     const env = a.env && typeof a.env === "object" && Object.getPrototypeOf(a.env) === Object.prototype ? Object.keys(a.env) : [];
     for (const k of env) {
-        if (PET_ENV.includes(k) || TORCH_ENV.includes(k)) {
-            issues.push({
-                path: ["env", k],
-                message: `is reserved: TrainJob sets the torch rendezvous variables (${[...PET_ENV, ...TORCH_ENV].join(", ")}) itself${kubeflow && PET_ENV.includes(k) ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; ${RESERVED_ENV_FIX[k]}`,
-            });
-        }
+        const why = reservedEnvMessage(k, kubeflow);
+        if (why) issues.push({ path: ["env", k], message: `is reserved: ${why}` });
     }
     if (a.timeout !== undefined && a.waitForCompletion !== true) issues.push({ path: ["timeout"], message: "only applies with waitForCompletion: true" });
     const managedBy = typeof a.managedBy === "string" ? a.managedBy : undefined;

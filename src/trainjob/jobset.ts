@@ -6,10 +6,11 @@
  */
 import { MlkubeValidationError } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
+import { finalPodIssues, PodSource } from "../pod/final";
 import { strategicMerge } from "../pod/merge";
 import { jobSetRendezvous, lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob } from "./component";
-import { checkPatches, keepToleration, RuntimePatch } from "./patches";
+import { checkPatches, keepToleration, RuntimePatch, runtimePodSources } from "./patches";
 import { buildInitializerPod, configuredKinds, initializerName } from "./initializer";
 import { buildNodePod } from "./node";
 
@@ -31,7 +32,8 @@ export function renderJobSet(name: string, objectName: string, a: import("./comp
     const numNodes = a.numNodes ?? 1;
     const namespace = resolveNamespace(a.namespace);
     const rdzv = jobSetRendezvous(objectName, a.masterPort ?? MASTER_PORT);
-    const { pod, issues } = buildNodePod(name, objectName, a, { namespace, numNodes, rdzv, exposeRendezvous: true });
+    // The runtime patches merge into the pod below: the final pod is checked after them.
+    const { pod, issues } = buildNodePod(name, objectName, a, { namespace, numNodes, rdzv, exposeRendezvous: true, patchedLater: true });
 
     // Initializers: one replicated job each (a plain one-pod Job), which `node` waits for.
     const kinds = configuredKinds(a.initializer);
@@ -42,7 +44,7 @@ export function renderJobSet(name: string, objectName: string, a: import("./comp
     const initJobs = kinds.map((k) => {
         const p = buildInitializerPod(k, a, { name, objectName, namespace });
         pod.dependencies.push(...p.dependencies.filter((d) => !pod.dependencies.includes(d)));
-        return { name: initializerName(k), replicas: 1, template: { spec: { parallelism: 1, completions: 1, completionMode: "Indexed", backoffLimit: 0, template: p.template } }, containers: [initializerName(k)] };
+        return { name: initializerName(k), replicas: 1, template: { spec: { parallelism: 1, completions: 1, completionMode: "Indexed", backoffLimit: 0, template: p.template } }, containers: [initializerName(k)], sources: p.sources };
     });
 
     // Runtime patches may only touch what exists: the replicated jobs and their pods' containers.
@@ -51,13 +53,12 @@ export function renderJobSet(name: string, objectName: string, a: import("./comp
     const jobs: Record<string, string[]> = Object.fromEntries(initJobs.map((j) => [j.name, j.containers]));
     jobs[NODE] = containers;
     for (const i of checkPatches(patches, { jobs, description: "the generated JobSet" }, 0)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
-    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
     if (pod.gpuToleration) patches = keepToleration(patches, NODE, pod.gpuToleration);
 
     const rules = a.activeDeadlineSeconds !== undefined ? [{ name: "DeadlineExceeded", action: "FailJobSet", onJobFailureReasons: ["DeadlineExceeded"] }] : undefined;
     let spec: Record<string, unknown> = compact({
         replicatedJobs: [
-            ...initJobs.map(({ containers: _c, ...j }) => j),
+            ...initJobs.map(({ containers: _c, sources: _s, ...j }) => j),
             compact({
                 name: NODE,
                 replicas: 1,
@@ -92,6 +93,15 @@ export function renderJobSet(name: string, objectName: string, a: import("./comp
         if (t?.metadata?.labels) labels = { ...labels, ...(t.metadata.labels as InputMap) };
         if (t?.metadata?.annotations) annotations = { ...annotations, ...(t.metadata.annotations as InputMap) };
     }
+    // The final pods, after the patches: secure-default conflicts and names, where the user wrote them.
+    const built: Record<string, PodSource[]> = Object.fromEntries(initJobs.map((j) => [j.name, j.sources]));
+    built[NODE] = pod.sources;
+    for (const rj of (spec.replicatedJobs as { name?: unknown; template?: { spec?: { template?: { spec?: unknown } } } }[] | undefined) ?? []) {
+        if (typeof rj?.name !== "string") continue;
+        const base = Object.hasOwn(built, rj.name) ? built[rj.name] : [];
+        issues.push(...finalPodIssues(rj.template?.spec?.template?.spec, [...base, ...runtimePodSources(patches, rj.name)]));
+    }
+    if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 
     return {
         object: {

@@ -1,5 +1,6 @@
 /**
- * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob. The pod is built by the shared pod builder and
+ * backend "kubeflow": a Kubeflow Trainer v2.2+ TrainJob (v2.3+ with terminationGracePeriodSeconds, which
+ * v2.2's CRD lacks in a runtime patch's pod spec). The pod is built by the shared pod builder and
  * then split: image/command/args/env/resources go to `spec.trainer`; everything else the pod options
  * produced (volumes, mounts, security, scheduling, service account, pull secrets, pod metadata) becomes
  * one runtime patch owned by mlkube (`mlkube.dev/trainjob`), ahead of the user's patches so theirs win.
@@ -10,12 +11,15 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { tryBuildPod } from "../pod/builder";
+import { finalPodIssues, PodSource } from "../pod/final";
+import { strategicMerge } from "../pod/merge";
 import { isStackDefault } from "../pod/defaults";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
 import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { RenderedTrainJob } from "./component";
 import { kubeflowInitializer } from "./initializer";
-import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
+import { checkedEnvSecretKeys } from "./reserved-env";
+import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, runtimePodSources, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
 /** The provider annotation that picks the propagation policy of deletes. */
 const DELETION_POLICY = "pulumi.com/deletionPropagationPolicy";
@@ -66,21 +70,30 @@ function unsupportedPodFields(spec: k8s.core.v1.PodSpec, container: Record<strin
     }
 }
 
-/** Keys of a Secret created in this program, as an Output (names are not secret; values never leave). */
-function secretKeys(s: SecretLike): pulumi.Output<string[]> | undefined {
-    if (!(s instanceof Secret)) return undefined;
-    // Keys known at construction keep the TrainJob's spec known in a preview where the Secret is replaced
-    // (a rotated value): otherwise spec.trainer.env is unknown there and the preview shows a replacement
-    // of the TrainJob that the update does not do.
-    if (s.keyNames) return pulumi.output([...s.keyNames].sort());
-    return pulumi.unsecret(s.secret.data.apply((d) => Object.keys(d ?? {}).sort()));
-}
-
 /** One entry per name, the last one's value at the first one's place (envFrom's rule: a later source wins). */
 export function laterWins(env: k8s.core.v1.EnvVar[]): k8s.core.v1.EnvVar[] {
     const byName = new Map<string, k8s.core.v1.EnvVar>();
     for (const e of env) byName.set(e.name as string, e);
     return [...byName.values()];
+}
+
+/**
+ * The problems of the pods the Trainer makes: mlkube's patch (the pod `spec` the builder made) and then
+ * the user's patches merged into each replicated job's pod as the Trainer merges them (strategic merge,
+ * in list order). The runtime's own pod is not known here: it counts as empty, and volumeMounts are not
+ * checked against the pod's volumes (the runtime may bring its own).
+ */
+function finalPodsIssues(spec: k8s.core.v1.PodSpec, sources: PodSource[], patches: RuntimePatch[]): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const jobs = new Set<string>([NODE]);
+    for (const p of patches) for (const rj of p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []) if (typeof rj.name === "string") jobs.add(rj.name);
+    for (const job of jobs) {
+        const own = job === NODE ? sources : [];
+        const patched = runtimePodSources(patches, job);
+        const pod = patched.reduce<unknown>((s, p) => strategicMerge(s, p.spec), job === NODE ? spec : {});
+        issues.push(...finalPodIssues(pod, [...own, ...patched], { volumesKnown: false }));
+    }
+    return issues;
 }
 
 /** @internal */
@@ -105,6 +118,8 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
             extraEnv: torchEnv(objectName),
             // A rotated token must not restart a training run.
             rollOnSecretChange: false,
+            // The Trainer merges mlkube's patch and the user's runtimePatches into the runtime's pod: checked below.
+            patchedLater: true,
         },
     );
     const spec = pod.template.spec;
@@ -122,10 +137,15 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
     // Precedence as with envFrom on the jobset backend: the container's own env wins, then later Secrets.
     const fromSecrets: pulumi.Output<k8s.core.v1.EnvVar[]>[] = [];
     const explicit = new Set((container.env as k8s.core.v1.EnvVar[] | undefined ?? []).map((e) => e.name as string));
+    // Keys known at construction keep the TrainJob's spec known in a preview where the Secret is replaced
+    // (a rotated value); keys from an Output are checked against the reserved names when they resolve.
+    const checkedKeys = checkedEnvSecretKeys(name, a.secrets, true, issues);
     (a.secrets ?? []).forEach((s, i) => {
         const b = bindingOf(s as SecretLike);
         if (b.kind !== "env") return;
-        const keys = secretKeys(s as SecretLike);
+        // Only a Secret of this program lists its keys here: a reference's are the user's word, not the Secret's.
+        const known = s instanceof Secret ? checkedKeys[i] : undefined;
+        const keys = known === undefined ? undefined : pulumi.output(known as pulumi.Input<string[]>).apply((ks) => [...ks].sort());
         if (!keys && isStackDefault(s)) {
             issues.push({
                 path: ["defaultMounts"],
@@ -147,6 +167,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
     const userPatches = (a.runtimePatches ?? []) as RuntimePatch[];
     const shape: RuntimeShape = runtimeName === DEFAULT_RUNTIME && runtimeKind === "ClusterTrainingRuntime" ? { jobs: TORCH_RUNTIME_JOBS, description: `runtime "${DEFAULT_RUNTIME}"` } : { description: `runtime "${runtimeName}"` };
     for (const i of checkPatches(userPatches, shape, 1)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
+    issues.push(...finalPodsIssues(spec, pod.sources, userPatches));
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 
     // mlkube's own patch: everything of the pod that is not spec.trainer.

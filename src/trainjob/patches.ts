@@ -12,6 +12,7 @@
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { patchSource, PodSource } from "../pod/final";
 import { Agree, record, Resolved, schemaMatches, Unresolved } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
 import { absolutePath, dnsSubdomain, envName, isDnsSubdomain, labelKey, labelValue } from "../schema/names";
@@ -67,7 +68,10 @@ export interface PodSpecPatch {
         /** Name of the gate. */
         name: string;
     }[];
-    /** In the CRD (not in the Python SDK's PodSpecPatch). */
+    /**
+     * In the CRD since Kubeflow Trainer v2.3 (not in v2.2's, nor in the Python SDK's PodSpecPatch): needs a
+     * v2.3 Trainer.
+     */
     terminationGracePeriodSeconds?: number;
 }
 
@@ -209,14 +213,14 @@ const volumeSchema = z
 
 const name253 = z.string().min(1).max(253);
 
-/** Adds an issue for every repeated `key` in a list-map. */
-function uniqueBy(key: string, what: string) {
+/** Adds an issue for every repeated `key` in a list-map; `problem` says what is wrong and the fix (default: merge the two entries). */
+function uniqueBy(key: string, what: string, problem = "is listed twice; merge the two entries") {
     return (list: unknown[] | undefined, ctx: z.RefinementCtx) => {
         const seen = new Set<unknown>();
         (list ?? []).forEach((item, i) => {
             const k = (item as Record<string, unknown> | undefined)?.[key];
             if (typeof k !== "string") return;
-            if (seen.has(k)) ctx.addIssue({ code: "custom", path: [i, key], message: `${what} ${JSON.stringify(k)} is listed twice; merge the two entries` });
+            if (seen.has(k)) ctx.addIssue({ code: "custom", path: [i, key], message: `${what} ${JSON.stringify(k)} ${problem}` });
             seen.add(k);
         });
     };
@@ -229,8 +233,8 @@ const containerPatchSchema = z.strictObject({
     volumeMounts: z
         .array(volumeMountSchema)
         .max(128)
-        .superRefine(uniqueBy("name", "volume mount name"))
-        .superRefine(uniqueBy("mountPath", "mountPath"))
+        .superRefine(uniqueBy("name", "volume", "is mounted twice in this container: the Trainer keys a container's volumeMounts by name, so a pod volume mounts once; to mount the same source at a second path, add a second pod volume with the same source under another name (in this patch's volumes) and mount that"))
+        .superRefine(uniqueBy("mountPath", "mountPath", "is listed twice; a path holds one mount: mount one of them elsewhere"))
         .optional(),
     securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
 });
@@ -342,7 +346,9 @@ export function checkPatches(patches: RuntimePatch[], shape: RuntimeShape, reser
                         issues.push({ path: [...cpath, "name"], message: `container ${JSON.stringify(c.name)} does not exist in replicated job ${JSON.stringify(rj.name)} of ${shape.description} (it has ${names.map((n) => JSON.stringify(n)).join(", ")}); a patch can only change existing containers` });
                     }
                     if (c.env?.length && ENV_FORBIDDEN_CONTAINERS.includes(c.name)) {
-                        issues.push({ path: [...cpath, "env"], message: `the Trainer does not accept env for the ${JSON.stringify(c.name)} container in a patch; set it in the TrainJob's env instead` });
+                        // The TrainJob's env is the node's; an initializer's is its own option.
+                        const where = c.name === "node" ? "the TrainJob's env" : `initializer.${c.name.replace(/-initializer$/, "")}.env`;
+                        issues.push({ path: [...cpath, "env"], message: `the Trainer does not accept env for the ${JSON.stringify(c.name)} container in a patch; set it in ${where} instead` });
                     }
                 });
             }
@@ -434,4 +440,22 @@ export function keepToleration(patches: RuntimePatch[], jobName: string, tolerat
         const t = p.trainingRuntimeSpec!.template!;
         return { ...p, trainingRuntimeSpec: { ...p.trainingRuntimeSpec, template: { ...t, spec: { ...t.spec, replicatedJobs } } } };
     });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The final pod
+
+/**
+ * The pod spec patches of replicated job `jobName` in `patches`, in merge order, as sources for the
+ * final pod check (src/pod/final.ts): problems are reported at `runtimePatches[i]…template.spec`.
+ */
+export function runtimePodSources(patches: RuntimePatch[], jobName: string): PodSource[] {
+    const out: PodSource[] = [];
+    patches.forEach((p, i) =>
+        (p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []).forEach((rj, j) => {
+            const spec = rj.template?.spec?.template?.spec;
+            if (rj.name === jobName && spec) out.push(patchSource(spec, ["runtimePatches", i, "trainingRuntimeSpec", "template", "spec", "replicatedJobs", j, "template", "spec", "template", "spec"]));
+        }),
+    );
+    return out;
 }

@@ -1374,7 +1374,7 @@ class PodSpecPatchArgsDict(TypedDict):
     """
     termination_grace_period_seconds: NotRequired[_builtins.int]
     """
-    In the CRD (not in the Python SDK's PodSpecPatch).
+    In the CRD since Kubeflow Trainer v2.3 (not in v2.2's, nor in the Python SDK's PodSpecPatch): needs a v2.3 Trainer.
     """
     tolerations: NotRequired[Sequence[Any]]
     """
@@ -1410,7 +1410,7 @@ class PodSpecPatchArgs:
         :param Sequence['PodSpecPatchSchedulingGatesArgs'] scheduling_gates: Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none.
         :param Any security_context: Pod securityContext, merged field by field. Default: unchanged.
         :param _builtins.str service_account_name: Service account of the pods. Default: unchanged.
-        :param _builtins.int termination_grace_period_seconds: In the CRD (not in the Python SDK's PodSpecPatch).
+        :param _builtins.int termination_grace_period_seconds: In the CRD since Kubeflow Trainer v2.3 (not in v2.2's, nor in the Python SDK's PodSpecPatch): needs a v2.3 Trainer.
         :param Sequence[Any] tolerations: Replaces the list (atomic). mlkube adds the automatic GPU toleration back unless `gpuToleration: false`.
         :param Sequence[Any] volumes: Pod volumes, merged by name. Default: none added.
         """
@@ -1537,7 +1537,7 @@ class PodSpecPatchArgs:
     @pulumi.getter(name="terminationGracePeriodSeconds")
     def termination_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        In the CRD (not in the Python SDK's PodSpecPatch).
+        In the CRD since Kubeflow Trainer v2.3 (not in v2.2's, nor in the Python SDK's PodSpecPatch): needs a v2.3 Trainer.
         """
         return pulumi.get(self, "termination_grace_period_seconds")
 

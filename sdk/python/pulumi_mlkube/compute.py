@@ -116,7 +116,7 @@ class ComputeArgs:
         :param _builtins.bool skip_await: Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
         :param 'ProbeSpecArgs' startup_probe: Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
         :param 'DeploymentStrategyArgs' strategy: Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30.
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
         :param 'TmpfsSpecArgs' tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
         :param Sequence[Any] topology_spread_constraints: How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none.
@@ -727,7 +727,7 @@ class ComputeArgs:
     @pulumi.getter(name="terminationGracePeriodSeconds")
     def termination_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30.
+        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
         """
         return pulumi.get(self, "termination_grace_period_seconds")
 
@@ -898,7 +898,7 @@ class Compute(pulumi.ComponentResource):
         :param _builtins.bool skip_await: Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
         :param Union['ProbeSpecArgs', 'ProbeSpecArgsDict'] startup_probe: Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
         :param Union['DeploymentStrategyArgs', 'DeploymentStrategyArgsDict'] strategy: Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30.
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
         :param Union['TmpfsSpecArgs', 'TmpfsSpecArgsDict'] tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
         :param Sequence[Any] topology_spread_constraints: How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none.

@@ -370,7 +370,7 @@ class Secret(pulumi.ComponentResource):
     @pulumi.getter
     def checksum(self) -> pulumi.Output[_builtins.str]:
         """
-        A digest of the Secret's content (not secret: a truncated SHA-256 of keys and values), the value of the `checksum.mlkube.dev/<secret>` pod annotation that rolls workloads' pods when the content changes.
+        A digest of the Secret's content, the value of the `checksum.mlkube.dev/<secret>` pod annotation that rolls workloads' pods when the content changes: an HMAC-SHA256 of keys and values under the stack's checksum key (`mlkube:checksumKey`, see docs/concepts/secret.md), so it is not secret and cannot be used to confirm a guessed value. Equal content gives an equal checksum across runs.
         """
         return pulumi.get(self, "checksum")
 

@@ -87,7 +87,7 @@ class TrainJobArgs:
         :param Any affinity: Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the objects the component creates (not of the pods: use `podAnnotations`).
         :param Sequence[pulumi.Input[_builtins.str]] args: Arguments, replacing the image's CMD. Default: the image's.
-        :param 'TrainJobBackend' backend: `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs the Trainer); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
+        :param 'TrainJobBackend' backend: `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
         :param _builtins.int backoff_limit: job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
         :param _builtins.int backoff_limit_per_index: job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
@@ -129,7 +129,7 @@ class TrainJobArgs:
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
         :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30.
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
         :param _builtins.int timeout: With waitForCompletion: give up after this many seconds. Default 86400 (24h).
         :param 'TmpfsSpecArgs' tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
@@ -315,7 +315,7 @@ class TrainJobArgs:
     @pulumi.getter
     def backend(self) -> Optional['TrainJobBackend']:
         """
-        `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs the Trainer); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
+        `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
         """
         return pulumi.get(self, "backend")
 
@@ -819,7 +819,7 @@ class TrainJobArgs:
     @pulumi.getter(name="terminationGracePeriodSeconds")
     def termination_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30.
+        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
         """
         return pulumi.get(self, "termination_grace_period_seconds")
 
@@ -996,7 +996,7 @@ class TrainJob(pulumi.ComponentResource):
         :param Any affinity: Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the objects the component creates (not of the pods: use `podAnnotations`).
         :param Sequence[pulumi.Input[_builtins.str]] args: Arguments, replacing the image's CMD. Default: the image's.
-        :param 'TrainJobBackend' backend: `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs the Trainer); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
+        :param 'TrainJobBackend' backend: `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
         :param _builtins.int backoff_limit: job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
         :param _builtins.int backoff_limit_per_index: job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
@@ -1039,7 +1039,7 @@ class TrainJob(pulumi.ComponentResource):
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
         :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30.
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
         :param _builtins.int timeout: With waitForCompletion: give up after this many seconds. Default 86400 (24h).
         :param Union['TmpfsSpecArgs', 'TmpfsSpecArgsDict'] tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.

@@ -160,7 +160,8 @@ for (const backend of ["jobset", "job", "kubeflow"] as const) {
         });
         after(() => stack?.remove());
 
-        test("^C during the wait, pulumi refresh, pulumi up: the rerun waits for the job and reports jobState", async () => {
+        const outcome = backend === "kubeflow" ? "the rerun fails (TrainJobNotWaitedError) instead of reporting success; wait, refresh, up report jobState" : "the rerun waits for the job and reports jobState";
+        test(`^C during the wait, pulumi refresh, pulumi up: ${outcome}`, async () => {
             const t0 = Date.now();
             const first = startPulumi(stack, ["up", "--yes", "--skip-preview"]);
             const job = () => get(KIND[backend], "train", ns);

@@ -315,7 +315,21 @@ export interface RenderedCompute {
     dependencies: pulumi.Resource[];
     /** Service port the endpoint output points at. */
     port?: number;
+    /** Paths of the Deployment another manager owns once it exists (the autoscaler's `spec.replicas`); see {@link REPLICAS_OWNERSHIP}. */
+    ignoreChanges?: string[];
 }
+
+/**
+ * Who owns the Deployment's `spec.replicas` under server-side apply (docs/operations.md):
+ * - without autoscaling, mlkube: every apply is forced (`pulumi.com/patchForce`), so a `kubectl scale`
+ *   or an autoscaler left behind never blocks an update with a field conflict, and the next `pulumi up
+ *   --refresh` (or any update) puts the declared count back;
+ * - with autoscaling, the HorizontalPodAutoscaler: the Deployment keeps `replicas` (minReplicas on create)
+ *   under `ignoreChanges`, so turning autoscaling on never drops the field (which made the API server
+ *   reset it to 1), and once the autoscaler has scaled, the provider leaves the field out of the apply.
+ * @internal
+ */
+export const REPLICAS_OWNERSHIP = { force: { "pulumi.com/patchForce": "true" }, autoscaled: ["spec.replicas"] } as const;
 
 function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number | undefined): k8s.core.v1.Probe | undefined {
     if (!p) return undefined;
@@ -382,9 +396,9 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     const deployment: k8s.apps.v1.Deployment = {
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: metadata(a.skipAwait ? { "pulumi.com/skipAwait": "true" } : undefined),
+        metadata: metadata({ ...REPLICAS_OWNERSHIP.force, ...(a.skipAwait ? { "pulumi.com/skipAwait": "true" } : undefined) }),
         spec: compact({
-            replicas: a.autoscaling ? undefined : (a.replicas ?? 1),
+            replicas: a.autoscaling ? (a.autoscaling.minReplicas ?? 1) : (a.replicas ?? 1),
             selector: { matchLabels: selector },
             strategy,
             template: pod.template,
@@ -433,7 +447,7 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         // broken rollout never blocks a node drain.
         spec: { ...budget, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
     };
-    return { deployment, service, autoscaler, disruptionBudget: pdb, dependencies: pod.dependencies, port: ports[0]?.port };
+    return { deployment, service, autoscaler, disruptionBudget: pdb, dependencies: pod.dependencies, port: ports[0]?.port, ignoreChanges: a.autoscaling ? [...REPLICAS_OWNERSHIP.autoscaled] : undefined };
 }
 
 /**
@@ -521,7 +535,7 @@ export class Compute extends pulumi.ComponentResource {
         const ns = resolveNamespace(a.namespace);
         claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
         super(COMPUTE_TYPE, name, {}, opts);
-        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies });
+        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies, ignoreChanges: r.ignoreChanges });
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
         if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });

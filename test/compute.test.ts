@@ -63,7 +63,10 @@ test("Compute: ports give a Service and an endpoint; service types", async () =>
 
 test("Compute: autoscaling creates an HPA and leaves replicas to it", async () => {
     const out = await emit(() => new Compute("s", { ...base, resources: { cpu: "500m" }, autoscaling: { minReplicas: 2, maxReplicas: 10, targetCPUUtilizationPercentage: 60 } }));
-    assert.equal(out.get("Deployment", "s").spec.replicas, undefined);
+    // replicas stays in the applied object (dropping it made the API server reset it to 1 when autoscaling was
+    // turned on), at minReplicas, and the autoscaler owns it: ignoreChanges (docs/operations.md).
+    assert.equal(out.get("Deployment", "s").spec.replicas, 2);
+    assert.deepEqual(out.resource("Deployment", "s").options.ignoreChanges, ["spec.replicas"]);
     assert.deepEqual(out.get("HorizontalPodAutoscaler", "s").spec, {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "s" },
         minReplicas: 2,
@@ -71,6 +74,30 @@ test("Compute: autoscaling creates an HPA and leaves replicas to it", async () =
         metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }],
     });
     assertThrows(() => new Compute("t", { ...base, autoscaling: { maxReplicas: 3 } }), 'Compute "t": autoscaling: CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu');
+});
+
+test("Compute: mlkube owns the declared replica count, the autoscaler owns it with autoscaling (docs/operations.md)", async () => {
+    const minOf = (a: { minReplicas?: number; maxReplicas: number }) => a.minReplicas ?? 1;
+    const fixed = await emit(() => new Compute("f", { ...base, replicas: 3 }));
+    const d = fixed.get("Deployment", "f");
+    assert.equal(d.spec.replicas, 3);
+    // Forced apply: a `kubectl scale` (or an autoscaler switched off) never blocks the next update with a
+    // field conflict on spec.replicas, and the update puts the declared count back.
+    assert.equal(d.metadata.annotations["pulumi.com/patchForce"], "true");
+    assert.equal(fixed.resource("Deployment", "f").options.ignoreChanges, undefined);
+    assert.equal(fixed.get("Deployment", "f").spec.replicas, 3);
+    for (const autoscaling of [{ maxReplicas: 4 }, { minReplicas: 2, maxReplicas: 4 }, { minReplicas: 5, maxReplicas: 5 }]) {
+        const out = await emit(() => new Compute("a", { ...base, resources: { cpu: 1 }, autoscaling }));
+        const dep = out.resource("Deployment", "a") as { inputs: any; options: { ignoreChanges?: string[] } };
+        assert.equal(dep.inputs.spec.replicas, minOf(autoscaling), JSON.stringify(autoscaling));
+        assert.deepEqual(dep.options.ignoreChanges, ["spec.replicas"]);
+        assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
+        // The HPA and the Deployment start from the same count, so creating both never scales twice.
+        assert.equal(out.get("HorizontalPodAutoscaler", "a").spec.minReplicas, minOf(autoscaling));
+    }
+    // A user annotation cannot switch the forced apply off by accident (mlkube's rule wins) and stays otherwise.
+    const user = await emit(() => new Compute("u", { ...base, annotations: { "pulumi.com/patchForce": "false", owner: "ml" } }));
+    assert.deepEqual(user.get("Deployment", "u").metadata.annotations, { "pulumi.com/patchForce": "true", owner: "ml" });
 });
 
 test("Compute: probes (HTTP, command, TCP) and skipAwait", async () => {
@@ -245,7 +272,7 @@ test("Compute: metadata goes where it belongs (objects, pods, Service); env, com
     assert.equal(pd.spec.template.metadata.labels["app.kubernetes.io/name"], "y");
     assert.deepEqual(pd.spec.template.metadata.annotations, { "prometheus.io/scrape": "true" });
     assert.equal(pd.metadata.labels.tier, undefined);
-    assert.equal(pd.metadata.annotations, undefined);
+    assert.deepEqual(pd.metadata.annotations, { "pulumi.com/patchForce": "true" }, "only mlkube's replicas ownership (docs/operations.md)");
     // service*: the Service only — a load balancer annotation does not land on the Deployment or pods.
     assert.equal(svc.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
     assert.equal(svc.metadata.labels.exposed, "yes");

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { TrainJob, TrainJobFailedError } from "../src";
-import { terminalState } from "../src/trainjob/common";
+import { observedStatus, terminalState, TrainJobNotWaitedError } from "../src/trainjob/common";
 
 let statusFor: (kind: string) => unknown = () => undefined;
 
@@ -90,6 +90,47 @@ test("waitForCompletion: a batch/v1 Job (backend job) reports Complete, and Fail
         // The pods of a Job carry its name in batch.kubernetes.io/job-name (not JobSet's label).
         { message: 'TrainJob "r": Job "o" failed (BackoffLimitExceeded): Job has reached the specified backoff limit; the failed containers\' last log lines are their termination messages: `kubectl get pods -n ml -l batch.kubernetes.io/job-name=o -o jsonpath=\'{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}\'`; see also `kubectl describe job o -n ml`, then fix and run `pulumi up` again (a changed spec replaces the job)' },
     );
+});
+
+test("waitForCompletion: a job the update did not wait for (still running) fails pulumi up, never reports success", async () => {
+    // The mocks of the first test stay. Running, as a controller writes it: no terminal condition.
+    const running: Record<string, unknown> = {
+        JobSet: { replicatedJobsStatus: [{ name: "node", active: 1, ready: 1, succeeded: 0, failed: 0, suspended: 0 }] },
+        TrainJob: { jobsStatus: [{ name: "node", active: 1, ready: 1, succeeded: 0, failed: 0, suspended: 0 }] },
+        Job: { active: 1, ready: 1, startTime: "2026-01-01T00:00:00Z" },
+    };
+    statusFor = (kind) => running[kind];
+    const rejections: unknown[] = [];
+    const runner = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", (e: unknown) => rejections.push(e));
+    try {
+        for (const [backend, kind] of [["jobset", "JobSet"], ["kubeflow", "TrainJob"], ["job", "Job"]] as const) {
+            const tj = new TrainJob(`run-${backend}`, { image: "x", backend, waitForCompletion: true });
+            const r = await settle(tj.state);
+            assert.ok(r.error instanceof TrainJobNotWaitedError, `${backend}: ${String(r.error ?? r.value)}`);
+            assert.match(r.error!.message, new RegExp(`^TrainJob "run-${backend}": waitForCompletion: ${kind} "run-${backend}" has not finished, and this update did not wait for it .*kubectl wait -n ml ${kind.toLowerCase()}/run-${backend} `));
+            // Without waitForCompletion a running job is just not finished yet.
+            assert.deepEqual(await settle(new TrainJob(`free-${backend}`, { image: "x", backend }).state), { value: undefined });
+        }
+        // No status from a controller (mocks, `mlkube render`, a status not written yet): nothing to judge.
+        statusFor = () => undefined;
+        assert.deepEqual(await settle(new TrainJob("unseen", { image: "x", waitForCompletion: true }).state), { value: undefined });
+    } finally {
+        await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs().catch(() => undefined);
+        await new Promise((res) => setTimeout(res, 50));
+        process.removeAllListeners("unhandledRejection");
+        for (const l of runner) process.on("unhandledRejection", l as (...a: unknown[]) => void);
+    }
+});
+
+test("observedStatus: a controller's status, not the program's declared one echoed back", () => {
+    assert.equal(observedStatus(undefined, undefined), false);
+    assert.equal(observedStatus({ terminalState: "Completed" }, { terminalState: "Completed" }), false);
+    assert.equal(observedStatus({ terminalState: "Completed", conditions: [] }, { terminalState: "Completed" }), true);
+    assert.equal(observedStatus({ active: 1 }, undefined), true);
+    assert.equal(observedStatus([], undefined), false);
+    assert.equal(observedStatus(JSON.parse('{"__proto__": {"x": 1}}'), { terminalState: "Completed" }), true);
 });
 
 test("terminalState: only True conditions count; kinds use their own condition names", () => {

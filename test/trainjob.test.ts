@@ -405,6 +405,27 @@ test("waitForCompletion: waitFor stops on either terminal condition, timeout bou
     await assertFails(() => new TrainJob("t", { ...base, timeout: 60 }), 'TrainJob "t": timeout: only applies with waitForCompletion: true');
 });
 
+test("waitForCompletion: a waited JobSet declares the status it waits for, so a job recorded unfinished is updated (waited for) again", async () => {
+    // The provider diffs the program against the live object it recorded, pruned to the inputs: after an
+    // interrupted `pulumi up` and a `pulumi refresh` the recorded JobSet has no terminalState, so it differs
+    // (docs/operations.md). The API server ignores status in what is applied (status subresource).
+    const out = await emit(() => {
+        new TrainJob("w", { ...base, waitForCompletion: true });
+        new TrainJob("n", { ...base });
+        new TrainJob("k", { ...base, backend: "kubeflow", waitForCompletion: true });
+        new TrainJob("j", { ...base, backend: "job", waitForCompletion: true });
+    });
+    assert.deepEqual(out.errors, []);
+    assert.deepEqual(out.get("JobSet", "w").status, { terminalState: "Completed" });
+    assert.equal(out.get("JobSet", "n").status, undefined, "a job nobody waits for declares nothing");
+    // A Kubeflow TrainJob has no single terminal field; the provider's Read checks a batch/v1 Job itself.
+    assert.equal(out.get("TrainJob", "k").status, undefined);
+    assert.equal(out.get("Job", "j").status, undefined);
+    // Status is not part of the object's schema check: what the server validates is unchanged.
+    const { status: _declared, ...jobset } = out.get("JobSet", "w");
+    assertValidCrd(jobset);
+});
+
 test("outputs: jobName, namespace, masterAddress, backend", async () => {
     let tj!: TrainJob;
     const out = await emit(() => {

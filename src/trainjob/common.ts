@@ -183,6 +183,20 @@ export function waitForExpression(kind: keyof typeof TERMINAL): string {
     return `jsonpath={.status.conditions[?(@.status=='True' && (@.type=='${t.complete}' || @.type=='${t.failed}'))].type}`;
 }
 
+/**
+ * What a waited job (waitForCompletion) declares as its desired `status`, so that a job whose recorded
+ * state is not final differs from the program and is updated, i.e. waited for, again: the provider diffs
+ * the program against the live object it recorded (pruned to the inputs), and a `pulumi refresh` after an
+ * interrupted `pulumi up` records a running job without the initialization error that would have made
+ * the next `up` wait (pulumi-kubernetes Read has no await for custom resources). The API server ignores
+ * `status` in what is applied (a status subresource), so this changes no object. Only kinds with one field
+ * that is "Completed" exactly when the job succeeded: JobSet `status.terminalState`. A batch/v1 Job needs
+ * none (the provider's Read checks a Job's completion itself, so the initialization error survives a
+ * refresh); a Kubeflow TrainJob has no such field (its conditions are a list, compared by position).
+ * See docs/operations.md.
+ */
+export const DECLARED_FINISH: { [K in keyof typeof TERMINAL]?: Record<string, string> } = { JobSet: { terminalState: "Completed" } };
+
 /** Lifecycle annotations of the emitted object. */
 export function lifecycleAnnotations(kind: keyof typeof TERMINAL, wait: boolean | undefined, timeout: number | undefined): Record<string, string> {
     if (!wait) return { "pulumi.com/skipAwait": "true" };
@@ -223,6 +237,33 @@ export class TrainJobFailedError extends Error {
         );
         this.name = "TrainJobFailedError";
     }
+}
+
+/**
+ * `pulumi up` finished a TrainJob with waitForCompletion whose job is still running: the wait did not happen
+ * (e.g. a Kubeflow TrainJob after an interrupted `up` and a `pulumi refresh`). Failing beats reporting
+ * success for a job that has not finished (docs/operations.md).
+ */
+export class TrainJobNotWaitedError extends Error {
+    constructor(resourceName: string, kind: string, objectName: string, namespace: string | undefined) {
+        const ns = namespace ? ` -n ${namespace}` : "";
+        super(
+            `TrainJob "${resourceName}": waitForCompletion: ${kind} "${objectName}" has not finished, and this update did not wait for it ` +
+                `(its last \`pulumi up\` was interrupted, and \`pulumi refresh\` recorded it as running); ` +
+                `wait for it with \`kubectl wait${ns} ${kind.toLowerCase()}/${objectName} --for=jsonpath='{.status.conditions[?(@.type=="${TERMINAL[kind as keyof typeof TERMINAL]?.complete ?? "Complete"}")].status}'=True --timeout=24h\`, ` +
+                `then run \`pulumi refresh\` and \`pulumi up\``,
+        );
+        this.name = "TrainJobNotWaitedError";
+    }
+}
+
+/**
+ * Whether `status` is one a controller wrote (a field other than the ones the program declared), not an
+ * echo of the program's inputs (mocks, `mlkube render`) or a status not written yet.
+ */
+export function observedStatus(status: unknown, declared: Record<string, unknown> | undefined): boolean {
+    if (!status || typeof status !== "object" || Array.isArray(status)) return false;
+    return Object.keys(status).some((k) => !declared || !Object.prototype.hasOwnProperty.call(declared, k));
 }
 
 /**

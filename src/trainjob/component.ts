@@ -15,7 +15,7 @@ import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/
 import { Agree, checkResourceArgs, Resolved, input, schemaMatches, validateAndRender } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
 import { asPulumiError, MlkubeValidationError, ValidationIssue } from "../errors";
-import { LOCAL_MASTER, MASTER_PORT, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL } from "./common";
+import { LOCAL_MASTER, MASTER_PORT, TRAINJOB_COMPONENT, terminalState, nameIssues, TERMINAL, DECLARED_FINISH, observedStatus, TrainJobNotWaitedError } from "./common";
 import { reservedEnvMessage } from "./reserved-env";
 import { mlkubeConfig } from "../config";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
@@ -386,8 +386,10 @@ export class TrainJob extends pulumi.ComponentResource {
             ignoreChanges: r.ignoreChanges,
             deleteBeforeReplace: true,
         };
-        // `status: undefined` makes `status` an output property, so the live status can be read.
-        this.job = r.object.kind === "Job" ? new Job(name, r.object as never, jobOpts) : new CustomResource(name, { ...r.object, status: undefined }, jobOpts);
+        // `status` is an output property, so the live status can be read; a waited job declares the status it
+        // waits for, so a job recorded unfinished is waited for again (DECLARED_FINISH, docs/operations.md).
+        const declared = a.waitForCompletion ? DECLARED_FINISH[r.object.kind] : undefined;
+        this.job = r.object.kind === "Job" ? new Job(name, r.object as never, jobOpts) : new CustomResource(name, { ...r.object, status: declared ? { ...declared } : undefined }, jobOpts);
         this.jobName = this.job.metadata.name;
         this.namespace = this.job.metadata.namespace;
         this.masterAddress = r.masterHost === LOCAL_MASTER ? pulumi.output(LOCAL_MASTER) : pulumi.interpolate`${r.masterHost}.${this.namespace}.svc`;
@@ -399,7 +401,10 @@ export class TrainJob extends pulumi.ComponentResource {
             .all([status, this.namespace])
             .apply(([s, ns]) => {
                 try {
-                    return terminalState(kind, s, { resourceName: name, objectName: r.objectName, namespace: ns }, a.waitForCompletion === true);
+                    const state = terminalState(kind, s, { resourceName: name, objectName: r.objectName, namespace: ns }, a.waitForCompletion === true);
+                    // After a real update (not a preview) a waited job has finished; if not, the wait was skipped.
+                    if (a.waitForCompletion && state === undefined && !pulumi.runtime.isDryRun() && observedStatus(s, declared)) throw new TrainJobNotWaitedError(name, kind, r.objectName, ns);
+                    return state;
                 } catch (e) {
                     // Shown under the JobSet/TrainJob in `pulumi up`'s diagnostics, without a stack trace.
                     throw asPulumiError(e as Error, this.job);

@@ -125,7 +125,9 @@ function structural(schema: unknown, atRoot = true): unknown {
         props.apiVersion = { type: "string" };
         props.kind = { type: "string" };
         props.metadata = { type: "object" };
-        delete props.status; // a rendered object never carries status
+        // JobSet and TrainJob have the status subresource: the API server drops `status` from a create or an
+        // apply of the object itself (a waited JobSet declares status.terminalState for Pulumi's diff only).
+        props.status = { type: "object" };
         s.required = Array.from(new Set([...((s.required as string[]) ?? []), "apiVersion", "kind", "metadata"]));
     }
     return s;

@@ -131,6 +131,24 @@ test("k8s schema: import \"mlkube\" does not load the generated definitions; fir
     assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), [false, true]);
 });
 
+/**
+ * Fields whose valid values the API server narrows beyond their schema type (src/schema/object-rules.ts,
+ * compared with the server): user/group IDs 0..2^31-1, scheduling weights 1..100, topology keys qualified
+ * names. Valid values of those fields are drawn from the narrower range.
+ */
+const ID = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+const SERVER_RANGES: Record<string, fc.Arbitrary<unknown>> = {
+    runAsUser: ID,
+    runAsGroup: ID,
+    fsGroup: ID,
+    supplementalGroups: fc.array(ID, { maxLength: 2 }),
+    weight: fc.integer({ min: 1, max: 100 }),
+    topologyKey: fc.constantFrom("kubernetes.io/hostname", "topology.kubernetes.io/zone", "zone"),
+    // Selector requirements: a label key, and the values their operator takes.
+    matchExpressions: fc.array(fc.constantFrom({ key: "zone", operator: "In", values: ["a", "b"] }, { key: "example.com/pool", operator: "Exists" }, { key: "gpu", operator: "NotIn", values: [""] }), { maxLength: 2 }),
+    matchFields: fc.array(fc.constant({ key: "metadata.name", operator: "In", values: ["node-1"] }), { maxLength: 1 }),
+};
+
 /** An arbitrary valid value of a compact K8s type (objects: required fields plus a random subset of the others). */
 function valid(t: K8sType, depth: number): fc.Arbitrary<unknown> {
     if (typeof t === "string") {
@@ -157,7 +175,7 @@ function valid(t: K8sType, depth: number): fc.Arbitrary<unknown> {
                 const required = d.r ?? [];
                 const optional = depth > 0 ? Object.keys(d.p).filter((k) => !required.includes(k)) : [];
                 const rec: Record<string, fc.Arbitrary<unknown>> = {};
-                for (const k of [...required, ...optional]) rec[k] = valid(d.p[k], depth - 1);
+                for (const k of [...required, ...optional]) rec[k] = SERVER_RANGES[k] ?? valid(d.p[k], depth - 1);
                 return fc.record(rec, { requiredKeys: required });
             }
         }

@@ -25,9 +25,14 @@ const labels = (component: string, name: string) => ({
 const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch" };
 const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
-/** The pod-template annotation value that rolls pods when the Secret's content changes. */
+/**
+ * The pod-template annotation value that rolls pods when the Secret's content changes: an HMAC-SHA256 under
+ * the stack's key (without mlkube:checksumKey, derived from the project and stack names; src/secret/checksum.ts).
+ */
+let stackKey: Buffer | undefined;
 function checksum(data: Record<string, string>): string {
-    const h = crypto.createHash("sha256");
+    stackKey ??= crypto.createHmac("sha256", "mlkube.dev/secret-checksum/v2/stack").update(`${pulumi.getProject()}\0${pulumi.getStack()}`).digest();
+    const h = crypto.createHmac("sha256", stackKey);
     for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
     return h.digest("hex").slice(0, 16);
 }
@@ -79,7 +84,8 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
             {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
-                metadata: { name: cName, labels: labels("compute", cName) },
+                // Applied with force: the declared replica count wins over a manual scale (docs/operations.md).
+                metadata: { name: cName, labels: labels("compute", cName), annotations: { "pulumi.com/patchForce": "true" } },
                 spec: {
                     replicas: 2,
                     selector: { matchLabels: selector },

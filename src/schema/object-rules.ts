@@ -9,7 +9,9 @@
  * Each rule was compared with the real kube-apiserver (server-side dry run; test/cluster/calibration.test.ts
  * and the mutants it sends), including the message it gives:
  *
- * - Toleration: src/schema/toleration.ts;
+ * - Toleration (ValidateTolerations): a non-empty key is a qualified name; an empty key needs operator
+ *   "Exists" (so `{}` is refused); tolerationSeconds needs effect "NoExecute"; with operator "" or "Equal"
+ *   the value is a label value, with "Exists" it is empty;
  * - NodeSelectorRequirement in `matchExpressions`: In/NotIn need values, Exists/DoesNotExist take none,
  *   Gt/Lt take exactly one; the key is a qualified name, each value a label value;
  * - NodeSelectorRequirement in `matchFields`: key `metadata.name`, operator In or NotIn, exactly one value,
@@ -21,7 +23,6 @@
  */
 import { quote, ValidationIssue } from "../errors";
 import { isDnsSubdomain, isLabelValue, qualifiedNameProblem } from "./names";
-import { tolerationIssues } from "./toleration";
 
 type Obj = Record<string, unknown>;
 type Path = ReadonlyArray<string | number>;
@@ -34,6 +35,44 @@ function text(o: Obj, k: string): string | undefined {
     const v = Object.hasOwn(o, k) ? o[k] : undefined;
     return v === undefined || v === null ? "" : typeof v === "string" ? v : undefined;
 }
+
+/** The problems of a toleration (ValidateTolerations), at paths under `path`. */
+function tolerationIssues(t: Obj, path: Path): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const at = (k: string, message: string) => issues.push({ path: [...path, k], message });
+    const key = text(t, "key");
+    const operator = text(t, "operator");
+    const value = text(t, "value");
+    const effect = text(t, "effect");
+    if (key) {
+        const problem = qualifiedNameProblem(key);
+        if (problem) at("key", `${quote(key)} is not a valid taint key: ${problem}`);
+    }
+    if (key === "" && operator !== undefined && operator !== "Exists") {
+        at("operator", `${quote(operator)} must be "Exists" when key is empty (a toleration without a key tolerates every taint, which only operator "Exists" expresses); set operator: "Exists", or the key of the taint to tolerate`);
+    }
+    const seconds = Object.hasOwn(t, "tolerationSeconds") ? t.tolerationSeconds : undefined;
+    if (seconds !== undefined && seconds !== null && effect !== undefined && effect !== "NoExecute") {
+        at("effect", `${quote(effect)} must be "NoExecute" with tolerationSeconds (only NoExecute taints evict, after tolerationSeconds); set effect: "NoExecute", or remove tolerationSeconds`);
+    }
+    if ((operator === "" || operator === "Equal") && value !== undefined && !isLabelValue(value)) {
+        at("value", `${quote(value)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric), which operator "Equal" compares with the taint's value`);
+    }
+    if (operator === "Exists" && value !== undefined && value !== "") {
+        at("value", `must be empty with operator "Exists" (it tolerates every value); remove value, or use operator "Equal"`);
+    }
+    return issues;
+}
+
+/** Why `v` cannot be a selector's label value, or undefined. */
+const labelValueProblem = (v: string) => (isLabelValue(v) ? undefined : `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)`);
+/** Why `v` cannot be a node name (a node field selector's value), or undefined. */
+const nodeNameProblem = (v: string) => (isDnsSubdomain(v) ? undefined : `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')`);
+/** Why `k` cannot be a label-like key (a selector key, a topology key), or undefined. */
+const keyProblem = (k: string, what: string) => {
+    const problem = k === "" ? "must not be empty" : qualifiedNameProblem(k);
+    return problem ? `${quote(k)} is not a valid ${what}: ${problem}` : undefined;
+};
 
 /** A list field of plain strings, or undefined when it is not known yet (an Output, a wrong type). */
 function strings(o: Obj, k: string): string[] | undefined {
@@ -60,13 +99,12 @@ function operatorValues(operator: string, values: string[], at: (k: string, m: s
 
 function keyAndValues(o: Obj, path: Path, issues: ValidationIssue[], at: (k: string, m: string) => void): string[] | undefined {
     const key = text(o, "key");
-    if (key !== undefined) {
-        const problem = key === "" ? "must not be empty" : qualifiedNameProblem(key);
-        if (problem) at("key", `${quote(key)} is not a valid label key: ${problem}`);
-    }
+    const problem = key === undefined ? undefined : keyProblem(key, "label key");
+    if (problem) at("key", problem);
     const values = strings(o, "values");
     values?.forEach((v, i) => {
-        if (!isLabelValue(v)) issues.push({ path: [...path, "values", i], message: `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)` });
+        const p = labelValueProblem(v);
+        if (p) issues.push({ path: [...path, "values", i], message: p });
     });
     return values;
 }
@@ -82,7 +120,8 @@ const nodeSelectorRequirement: Rule = (o, path) => {
         const values = strings(o, "values");
         if (values && values.length !== 1) at("values", `must be exactly one node name with a node field selector (got ${values.length})`);
         values?.forEach((v, i) => {
-            if (!isDnsSubdomain(v)) issues.push({ path: [...path, "values", i], message: `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')` });
+            const p = nodeNameProblem(v);
+            if (p) issues.push({ path: [...path, "values", i], message: p });
         });
         return issues;
     }
@@ -107,9 +146,8 @@ const weight: Rule = (o, path) => {
 
 const podAffinityTerm: Rule = (o, path) => {
     const key = text(o, "topologyKey");
-    if (key === undefined) return [];
-    const problem = key === "" ? "must not be empty" : qualifiedNameProblem(key);
-    return problem ? [{ path: [...path, "topologyKey"], message: `${quote(key)} is not a valid topology key: ${problem} (e.g. "kubernetes.io/hostname" or "topology.kubernetes.io/zone")` }] : [];
+    const problem = key === undefined ? undefined : keyProblem(key, "topology key");
+    return problem ? [{ path: [...path, "topologyKey"], message: `${problem} (e.g. "kubernetes.io/hostname" or "topology.kubernetes.io/zone")` }] : [];
 };
 
 /** User and group IDs: the server takes 0 to 2^31-1 (the schema's int64 allows more). */
@@ -164,18 +202,11 @@ export function leafRule(def: string | undefined, field: string | undefined, pat
         }
         return undefined;
     };
-    const qualifiedKey = (what: string) => each((k) => {
-        const problem = k === "" ? "must not be empty" : qualifiedNameProblem(k);
-        return problem ? `${quote(k)} is not a valid ${what}: ${problem}` : undefined;
-    });
     const inFields = path.includes("matchFields");
-    if ((def === "NodeSelectorRequirement" || def === "LabelSelectorRequirement") && field === "key" && !inFields) return qualifiedKey("label key");
-    if ((def === "NodeSelectorRequirement" || def === "LabelSelectorRequirement") && field === "values") {
-        return inFields
-            ? each((v) => (isDnsSubdomain(v) ? undefined : `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')`))
-            : each((v) => (isLabelValue(v) ? undefined : `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)`));
-    }
-    if (def === "PodAffinityTerm" && field === "topologyKey") return qualifiedKey("topology key");
+    const selector = def === "NodeSelectorRequirement" || def === "LabelSelectorRequirement";
+    if (selector && field === "key" && !inFields) return each((k) => keyProblem(k, "label key"));
+    if (selector && field === "values") return each(inFields ? nodeNameProblem : labelValueProblem);
+    if (def === "PodAffinityTerm" && field === "topologyKey") return each((k) => keyProblem(k, "topology key"));
     if ((def === "PreferredSchedulingTerm" || def === "WeightedPodAffinityTerm") && field === "weight") {
         return (v) => (typeof v === "number" && (v < 1 || v > 100) ? `${v} is out of range: a scheduling weight is 1 to 100` : undefined);
     }

@@ -3,7 +3,7 @@
  * findings that name the pod, the cause, the mlkube field behind it and the fix. Pure: no I/O, no clock.
  * Never reads a Secret: only names of Secrets (and keys) the kubelet's own messages carry are shown.
  */
-import { boundLog, clip, Obj, Snapshot, WorkloadContext } from "./snapshot";
+import { arr, boundLog, clip, Obj, Snapshot, WorkloadContext } from "./snapshot";
 
 /** The kinds of cause the diagnosis recognises. */
 export type FindingKind = "Unschedulable" | "ImagePull" | "ContainerConfig" | "Crash" | "ClaimPending" | "Queued";
@@ -53,7 +53,7 @@ export function schedulerReasons(message: string): { count: number; reason: stri
 }
 
 function containers(p: Obj): Obj[] {
-    return [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])];
+    return [...arr(p.spec?.initContainers), ...arr(p.spec?.containers)];
 }
 
 /** The largest amount of `resource` one container of the pod asks for (limits, else requests). */
@@ -81,7 +81,7 @@ function schedulingCause(reason: string, p: Obj, ctx: WorkloadContext): { what: 
     }
     if (/untolerated taint/.test(reason)) {
         const taint = /taint\s*\{([^}]*)\}/.exec(reason)?.[1];
-        const tolerated = (p.spec?.tolerations ?? []).map((t: Obj) => t.key ?? "*").filter((k: string) => !k.startsWith("node.kubernetes.io/"));
+        const tolerated = arr(p.spec?.tolerations).map((t: Obj) => t.key ?? "*").filter((k: string) => !k.startsWith("node.kubernetes.io/"));
         return {
             what: `nodes have a taint the pod does not tolerate${taint ? ` (${taint})` : ""}; the pod tolerates ${tolerated.length ? tolerated.join(", ") : "no custom taint"}`,
             fix: "add the node's taint to tolerations (or to a profile in mlkube:profiles); GPU pods get the GPU toleration unless gpuToleration: false",
@@ -105,7 +105,7 @@ function schedulingCause(reason: string, p: Obj, ctx: WorkloadContext): { what: 
 function unschedulable(pods: Obj[], ctx: WorkloadContext): Finding[] {
     const groups = new Map<string, { pods: Obj[]; message: string }>();
     for (const p of pods) {
-        const c = (p.status?.conditions ?? []).find((x: Obj) => x.type === "PodScheduled" && x.status === "False" && x.reason === "Unschedulable");
+        const c = arr(p.status?.conditions).find((x: Obj) => x.type === "PodScheduled" && x.status === "False" && x.reason === "Unschedulable");
         if (!c || /unbound immediate PersistentVolumeClaims/.test(c.message ?? "")) continue;
         const reasons = schedulerReasons(c.message ?? "")
             .map((r) => r.reason)
@@ -146,7 +146,7 @@ function unique<T>(xs: T[]): T[] {
 function claimPendingCause(claim: Obj, events: Obj[]): { message: string; fix: string } | undefined {
     const name = claim.metadata?.name;
     const cls = claim.spec?.storageClassName;
-    const modes = (claim.spec?.accessModes ?? []).join(", ");
+    const modes = (Array.isArray(claim.spec?.accessModes) ? claim.spec.accessModes : []).join(", ");
     const size = claim.spec?.resources?.requests?.storage;
     const warning = events
         .filter((e) => e.involvedObject?.kind === "PersistentVolumeClaim" && e.involvedObject?.name === name && (!claim.metadata?.uid || !e.involvedObject?.uid || e.involvedObject.uid === claim.metadata.uid))
@@ -173,7 +173,7 @@ function claimPendingCause(claim: Obj, events: Obj[]): { message: string; fix: s
 
 function claimsPending(s: Snapshot, pods: Obj[]): Finding[] {
     const used = new Set<string>();
-    for (const p of pods) for (const v of p.spec?.volumes ?? []) if (v.persistentVolumeClaim?.claimName) used.add(v.persistentVolumeClaim.claimName);
+    for (const p of pods) for (const v of arr(p.spec?.volumes)) if (v.persistentVolumeClaim?.claimName) used.add(v.persistentVolumeClaim.claimName);
     const out: Finding[] = [];
     for (const c of s.claims) {
         if (c.status?.phase !== "Pending") continue;
@@ -199,7 +199,7 @@ const PULL = new Set(["ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "
 const CONFIG = new Set(["CreateContainerConfigError", "CreateContainerError", "RunContainerError"]);
 
 function statuses(p: Obj): Obj[] {
-    return [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+    return [...arr(p.status?.initContainerStatuses), ...arr(p.status?.containerStatuses)];
 }
 
 function configCause(message: string): { message: string; fix: string } {
@@ -229,7 +229,7 @@ function waiting(p: Obj, ctx: WorkloadContext): Finding[] {
         if (PULL.has(w.reason)) {
             const spec = containers(p).find((c) => c.name === cs.name);
             const image = spec?.image ?? cs.image;
-            const secrets = (p.spec?.imagePullSecrets ?? []).map((s: Obj) => s.name).filter(Boolean);
+            const secrets = arr(p.spec?.imagePullSecrets).map((s: Obj) => s.name).filter(Boolean);
             const never = w.reason === "ErrImageNeverPull";
             out.push({
                 kind: "ImagePull",
@@ -322,8 +322,8 @@ export function queueState(s: Snapshot): { queue: string; admitted: boolean; mes
     const queue = w?.metadata?.labels?.[QUEUE_LABEL];
     if (!queue) return undefined;
     const uid = w.metadata?.uid;
-    const kw = (s.kueueWorkloads ?? []).find((k) => (k.metadata?.ownerReferences ?? []).some((o: Obj) => o.uid === uid));
-    const conds: Obj[] = kw?.status?.conditions ?? [];
+    const kw = arr(s.kueueWorkloads).find((k) => arr(k.metadata?.ownerReferences).some((o: Obj) => o.uid === uid));
+    const conds: Obj[] = arr(kw?.status?.conditions);
     const admitted = w.spec?.suspend !== true || conds.some((c) => c.type === "Admitted" && c.status === "True");
     const pending = conds.find((c) => (c.type === "QuotaReserved" || c.type === "Admitted") && c.status === "False" && c.message) ?? conds.find((c) => c.type === "Evicted" && c.status === "True");
     return { queue, admitted, message: pending?.message, kueueSeen: kw !== undefined };

@@ -3,7 +3,7 @@
  * queued or admitted, the terminal condition. Pure: from a {@link Snapshot} to a {@link Progress} and its line.
  */
 import { queueState } from "./classify";
-import { Obj, Snapshot, WorkloadContext } from "./snapshot";
+import { arr, Obj, Snapshot, WorkloadContext } from "./snapshot";
 
 export interface Progress {
     /** Nodes (pods) expected: numNodes / replicas, else the pods seen. */
@@ -25,7 +25,7 @@ export interface Progress {
 const TERMINAL_TYPES = new Set(["Complete", "Completed", "Failed"]);
 
 function conditions(o: Obj | undefined): Obj[] {
-    return (o?.status?.conditions ?? []).filter((c: Obj) => c && c.status === "True");
+    return arr(o?.status?.conditions).filter((c: Obj) => c && c.status === "True");
 }
 
 /** The progress of a snapshot. */

@@ -61,3 +61,8 @@ export function clip(s: unknown, max = 300): string {
     const t = String(s ?? "").replace(/\s+/g, " ").trim();
     return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
+
+/** `x` when it is a list, else an empty one (objects from the cluster are read defensively). */
+export function arr(x: unknown): Obj[] {
+    return Array.isArray(x) ? x.filter((e) => e !== null && typeof e === "object") : [];
+}

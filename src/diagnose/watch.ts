@@ -8,7 +8,7 @@ import { get } from "./client";
 import { ClusterAccess } from "./kubeconfig";
 import { classify, Finding, formatFinding } from "./classify";
 import { duration, formatProgress, progress, progressState } from "./progress";
-import { LOG_BYTES, LOG_LINES, Obj, Snapshot, WorkloadContext } from "./snapshot";
+import { arr, LOG_BYTES, LOG_LINES, Obj, Snapshot, WorkloadContext } from "./snapshot";
 
 /** What is watched. */
 export interface WatchTarget {
@@ -65,6 +65,7 @@ export class Watcher {
         private readonly target: WatchTarget,
         private readonly out: Reporter,
         private readonly firstDelayMs = 1_500,
+        private readonly requestTimeoutMs = 10_000,
     ) {}
 
     start(): this {
@@ -78,7 +79,7 @@ export class Watcher {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);
         if (!this.target.progress || finalStatus === undefined || this.ticks === 0) return;
-        const conds = ((finalStatus as Obj)?.conditions ?? []).filter((c: Obj) => c?.status === "True" && ["Complete", "Completed", "Failed"].includes(c.type));
+        const conds = arr((finalStatus as Obj)?.conditions).filter((c: Obj) => c?.status === "True" && ["Complete", "Completed", "Failed"].includes(c.type));
         if (conds.length) {
             const c = conds[0];
             this.out.info(`${this.target.ctx.component} "${this.target.ctx.name}": finished ${c.type}${c.reason ? ` (${c.reason})` : ""} after ${duration(Date.now() - this.started)}`);
@@ -110,7 +111,7 @@ export class Watcher {
     async snapshot(): Promise<Snapshot | undefined> {
         const t = this.target;
         const ns = enc(t.namespace);
-        const w = await get<Obj>(this.access, `${this.base()}/${enc(t.objectName)}`);
+        const w = await get<Obj>(this.access, `${this.base()}/${enc(t.objectName)}`, { timeoutMs: this.requestTimeoutMs });
         if (w.status === 401 || w.status === 403) {
             this.denied = true;
             this.out.info(`${t.ctx.component} "${t.ctx.name}": cannot read ${t.kind} ${t.objectName} (HTTP ${w.status}): progress and diagnosis are off for it`);
@@ -122,27 +123,27 @@ export class Watcher {
             (t.kind === "Job" ? { "batch.kubernetes.io/job-name": t.objectName } : { "jobset.sigs.k8s.io/jobset-name": t.objectName });
         const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
         const [pods, jobset] = await Promise.all([
-            get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/pods?labelSelector=${enc(selector)}&limit=1000`),
+            get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/pods?labelSelector=${enc(selector)}&limit=1000`, { timeoutMs: this.requestTimeoutMs }),
             t.kind === "TrainJob" ? get<Obj>(this.access, `${PATHS.JobSet}/namespaces/${ns}/jobsets/${enc(t.objectName)}`) : Promise.resolve(undefined),
         ]);
         if (pods.status !== 200) return undefined;
-        const items = pods.body?.items ?? [];
+        const items = arr(pods.body?.items);
         this.ticks++;
         const s: Snapshot = { now: Date.now(), workload, jobset: jobset?.status === 200 ? jobset.body : undefined, pods: items, events: [], claims: [], logs: this.logs };
         const claimNames = new Set<string>();
-        for (const p of items) for (const v of p.spec?.volumes ?? []) if (v.persistentVolumeClaim?.claimName) claimNames.add(v.persistentVolumeClaim.claimName);
+        for (const p of items) for (const v of arr(p.spec?.volumes)) if (v.persistentVolumeClaim?.claimName) claimNames.add(v.persistentVolumeClaim.claimName);
         if (claimNames.size) {
             const claims = await get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/persistentvolumeclaims`);
-            s.claims = (claims.body?.items ?? []).filter((c) => claimNames.has(c.metadata?.name));
+            s.claims = arr(claims.body?.items).filter((c) => claimNames.has(c.metadata?.name));
             // Events only when a claim is stuck: they say why (the pods' own state says the rest).
             for (const c of s.claims.filter((x) => x.status?.phase === "Pending")) {
                 const ev = await get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/events?fieldSelector=${enc(`involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${c.metadata?.name}`)}&limit=50`);
-                s.events.push(...(ev.body?.items ?? []));
+                s.events.push(...arr(ev.body?.items));
             }
         }
         if (workload?.metadata?.labels?.["kueue.x-k8s.io/queue-name"]) {
             const kw = await get<{ items?: Obj[] }>(this.access, `/apis/kueue.x-k8s.io/v1beta1/namespaces/${ns}/workloads`);
-            s.kueueWorkloads = kw.status === 200 ? (kw.body?.items ?? []) : undefined;
+            s.kueueWorkloads = kw.status === 200 ? arr(kw.body?.items) : undefined;
         }
         await this.fetchLogs(s);
         return s;
@@ -155,7 +156,7 @@ export class Watcher {
         const [, pod, container] = /^Crash\/([^/]+)\/([^/]+)\//.exec(crash.key) ?? [];
         if (!pod) return;
         const p = s.pods.find((x) => x.metadata?.name === pod);
-        const cs = [...(p?.status?.initContainerStatuses ?? []), ...(p?.status?.containerStatuses ?? [])].find((c: Obj) => c.name === container);
+        const cs = [...arr(p?.status?.initContainerStatuses), ...arr(p?.status?.containerStatuses)].find((c: Obj) => c.name === container);
         const previous = !cs?.state?.terminated;
         const r = await get<string>(
             this.access,

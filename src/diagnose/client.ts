@@ -36,7 +36,8 @@ export function get<T = unknown>(access: ClusterAccess, apiPath: string, opts: {
                 cert: access.cert,
                 key: access.key,
                 rejectUnauthorized: !access.insecure,
-                headers: { Accept: opts.json === false ? "text/plain" : "application/json", "User-Agent": "mlkube-diagnose", ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}) },
+                // The log endpoint answers 406 to "Accept: text/plain" (it offers only JSON/YAML/protobuf types, and sends text).
+                headers: { Accept: opts.json === false ? "*/*" : "application/json", "User-Agent": "mlkube-diagnose", ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}) },
                 timeout: opts.timeoutMs ?? 10_000,
             },
             (res) => {

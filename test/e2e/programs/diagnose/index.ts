@@ -41,7 +41,7 @@ if (scenarios.has("claim")) {
 }
 if (scenarios.has("rank")) {
     // Rank 1 fails on purpose (exit 3, termination message); the Secret with the marker is in its env.
-    jobs.rank = new mlkube.TrainJob("rank", { ...base, ...REAL, image: IMAGE, imagePullPolicy: "Never", command: ["/testapp", "rendezvous", "-timeout", "30s", "-fail-rank", "1"], numNodes: 2, resourcesPerNode: small, secrets: [marker] });
+    jobs.rank = new mlkube.TrainJob("rank", { ...base, ...REAL, image: IMAGE, imagePullPolicy: "Never", command: ["/testapp", "rendezvous", "-timeout", "30s", "-fail-rank", "1"], numNodes: 2, resourcesPerNode: small, secrets: config.getBoolean("rankSecret") === false ? [] : [marker] });
 }
 if (scenarios.has("healthy")) {
     jobs.healthy = new mlkube.TrainJob("healthy", { ...base, image: IMAGE, command: ["/testapp", "pause"], numNodes: 2, maxRestarts: 1, resourcesPerNode: small, nodeSelector: { "mlkube.test/node-kind": "cpu" }, podAnnotations: { "mlkube.test/run-for": "8s" } });

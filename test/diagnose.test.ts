@@ -4,11 +4,15 @@
  * kubeconfig reader, and the watcher against a loopback HTTP server that serves those recordings.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { Compute } from "../src/compute";
+import { TrainJob } from "../src/trainjob/component";
 import { classify, Finding, formatFinding, schedulerReasons } from "../src/diagnose/classify";
 import { clusterAccess, ClusterAccess } from "../src/diagnose/kubeconfig";
 import { formatProgress, progress, progressState } from "../src/diagnose/progress";
@@ -347,5 +351,33 @@ describe("watcher", () => {
         assert.match(out.lines[0].msg, /cannot read JobSet train \(HTTP 403\): progress and diagnosis are off/);
         w.stop();
         await api.close();
+    });
+});
+
+describe("where the watcher runs", () => {
+    test("require(\"mlkube\") loads none of it (it is loaded when a wait runs)", () => {
+        const r = spawnSync(process.execPath, ["--import", "tsx", "-e", `require(${JSON.stringify(path.join(__dirname, "..", "src", "index.ts"))}); console.log(Object.keys(require.cache).filter((k) => k.includes("${path.sep}diagnose${path.sep}")).length)`], { encoding: "utf8", timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "0");
+    });
+    test("never under Pulumi's mocks (mlkube render, unit tests): no request reaches the cluster", async () => {
+        const api = await apiServer(() => ({ status: 200, body: { items: [] } }));
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-diagnose-mocks-"));
+        const kubeconfig = path.join(tmp, "config");
+        fs.writeFileSync(kubeconfig, `apiVersion: v1\ncurrent-context: a\nclusters: [{ name: c, cluster: { server: "${api.access.server}" } }]\ncontexts: [{ name: a, context: { cluster: c, user: u } }]\nusers: [{ name: u, user: { token: t } }]\n`);
+        const saved = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = kubeconfig;
+        try {
+            await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "p", "s", false);
+            new TrainJob("t", { image: "x", waitForCompletion: true, namespace: "ns" });
+            new Compute("c", { image: "x", namespace: "ns" });
+            await new Promise((r) => setTimeout(r, 2_500));
+            assert.deepEqual(api.paths, []);
+        } finally {
+            if (saved === undefined) delete process.env.KUBECONFIG;
+            else process.env.KUBECONFIG = saved;
+            fs.rmSync(tmp, { recursive: true, force: true });
+            await api.close();
+        }
     });
 });

@@ -55,4 +55,8 @@ if (scenarios.has("api")) {
     new mlkube.Compute("api", { ...REAL, image: IMAGE, imagePullPolicy: "Never", command: ["/testapp", "serve"], resources: small, securityContext: { runAsUser: 1000 } });
 }
 
-export const states = Object.fromEntries(Object.entries(jobs).map(([k, j]) => [k, j.state]));
+// Each job's state as its own stack output (an object of Outputs, one of them rejected, made the Node.js
+// SDK spin after a job failed: the program never ended).
+export const gpuState = jobs.gpu?.state;
+export const rankState = jobs.rank?.state;
+export const healthyState = jobs.healthy?.state;

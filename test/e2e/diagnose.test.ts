@@ -12,7 +12,7 @@ import { Stack, assertNoSecretLeak, createNamespace, deleteNamespaces, kc, list,
 const PROGRAM = "test/e2e/programs/diagnose";
 const MARKER = `MARKER-${Date.now().toString(36)}-diagnose-secret`;
 /** Seconds each broken job is waited for (pulumi.com/timeoutSeconds): the `up` lasts about this long. */
-const WAIT = 45;
+const WAIT = 30;
 const SCENARIOS = ["gpu", "selector", "taint", "image", "secret", "claim", "rank", "healthy", "crashloop"];
 
 before(() => requirePrerequisites());

@@ -25,9 +25,10 @@ function mocked(): boolean {
 
 /** The explicit Kubernetes provider of the component (opts.provider, or providers' `kubernetes`). */
 function kubernetesProvider(opts: pulumi.ComponentResourceOptions | undefined): pulumi.ProviderResource | undefined {
+    const isK8s = (p: unknown) => (p as { getPackage?(): string } | undefined)?.getPackage?.() === "kubernetes";
     const ps = opts?.providers;
-    const fromMap = Array.isArray(ps) ? ps.find((p) => (p as unknown as { getPackage?(): string }).getPackage?.() === "kubernetes") : (ps as Record<string, pulumi.ProviderResource> | undefined)?.kubernetes;
-    return opts?.provider ?? fromMap;
+    const fromMap = Array.isArray(ps) ? ps.find(isK8s) : (ps as Record<string, pulumi.ProviderResource> | undefined)?.kubernetes;
+    return isK8s(opts?.provider) ? opts!.provider : fromMap;
 }
 
 /** Pulumi's log on `resource`: statuses are ephemeral info. Errors of the log itself are ignored. */
@@ -48,6 +49,12 @@ export function startDiagnosis(resource: pulumi.Resource, opts: pulumi.Component
     let watcher: Watcher | undefined;
     let finished: { status: unknown } | undefined;
     const provider = kubernetesProvider(opts) as unknown as Record<string, pulumi.Output<string | undefined> | undefined> | undefined;
+    // A provider known only by reference (the provider plugin's construct) has no readable configuration:
+    // rather than watch a cluster the provider may not use, do not watch.
+    if (provider && !Object.prototype.hasOwnProperty.call(provider, "kubeconfig")) {
+        void pulumi.log.debug("mlkube: no progress or diagnosis: the component's Kubernetes provider configuration is not readable here", resource).catch(() => undefined);
+        return;
+    }
     const k8s = new pulumi.Config("kubernetes");
     const kubeconfig = provider ? provider.kubeconfig : k8s.get("kubeconfig");
     const context = provider ? provider.context : k8s.get("context");

@@ -17,7 +17,7 @@ import { classify, Finding, formatFinding, schedulerReasons } from "../src/diagn
 import { clusterAccess, ClusterAccess } from "../src/diagnose/kubeconfig";
 import { formatProgress, progress, progressState } from "../src/diagnose/progress";
 import { boundLog, LOG_BYTES, Obj, Snapshot, WorkloadContext } from "../src/diagnose/snapshot";
-import { Reporter, Watcher } from "../src/diagnose/watch";
+import { interval, Reporter, SNAPSHOTS_PER_SECOND, Watcher } from "../src/diagnose/watch";
 
 const DIR = path.join(__dirname, "fixtures", "diagnose");
 const read = (f: string): Obj => JSON.parse(fs.readFileSync(path.join(DIR, f), "utf8"));
@@ -380,4 +380,14 @@ describe("where the watcher runs", () => {
             await api.close();
         }
     });
+});
+
+test("watchers share one request budget: with many awaited workloads each polls less often, so a platform program's first up does not flood the API server", async () => {
+    assert.equal(interval(0, 1), 2_000, "one watcher: every 2 s");
+    assert.equal(interval(200_000, 1), 5_000, "after 2 minutes: every 5 s");
+    for (const n of [1, 8, 100, 1000, 5000]) {
+        const rate = n / (interval(0, n) / 1000);
+        assert.ok(rate <= SNAPSHOTS_PER_SECOND + 1e-9, `${n} watchers poll ${rate.toFixed(2)} snapshots/s in all`);
+    }
+    assert.equal(interval(0, 1000), 250_000, "1000 watchers: each every 250 s");
 });

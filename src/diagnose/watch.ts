@@ -41,9 +41,20 @@ const PLURAL: Record<WatchTarget["kind"], string> = { JobSet: "jobsets", TrainJo
 /** At most this many finding lines per watch (each cause is reported once; a crash loop once per restart). */
 export const MAX_FINDING_LINES = 20;
 
-/** Poll every 2 s for the first 2 minutes, then every 5 s: a cause shows within seconds, load stays small. */
-function interval(elapsedMs: number): number {
-    return elapsedMs < 120_000 ? 2_000 : 5_000;
+/**
+ * The program's request budget: watchers share about this many snapshots per second, whatever their number
+ * (a platform program's first `up` may await hundreds of Deployments at once; each snapshot is 2–4 requests).
+ */
+export const SNAPSHOTS_PER_SECOND = 4;
+/** Watchers running in this process (they share the budget). */
+let active = 0;
+
+/**
+ * Poll every 2 s for the first 2 minutes, then every 5 s: a cause shows within seconds, load stays small;
+ * slower when many watchers run, so that together they stay within SNAPSHOTS_PER_SECOND.
+ */
+export function interval(elapsedMs: number, watchers = active): number {
+    return Math.max(elapsedMs < 120_000 ? 2_000 : 5_000, Math.ceil((watchers * 1000) / SNAPSHOTS_PER_SECOND));
 }
 
 const enc = encodeURIComponent;
@@ -57,6 +68,8 @@ export class Watcher {
     private lastState?: string;
     private findingLines = 0;
     private denied = false;
+    /** Counted among the process's active watchers (between start and stop). */
+    private counted = false;
     /** How many snapshots were read (tests). */
     ticks = 0;
 
@@ -69,6 +82,8 @@ export class Watcher {
     ) {}
 
     start(): this {
+        if (!this.counted && !this.stopped) active++;
+        this.counted = !this.stopped;
         this.schedule(this.firstDelayMs);
         return this;
     }
@@ -77,6 +92,8 @@ export class Watcher {
     stop(finalStatus?: unknown): void {
         if (this.stopped) return;
         this.stopped = true;
+        if (this.counted) active--;
+        this.counted = false;
         if (this.timer) clearTimeout(this.timer);
         if (!this.target.progress || finalStatus === undefined || this.ticks === 0) return;
         const conds = arr((finalStatus as Obj)?.conditions).filter((c: Obj) => c?.status === "True" && ["Complete", "Completed", "Failed"].includes(c.type));

@@ -20,11 +20,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KUBECONFIG, PASSPHRASE, ROOT, pulumiEnv } from "../e2e/helpers";
-import { VERSION } from "./helpers";
+import { VERSION, pathWithoutNode } from "./helpers";
 
 const PLATFORM = process.arch === "arm64" ? "linux-arm64" : "linux-amd64";
 const TARBALL = `pulumi-resource-mlkube-v${VERSION}-${PLATFORM}.tar.gz`;
-const NODE_NAMES = new Set(["node", "nodejs", "npm", "npx", "corepack"]);
 
 interface Result { status: number; output: string; seconds: number }
 
@@ -74,22 +73,6 @@ async function serveFolder(dir: string): Promise<{ url: string; requests: string
         requests,
         close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
     };
-}
-
-/**
- * PATH with every `node` (and npm, npx, nodejs, corepack) taken out: a directory that has one is replaced
- * by a directory of symlinks to everything else in it.
- */
-function pathWithoutNode(pathVar: string, scratch: string): string {
-    return pathVar.split(":").filter(Boolean).map((dir, i) => {
-        if (![...NODE_NAMES].some((n) => fs.existsSync(path.join(dir, n)))) return dir;
-        const shadow = path.join(scratch, `path-${i}`);
-        fs.mkdirSync(shadow, { recursive: true });
-        for (const entry of fs.readdirSync(dir)) {
-            if (!NODE_NAMES.has(entry)) fs.symlinkSync(path.join(dir, entry), path.join(shadow, entry));
-        }
-        return shadow;
-    }).join(":");
 }
 
 const YAML_PROGRAM = (url: string) => `name: mlkube-install-yaml

@@ -12,6 +12,8 @@ RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.2.9}
 CNI_VERSION=${CNI_VERSION:-v1.9.1}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.14.3}
+# The private registry of test/cluster/registry.test.ts (tools/cluster/registry: distribution + regpush).
+REGISTRY_VERSION=${REGISTRY_VERSION:-v3.1.2}
 
 MLKUBE_CACHE=${MLKUBE_CACHE:-$HOME/.cache/mlkube}
 CLUSTER_BIN=${CLUSTER_BIN:-$MLKUBE_CACHE/bin}
@@ -118,6 +120,8 @@ _build_node() {
   _build_one coredns "$COREDNS_VERSION" "coredns" "-s -w" .
   BUILD_DIR="$TOOLS_DIR/kube" _build_one kube-node "$K8S_VERSION" "kubelet kube-proxy" "$(_kube_ldflags)" \
     k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  _build_one registry "$REGISTRY_VERSION-$(cd "$TOOLS_DIR/registry" && cat go.mod go.sum ./*.go regpush/*.go | sha256sum | cut -c1-12)" \
+    "registry regpush" "-s -w" . ./regpush
   local img_dir="$REPO_DIR/tools/testimage" hash
   hash=$(cd "$img_dir" && cat go.mod go.sum testapp/*.go pack/*.go | sha256sum | cut -c1-16)
   BUILD_DIR="$img_dir" CLUSTER_BIN="$CLUSTER_BIN/images" _build_one testimage "$hash" "testapp pack" "-s -w" ./testapp ./pack

@@ -1,7 +1,10 @@
 // regpush: the two client-side steps of the private-registry test (test/cluster/registry.test.ts).
 //
 //	regpush htpasswd USER < password            prints USER:<bcrypt hash>, an htpasswd line
-//	regpush push -tar T -src REF -dst REF       copies image REF of docker-archive T to a registry
+//	regpush push -tar T -src REF -dst REF [-label K=V]
+//	                                            copies image REF of docker-archive T to a registry,
+//	                                            with label K=V added to its config (a new image ID,
+//	                                            so a node that holds the source image must still pull)
 //
 // push reads the registry credentials from REGISTRY_USER and REGISTRY_PASSWORD (never from the
 // command line, which other users of the machine can read) and talks plain HTTP to loopback
@@ -17,6 +20,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/crypto/bcrypt"
@@ -71,6 +75,7 @@ func push(args []string) error {
 	tarPath := fs.String("tar", "", "docker-archive tarball")
 	src := fs.String("src", "", "image reference inside the tarball")
 	dst := fs.String("dst", "", "destination reference (a loopback registry)")
+	label := fs.String("label", "", "K=V: a label added to the image config")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +89,24 @@ func push(args []string) error {
 	img, err := tarball.ImageFromPath(*tarPath, &srcTag)
 	if err != nil {
 		return err
+	}
+	if *label != "" {
+		k, v, ok := strings.Cut(*label, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("-label takes K=V")
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return err
+		}
+		cfg := cf.Config.DeepCopy()
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		cfg.Labels[k] = v
+		if img, err = mutate.Config(img, *cfg); err != nil {
+			return err
+		}
 	}
 	dstRef, err := name.ParseReference(*dst)
 	if err != nil {

@@ -130,7 +130,7 @@ _build_node() {
       -image "$TEST_IMAGE" -pause "$PAUSE_IMAGE"
     mv -f "$CLUSTER_BIN/images/images.tar.tmp" "$CLUSTER_BIN/images/images.tar"
     echo "$hash" >"$CLUSTER_BIN/images/.stamp-images"
-    echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE -> $CLUSTER_BIN/images/images.tar"
+    echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE mlkube.local/model-server:v1 -> $CLUSTER_BIN/images/images.tar"
   fi
 }
 

@@ -3,9 +3,10 @@
 //
 //	pack -bin path/to/testapp -out images.tar -image mlkube.local/testapp:v1 -pause mlkube.local/pause:v1
 //
-// Both images hold the one static testapp binary as /testapp (one layer, reproducible: fixed
+// All images hold the one static testapp binary as /testapp (one layer, reproducible: fixed
 // timestamps). The test image runs `/testapp serve` by default as user 65532; the pause image
-// (the pod sandbox) runs `/testapp pause` as user 65535, like registry.k8s.io/pause.
+// (the pod sandbox) runs `/testapp pause` as user 65535, like registry.k8s.io/pause; the model-server
+// image runs `/testapp model-server` as root, like the LLM server images of the examples.
 package main
 
 import (
@@ -29,14 +30,15 @@ func main() {
 	out := flag.String("out", "", "output tarball")
 	image := flag.String("image", "mlkube.local/testapp:v1", "test image reference")
 	pause := flag.String("pause", "mlkube.local/pause:v1", "sandbox image reference")
+	modelServer := flag.String("model-server", "mlkube.local/model-server:v1", "LLM server stand-in image reference")
 	flag.Parse()
-	if err := run(*bin, *out, *image, *pause); err != nil {
+	if err := run(*bin, *out, *image, *pause, *modelServer); err != nil {
 		fmt.Fprintln(os.Stderr, "pack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, out, image, pause string) error {
+func run(bin, out, image, pause, modelServer string) error {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return err
@@ -81,7 +83,16 @@ func run(bin, out, image, pause string) error {
 	if err != nil {
 		return err
 	}
-	return tarball.MultiRefWriteToFile(out, map[name.Reference]v1.Image{appRef: app, pauseRef: sandbox})
+	// Runs as root (no user), like the LLM server images it stands in for (examples/quickstart, inference).
+	server, err := mk([]string{"/testapp", "model-server"}, nil, "")
+	if err != nil {
+		return err
+	}
+	serverRef, err := name.NewTag(modelServer)
+	if err != nil {
+		return err
+	}
+	return tarball.MultiRefWriteToFile(out, map[name.Reference]v1.Image{appRef: app, pauseRef: sandbox, serverRef: server})
 }
 
 // layer: /testapp (0755) and an empty /tmp (1777), root-owned, timestamps at the epoch.

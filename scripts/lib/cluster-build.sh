@@ -104,7 +104,7 @@ _cluster_build_locked() {
 # plugins (in $CLUSTER_BIN/cni), CoreDNS (our plugin subset, tools/cluster/coredns), kubelet and
 # kube-proxy (same wrapper module as the control plane, so they share its compiled packages), and
 # the test image (tools/testimage: testapp + pack -> $CLUSTER_BIN/images/images.tar, stamped with
-# the hash of its sources).
+# the hash of its sources), and the images from Debian packages (scripts/lib/cluster-images.sh).
 _build_node() {
   node_packages
   BUILD_CGO=1 BUILD_TAGS="seccomp,urfave_cli_no_docs" _build_one runc "$RUNC_VERSION" "runc" \
@@ -132,6 +132,8 @@ _build_node() {
     echo "$hash" >"$CLUSTER_BIN/images/.stamp-images"
     echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE mlkube.local/model-server:v1 -> $CLUSTER_BIN/images/images.tar"
   fi
+  # The images from Debian packages (scripts/lib/cluster-images.sh: torch, sshd).
+  images_build >/dev/null
 }
 
 # Directory of an (already downloaded or downloadable) module version in GOMODCACHE.

@@ -272,6 +272,7 @@ node_up() {
   wait_for "containerd" 60 "$CLUSTER_BIN/ctr" --address="$d/containerd/containerd.sock" version
   "$CLUSTER_BIN/ctr" --address="$d/containerd/containerd.sock" -n k8s.io images import \
     --no-unpack=false "$CLUSTER_BIN/images/images.tar" >/dev/null
+  images_import "$d/containerd/containerd.sock"   # torch, sshd (scripts/lib/cluster-images.sh)
 
   start coredns "$CLUSTER_BIN/coredns" -conf "$d/Corefile"
   start kubelet "$CLUSTER_BIN/kubelet" --config="$d/kubelet-config.yaml" \

@@ -39,10 +39,11 @@ real_node_enabled() { [ "${MLKUBE_REAL_NODE:-1}" != 0 ]; }
 
 _node_dir() { echo "$STATE_DIR/node"; }
 
-# Debian packages the node needs at run time (and libseccomp-dev for building runc).
+# Debian packages the node needs at run time (and libseccomp-dev for building runc; openssh-client:
+# ssh-keygen for test/cluster/git-ssh.test.ts).
 node_packages() {
   local missing="" p
-  for p in libseccomp-dev iptables nftables conntrack; do
+  for p in libseccomp-dev iptables nftables conntrack openssh-client; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { sleep } from "../kube";
+import { CLUSTER_DIR, sleep } from "../kube";
 
 export const CLUSTER_BIN = path.join(process.env.MLKUBE_CACHE ?? path.join(os.homedir(), ".cache", "mlkube"), "bin");
 /** The docker-archive tarball `scripts/cluster.sh build` writes (the test image and the sandbox image). */
@@ -32,6 +32,7 @@ export interface LocalRegistry {
     push(src: string, repository: string, label: string): string;
     /** The registry's log so far (on failure). */
     log(): string;
+    /** Stops the registry and removes the images the real node pulled from it (their layers are the test image's). */
     stop(): void;
 }
 
@@ -115,6 +116,9 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
         log: () => fs.readFileSync(logFile, "utf8"),
         stop() {
             if (proc.exitCode === null && proc.pid) process.kill(proc.pid, "SIGKILL");
+            const ctr = [path.join(CLUSTER_BIN, "ctr"), `--address=${path.join(CLUSTER_DIR, "node", "containerd", "containerd.sock")}`, "-n", "k8s.io"];
+            const refs = spawnSync(ctr[0], [...ctr.slice(1), "images", "ls", "-q"], { encoding: "utf8", timeout: 30_000 }).stdout?.split("\n").filter((r) => r.startsWith(`${host}/`)) ?? [];
+            if (refs.length) spawnSync(ctr[0], [...ctr.slice(1), "images", "rm", ...refs], { encoding: "utf8", timeout: 30_000 });
         },
     };
 }

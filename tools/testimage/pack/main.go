@@ -67,32 +67,28 @@ func run(bin, out, image, pause, modelServer string) error {
 		cf.Config.Env = []string{"PATH=/"}
 		return mutate.ConfigFile(img, cf)
 	}
-	app, err := mk([]string{"/testapp"}, []string{"serve"}, "65532")
-	if err != nil {
-		return err
+	images := map[name.Reference]v1.Image{}
+	for _, d := range []struct {
+		ref             string
+		entrypoint, cmd []string
+		user            string
+	}{
+		{image, []string{"/testapp"}, []string{"serve"}, "65532"},
+		{pause, []string{"/testapp", "pause"}, nil, "65535"},
+		// Runs as root (no user), like the LLM server images it stands in for (examples/quickstart, inference).
+		{modelServer, []string{"/testapp", "model-server"}, nil, ""},
+	} {
+		img, err := mk(d.entrypoint, d.cmd, d.user)
+		if err != nil {
+			return err
+		}
+		ref, err := name.NewTag(d.ref)
+		if err != nil {
+			return err
+		}
+		images[ref] = img
 	}
-	sandbox, err := mk([]string{"/testapp", "pause"}, nil, "65535")
-	if err != nil {
-		return err
-	}
-	appRef, err := name.NewTag(image)
-	if err != nil {
-		return err
-	}
-	pauseRef, err := name.NewTag(pause)
-	if err != nil {
-		return err
-	}
-	// Runs as root (no user), like the LLM server images it stands in for (examples/quickstart, inference).
-	server, err := mk([]string{"/testapp", "model-server"}, nil, "")
-	if err != nil {
-		return err
-	}
-	serverRef, err := name.NewTag(modelServer)
-	if err != nil {
-		return err
-	}
-	return tarball.MultiRefWriteToFile(out, map[name.Reference]v1.Image{appRef: app, pauseRef: sandbox, serverRef: server})
+	return tarball.MultiRefWriteToFile(out, images)
 }
 
 // layer: /testapp (0755) and an empty /tmp (1777), root-owned, timestamps at the epoch.

@@ -21,7 +21,7 @@ server = mlkube.Compute(
     resources={"cpu": "2", "memory": "8Gi"},
     volumes=[cache],
     secrets=[token],
-    env={"MODEL": model, "LLAMA_CACHE": "/mnt/model-cache"},
+    env={"LLAMA_CACHE": "/mnt/model-cache", "MODEL": model},
     ports=[{"port": 8000}],
     readiness_probe={"path": "/health", "port": 8000, "period_seconds": 5},
     # The image runs as root, which the secure defaults (runAsNonRoot) refuse: run it as uid 1000.

@@ -15,7 +15,7 @@ const server = new mlkube.Compute("server", {
     resources: { cpu: "2", memory: "8Gi" },
     volumes: [cache],
     secrets: [token],
-    env: { MODEL: model, LLAMA_CACHE: "/mnt/model-cache" },
+    env: { LLAMA_CACHE: "/mnt/model-cache", MODEL: model },
     ports: [{ port: 8000 }],
     readinessProbe: { path: "/health", port: 8000, periodSeconds: 5 },
     securityContext: { runAsUser: 1000 },

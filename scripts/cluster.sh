@@ -26,6 +26,8 @@ TOOLS_DIR="$REPO_DIR/tools/cluster"
 . "$SCRIPT_DIR/lib/cluster-smoke.sh"
 # shellcheck source=lib/cluster-node.sh
 . "$SCRIPT_DIR/lib/cluster-node.sh"
+# shellcheck source=lib/cluster-images.sh
+. "$SCRIPT_DIR/lib/cluster-images.sh"
 
 STATE_DIR=${MLKUBE_CLUSTER_DIR:-/tmp/mlkube-cluster}
 KUBECONFIG_PATH="$STATE_DIR/kubeconfig"

@@ -34,7 +34,7 @@ test("cli --check FILE: 0 when the committed file is current; 3 with a unified d
     assert.equal(same.stdout, "");
     assert.match(same.stderr, /up to date/);
 
-    fs.writeFileSync(file, printed.stdout.replace("vllm/vllm-openai:v0.6.3", "vllm/vllm-openai:v0.6.2"));
+    fs.writeFileSync(file, printed.stdout.replace("image: ghcr.io/ggml-org/llama.cpp:server", "image: ghcr.io/ggml-org/llama.cpp:server-b1"));
     const r = cli("render", "examples/quickstart", "--check", file);
     assert.equal(r.code, 3, r.stderr);
     const lines = r.stdout.split("\n");
@@ -43,11 +43,11 @@ test("cli --check FILE: 0 when the committed file is current; 3 with a unified d
     assert.match(lines[2], /^@@ -\d+,\d+ \+\d+,\d+ @@$/);
     assert.deepEqual(
         lines.filter((l) => /^[-+] /.test(l)),
-        ["-          image: vllm/vllm-openai:v0.6.2", "+          image: vllm/vllm-openai:v0.6.3"],
+        ["-          image: ghcr.io/ggml-org/llama.cpp:server-b1", "+          image: ghcr.io/ggml-org/llama.cpp:server"],
     );
     assert.match(r.stderr, /changed: rendered\.yaml/);
     assert.match(r.stderr, /run `mlkube render examples\/quickstart > .*rendered\.yaml` to update it/);
-    assert.equal(fs.readFileSync(file, "utf8").includes("v0.6.2"), true, "--check never writes");
+    assert.equal(fs.readFileSync(file, "utf8").includes("server-b1"), true, "--check never writes");
 });
 
 test("cli --check DIR: compares an --out directory; --out and --check together are a usage error", () => {

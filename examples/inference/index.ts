@@ -7,6 +7,11 @@ const config = new pulumi.Config();
 const model = config.get("model") ?? "meta-llama/Llama-3.1-8B-Instruct";
 const gpus = config.getNumber("gpusPerReplica") ?? 1;
 const hfToken = config.getSecret("hfToken");
+// vLLM's CUDA image, for GPU replicas; with gpusPerReplica 0 set a CPU image (`pulumi config set image ...`;
+// the real-node test sets a local one).
+const image = config.get("image") ?? "vllm/vllm-openai:v0.6.3";
+if (gpus === 0 && !config.get("image")) throw new Error("gpusPerReplica 0: vLLM's image needs a GPU; set a CPU image with `pulumi config set image ...`");
+const resources = config.getObject<mlkube.Resources>("resources") ?? { cpu: 8, memory: "32Gi" };
 
 // Downloaded weights survive restarts and are shared by every replica.
 const cache = new mlkube.Volume("model-cache", {
@@ -19,13 +24,13 @@ const cache = new mlkube.Volume("model-cache", {
 const hf = new mlkube.Secret("hf-token", hfToken ? { env: { HF_TOKEN: hfToken } } : { provider: "huggingface" });
 
 const server = new mlkube.Compute("llm", {
-    image: "vllm/vllm-openai:v0.6.3",
-    args: ["--model", model, "--tensor-parallel-size", String(gpus), "--port", "8000"],
+    image,
+    args: ["--model", model, "--tensor-parallel-size", String(Math.max(gpus, 1)), "--port", "8000"],
     // Node selector, GPU toleration, labels and /dev/shm come from the stack's `mlkube:profiles.h100`.
     profile: "h100",
     // 2 replicas: mlkube adds a PodDisruptionBudget (maxUnavailable: 1), so node drains keep one serving.
     replicas: 2,
-    resources: { cpu: 8, memory: "32Gi", gpu: gpus },
+    resources: { ...resources, gpu: gpus },
     volumes: [cache],
     secrets: [hf],
     env: { HF_HOME: "/models/hf" },

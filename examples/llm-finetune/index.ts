@@ -9,6 +9,9 @@ const config = new pulumi.Config();
 const backend = (config.get("backend") ?? "jobset") as mlkube.TrainJobBackend;
 const numNodes = config.getNumber("numNodes") ?? 4;
 const gpusPerNode = config.getNumber("gpusPerNode") ?? 8;
+// Your training image (torchrun + /app/train.py); `pulumi config set image ...` swaps it.
+const image = config.get("image") ?? "ghcr.io/acme/llm-finetune:1.4.0";
+const resources = config.getObject<mlkube.Resources>("resourcesPerNode") ?? { cpu: 96, memory: "1000Gi" };
 
 // Checkpoints are written by every node, so the claim must be ReadWriteMany; kept on destroy.
 const checkpoints = new mlkube.Volume("checkpoints", { size: "2Ti", accessMode: "ReadWriteMany", mountPath: "/checkpoints" });
@@ -21,11 +24,11 @@ const wandb = new mlkube.Secret("wandb", { env: { WANDB_API_KEY: config.requireS
 
 const job = new mlkube.TrainJob("llm-finetune", {
     backend,
-    image: "ghcr.io/acme/llm-finetune:1.4.0",
+    image,
     command: ["torchrun"],
     args: ["/app/train.py", "--model", "meta-llama/Llama-3.1-8B", "--data", "/data/sft", "--output", "/checkpoints/llama-sft"],
     numNodes,
-    resourcesPerNode: { cpu: 96, memory: "1000Gi", gpu: gpusPerNode },
+    resourcesPerNode: { ...resources, gpu: gpusPerNode },
     volumes: [checkpoints, { volume: dataset, readOnly: true }],
     secrets: [hf, wandb],
     sharedMemory: "64Gi",

@@ -12,6 +12,8 @@ RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.2.9}
 CNI_VERSION=${CNI_VERSION:-v1.9.1}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.14.3}
+# The private registry of test/cluster/registry.test.ts (tools/cluster/registry: distribution + regpush).
+REGISTRY_VERSION=${REGISTRY_VERSION:-v3.1.2}
 
 MLKUBE_CACHE=${MLKUBE_CACHE:-$HOME/.cache/mlkube}
 CLUSTER_BIN=${CLUSTER_BIN:-$MLKUBE_CACHE/bin}
@@ -102,7 +104,7 @@ _cluster_build_locked() {
 # plugins (in $CLUSTER_BIN/cni), CoreDNS (our plugin subset, tools/cluster/coredns), kubelet and
 # kube-proxy (same wrapper module as the control plane, so they share its compiled packages), and
 # the test image (tools/testimage: testapp + pack -> $CLUSTER_BIN/images/images.tar, stamped with
-# the hash of its sources).
+# the hash of its sources), and the images from Debian packages (scripts/lib/cluster-images.sh).
 _build_node() {
   node_packages
   BUILD_CGO=1 BUILD_TAGS="seccomp,urfave_cli_no_docs" _build_one runc "$RUNC_VERSION" "runc" \
@@ -118,6 +120,8 @@ _build_node() {
   _build_one coredns "$COREDNS_VERSION" "coredns" "-s -w" .
   BUILD_DIR="$TOOLS_DIR/kube" _build_one kube-node "$K8S_VERSION" "kubelet kube-proxy" "$(_kube_ldflags)" \
     k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  _build_one registry "$REGISTRY_VERSION-$(cd "$TOOLS_DIR/registry" && cat go.mod go.sum ./*.go regpush/*.go | sha256sum | cut -c1-12)" \
+    "registry regpush" "-s -w" . ./regpush
   local img_dir="$REPO_DIR/tools/testimage" hash
   hash=$(cd "$img_dir" && cat go.mod go.sum testapp/*.go pack/*.go | sha256sum | cut -c1-16)
   BUILD_DIR="$img_dir" CLUSTER_BIN="$CLUSTER_BIN/images" _build_one testimage "$hash" "testapp pack" "-s -w" ./testapp ./pack
@@ -126,8 +130,10 @@ _build_node() {
       -image "$TEST_IMAGE" -pause "$PAUSE_IMAGE"
     mv -f "$CLUSTER_BIN/images/images.tar.tmp" "$CLUSTER_BIN/images/images.tar"
     echo "$hash" >"$CLUSTER_BIN/images/.stamp-images"
-    echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE -> $CLUSTER_BIN/images/images.tar"
+    echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE mlkube.local/model-server:v1 -> $CLUSTER_BIN/images/images.tar"
   fi
+  # The images from Debian packages (scripts/lib/cluster-images.sh: torch, sshd).
+  images_build >/dev/null
 }
 
 # Directory of an (already downloaded or downloadable) module version in GOMODCACHE.

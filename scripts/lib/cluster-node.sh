@@ -39,10 +39,11 @@ real_node_enabled() { [ "${MLKUBE_REAL_NODE:-1}" != 0 ]; }
 
 _node_dir() { echo "$STATE_DIR/node"; }
 
-# Debian packages the node needs at run time (and libseccomp-dev for building runc).
+# Debian packages the node needs at run time (and libseccomp-dev for building runc; openssh-client:
+# ssh-keygen for test/cluster/git-ssh.test.ts).
 node_packages() {
   local missing="" p
-  for p in libseccomp-dev iptables nftables conntrack; do
+  for p in libseccomp-dev iptables nftables conntrack openssh-client; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0
@@ -272,6 +273,7 @@ node_up() {
   wait_for "containerd" 60 "$CLUSTER_BIN/ctr" --address="$d/containerd/containerd.sock" version
   "$CLUSTER_BIN/ctr" --address="$d/containerd/containerd.sock" -n k8s.io images import \
     --no-unpack=false "$CLUSTER_BIN/images/images.tar" >/dev/null
+  images_import "$d/containerd/containerd.sock"   # torch, sshd (scripts/lib/cluster-images.sh)
 
   start coredns "$CLUSTER_BIN/coredns" -conf "$d/Corefile"
   start kubelet "$CLUSTER_BIN/kubelet" --config="$d/kubelet-config.yaml" \

@@ -97,7 +97,7 @@ describe("examples/quickstart", () => {
         // The `secure:` config value is never decrypted: the Secret holds the placeholder.
         assert.deepEqual(secretValues("api-token", ns), { API_TOKEN: "[secret:quickstart:apiToken]" });
         const cm = find(objects, "ConfigMap");
-        assert.equal(get("configmap", cm.metadata.name, ns).data.MODEL, "Qwen/Qwen2.5-0.5B-Instruct");
+        assert.equal(get("configmap", cm.metadata.name, ns).data.MODEL, "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M");
         assertNoDrift(objects);
     });
 });

@@ -3,9 +3,10 @@
 //
 //	pack -bin path/to/testapp -out images.tar -image mlkube.local/testapp:v1 -pause mlkube.local/pause:v1
 //
-// Both images hold the one static testapp binary as /testapp (one layer, reproducible: fixed
+// All images hold the one static testapp binary as /testapp (one layer, reproducible: fixed
 // timestamps). The test image runs `/testapp serve` by default as user 65532; the pause image
-// (the pod sandbox) runs `/testapp pause` as user 65535, like registry.k8s.io/pause.
+// (the pod sandbox) runs `/testapp pause` as user 65535, like registry.k8s.io/pause; the model-server
+// image runs `/testapp model-server` as root, like the LLM server images of the examples.
 package main
 
 import (
@@ -29,14 +30,15 @@ func main() {
 	out := flag.String("out", "", "output tarball")
 	image := flag.String("image", "mlkube.local/testapp:v1", "test image reference")
 	pause := flag.String("pause", "mlkube.local/pause:v1", "sandbox image reference")
+	modelServer := flag.String("model-server", "mlkube.local/model-server:v1", "LLM server stand-in image reference")
 	flag.Parse()
-	if err := run(*bin, *out, *image, *pause); err != nil {
+	if err := run(*bin, *out, *image, *pause, *modelServer); err != nil {
 		fmt.Fprintln(os.Stderr, "pack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, out, image, pause string) error {
+func run(bin, out, image, pause, modelServer string) error {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return err
@@ -65,23 +67,28 @@ func run(bin, out, image, pause string) error {
 		cf.Config.Env = []string{"PATH=/"}
 		return mutate.ConfigFile(img, cf)
 	}
-	app, err := mk([]string{"/testapp"}, []string{"serve"}, "65532")
-	if err != nil {
-		return err
+	images := map[name.Reference]v1.Image{}
+	for _, d := range []struct {
+		ref             string
+		entrypoint, cmd []string
+		user            string
+	}{
+		{image, []string{"/testapp"}, []string{"serve"}, "65532"},
+		{pause, []string{"/testapp", "pause"}, nil, "65535"},
+		// Runs as root (no user), like the LLM server images it stands in for (examples/quickstart, inference).
+		{modelServer, []string{"/testapp", "model-server"}, nil, ""},
+	} {
+		img, err := mk(d.entrypoint, d.cmd, d.user)
+		if err != nil {
+			return err
+		}
+		ref, err := name.NewTag(d.ref)
+		if err != nil {
+			return err
+		}
+		images[ref] = img
 	}
-	sandbox, err := mk([]string{"/testapp", "pause"}, nil, "65535")
-	if err != nil {
-		return err
-	}
-	appRef, err := name.NewTag(image)
-	if err != nil {
-		return err
-	}
-	pauseRef, err := name.NewTag(pause)
-	if err != nil {
-		return err
-	}
-	return tarball.MultiRefWriteToFile(out, map[name.Reference]v1.Image{appRef: app, pauseRef: sandbox})
+	return tarball.MultiRefWriteToFile(out, images)
 }
 
 // layer: /testapp (0755) and an empty /tmp (1777), root-owned, timestamps at the epoch.

@@ -17,6 +17,12 @@
 //	                                   rank PET_NODE_RANK of PET_NNODES; rank 0 listens on
 //	                                   PET_MASTER_PORT, the others dial PET_MASTER_ADDR; all exit 0
 //	                                   once every rank has met
+//	testapp model-server [-hf|--model M] [--host H] [--port N] [--download-dir D] [--tensor-parallel-size N]
+//	                                   stands in for an LLM server's command line (llama.cpp's
+//	                                   llama-server, vLLM's OpenAI server) in the examples' real-node
+//	                                   test: refuses other flags, writes a file to its cache dir
+//	                                   (--download-dir, else $LLAMA_CACHE, else $HF_HOME), serves
+//	                                   /health and /v1/models on N (default 8080)
 //	testapp pause                      sleep until SIGTERM/SIGINT (the pod sandbox image)
 //	testapp sleep D                    sleep for a Go duration
 package main
@@ -83,6 +89,8 @@ func main() {
 		connect(args)
 	case "rendezvous":
 		rendezvous(args)
+	case "model-server":
+		modelServer(args)
 	case "pause":
 		pause()
 	case "sleep":
@@ -417,5 +425,59 @@ func pause() {
 			continue
 		}
 		return
+	}
+}
+
+// modelServer: the stand-in for an LLM server image (mlkube.local/model-server:v1, which runs as root
+// like llama.cpp's and vLLM's images). It checks what a pod spec decides — its flags, a writable
+// cache directory for the pod's user, the port — and serves an OpenAI-style /v1/models; no model.
+func modelServer(args []string) {
+	valued := map[string]string{"-hf": "model", "--model": "model", "--host": "host", "--port": "port", "--download-dir": "cache", "--tensor-parallel-size": "tp"}
+	f := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		k, ok := valued[args[i]]
+		if !ok || i+1 == len(args) {
+			fail(2, "model-server: unknown flag or missing value: "+args[i])
+		}
+		f[k] = args[i+1]
+		i++
+	}
+	if f["model"] == "" {
+		fail(2, "model-server: no model (-hf or --model)")
+	}
+	cache := f["cache"]
+	for _, e := range []string{"LLAMA_CACHE", "HF_HOME"} {
+		if cache == "" {
+			cache = os.Getenv(e)
+		}
+	}
+	if cache == "" {
+		fail(2, "model-server: no cache directory (--download-dir, LLAMA_CACHE or HF_HOME)")
+	}
+	marker := filepath.Join(cache, "model-server-"+strconv.Itoa(os.Getuid()))
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		fail(1, "model-server: cache directory: "+err.Error())
+	}
+	if err := os.WriteFile(marker, []byte(f["model"]), 0o644); err != nil {
+		fail(1, "model-server: cache directory not writable: "+err.Error())
+	}
+	port := integer(f["port"], 8080)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
+	mux.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(map[string]any{"object": "list", "data": []map[string]string{{"id": f["model"], "object": "model"}}})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})
+	srv := &http.Server{Addr: net.JoinHostPort(f["host"], strconv.Itoa(port)), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		<-sig
+		_ = srv.Close()
+	}()
+	emit(map[string]any{"model-server": port, "model": f["model"], "uid": os.Getuid(), "gid": os.Getgid(), "cache": marker})
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fail(1, err.Error())
 	}
 }

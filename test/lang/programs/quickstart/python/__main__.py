@@ -4,7 +4,8 @@ import pulumi
 import pulumi_mlkube as mlkube
 
 config = pulumi.Config()
-model = config.get("model") or "Qwen/Qwen2.5-0.5B-Instruct"
+# A small model in GGUF form, downloaded from Hugging Face at start (llama.cpp's `-hf repo:quant`).
+model = config.get("model") or "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"
 
 # A claim for downloaded weights; kept when the stack is destroyed.
 cache = mlkube.Volume("model-cache", size="20Gi")
@@ -14,13 +15,17 @@ token = mlkube.Secret("api-token", env={"API_TOKEN": config.require_secret("apiT
 
 server = mlkube.Compute(
     "server",
-    image="vllm/vllm-openai:v0.6.3",
-    args=["--model", model, "--download-dir", "/mnt/model-cache"],
+    # llama.cpp's OpenAI-compatible server, CPU build (this pod has no GPU, so no CUDA image).
+    image="ghcr.io/ggml-org/llama.cpp:server",
+    args=["-hf", model, "--host", "0.0.0.0", "--port", "8000"],
     resources={"cpu": "2", "memory": "8Gi"},
     volumes=[cache],
     secrets=[token],
-    env={"MODEL": model},
+    env={"LLAMA_CACHE": "/mnt/model-cache", "MODEL": model},
     ports=[{"port": 8000}],
+    readiness_probe={"path": "/health", "port": 8000, "period_seconds": 5},
+    # The image runs as root, which the secure defaults (runAsNonRoot) refuse: run it as uid 1000.
+    security_context={"runAsUser": 1000},
 )
 
 pulumi.export("endpoint", server.endpoint)

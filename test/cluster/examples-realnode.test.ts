@@ -1,0 +1,152 @@
+/**
+ * Examples that run as written (issue 24): `examples/quickstart` and `examples/inference`, rendered with
+ * their own config switches, run on the real node: the example's exact pod spec (user, security context,
+ * args, env, Secrets, volumes, ports, probes), only the image swapped for a local one (`image`, a
+ * stand-in for the LLM server that runs as root like llama.cpp's and vLLM's images and refuses flags
+ * it does not know), smaller `resources`, and stack config that puts the pods on the real node
+ * (`mlkube:nodeSelector`/`tolerations`, or the `h100` profile) with claims on local volumes of the node.
+ * The pods must become Ready, the server must see the example's model, run as the example's user and
+ * write to its cache directory on the claim, and answer through the example's Service.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { applyOk, createNamespace, deleteNamespaces, find, get, hasRealNode, jsonLines, kc, kubectl, list, ON_REAL_NODE, readyPods, renderExample, requireCluster, waitFor } from "./helpers";
+import { RUN_ID } from "../kube";
+
+const enabled = process.env.MLKUBE_REAL_NODE !== "0";
+/** The LLM server stand-in of tools/testimage (`testapp model-server`), imported by `scripts/cluster.sh up`. */
+const MODEL_SERVER_IMAGE = "mlkube.local/model-server:v1";
+const SMALL = JSON.stringify({ cpu: "50m", memory: "64Mi" });
+const REAL_NODE = {
+    nodeSelector: JSON.stringify(ON_REAL_NODE.nodeSelector),
+    tolerations: JSON.stringify(ON_REAL_NODE.tolerations),
+};
+/** A storage class of this run whose local PVs live on the real node (the kubelet applies fsGroup to them). */
+const STORAGE_CLASS = `mlkube-ct-examples-${RUN_ID}`;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-examples-real-"));
+const pvs: string[] = [];
+
+before(() => {
+    if (!enabled) return;
+    requireCluster();
+    assert.ok(hasRealNode(), "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0");
+    const sc = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: STORAGE_CLASS }, provisioner: "kubernetes.io/no-provisioner", reclaimPolicy: "Retain", volumeBindingMode: "Immediate" };
+    kc(["apply", "-f", "-"], JSON.stringify(sc));
+});
+
+after(() => {
+    deleteNamespaces();
+    if (pvs.length) kubectl(["delete", "pv", "--wait=false", "--ignore-not-found", ...pvs]);
+    kubectl(["delete", "storageclass", "--wait=false", "--ignore-not-found", STORAGE_CLASS]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A local PV on the real node for each claim of `objects` (its size and access modes), in this run's class. */
+function localVolumesFor(objects: any[]): void {
+    for (const claim of objects.filter((o) => o.kind === "PersistentVolumeClaim")) {
+        const name = `${STORAGE_CLASS}-${pvs.length}`;
+        const dir = path.join(tmp, name);
+        fs.mkdirSync(dir, { recursive: true });
+        const pv = {
+            apiVersion: "v1",
+            kind: "PersistentVolume",
+            metadata: { name },
+            spec: {
+                storageClassName: STORAGE_CLASS,
+                capacity: { storage: claim.spec.resources.requests.storage },
+                accessModes: claim.spec.accessModes,
+                persistentVolumeReclaimPolicy: "Retain",
+                claimRef: { namespace: claim.metadata.namespace, name: claim.metadata.name },
+                local: { path: dir },
+                nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "mlkube.test/node-kind", operator: "In", values: ["real"] }] }] } },
+            },
+        };
+        kc(["apply", "-f", "-"], JSON.stringify(pv));
+        pvs.push(name);
+    }
+}
+
+/** Waits for `replicas` ready pods of Deployment `name`; stops at once on a container that cannot start. */
+async function readyReplicas(ns: string, name: string, replicas: number): Promise<any[]> {
+    const dep = get("deployment", name, ns);
+    const sel = Object.entries(dep.spec.selector.matchLabels as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(",");
+    const r = await waitFor(`${replicas} ready pods of ${name} (or one that cannot start)`, () => {
+        for (const p of list("pods", ns, sel)) {
+            for (const s of p.status?.containerStatuses ?? []) {
+                const bad = s.state?.waiting && /CreateContainerConfigError|CrashLoopBackOff|ErrImagePull|ImagePullBackOff|CreateContainerError/.test(s.state.waiting.reason) ? s.state.waiting : s.state?.terminated;
+                if (bad) return { failed: `${p.metadata.name}: ${bad.reason}: ${bad.message ?? ""} ${kubectl(["-n", ns, "logs", p.metadata.name]).output.slice(-500)}` };
+            }
+        }
+        const ready = readyPods(ns, sel);
+        return ready.length === replicas ? { ready } : undefined;
+    }, { timeoutMs: 150_000, dump: [["deployment", name, ns], ["pods", "", ns]] });
+    assert.equal((r as any).failed, undefined, `the example's pod does not start`);
+    return (r as any).ready;
+}
+
+/** The model server's start-up line (`testapp model-server` prints model, uid, gid, cache file). */
+function serverLine(ns: string, pod: any): any {
+    const lines = jsonLines(kc(["-n", ns, "logs", pod.metadata.name]));
+    const l = lines.find((x) => "model-server" in x);
+    assert.ok(l, `no start-up line in the logs of ${pod.metadata.name}: ${JSON.stringify(lines)}`);
+    return l;
+}
+
+/** GET http://<service>:<port>/v1/models from inside `pod` (cluster DNS + kube-proxy); returns the model ids. */
+function modelsThroughService(ns: string, pod: any, service: string, port: number): string[] {
+    const r = kubectl(["-n", ns, "exec", pod.metadata.name, "--", "/testapp", "connect", "-tries", "20", "-interval", "1s", "-path", "/v1/models", `${service}.${ns}.svc.cluster.local:${port}`]);
+    assert.equal(r.status, 0, `no answer through Service ${service}:${port}:\n${r.output}`);
+    const ok = jsonLines(r.stdout).find((l) => l.ok);
+    return JSON.parse(ok.body).data.map((m: any) => m.id);
+}
+
+describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
+    test("examples/quickstart: the llama.cpp server's pod spec (root image, runAsUser 1000, cache on the claim) runs Ready and answers through its Service", async () => {
+        const ns = await createNamespace("ex-quickstart");
+        const objects = await renderExample("quickstart", ns, {
+            "quickstart:image": MODEL_SERVER_IMAGE,
+            "quickstart:resources": SMALL,
+            "mlkube:nodeSelector": REAL_NODE.nodeSelector,
+            "mlkube:tolerations": REAL_NODE.tolerations,
+            "mlkube:storageClass": STORAGE_CLASS,
+        });
+        const main = find(objects, "Deployment", "server").spec.template.spec.containers[0];
+        assert.equal(main.image, MODEL_SERVER_IMAGE);
+        assert.deepEqual(main.args, ["-hf", "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", "--host", "0.0.0.0", "--port", "8000"]);
+        localVolumesFor(objects);
+        const warnings = applyOk(objects);
+        assert.doesNotMatch(warnings, /PodSecurity/);
+        const [pod] = await readyReplicas(ns, "server", 1);
+        const line = serverLine(ns, pod);
+        assert.deepEqual([line.model, line.uid, line.cache], ["Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", 1000, "/mnt/model-cache/model-server-1000"]);
+        assert.deepEqual(modelsThroughService(ns, pod, "server", 8000), ["Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"]);
+    });
+
+    test("examples/inference: vLLM's pod spec (2 replicas, h100 profile, startup/readiness probes, HF_HOME on the RWX claim) runs Ready and answers through its Service on port 80", async () => {
+        const ns = await createNamespace("ex-inference");
+        const objects = await renderExample("inference", ns, {
+            "mlkube-inference:image": MODEL_SERVER_IMAGE,
+            "mlkube-inference:gpusPerReplica": "0",
+            "mlkube-inference:resources": SMALL,
+            // The stack's h100 profile, pointed at the real node (its /dev/shm smaller).
+            "mlkube:profiles": JSON.stringify({ h100: { nodeSelector: ON_REAL_NODE.nodeSelector, tolerations: ON_REAL_NODE.tolerations, sharedMemory: "64Mi", labels: { "cost-center": "gpu-serving" } } }),
+            "mlkube:storageClass": STORAGE_CLASS,
+        });
+        const dep = find(objects, "Deployment", "llm");
+        const main = dep.spec.template.spec.containers[0];
+        assert.equal(main.image, MODEL_SERVER_IMAGE);
+        assert.deepEqual(main.args, ["--model", "meta-llama/Llama-3.1-8B-Instruct", "--tensor-parallel-size", "1", "--port", "8000"]);
+        localVolumesFor(objects);
+        const warnings = applyOk(objects);
+        assert.doesNotMatch(warnings, /PodSecurity/);
+        const pods = await readyReplicas(ns, "llm", 2);
+        for (const pod of pods) {
+            const line = serverLine(ns, pod);
+            assert.deepEqual([line.uid, line.gid, line.cache], [1000, 1000, "/models/hf/model-server-1000"]);
+        }
+        assert.deepEqual(modelsThroughService(ns, pods[0], "llm", 80), ["meta-llama/Llama-3.1-8B-Instruct"]);
+    });
+});

@@ -210,9 +210,69 @@ function nodeEnv(objects: K8sObject[]): any[] {
     return js.spec.replicatedJobs[0].template.spec.template.spec.containers.find((c: any) => c.name === "node").env;
 }
 
+const SERVE_RESOURCES = { cpu: "50m", memory: "256Mi" };
+/** The serving Compute `name` (2 replicas, the model from the jobset run's checkpoint) and a client pod. */
+const serving = (name: string, version: string) => () => {
+    const { code, ckpt } = shared();
+    new Compute(name, {
+        ...ON_REAL_NODE,
+        image,
+        replicas: 2,
+        command: ["python3", "/opt/train/serve.py"],
+        // READY_DELAY: the pod listens at once but answers 503 until the model is loaded.
+        env: { MODEL: `${CKPT}/t-jobset/model.pt`, VERSION: version, READY_DELAY: "3", PORT: "8000" },
+        ports: [{ port: 80, targetPort: 8000, name: "http" }],
+        readinessProbe: { path: "/ready", periodSeconds: 1, failureThreshold: 1 },
+        preStop: { sleepSeconds: 5 },
+        resources: SERVE_RESOURCES,
+        securityContext: { runAsUser: 1000 },
+        secrets: [code],
+        volumes: [{ volume: ckpt, mountPath: CKPT, readOnly: true }],
+    });
+    new Compute("client", { ...ON_REAL_NODE, image, command: ["sleep", "infinity"], resources: SERVE_RESOURCES, securityContext: { runAsUser: 1000 }, secrets: [code] });
+};
+
+/**
+ * Starts the bounded request loop (client.py: 10 requests/s for 30 s, 2 s timeout each) in the client
+ * pod, applies `next` (a rollout of Compute `name`) 3 s in, samples the budget every second while the
+ * loop runs; returns the loop's summary and every sample where the budget's healthy count fell short.
+ */
+async function rolloutUnderLoad(clientPod: string, url: string, name: string, next: K8sObject[]): Promise<{ summary: any; budget: string[] }> {
+    const loop = spawn(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, "-n", ns, "exec", clientPod, "--", "python3", "/opt/train/client.py", url, "10", "30"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    loop.stdout.on("data", (d) => (out += d));
+    loop.stderr.on("data", (d) => (out += d));
+    let loopDone = false;
+    const exited = new Promise<number | null>((resolve) => loop.on("close", (code) => { loopDone = true; resolve(code); }));
+    const killer = setTimeout(() => loop.kill("SIGKILL"), 90_000);
+    try {
+        await new Promise((r) => setTimeout(r, 3000));
+        applyOk(next);
+        const budget: string[] = [];
+        while (!loopDone) {
+            const b = get("pdb", name, ns)?.status;
+            if (b && b.currentHealthy < b.desiredHealthy) budget.push(JSON.stringify(b));
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+        assert.equal(await exited, 0, out);
+        const summary = jsonLines(out)[0];
+        assert.ok(summary, out);
+        assert.equal(summary.sent, 300, JSON.stringify(summary));
+        await waitFor(`Deployment ${name} rolled out`, () => {
+            const d = get("deployment", name, ns);
+            return d.status.updatedReplicas === 2 && d.status.readyReplicas === 2 && d.status.replicas === 2;
+        }, { timeoutMs: 60_000, dump: [["pods", "", ns]] });
+        return { summary, budget };
+    } finally {
+        clearTimeout(killer);
+    }
+}
+
 let freshLossAtStep1: number | undefined;
 /** What the jobset run's model should predict at x = ones (the sum of the true weights), from its log. */
 let target: number | undefined;
+/** The client pod of the serve test. */
+let servingClient: string | undefined;
 
 describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
     for (const backend of ["jobset", "kubeflow", "job"] as const) {
@@ -290,13 +350,13 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
 
     test("negative control: a wrong PET_MASTER_ADDR never meets; the run is reported within the bound", async () => {
         const name = "t-bad-master";
-        const bound = 120_000;
+        const bound = 90_000;
         await start(name, { backend: "jobset" }, (objects) => {
             for (const e of nodeEnv(objects)) if (e.name === "PET_MASTER_ADDR" || e.name === "MASTER_ADDR") e.value = `nowhere-node-0-0.${name}`;
         });
         const t0 = Date.now();
         await assert.rejects(completed(name, "jobset", bound), (e: Error) => {
-            assert.match(e.message, /timed out after 120s|failed/, e.message);
+            assert.match(e.message, /timed out after 90s|failed/, e.message);
             return true;
         });
         assert.ok(Date.now() - t0 < bound + 30_000, "reported within the bound");
@@ -305,27 +365,7 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
 
     test("train -> serve: a Compute loads rank 0's checkpoint from the Volume and serves predictions; readiness gates traffic; a rollout under a 30 s request loop fails no request and the budget holds", async () => {
         assert.ok(target !== undefined, "needs the checkpoint of the jobset run (the first test)");
-        const SMALL = { cpu: "50m", memory: "256Mi" };
-        const serving = (version: string) => () => {
-            const { code, ckpt } = shared();
-            new Compute("model", {
-                ...ON_REAL_NODE,
-                image,
-                replicas: 2,
-                command: ["python3", "/opt/train/serve.py"],
-                // READY_DELAY: the pod listens at once but answers 503 until the model is loaded.
-                env: { MODEL: `${CKPT}/t-jobset/model.pt`, VERSION: version, READY_DELAY: "3", PORT: "8000" },
-                ports: [{ port: 80, targetPort: 8000, name: "http" }],
-                readinessProbe: { path: "/ready", periodSeconds: 1, failureThreshold: 1 },
-                preStop: { sleepSeconds: 5 },
-                resources: SMALL,
-                securityContext: { runAsUser: 1000 },
-                secrets: [code],
-                volumes: [{ volume: ckpt, mountPath: CKPT, readOnly: true }],
-            });
-            new Compute("client", { ...ON_REAL_NODE, image, command: ["sleep", "infinity"], resources: SMALL, securityContext: { runAsUser: 1000 }, secrets: [code] });
-        };
-        const v1 = await emitObjects(serving("v1"), ns);
+        const v1 = await emitObjects(serving("model", "v1"), ns);
         const dep = v1.find((o) => o.kind === "Deployment" && o.metadata.name === "model") as any;
         assert.equal(dep.spec.strategy?.type ?? "RollingUpdate", "RollingUpdate", "a ReadWriteMany claim keeps Kubernetes' rolling update");
         const pdb = v1.find((o) => o.kind === "PodDisruptionBudget") as any;
@@ -345,6 +385,7 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         }
         await waitFor("2 model pods ready", () => readyPods(ns, sel).length === 2, { timeoutMs: 180_000, intervalMs: 1000, dump: [["pods", "", ns]] });
         const client = await waitFor("client pod ready", () => readyPods(ns, clientSel)[0], { timeoutMs: 120_000, dump: [["pods", "", ns]] });
+        servingClient = client.metadata.name;
         const url = `http://model.${ns}.svc.cluster.local/predict?x=${Array(8).fill(1).join(",")}`;
         const once = kubectl(["-n", ns, "exec", client.metadata.name, "--", "python3", "/opt/train/client.py", url, "2", "2"]);
         assert.equal(once.status, 0, once.output);
@@ -354,31 +395,27 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         assert.ok(Math.abs(predicted.y - target!) < 0.05, `the served model predicts ${predicted.y} at x = ones, the trained target is ${target}`);
 
         // Rollout (env VERSION v1 -> v2) while the client sends 10 requests/s for 30 s through the Service.
-        const loop = spawn(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, "-n", ns, "exec", client.metadata.name, "--", "python3", "/opt/train/client.py", url, "10", "30"], { stdio: ["ignore", "pipe", "pipe"] });
-        let out = "";
-        loop.stdout.on("data", (d) => (out += d));
-        loop.stderr.on("data", (d) => (out += d));
-        const exited = new Promise<number | null>((resolve) => loop.on("close", resolve));
-        const killer = setTimeout(() => loop.kill("SIGKILL"), 90_000);
-        await new Promise((r) => setTimeout(r, 3000));
-        applyOk(await emitObjects(serving("v2"), ns));
-        const budget: string[] = [];
-        let loopDone = false;
-        void exited.then(() => (loopDone = true));
-        while (!loopDone) {
-            const b = get("pdb", "model", ns)?.status;
-            if (b && b.currentHealthy < b.desiredHealthy) budget.push(JSON.stringify(b));
-            await new Promise((r) => setTimeout(r, 1000));
-        }
-        clearTimeout(killer);
-        assert.equal(await exited, 0, out);
-        const summary = jsonLines(out)[0];
-        assert.ok(summary, out);
-        assert.equal(summary.sent, 300, JSON.stringify(summary));
+        const { summary, budget } = await rolloutUnderLoad(client.metadata.name, url, "model", await emitObjects(serving("model", "v2"), ns));
         assert.equal(summary.failed, 0, `failed requests during the rollout: ${JSON.stringify(summary)}`);
         assert.ok(summary.versions.v1 > 0 && summary.versions.v2 > 0, `the loop saw the old and the new version: ${JSON.stringify(summary.versions)}`);
         assert.deepEqual(budget, [], "the PodDisruptionBudget's healthy count never fell below what it requires");
         const d = get("deployment", "model", ns);
         assert.equal(d.status.updatedReplicas, 2, "the rollout finished within the loop");
+    });
+    test("negative control: the same rollout with the readiness probe removed from the emitted Deployment fails requests", async () => {
+        assert.ok(servingClient, "needs the client pod of the serve test");
+        const noProbe = (objects: K8sObject[]) => {
+            for (const o of objects as any[]) if (o.kind === "Deployment" && o.metadata.name === "model-np") for (const c of o.spec.template.spec.containers) delete c.readinessProbe;
+            return objects;
+        };
+        applyOk(noProbe(await emitObjects(serving("model-np", "v1"), ns)));
+        const url = `http://model-np.${ns}.svc.cluster.local/predict?x=${Array(8).fill(1).join(",")}`;
+        await waitFor("model-np answers", () => {
+            const r = kubectl(["-n", ns, "exec", servingClient!, "--", "python3", "/opt/train/client.py", url, "2", "2"]);
+            return r.status === 0 && jsonLines(r.stdout)[0]?.failed === 0;
+        }, { timeoutMs: 180_000, intervalMs: 2000, dump: [["pods", "", ns]] });
+        const { summary } = await rolloutUnderLoad(servingClient, url, "model-np", noProbe(await emitObjects(serving("model-np", "v2"), ns)));
+        assert.ok(summary.failed > 0, `without the readiness probe the rollout sends requests to pods still loading the model: ${JSON.stringify(summary)}`);
+        console.log(`# no readiness probe: ${summary.failed} of ${summary.sent} requests failed during the rollout`);
     });
 });

@@ -108,6 +108,7 @@ _images_build_locked() {
     l=$(_image_line "$n") || return 1
     tar=$(image_archive "$n")
     if [ -f "$tar" ]; then
+      touch "$tar"
       echo "images: $(image_ref "$n") cached ($tar)" >&2
     else
       t0=$(date +%s)
@@ -118,8 +119,9 @@ _images_build_locked() {
       "$IMAGES_DIR/packroot" -rootfs "$rootfs" -out "$tar" -image "$(image_ref "$n")" \
         -user "$(echo "$l" | awk '{print $3}')" -env HOME=/home/mlkube -workdir /home/mlkube || { rm -f "$rootfs"; return 1; }
       rm -f "$rootfs"
-      # Older builds of the same image go.
-      find "$IMAGES_DIR" -maxdepth 1 -name "$n-*.tar" ! -path "$tar" -delete
+      # Older builds of the same image go once unused for a week (not at once: clones on other
+      # branches may share this cache and still import theirs).
+      find "$IMAGES_DIR" -maxdepth 1 -name "$n-*.tar" ! -path "$tar" -mtime +7 -delete
       echo "images: $(image_ref "$n") built in $(( $(date +%s) - t0 ))s ($(du -m "$tar" | cut -f1) MiB, $tar)" >&2
     fi
     echo "$tar"

@@ -9,9 +9,11 @@
  * What the pods' own logs must show: WORLD_SIZE=4 and ranks 0–3 on every backend, the same
  * all-reduce checksum on every rank, a falling loss, rank 0's checkpoint; a rank failing once under
  * `maxRestarts: 1` restarts the group, which resumes from the checkpoint; with no restart left the
- * JobSet fails and waitForCompletion's check names it and the failed rank's termination message.
- * Negative controls break mlkube's env in the emitted objects and show that the same checks fail
- * within a bounded time.
+ * JobSet fails and waitForCompletion's check (`terminalState`, not a `pulumi up`) names it and the
+ * failed rank's termination message. Then train -> serve: a Compute loads the checkpoint and serves
+ * predictions through a rollout under a bounded request loop. Negative controls break mlkube's output
+ * in the emitted objects (no PET_NNODES, a wrong PET_MASTER_ADDR, no readiness probe) and show that
+ * the same checks fail within a bounded time.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -325,12 +327,13 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         assert.ok(jsonpath, message);
         const out = kubectl(["-n", ns, "get", "pods", "-l", `jobset.sigs.k8s.io/jobset-name=${name}`, "-o", `jsonpath=${jsonpath}`]);
         assert.equal(out.status, 0, out.output);
-        // The message is the log's tail (FallbackToLogsOnError: 80 lines / 4 KiB): torchrun's failure summary.
-        assert.match(out.stdout, /Failures:\s*\[1\]:[\s\S]*?rank\s*:\s*3 \(local_rank: 1\)\s*exitcode\s*:\s*3/, `torchrun's summary names rank 3 and exit code 3:\n${out.stdout}`);
+        // The message is the log's tail (FallbackToLogsOnError: 80 lines / 4 KiB): torchrun's failure summary,
+        // with rank 3 as the root cause or under "Failures" (whichever worker of the node died first).
+        assert.match(out.stdout, /rank\s*:\s*3 \(local_rank: 1\)\s*exitcode\s*:\s*3 /, `torchrun's summary names rank 3 and exit code 3:\n${out.stdout}`);
         cleanup(name, "jobset");
     });
 
-    test("negative control: without PET_NNODES each node trains alone (WORLD_SIZE 2), and the checks fail", async () => {
+    test("negative control: without PET_NNODES torchrun defaults to one node (node 1 crashes, node 0 trains alone with WORLD_SIZE 2), and the checks fail", async () => {
         const name = "t-no-nnodes";
         await start(name, { backend: "jobset" }, (objects) => {
             const env = nodeEnv(objects);
@@ -342,7 +345,7 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
             await completed(name, "jobset");
             assertTrained(events(name, "jobset"));
         }, (e: Error) => {
-            assert.match(e.message, /torchrun gives every worker WORLD_SIZE=4/, e.message);
+            assert.match(e.message, /torchrun gives every worker WORLD_SIZE=4|jobset t-no-nnodes failed/, e.message);
             return true;
         });
         cleanup(name, "jobset");

@@ -61,6 +61,8 @@ image_archive() {
 # /home/mlkube, and EXTRA_DIR's tree (or nothing for -).
 _image_rootfs() {
   local out=$1 uid=$2 pkgs=$3 extra=$4
+  # force-unsafe-io: no fsync per file (the root is packed right after; a crash just rebuilds):
+  # sshd cold 759 s -> 136 s on the shared disk.
   local hooks=(
     # The .deb cache: in before apt downloads (download/empty: it may be non-empty), out after the
     # install (essential/unlink: keep the essential .debs too), then out of the image.
@@ -74,6 +76,7 @@ _image_rootfs() {
   mkdir -p "$IMAGES_APT_CACHE"
   SOURCE_DATE_EPOCH=0 nice -n 10 mmdebstrap --quiet --mode=root --variant=essential --include="$pkgs" \
     --skip=download/empty --skip=essential/unlink --aptopt='APT::Install-Recommends "false"' \
+    --dpkgopt=force-unsafe-io \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     "${hooks[@]}" "$IMAGES_SUITE" "$out" \

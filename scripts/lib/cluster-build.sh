@@ -78,8 +78,10 @@ cluster_build() {
 }
 
 _cluster_build_locked() {
-  local t0 v ld
+  local t0 v ld images_pid="" images_log="$CLUSTER_BIN/.images-build.log"
   t0=$(date +%s)
+  # Mostly downloads and dpkg, little CPU: in parallel with the Go builds, not after them.
+  if real_node_enabled; then images_build >"$images_log" 2>&1 & images_pid=$!; fi
   _build_one etcd "$ETCD_VERSION" "etcd" "-s -w" go.etcd.io/etcd/server/v3
 
   v=$K8S_VERSION
@@ -97,6 +99,10 @@ _cluster_build_locked() {
       github.com/kubeflow/trainer/v2/cmd/trainer-controller-manager
   fi
   if real_node_enabled; then _build_node; fi
+  if [ -n "$images_pid" ]; then
+    wait "$images_pid" || { cat "$images_log"; echo "cluster build: images failed" >&2; return 1; }
+    grep '^images:' "$images_log" || true
+  fi
   echo "cluster build: all done in $(( $(date +%s) - t0 ))s ($CLUSTER_BIN)"
 }
 
@@ -104,7 +110,8 @@ _cluster_build_locked() {
 # plugins (in $CLUSTER_BIN/cni), CoreDNS (our plugin subset, tools/cluster/coredns), kubelet and
 # kube-proxy (same wrapper module as the control plane, so they share its compiled packages), and
 # the test image (tools/testimage: testapp + pack -> $CLUSTER_BIN/images/images.tar, stamped with
-# the hash of its sources), and the images from Debian packages (scripts/lib/cluster-images.sh).
+# the hash of its sources). The images from Debian packages (scripts/lib/cluster-images.sh) build
+# alongside, in the background of `_cluster_build_locked`.
 _build_node() {
   node_packages
   BUILD_CGO=1 BUILD_TAGS="seccomp,urfave_cli_no_docs" _build_one runc "$RUNC_VERSION" "runc" \
@@ -132,8 +139,6 @@ _build_node() {
     echo "$hash" >"$CLUSTER_BIN/images/.stamp-images"
     echo "cluster build: images $TEST_IMAGE $PAUSE_IMAGE mlkube.local/model-server:v1 -> $CLUSTER_BIN/images/images.tar"
   fi
-  # The images from Debian packages (scripts/lib/cluster-images.sh: torch, sshd).
-  images_build >/dev/null
 }
 
 # Directory of an (already downloaded or downloadable) module version in GOMODCACHE.

@@ -3,10 +3,10 @@
  * field, with the same resource options. `parents` (used by the floor program) puts each object
  * under a component the caller supplies.
  */
-import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiKey, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+import { checksumKey, contentChecksum } from "../../src/secret/checksum";
+import { apiKey, computeMountPath, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
 
 export interface Parents {
     volume(name: string): pulumi.Resource;
@@ -26,16 +26,12 @@ const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault
 const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /**
- * The pod-template annotation value that rolls pods when the Secret's content changes: an HMAC-SHA256 under
- * the stack's key (without mlkube:checksumKey, derived from the project and stack names; src/secret/checksum.ts).
+ * The pod-template annotation value that rolls pods when the Secret's content changes, computed the way
+ * mlkube computes it (src/secret/checksum.ts: an HMAC under the stack's checksum key). The one place the
+ * bench follows a change of that key's source.
  */
-let stackKey: Buffer | undefined;
-function checksum(data: Record<string, string>): string {
-    stackKey ??= crypto.createHmac("sha256", "mlkube.dev/secret-checksum/v2/stack").update(`${pulumi.getProject()}\0${pulumi.getStack()}`).digest();
-    const h = crypto.createHmac("sha256", stackKey);
-    for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
-    return h.digest("hex").slice(0, 16);
-}
+const checksumOf = (data: Record<string, string>): string => contentChecksum(data, checksumKey());
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 const JOBSET_IMMUTABLE = [
     "spec.replicatedJobs",
@@ -62,7 +58,18 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
         );
 
         const sName = secretName(i);
-        const data = { API_KEY: Buffer.from(apiKey(i), "utf8").toString("base64") };
+        // Plain: the data and its checksum are plain. Otherwise the value is a secret Output (what
+        // config.requireSecret gives): the data follows it, and the checksum is its unsecret digest.
+        let data: pulumi.Output<Record<string, string>>;
+        let sum: pulumi.Input<string>;
+        if (opts.workload === "plain") {
+            const plain: Record<string, string> = { API_KEY: b64(apiKey(i)) };
+            data = pulumi.secret(plain);
+            sum = checksumOf(plain);
+        } else {
+            data = pulumi.secret(apiKey(i)).apply((v): Record<string, string> => ({ API_KEY: b64(v) }));
+            sum = pulumi.unsecret(data.apply(checksumOf));
+        }
         const secret = new k8s.core.v1.Secret(
             sName,
             {
@@ -70,7 +77,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 kind: "Secret",
                 metadata: { name: sName, labels: labels("secret", sName) },
                 type: "Opaque",
-                data: pulumi.secret(data),
+                data,
             },
             { parent: parents?.secret(sName), additionalSecretOutputs: ["data", "stringData"] },
         );
@@ -92,7 +99,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     template: {
                         metadata: {
                             labels: { ...labels("compute", cName), ...selector },
-                            annotations: { ...(isRich ? rich.podAnnotations : {}), [`checksum.mlkube.dev/${sName}`]: checksum(data) },
+                            annotations: { ...(isRich ? rich.podAnnotations : {}), [`checksum.mlkube.dev/${sName}`]: sum },
                         },
                         spec: {
                             ...(isRich
@@ -113,7 +120,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                     env: [{ name: "LOG_LEVEL", value: "info" }],
                                     envFrom: [{ secretRef: { name: sName } }],
                                     resources: { requests: { cpu: "500m", memory: "1Gi" } },
-                                    volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
+                                    volumeMounts: [{ name: `pvc-${vName}`, mountPath: computeMountPath(i, opts.workload) }],
                                     readinessProbe: { httpGet: { path: "/healthz", port: PORT } },
                                     securityContext: isRich ? { ...SECURE_CONTAINER, ...rich.containerSecurityContext } : SECURE_CONTAINER,
                                     terminationMessagePolicy: "FallbackToLogsOnError",

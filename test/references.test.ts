@@ -67,7 +67,7 @@ test("references rebuilt from outputs (+ dependsOn) give the same pods as the co
     // A dependency on a component is one on its children: the claim and the Kubernetes Secret.
     const deps = rebuilt.resource("Deployment", "api").options.dependsOn ?? [];
     assert.deepEqual(deps, live.resource("Deployment", "api").options.dependsOn);
-    assert.deepEqual(deps.map((u) => u.split("::").pop()), ["cache", "hf"]);
+    assert.deepEqual(deps.map((u) => u.split("::").pop()), ["cache", "hf", "mlkube-checksum-key"], "and on the stack's checksum key (the annotation is computed from it)");
 });
 
 test("rebuilt references keep the checks: access mode vs replicas, namespace, unknown keys", async () => {

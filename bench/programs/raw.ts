@@ -3,9 +3,9 @@
  * field, with the same resource options. `parents` (used by the floor program) puts each object
  * under a component the caller supplies.
  */
+import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { checksumKey, contentChecksum } from "../../src/secret/checksum";
 import { apiKey, computeMountPath, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
 
 export interface Parents {
@@ -26,11 +26,31 @@ const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault
 const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /**
- * The pod-template annotation value that rolls pods when the Secret's content changes, computed the way
- * mlkube computes it (src/secret/checksum.ts: an HMAC under the stack's checksum key). The one place the
- * bench follows a change of that key's source.
+ * The pod-template annotation value that rolls pods when the Secret's content changes (the one helper the
+ * bench changes when mlkube's checksum does): an HMAC-SHA256 under
+ * the stack's key — without mlkube:checksumKey, 32 random bytes kept in the state by one Stash per stack
+ * (src/secret/checksum.ts), registered here once per program run (per mock monitor).
  */
-const checksumOf = (data: Record<string, string>): string => contentChecksum(data, checksumKey());
+let stackKey: { monitor: unknown; key: pulumi.Output<string> } | undefined;
+function checksum(data: Record<string, string>): pulumi.Output<string> {
+    const monitor = pulumi.runtime.getMonitor();
+    if (stackKey?.monitor !== monitor) {
+        const stash = new pulumi.Stash(
+            "mlkube-checksum-key",
+            { input: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
+            { ignoreChanges: ["input"], additionalSecretOutputs: ["input", "output"] },
+        );
+        const key = pulumi.all([stash.output, stash.input]).apply(([kept, candidate]) => crypto.createHmac("sha256", String(kept ?? candidate)).update("mlkube.dev/secret-checksum/v2").digest("hex"));
+        stackKey = { monitor, key };
+    }
+    return pulumi.unsecret(
+        stackKey!.key.apply((k) => {
+            const h = crypto.createHmac("sha256", Buffer.from(k, "hex"));
+            for (const name of Object.keys(data).sort()) h.update(name).update("\0").update(data[name]).update("\0");
+            return h.digest("hex").slice(0, 16);
+        }),
+    );
+}
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 const JOBSET_IMMUTABLE = [
@@ -58,17 +78,17 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
         );
 
         const sName = secretName(i);
-        // Plain: the data and its checksum are plain. Otherwise the value is a secret Output (what
-        // config.requireSecret gives): the data follows it, and the checksum is its unsecret digest.
+        // Plain: the data is plain. Otherwise the value is a secret Output (what config.requireSecret
+        // gives): the data follows it, and the checksum is its unsecret digest.
         let data: pulumi.Output<Record<string, string>>;
         let sum: pulumi.Input<string>;
         if (opts.workload === "plain") {
             const plain: Record<string, string> = { API_KEY: b64(apiKey(i)) };
             data = pulumi.secret(plain);
-            sum = checksumOf(plain);
+            sum = checksum(plain);
         } else {
             data = pulumi.secret(apiKey(i)).apply((v): Record<string, string> => ({ API_KEY: b64(v) }));
-            sum = pulumi.unsecret(data.apply(checksumOf));
+            sum = pulumi.unsecret(data.apply(checksum));
         }
         const secret = new k8s.core.v1.Secret(
             sName,

@@ -10,8 +10,10 @@
  *                                                   1 warm-up + 5 rounds (bench/preview.ts; ~2–3 min)
  *
  * Options: --sizes a,b,c  --runs R  --import-runs R  --no-check  --no-import  --trainjobs auto|on|off
- *          --workload basic|rich (rich: every Compute also has tolerations, affinity, topology spread,
- *          security contexts and a podPatch, i.e. the embedded objects mlkube validates; workload.ts)
+ *          --workload basic|plain|rich (basic, the default: Secret values are secret Outputs, Volumes mounted
+ *          by path; plain: plain-string Secret values, default mount paths; rich: basic, and every Compute
+ *          also has tolerations, affinity, topology spread, security contexts and a podPatch, i.e. the
+ *          embedded objects mlkube validates; workload.ts)
  *          --json FILE (raw results)  --markdown (print the tables as Markdown too)
  *          with --preview: --sizes N (one N, default 100)  --runs R (default 5)  --preview-floor (also the
  *          floor program)  --preview-no-cluster (no kubeconfig: the provider previews "cluster unreachable")
@@ -33,7 +35,7 @@ import * as mlkubeProgram from "./programs/mlkube";
 import * as rawProgram from "./programs/raw";
 import * as floorProgram from "./programs/floor";
 import { runPreview } from "./preview";
-import type { Workload } from "./programs/workload";
+import { WORKLOADS, type Workload } from "./programs/workload";
 
 const ROOT = path.resolve(__dirname, "..");
 const OUT = path.join(ROOT, "scratch", "bench-build");
@@ -79,8 +81,9 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--trainjobs") o.trainJobs = next() as Options["trainJobs"];
         else if (a === "--workload") {
             const w = next();
-            if (w !== "basic" && w !== "rich") throw new Error("--workload takes basic or rich");
-            o.workload = w;
+            const known = WORKLOADS.find((x) => x === w);
+            if (!known) throw new Error(`--workload takes ${WORKLOADS.join(", ")}`);
+            o.workload = known;
         } else if (a === "--json") o.json = next();
         else if (a === "--markdown") o.markdown = true;
         else if (a === "--smoke") Object.assign(o, { sizes: [100], runs: 1, importRuns: 1 });

@@ -12,21 +12,24 @@
  *                                   after construction, i.e. what the program retains at its peak
  *                                   (deterministic, unlike peak RSS, which depends on when V8 collects).
  */
+// Type-only: workload.ts loads @pulumi/pulumi, which must load after t0.
+import type { Workload } from "./workload";
+
 const t0 = process.hrtime.bigint();
 const ms = (a: bigint, b: bigint) => Number(b - a) / 1e6;
 
 async function main(): Promise<void> {
     const [program, nArg, tjArg, workloadArg = "basic"] = process.argv.slice(2);
     if (!["mlkube", "raw", "floor"].includes(program)) throw new Error(`unknown program ${program}`);
-    if (workloadArg !== "basic" && workloadArg !== "rich") throw new Error(`unknown workload ${workloadArg}`);
-    const workload: "basic" | "rich" = workloadArg;
+    const workload = (["basic", "plain", "rich"] as const).find((w): w is Workload => w === workloadArg);
+    if (!workload) throw new Error(`unknown workload ${workloadArg}`);
     const n = Number(nArg);
     const trainJobs = tjArg === "1";
 
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
     const tSdk = process.hrtime.bigint();
-    const mod = require(`./${program}`) as { build(n: number, o: { trainJobs: boolean; workload: "basic" | "rich" }): void };
+    const mod = require(`./${program}`) as { build(n: number, o: { trainJobs: boolean; workload: Workload }): void };
     const tImport = process.hrtime.bigint();
 
     let custom = 0;

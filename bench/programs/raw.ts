@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiKey, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+import { apiKey, computeMountPath, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
 
 export interface Parents {
     volume(name: string): pulumi.Resource;
@@ -26,7 +26,8 @@ const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault
 const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /**
- * The pod-template annotation value that rolls pods when the Secret's content changes: an HMAC-SHA256 under
+ * The pod-template annotation value that rolls pods when the Secret's content changes (the one helper the
+ * bench changes when mlkube's checksum does): an HMAC-SHA256 under
  * the stack's key — without mlkube:checksumKey, 32 random bytes kept in the state by one Stash per stack
  * (src/secret/checksum.ts), registered here once per program run (per mock monitor).
  */
@@ -50,6 +51,7 @@ function checksum(data: Record<string, string>): pulumi.Output<string> {
         }),
     );
 }
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 const JOBSET_IMMUTABLE = [
     "spec.replicatedJobs",
@@ -76,7 +78,18 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
         );
 
         const sName = secretName(i);
-        const data = { API_KEY: Buffer.from(apiKey(i), "utf8").toString("base64") };
+        // Plain: the data is plain. Otherwise the value is a secret Output (what config.requireSecret
+        // gives): the data follows it, and the checksum is its unsecret digest.
+        let data: pulumi.Output<Record<string, string>>;
+        let sum: pulumi.Input<string>;
+        if (opts.workload === "plain") {
+            const plain: Record<string, string> = { API_KEY: b64(apiKey(i)) };
+            data = pulumi.secret(plain);
+            sum = checksum(plain);
+        } else {
+            data = pulumi.secret(apiKey(i)).apply((v): Record<string, string> => ({ API_KEY: b64(v) }));
+            sum = pulumi.unsecret(data.apply(checksum));
+        }
         const secret = new k8s.core.v1.Secret(
             sName,
             {
@@ -84,7 +97,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 kind: "Secret",
                 metadata: { name: sName, labels: labels("secret", sName) },
                 type: "Opaque",
-                data: pulumi.secret(data),
+                data,
             },
             { parent: parents?.secret(sName), additionalSecretOutputs: ["data", "stringData"] },
         );
@@ -106,7 +119,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     template: {
                         metadata: {
                             labels: { ...labels("compute", cName), ...selector },
-                            annotations: { ...(isRich ? rich.podAnnotations : {}), [`checksum.mlkube.dev/${sName}`]: checksum(data) },
+                            annotations: { ...(isRich ? rich.podAnnotations : {}), [`checksum.mlkube.dev/${sName}`]: sum },
                         },
                         spec: {
                             ...(isRich
@@ -127,7 +140,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                     env: [{ name: "LOG_LEVEL", value: "info" }],
                                     envFrom: [{ secretRef: { name: sName } }],
                                     resources: { requests: { cpu: "500m", memory: "1Gi" } },
-                                    volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
+                                    volumeMounts: [{ name: `pvc-${vName}`, mountPath: computeMountPath(i, opts.workload) }],
                                     readinessProbe: { httpGet: { path: "/healthz", port: PORT } },
                                     securityContext: isRich ? { ...SECURE_CONTAINER, ...rich.containerSecurityContext } : SECURE_CONTAINER,
                                     terminationMessagePolicy: "FallbackToLogsOnError",

@@ -1,8 +1,9 @@
 /**
  * The benchmark workload, shared by the three programs so they describe the same thing: workload `i`
- * is a Volume, a Secret and a Compute (PVC + Secret + Deployment + Service), and every tenth workload
- * also has a TrainJob (JobSet backend) that mounts the workload's Volume.
+ * is a Volume, a Secret and a Compute (PVC + Secret + Deployment + Service + PodDisruptionBudget), and
+ * every tenth workload also has a TrainJob (JobSet backend) that mounts the workload's Volume.
  */
+import * as pulumi from "@pulumi/pulumi";
 export const IMAGE = "ghcr.io/acme/api:1.0";
 export const TRAIN_IMAGE = "ghcr.io/acme/train:1.0";
 export const PORT = 8080;
@@ -15,17 +16,31 @@ export const secretName = (i: number) => `creds-${i}`;
 export const computeName = (i: number) => `svc-${i}`;
 export const trainJobName = (j: number) => `train-${j}`;
 export const apiKey = (i: number) => `key-${i}-0123456789abcdef`;
+/** Where Compute mounts its Volume in the `basic` and `rich` workloads (`{ volume, mountPath }`). */
+export const MOUNT_PATH = "/data";
 
 /** Workloads that get a TrainJob: 0, 10, 20, … (N/10 of them). */
 export const hasTrainJob = (i: number) => i % 10 === 0;
 
 /**
- * `basic`: the fields above. `rich` (`npm run bench -- --workload rich`): every Compute also has the
- * embedded Kubernetes objects mlkube validates against the OpenAPI schema (tolerations, affinity,
- * topologySpreadConstraints, both security contexts, a podPatch) plus pod annotations, so the bench
- * measures what that validation costs per object when users supply them.
+ * `basic` (the default, issue 27): what users write — the Secret's value is a secret Output (what
+ * `config.requireSecret` gives) and Compute mounts its Volume by path (`{ volume, mountPath }`).
+ * `plain` (`--workload plain`; the `basic` workload of issues 8–15): the Secret's value is a plain string
+ * and the Volume is mounted at its default path (`volumes: [volume]`).
+ * `rich` (`--workload rich`): `basic`, and every Compute also has the embedded Kubernetes objects mlkube
+ * validates against the OpenAPI schema (tolerations, affinity, topologySpreadConstraints, both security
+ * contexts, a podPatch) plus pod annotations, so the bench measures what that validation costs per
+ * object when users supply them.
  */
-export type Workload = "basic" | "rich";
+export type Workload = "basic" | "plain" | "rich";
+export const WORKLOADS: readonly Workload[] = ["basic", "plain", "rich"];
+
+/** The Secret's value of workload `i`: a secret Output (as `config.requireSecret` gives) unless `plain`. */
+export const apiKeyInput = (i: number, workload: Workload | undefined): pulumi.Input<string> =>
+    workload === "plain" ? apiKey(i) : pulumi.secret(apiKey(i));
+/** Where Compute `i` mounts its Volume: MOUNT_PATH, or the default `/mnt/<claim>` for `plain`. */
+export const computeMountPath = (i: number, workload: Workload | undefined): string =>
+    workload === "plain" ? `/mnt/${volumeName(i)}` : MOUNT_PATH;
 
 export interface BuildOptions {
     /** Create the N/10 TrainJobs (off while the checked-out mlkube does not export TrainJob). */

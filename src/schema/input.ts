@@ -18,14 +18,24 @@ export const MAX_DEPTH = 100;
 /** The message of an issue about a secret value: what was wrong stays, the value never appears. */
 export const SECRET_ISSUE = "is not valid (the value is a secret, so it is not shown; check what you passed here)";
 
+/** The SDK's Output class (exported as the value `Output`, whose type declares only the static side). */
+const OutputClass = pulumi.Output as unknown as abstract new (...a: never[]) => object;
+
 /** Stand-in for a value that is not known yet (an Output or a Promise) during validation. */
 export class Unresolved {
+    private normalized?: pulumi.Output<unknown>;
     constructor(
-        readonly value: pulumi.Output<unknown>,
+        /** The Output or Promise found in the args. */
+        private readonly raw: pulumi.Input<unknown>,
         readonly component: string,
         readonly name: string,
         readonly path: ReadonlyArray<string | number>,
     ) {}
+
+    /** The value as an Output (`pulumi.output` of what was found), made on first read. */
+    get value(): pulumi.Output<unknown> {
+        return (this.normalized ??= pulumi.output(this.raw));
+    }
 
     /**
      * The value as an Output that fails with a validation error when it resolves to something `schema`
@@ -33,20 +43,42 @@ export class Unresolved {
      * @internal
      */
     check(schema: z.ZodType): pulumi.Output<unknown> {
-        const isSecret = (this.value as unknown as { isSecret?: Promise<boolean> }).isSecret ?? false;
-        return pulumi.all([this.value, isSecret]).apply(([v, secret]) => {
-            const issues: ValidationIssue[] = [];
-            const before = markersSeen;
-            const snap = snapshot(v, this.component, this.name, this.path, issues);
-            if (!issues.length) {
-                const r = schema.safeParse(snap, { error: errorMap });
-                if (r.success) return markersSeen === before ? r.data : unmarkAll(r.data);
-                issues.push(...toIssues(r.error, this.path, knownKeysOf(schema), snap));
-            }
-            const shown = secret === true ? issues.map((i) => ({ path: i.path, message: SECRET_ISSUE })) : issues;
+        // One apply (issue 27: pulumi.all([pulumi.output(value), isSecret]).apply cost seven Outputs per value).
+        // An Output of this SDK is applied on directly: the apply keeps its resources and secretness and,
+        // like the apply on pulumi.output(value) before, runs only on a known value. A resolved object is
+        // flattened by pulumi.output() first, as pulumi.output(value) did (returned from the apply, the
+        // flattened Output's resources and secretness are lifted into the result). Anything else (a
+        // Promise, an Output of another SDK copy) goes through pulumi.output().
+        const base = this.raw instanceof OutputClass ? (this.raw as pulumi.Output<unknown>) : this.value;
+        return base.apply((v) => {
+            if (v === null || typeof v !== "object" || pulumi.Resource.isInstance(v)) return this.validateResolved(schema, v, secretness(base));
+            const flat = pulumi.output(v);
+            const secret = Promise.all([secretness(base), secretness(flat)]).then(([a, b]) => a || b);
+            return flat.apply((f) => this.validateResolved(schema, f, secret));
+        });
+    }
+
+    /** The checked value, or (a Promise of) the validation error; `secret`: whether messages must hide the value. */
+    private validateResolved(schema: z.ZodType, v: unknown, secret: Promise<boolean>): unknown {
+        const issues: ValidationIssue[] = [];
+        const before = markersSeen;
+        const snap = snapshot(v, this.component, this.name, this.path, issues);
+        if (!issues.length) {
+            const r = schema.safeParse(snap, { error: errorMap });
+            if (r.success) return markersSeen === before ? r.data : unmarkAll(r.data);
+            issues.push(...toIssues(r.error, this.path, knownKeysOf(schema), snap));
+        }
+        return secret.then((isSecret) => {
+            const shown = isSecret ? issues.map((i) => ({ path: i.path, message: SECRET_ISSUE })) : issues;
             throw new MlkubeValidationError(this.component, this.name, shown);
         });
     }
+}
+
+/** Whether an Output is secret (false when it cannot say, as before for Outputs without `isSecret`). */
+function secretness(o: pulumi.Output<unknown>): Promise<boolean> {
+    const s = (o as unknown as { isSecret?: Promise<boolean> }).isSecret;
+    return Promise.resolve(s).then((v) => v === true);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -80,7 +112,7 @@ export function snapshot(v: unknown, component: string, name: string, path: Read
         if (x instanceof Unresolved) markersSeen++;
         if (pulumi.Output.isInstance(x) || x instanceof Promise) {
             markersSeen++;
-            return new Unresolved(pulumi.output(x as pulumi.Input<unknown>), component, name, p.slice());
+            return new Unresolved(x as pulumi.Input<unknown>, component, name, p.slice());
         }
         const array = Array.isArray(x);
         if (!array && !isPlainObject(x)) return x;

@@ -184,8 +184,13 @@ export interface SecretBinding {
 
 /** What a Secret's source yields: the data (secret), its type and how it mounts. */
 interface ReadSource {
-    /** Values base64-encoded: plain when read from the machine (wrapped in pulumi.secret by renderSecret before they leave this module), an Output when they come from Inputs. */
-    data: Record<string, string> | pulumi.Output<Record<string, string>>;
+    /**
+     * Values base64-encoded, wrapped in pulumi.secret by renderSecret before they leave this module: plain
+     * when read from the machine; when they come from Inputs, a function that builds their Output with
+     * `finish` (renderSecret's checks) applied in the same step (issue 27: one Output per step of a secret
+     * value is what a program with thousands of Secrets pays for in memory).
+     */
+    data: Record<string, string> | ((finish: (d: Record<string, string>) => Record<string, string>) => pulumi.Output<Record<string, string>>);
     type: string;
     mount: SecretBinding["kind"];
     items?: { key: string; path: string }[];
@@ -248,14 +253,22 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             for (const k of keys) values[k] = b64((a.env as Record<string, string>)[k]);
             return { data: values, type: "Opaque", mount: "env", env: none, keys };
         }
-        const data = pulumi.secret(pulumi.output(a.env as pulumi.Input<Record<string, string>>)).apply((m) => {
+        const encode = (m: Record<string, string>) => {
             const out: Record<string, string> = {};
             for (const [k, v] of Object.entries(m)) {
                 if (!isSecretKey(k)) fail("Secret", name, ["env", k], secretKeyMessage(k));
                 out[k] = b64(v);
             }
             return out;
-        });
+        };
+        const given = a.env as pulumi.Input<Record<string, pulumi.Input<string>>>;
+        // One value an Output (`{ API_KEY: config.requireSecret("apiKey") }`, the usual case): one apply on it.
+        const pending = keys?.filter((k) => pulumi.Output.isInstance((given as Record<string, unknown>)[k]));
+        const data =
+            pending?.length === 1
+                ? (finish: (d: Record<string, string>) => Record<string, string>) =>
+                      ((given as Record<string, pulumi.Output<string>>)[pending[0]]).apply((v) => finish(encode({ ...(given as Record<string, string>), [pending[0]]: v })))
+                : (finish: (d: Record<string, string>) => Record<string, string>) => pulumi.output(given as pulumi.Input<Record<string, string>>).apply((m) => finish(encode(m)));
         return { data, type: "Opaque", mount: "env", env: none, keys };
     }
     if (a.fromEnv) {
@@ -337,14 +350,15 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     };
     const key = g.privateKeyFile !== undefined ? readFile(g.privateKeyFile, "privateKeyFile") : pulumi.secret(pulumi.output(g.privateKey as pulumi.Input<string>));
     const hosts = g.knownHostsFile !== undefined ? readFile(g.knownHostsFile, "knownHostsFile") : g.knownHosts !== undefined ? pulumi.output(g.knownHosts) : undefined;
-    const data = pulumi.all([key, hosts]).apply(([k, h]) => {
-        const out: Record<string, string> = { "ssh-privatekey": b64(k.endsWith("\n") ? k : `${k}\n`) };
-        if (h !== undefined) out.known_hosts = b64(h);
-        return out;
-    });
+    const data = (finish: (d: Record<string, string>) => Record<string, string>) =>
+        pulumi.all([key, hosts]).apply(([k, h]) => {
+            const out: Record<string, string> = { "ssh-privatekey": b64(k.endsWith("\n") ? k : `${k}\n`) };
+            if (h !== undefined) out.known_hosts = b64(h);
+            return finish(out);
+        });
     const strict = hosts !== undefined;
     return {
-        data: pulumi.secret(data),
+        data,
         type: "kubernetes.io/ssh-auth",
         mount: "gitSsh",
         // git runs GIT_SSH_COMMAND through the shell: the paths are quoted so a mountPath with a space or ';' stays one
@@ -402,8 +416,8 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
     let checksum: pulumi.Input<string>;
     // The key is read now: a bad mlkube:checksumKey fails the constructor, not the update.
     const key = checksumKey();
-    if (pulumi.Output.isInstance(src.data)) {
-        data = src.data.apply(checkKeys);
+    if (typeof src.data === "function") {
+        data = pulumi.secret(src.data(checkKeys));
         checksum = checksumOf(data, key);
     } else {
         checkKeys(src.data);

@@ -77,11 +77,7 @@ test("a Secret whose value is a secret Output costs the SDK at most 1.25x the pr
     assert.ok(perMine <= perFloor * 1.25, `mlkube's Secret makes ${perMine} promises per Secret, the hand-written one ${perFloor} (ratio ${(perMine / perFloor).toFixed(2)})`);
 });
 
-// todo (for the lead, src/secret/checksum.ts is not issue 27's): since main's keyed checksum (issue 22),
-// checksumOf(data, key) with both Outputs builds pulumi.all([data, key]) per Secret (+124 promises per
-// workload at construction): 1.18x. Nesting the key's apply inside the data's apply instead, as
-// bench/programs/raw.ts does, gives 1.08x and makes this pass; then drop the todo.
-test("the bench workload (secret Output values, Volumes mounted by path, TrainJobs) costs the SDK at most 1.1x the floor's promises (1.25x before issue 27)", { todo: "1.18x since the keyed checksum's pulumi.all (src/secret/checksum.ts, see above)" }, async () => {
+test("the bench workload (secret Output values, Volumes mounted by path, TrainJobs) costs the SDK at most 1.1x the floor's promises (1.25x before issue 27)", async () => {
     // Separate runs: the floor registers mlkube's URNs. The first run warms module caches and the checksum key.
     const count = async (build: () => void) => {
         let n = 0;

@@ -123,5 +123,7 @@ export function contentChecksum(data: Record<string, string>, key: Buffer): stri
 export function checksumOf(data: Record<string, string> | pulumi.Output<Record<string, string>>, key: Buffer | pulumi.Output<string> | undefined): pulumi.Input<string> {
     if (key === undefined) return RENDERED_CHECKSUM;
     if (!pulumi.Output.isInstance(key)) return pulumi.Output.isInstance(data) ? pulumi.unsecret(data.apply((d) => contentChecksum(d, key))) : contentChecksum(data, key);
-    return pulumi.unsecret(pulumi.all([data, key]).apply(([d, k]) => contentChecksum(d, Buffer.from(k, "hex"))));
+    // Nested applies, not pulumi.all: all() deep-walks its inputs and costs ~120 more promises per Secret (issue 27).
+    const withKey = (d: Record<string, string>) => key.apply((k) => contentChecksum(d, Buffer.from(k, "hex")));
+    return pulumi.unsecret(pulumi.Output.isInstance(data) ? data.apply(withKey) : withKey(data));
 }

@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Compute, Secret, Volume } from "../src";
 import { assertThrows, emit } from "./helpers";
+import { ownershipAnnotations } from "../src/metadata";
+
+/** The ownership marker of the test stack (`emit` runs project mlkube, stack dev; test/ownership.test.ts). */
+const OWNER = ownershipAnnotations("mlkube", "dev");
 import { restrictedViolations } from "./pss";
 
 const base = { image: "ghcr.io/acme/server:1.0" };
@@ -97,7 +101,7 @@ test("Compute: mlkube owns the declared replica count, the autoscaler owns it wi
     }
     // A user annotation cannot switch the forced apply off by accident (mlkube's rule wins) and stays otherwise.
     const user = await emit(() => new Compute("u", { ...base, annotations: { "pulumi.com/patchForce": "false", owner: "ml" } }));
-    assert.deepEqual(user.get("Deployment", "u").metadata.annotations, { "pulumi.com/patchForce": "true", owner: "ml" });
+    assert.deepEqual(user.get("Deployment", "u").metadata.annotations, { "pulumi.com/patchForce": "true", owner: "ml", ...OWNER });
 });
 
 test("Compute: probes (HTTP, command, TCP) and skipAwait", async () => {
@@ -272,7 +276,7 @@ test("Compute: metadata goes where it belongs (objects, pods, Service); env, com
     assert.equal(pd.spec.template.metadata.labels["app.kubernetes.io/name"], "y");
     assert.deepEqual(pd.spec.template.metadata.annotations, { "prometheus.io/scrape": "true" });
     assert.equal(pd.metadata.labels.tier, undefined);
-    assert.deepEqual(pd.metadata.annotations, { "pulumi.com/patchForce": "true" }, "only mlkube's replicas ownership (docs/operations.md)");
+    assert.deepEqual(pd.metadata.annotations, { "pulumi.com/patchForce": "true", ...OWNER }, "only mlkube's replicas ownership (docs/operations.md) and the ownership marker");
     // service*: the Service only — a load balancer annotation does not land on the Deployment or pods.
     assert.equal(svc.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
     assert.equal(svc.metadata.labels.exposed, "yes");

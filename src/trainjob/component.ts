@@ -390,7 +390,9 @@ export class TrainJob extends pulumi.ComponentResource {
         // waits for, so a job recorded unfinished is waited for again (DECLARED_FINISH, docs/operations.md).
         const declared = a.waitForCompletion ? DECLARED_FINISH[r.object.kind] : undefined;
         this.job = r.object.kind === "Job" ? new Job(name, r.object as never, jobOpts) : new CustomResource(name, { ...r.object, status: declared ? { ...declared } : undefined }, jobOpts);
-        this.jobName = this.job.metadata.name;
+        // The name mlkube gives the object, once the job exists: not `metadata.name`, which the provider's preview
+        // of a replacement reports as a generated name that `pulumi up` never uses.
+        this.jobName = this.job.metadata.apply(() => r.objectName);
         this.namespace = this.job.metadata.namespace;
         this.masterAddress = r.masterHost === LOCAL_MASTER ? pulumi.output(LOCAL_MASTER) : pulumi.interpolate`${r.masterHost}.${this.namespace}.svc`;
 

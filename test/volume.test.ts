@@ -4,6 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { Volume, VolumeReference } from "../src";
 import { claimMountOf } from "../src/volume";
 import { assertFails, emit } from "./helpers";
+import { ownershipAnnotations } from "../src/metadata";
+
+/** The ownership marker of the test stack (`emit` runs project mlkube, stack dev; test/ownership.test.ts). */
+const OWNER = ownershipAnnotations("mlkube", "dev");
 
 test("Volume: defaults give a ReadWriteOnce claim named after the component, retained on destroy", async () => {
     const out = await emit(() => new Volume("data", { size: "10Gi" }));
@@ -14,6 +18,7 @@ test("Volume: defaults give a ReadWriteOnce claim named after the component, ret
         metadata: {
             name: "data",
             labels: { "app.kubernetes.io/name": "data", "app.kubernetes.io/component": "volume", "app.kubernetes.io/managed-by": "mlkube" },
+            annotations: OWNER,
         },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
     });
@@ -41,7 +46,7 @@ test("Volume: every option reaches the claim", async () => {
     assert.equal(pvc.metadata.name, "checkpoints");
     assert.equal(pvc.metadata.namespace, "ml");
     assert.equal(pvc.metadata.labels.team, "research");
-    assert.deepEqual(pvc.metadata.annotations, { "example.com/owner": "alice" });
+    assert.deepEqual(pvc.metadata.annotations, { "example.com/owner": "alice", ...OWNER });
     assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-fast", volumeMode: "Filesystem", resources: { requests: { storage: "1Ti" } } });
 });
 

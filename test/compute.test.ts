@@ -2,11 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Compute, Secret, Volume } from "../src";
-import { assertThrows, emit } from "./helpers";
-import { ownershipAnnotations } from "../src/metadata";
-
-/** The ownership marker of the test stack (`emit` runs project mlkube, stack dev; test/ownership.test.ts). */
-const OWNER = ownershipAnnotations("mlkube", "dev");
+import { assertThrows, emit, OWNER } from "./helpers";
 import { restrictedViolations } from "./pss";
 
 const base = { image: "ghcr.io/acme/server:1.0" };

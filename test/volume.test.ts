@@ -3,11 +3,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Volume, VolumeReference } from "../src";
 import { claimMountOf } from "../src/volume";
-import { assertFails, emit } from "./helpers";
-import { ownershipAnnotations } from "../src/metadata";
-
-/** The ownership marker of the test stack (`emit` runs project mlkube, stack dev; test/ownership.test.ts). */
-const OWNER = ownershipAnnotations("mlkube", "dev");
+import { assertFails, emit, OWNER } from "./helpers";
 
 test("Volume: defaults give a ReadWriteOnce claim named after the component, retained on destroy", async () => {
     const out = await emit(() => new Volume("data", { size: "10Gi" }));

@@ -9,7 +9,7 @@ import { Service } from "@pulumi/kubernetes/core/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { BuiltPod, tryBuildPod } from "./pod/builder";
 import { claimObjects } from "./registry";
 import { applyStackDefaults } from "./pod/defaults";
@@ -540,7 +540,7 @@ export class Compute extends pulumi.ComponentResource {
         // the other stack's Deployment over (docs/operations.md, "Two stacks, one namespace").
         if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
         const deploymentDeps = this.disruptionBudget ? [...r.dependencies, this.disruptionBudget] : r.dependencies;
-        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: deploymentDeps, ignoreChanges: r.ignoreChanges });
+        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: deploymentDeps, ignoreChanges: keepFieldManager(r.ignoreChanges) });
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
         this.endpointPort = r.port;

@@ -55,6 +55,18 @@ export function ownershipAnnotations(project: string, stack: string): InputMap {
 }
 
 /**
+ * The `ignoreChanges` of an object whose applies leave fields out (`paths`: the autoscaler's replicas, a
+ * claim's immutable fields, Kueue's suspend), plus the field manager annotation: such an object keeps the
+ * field manager it was created with. The provider leaves an ignored field another manager owns out of
+ * the apply, and after renaming the manager it relinquishes the old one, which deleted those fields (on
+ * upgrading from 0.1.0, whose objects have a random manager each: a claim lost `spec.accessModes`).
+ * Objects created by this version are created with the stack's manager, so nothing changes for them.
+ */
+export function keepFieldManager(paths: readonly string[] = []): string[] {
+    return [...paths, `metadata.annotations["${FIELD_MANAGER_ANNOTATION}"]`];
+}
+
+/**
  * Annotations of every object a component creates: stack config, then the user's, then the ownership
  * marker of the running stack (which neither can override: it is what keeps two stacks apart).
  */

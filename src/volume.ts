@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { claimObjects } from "./registry";
 import { asPulumiError, MlkubeValidationError, ValidationIssue } from "./errors";
@@ -294,7 +294,7 @@ export class Volume extends pulumi.ComponentResource {
         this.claim = new PersistentVolumeClaim(name, spec, {
             parent: this,
             retainOnDelete: (a.reclaim ?? "Retain") === "Retain",
-            ignoreChanges: IMMUTABLE_CLAIM_FIELDS,
+            ignoreChanges: keepFieldManager(IMMUTABLE_CLAIM_FIELDS),
         });
         // The claim's outputs are what it is (after a preview's dry run, or recorded when unchanged): a
         // declared immutable field that differs fails the preview and the update with mlkube's message.

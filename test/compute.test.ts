@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Compute, Secret, Volume } from "../src";
 import { assertThrows, emit, OWNER } from "./helpers";
+import { keepFieldManager } from "../src/metadata";
 import { restrictedViolations } from "./pss";
 
 const base = { image: "ghcr.io/acme/server:1.0" };
@@ -66,7 +67,7 @@ test("Compute: autoscaling creates an HPA and leaves replicas to it", async () =
     // replicas stays in the applied object (dropping it made the API server reset it to 1 when autoscaling was
     // turned on), at minReplicas, and the autoscaler owns it: ignoreChanges (docs/operations.md).
     assert.equal(out.get("Deployment", "s").spec.replicas, 2);
-    assert.deepEqual(out.resource("Deployment", "s").options.ignoreChanges, ["spec.replicas"]);
+    assert.deepEqual(out.resource("Deployment", "s").options.ignoreChanges, keepFieldManager(["spec.replicas"]));
     assert.deepEqual(out.get("HorizontalPodAutoscaler", "s").spec, {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "s" },
         minReplicas: 2,
@@ -84,13 +85,13 @@ test("Compute: mlkube owns the declared replica count, the autoscaler owns it wi
     // Forced apply: a `kubectl scale` (or an autoscaler switched off) never blocks the next update with a
     // field conflict on spec.replicas, and the update puts the declared count back.
     assert.equal(d.metadata.annotations["pulumi.com/patchForce"], "true");
-    assert.equal(fixed.resource("Deployment", "f").options.ignoreChanges, undefined);
+    assert.deepEqual(fixed.resource("Deployment", "f").options.ignoreChanges, keepFieldManager(), "only the field manager (test/ownership.test.ts)");
     assert.equal(fixed.get("Deployment", "f").spec.replicas, 3);
     for (const autoscaling of [{ maxReplicas: 4 }, { minReplicas: 2, maxReplicas: 4 }, { minReplicas: 5, maxReplicas: 5 }]) {
         const out = await emit(() => new Compute("a", { ...base, resources: { cpu: 1 }, autoscaling }));
         const dep = out.resource("Deployment", "a") as { inputs: any; options: { ignoreChanges?: string[] } };
         assert.equal(dep.inputs.spec.replicas, minOf(autoscaling), JSON.stringify(autoscaling));
-        assert.deepEqual(dep.options.ignoreChanges, ["spec.replicas"]);
+        assert.deepEqual(dep.options.ignoreChanges, keepFieldManager(["spec.replicas"]));
         assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
         // The HPA and the Deployment start from the same count, so creating both never scales twice.
         assert.equal(out.get("HorizontalPodAutoscaler", "a").spec.minReplicas, minOf(autoscaling));

@@ -62,3 +62,15 @@ test("ownership: a Compute's Deployment (forced applies) is created after its un
     assert.equal(pdb.inputs.metadata.annotations["pulumi.com/patchForce"], undefined);
     assert.ok(dep.options.dependsOn?.includes(pdb.urn), `Deployment depends on ${pdb.urn}; has ${dep.options.dependsOn?.join(", ")}`);
 });
+
+test("ownership: objects whose applies leave fields out keep the field manager they were created with (ignoreChanges on the manager annotation)", async () => {
+    const r = await collect(everything, { project: "proj", stack: "a" });
+    const keep = `metadata.annotations["${FIELD_MANAGER_ANNOTATION}"]`;
+    const withIgnores = r.resources.filter((x) => x.type.startsWith("kubernetes:") && ["PersistentVolumeClaim", "Deployment", "JobSet", "TrainJob", "Job"].some((k) => x.type.endsWith(`:${k}`)));
+    assert.ok(withIgnores.length >= 6, withIgnores.map((x) => x.type).join(", "));
+    for (const x of withIgnores) assert.ok(x.options.ignoreChanges?.includes(keep), `${x.type} ${x.name}: ${x.options.ignoreChanges}`);
+    const claim = r.resources.find((x) => x.type.endsWith(":PersistentVolumeClaim"))!;
+    assert.deepEqual(claim.options.ignoreChanges, ["spec.storageClassName", "spec.accessModes", "spec.volumeMode", keep]);
+    const autoscaled = r.resources.find((x) => x.type.endsWith(":Deployment") && x.name === "api")!;
+    assert.deepEqual(autoscaled.options.ignoreChanges, ["spec.replicas", keep]);
+});

@@ -21,6 +21,7 @@ import { mlkubeConfig } from "../config";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
 import { renderJobSet } from "./jobset";
 import { claimObjects } from "../registry";
+import { keepFieldManager } from "../metadata";
 import { DEFAULT_RUNTIME, renderKubeflowTrainJob } from "./kubeflow";
 import { jobLongestName, renderJob, RENDEZVOUS_PORT_NAME } from "./job";
 import { initializerIssues, Initializers, initializersSchema } from "./initializer";
@@ -383,7 +384,7 @@ export class TrainJob extends pulumi.ComponentResource {
             // The Service first: pods resolve each other through it as soon as they start.
             dependsOn: this.service ? [...r.dependencies, this.service] : r.dependencies,
             replaceOnChanges: r.replaceOnChanges,
-            ignoreChanges: r.ignoreChanges,
+            ignoreChanges: keepFieldManager(r.ignoreChanges),
             deleteBeforeReplace: true,
         };
         // `status` is an output property, so the live status can be read; a waited job declares the status it

@@ -30,14 +30,16 @@ describe("faults", () => {
 
     test("a pulumi up killed with SIGKILL mid-way: cancel (its lock), refresh --clear-pending-creates, then up, converges; the claim is kept; the second preview is empty", async () => {
         const t0 = Date.now();
-        const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir], { env: stack.env, stdio: ["ignore", "pipe", "pipe"] });
+        // In its own process group, killed as a whole, as a CI runner kills a job: the CLI alone would leave
+        // its language host and provider plugin running.
+        const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir], { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
         let output = "";
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
         const done = new Promise<number | null>((res) => child.once("close", (code) => res(code)));
         // Killed while the Deployment is being created (the provider waits for its pods).
         await waitFor("the Deployment created by the first up", () => get("deployment", "api", ns), { timeoutMs: 120_000 });
-        child.kill("SIGKILL");
+        process.kill(-child.pid!, "SIGKILL");
         const code = await done;
         assert.notEqual(code, 0, `the killed up did not finish:\n${output}`);
         const claim = get("persistentvolumeclaim", "data", ns);

@@ -3,7 +3,9 @@
  * the release's, and every other place must say the same —
  * package-lock.json (its root and packages[""]), schema.json `version`, the Python SDK's
  * sdk/python/pyproject.toml `[project] version` and sdk/python/pulumi_mlkube/pulumi-plugin.json `version`,
- * and, given a release folder, every artifact's file name (npm tarball, wheel, sdist, plugin tarballs).
+ * the Go SDK's sdk/go/mlkube/pulumi-plugin.json `version` and the version its resources ask the engine for
+ * (`semver.MustParse("...")` in sdk/go/mlkube/internal/pulumiUtilities.go), and, given a release folder,
+ * every artifact's file name (npm tarball, wheel, sdist, Go SDK, plugin tarballs).
  *
  *   node --import tsx scripts/check-version.ts [--release DIR]     exit 1 and list each mismatch
  */
@@ -34,11 +36,22 @@ export function pyprojectVersion(text: string | undefined): string {
     return v ? v[1] : "(no [project] version)";
 }
 
+/**
+ * The version the Go SDK's resources ask the engine for: every `semver.MustParse("...")` of the generated
+ * internal/pulumiUtilities.go must name the same one.
+ */
+export function goSdkVersion(text: string | undefined): string {
+    if (text === undefined) return "(missing file)";
+    const found = new Set([...text.matchAll(/semver\.MustParse\("([^"\n]*)"\)/g)].map((m) => m[1]));
+    if (found.size === 0) return "(no semver.MustParse version)";
+    return found.size === 1 ? [...found][0] : `(several: ${[...found].join(", ")})`;
+}
+
 /** The artifacts a release folder must hold for `version`; the plugin platforms are those present. */
 export function releaseFileMismatches(files: string[], version: string): VersionMismatch[] {
     const out: VersionMismatch[] = [];
-    const artifact = /^(mlkube-.*\.tgz|pulumi_mlkube-.*\.(whl|tar\.gz)|pulumi-resource-mlkube-.*\.tar\.gz)$/;
-    const expected = [`mlkube-${version}.tgz`, `pulumi_mlkube-${version}-py3-none-any.whl`, `pulumi_mlkube-${version}.tar.gz`];
+    const artifact = /^(mlkube-.*\.tgz|pulumi_mlkube-.*\.(whl|tar\.gz)|pulumi-resource-mlkube-.*\.tar\.gz|mlkube-sdk-go-.*\.tar\.gz)$/;
+    const expected = [`mlkube-${version}.tgz`, `pulumi_mlkube-${version}-py3-none-any.whl`, `pulumi_mlkube-${version}.tar.gz`, `mlkube-sdk-go-v${version}.tar.gz`];
     const plugin = new RegExp(`^pulumi-resource-mlkube-v${version.replace(/\./g, "\\.")}-linux-(amd64|arm64)\\.tar\\.gz$`);
     for (const f of files.filter((f) => artifact.test(f))) {
         if (!expected.includes(f) && !plugin.test(f)) out.push({ where: `release file ${f}`, found: f });
@@ -60,6 +73,9 @@ export function versionMismatches(root: string, releaseDir?: string): { version:
     check("schema.json version", jsonField(read(path.join(root, "schema.json")), (j) => j.version));
     check("sdk/python/pyproject.toml [project] version", pyprojectVersion(read(path.join(root, "sdk", "python", "pyproject.toml"))));
     check("sdk/python/pulumi_mlkube/pulumi-plugin.json version", jsonField(read(path.join(root, "sdk", "python", "pulumi_mlkube", "pulumi-plugin.json")), (j) => j.version));
+    const goSdk = path.join(root, "sdk", "go", "mlkube");
+    check("sdk/go/mlkube/pulumi-plugin.json version", jsonField(read(path.join(goSdk, "pulumi-plugin.json")), (j) => j.version));
+    check("sdk/go/mlkube/internal/pulumiUtilities.go semver.MustParse", goSdkVersion(read(path.join(goSdk, "internal", "pulumiUtilities.go"))));
     if (releaseDir) mismatches.push(...releaseFileMismatches(fs.readdirSync(releaseDir), version));
     return { version, mismatches };
 }

@@ -33,6 +33,12 @@ export const SCHEMA_FILE = path.join(ROOT, "schema.json");
  */
 export const PLUGIN_DOWNLOAD_URL = "github://api.github.com/mlkube/mlkube";
 
+/**
+ * The Go SDK's module path, which is also its import path: sdk/go/mlkube of the same repository (its go.mod
+ * is there; a release tags it `sdk/go/mlkube/v<version>`). See docs/go.md.
+ */
+export const GO_MODULE = "github.com/mlkube/mlkube/sdk/go/mlkube";
+
 const PKG = "mlkube";
 const ANY = "pulumi.json#/Any";
 
@@ -636,6 +642,12 @@ export function generateSchema(): Record<string, unknown> {
         pluginDownloadURL: PLUGIN_DOWNLOAD_URL,
         meta: { moduleFormat: "(.*)" },
         language: {
+            // The Go SDK (sdk/go/mlkube, docs/go.md): one module whose path is its import path, in the
+            // project's repository (`go get github.com/mlkube/mlkube/sdk/go/mlkube@v<version>`).
+            go: {
+                importBasePath: GO_MODULE,
+                respectSchemaVersion: true,
+            },
             python: {
                 packageName: "pulumi_mlkube",
                 respectSchemaVersion: true,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Generates the Python SDK (sdk/python, package pulumi_mlkube) from schema.json with Pulumi's own code
-# generator: tools/pulumi/codegen, a small Go program over github.com/pulumi/pulumi/pkg/v3 at the CLI's
-# version (schema.BindSpec + python.GeneratePackage + the _inputs.py import-cycle patch; docs/schema.md).
+# Generates the Python SDK (sdk/python, package pulumi_mlkube) and the Go SDK (sdk/go/mlkube, module
+# github.com/mlkube/mlkube/sdk/go/mlkube; docs/go.md) from schema.json with Pulumi's own code
+# generators: tools/pulumi/codegen, a small Go program over github.com/pulumi/pulumi/pkg/v3 at the CLI's
+# version (schema.BindSpec + python.GeneratePackage + the _inputs.py import-cycle patch; go.GeneratePackage
+# + a go.mod requiring the Pulumi Go SDK at the CLI's version; docs/schema.md).
 #
-#   scripts/gen-sdk.sh           regenerate sdk/python (after `npm run gen:schema`)
-#   scripts/gen-sdk.sh --check   exit 1 when schema.json does not bind or sdk/python is stale
+#   scripts/gen-sdk.sh           regenerate sdk/python and sdk/go (after `npm run gen:schema`)
+#   scripts/gen-sdk.sh --check   exit 1 when schema.json does not bind or sdk/python or sdk/go is stale
 #   scripts/gen-sdk.sh --bind    bind schema.json only (its errors -> exit 1)
 #   scripts/gen-sdk.sh --tool    build the tool if needed and print its path
 #   scripts/gen-sdk.sh --cached-tool  print its path only if already built (else exit 3; builds nothing)
@@ -60,9 +62,13 @@ fi
 tool=$(build_tool)
 cd "$ROOT"
 case "${1:-}" in
-  "") "$tool" -schema schema.json -out sdk/python ;;
-  --check) "$tool" -schema schema.json -out sdk/python -check ;;
+  "")
+    "$tool" -schema schema.json -out sdk/python
+    "$tool" -schema schema.json -lang go -out sdk/go ;;
+  --check)
+    "$tool" -schema schema.json -out sdk/python -check
+    "$tool" -schema schema.json -lang go -out sdk/go -check ;;
   --bind) "$tool" -schema schema.json -bind ;;
   --tool) echo "$tool" ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 # Build the Pulumi engine offline from Go modules and print the environment to use it.
 #
 #   scripts/pulumi-bins.sh build   build pulumi + the language hosts (nodejs, python + its
-#                                  exec shim, yaml) into
+#                                  exec shim, yaml, go) into
 #                                  $MLKUBE_CACHE/pulumi/v<cli>/bin and the provider
 #                                  pulumi-resource-kubernetes into .../plugins (kept off
 #                                  PATH), once: skipped while bin/.stamp matches; then
@@ -23,6 +23,7 @@ KUBERNETES_PROVIDER_VERSION=4.25.0  # pulumi-kubernetes commit f47bc2d6f199; npm
 NODEJS_HOST_SDK=v3.68.0             # github.com/pulumi/pulumi/sdk/v3 that still holds the Node.js host
 PYTHON_HOST_SDK=$NODEJS_HOST_SDK    # the Python host of the same sdk/v3 module (tools/pulumi/language-nodejs)
 YAML_HOST_VERSION=v1.25.0           # github.com/pulumi/pulumi-yaml (own module: tools/pulumi/language-yaml)
+GO_HOST_SDK=v3.66.0                 # the last sdk/v3 holding the Go host (own module: tools/pulumi/language-go)
 RECIPE=2                            # bump when the build recipe changes
 KUBERNETES_PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 # -----------------------------------------------------------------------------------------
@@ -35,6 +36,10 @@ PLUGINS=$BASE/plugins   # provider binary; reaches pulumi through the plugin cac
 STAMP_FILE=$BIN/.stamp
 STAMP="recipe=$RECIPE cli=v$PULUMI_VERSION nodejs-host=sdk/$NODEJS_HOST_SDK python-host=sdk/$PYTHON_HOST_SDK yaml-host=$YAML_HOST_VERSION kubernetes=$KUBERNETES_PROVIDER_VERSION"
 HOSTS=(pulumi-language-nodejs pulumi-language-python pulumi-language-python-exec pulumi-language-yaml)
+# The Go host has its own stamp: adding or bumping it rebuilds only it, not the CLI and the other hosts.
+GO_HOST_RECIPE=1
+GO_STAMP_FILE=$BIN/.stamp-go
+GO_STAMP="recipe=$GO_HOST_RECIPE go-host=sdk/$GO_HOST_SDK"
 HOME_DIR=${MLKUBE_PULUMI_HOME:-$BASE/home}
 
 log() { echo "pulumi-bins: $*" >&2; }
@@ -146,12 +151,31 @@ cmd_build() {
     echo "$STAMP" > "$STAMP_FILE"
     log "built all in $((SECONDS - t0))s"
   fi
+  build_go_host
   install_provider_plugin
+}
+
+build_go_host() {
+  if [ -f "$GO_STAMP_FILE" ] && [ "$(cat "$GO_STAMP_FILE")" = "$GO_STAMP" ] && [ -x "$BIN/pulumi-language-go" ]; then
+    log "up to date: pulumi-language-go ($GO_STAMP)"
+    return 0
+  fi
+  rm -f "$GO_STAMP_FILE"
+  # Go host: sdk/v3 v3.66.0's go/pulumi-language-go (docs/go.md: why not the CLI's version). It builds the
+  # program with the `go` on PATH and runs it; the program uses the Pulumi Go SDK it requires (v3.259.0).
+  gobuild "$ROOT/tools/pulumi/language-go" "$BIN/pulumi-language-go" \
+    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$GO_HOST_SDK" \
+    github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
+  echo "$GO_STAMP" > "$GO_STAMP_FILE"
 }
 
 cmd_env() {
   if [ ! -f "$STAMP_FILE" ] || [ "$(cat "$STAMP_FILE")" != "$STAMP" ]; then
     log "not built (or stale): run scripts/pulumi-bins.sh build"
+    exit 1
+  fi
+  if [ ! -f "$GO_STAMP_FILE" ] || [ "$(cat "$GO_STAMP_FILE")" != "$GO_STAMP" ]; then
+    log "pulumi-language-go not built (or stale): run scripts/pulumi-bins.sh build"
     exit 1
   fi
   install_provider_plugin
@@ -181,6 +205,7 @@ case "${1:-}" in
     echo "pulumi-language-nodejs=sdk/$NODEJS_HOST_SDK"
     echo "pulumi-language-python=sdk/$PYTHON_HOST_SDK"
     echo "pulumi-language-yaml=$YAML_HOST_VERSION"
+    echo "pulumi-language-go=sdk/$GO_HOST_SDK"
     ;;
   *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

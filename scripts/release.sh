@@ -9,6 +9,10 @@
 #   pulumi_mlkube-<v>-py3-none-any.whl     python -m build (PyPI's `build`, pinned, in a cached venv) of
 #   pulumi_mlkube-<v>.tar.gz               sdk/python; the wheel pip-installed into a fresh venv, no
 #                                          PYTHONPATH, imported; its version and plugin URL read back
+#   mlkube-sdk-go-v<v>.tar.gz              the Go SDK module (sdk/go/mlkube: go.mod, sources, pulumi-plugin.json;
+#                                          module github.com/mlkube/mlkube/sdk/go/mlkube); a fresh Go program
+#                                          requires it through a local `replace`: go mod tidy, go build, go vet,
+#                                          and `go list -m` finds its pulumi-plugin.json (what the Go host reads)
 #   pulumi-resource-mlkube-v<v>-linux-amd64.tar.gz   scripts/plugin.sh, Node.js inside; this machine's
 #   pulumi-resource-mlkube-v<v>-linux-arm64.tar.gz   unpacked and started with an empty PATH (no node):
 #                                          time to its port and GetSchema (scripts/plugin-probe.ts); the
@@ -19,15 +23,16 @@
 # Options:
 #   --out DIR            default $MLKUBE_CACHE/release/v<version> (outside the clone); emptied first (only a
 #                        folder that is empty or was made by this script)
-#   --download-url URL   the pluginDownloadURL baked into the schema, the plugin and the Python SDK (default
+#   --download-url URL   the pluginDownloadURL baked into the schema, the plugin and the Python and Go SDKs (default
 #                        $MLKUBE_PLUGIN_DOWNLOAD_URL, else the published github://api.github.com/mlkube/mlkube);
 #                        Pulumi's http(s) form: <URL>/pulumi-resource-mlkube-v<v>-<os>-<arch>.tar.gz
 #   --platforms "P ..."  plugin platforms (default "linux-amd64 linux-arm64")
-#   --only LIST          a comma list of npm,python,plugin (default all three)
+#   --only LIST          a comma list of npm,python,go,plugin (default all four)
 #   --no-checks          build only (the version check and the schema compatibility gate still run)
 #
 # Before anything: one version everywhere (scripts/check-version.ts) and the schema compatibility gate
-# against the previous release (scripts/schema-compat.ts). Environment: MLKUBE_CACHE, PYTHON (python3).
+# against the previous release (scripts/schema-compat.ts). Environment: MLKUBE_CACHE, PYTHON (python3); the
+# Go check runs `go` from PATH with the usual GOMODCACHE/GOCACHE (outside the clone).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,13 +43,13 @@ export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=f
 
 log() { echo "release: $*" >&2; }
 die() { echo "release: $*" >&2; exit 1; }
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 version=$(node -p 'require(process.argv[1]).version' "$ROOT/package.json")
 out=$CACHE/release/v$version
 url=${MLKUBE_PLUGIN_DOWNLOAD_URL:-$PUBLISHED_URL}
 platforms="linux-amd64 linux-arm64"
-only=npm,python,plugin
+only=npm,python,go,plugin
 checks=1
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -189,6 +194,90 @@ print(f"release: pulumi_mlkube {version} imports from {here}; plugin {meta['serv
 EOF
     )
     step "python check (fresh venv)" "$t"
+  fi
+fi
+
+# ---- Go ----------------------------------------------------------------------------------
+# The URL literal as the Go generator writes it (pulumi.PluginDownloadURL("...") for resources and invokes).
+go_url_lit() { printf 'pulumi.PluginDownloadURL(%s)' "$(node -p 'JSON.stringify(process.argv[1])' "$1")"; }
+if want go; then
+  t=$SECONDS
+  command -v go >/dev/null || die "go is not on PATH (the Go SDK check builds a program)"
+  gomod=$(sed -n 's/^module //p' "$ROOT/sdk/go/mlkube/go.mod")
+  [[ -n $gomod ]] || die "sdk/go/mlkube/go.mod names no module"
+  # A copy of sdk/go/mlkube with the release's download URL (pulumi-plugin.json `server`, the resource defaults).
+  gosdk=$work/go-sdk/mlkube
+  mkdir -p "$work/go-sdk"
+  cp -r "$ROOT/sdk/go/mlkube" "$gosdk"
+  node -e '
+    const fs = require("fs");
+    const [dir, fromLit, toLit, to, version] = process.argv.slice(1);
+    const f = dir + "/internal/pulumiUtilities.go";
+    const text = fs.readFileSync(f, "utf8");
+    if (text.split(fromLit).length !== 3) throw new Error("pulumiUtilities.go must name " + fromLit + " exactly twice (resources, invokes)");
+    fs.writeFileSync(f, text.split(fromLit).join(toLit));
+    const pj = dir + "/pulumi-plugin.json";
+    const p = JSON.parse(fs.readFileSync(pj, "utf8"));
+    if (p.version !== version) throw new Error("sdk/go/mlkube/pulumi-plugin.json: " + JSON.stringify(p));
+    p.server = to;
+    fs.writeFileSync(pj, JSON.stringify(p, null, 2) + "\n");
+  ' "$gosdk" "$(go_url_lit "$PUBLISHED_URL")" "$(go_url_lit "$url")" "$url" "$version"
+  gotar=mlkube-sdk-go-v$version.tar.gz
+  tar -C "$work/go-sdk" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -czf "$out/$gotar" mlkube
+  step "go sdk" "$t"
+  if ((checks)); then
+    t=$SECONDS
+    # A fresh program outside the clone requiring the module, resolved to the unpacked tarball by `replace`.
+    gocheck=$work/go-check
+    mkdir -p "$gocheck/sdk" "$gocheck/program"
+    tar -C "$gocheck/sdk" -xzf "$out/$gotar"
+    printf 'module example.com/mlkube-go-check\n\ngo 1.25\n\nrequire %s v%s\n\nreplace %s => ../sdk/mlkube\n' \
+      "$gomod" "$version" "$gomod" >"$gocheck/program/go.mod"
+    cat >"$gocheck/program/main.go" <<'GO'
+package main
+
+import (
+	"github.com/mlkube/mlkube/sdk/go/mlkube"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		cache, err := mlkube.NewVolume(ctx, "cache", &mlkube.VolumeArgs{Size: pulumi.String("1Gi")})
+		if err != nil {
+			return err
+		}
+		api, err := mlkube.NewCompute(ctx, "api", &mlkube.ComputeArgs{
+			Image:     pulumi.String("registry.example/api:1.0"),
+			Resources: &mlkube.ResourcesArgs{Cpu: "100m", Memory: pulumi.StringRef("128Mi")},
+			Volumes:   []interface{}{cache},
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("endpoint", api.Endpoint)
+		return nil
+	})
+}
+GO
+    log "go: a fresh program against $gotar (go mod tidy, go build, go vet)"
+    (cd "$gocheck/program" && env GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod tidy >"$work/go-check.log" 2>&1 &&
+      env GOTOOLCHAIN=local go build -o "$gocheck/program.bin" . >>"$work/go-check.log" 2>&1 &&
+      env GOTOOLCHAIN=local go vet . >>"$work/go-check.log" 2>&1) ||
+      { cat "$work/go-check.log" >&2; die "the Go SDK does not build in a fresh program"; }
+    # What the Go host does to find the plugin: `go list -m -json all`, then the module folder's pulumi-plugin.json.
+    (cd "$gocheck/program" && env GOTOOLCHAIN=local go list -m -json "$gomod") >"$work/go-list.json"
+    node -e '
+      const fs = require("fs");
+      const [list, version, url] = process.argv.slice(1);
+      const m = JSON.parse(fs.readFileSync(list, "utf8"));
+      if (!m.Replace || !m.Replace.Dir) throw new Error("go list: the module is not replaced: " + JSON.stringify(m));
+      const p = JSON.parse(fs.readFileSync(m.Replace.Dir + "/pulumi-plugin.json", "utf8"));
+      const want = { resource: true, name: "mlkube", version, server: url };
+      if (JSON.stringify(p) !== JSON.stringify(want)) throw new Error("pulumi-plugin.json " + JSON.stringify(p) + ", expected " + JSON.stringify(want));
+    ' "$work/go-list.json" "$version" "$url"
+    log "go: $gomod v$version builds in a fresh program; its pulumi-plugin.json names $url"
+    step "go check (fresh program)" "$t"
   fi
 fi
 

@@ -543,6 +543,10 @@ export class Compute extends pulumi.ComponentResource {
         this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: deploymentDeps, ignoreChanges: keepFieldManager(r.ignoreChanges) });
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
+        if (!pulumi.runtime.isDryRun()) {
+            // Diagnosis while the provider waits for the Deployment (docs/diagnosis.md); loaded only for an update.
+            (require("./diagnose/start") as typeof import("./diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "Compute", name }, kind: "Deployment", objectName, namespace: ns, podLabels: { [COMPUTE_SELECTOR]: objectName }, progress: false }, this.deployment.status);
+        }
         this.endpointPort = r.port;
         // No component outputs in the state: names and namespace are the children's own outputs, and
         // `endpoint` is built when read (issue 15).

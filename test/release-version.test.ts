@@ -7,10 +7,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { pyprojectVersion, releaseFileMismatches, versionMismatches } from "../scripts/check-version";
+import { goSdkVersion, pyprojectVersion, releaseFileMismatches, versionMismatches } from "../scripts/check-version";
 
 const ROOT = path.resolve(__dirname, "..");
-const FILES = ["package.json", "package-lock.json", "schema.json", "sdk/python/pyproject.toml", "sdk/python/pulumi_mlkube/pulumi-plugin.json"];
+const FILES = ["package.json", "package-lock.json", "schema.json", "sdk/python/pyproject.toml", "sdk/python/pulumi_mlkube/pulumi-plugin.json",
+    "sdk/go/mlkube/pulumi-plugin.json", "sdk/go/mlkube/internal/pulumiUtilities.go"];
 
 /** A copy of the files the check reads, in a temp dir. */
 function copyRoot(): string {
@@ -23,7 +24,7 @@ function copyRoot(): string {
 }
 
 describe("one version everywhere", () => {
-    test("the repository: package.json, the lockfile, schema.json and the Python SDK agree", () => {
+    test("the repository: package.json, the lockfile, schema.json and the Python and Go SDKs agree", () => {
         const { version, mismatches } = versionMismatches(ROOT);
         assert.match(version, /^\d+\.\d+\.\d+/);
         assert.deepEqual(mismatches, []);
@@ -34,6 +35,8 @@ describe("one version everywhere", () => {
         ["sdk/python/pyproject.toml", "sdk/python/pyproject.toml [project] version", (t) => t.replace(/version = "[^"]+"/, 'version = "9.9.9"')],
         ["sdk/python/pulumi_mlkube/pulumi-plugin.json", "sdk/python/pulumi_mlkube/pulumi-plugin.json version", (t) => t.replace(/"version": "[^"]+"/, '"version": "9.9.9"')],
         ["package-lock.json", "package-lock.json version", (t) => t.replace(/"version": "[^"]+"/, '"version": "9.9.9"')],
+        ["sdk/go/mlkube/pulumi-plugin.json", "sdk/go/mlkube/pulumi-plugin.json version", (t) => t.replace(/"version": "[^"]+"/, '"version": "9.9.9"')],
+        ["sdk/go/mlkube/internal/pulumiUtilities.go", "sdk/go/mlkube/internal/pulumiUtilities.go semver.MustParse", (t) => t.replaceAll(/semver\.MustParse\("[^"]+"\)/g, 'semver.MustParse("9.9.9")')],
     ];
     for (const [file, where, edit] of edits) {
         test(`another version in ${file} is reported`, () => {
@@ -62,6 +65,12 @@ describe("one version everywhere", () => {
         }
     });
 
+    test("the Go SDK: each semver.MustParse names the same version", () => {
+        assert.equal(goSdkVersion('a := semver.MustParse("1.2.3")\nb := semver.MustParse("1.2.3")\n'), "1.2.3");
+        assert.equal(goSdkVersion('a := semver.MustParse("1.2.3")\nb := semver.MustParse("1.2.4")\n'), "(several: 1.2.3, 1.2.4)");
+        assert.equal(goSdkVersion("version := semver.Version{}\n"), "(no semver.MustParse version)");
+    });
+
     test("pyproject.toml: the [project] table's version, not another table's", () => {
         assert.equal(pyprojectVersion('[project]\n  name = "x"\n  version = "1.2.3"\n[tool.x]\n  version = "0"\n'), "1.2.3");
         assert.equal(pyprojectVersion('[tool.x]\nversion = "0"\n[project]\nname = "x"\n'), "(no [project] version)");
@@ -70,9 +79,9 @@ describe("one version everywhere", () => {
 
     test("release files: each artifact named for the version; other files ignored", () => {
         const ok = ["mlkube-1.2.3.tgz", "pulumi_mlkube-1.2.3-py3-none-any.whl", "pulumi_mlkube-1.2.3.tar.gz",
-            "pulumi-resource-mlkube-v1.2.3-linux-amd64.tar.gz", "pulumi-resource-mlkube-v1.2.3-linux-arm64.tar.gz", "SHA256SUMS", "schema.json"];
+            "pulumi-resource-mlkube-v1.2.3-linux-amd64.tar.gz", "pulumi-resource-mlkube-v1.2.3-linux-arm64.tar.gz", "mlkube-sdk-go-v1.2.3.tar.gz", "SHA256SUMS", "schema.json"];
         assert.deepEqual(releaseFileMismatches(ok, "1.2.3"), []);
-        assert.deepEqual(releaseFileMismatches(["mlkube-1.2.4.tgz", "pulumi-resource-mlkube-v1.2.3-linux-amd64.tar.gz", "pulumi-resource-mlkube-v1.2.3-darwin-amd64.tar.gz", "pulumi_mlkube-1.2.3x.tar.gz"], "1.2.3")
-            .map((m) => m.found), ["mlkube-1.2.4.tgz", "pulumi-resource-mlkube-v1.2.3-darwin-amd64.tar.gz", "pulumi_mlkube-1.2.3x.tar.gz"]);
+        assert.deepEqual(releaseFileMismatches(["mlkube-1.2.4.tgz", "pulumi-resource-mlkube-v1.2.3-linux-amd64.tar.gz", "pulumi-resource-mlkube-v1.2.3-darwin-amd64.tar.gz", "pulumi_mlkube-1.2.3x.tar.gz", "mlkube-sdk-go-v1.2.4.tar.gz"], "1.2.3")
+            .map((m) => m.found), ["mlkube-1.2.4.tgz", "pulumi-resource-mlkube-v1.2.3-darwin-amd64.tar.gz", "pulumi_mlkube-1.2.3x.tar.gz", "mlkube-sdk-go-v1.2.4.tar.gz"]);
     });
 });

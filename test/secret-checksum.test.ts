@@ -13,8 +13,9 @@ import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { Compute, Secret } from "../src";
 import { contentChecksum } from "../src/secret/secret";
-import { collect } from "../src/render/collect";
-import { toObjects, toYaml } from "../src/render";
+import { RENDERED_CHECKSUM } from "../src/secret/checksum";
+import { collect, SecretValue } from "../src/render/collect";
+import { render, toObjects, toYaml } from "../src/render";
 import { checksumRun } from "./checksum-program";
 
 const KEY_CONFIG = "mlkube:checksumKey";
@@ -56,10 +57,10 @@ test("a different key gives a different checksum; the same key the same one, wha
     assert.notEqual(dev.checksum, a.checksum);
 });
 
-test("same values give the same checksum across two program runs (two processes); a changed value gives another", () => {
+test("same values give the same checksum across two program runs (two processes) under a configured key; a changed value gives another", () => {
     const program = path.join(__dirname, "checksum-program.ts");
     const scenarios = (order: (v: Record<string, string>) => Record<string, string>) =>
-        ([{}, { [KEY_CONFIG]: KEY_A }] as Record<string, string>[]).flatMap((config) => [{ A: "1", B: "2" }, { A: "1", B: "3" }].map((values) => ({ config, values: order(values) })));
+        ([{ [KEY_CONFIG]: KEY_A }, { [KEY_CONFIG]: KEY_B }] as Record<string, string>[]).flatMap((config) => [{ A: "1", B: "2" }, { A: "1", B: "3" }].map((values) => ({ config, values: order(values) })));
     const runOnce = (list: ReturnType<typeof scenarios>) =>
         JSON.parse(execFileSync(process.execPath, ["--import", "tsx", program, JSON.stringify(list)], { cwd: path.join(__dirname, ".."), encoding: "utf8" })) as { checksum: string; annotation: string }[];
     const first = runOnce(scenarios((v) => v));
@@ -69,15 +70,76 @@ test("same values give the same checksum across two program runs (two processes)
         assert.match(r.checksum, /^[0-9a-f]{16}$/);
         assert.equal(r.annotation, r.checksum);
     }
-    assert.notEqual(first[1].checksum, first[0].checksum, "a changed value rolls the pods (no key)");
-    assert.notEqual(first[3].checksum, first[2].checksum, "a changed value rolls the pods (keyed)");
+    assert.notEqual(first[1].checksum, first[0].checksum, "a changed value rolls the pods (key A)");
+    assert.notEqual(first[3].checksum, first[2].checksum, "a changed value rolls the pods (key B)");
     assert.notEqual(first[2].checksum, first[0].checksum, "the key changes the checksum");
+});
+
+const STASH_URN = "urn:pulumi:dev::mlkube::pulumi:index:Stash::mlkube-checksum-key";
+
+test("without mlkube:checksumKey the key is 32 random bytes kept in the stack's state: one secret Stash per stack, ignoreChanges on its input, the kept value keys every checksum", async () => {
+    const values = { DB_PASSWORD: "hunter2" };
+    const sums: string[] = [];
+    // A stack whose state already keeps a key (every `up` after the first).
+    const state = new Map<string, unknown>([[STASH_URN, "kept-key-from-the-first-up"]]);
+    const r = await collect(
+        () => {
+            const a = new Secret("a", { env: values });
+            const b = new Secret("b", { env: values });
+            new Compute("api", { image: "nginx", secrets: [a, b] });
+            a.checksum.apply((c) => sums.push(c));
+            b.checksum.apply((c) => sums.push(c));
+        },
+        { stashes: state },
+    );
+    assert.deepEqual(r.errors, []);
+    const stashes = r.resources.filter((x) => x.type === "pulumi:index:Stash");
+    assert.equal(stashes.length, 1, "one Stash per stack, however many Secrets");
+    assert.equal(stashes[0].urn, STASH_URN, "parented to the stack: its URN does not depend on which Secret came first");
+    assert.deepEqual(stashes[0].options.ignoreChanges, ["input"], "later runs' candidates are discarded, so the key is stable and previews stay empty");
+    assert.deepEqual([...(stashes[0].options.additionalSecretOutputs ?? [])].sort(), ["input", "output"]);
+    const input = stashes[0].inputs.input;
+    assert.ok(input instanceof SecretValue, "the candidate key is sent as a secret");
+    assert.match(String(input.value), /^[0-9a-f]{64}$/, "32 random bytes");
+    // The kept value (not this run's candidate) keys the checksum.
+    const key = crypto.createHmac("sha256", "kept-key-from-the-first-up").update("mlkube.dev/secret-checksum/v2").digest();
+    const expected = contentChecksum({ DB_PASSWORD: b64("hunter2") }, key);
+    assert.deepEqual(sums, [expected, expected]);
+    const deployment = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment")?.inputs as any;
+    assert.equal(deployment.spec.template.metadata.annotations["checksum.mlkube.dev/a"], expected, "the pod annotation carries it, in plain text");
+    // A new stack (nothing kept yet): the first candidate is kept, and keys the next run too.
+    const fresh = new Map<string, unknown>();
+    const runFresh = async () => {
+        const out: string[] = [];
+        await collect(() => new Secret("a", { env: values }).checksum.apply((c) => out.push(c)), { stashes: fresh });
+        return out[0];
+    };
+    const first = await runFresh();
+    assert.equal(fresh.size, 1);
+    assert.notEqual(first, expected, "another stack, another key");
+    assert.equal(await runFresh(), first, "the second run keeps the first run's key");
+});
+
+test("with mlkube:checksumKey set, no Stash is registered", async () => {
+    const { r } = await checksumRun({ A: "1" }, { [KEY_CONFIG]: KEY_A });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.resources.filter((x) => x.type === "pulumi:index:Stash"), []);
+});
+
+test("mlkube render: no key offline, so the annotation is a placeholder that says nothing about the content", async () => {
+    const dir = path.join(__dirname, "..", "examples", "quickstart");
+    const rendered = await render(dir, {});
+    assert.deepEqual(rendered.errors, []);
+    const annotations = rendered.objects.flatMap((o: any) => Object.entries(o.spec?.template?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith("checksum.mlkube.dev/")));
+    assert.ok(annotations.length > 0, "the example's Deployment uses a Secret");
+    for (const [, v] of annotations) assert.equal(v, RENDERED_CHECKSUM);
+    assert.deepEqual(rendered.resources.filter((x: { type: string }) => x.type === "pulumi:index:Stash"), [], "no Stash offline");
 });
 
 test("a plain-text or short mlkube:checksumKey is refused, without showing it", async () => {
     const plain = await checksumRun({ A: "1" }, { [KEY_CONFIG]: KEY_A }, []);
     assert.deepEqual(plain.r.errors.map((e) => e.message), [
-        `Stack config "dev": mlkube:checksumKey: is stored in plain text (in Pulumi.dev.yaml), so it keeps nothing secret; set it as a secret: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)"`,
+        `Stack config "dev": mlkube:checksumKey: is stored in plain text (in Pulumi.dev.yaml), so it keeps nothing secret; set it as a secret: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)", or remove it (mlkube then keeps a random key in the stack's state)`,
     ]);
     const short = await checksumRun({ A: "1" }, { [KEY_CONFIG]: "shortkey" });
     assert.deepEqual(short.r.errors.map((e) => e.message), [

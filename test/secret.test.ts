@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Secret } from "../src";
-import { SecretValue } from "../src/render/collect";
+import { collect, SecretValue } from "../src/render/collect";
 import { readProvider } from "../src/secret/providers";
 import { assertFails, assertThrows, b64decode, emit, reveal } from "./helpers";
 
@@ -148,9 +148,9 @@ test("Secret provider credentials become a Secret with the provider's mount; mis
     });
 });
 
-test("plain Secret data is checked when read and its checksum is a plain string", async () => {
+test("plain Secret data is checked when read; its checksum is a plain string under a configured key", async () => {
     let s!: Secret;
-    await emit(() => (s = new Secret("p", { fromEnv: ["HOME"] })));
+    await collect(() => (s = new Secret("p", { fromEnv: ["HOME"] })), { config: { "mlkube:checksumKey": "0123456789abcdef0123" }, secretConfigKeys: ["mlkube:checksumKey"] });
     assert.equal(typeof s.binding().checksum, "string");
     assert.throws(() => new Secret("big", { fromEnv: ["BIG_VALUE_FOR_TEST"] }), /environment variable BIG_VALUE_FOR_TEST is not set/);
     await withEnv({ MLK_BIG: "x".repeat(1024 * 1024) }, async () => {

@@ -27,14 +27,28 @@ const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop
 
 /**
  * The pod-template annotation value that rolls pods when the Secret's content changes: an HMAC-SHA256 under
- * the stack's key (without mlkube:checksumKey, derived from the project and stack names; src/secret/checksum.ts).
+ * the stack's key — without mlkube:checksumKey, 32 random bytes kept in the state by one Stash per stack
+ * (src/secret/checksum.ts), registered here once per program run (per mock monitor).
  */
-let stackKey: Buffer | undefined;
-function checksum(data: Record<string, string>): string {
-    stackKey ??= crypto.createHmac("sha256", "mlkube.dev/secret-checksum/v2/stack").update(`${pulumi.getProject()}\0${pulumi.getStack()}`).digest();
-    const h = crypto.createHmac("sha256", stackKey);
-    for (const k of Object.keys(data).sort()) h.update(k).update("\0").update(data[k]).update("\0");
-    return h.digest("hex").slice(0, 16);
+let stackKey: { monitor: unknown; key: pulumi.Output<string> } | undefined;
+function checksum(data: Record<string, string>): pulumi.Output<string> {
+    const monitor = pulumi.runtime.getMonitor();
+    if (stackKey?.monitor !== monitor) {
+        const stash = new pulumi.Stash(
+            "mlkube-checksum-key",
+            { input: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
+            { ignoreChanges: ["input"], additionalSecretOutputs: ["input", "output"] },
+        );
+        const key = pulumi.all([stash.output, stash.input]).apply(([kept, candidate]) => crypto.createHmac("sha256", String(kept ?? candidate)).update("mlkube.dev/secret-checksum/v2").digest("hex"));
+        stackKey = { monitor, key };
+    }
+    return pulumi.unsecret(
+        stackKey!.key.apply((k) => {
+            const h = crypto.createHmac("sha256", Buffer.from(k, "hex"));
+            for (const name of Object.keys(data).sort()) h.update(name).update("\0").update(data[name]).update("\0");
+            return h.digest("hex").slice(0, 16);
+        }),
+    );
 }
 
 const JOBSET_IMMUTABLE = [

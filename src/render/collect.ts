@@ -30,7 +30,7 @@ export interface CollectedResource {
     parent?: string;
     urn: string;
     /** The options the resource was registered with that matter for review. */
-    options: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; ignoreChanges?: string[]; dependsOn?: string[] };
+    options: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; ignoreChanges?: string[]; additionalSecretOutputs?: string[]; dependsOn?: string[] };
 }
 
 export interface CollectOptions {
@@ -53,7 +53,17 @@ export interface CollectOptions {
      * `createRequire(<program file>)`. Default: this module's own copy.
      */
     require?: NodeJS.Require;
+    /**
+     * What the stack's state keeps for `pulumi:index:Stash` resources, by URN: a Stash found here gets
+     * this value as its `output` (as the engine returns the value it kept); one not found keeps its
+     * input, which is then added (as the engine does on create). Default: a map shared by every run in
+     * this process, so repeated runs behave like updates of one stack.
+     */
+    stashes?: Map<string, unknown>;
 }
+
+/** The default of `CollectOptions.stashes`. */
+const keptStashes = new Map<string, unknown>();
 
 export interface Collected {
     resources: CollectedResource[];
@@ -110,6 +120,7 @@ interface RegisterRequest {
     getDeletebeforereplace(): boolean;
     getReplaceonchangesList(): string[];
     getIgnorechangesList(): string[];
+    getAdditionalsecretoutputsList(): string[];
     getDependenciesList(): string[];
 }
 
@@ -182,11 +193,17 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                                   deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
                                   replaceOnChanges: req.getReplaceonchangesList().length ? req.getReplaceonchangesList() : undefined,
                                   ignoreChanges: req.getIgnorechangesList().length ? req.getIgnorechangesList() : undefined,
+                                  additionalSecretOutputs: req.getAdditionalsecretoutputsList().length ? req.getAdditionalsecretoutputsList() : undefined,
                                   dependsOn: req.getDependenciesList().length ? req.getDependenciesList() : undefined,
                               }
                             : {},
                     });
                     const state: Record<string, unknown> = { ...a.inputs };
+                    if (a.type === "pulumi:index:Stash") {
+                        const kept = opts.stashes ?? keptStashes;
+                        if (!kept.has(urn)) kept.set(urn, a.inputs.input);
+                        state.output = kept.get(urn);
+                    }
                     if (a.type.startsWith("kubernetes:")) {
                         const md = { ...((a.inputs.metadata as Record<string, unknown>) ?? {}) };
                         if (md.name === undefined) md.name = mockName(a.type, a.name);

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { collect, CollectedResource, mockName, SecretValue } from "./collect";
 import { forgetProgramModules, loadProject, loadStackConfig, programRequire, registerTypeScript, runMain, typeCheck } from "./program";
+import { setRendering } from "../secret/checksum";
 
 /** @internal */
 export { collect, CollectedResource, SecretValue, mockName } from "./collect";
@@ -109,6 +110,8 @@ export async function render(programDir: string, options: RenderOptions = {}): P
         forgetProgramModules(project);
         // Pulumi runs programs from their directory (relative paths in programs resolve from it).
         process.chdir(project.dir);
+        // No state and no decrypted config offline: Secret checksums render as a placeholder.
+        setRendering(true);
         const collected = await collect(() => runMain(project), {
             project: project.name,
             stack: stack.stack,
@@ -120,6 +123,7 @@ export async function render(programDir: string, options: RenderOptions = {}): P
         const { objects, sources, warnings } = toObjects(collected.resources, options.showSecrets ?? false);
         return { objects, sources, resources: collected.resources, errors: collected.errors, warnings, project: project.name, stack: stack.stack };
     } finally {
+        setRendering(false);
         process.chdir(cwd);
         unregister();
         forgetProgramModules(project);

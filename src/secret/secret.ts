@@ -14,7 +14,7 @@ import { claimObjects } from "../registry";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
-import { checksumKey, contentChecksum } from "./checksum";
+import { checksumKey, checksumOf } from "./checksum";
 import { DirectoryContent, readDirectory } from "./directory";
 import { errorCode, LocalFileError, readRegularFile, regularFileSize } from "./files";
 import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
@@ -241,8 +241,8 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env as object);
         for (const k of keys ?? []) if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
         bail();
-        // All values plain (the common case): encode now, like fromEnv/fromFile, so the data and its
-        // checksum are plain and the workload's checksum annotation is no Output.
+        // All values plain (the common case): encode now, like fromEnv/fromFile, so the data is plain
+        // (its checksum is an Output only when the key is: the per-stack key kept in the state).
         if (keys && Object.values(a.env as object).every((v) => typeof v === "string")) {
             const values: Record<string, string> = {};
             for (const k of keys) values[k] = b64((a.env as Record<string, string>)[k]);
@@ -404,10 +404,10 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
     const key = checksumKey();
     if (pulumi.Output.isInstance(src.data)) {
         data = src.data.apply(checkKeys);
-        checksum = pulumi.unsecret(data.apply((d) => contentChecksum(d, key)));
+        checksum = checksumOf(data, key);
     } else {
         checkKeys(src.data);
-        checksum = contentChecksum(src.data, key);
+        checksum = checksumOf(src.data, key);
         data = pulumi.secret(src.data);
     }
     const mountPath = a.mountPath ?? `/etc/mlkube/secrets/${secretName}`;

@@ -413,6 +413,10 @@ export class TrainJob extends pulumi.ComponentResource {
                     throw asPulumiError(e as Error, this.job);
                 }
             });
+        if (a.waitForCompletion && !pulumi.runtime.isDryRun()) {
+            // Progress and diagnosis while the provider waits (docs/diagnosis.md); loaded only for a waited update.
+            (require("../diagnose/start") as typeof import("../diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "TrainJob", name, expected: a.numNodes ?? 1 }, kind, objectName: r.objectName, namespace: ns, progress: true }, status);
+        }
         this.registerOutputs({ jobName: this.jobName, namespace: this.namespace, masterAddress: this.masterAddress, backend: this.backend, state: this.state });
     }
 }

@@ -1,5 +1,5 @@
 /**
- * The multi-language suite (`npm run test:lang`): mlkube's components from Pulumi YAML and Python
+ * The multi-language suite (`npm run test:lang`): mlkube's components from Pulumi YAML, Python and Go
  * programs, through the provider plugin `pulumi-resource-mlkube`, on the real engine and the local
  * cluster. Built on the e2e suite's helpers (test/e2e/helpers.ts: stacks, namespaces, the comparison
  * of live objects with the offline renderer's).
@@ -9,7 +9,10 @@
  * `scripts/plugin.sh pack` (`pulumi plugin install resource mlkube <version> --file ...`); Python
  * programs run with the venv of scripts/python.sh first on PATH (the v3.68 Python host ignores
  * Pulumi.yaml's `virtualenv` option) and the generated SDK sdk/python on PYTHONPATH (uninstalled, it
- * takes its version from its pulumi-plugin.json).
+ * takes its version from its pulumi-plugin.json). Go programs are one module (test/lang/programs/go.mod,
+ * the SDK sdk/go/mlkube by a `replace`), compiled once up front (`go build`, the build cache outside the
+ * clone), then built again by the Go host on each run (linking only); for them no `node` is on PATH, so
+ * the plugin runs on the Node.js inside its tarball.
  *
  * Each program has a TypeScript twin (test/lang/programs/<shape>/ts, or examples/inference): what the
  * offline renderer makes of the twin is what the YAML/Python program must create on the cluster.
@@ -26,7 +29,7 @@ import {
     exampleStackDefaults, get, list, pulumiEnv, requirePrerequisites, summary, waitFor,
 } from "../e2e/helpers";
 
-export type Language = "yaml" | "python";
+export type Language = "yaml" | "python" | "go";
 
 /** mlkube's version: the plugin's and the schema's. */
 export const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
@@ -54,6 +57,41 @@ export function pythonVenvBin(): string {
     return bin;
 }
 
+const NODE_NAMES = new Set(["node", "nodejs", "npm", "npx", "corepack"]);
+
+/**
+ * PATH with every `node` (and npm, npx, nodejs, corepack) taken out: a directory that has one is replaced
+ * by a directory (under `scratch`) of symlinks to everything else in it.
+ */
+export function pathWithoutNode(pathVar: string, scratch: string): string {
+    return pathVar.split(":").filter(Boolean).map((dir, i) => {
+        if (![...NODE_NAMES].some((n) => fs.existsSync(path.join(dir, n)))) return dir;
+        const shadow = path.join(scratch, `path-${i}`);
+        fs.mkdirSync(shadow, { recursive: true });
+        for (const entry of fs.readdirSync(dir)) {
+            if (!NODE_NAMES.has(entry)) fs.symlinkSync(path.join(dir, entry), path.join(shadow, entry));
+        }
+        return shadow;
+    }).join(":");
+}
+
+/** The Go programs' module (quickstart, inference, trainjob and invalid share it). */
+export const GO_PROGRAMS = path.join(ROOT, "test", "lang", "programs");
+
+/**
+ * Compiles the Go programs once (one `go build` of the module's four programs, which keeps no binary):
+ * the Pulumi Go SDK and mlkube's are compiled into the build cache here, so the Go host's own `go build`
+ * on each `pulumi` run only links. Bounded: 20 minutes (a cold build cache on a loaded 2-core machine).
+ * Returns the seconds it took.
+ */
+export function buildGoPrograms(env: Record<string, string>): number {
+    const t0 = Date.now();
+    const r = spawnSync("go", ["build", "./quickstart/go", "./inference/go", "./trainjob/go", "./invalid/go"], { cwd: GO_PROGRAMS, env, encoding: "utf8", timeout: 1_200_000 });
+    if (r.error) throw new Error(`go build of the Go programs (${GO_PROGRAMS}): ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`go build of the Go programs (${GO_PROGRAMS}) exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    return (Date.now() - t0) / 1000;
+}
+
 /**
  * The CLI environment of one language: a fresh PULUMI_HOME (removed by `cleanup`) with the Kubernetes
  * provider and the mlkube plugin; for Python the venv first on PATH, VIRTUAL_ENV and the SDK on PYTHONPATH.
@@ -70,6 +108,16 @@ export function languageEnv(lang: Language): { env: Record<string, string>; clea
         env.VIRTUAL_ENV = path.dirname(bin);
         env.PYTHONPATH = path.join(ROOT, "sdk", "python");
         env.PYTHONDONTWRITEBYTECODE = "1"; // keep sdk/python free of __pycache__
+    }
+    if (lang === "go") {
+        // No node for the plugin: it must run on the Node.js of its tarball. The go toolchain stays (the Go
+        // host builds the program with it); no toolchain download (GOTOOLCHAIN=local).
+        env.PATH = pathWithoutNode(env.PATH, path.join(home, "path-without-node"));
+        env.GOTOOLCHAIN = "local";
+        const which = spawnSync("sh", ["-c", "command -v node nodejs npm npx || true"], { env, encoding: "utf8" });
+        assert.equal(which.stdout.trim(), "", `node is on the Go programs' PATH: ${which.stdout}`);
+        const built = buildGoPrograms(env);
+        console.log(`# go: the four programs compiled once (go build, build cache ${run("go", ["env", "GOCACHE"], env).trim()}) in ${built}s`);
     }
     return { env, cleanup: () => process.env.MLKUBE_E2E_KEEP || fs.rmSync(home, { recursive: true, force: true }) };
 }
@@ -175,7 +223,7 @@ async function renderTwin(shape: Shape, namespace: string) {
  * retained claims) and the invalid program.
  */
 export function languageSuite(lang: Language): void {
-    const L = lang === "yaml" ? "y" : "p";
+    const L = { yaml: "y", python: "p", go: "g" }[lang];
     let env: Record<string, string>;
     let cleanup = () => {};
 
@@ -289,6 +337,8 @@ export function languageSuite(lang: Language): void {
             const errors = r.output.split("\n").filter((l) => /^\s*error: /.test(l));
             assert.match(errors[0] ?? "", /^\s*error: mlkube:index:Compute resource 'api' has a problem: Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"$/, r.output);
             if (lang === "yaml") assert.equal(errors.length, 1, r.output);
+            // Go's SDK adds one line of its own after it (the same engine abort: "resource monitor shut down").
+            if (lang === "go") assert.deepEqual(errors.slice(1).map((l) => l.trim()), ["error: an unhandled error occurred: program failed:"], r.output);
             assert.doesNotMatch(r.output, /^\s+at .*\.js:\d+/m, "no JavaScript stack trace from the plugin");
             console.log(`# ${lang}: invalid program: preview failed in ${r.seconds}s with:\n${r.output.split("\n").filter((l) => /error/i.test(l)).join("\n")}`);
         } finally {

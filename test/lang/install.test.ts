@@ -3,8 +3,9 @@
  * with `pluginDownloadURL` pointing at a local HTTP server (127.0.0.1 only, serving that release folder and
  * nothing else), a fresh PULUMI_HOME without the mlkube plugin, automatic plugin acquisition ON (the rest
  * of the project's engine runs turn it off), and NO `node` on PATH. Python: the wheel pip-installed into a
- * fresh venv (no PYTHONPATH), its pulumi-plugin.json names the server; YAML: the program names the server
- * in `options.pluginDownloadURL`. `pulumi preview` must download and install the plugin, which then runs
+ * fresh venv (no PYTHONPATH), its pulumi-plugin.json names the server; Go: the release's Go SDK module
+ * unpacked and required through a `replace`, its pulumi-plugin.json names the server (the Go host finds it
+ * with `go list -m -json all`); YAML: the program names the server in `options.pluginDownloadURL`. `pulumi preview` must download and install the plugin, which then runs
  * with its bundled Node.js and constructs the components.
  *
  * What is not a user's: the Kubernetes provider 4.25.0 is put into the fresh PULUMI_HOME by
@@ -20,11 +21,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KUBECONFIG, PASSPHRASE, ROOT, pulumiEnv } from "../e2e/helpers";
-import { VERSION } from "./helpers";
+import { GO_MODULE } from "../../scripts/gen-schema";
+import { VERSION, pathWithoutNode } from "./helpers";
 
 const PLATFORM = process.arch === "arm64" ? "linux-arm64" : "linux-amd64";
 const TARBALL = `pulumi-resource-mlkube-v${VERSION}-${PLATFORM}.tar.gz`;
-const NODE_NAMES = new Set(["node", "nodejs", "npm", "npx", "corepack"]);
 
 interface Result { status: number; output: string; seconds: number }
 
@@ -76,22 +77,6 @@ async function serveFolder(dir: string): Promise<{ url: string; requests: string
     };
 }
 
-/**
- * PATH with every `node` (and npm, npx, nodejs, corepack) taken out: a directory that has one is replaced
- * by a directory of symlinks to everything else in it.
- */
-function pathWithoutNode(pathVar: string, scratch: string): string {
-    return pathVar.split(":").filter(Boolean).map((dir, i) => {
-        if (![...NODE_NAMES].some((n) => fs.existsSync(path.join(dir, n)))) return dir;
-        const shadow = path.join(scratch, `path-${i}`);
-        fs.mkdirSync(shadow, { recursive: true });
-        for (const entry of fs.readdirSync(dir)) {
-            if (!NODE_NAMES.has(entry)) fs.symlinkSync(path.join(dir, entry), path.join(shadow, entry));
-        }
-        return shadow;
-    }).join(":");
-}
-
 const YAML_PROGRAM = (url: string) => `name: mlkube-install-yaml
 runtime: yaml
 description: test/lang/install — the engine downloads the mlkube plugin from pluginDownloadURL.
@@ -125,6 +110,34 @@ api = mlkube.Compute("api", image="registry.example/api:1.0", resources={"cpu": 
 pulumi.export("endpoint", api.endpoint)
 `;
 
+const GO_PROGRAM = `// test/lang/install: the engine downloads the mlkube plugin from the Go SDK's pluginDownloadURL.
+package main
+
+import (
+	"${GO_MODULE}"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		cache, err := mlkube.NewVolume(ctx, "cache", &mlkube.VolumeArgs{Size: pulumi.String("1Gi")})
+		if err != nil {
+			return err
+		}
+		api, err := mlkube.NewCompute(ctx, "api", &mlkube.ComputeArgs{
+			Image:     pulumi.String("registry.example/api:1.0"),
+			Resources: &mlkube.ResourcesArgs{Cpu: "100m", Memory: pulumi.StringRef("128Mi")},
+			Volumes:   []interface{}{cache},
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("endpoint", api.Endpoint)
+		return nil
+	})
+}
+`;
+
 describe("the engine installs the mlkube plugin from pluginDownloadURL (no node on PATH)", () => {
     let scratch: string;
     let server: Awaited<ReturnType<typeof serveFolder>>;
@@ -140,7 +153,7 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         // The server first (its port is part of the URL), then the release that names it.
         server = await serveFolder(releaseDir);
         const t0 = Date.now();
-        await ok(path.join(ROOT, "scripts", "release.sh"), ["--out", releaseDir, "--download-url", server.url, "--only", "python,plugin", "--platforms", PLATFORM, "--no-checks"],
+        await ok(path.join(ROOT, "scripts", "release.sh"), ["--out", releaseDir, "--download-url", server.url, "--only", "python,go,plugin", "--platforms", PLATFORM, "--no-checks"],
             { env: { ...process.env } as Record<string, string> });
         console.log(`# install: release with pluginDownloadURL ${server.url} built in ${(Date.now() - t0) / 1000}s: ${fs.readdirSync(releaseDir).join(", ")}`);
         assert.ok(fs.existsSync(path.join(releaseDir, TARBALL)), `${TARBALL} in the release`);
@@ -165,7 +178,7 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
      * One program: a fresh PULUMI_HOME, the program in a temp dir, `pulumi preview`, then what the engine
      * installed. `local`: the plugin directory the program names itself (nothing downloaded or installed).
      */
-    async function previewInstalls(lang: "yaml" | "python" | "yaml-packages", write: (dir: string) => void, extra: (env: Record<string, string>) => Promise<void> = async () => {}, local?: string) {
+    async function previewInstalls(lang: "yaml" | "python" | "yaml-packages" | "go", write: (dir: string) => void, extra: (env: Record<string, string>) => Promise<void> = async () => {}, local?: string) {
         const home = path.join(scratch, `home-${lang}`);
         fs.mkdirSync(home);
         const env = bareHomeEnv(home);
@@ -217,6 +230,24 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
             .replace("resources:\n", `packages:\n  mlkube: ${local}\nresources:\n`);
         assert.doesNotMatch(program, /pluginDownloadURL:/);
         await previewInstalls("yaml-packages", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program), undefined, local);
+    });
+
+    test("Go: the release's Go SDK module through a replace; its pulumi-plugin.json names the server", async () => {
+        const sdk = path.join(scratch, "go-sdk");
+        fs.mkdirSync(sdk);
+        await ok("tar", ["-C", sdk, "-xzf", path.join(releaseDir, `mlkube-sdk-go-v${VERSION}.tar.gz`)], { env: baseEnv });
+        await previewInstalls("go", (dir) => {
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: mlkube-install-go\nruntime: go\ndescription: test/lang/install\n");
+            fs.writeFileSync(path.join(dir, "go.mod"), `module example.com/mlkube-install-go\n\ngo 1.25\n\nrequire ${GO_MODULE} v${VERSION}\n\nreplace ${GO_MODULE} => ${path.join(sdk, "mlkube")}\n`);
+            fs.writeFileSync(path.join(dir, "main.go"), GO_PROGRAM);
+            // What a user runs after writing the program: go.sum and the indirect requirements.
+            const t0 = Date.now();
+            const tidy = spawnSync("go", ["mod", "tidy"], { cwd: dir, env: { ...baseEnv, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" }, encoding: "utf8", timeout: 300_000 });
+            assert.equal(tidy.status, 0, `go mod tidy: ${tidy.stderr}`);
+            console.log(`# install go: go mod tidy ${(Date.now() - t0) / 1000}s`);
+        }, async (env) => {
+            env.GOTOOLCHAIN = "local";
+        });
     });
 
     test("Python: the wheel, pip-installed into a fresh venv; the SDK names the server", async () => {

@@ -1,9 +1,10 @@
-// Command codegen generates mlkube's Python SDK (sdk/python) from schema.json with Pulumi's own code
-// generator (github.com/pulumi/pulumi/pkg/v3 at the CLI's version), in process: the CLI's
-// `pulumi package gen-sdk` delegates to language hosts newer than the ones this project can build.
+// Command codegen generates mlkube's Python SDK (sdk/python) and Go SDK (sdk/go) from schema.json with
+// Pulumi's own code generators (github.com/pulumi/pulumi/pkg/v3 at the CLI's version), in process: the
+// CLI's `pulumi package gen-sdk` delegates to language hosts newer than the ones this project can build.
 //
 //	codegen -schema schema.json -out sdk/python          # bind, generate, patch, write
 //	codegen -schema schema.json -out sdk/python -check   # exit 1 when sdk/python differs
+//	codegen -schema schema.json -lang go -out sdk/go [-check]   # the Go SDK (sdk/go/mlkube, its go.mod)
 //	codegen -schema schema.json -bind                    # bind only (schema errors -> exit 1)
 //
 // Built and run by scripts/gen-sdk.sh. It lives in the tools/pulumi module so that it shares the
@@ -25,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/blang/semver"
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
@@ -57,7 +59,8 @@ func fail(format string, a ...any) {
 
 func main() {
 	schemaPath := flag.String("schema", "schema.json", "the package schema")
-	out := flag.String("out", "sdk/python", "directory of the generated Python SDK")
+	out := flag.String("out", "sdk/python", "directory of the generated SDK")
+	lang := flag.String("lang", "python", "the SDK's language: python or go")
 	check := flag.Bool("check", false, "compare with -out instead of writing it; exit 1 when they differ")
 	bindOnly := flag.Bool("bind", false, "only bind the schema (report its errors)")
 	flag.Parse()
@@ -88,15 +91,29 @@ func main() {
 		return
 	}
 
-	files, err := python.GeneratePackage("mlkube tools/pulumi/codegen", pkg, nil, loader)
-	if err != nil {
-		fail("generating the Python SDK: %v", err)
-	}
-	if err := patchInputsImportCycle(files); err != nil {
-		fail("%v", err)
-	}
-	if err := patchVersionFromSourceTree(files); err != nil {
-		fail("%v", err)
+	var files map[string][]byte
+	switch *lang {
+	case "python":
+		files, err = python.GeneratePackage("mlkube tools/pulumi/codegen", pkg, nil, loader)
+		if err != nil {
+			fail("generating the Python SDK: %v", err)
+		}
+		if err := patchInputsImportCycle(files); err != nil {
+			fail("%v", err)
+		}
+		if err := patchVersionFromSourceTree(files); err != nil {
+			fail("%v", err)
+		}
+	case "go":
+		files, err = gogen.GeneratePackage("mlkube tools/pulumi/codegen", pkg, nil)
+		if err != nil {
+			fail("generating the Go SDK: %v", err)
+		}
+		if err := addGoMod(files, pkg); err != nil {
+			fail("%v", err)
+		}
+	default:
+		fail("-lang %q: python or go", *lang)
 	}
 	if *check {
 		if diff := compare(*out, files); len(diff) > 0 {
@@ -220,7 +237,7 @@ func compare(dir string, files map[string][]byte) []string {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		if !seen[rel] && !strings.Contains(rel, "__pycache__") {
+		if !seen[rel] && !strings.Contains(rel, "__pycache__") && !strings.HasSuffix(rel, "/go.sum") {
 			diff = append(diff, "extra "+rel)
 		}
 		return nil

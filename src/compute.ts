@@ -9,7 +9,7 @@ import { Service } from "@pulumi/kubernetes/core/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { BuiltPod, tryBuildPod } from "./pod/builder";
 import { claimObjects } from "./registry";
 import { applyStackDefaults } from "./pod/defaults";
@@ -535,10 +535,14 @@ export class Compute extends pulumi.ComponentResource {
         const ns = resolveNamespace(a.namespace);
         claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
         super(COMPUTE_TYPE, name, {}, opts);
-        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: r.dependencies, ignoreChanges: r.ignoreChanges });
+        // The budget first: its apply is not forced, so when another stack owns an object of this name its
+        // ownership marker (src/metadata.ts) conflicts there, before the Deployment's forced apply could take
+        // the other stack's Deployment over (docs/operations.md, "Two stacks, one namespace").
+        if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
+        const deploymentDeps = this.disruptionBudget ? [...r.dependencies, this.disruptionBudget] : r.dependencies;
+        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: deploymentDeps, ignoreChanges: keepFieldManager(r.ignoreChanges) });
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
-        if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
         if (!pulumi.runtime.isDryRun()) {
             // Diagnosis while the provider waits for the Deployment (docs/diagnosis.md); loaded only for an update.
             (require("./diagnose/start") as typeof import("./diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "Compute", name }, kind: "Deployment", objectName, namespace: ns, podLabels: { [COMPUTE_SELECTOR]: objectName }, progress: false }, this.deployment.status);

@@ -7,9 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { claimObjects } from "./registry";
+import { asPulumiError, MlkubeValidationError, ValidationIssue } from "./errors";
 import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "./schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, isDnsLabel, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
@@ -190,6 +191,41 @@ export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.P
     };
 }
 
+/**
+ * Fields of a claim Kubernetes never changes once it exists: mlkube keeps the claim's values
+ * (`ignoreChanges`) and reports a difference with {@link immutableClaimIssues} instead of replacing the
+ * claim (a retained claim cannot be replaced under its own name; the attempt dropped it from the stack).
+ */
+export const IMMUTABLE_CLAIM_FIELDS = ["spec.storageClassName", "spec.accessModes", "spec.volumeMode"];
+
+/**
+ * What the program declares for an existing claim's immutable fields and the claim does not have: one
+ * issue per field, saying how to keep the data. `declared` holds plain values only (undefined: not
+ * declared or not known yet, nothing to compare). Pure. @internal
+ */
+export function immutableClaimIssues(
+    claimName: string,
+    declared: { storageClass?: string; accessMode?: string; volumeMode?: string },
+    live: { storageClassName?: string; accessModes?: string[]; volumeMode?: string } | undefined,
+): ValidationIssue[] {
+    if (!live) return [];
+    const fields: Array<[keyof typeof declared, string | undefined, string | undefined]> = [
+        ["storageClass", declared.storageClass, live.storageClassName],
+        ["accessMode", declared.accessMode, live.accessModes?.[0]],
+        ["volumeMode", declared.volumeMode, live.volumeMode],
+    ];
+    return fields
+        .filter(([, want, have]) => want !== undefined && have !== undefined && want !== have)
+        .map(([field, want, have]) => ({
+            path: [field],
+            message:
+                `claim "${claimName}" exists with ${field} ${JSON.stringify(have)}, and Kubernetes cannot change a claim's ${field}; nothing was changed. ` +
+                `To keep the claim and its data, set ${field} back to ${JSON.stringify(have)}. To move the data to a ${JSON.stringify(want)} claim: ` +
+                `add a Volume with another name and ${field} ${JSON.stringify(want)}, copy the data, then remove this Volume ` +
+                `(its claim is retained; delete it with kubectl once the copy is checked); see docs/concepts/volume.md`,
+        }));
+}
+
 /** The component name, when it doubles as the Kubernetes name. */
 const componentNameSchema = z.object({ name: dnsLabel() });
 
@@ -258,6 +294,16 @@ export class Volume extends pulumi.ComponentResource {
         this.claim = new PersistentVolumeClaim(name, spec, {
             parent: this,
             retainOnDelete: (a.reclaim ?? "Retain") === "Retain",
+            ignoreChanges: keepFieldManager(IMMUTABLE_CLAIM_FIELDS),
+        });
+        // The claim's outputs are what it is (after a preview's dry run, or recorded when unchanged): a
+        // declared immutable field that differs fails the preview and the update with mlkube's message.
+        const declared = { storageClass: a.storageClass ?? mlkubeConfig().storageClass, accessMode: a.accessMode, volumeMode: a.volumeMode };
+        const immutableCheck = pulumi.all([this.claim.spec, declared]).apply(([live, want]) => {
+            const plain = (v: unknown) => (typeof v === "string" ? v : undefined);
+            const issues = immutableClaimIssues(claimName, { storageClass: plain(want.storageClass), accessMode: plain(want.accessMode), volumeMode: plain(want.volumeMode) }, live as never);
+            if (issues.length) throw asPulumiError(new MlkubeValidationError("Volume", name, issues), this.claim);
+            return undefined;
         });
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
         const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode as AccessMode) : undefined;
@@ -270,8 +316,9 @@ export class Volume extends pulumi.ComponentResource {
                 this,
             );
         }
-        // No component outputs in the state: claimName/namespace are the claim's own outputs (issue 15).
-        this.registerOutputs({});
+        // No component outputs in the state: claimName/namespace are the claim's own outputs (issue 15); the
+        // check resolves to nothing and is registered so that the update waits for it and reports its failure.
+        this.registerOutputs({ immutableCheck });
     }
 
     /** What a workload needs to mount this claim (used by the pod builder). */

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Compute, Secret, Volume } from "../src";
-import { assertThrows, emit } from "./helpers";
+import { assertThrows, emit, OWNER } from "./helpers";
+import { keepFieldManager } from "../src/metadata";
 import { restrictedViolations } from "./pss";
 
 const base = { image: "ghcr.io/acme/server:1.0" };
@@ -66,7 +67,7 @@ test("Compute: autoscaling creates an HPA and leaves replicas to it", async () =
     // replicas stays in the applied object (dropping it made the API server reset it to 1 when autoscaling was
     // turned on), at minReplicas, and the autoscaler owns it: ignoreChanges (docs/operations.md).
     assert.equal(out.get("Deployment", "s").spec.replicas, 2);
-    assert.deepEqual(out.resource("Deployment", "s").options.ignoreChanges, ["spec.replicas"]);
+    assert.deepEqual(out.resource("Deployment", "s").options.ignoreChanges, keepFieldManager(["spec.replicas"]));
     assert.deepEqual(out.get("HorizontalPodAutoscaler", "s").spec, {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "s" },
         minReplicas: 2,
@@ -84,20 +85,20 @@ test("Compute: mlkube owns the declared replica count, the autoscaler owns it wi
     // Forced apply: a `kubectl scale` (or an autoscaler switched off) never blocks the next update with a
     // field conflict on spec.replicas, and the update puts the declared count back.
     assert.equal(d.metadata.annotations["pulumi.com/patchForce"], "true");
-    assert.equal(fixed.resource("Deployment", "f").options.ignoreChanges, undefined);
+    assert.deepEqual(fixed.resource("Deployment", "f").options.ignoreChanges, keepFieldManager(), "only the field manager (test/ownership.test.ts)");
     assert.equal(fixed.get("Deployment", "f").spec.replicas, 3);
     for (const autoscaling of [{ maxReplicas: 4 }, { minReplicas: 2, maxReplicas: 4 }, { minReplicas: 5, maxReplicas: 5 }]) {
         const out = await emit(() => new Compute("a", { ...base, resources: { cpu: 1 }, autoscaling }));
         const dep = out.resource("Deployment", "a") as { inputs: any; options: { ignoreChanges?: string[] } };
         assert.equal(dep.inputs.spec.replicas, minOf(autoscaling), JSON.stringify(autoscaling));
-        assert.deepEqual(dep.options.ignoreChanges, ["spec.replicas"]);
+        assert.deepEqual(dep.options.ignoreChanges, keepFieldManager(["spec.replicas"]));
         assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
         // The HPA and the Deployment start from the same count, so creating both never scales twice.
         assert.equal(out.get("HorizontalPodAutoscaler", "a").spec.minReplicas, minOf(autoscaling));
     }
     // A user annotation cannot switch the forced apply off by accident (mlkube's rule wins) and stays otherwise.
     const user = await emit(() => new Compute("u", { ...base, annotations: { "pulumi.com/patchForce": "false", owner: "ml" } }));
-    assert.deepEqual(user.get("Deployment", "u").metadata.annotations, { "pulumi.com/patchForce": "true", owner: "ml" });
+    assert.deepEqual(user.get("Deployment", "u").metadata.annotations, { "pulumi.com/patchForce": "true", owner: "ml", ...OWNER });
 });
 
 test("Compute: probes (HTTP, command, TCP) and skipAwait", async () => {
@@ -272,7 +273,7 @@ test("Compute: metadata goes where it belongs (objects, pods, Service); env, com
     assert.equal(pd.spec.template.metadata.labels["app.kubernetes.io/name"], "y");
     assert.deepEqual(pd.spec.template.metadata.annotations, { "prometheus.io/scrape": "true" });
     assert.equal(pd.metadata.labels.tier, undefined);
-    assert.deepEqual(pd.metadata.annotations, { "pulumi.com/patchForce": "true" }, "only mlkube's replicas ownership (docs/operations.md)");
+    assert.deepEqual(pd.metadata.annotations, { "pulumi.com/patchForce": "true", ...OWNER }, "only mlkube's replicas ownership (docs/operations.md) and the ownership marker");
     // service*: the Service only — a load balancer annotation does not land on the Deployment or pods.
     assert.equal(svc.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
     assert.equal(svc.metadata.labels.exposed, "yes");

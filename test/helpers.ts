@@ -1,6 +1,10 @@
 /** Test helpers: run components under mocks and look at what they emitted. */
 import assert from "node:assert/strict";
 import { collect, CollectedResource, SecretValue } from "../src/render/collect";
+import { ownershipAnnotations } from "../src/metadata";
+
+/** The ownership marker of every object `emit` registers (project mlkube, stack dev; test/ownership.test.ts). */
+export const OWNER = ownershipAnnotations("mlkube", "dev");
 
 export interface Emitted {
     resources: CollectedResource[];

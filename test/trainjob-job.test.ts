@@ -15,7 +15,7 @@ import { renderTrainJob, trainJobArgsSchema } from "../src/trainjob/component";
 import { MlkubeValidationError } from "../src/errors";
 import { resetConfigCache } from "../src/config";
 import { assertConforms, assertValidK8s, assertValidCrd, validateObject } from "./conformance";
-import { assertFails, emit } from "./helpers";
+import { assertFails, emit, OWNER } from "./helpers";
 import { ensureBuilt, ROOT } from "./render-helpers";
 
 const base: TrainJobArgs = { image: "ghcr.io/acme/train:1.0", command: ["torchrun"], args: ["/app/train.py"], backend: "job" };
@@ -63,7 +63,7 @@ test("job, numNodes 1: a plain NonIndexed Job, no Service, rendezvous on the pod
     const r = out.resource("Job", "tj");
     assert.deepEqual(r.options.replaceOnChanges, JOB_IMMUTABLE);
     assert.equal(r.options.deleteBeforeReplace, true);
-    assert.deepEqual(j.metadata.annotations, { "pulumi.com/skipAwait": "true" });
+    assert.deepEqual(j.metadata.annotations, { "pulumi.com/skipAwait": "true", ...OWNER });
     assert.ok(r.parent?.endsWith("mlkube:index:TrainJob::tj"));
 });
 
@@ -172,6 +172,7 @@ test("job: waitForCompletion waits for Complete or Failed; outputs", async () =>
     assert.deepEqual(out.get("Job", "w").metadata.annotations, {
         "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "600",
+        ...OWNER,
     });
     const get = <T>(o: { apply(f: (v: T) => void): unknown }) => new Promise<T>((res) => o.apply(res));
     assert.equal(await get(one.masterAddress), "127.0.0.1");

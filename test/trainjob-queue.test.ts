@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { TrainJob, TrainJobArgs } from "../src";
 import { assertValidCrd, assertConforms } from "./conformance";
 import { assertFails, emit } from "./helpers";
+import { keepFieldManager } from "../src/metadata";
 
 const base: TrainJobArgs = { image: "ghcr.io/acme/train:1.0", command: ["torchrun"], args: ["/app/train.py"] };
 const KIND = { jobset: "JobSet", kubeflow: "TrainJob", job: "Job" } as const;
@@ -44,13 +45,13 @@ for (const backend of ["jobset", "kubeflow", "job"] as const) {
         assert.ok(inner.length > 0);
         for (const l of inner) assert.ok(!(QUEUE in l) && !(PRIORITY in l), `Kueue label inside the ${KIND[backend]}: ${JSON.stringify(l)}`);
         const r = out.resource(KIND[backend], "q");
-        assert.deepEqual(r.options.ignoreChanges, ["spec.suspend"]);
+        assert.deepEqual(r.options.ignoreChanges, keepFieldManager(["spec.suspend"]));
         // The Service of the job backend is not a workload: no queue label.
         if (backend === "job") assert.equal(out.get("Service", "q").metadata.labels[QUEUE], undefined);
     });
 }
 
-test("queue: the stack default mlkube:queue applies; queue: false opts out; no queue, no labels, no ignoreChanges", async () => {
+test("queue: the stack default mlkube:queue applies; queue: false opts out; no queue, no labels, no ignoreChanges but the field manager's", async () => {
     const out = await emit(
         () => {
             new TrainJob("d", { ...base, backend: "job" });
@@ -64,14 +65,14 @@ test("queue: the stack default mlkube:queue applies; queue: false opts out; no q
     assert.equal(out.get("Job", "d").spec.suspend, true);
     assert.equal(out.get("Job", "o").metadata.labels[QUEUE], undefined);
     assert.equal(out.get("Job", "o").spec.suspend, true, "the user's own suspend without a queue");
-    assert.equal(out.resource("Job", "o").options.ignoreChanges, undefined);
+    assert.deepEqual(out.resource("Job", "o").options.ignoreChanges, keepFieldManager());
     assert.equal(out.get("JobSet", "x").metadata.labels[QUEUE], "team-b", "an explicit queue wins over the stack default");
     assertValidCrd(out.get("JobSet", "x"));
     const plain = await emit(() => new TrainJob("p", { ...base }));
     const js = plain.get("JobSet", "p");
     assert.equal(js.metadata.labels[QUEUE], undefined);
     assert.equal(js.spec.suspend, undefined);
-    assert.equal(plain.resource("JobSet", "p").options.ignoreChanges, undefined);
+    assert.deepEqual(plain.resource("JobSet", "p").options.ignoreChanges, keepFieldManager());
 });
 
 test("queue: errors (suspend belongs to Kueue, priorityClass needs a queue, names, bad stack default)", async () => {

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { Secret, TrainJob, TrainJobArgs, Volume, RuntimePatch, JOBSET_IMMUTABLE, TRAINJOB_IMMUTABLE } from "../src";
 import { render, toYaml } from "../src/render";
 import { assertValidCrd, assertConforms } from "./conformance";
-import { assertFails, emit } from "./helpers";
+import { assertFails, emit, OWNER } from "./helpers";
 import { ensureBuilt, ROOT } from "./render-helpers";
 
 const base: TrainJobArgs = { image: "ghcr.io/acme/train:1.0", command: ["torchrun"], args: ["/app/train.py"] };
@@ -69,7 +69,7 @@ test("jobset: one Indexed replicated job `node`, DNS hostnames, webhook defaults
     assert.deepEqual(r.options.replaceOnChanges, JOBSET_IMMUTABLE);
     assert.equal(r.options.deleteBeforeReplace, true);
     assert.ok(!JOBSET_IMMUTABLE.some((p) => p.includes("suspend") || p.includes("ttl") || p.startsWith("metadata")));
-    assert.deepEqual(js.metadata.annotations, { "pulumi.com/skipAwait": "true" });
+    assert.deepEqual(js.metadata.annotations, { "pulumi.com/skipAwait": "true", ...OWNER });
     assert.ok(r.parent?.endsWith("mlkube:index:TrainJob::tj"));
 });
 
@@ -395,12 +395,14 @@ test("waitForCompletion: waitFor stops on either terminal condition, timeout bou
     assert.deepEqual(out.get("JobSet", "w").metadata.annotations, {
         "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Completed' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "7200",
+        ...OWNER,
     });
     assert.deepEqual(out.get("TrainJob", "k").metadata.annotations, {
         "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "86400",
         // Trainer v2.3 re-creates the JobSet of a TrainJob deleted in the foreground (see test/e2e/updates.test.ts).
         "pulumi.com/deletionPropagationPolicy": "background",
+        ...OWNER,
     });
     await assertFails(() => new TrainJob("t", { ...base, timeout: 60 }), 'TrainJob "t": timeout: only applies with waitForCompletion: true');
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { Volume, VolumeReference } from "../src";
 import { claimMountOf } from "../src/volume";
-import { assertFails, emit } from "./helpers";
+import { assertFails, emit, OWNER } from "./helpers";
 
 test("Volume: defaults give a ReadWriteOnce claim named after the component, retained on destroy", async () => {
     const out = await emit(() => new Volume("data", { size: "10Gi" }));
@@ -14,6 +14,7 @@ test("Volume: defaults give a ReadWriteOnce claim named after the component, ret
         metadata: {
             name: "data",
             labels: { "app.kubernetes.io/name": "data", "app.kubernetes.io/component": "volume", "app.kubernetes.io/managed-by": "mlkube" },
+            annotations: OWNER,
         },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
     });
@@ -41,7 +42,7 @@ test("Volume: every option reaches the claim", async () => {
     assert.equal(pvc.metadata.name, "checkpoints");
     assert.equal(pvc.metadata.namespace, "ml");
     assert.equal(pvc.metadata.labels.team, "research");
-    assert.deepEqual(pvc.metadata.annotations, { "example.com/owner": "alice" });
+    assert.deepEqual(pvc.metadata.annotations, { "example.com/owner": "alice", ...OWNER });
     assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-fast", volumeMode: "Filesystem", resources: { requests: { storage: "1Ti" } } });
 });
 

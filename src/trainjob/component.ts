@@ -21,6 +21,7 @@ import { mlkubeConfig } from "../config";
 import { domainPrefixedPathProblem, RuntimePatch, runtimePatchesSchema } from "./patches";
 import { renderJobSet } from "./jobset";
 import { claimObjects } from "../registry";
+import { keepFieldManager } from "../metadata";
 import { DEFAULT_RUNTIME, renderKubeflowTrainJob } from "./kubeflow";
 import { jobLongestName, renderJob, RENDEZVOUS_PORT_NAME } from "./job";
 import { initializerIssues, Initializers, initializersSchema } from "./initializer";
@@ -383,14 +384,16 @@ export class TrainJob extends pulumi.ComponentResource {
             // The Service first: pods resolve each other through it as soon as they start.
             dependsOn: this.service ? [...r.dependencies, this.service] : r.dependencies,
             replaceOnChanges: r.replaceOnChanges,
-            ignoreChanges: r.ignoreChanges,
+            ignoreChanges: keepFieldManager(r.ignoreChanges),
             deleteBeforeReplace: true,
         };
         // `status` is an output property, so the live status can be read; a waited job declares the status it
         // waits for, so a job recorded unfinished is waited for again (DECLARED_FINISH, docs/operations.md).
         const declared = a.waitForCompletion ? DECLARED_FINISH[r.object.kind] : undefined;
         this.job = r.object.kind === "Job" ? new Job(name, r.object as never, jobOpts) : new CustomResource(name, { ...r.object, status: declared ? { ...declared } : undefined }, jobOpts);
-        this.jobName = this.job.metadata.name;
+        // The name mlkube gives the object, once the job exists: not `metadata.name`, which the provider's preview
+        // of a replacement reports as a generated name that `pulumi up` never uses.
+        this.jobName = this.job.metadata.apply(() => r.objectName);
         this.namespace = this.job.metadata.namespace;
         this.masterAddress = r.masterHost === LOCAL_MASTER ? pulumi.output(LOCAL_MASTER) : pulumi.interpolate`${r.masterHost}.${this.namespace}.svc`;
 

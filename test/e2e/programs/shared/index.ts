@@ -1,0 +1,30 @@
+// The e2e suite's ownership scenarios (test/e2e/shared-namespace.test.ts, docs/operations.md): two stacks
+// of this program in one namespace (same names), and a retained claim that is destroyed, re-adopted and
+// changed. Every knob is stack config.
+import * as pulumi from "@pulumi/pulumi";
+import * as mlkube from "mlkube";
+
+const config = new pulumi.Config();
+
+const data = new mlkube.Volume("data", { size: config.get("dataSize") ?? "1Gi", storageClass: config.get("storageClass") });
+export const claim = data.claimName;
+
+if (config.getBoolean("workloads") ?? true) {
+    const keys = new mlkube.Secret("keys", { env: { API_TOKEN: config.requireSecret("token") } });
+    new mlkube.Compute("api", {
+        image: "registry.example/api:1.0",
+        resources: { cpu: "100m", memory: "128Mi" },
+        replicas: 2,
+        ports: [{ port: 8080 }],
+        secrets: [keys],
+        securityContext: { runAsUser: 1000 },
+    });
+    new mlkube.TrainJob("train", {
+        image: "registry.example/train:1.0",
+        command: ["python", "/app/train.py"],
+        numNodes: 1,
+        resourcesPerNode: { cpu: "100m", memory: "128Mi" },
+        volumes: [data],
+        securityContext: { runAsUser: 1000 },
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * Ownership with the real engine (test/e2e/programs/shared; docs/operations.md, "Two stacks, one
+ * namespace"): a second stack with the same names in the same namespace fails with a conflict naming the
+ * first stack and changes none of its objects, and destroying it deletes none of them.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Stack, createNamespace, deleteNamespaces, get, requirePrerequisites } from "./helpers";
+
+const PROGRAM = "test/e2e/programs/shared";
+const PROJECT = "mlkube-e2e-shared";
+/** The objects the program creates (kind, name): every kind mlkube emits for it. */
+const OBJECTS = [
+    ["persistentvolumeclaim", "data"],
+    ["secret", "keys"],
+    ["deployment", "api"],
+    ["service", "api"],
+    ["poddisruptionbudget", "api"],
+    ["jobsets.jobset.x-k8s.io", "train"],
+] as const;
+
+before(() => requirePrerequisites());
+after(() => deleteNamespaces());
+
+function uids(ns: string): Record<string, string | undefined> {
+    return Object.fromEntries(OBJECTS.map(([kind, name]) => [`${kind}/${name}`, get(kind, name, ns)?.metadata.uid]));
+}
+
+describe("ownership: two stacks, one namespace", () => {
+    let a: Stack;
+    let b: Stack;
+    let ns: string;
+
+    before(async () => {
+        ns = await createNamespace("own");
+        a = new Stack(PROGRAM, "owna", ns);
+        b = new Stack(PROGRAM, "ownb", ns);
+        // The same program with the same config in both stacks, as in the report: nothing differs but the stack.
+        a.init({}, { token: "token-1" });
+        b.init({}, { token: "token-1" });
+        const r = a.up();
+        assert.equal(r.status, 0, r.output);
+    });
+
+    after(() => {
+        a?.remove();
+        b?.remove();
+    });
+
+    test("the second stack's up fails naming the first stack, changes none of its objects, and its destroy deletes none", () => {
+        const t0 = Date.now();
+        const before = uids(ns);
+        for (const [k, v] of Object.entries(before)) assert.ok(v, `stack A created ${k}`);
+        const up = b.up();
+        assert.notEqual(up.status, 0, `stack B's up must fail:\n${up.output}`);
+        // The API server's conflict names the owner's field manager: the other stack, by project and name.
+        assert.match(up.output, new RegExp(`conflicts? with "mlkube/${PROJECT}/${a.name}":\\s*(- )?\\.metadata\\.annotations\\.mlkube\\.dev/stack`), up.output);
+        assert.deepEqual(uids(ns), before, "no object of stack A was replaced");
+        for (const [kind, name] of OBJECTS) {
+            const o = get(kind, name, ns);
+            assert.equal(o.metadata.annotations["mlkube.dev/stack"], `${PROJECT}/${a.name}`, `${kind}/${name} still marked as stack A's`);
+        }
+        const destroy = b.pulumi(["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.status, 0, destroy.output);
+        assert.deepEqual(uids(ns), before, "destroying stack B deleted none of stack A's objects");
+        const p = a.preview(["--expect-no-changes", "--refresh"]);
+        assert.equal(p.status, 0, p.output);
+        console.log(`# shared namespace: B up ${up.seconds}s (failed as expected), B destroy ${destroy.seconds}s, A preview ${p.seconds}s, test ${(Date.now() - t0) / 1000}s`);
+    });
+});

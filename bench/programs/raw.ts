@@ -53,6 +53,11 @@ function checksum(data: Record<string, string>): pulumi.Output<string> {
 }
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
+/** The ownership marker on every object (src/metadata.ts): the stack's name, applied with the stack's own field manager. */
+const owner = () => ({ "mlkube.dev/stack": `${pulumi.getProject()}/${pulumi.getStack()}`, "pulumi.com/patchFieldManager": `mlkube/${pulumi.getProject()}/${pulumi.getStack()}` });
+/** Objects created with another manager keep it (src/metadata.ts keepFieldManager). */
+const KEEP_MANAGER = 'metadata.annotations["pulumi.com/patchFieldManager"]';
+
 const JOBSET_IMMUTABLE = [
     "spec.replicatedJobs",
     "spec.network",
@@ -71,10 +76,10 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
             {
                 apiVersion: "v1",
                 kind: "PersistentVolumeClaim",
-                metadata: { name: vName, labels: labels("volume", vName) },
+                metadata: { name: vName, labels: labels("volume", vName), annotations: owner() },
                 spec: { accessModes: ["ReadWriteMany"], storageClassName: STORAGE_CLASS, resources: { requests: { storage: "10Gi" } } },
             },
-            { parent: parents?.volume(vName), retainOnDelete: true },
+            { parent: parents?.volume(vName), retainOnDelete: true, ignoreChanges: ["spec.storageClassName", "spec.accessModes", "spec.volumeMode", KEEP_MANAGER] },
         );
 
         const sName = secretName(i);
@@ -95,7 +100,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
             {
                 apiVersion: "v1",
                 kind: "Secret",
-                metadata: { name: sName, labels: labels("secret", sName) },
+                metadata: { name: sName, labels: labels("secret", sName), annotations: owner() },
                 type: "Opaque",
                 data,
             },
@@ -106,13 +111,26 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
         const selector = { "mlkube.dev/compute": cName };
         const isRich = opts.workload === "rich";
         const computeParent = parents?.compute(cName);
+        // What Compute creates by default for 2+ replicas (issue 14 part B): users get it, so it is measured.
+        // Created before the Deployment, which depends on it (src/compute.ts: its conflict stops a forced takeover).
+        const pdb = new k8s.policy.v1.PodDisruptionBudget(
+            cName,
+            {
+                apiVersion: "policy/v1",
+                kind: "PodDisruptionBudget",
+                metadata: { name: cName, labels: labels("compute", cName), annotations: owner() },
+                spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+            },
+            { parent: computeParent },
+        );
+
         new k8s.apps.v1.Deployment(
             cName,
             {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
                 // Applied with force: the declared replica count wins over a manual scale (docs/operations.md).
-                metadata: { name: cName, labels: labels("compute", cName), annotations: { "pulumi.com/patchForce": "true" } },
+                metadata: { name: cName, labels: labels("compute", cName), annotations: { "pulumi.com/patchForce": "true", ...owner() } },
                 spec: {
                     replicas: 2,
                     selector: { matchLabels: selector },
@@ -151,30 +169,18 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     },
                 },
             },
-            { parent: computeParent, dependsOn: [pvc, secret] },
+            { parent: computeParent, dependsOn: [pvc, secret, pdb], ignoreChanges: [KEEP_MANAGER] },
         );
         new k8s.core.v1.Service(
             cName,
             {
                 apiVersion: "v1",
                 kind: "Service",
-                metadata: { name: cName, labels: labels("compute", cName) },
+                metadata: { name: cName, labels: labels("compute", cName), annotations: owner() },
                 spec: { type: "ClusterIP", selector, ports: [{ port: PORT, targetPort: PORT, protocol: "TCP" }] },
             },
             { parent: computeParent, dependsOn: [pvc, secret] },
         );
-        // What Compute creates by default for 2+ replicas (issue 14 part B): users get it, so it is measured.
-        new k8s.policy.v1.PodDisruptionBudget(
-            cName,
-            {
-                apiVersion: "policy/v1",
-                kind: "PodDisruptionBudget",
-                metadata: { name: cName, labels: labels("compute", cName) },
-                spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
-            },
-            { parent: computeParent },
-        );
-
         if (opts.trainJobs && hasTrainJob(i)) {
             const tName = trainJobName(i / 10);
             const master = `${tName}-node-0-0.${tName}`;
@@ -184,7 +190,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 {
                     apiVersion: "jobset.x-k8s.io/v1alpha2",
                     kind: "JobSet",
-                    metadata: { name: tName, labels: labels("trainjob", tName), annotations: { "pulumi.com/skipAwait": "true" } },
+                    metadata: { name: tName, labels: labels("trainjob", tName), annotations: { "pulumi.com/skipAwait": "true", ...owner() } },
                     spec: {
                         replicatedJobs: [
                             {
@@ -237,7 +243,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     },
                     status: undefined,
                 },
-                { parent: parents?.trainJob(tName), dependsOn: [pvc], replaceOnChanges: JOBSET_IMMUTABLE, deleteBeforeReplace: true },
+                { parent: parents?.trainJob(tName), dependsOn: [pvc], replaceOnChanges: JOBSET_IMMUTABLE, deleteBeforeReplace: true, ignoreChanges: [KEEP_MANAGER] },
             );
         }
     }

@@ -74,6 +74,14 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  * mlkube resolve different copies of `@pulumi/pulumi`. With a `resource`, the message is shown under it.
  * The message is also kept as is: the SDK prefixes errors raised while serializing a resource's inputs or
  * outputs with `error serializing property "…": `, which would bury mlkube's text.
+ *
+ * The stack is only the first line (`Name: message`), without frames: none is ever shown for these errors,
+ * and the SDK's uncaught-error handler formats every error with `util.inspect(err, { colors: true })`,
+ * which on Node.js 20.20 loops forever (one core, memory without bound) on a frame such as
+ * `…/node_modules/@pulumi/output.ts:1:1` — what a source-mapped `apply` leaves in an error's stack
+ * (nodejs/node#64011). A waited TrainJob that failed then stopped `pulumi up`'s output until the engine
+ * ended the update. `resource` is not enumerable: the formatted error is the message, not a dump of the
+ * resource (and its inputs).
  */
 export function asPulumiError<E extends Error>(err: E, resource?: unknown): E {
     const marks = err as unknown as Record<string, unknown>;
@@ -81,11 +89,14 @@ export function asPulumiError<E extends Error>(err: E, resource?: unknown): E {
         marks.__pulumiRunError = true;
     } else {
         marks.__pulumResourceError = true; // (sic: the SDK's spelling)
-        marks.resource = resource;
+        Object.defineProperty(err, "resource", { value: resource, enumerable: false, writable: true, configurable: true });
         marks.hideStack = true;
     }
     const message = err.message;
     Object.defineProperty(err, "message", { get: () => message, set: () => undefined, enumerable: false, configurable: true });
+    // After the message: inspect finds the frames after the message's text, so a message that looks like
+    // frames is never parsed as frames.
+    Object.defineProperty(err, "stack", { value: `${safeString(err.name)}: ${message}`, enumerable: false, writable: true, configurable: true });
     return err;
 }
 

@@ -77,11 +77,11 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
  *
  * The stack is only the first line (`Name: message`), without frames: none is ever shown for these errors,
  * and the SDK's uncaught-error handler formats every error with `util.inspect(err, { colors: true })`,
- * which on Node.js 20.20 loops forever (one core, memory without bound) on a frame such as
- * `…/node_modules/@pulumi/output.ts:1:1` — what a source-mapped `apply` leaves in an error's stack
- * (nodejs/node#64011). A waited TrainJob that failed then stopped `pulumi up`'s output until the engine
- * ended the update. `resource` is not enumerable: the formatted error is the message, not a dump of the
- * resource (and its inputs).
+ * which on Node.js 20.20 loops on a frame such as `…/node_modules/@pulumi/output.ts:1:1` — what a
+ * source-mapped `apply` leaves in an error's stack (nodejs/node#64011) — on one core, growing a string by
+ * gigabytes until V8's maximum string length (tens of seconds, if memory lasts). A waited TrainJob that
+ * failed stopped `pulumi up`'s output meanwhile (docs/pulumi-engine.md). `resource` is not enumerable:
+ * the formatted error is the message, not a dump of the resource (and its inputs).
  */
 export function asPulumiError<E extends Error>(err: E, resource?: unknown): E {
     const marks = err as unknown as Record<string, unknown>;

@@ -298,10 +298,13 @@ export class Volume extends pulumi.ComponentResource {
         });
         // The claim's outputs are what it is (after a preview's dry run, or recorded when unchanged): a
         // declared immutable field that differs fails the preview and the update with mlkube's message.
-        const declared = { storageClass: a.storageClass ?? mlkubeConfig().storageClass, accessMode: a.accessMode, volumeMode: a.volumeMode };
-        const immutableCheck = pulumi.all([this.claim.spec, declared]).apply(([live, want]) => {
-            const plain = (v: unknown) => (typeof v === "string" ? v : undefined);
-            const issues = immutableClaimIssues(claimName, { storageClass: plain(want.storageClass), accessMode: plain(want.accessMode), volumeMode: plain(want.volumeMode) }, live as never);
+        // Only plain declared values are compared (an Output-valued field is the claim's own business); one
+        // apply on the claim's spec, not pulumi.all, which deep-walks its inputs (issue 27: promises per Volume).
+        const plain = (v: unknown) => (typeof v === "string" ? v : undefined);
+        const want = { storageClass: plain(a.storageClass ?? mlkubeConfig().storageClass), accessMode: plain(a.accessMode), volumeMode: plain(a.volumeMode) };
+        // The Output's promise, not an apply: an apply per Volume cost ~40 promises per workload (issue 27).
+        const immutableCheck = (this.claim.spec as unknown as { promise(): Promise<unknown> }).promise().then((live) => {
+            const issues = immutableClaimIssues(claimName, want, live as never);
             if (issues.length) throw asPulumiError(new MlkubeValidationError("Volume", name, issues), this.claim);
             return undefined;
         });

@@ -24,6 +24,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { render } from "../../src/render";
+import * as YAML from "yaml";
+import { ownershipAnnotations } from "../../src/metadata";
 import {
     KeptClaim, ROOT, RUN_ID, Stack, assertDestroyedExcept, assertLiveMatchesRendered, assertNoSecretLeak, createNamespace, deleteNamespaces,
     exampleStackDefaults, get, list, pulumiEnv, requirePrerequisites, summary, waitFor,
@@ -208,12 +210,22 @@ export const SHAPES: Shape[] = [
     },
 ];
 
-/** What the offline renderer predicts for the TypeScript twin with the stack's config (secrets as placeholders). */
-async function renderTwin(shape: Shape, namespace: string) {
+/**
+ * What the offline renderer predicts for the TypeScript twin with the stack's config (secrets as placeholders).
+ * The twin is another project and stack: its ownership marker (src/metadata.ts) is rewritten to the live
+ * stack's (`liveStack`'s project and name), which the comparison then checks like any other field.
+ */
+async function renderTwin(shape: Shape, namespace: string, liveStack: Stack) {
     const config: Record<string, unknown> = { "mlkube:namespace": namespace, ...(shape.config ?? {}) };
     for (const k of Object.keys(shape.secrets)) config[k] = { secure: "v1:not-decrypted" };
     const rendered = await render(path.join(ROOT, shape.twin), { stack: shape.twinStack ?? "lang", config });
     assert.deepEqual(rendered.errors, [], `rendering the TypeScript twin ${shape.twin} failed`);
+    const project = (YAML.parse(fs.readFileSync(path.join(liveStack.dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const owner = ownershipAnnotations(project, liveStack.name);
+    for (const o of rendered.objects) {
+        const annotations = (o.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations;
+        if (annotations) for (const k of Object.keys(owner)) if (k in annotations) annotations[k] = owner[k];
+    }
     return rendered;
 }
 
@@ -269,7 +281,7 @@ export function languageSuite(lang: Language): void {
                 const outputs = stack.outputs();
                 const expected = shape.outputs(stack.namespace);
                 assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, outputs[k]])), expected, "stack outputs");
-                predicted = await renderTwin(shape, stack.namespace);
+                predicted = await renderTwin(shape, stack.namespace, stack);
                 assertLiveMatchesRendered(predicted, stack.namespace);
                 // The claims of Volumes that are not `reclaim: "Delete"` must survive destroy.
                 kept = predicted.resources

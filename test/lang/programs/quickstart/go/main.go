@@ -13,7 +13,7 @@ func main() {
 		cfg := config.New(ctx, "")
 		model := cfg.Get("model")
 		if model == "" {
-			model = "Qwen/Qwen2.5-0.5B-Instruct"
+			model = "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"
 		}
 
 		// A claim for downloaded weights; kept when the stack is destroyed.
@@ -31,13 +31,16 @@ func main() {
 		}
 
 		server, err := mlkube.NewCompute(ctx, "server", &mlkube.ComputeArgs{
-			Image:     pulumi.String("vllm/vllm-openai:v0.6.3"),
-			Args:      []pulumi.StringInput{pulumi.String("--model"), pulumi.String(model), pulumi.String("--download-dir"), pulumi.String("/mnt/model-cache")},
-			Resources: &mlkube.ResourcesArgs{Cpu: "2", Memory: pulumi.StringRef("8Gi")},
-			Volumes:   []interface{}{cache},
-			Secrets:   []interface{}{token},
-			Env:       map[string]interface{}{"MODEL": model},
-			Ports:     []mlkube.PortSpecArgs{{Port: 8000}},
+			// llama.cpp's CPU server runs as root: runAsUser keeps mlkube's runAsNonRoot default satisfiable.
+			Image:           pulumi.String("ghcr.io/ggml-org/llama.cpp:server"),
+			Args:            []pulumi.StringInput{pulumi.String("-hf"), pulumi.String(model), pulumi.String("--host"), pulumi.String("0.0.0.0"), pulumi.String("--port"), pulumi.String("8000")},
+			Resources:       &mlkube.ResourcesArgs{Cpu: "2", Memory: pulumi.StringRef("8Gi")},
+			Volumes:         []interface{}{cache},
+			Secrets:         []interface{}{token},
+			Env:             map[string]interface{}{"LLAMA_CACHE": "/mnt/model-cache", "MODEL": model},
+			Ports:           []mlkube.PortSpecArgs{{Port: 8000}},
+			ReadinessProbe:  &mlkube.ProbeSpecArgs{Path: pulumi.StringRef("/health"), Port: 8000, PeriodSeconds: pulumi.IntRef(5)},
+			SecurityContext: pulumi.Map{"runAsUser": pulumi.Int(1000)},
 		})
 		if err != nil {
 			return err

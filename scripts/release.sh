@@ -233,33 +233,7 @@ if want go; then
     tar -C "$gocheck/sdk" -xzf "$out/$gotar"
     printf 'module example.com/mlkube-go-check\n\ngo 1.25\n\nrequire %s v%s\n\nreplace %s => ../sdk/mlkube\n' \
       "$gomod" "$version" "$gomod" >"$gocheck/program/go.mod"
-    cat >"$gocheck/program/main.go" <<'GO'
-package main
-
-import (
-	"github.com/mlkube/mlkube/sdk/go/mlkube"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
-
-func main() {
-	pulumi.Run(func(ctx *pulumi.Context) error {
-		cache, err := mlkube.NewVolume(ctx, "cache", &mlkube.VolumeArgs{Size: pulumi.String("1Gi")})
-		if err != nil {
-			return err
-		}
-		api, err := mlkube.NewCompute(ctx, "api", &mlkube.ComputeArgs{
-			Image:     pulumi.String("registry.example/api:1.0"),
-			Resources: &mlkube.ResourcesArgs{Cpu: "100m", Memory: pulumi.StringRef("128Mi")},
-			Volumes:   []interface{}{cache},
-		})
-		if err != nil {
-			return err
-		}
-		ctx.Export("endpoint", api.Endpoint)
-		return nil
-	})
-}
-GO
+    cp "$ROOT/scripts/lib/go-sdk-check/main.go" "$gocheck/program/main.go"
     log "go: a fresh program against $gotar (go mod tidy, go build, go vet)"
     (cd "$gocheck/program" && env GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod tidy >"$work/go-check.log" 2>&1 &&
       env GOTOOLCHAIN=local go build -o "$gocheck/program.bin" . >>"$work/go-check.log" 2>&1 &&

@@ -110,33 +110,8 @@ api = mlkube.Compute("api", image="registry.example/api:1.0", resources={"cpu": 
 pulumi.export("endpoint", api.endpoint)
 `;
 
-const GO_PROGRAM = `// test/lang/install: the engine downloads the mlkube plugin from the Go SDK's pluginDownloadURL.
-package main
-
-import (
-	"${GO_MODULE}"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
-
-func main() {
-	pulumi.Run(func(ctx *pulumi.Context) error {
-		cache, err := mlkube.NewVolume(ctx, "cache", &mlkube.VolumeArgs{Size: pulumi.String("1Gi")})
-		if err != nil {
-			return err
-		}
-		api, err := mlkube.NewCompute(ctx, "api", &mlkube.ComputeArgs{
-			Image:     pulumi.String("registry.example/api:1.0"),
-			Resources: &mlkube.ResourcesArgs{Cpu: "100m", Memory: pulumi.StringRef("128Mi")},
-			Volumes:   []interface{}{cache},
-		})
-		if err != nil {
-			return err
-		}
-		ctx.Export("endpoint", api.Endpoint)
-		return nil
-	})
-}
-`;
+/** The Go program release.sh builds against the Go SDK module (one file, scripts/lib/go-sdk-check). */
+const GO_PROGRAM = fs.readFileSync(path.join(ROOT, "scripts", "lib", "go-sdk-check", "main.go"), "utf8");
 
 describe("the engine installs the mlkube plugin from pluginDownloadURL (no node on PATH)", () => {
     let scratch: string;

@@ -5,17 +5,22 @@
  * package or to absolute https URLs (npm's page for the package cannot open `docs/…` relative links).
  * Parsed with markdown-it, anchors made with github-slugger (GitHub's own heading ids); no network.
  */
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import MarkdownIt from "markdown-it";
-import GithubSlugger from "github-slugger";
+import type GithubSluggerClass from "github-slugger" with { "resolution-mode": "import" };
 
 const root = path.resolve(__dirname, "..");
 /** Links to this repository's files on GitHub; README.md links to docs this way (see CONTRIBUTING.md). */
 const repoUrl = /^https:\/\/github\.com\/mlkube\/mlkube\/(?:blob|tree)\/main\/([^#?]*)(?:#(.*))?$/;
 const md = new MarkdownIt({ html: true });
+/** github-slugger is an ES module: loaded once before the tests (this file is CommonJS). */
+let GithubSlugger: typeof GithubSluggerClass;
+before(async () => {
+    GithubSlugger = (await import("github-slugger")).default;
+});
 
 function walk(dir: string, keep: (rel: string) => boolean): string[] {
     const out: string[] = [];

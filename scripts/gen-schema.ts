@@ -14,14 +14,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import ts from "typescript";
 import { z } from "zod";
-import { Compute, computeArgsSchema } from "../src/compute";
+import type { AnyComponentSpec } from "../src/base";
+import { COMPONENTS } from "../src/components";
 import { fieldRefSchema, secretKeyRefSchema } from "../src/pod/options";
 import { Unresolved } from "../src/schema/input";
 import { helperMeta } from "../src/schema/meta";
 import { dnsSubdomain, secretKey } from "../src/schema/names";
-import { existingSchema as existingSecretSchema, Secret, secretArgsSchema, SecretReference } from "../src/secret/secret";
-import { TrainJob, trainJobFieldsSchema } from "../src/trainjob/component";
-import { existingSchema as existingVolumeSchema, Volume, volumeArgsSchema, VolumeReference } from "../src/volume";
+import { existingSchema as existingSecretSchema, Secret, SecretReference } from "../src/secret/secret";
+import { existingSchema as existingVolumeSchema, Volume, VolumeReference } from "../src/volume";
 
 const ROOT = path.resolve(__dirname, "..");
 export const SCHEMA_FILE = path.join(ROOT, "schema.json");
@@ -67,13 +67,6 @@ interface EnumTypeSpec {
     enum: { value: string }[];
 }
 
-/** The four components: their token, args schema, args interface and class. */
-const RESOURCES = [
-    { name: "Volume", file: "src/volume.ts", args: "VolumeArgs", schema: volumeArgsSchema },
-    { name: "Secret", file: "src/secret/secret.ts", args: "SecretArgs", schema: secretArgsSchema },
-    { name: "Compute", file: "src/compute.ts", args: "ComputeArgs", schema: computeArgsSchema },
-    { name: "TrainJob", file: "src/trainjob/component.ts", args: "TrainJobArgs", schema: trainJobFieldsSchema },
-] as const;
 
 /** Descriptions of the wire forms, which no interface describes field by field. */
 const WIRE_DOCS = {
@@ -121,7 +114,7 @@ class Sources {
         const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
         const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
         this.program = ts.createProgram(
-            RESOURCES.map((r) => path.join(ROOT, r.file)),
+            COMPONENTS.flatMap((c) => [c.source.argsFile, c.source.classFile]).map((f) => path.join(ROOT, f)),
             { ...parsed.options, noEmit: true },
         );
         this.checker = this.program.getTypeChecker();
@@ -546,8 +539,10 @@ class Generator {
     }
 
     /** The outputs of a component class: its public `pulumi.Output<T>` members (child resources are left out). */
-    outputs(name: string, file: string): { properties: Record<string, TypeSpec>; required: string[] } {
-        const cls = this.src.declaration(file, name) as ts.ClassDeclaration;
+    /** The outputs the table lists, typed and described by the class's members; the class declares no other public Output. */
+    outputs(c: AnyComponentSpec): { properties: Record<string, TypeSpec>; required: string[] } {
+        const name = c.name;
+        const cls = this.src.declaration(c.source.classFile, name) as ts.ClassDeclaration;
         const properties: Record<string, TypeSpec> = {};
         const required: string[] = [];
         for (const m of cls.members) {
@@ -560,9 +555,12 @@ class Generator {
             const key = m.name.text;
             const description = this.src.doc(this.src.checker.getSymbolAtLocation(m.name));
             const { spec, optional } = this.outputType(t.typeArguments[0], { owner: name, prop: key, doc: description });
+            if (!c.outputs.includes(key)) throw new Error(`gen-schema: ${name}.${key} is a public Output the component table does not list (src/components.ts: its outputs); list it, or make it @internal`);
             properties[key] = { ...(description ? { description } : {}), ...spec };
             if (!optional) required.push(key);
         }
+        const missing = c.outputs.filter((k) => !Object.hasOwn(properties, k));
+        if (missing.length) throw new Error(`gen-schema: the component table lists ${name} outputs its class does not declare as public Outputs: ${missing.join(", ")}`);
         return { properties, required: required.sort() };
     }
 
@@ -598,11 +596,11 @@ class Generator {
         throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported type ${n.getText()}`);
     }
 
-    resource(r: (typeof RESOURCES)[number]): Record<string, unknown> {
-        const args = this.src.declaration(r.file, r.args);
-        const cls = this.src.declaration(r.file, r.name);
-        const inputs = this.properties(r.schema as z.ZodType, args, r.name);
-        const outputs = this.outputs(r.name, r.file);
+    resource(c: AnyComponentSpec): Record<string, unknown> {
+        const args = this.src.declaration(c.source.argsFile, c.source.args);
+        const cls = this.src.declaration(c.source.classFile, c.name);
+        const inputs = this.properties(c.schema, args, c.name);
+        const outputs = this.outputs(c);
         return {
             isComponent: true,
             description: this.src.doc(cls),
@@ -630,7 +628,10 @@ export function generateSchema(): Record<string, unknown> {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string; description: string; license: string };
     const g = new Generator();
     const resources: Record<string, unknown> = {};
-    for (const r of RESOURCES) resources[g.token(r.name)] = g.resource(r);
+    for (const c of COMPONENTS) {
+        if (c.token !== g.token(c.name)) throw new Error(`gen-schema: ${c.name}'s token ${c.token} is not ${g.token(c.name)}`);
+        resources[c.token] = g.resource(c);
+    }
     // The wire forms exist even where no field uses them yet (the provider's contract).
     const schema = {
         name: PKG,

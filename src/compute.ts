@@ -11,10 +11,10 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { BuiltPod, tryBuildPod } from "./pod/builder";
-import { claimObjects } from "./registry";
+import { ComponentSpec, MlkubeComponent, prepare } from "./base";
 import { applyStackDefaults } from "./pod/defaults";
 import { PodOptions, podOptionsShape } from "./pod/options";
-import { Agree, checkResourceArgs, Resolved, input, record, schemaMatches, validate } from "./schema/input";
+import { Agree, Resolved, input, record, schemaMatches, validate } from "./schema/input";
 import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, isDnsLabel, labelKey, labelValue, portName } from "./schema/names";
 import { closest, fail, MlkubeValidationError, ValidationIssue } from "./errors";
 
@@ -481,17 +481,14 @@ const componentNameSchema = z.object({ name: dnsLabel() });
  * const llm = new mlkube.Compute("llm", { image: "vllm/vllm-openai:v0.6.3", resources: { gpu: 1 }, ports: [{ port: 8000 }] });
  * ```
  */
-export class Compute extends pulumi.ComponentResource {
-    private deploymentNameOutput?: pulumi.Output<string>;
-    private namespaceOutput?: pulumi.Output<string>;
+export class Compute extends MlkubeComponent {
     /** Name of the Deployment (`args.name`, else the component name). */
     get deploymentName(): pulumi.Output<string> {
-        // Built on first read, like Volume.claimName (issue 15).
-        return (this.deploymentNameOutput ??= this.deployment.metadata.name);
+        return this.lazy("deploymentName", () => this.deployment.metadata.name);
     }
     /** Namespace of the Deployment. */
     get namespace(): pulumi.Output<string> {
-        return (this.namespaceOutput ??= this.deployment.metadata.namespace);
+        return this.lazy("namespace", () => this.deployment.metadata.namespace);
     }
     /** The Deployment child resource. */
     readonly deployment: Deployment;
@@ -502,21 +499,19 @@ export class Compute extends pulumi.ComponentResource {
     /** The PodDisruptionBudget, when `disruptionBudget` (or its default for 2+ pods) asks for one. */
     readonly disruptionBudget?: PodDisruptionBudget;
     private readonly endpointPort?: number;
-    private serviceNameOutput?: pulumi.Output<string | undefined>;
-    private endpointOutput?: pulumi.Output<string | undefined>;
 
     /** The Service's name; undefined without ports. */
     get serviceName(): pulumi.Output<string | undefined> {
-        return (this.serviceNameOutput ??= this.service ? this.service.metadata.name : pulumi.output(undefined));
+        return this.lazy("serviceName", () => (this.service ? this.service.metadata.name : pulumi.output(undefined)));
     }
     /**
      * In-cluster address of the first port: `<service>.<namespace>.svc.cluster.local:<port>`; undefined
      * without ports. Built on first read (an Output per Compute costs memory at thousands of workloads).
      */
     get endpoint(): pulumi.Output<string | undefined> {
-        return (this.endpointOutput ??= this.service
-            ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.endpointPort}`
-            : pulumi.output(undefined));
+        return this.lazy("endpoint", () =>
+            this.service ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.endpointPort}` : pulumi.output(undefined),
+        );
     }
 
     /**
@@ -525,16 +520,20 @@ export class Compute extends pulumi.ComponentResource {
      * registering anything when `args` are invalid.
      */
     constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate and render before registering anything: bad input creates nothing.
-        checkResourceArgs("Compute", name, opts);
-        const a = validate("Compute", name, computeArgsSchema, applyStackDefaults("Compute", name, args, "resources"));
-        if (a.name === undefined && !isDnsLabel(name)) validate("Compute", name, componentNameSchema, { name }); // the schema words the error
-        const objectName = a.name ?? name;
-        if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
-        const r = renderCompute(name, a);
-        const ns = resolveNamespace(a.namespace);
-        claimObjects("Compute", name, [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })));
-        super(COMPUTE_TYPE, name, {}, opts);
+        const { r, ns, objectName } = prepare(
+            computeSpec,
+            name,
+            opts,
+            () => {
+                const a = validate("Compute", name, computeArgsSchema, applyStackDefaults("Compute", name, args, "resources"));
+                if (a.name === undefined && !isDnsLabel(name)) validate("Compute", name, componentNameSchema, { name }); // the schema words the error
+                const objectName = a.name ?? name;
+                if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
+                return { r: renderCompute(name, a), ns: resolveNamespace(a.namespace), objectName };
+            },
+            ({ r, ns, objectName }) => [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })),
+        );
+        super(computeSpec, name, opts);
         // The budget first: its apply is not forced, so when another stack owns an object of this name its
         // ownership marker (src/metadata.ts) conflicts there, before the Deployment's forced apply could take
         // the other stack's Deployment over (docs/operations.md, "Two stacks, one namespace").
@@ -550,6 +549,16 @@ export class Compute extends pulumi.ComponentResource {
         this.endpointPort = r.port;
         // No component outputs in the state: names and namespace are the children's own outputs, and
         // `endpoint` is built when read (issue 15).
-        this.registerOutputs({});
+        this.finish(computeSpec);
     }
 }
+
+/** Compute in the component table (src/components.ts). @internal */
+export const computeSpec: ComponentSpec<Compute> = {
+    name: "Compute",
+    token: COMPUTE_TYPE,
+    schema: computeArgsSchema,
+    source: { args: "ComputeArgs", argsFile: "src/compute.ts", classFile: "src/compute.ts" },
+    create: (name, args, opts) => new Compute(name, args as never, opts),
+    outputs: ["deploymentName", "namespace", "serviceName", "endpoint"],
+};

@@ -9,9 +9,9 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
-import { claimObjects } from "./registry";
+import { ComponentSpec, MlkubeComponent, prepare } from "./base";
 import { asPulumiError, MlkubeValidationError, ValidationIssue } from "./errors";
-import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "./schema/input";
+import { Agree, Resolved, input, pulumiResource, record, schemaMatches, validate } from "./schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, isDnsLabel, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
 
@@ -238,32 +238,28 @@ const componentNameSchema = z.object({ name: dnsLabel() });
  * const cache = new mlkube.Volume("model-cache", { size: "200Gi", accessMode: "ReadWriteMany" });
  * ```
  */
-export class Volume extends pulumi.ComponentResource {
+export class Volume extends MlkubeComponent {
     /** A reference to an existing claim: `Volume.existing("datasets", { mountPath: "/data" })`. */
     static existing(claimName: string, opts?: VolumeReferenceOptions): VolumeReference {
         return new VolumeReference(claimName, opts);
     }
 
-    private claimNameOutput?: pulumi.Output<string>;
-    private namespaceOutput?: pulumi.Output<string>;
     /** Name of the claim (`args.name`, else the component name). */
     get claimName(): pulumi.Output<string> {
-        // Built on first read: an Output (an `apply` on the claim's metadata) per Volume costs CPU and memory at thousands of workloads (issue 15).
-        return (this.claimNameOutput ??= this.claim.metadata.name);
+        return this.lazy("claimName", () => this.claim.metadata.name);
     }
     /** Namespace of the claim. */
     get namespace(): pulumi.Output<string> {
-        return (this.namespaceOutput ??= this.claim.metadata.namespace);
+        return this.lazy("namespace", () => this.claim.metadata.namespace);
     }
     /** The PersistentVolumeClaim child resource. */
     readonly claim: PersistentVolumeClaim;
     private readonly mountInfo: ClaimMount;
     private readonly accessModeInput: pulumi.Input<AccessMode>;
-    private mountPathOutput?: pulumi.Output<string>;
 
     /** Where workloads mount it unless they say otherwise (an Output built on first read). */
     get mountPath(): pulumi.Output<string> {
-        return (this.mountPathOutput ??= pulumi.output(this.mountInfo.mountPath));
+        return this.lazy("mountPath", () => pulumi.output(this.mountInfo.mountPath));
     }
     /** Whether workloads mount it read-only by default: always false for a Volume (a mount spec may say otherwise). */
     get readOnly(): pulumi.Output<boolean> {
@@ -283,14 +279,18 @@ export class Volume extends pulumi.ComponentResource {
      * Throws MlkubeValidationError before registering anything when `args` are invalid.
      */
     constructor(name: string, args: VolumeArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate and render before registering anything: bad input creates nothing.
-        checkResourceArgs("Volume", name, opts);
-        const a = validate("Volume", name, volumeArgsSchema, args);
-        if (a.name === undefined && !isDnsLabel(name)) validate("Volume", name, componentNameSchema, { name }); // the schema words the error
-        const spec = renderClaim(name, a);
-        const claimName = a.name ?? name;
-        claimObjects("Volume", name, [{ kind: "PersistentVolumeClaim", namespace: resolveNamespace(a.namespace), name: claimName }]);
-        super(VOLUME_TYPE, name, {}, opts);
+        const { a, spec, claimName } = prepare(
+            volumeSpec,
+            name,
+            opts,
+            () => {
+                const a = validate("Volume", name, volumeArgsSchema, args);
+                if (a.name === undefined && !isDnsLabel(name)) validate("Volume", name, componentNameSchema, { name }); // the schema words the error
+                return { a, spec: renderClaim(name, a), claimName: a.name ?? name };
+            },
+            (r) => [{ kind: "PersistentVolumeClaim", namespace: resolveNamespace(r.a.namespace), name: r.claimName }],
+        );
+        super(volumeSpec, name, opts);
         this.claim = new PersistentVolumeClaim(name, spec, {
             parent: this,
             retainOnDelete: (a.reclaim ?? "Retain") === "Retain",
@@ -321,7 +321,7 @@ export class Volume extends pulumi.ComponentResource {
         }
         // No component outputs in the state: claimName/namespace are the claim's own outputs (issue 15); the
         // check resolves to nothing and is registered so that the update waits for it and reports its failure.
-        this.registerOutputs({ immutableCheck });
+        this.finish(volumeSpec, { immutableCheck });
     }
 
     /** What a workload needs to mount this claim (used by the pod builder). */
@@ -329,6 +329,17 @@ export class Volume extends pulumi.ComponentResource {
         return this.mountInfo;
     }
 }
+
+/** Volume in the component table (src/components.ts). @internal */
+export const volumeSpec: ComponentSpec<Volume> = {
+    name: "Volume",
+    token: VOLUME_TYPE,
+    schema: volumeArgsSchema,
+    source: { args: "VolumeArgs", argsFile: "src/volume.ts", classFile: "src/volume.ts" },
+    create: (name, args, opts) => new Volume(name, args as never, opts),
+    outputs: ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"],
+    referenceOutputs: ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"],
+};
 
 /** What workloads accept where a volume is expected. */
 export type VolumeLike = Volume | VolumeReference | string;

@@ -13,7 +13,7 @@ import { errorMap, presentKeySchema, snapshot, Unresolved } from "../src/schema/
 import { computeArgsSchema } from "../src/compute";
 import { volumeArgsSchema } from "../src/volume";
 import { secretArgsSchema } from "../src/secret/secret";
-import { trainJobFieldsSchema } from "../src/trainjob/component";
+import { trainJobFieldsSchema } from "../src/trainjob/spec";
 
 type Tree = null | boolean | number | string | { out: number } | Tree[] | { [k: string]: Tree };
 

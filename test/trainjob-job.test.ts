@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { render, toYaml } from "../src/render";
 import fc from "fast-check";
-import { renderTrainJob, trainJobArgsSchema } from "../src/trainjob/component";
+import { renderTrainJob, trainJobArgsSchema } from "../src/trainjob/render";
 import { MlkubeValidationError } from "../src/errors";
 import { resetConfigCache } from "../src/config";
 import { assertConforms, assertValidK8s, assertValidCrd, validateObject } from "./conformance";

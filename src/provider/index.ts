@@ -14,70 +14,12 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as provider from "@pulumi/pulumi/provider";
 import * as YAML from "yaml";
-import { Compute, COMPUTE_TYPE } from "../compute";
+import { constructForReference } from "../base";
+import { COMPONENTS, componentOf } from "../components";
 import { releaseObjects } from "../registry";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
-import { Secret, SECRET_TYPE } from "../secret/secret";
-import { TrainJob, TRAINJOB_TYPE } from "../trainjob/component";
-import { Volume, VOLUME_TYPE } from "../volume";
 import { maskSecretIssues, RemoteReference, WireNormalizer } from "./normalize";
 import { PACKAGE_ROOT, PackageSchema, readSchemaText } from "./schema";
-
-/** The outputs a Volume built by the provider returns (and keeps in the state, for references). */
-function volumeState(v: Volume): pulumi.Inputs {
-    return { claimName: v.claimName, namespace: v.namespace, mountPath: v.mountPath, readOnly: v.readOnly, volumeMode: v.volumeMode, accessMode: v.accessMode };
-}
-
-/** The outputs a Secret built by the provider returns: names, how it mounts, key names and checksum — never values. */
-function secretState(s: Secret): pulumi.Inputs {
-    return { secretName: s.secretName, namespace: s.namespace, mount: s.mount, mountPath: s.mountPath, fileMode: s.fileMode, imagePull: s.imagePull, keys: s.keys, checksum: s.checksum };
-}
-
-/**
- * A Volume whose outputs are also kept in the state: a reference to it from another provider process
- * (the fallback) reads them back. TypeScript programs keep the state small (issue 15) and need none.
- */
-class ProviderVolume extends Volume {
-    protected override registerOutputs(): void {
-        super.registerOutputs(volumeState(this));
-    }
-}
-
-/** A Secret whose outputs (names, key names, checksum; never values) are also kept in the state. */
-class ProviderSecret extends Secret {
-    protected override registerOutputs(): void {
-        super.registerOutputs(secretState(this));
-    }
-}
-
-interface Kind {
-    /** The component's name in messages. */
-    component: string;
-    build(name: string, args: Record<string, unknown>, opts: pulumi.ComponentResourceOptions): pulumi.ComponentResource;
-    state(r: pulumi.ComponentResource): pulumi.Inputs;
-}
-
-const KINDS: Record<string, Kind> = {
-    [VOLUME_TYPE]: { component: "Volume", build: (n, a, o) => new ProviderVolume(n, a as never, o), state: (r) => volumeState(r as Volume) },
-    [SECRET_TYPE]: { component: "Secret", build: (n, a, o) => new ProviderSecret(n, a as never, o), state: (r) => secretState(r as Secret) },
-    [COMPUTE_TYPE]: {
-        component: "Compute",
-        build: (n, a, o) => new Compute(n, a as never, o),
-        state: (r) => {
-            const c = r as Compute;
-            return { deploymentName: c.deploymentName, namespace: c.namespace, serviceName: c.serviceName, endpoint: c.endpoint };
-        },
-    },
-    [TRAINJOB_TYPE]: {
-        component: "TrainJob",
-        build: (n, a, o) => new TrainJob(n, a as never, o),
-        // `state` waits for the job when waitForCompletion is set (and fails the construct when it failed).
-        state: (r) => {
-            const t = r as TrainJob;
-            return { jobName: t.jobName, namespace: t.namespace, masterAddress: t.masterAddress, backend: t.backend, state: t.state };
-        },
-    },
-};
 
 /**
  * A component built elsewhere (another provider process, an earlier deployment): rehydrated from its URN,
@@ -103,10 +45,6 @@ class RemoteComponent extends pulumi.ComponentResource implements RemoteReferenc
     }
 }
 
-const REFERENCE_OUTPUTS: Record<string, string[]> = {
-    [VOLUME_TYPE]: ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"],
-    [SECRET_TYPE]: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
-};
 
 /** The package version (package.json), which is also the plugin's. */
 export function packageVersion(): string {
@@ -228,7 +166,7 @@ export class MlkubeProvider implements provider.Provider {
     resolveReference(name: string, type: string, urn: string): pulumi.Resource {
         const live = this.live.get(urn);
         if (live) return live;
-        return new RemoteComponent(type, name, urn, REFERENCE_OUTPUTS[type] ?? []);
+        return new RemoteComponent(type, name, urn, [...(componentOf(type)?.referenceOutputs ?? [])]);
     }
 
     /** Registers {@link resolveReference} with the SDK for the `mlkube:index` module. */
@@ -241,21 +179,21 @@ export class MlkubeProvider implements provider.Provider {
 
     /** Builds component `type` named `name` from the wire inputs; returns its URN and outputs. */
     async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
-        if (!Object.hasOwn(KINDS, type)) throw new Error(`unknown resource type ${type}; mlkube has ${Object.keys(KINDS).join(", ")}`);
-        const kind = KINDS[type];
+        const spec = componentOf(type);
+        if (!spec) throw new Error(`unknown resource type ${type}; mlkube has ${COMPONENTS.map((c) => c.token).join(", ")}`);
         let redact: string[] = [];
         let secretPaths: (string | number)[][] = [];
         let component: pulumi.ComponentResource;
         try {
-            const n = await this.normalizer.args(type, kind.component, name, inputs as Record<string, unknown>);
+            const n = await this.normalizer.args(type, spec.name, name, inputs as Record<string, unknown>);
             redact = n.redact;
             secretPaths = n.secretPaths;
             const given = options.dependsOn === undefined ? [] : Array.isArray(options.dependsOn) ? options.dependsOn : [options.dependsOn];
             const dependsOn = [...(given as pulumi.Input<pulumi.Resource>[]), ...n.dependsOn];
             // A plugin process may serve several deployments: this component's objects from an earlier
             // one are its own, not a conflict (two different components still conflict).
-            releaseObjects(kind.component, name);
-            component = kind.build(name, n.args, { ...options, dependsOn });
+            releaseObjects(spec.name, name);
+            component = constructForReference(spec, name, n.args, { ...options, dependsOn });
         } catch (e) {
             throw wireError(e, redact, secretPaths, this.language);
         }
@@ -265,7 +203,9 @@ export class MlkubeProvider implements provider.Provider {
                 resolve();
             }),
         );
-        return { urn: component.urn, state: kind.state(component) };
+        // Every output of the table (TrainJob's `state` waits for the job with waitForCompletion, and fails the construct when it failed).
+        const self = component as unknown as Record<string, pulumi.Input<unknown>>;
+        return { urn: component.urn, state: Object.fromEntries(spec.outputs.map((k) => [k, self[k]])) };
     }
 }
 

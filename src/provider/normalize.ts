@@ -23,13 +23,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { MAX_DEPTH, SECRET_ISSUE } from "../schema/input";
-import { Secret, SecretReference } from "../secret/secret";
-import { Volume } from "../volume";
+import { Secret, SECRET_TYPE as SECRET, SecretReference } from "../secret/secret";
+import { Volume, VOLUME_TYPE as VOLUME } from "../volume";
 import { own, PackageSchema, TypeSpec } from "./schema";
-
-/** Type tokens of mlkube's resources. */
-export const VOLUME = "mlkube:index:Volume";
-export const SECRET = "mlkube:index:Secret";
 
 /** A referenced resource whose live instance is not in this process: its outputs, read from the engine. */
 export interface RemoteReference {

@@ -10,9 +10,9 @@ import { Secret as K8sSecret } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
-import { claimObjects } from "../registry";
+import { ComponentSpec, MlkubeComponent, prepare } from "../base";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { Agree, checkResourceArgs, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
+import { Agree, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
 import { checksumKey, checksumOf } from "./checksum";
 import { DirectoryContent, readDirectory } from "./directory";
@@ -466,22 +466,19 @@ const componentNameSchema = z.object({ name: dnsSubdomain });
  * const hf = new mlkube.Secret("hf-token", { env: { HF_TOKEN: config.requireSecret("hfToken") } });
  * ```
  */
-export class Secret extends pulumi.ComponentResource {
+export class Secret extends MlkubeComponent {
     /** A Secret created elsewhere, mounted as env vars (default) or files. */
     static existing(secretName: string, opts: SecretReferenceOptions = {}): SecretReference {
         return new SecretReference(secretName, opts);
     }
 
-    private secretNameOutput?: pulumi.Output<string>;
-    private namespaceOutput?: pulumi.Output<string>;
     /** Name of the Kubernetes Secret (`args.name`, else the component name). */
     get secretName(): pulumi.Output<string> {
-        // Built on first read, like Volume.claimName (issue 15).
-        return (this.secretNameOutput ??= this.secret.metadata.name);
+        return this.lazy("secretName", () => this.secret.metadata.name);
     }
     /** Namespace of the Secret. */
     get namespace(): pulumi.Output<string> {
-        return (this.namespaceOutput ??= this.secret.metadata.namespace);
+        return this.lazy("namespace", () => this.secret.metadata.namespace);
     }
     /** The Secret child resource (its data is a Pulumi secret). */
     readonly secret: K8sSecret;
@@ -490,8 +487,6 @@ export class Secret extends pulumi.ComponentResource {
     private readonly knownKeys?: string[];
     /** The key names when they come from an Output (inline `env` given as an Output). */
     private readonly keysFromData?: pulumi.Output<string[]>;
-    private mountOutput?: pulumi.Output<string>;
-    private mountPathOutput?: pulumi.Output<string>;
 
     /** The file mode of mounted files when set (args `fileMode`); undefined: the pod builder's default. */
     get fileMode(): pulumi.Output<number | undefined> {
@@ -517,11 +512,11 @@ export class Secret extends pulumi.ComponentResource {
 
     /** How it reaches pods: env, files, imagePull or gitSsh (an Output built on first read). */
     get mount(): pulumi.Output<string> {
-        return (this.mountOutput ??= pulumi.output(this.bindingInfo.kind));
+        return this.lazy("mount", () => pulumi.output(this.bindingInfo.kind));
     }
     /** Where it is mounted with `mount: "files"` (an Output built on first read). */
     get mountPath(): pulumi.Output<string> {
-        return (this.mountPathOutput ??= pulumi.output(this.bindingInfo.mountPath));
+        return this.lazy("mountPath", () => pulumi.output(this.bindingInfo.mountPath));
     }
 
     /**
@@ -530,19 +525,24 @@ export class Secret extends pulumi.ComponentResource {
      * cannot be read (never with the value in the message).
      */
     constructor(name: string, args: SecretArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Validate and render before registering anything: bad input creates nothing.
-        checkResourceArgs("Secret", name, opts);
-        const a = validate("Secret", name, secretArgsSchema, args);
-        if (a.name === undefined && !isDnsSubdomain(name)) validate("Secret", name, componentNameSchema, { name }); // the schema words the error
-        const { object, binding, keys } = renderSecret(name, a);
-        claimObjects("Secret", name, [{ kind: "Secret", namespace: binding.namespace, name: binding.secretName }]);
-        super(SECRET_TYPE, name, {}, opts);
+        const { object, binding, keys } = prepare(
+            secretSpec,
+            name,
+            opts,
+            () => {
+                const a = validate("Secret", name, secretArgsSchema, args);
+                if (a.name === undefined && !isDnsSubdomain(name)) validate("Secret", name, componentNameSchema, { name }); // the schema words the error
+                return renderSecret(name, a);
+            },
+            (r) => [{ kind: "Secret", namespace: r.binding.namespace, name: r.binding.secretName }],
+        );
+        super(secretSpec, name, opts);
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.bindingInfo = { ...binding, resource: this.secret };
         this.knownKeys = keys;
         if (!keys) this.keysFromData = pulumi.unsecret(pulumi.output(object.data as pulumi.Input<Record<string, string>>).apply((d) => Object.keys(d).sort()));
         // No component outputs in the state: secretName/namespace are the Secret's own outputs (issue 15).
-        this.registerOutputs({});
+        this.finish(secretSpec);
     }
 
     /** The keys this Secret holds when known at construction (names only, never values). @internal */
@@ -601,6 +601,17 @@ function checkRefKey(secretName: string, keys: readonly string[] | undefined, ke
         fail("Secret", secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
     }
 }
+
+/** Secret in the component table (src/components.ts): outputs are names, how it mounts, key names and checksum — never values. @internal */
+export const secretSpec: ComponentSpec<Secret> = {
+    name: "Secret",
+    token: SECRET_TYPE,
+    schema: secretArgsSchema,
+    source: { args: "SecretArgs", argsFile: "src/secret/secret.ts", classFile: "src/secret/secret.ts" },
+    create: (name, args, opts) => new Secret(name, args as never, opts),
+    outputs: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
+    referenceOutputs: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
+};
 
 /** A Secret created elsewhere: mounts like a Secret, creates nothing. */
 export class SecretReference {

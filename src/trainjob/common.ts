@@ -11,6 +11,9 @@ export const TRAINJOB_COMPONENT = "TrainJob";
 export const NODE = "node";
 /** Default rendezvous (master) port: torchrun's and the Kubeflow torch plugin's. */
 export const MASTER_PORT = 29500;
+
+/** Name of the rendezvous port on a headless Service (user ports may not take it). @internal */
+export const RENDEZVOUS_PORT_NAME = "rendezvous";
 /** PET_MASTER_ADDR of a single-pod job without a Service (torchrun's own default). */
 export const LOCAL_MASTER = "127.0.0.1";
 /** Default `timeout` with waitForCompletion (training runs for hours; the provider's default is minutes). */

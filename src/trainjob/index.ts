@@ -1,4 +1,5 @@
-export { TrainJob, TrainJobArgs, TrainJobBackend, TrainJobPort, RuntimeRef, TRAINJOB_TYPE } from "./component";
+export { TrainJob } from "./component";
+export { TrainJobArgs, TrainJobBackend, TrainJobPort, RuntimeRef, TRAINJOB_TYPE } from "./spec";
 export {
     RuntimePatch, TrainingRuntimeSpecPatch, JobSetTemplatePatch, JobSetSpecPatch, ReplicatedJobPatch, JobTemplatePatch, JobSpecPatch, PodTemplatePatch,
     PodSpecPatch, ContainerPatch, PatchMetadata, MLKUBE_MANAGER, serializePatch,

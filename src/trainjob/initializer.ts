@@ -18,7 +18,7 @@ import { buildPod, BuiltPod, envVar } from "../pod/builder";
 import { EnvValue, podOptionsShape, secretLike, ValidatedPodOptions, volumeLike, VolumeMountSpec } from "../pod/options";
 import { Agree, Resolved, schemaMatches } from "../schema/input";
 import { bindingOf, Secret, SecretLike, SecretReference } from "../secret/secret";
-import { claimMountOf, Volume, VolumeLike, VolumeReference } from "../volume";
+import { ClaimMount, claimMountOf, Volume, VolumeLike, VolumeReference } from "../volume";
 import { TRAINJOB_COMPONENT } from "./common";
 
 /** What one initializer fetches (Kubeflow's `Initializer`: storage_uri, env, secret). */
@@ -97,39 +97,14 @@ export function configuredKinds(i: ValidatedInitializers | undefined): Initializ
     return i ? INITIALIZER_KINDS.filter((k) => i[k] !== undefined) : [];
 }
 
-/**
- * Problems with where the data is kept, for backend `backend`: a jobset needs a claim all pods can write
- * (ReadWriteMany, when mlkube knows the mode); kubeflow takes no volume or image (the runtime's).
- * @internal
- */
-export function initializerIssues(i: ValidatedInitializers, backend: "jobset" | "job" | "kubeflow"): ValidationIssue[] {
-    const issues: ValidationIssue[] = [];
-    if (backend === "kubeflow") {
-        if (i.volume !== undefined) issues.push({ path: ["initializer", "volume"], message: `is not used with backend "kubeflow": the training runtime provides the initializers' volume; remove it` });
-        for (const k of configuredKinds(i)) {
-            if (i[k]!.image !== undefined) issues.push({ path: ["initializer", k, "image"], message: `is not used with backend "kubeflow": the training runtime's ${initializerName(k)} container decides the image; remove it` });
-        }
-        return issues;
-    }
-    if (backend === "jobset") {
-        if (i.volume === undefined) {
-            issues.push({
-                path: ["initializer", "volume"],
-                message: `is required with backend "jobset": the initializers and the nodes are different pods, so they share the data through a ReadWriteMany claim; give a Volume with accessMode "ReadWriteMany" (or the name of such a claim), or use backend "job" (init containers in each pod)`,
-            });
-            return issues;
-        }
-        const mode = claimMountOf(i.volume as VolumeLike).accessMode;
-        if (typeof mode === "string" && mode !== "ReadWriteMany") {
-            issues.push({
-                path: ["initializer", "volume"],
-                message: `has accessMode ${JSON.stringify(mode)}, but with backend "jobset" the initializer pods and every node pod mount it, possibly on different nodes; use accessMode "ReadWriteMany", or backend "job"`,
-            });
-        }
-    }
-    const vm = i.volume !== undefined ? claimMountOf(i.volume as VolumeLike) : undefined;
-    if (vm?.volumeMode === "Block") issues.push({ path: ["initializer", "volume"], message: `is a Block volume; initializers need a Filesystem claim` });
-    return issues;
+/** The claim the initializers share, as a mount (undefined without `volume`). @internal */
+export function initializerClaim(i: ValidatedInitializers): ClaimMount | undefined {
+    return i.volume !== undefined ? claimMountOf(i.volume as VolumeLike) : undefined;
+}
+
+/** A Block-mode claim cannot hold the initializers' files (backends that mount `volume`). @internal */
+export function initializerVolumeIssues(i: ValidatedInitializers): ValidationIssue[] {
+    return initializerClaim(i)?.volumeMode === "Block" ? [{ path: ["initializer", "volume"], message: `is a Block volume; initializers need a Filesystem claim` }] : [];
 }
 
 /**

@@ -7,11 +7,13 @@
  * the completion index). Retries, deadline, TTL and suspend map to the Job's own fields.
  */
 import type * as k8s from "@pulumi/kubernetes/types/input";
-import { MlkubeValidationError } from "../errors";
+import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { INDEXED_RANK, servicePortName, lifecycleAnnotations, LOCAL_MASTER, MASTER_PORT, NODE, queueLabels, Rendezvous, suspendOf, TRAINJOB_COMPONENT } from "./common";
-import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./component";
-import { buildInitializerPod, configuredKinds, mergeVolumes } from "./initializer";
+import { INDEXED_RANK, RENDEZVOUS_PORT_NAME, servicePortName, lifecycleAnnotations, LOCAL_MASTER, MASTER_PORT, NODE, queueLabels, Rendezvous, suspendOf, TRAINJOB_COMPONENT } from "./common";
+import type { Backend } from "./backend";
+import { ownObjectIssues } from "./rules";
+import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./spec";
+import { buildInitializerPod, configuredKinds, initializerVolumeIssues, mergeVolumes } from "./initializer";
 import { buildNodePod } from "./node";
 
 /**
@@ -30,9 +32,6 @@ export const JOB_IMMUTABLE = [
     "spec.successPolicy",
     "spec.managedBy",
 ];
-
-/** Name of the rendezvous port on the headless Service (user ports may not take it). @internal */
-export const RENDEZVOUS_PORT_NAME = "rendezvous";
 
 /** The label the Job controller puts on its pods (Kubernetes ≥1.27); the headless Service selects by it. @internal */
 export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
@@ -134,3 +133,24 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
         masterHost: rdzv.host,
     };
 }
+
+/** The rules of backend "job": a Job retries pods, not the whole run, and has no runtime to patch. */
+function jobRuleIssues(a: Record<string, unknown>): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    if (a.maxRestarts !== undefined) issues.push({ path: ["maxRestarts"], message: `is not supported with backend "job" (a Job retries failed pods, not the whole run); use backoffLimit` });
+    if (a.backoffLimitPerIndex !== undefined && (a.numNodes ?? 1) === 1) {
+        issues.push({ path: ["backoffLimitPerIndex"], message: "needs numNodes > 1 (an Indexed Job); with one node use backoffLimit" });
+    }
+    if (a.runtimePatches !== undefined) issues.push({ path: ["runtimePatches"], message: `only applies to backends "jobset" and "kubeflow" (they patch a JobSet); with backend "job" use podPatch` });
+    return [...issues, ...ownObjectIssues(a)];
+}
+
+/** backend "job": a batch/v1 Job (Indexed, with a headless Service, for several nodes); needs no controller. */
+export const jobBackend: Backend = {
+    name: "job",
+    refusesPetEnv: false,
+    rules: jobRuleIssues,
+    check: (a) => (a.initializer ? initializerVolumeIssues(a.initializer) : []),
+    longestName: jobLongestName,
+    render: renderJob,
+};

@@ -4,14 +4,16 @@
  * webhook would default set explicitly (they are immutable: leaving them to the webhook makes updates
  * fight it). Runtime patches are merged the way the Trainer controller merges them.
  */
-import { MlkubeValidationError } from "../errors";
+import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { finalPodIssues, PodSource } from "../pod/final";
 import { strategicMerge } from "../pod/merge";
 import { jobSetRendezvous, lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, TRAINJOB_COMPONENT } from "./common";
-import type { RenderedTrainJob } from "./component";
+import type { Backend } from "./backend";
+import { jobOnlyFieldIssues, ownObjectIssues } from "./rules";
+import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./spec";
 import { checkPatches, keepToleration, RuntimePatch, runtimePodSources } from "./patches";
-import { buildInitializerPod, configuredKinds, initializerName } from "./initializer";
+import { buildInitializerPod, configuredKinds, initializerClaim, initializerName, initializerVolumeIssues, ValidatedInitializers } from "./initializer";
 import { buildNodePod } from "./node";
 
 export const JOBSET_API_VERSION = "jobset.x-k8s.io/v1alpha2";
@@ -28,7 +30,7 @@ export const JOBSET_IMMUTABLE = [
 ];
 
 /** @internal */
-export function renderJobSet(name: string, objectName: string, a: import("./component").ValidatedTrainJobArgs): RenderedTrainJob {
+export function renderJobSet(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const numNodes = a.numNodes ?? 1;
     const namespace = resolveNamespace(a.namespace);
     const rdzv = jobSetRendezvous(objectName, a.masterPort ?? MASTER_PORT);
@@ -121,3 +123,34 @@ export function renderJobSet(name: string, objectName: string, a: import("./comp
         masterHost: masterHost(objectName),
     };
 }
+
+/**
+ * Initializers on a JobSet are pods of their own, possibly on other nodes than the training pods: they
+ * share the data through a ReadWriteMany claim, which is required.
+ */
+function initializerIssues(i: ValidatedInitializers): ValidationIssue[] {
+    if (i.volume === undefined) {
+        return [{
+            path: ["initializer", "volume"],
+            message: `is required with backend "jobset": the initializers and the nodes are different pods, so they share the data through a ReadWriteMany claim; give a Volume with accessMode "ReadWriteMany" (or the name of such a claim), or use backend "job" (init containers in each pod)`,
+        }];
+    }
+    const issues: ValidationIssue[] = [];
+    const mode = initializerClaim(i)?.accessMode;
+    if (typeof mode === "string" && mode !== "ReadWriteMany") {
+        issues.push({
+            path: ["initializer", "volume"],
+            message: `has accessMode ${JSON.stringify(mode)}, but with backend "jobset" the initializer pods and every node pod mount it, possibly on different nodes; use accessMode "ReadWriteMany", or backend "job"`,
+        });
+    }
+    return [...issues, ...initializerVolumeIssues(i)];
+}
+
+/** backend "jobset" (the default): a JobSet, restarted whole with maxRestarts. */
+export const jobsetBackend: Backend = {
+    name: "jobset",
+    refusesPetEnv: false,
+    rules: (a) => [...jobOnlyFieldIssues(a, "; the jobset backend restarts the whole JobSet with maxRestarts"), ...ownObjectIssues(a)],
+    check: (a) => (a.initializer ? initializerIssues(a.initializer) : []),
+    render: renderJobSet,
+};

@@ -15,9 +15,11 @@ import { finalPodIssues, PodSource } from "../pod/final";
 import { strategicMerge } from "../pod/merge";
 import { isStackDefault } from "../pod/defaults";
 import { bindingOf, Secret, SecretLike } from "../secret/secret";
-import { lifecycleAnnotations, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
-import type { RenderedTrainJob } from "./component";
-import { kubeflowInitializer } from "./initializer";
+import { lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
+import type { Backend } from "./backend";
+import { jobOnlyFieldIssues } from "./rules";
+import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./spec";
+import { configuredKinds, initializerName, kubeflowInitializer } from "./initializer";
 import { checkedEnvSecretKeys } from "./reserved-env";
 import { checkPatches, keepToleration, MLKUBE_MANAGER, PodSpecPatch, RuntimePatch, runtimePodSources, RuntimeShape, serializePatch, TORCH_RUNTIME_JOBS } from "./patches";
 
@@ -97,7 +99,7 @@ function finalPodsIssues(spec: k8s.core.v1.PodSpec, sources: PodSource[], patche
 }
 
 /** @internal */
-export function renderKubeflowTrainJob(name: string, objectName: string, a: import("./component").ValidatedTrainJobArgs): RenderedTrainJob {
+export function renderKubeflowTrainJob(name: string, objectName: string, a: ValidatedTrainJobArgs): RenderedTrainJob {
     const namespace = resolveNamespace(a.namespace);
     const runtimeName = a.runtime?.name ?? DEFAULT_RUNTIME;
     const runtimeKind = a.runtime?.kind ?? "ClusterTrainingRuntime";
@@ -263,3 +265,52 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: impo
         masterHost: masterHost(objectName),
     };
 }
+
+const KUBEFLOW_MANAGERS = ["trainer.kubeflow.org/trainjob-controller", "kueue.x-k8s.io/multikueue"];
+
+/** The fields the Kubeflow TrainJob API cannot carry (the runtime's JobSet decides them). */
+function kubeflowRuleIssues(a: Record<string, unknown>): ValidationIssue[] {
+    const issues = jobOnlyFieldIssues(a, "");
+    const why = `the Kubeflow TrainJob API has no such field (the runtime's JobSet decides it); set it in the training runtime, or use backend "jobset"`;
+    if (a.maxRestarts !== undefined) issues.push({ path: ["maxRestarts"], message: `is not supported with backend "kubeflow": ${why}` });
+    if (a.ttlSecondsAfterFinished !== undefined) issues.push({ path: ["ttlSecondsAfterFinished"], message: `is not supported with backend "kubeflow": ${why}` });
+    if (a.ports !== undefined) {
+        issues.push({ path: ["ports"], message: `is not supported with backend "kubeflow": neither spec.trainer nor a runtime patch can add container ports (the Trainer's torch plugin adds only 29500); set them in the training runtime, or use backend "jobset" or "job"` });
+    }
+    if (a.masterPort !== undefined && a.masterPort !== MASTER_PORT) {
+        issues.push({ path: ["masterPort"], message: `cannot be changed with backend "kubeflow": the Trainer's torch plugin sets PET_MASTER_PORT to ${MASTER_PORT} itself and rejects it in spec.trainer.env; use backend "jobset" or "job"` });
+    }
+    const managedBy = typeof a.managedBy === "string" ? a.managedBy : undefined;
+    if (managedBy !== undefined && !KUBEFLOW_MANAGERS.includes(managedBy)) {
+        issues.push({ path: ["managedBy"], message: `${JSON.stringify(managedBy)} is not accepted by the Trainer; use ${KUBEFLOW_MANAGERS.map((m) => JSON.stringify(m)).join(" or ")}` });
+    }
+    return issues;
+}
+
+/** Initializers run as the runtime's jobs: the runtime decides their volume and images, and must have them. */
+function kubeflowCheckIssues(a: ValidatedTrainJobArgs): ValidationIssue[] {
+    const i = a.initializer;
+    if (!i) return [];
+    const issues: ValidationIssue[] = [];
+    if (i.volume !== undefined) issues.push({ path: ["initializer", "volume"], message: `is not used with backend "kubeflow": the training runtime provides the initializers' volume; remove it` });
+    for (const k of configuredKinds(i)) {
+        if (i[k]!.image !== undefined) issues.push({ path: ["initializer", k, "image"], message: `is not used with backend "kubeflow": the training runtime's ${initializerName(k)} container decides the image; remove it` });
+    }
+    const runtime = a.runtime?.name ?? DEFAULT_RUNTIME;
+    if (runtime === DEFAULT_RUNTIME && (a.runtime?.kind ?? "ClusterTrainingRuntime") === "ClusterTrainingRuntime") {
+        issues.push({
+            path: ["initializer"],
+            message: `needs a training runtime with dataset-initializer/model-initializer jobs: the stock "${DEFAULT_RUNTIME}" runtime of Trainer v2.3 has none, so the Trainer's webhook would reject the TrainJob; set runtime to one that has them (e.g. a torchtune runtime, or your own), or use backend "jobset" or "job"`,
+        });
+    }
+    return issues;
+}
+
+/** backend "kubeflow": a Kubeflow Trainer TrainJob; pod options travel as mlkube's runtime patch. */
+export const kubeflowBackend: Backend = {
+    name: "kubeflow",
+    refusesPetEnv: true,
+    rules: kubeflowRuleIssues,
+    check: kubeflowCheckIssues,
+    render: renderKubeflowTrainJob,
+};

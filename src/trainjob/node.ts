@@ -9,7 +9,7 @@ import { resourcesOf, tryBuildPod, BuiltPod } from "../pod/builder";
 import { bindingOf, SecretLike } from "../secret/secret";
 import { ValidationIssue } from "../errors";
 import { containerPorts, NODE, petEnv, procPerNode, Rendezvous, torchEnv, TRAINJOB_COMPONENT } from "./common";
-import type { ValidatedTrainJobArgs } from "./component";
+import type { ValidatedTrainJobArgs } from "./spec";
 import { withInitializerMounts } from "./initializer";
 import { checkedEnvSecretKeys } from "./reserved-env";
 

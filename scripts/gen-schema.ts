@@ -15,7 +15,7 @@ import * as path from "node:path";
 import ts from "typescript";
 import { z } from "zod";
 import { Compute, computeArgsSchema } from "../src/compute";
-import { fieldRefSchema, secretKeyRefSchema } from "../src/pod/options";
+import { fieldRefSchema, secretKeyRefSchema } from "../src/workload/options";
 import { Unresolved } from "../src/schema/input";
 import { helperMeta } from "../src/schema/meta";
 import { dnsSubdomain, secretKey } from "../src/schema/names";

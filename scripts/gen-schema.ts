@@ -16,7 +16,7 @@ import ts from "typescript";
 import { z } from "zod";
 import type { AnyComponentSpec } from "../src/base";
 import { COMPONENTS } from "../src/components";
-import { fieldRefSchema, secretKeyRefSchema } from "../src/pod/options";
+import { fieldRefSchema, secretKeyRefSchema } from "../src/workload/options";
 import { Unresolved } from "../src/schema/input";
 import { helperMeta } from "../src/schema/meta";
 import { dnsSubdomain, secretKey } from "../src/schema/names";

@@ -36,7 +36,7 @@ const configSchema = {
     queue: dnsLabel(),
     /**
      * Named presets of pod options (`profile: "a100"` on Compute/TrainJob). Each body is checked against
-     * the PodOptions schema by src/pod/defaults.ts (this file sits below the pod layer).
+     * the PodOptions schema by src/workload/defaults.ts (this file sits below the workload layer).
      */
     profiles: z.record(profileName, z.record(z.string(), z.unknown())),
     /**

@@ -9,7 +9,7 @@
 export { Volume, VolumeArgs, VolumeReference, VolumeReferenceOptions, AccessMode, ClaimMount } from "./volume";
 export { Secret, SecretArgs, SecretReference, SecretReferenceOptions, SecretKeyRef, SecretBinding, SecretMount, GitSshArgs, PROVIDERS, SecretProvider, ProviderOptions } from "./secret";
 export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DeploymentStrategy, DisruptionBudgetSpec } from "./compute";
-export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor, PreStopSpec } from "./pod/options";
+export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor, PreStopSpec } from "./workload/options";
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";
 export { mlkubeConfig, MlkubeConfig } from "./config";

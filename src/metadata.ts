@@ -2,31 +2,13 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { mlkubeConfig } from "./config";
-import { isLabelValue } from "./schema/names";
+import { InputMap, labelsOf } from "./plain";
 
-export type InputMap = { [key: string]: pulumi.Input<string> };
-
-export const MANAGED_BY = "mlkube";
-
-/**
- * `name` as a label value: as is when valid, else (names of up to 253 characters, e.g. Secrets) its first
- * characters and a hash of the whole, within the 63-character limit.
- */
-export function labelValueOf(name: string): string {
-    if (isLabelValue(name)) return name;
-    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 8);
-    return `${name.slice(0, 54).replace(/[^A-Za-z0-9]+$/, "")}-${hash}`;
-}
+export { compact, InputMap, labelValueOf, MANAGED_BY } from "./plain";
 
 /** Labels of every object a component creates: standard ones, then stack config, then the user's. */
 export function objectLabels(component: string, name: string, user?: InputMap): InputMap {
-    return {
-        "app.kubernetes.io/name": labelValueOf(name),
-        "app.kubernetes.io/component": component.toLowerCase(),
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        ...mlkubeConfig().labels,
-        ...user,
-    };
+    return labelsOf(component, name, mlkubeConfig().labels, user);
 }
 
 /** Annotation naming the stack that owns an object (`<project>/<stack>`): the ownership marker. */
@@ -77,14 +59,4 @@ export function objectAnnotations(user?: InputMap): InputMap {
 /** The namespace a component's objects go to: its own, else `mlkube:namespace`, else the provider's default. */
 export function resolveNamespace(ns: pulumi.Input<string> | undefined): pulumi.Input<string> | undefined {
     return ns ?? mlkubeConfig().namespace;
-}
-
-/** Drops keys whose value is undefined, so emitted objects carry no empty fields (stable diffs). */
-export function compact<T extends object>(o: T): T {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) {
-        const v = (o as Record<string, unknown>)[k];
-        if (v !== undefined) out[k] = v;
-    }
-    return out as T;
 }

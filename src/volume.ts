@@ -14,11 +14,11 @@ import { asPulumiError, MlkubeValidationError, ValidationIssue } from "./errors"
 import { Agree, Resolved, input, pulumiResource, record, schemaMatches, validate } from "./schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, isDnsLabel, labelKey, labelValue } from "./schema/names";
 import { byteQuantity } from "./schema/quantity";
+import { AccessMode, ClaimMount } from "./pod/refs";
+
+export { AccessMode, ClaimMount } from "./pod/refs";
 
 export const VOLUME_TYPE = "mlkube:index:Volume";
-
-/** Kubernetes access mode of a PersistentVolumeClaim (`spec.accessModes[0]`). */
-export type AccessMode = "ReadWriteOnce" | "ReadWriteMany" | "ReadOnlyMany" | "ReadWriteOncePod";
 
 const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"] as const;
 
@@ -69,24 +69,6 @@ export const volumeArgsSchema = z.strictObject({
     reclaim: z.enum(["Retain", "Delete"]).optional(),
 });
 schemaMatches<Agree<Resolved<VolumeArgs>, z.input<typeof volumeArgsSchema>>>();
-
-/** What a workload needs to mount a claim. Plain where the pod spec's shape depends on it. */
-export interface ClaimMount {
-    /** Name of the PersistentVolumeClaim. */
-    claimName: string;
-    /** Namespace of the claim; a pod can only mount claims of its own namespace. Default: unknown (the provider's). */
-    namespace?: pulumi.Input<string>;
-    /** Absolute path where workloads mount the claim unless their `volumes` entry says otherwise. */
-    mountPath: pulumi.Input<string>;
-    /** `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`). */
-    volumeMode: "Filesystem" | "Block";
-    /** Mount read-only. Default: false. */
-    readOnly?: boolean;
-    /** The claim's access mode when mlkube created it with a plain value; undefined when unknown (not checked). */
-    accessMode?: AccessMode;
-    /** The claim resource (a dependency of the workload), if mlkube creates it. */
-    resource?: pulumi.Resource;
-}
 
 /**
  * Options of {@link Volume.existing}: where and how workloads mount a claim created elsewhere. The last

@@ -1,12 +1,12 @@
 /**
- * Stack-wide workload defaults (src/pod/defaults.ts): `mlkube:profiles` + `profile`, `mlkube:volumes` /
+ * Stack-wide workload defaults (src/workload/defaults.ts): `mlkube:profiles` + `profile`, `mlkube:volumes` /
  * `mlkube:secrets` + `defaultMounts`, `mlkube:resources`; on Compute and on both TrainJob backends.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Compute, Secret, TrainJob, Volume } from "../src";
-import { mergeProfile, PROFILE_MERGE } from "../src/pod/defaults";
+import { mergeProfile, PROFILE_MERGE } from "../src/workload/defaults";
 import { assertConforms } from "./conformance";
 import { assertFails, emit } from "./helpers";
 

@@ -51,7 +51,7 @@ test("schema.json: package metadata (name, version from package.json, plugin URL
 
 /** The fields of an interface (own and inherited through `extends X` / `extends Omit<X, ...>`) and whether each is an Input. */
 function interfaceFields(): Map<string, Map<string, boolean>> {
-    const files = ["src/volume.ts", "src/secret/secret.ts", "src/pod/options.ts", "src/compute.ts", "src/trainjob/spec.ts"];
+    const files = ["src/volume.ts", "src/secret/secret.ts", "src/pod/types.ts", "src/workload/options.ts", "src/compute.ts", "src/trainjob/spec.ts"];
     const decls = new Map<string, ts.InterfaceDeclaration>();
     for (const f of files) {
         const sf = ts.createSourceFile(f, fs.readFileSync(path.join(ROOT, f), "utf8"), ts.ScriptTarget.ES2022, true);

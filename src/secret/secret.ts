@@ -14,6 +14,7 @@ import { ComponentSpec, MlkubeComponent, prepare } from "../base";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
+import { SecretBinding, SecretKeyRef } from "../pod/refs";
 import { checksumKey, checksumOf } from "./checksum";
 import { DirectoryContent, readDirectory } from "./directory";
 import { errorCode, LocalFileError, readRegularFile, regularFileSize } from "./files";
@@ -138,49 +139,10 @@ export const secretArgsSchema = z
     });
 schemaMatches<Agree<Resolved<SecretArgs>, z.input<typeof secretArgsSchema>>>();
 
+export { SecretBinding, SecretKeyRef } from "../pod/refs";
+
 /** @internal */
 type ValidatedSecretArgs = z.output<typeof secretArgsSchema>;
-
-/** A reference to one key of a Secret, usable as an env value in Compute and TrainJob. */
-export interface SecretKeyRef {
-    /** Name of the Kubernetes Secret. */
-    secretName: string;
-    /** Key within the Secret. */
-    key: string;
-    /** Start the pod even if the key is missing. Default false. */
-    optional?: boolean;
-    /** The Secret resource (a dependency of the workload), if mlkube creates it. */
-    resource?: pulumi.Resource;
-    /** A digest of the Secret's content (not secret), so pods roll when a referenced value changes. */
-    checksum?: pulumi.Input<string>;
-}
-
-/** How a Secret reaches pods: everything the pod builder needs, plain where the pod's shape depends on it. */
-export interface SecretBinding {
-    /** Name of the Kubernetes Secret. */
-    secretName: string;
-    /** Namespace of the Secret; pods can only use Secrets of their own namespace. Default: unknown (the workload's). */
-    namespace?: pulumi.Input<string>;
-    /** How it reaches the pod: env vars, files, image pull secret, or a git SSH key. */
-    kind: "env" | "files" | "imagePull" | "gitSsh";
-    /** Directory of the files (for `files` and `gitSsh`). */
-    mountPath: string;
-    /** The user's file mode; undefined: the pod builder's default (0o440 for non-root pods, else 0o400). */
-    fileMode?: number;
-    /** For directories: key -> relative path under mountPath. */
-    items?: {
-        /** Key within the Secret. */
-        key: string;
-        /** Relative file path under mountPath. */
-        path: string;
-    }[];
-    /** Env vars the container gets besides the keys (GOOGLE_APPLICATION_CREDENTIALS, GIT_SSH_COMMAND). */
-    env: Record<string, string>;
-    /** A digest of the content (not secret), so pods roll when the content changes. */
-    checksum?: pulumi.Input<string>;
-    /** The Secret resource (a dependency of the workload), if mlkube creates it. */
-    resource?: pulumi.Resource;
-}
 
 /** What a Secret's source yields: the data (secret), its type and how it mounts. */
 interface ReadSource {

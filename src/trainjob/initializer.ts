@@ -14,8 +14,9 @@
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
-import { buildPod, BuiltPod, envVar } from "../pod/builder";
-import { EnvValue, podOptionsShape, secretLike, ValidatedPodOptions, volumeLike, VolumeMountSpec } from "../pod/options";
+import { BuiltPod, envVar } from "../pod/builder";
+import { EnvValue, podOptionsShape, secretLike, ValidatedPodOptions, volumeLike, VolumeMountSpec } from "../workload/options";
+import { buildPod } from "../workload/resolve";
 import { Agree, Resolved, schemaMatches } from "../schema/input";
 import { bindingOf, Secret, SecretLike, SecretReference } from "../secret/secret";
 import { ClaimMount, claimMountOf, Volume, VolumeLike, VolumeReference } from "../volume";

@@ -5,7 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
-import { resourcesOf, tryBuildPod, BuiltPod } from "../pod/builder";
+import { BuiltPod } from "../pod/builder";
+import { resourcesOf } from "../pod/resources";
+import { tryBuildPod } from "../workload/resolve";
 import { bindingOf, SecretLike } from "../secret/secret";
 import { ValidationIssue } from "../errors";
 import { containerPorts, NODE, petEnv, procPerNode, Rendezvous, torchEnv, TRAINJOB_COMPONENT } from "./common";

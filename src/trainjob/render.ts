@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { mlkubeConfig } from "../config";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
-import { applyStackDefaults } from "../pod/defaults";
+import { applyStackDefaults } from "../workload/defaults";
 import { Agree, Resolved, schemaMatches, validateAndRender } from "../schema/input";
 import { backendNamed } from "./backends";
 import { nameIssues, TRAINJOB_COMPONENT } from "./common";

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../pod/options";
+import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../workload/options";
 import { Agree, input, schemaMatches } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
 import { RuntimePatch, runtimePatchesSchema } from "./patches";

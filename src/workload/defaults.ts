@@ -18,8 +18,8 @@ import { closest, MlkubeValidationError, ValidationIssue } from "../errors";
 import { errorMap, knownKeysOf, toIssues } from "../schema/input";
 import { bindingOf, SecretLike, SecretReference } from "../secret/secret";
 import { claimMountOf, VolumeLike } from "../volume";
-import { parseNodeSelector } from "./builder";
-import { strategicMerge } from "./merge";
+import { strategicMerge } from "../pod/merge";
+import { parseNodeSelector } from "../pod/scheduling";
 import { PodOptions, podOptionsShape, resourcesObject, VolumeMountSpec } from "./options";
 
 /** The label that records which profile a workload uses (on the top object and the pods). */

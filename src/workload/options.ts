@@ -10,64 +10,11 @@ import { Agree, Resolved, input, pulumiResource, record, schemaMatches } from ".
 import { k8sObject } from "../schema/k8s";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, downwardEnvFieldMessage, envName, INT32_MAX, isDownwardEnvField, labelKey, labelValue, qualifiedNameProblem, secretKey, subPath } from "../schema/names";
 import { byteQuantity, quantity } from "../schema/quantity";
-import { Secret, SecretKeyRef, SecretReference } from "../secret/secret";
+import { EmptyDirSpec, EnvValue, EphemeralVolumeSpec, GPU_RESOURCES, gpuResourceName, PodPatch, PreStopSpec, Resources, TmpfsSpec } from "../pod/types";
+import { Secret, SecretReference } from "../secret/secret";
 import { Volume, VolumeReference } from "../volume";
 
-/** GPU vendors with a known extended resource name (see {@link Resources.gpuVendor}). */
-export type GpuVendor = "nvidia" | "amd" | "intel";
-
-/** Container limits that differ from the requests (Burstable pods). Quantities as in {@link Resources}. */
-export interface ResourceLimits {
-    /** CPU limit: cores as a number or a quantity (`"4"`, `"500m"`). Default: none (unlimited), unless qos is Guaranteed. */
-    cpu?: string | number;
-    /** Memory limit, a quantity (`"32Gi"`). Default: none, unless qos is Guaranteed. */
-    memory?: string;
-    /** Local disk limit, a quantity (`"100Gi"`). Default: none. */
-    ephemeralStorage?: string;
-}
-
-/**
- * Requests (and limits) of the main container. Quantities use Kubernetes units (`Mi`, `Gi`; `m` for millicores).
- * Default: no requests (BestEffort), unless set here or by stack config.
- */
-export interface Resources {
-    /** CPU request: cores as a number (2, 0.5) or a quantity ("500m"). */
-    cpu?: string | number;
-    /** Memory request ("16Gi"). */
-    memory?: string;
-    /** Local disk request, `ephemeral-storage` (Metaflow `disk`). */
-    ephemeralStorage?: string;
-    /** Number of GPUs (always set as requests and limits, as Kubernetes requires). */
-    gpu?: number;
-    /** `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. */
-    gpuVendor?: string;
-    /** Limits where they differ from requests (Burstable). */
-    limits?: ResourceLimits;
-    /** `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). */
-    qos?: "Guaranteed" | "Burstable";
-    /**
-     * Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4,
-     * "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not
-     * overcommit extended resources). Default none.
-     */
-    extendedResources?: { [resourceName: string]: number };
-}
-
-/**
- * A container `preStop` hook: what runs before the container gets SIGTERM. Exactly one of `command`
- * (exec), `sleepSeconds` (the kubelet's sleep action) or `path` (HTTP GET on `port`). It counts against
- * `terminationGracePeriodSeconds`.
- */
-export interface PreStopSpec {
-    /** Run this command in the container. */
-    command?: string[];
-    /** Sleep this many seconds (lets load balancers drop the pod's endpoint before shutdown). */
-    sleepSeconds?: number;
-    /** HTTP GET this path on `port`. */
-    path?: string;
-    /** Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port. */
-    port?: number | string;
-}
+export { EmptyDirSpec, EnvValue, EphemeralVolumeSpec, FieldRef, GpuVendor, gpuResourceName, PodPatch, PreStopSpec, ResourceLimits, Resources, TmpfsSpec } from "../pod/types";
 
 /** A claim mounted with a path, subPath or read-only flag of its own. */
 export interface VolumeMountSpec {
@@ -80,58 +27,6 @@ export interface VolumeMountSpec {
     /** Mount read-only. Default: the volume's own setting, else false. */
     readOnly?: boolean;
 }
-
-/** A scratch directory (emptyDir) that lives as long as the pod. */
-export interface EmptyDirSpec {
-    /** Absolute path in the container. */
-    mountPath: string;
-    /** Pod volume name. Default derived from mountPath. */
-    name?: string;
-    /** Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it. Default: none. */
-    sizeLimit?: string;
-    /** `Memory` for a tmpfs. */
-    medium?: "Memory";
-}
-
-/** A generic ephemeral volume: a PersistentVolumeClaim created with each pod and deleted with it. */
-export interface EphemeralVolumeSpec {
-    /** Absolute path in the container. */
-    mountPath: string;
-    /** Size of the per-pod claim ("100Gi"). */
-    size: string;
-    /** Pod volume name. Default derived from mountPath. */
-    name?: string;
-    /** StorageClass. Default: `mlkube:storageClass`, else the cluster default. */
-    storageClass?: string;
-    /** Access mode. Default `ReadWriteOnce`. */
-    accessMode?: "ReadWriteOnce" | "ReadWriteOncePod";
-}
-
-/** A Memory-backed scratch directory; its size counts against the container's memory. */
-export interface TmpfsSpec {
-    /** Size limit; default half the memory request (Metaflow's default). */
-    size?: string;
-    /** Default `/tmp`. When elsewhere, TMPDIR points at it. */
-    path?: string;
-}
-
-/** Pod spec fields merged last (containers by name, volumes/env by name), for anything PodOptions does not cover. */
-export type PodPatch = Omit<k8s.core.v1.PodSpec, "containers"> & {
-    /** Containers to merge by `name` (the main container is `main` in Compute, `node` in TrainJob). */
-    containers?: (Partial<k8s.core.v1.Container> & {
-        /** Name of the container to patch (or add). */
-        name: string;
-    })[];
-};
-
-/** A Downward API value: `env: { POD_IP: { fieldRef: "status.podIP" } }`. */
-export interface FieldRef {
-    /** Pod field path, e.g. `status.podIP`, `metadata.name`, `spec.nodeName`. */
-    fieldRef: string;
-}
-
-/** Value of an env var: a string (or Output), a Secret key ({@link Secret.ref}) or a Downward API field. */
-export type EnvValue = pulumi.Input<string> | SecretKeyRef | FieldRef;
 
 /**
  * The pod vocabulary shared by {@link Compute} and {@link TrainJob}: image, command, env, resources,
@@ -220,13 +115,6 @@ export interface PodOptions {
     profile?: string;
     /** Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true. */
     defaultMounts?: boolean;
-}
-
-const GPU_RESOURCES: Record<GpuVendor, string> = { nvidia: "nvidia.com/gpu", amd: "amd.com/gpu", intel: "gpu.intel.com/i915" };
-
-export function gpuResourceName(vendor: string | undefined): string {
-    const v = vendor ?? "nvidia";
-    return Object.hasOwn(GPU_RESOURCES, v) ? GPU_RESOURCES[v as GpuVendor] : v;
 }
 
 const gpuVendor = z.string().superRefine((v, ctx) => {

@@ -97,14 +97,15 @@ const SEEDS: Record<ComponentName, Record<string, unknown>[]> = {
 
 const CLASSES = { Volume, Secret, Compute, TrainJob } as const;
 
-/** What a component renders from `args` (objects and error messages), as comparable text. */
+/** What a component renders from `args` (resources with their options, and error messages), as comparable text. */
 async function rendered(component: ComponentName, args: Record<string, unknown>, i: number): Promise<string> {
     resetObjectRegistry();
     const r = await emit(() => {
         const a = materialize(clone(args), `d${i}`, i);
         new (CLASSES[component] as new (n: string, a: unknown) => unknown)(`d${i}`, a);
     }, CONFIG);
-    return JSON.stringify({ resources: r.resources.map((x) => [x.type, x.name, x.inputs]), errors: r.errors.map((e) => e.message) });
+    // Types, names, inputs, parents and the options that matter (retainOnDelete, dependsOn, ignoreChanges, …).
+    return JSON.stringify({ resources: r.resources, errors: r.errors.map((e) => e.message) });
 }
 
 for (const component of ["Volume", "Secret", "Compute", "TrainJob"] as const) {

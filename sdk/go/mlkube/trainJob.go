@@ -38,6 +38,13 @@ func NewTrainJob(ctx *pulumi.Context,
 	if args.Image == nil {
 		return nil, errors.New("invalid value for required argument 'Image'")
 	}
+	if args.DefaultMounts == nil {
+		defaultMounts_ := true
+		args.DefaultMounts = &defaultMounts_
+	}
+	if args.Tmpfs != nil {
+		args.Tmpfs = args.Tmpfs.Defaults()
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource TrainJob
 	err := ctx.RegisterRemoteComponentResource("mlkube:index:TrainJob", name, args, &resource, opts...)
@@ -66,7 +73,7 @@ type trainJobArgs struct {
 	Command []string `pulumi:"command"`
 	// Container securityContext, merged over the secure defaults.
 	ContainerSecurityContext interface{} `pulumi:"containerSecurityContext"`
-	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
 	DefaultMounts *bool `pulumi:"defaultMounts"`
 	// Scratch space (emptyDir).
 	EmptyDirs []EmptyDirSpec `pulumi:"emptyDirs"`
@@ -74,7 +81,7 @@ type trainJobArgs struct {
 	Env map[string]interface{} `pulumi:"env"`
 	// Generic ephemeral volumes: a claim per pod, deleted with the pod.
 	EphemeralVolumes []EphemeralVolumeSpec `pulumi:"ephemeralVolumes"`
-	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
 	GpuToleration *bool `pulumi:"gpuToleration"`
 	// Container image.
 	Image string `pulumi:"image"`
@@ -104,15 +111,15 @@ type trainJobArgs struct {
 	NumNodes *int `pulumi:"numNodes"`
 	// Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
 	NumProcPerNode *int `pulumi:"numProcPerNode"`
-	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
 	PodAnnotations map[string]string `pulumi:"podAnnotations"`
-	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
 	PodLabels map[string]string `pulumi:"podLabels"`
 	// Merged into the pod spec last.
 	PodPatch interface{} `pulumi:"podPatch"`
 	// Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
 	Ports []TrainJobPort `pulumi:"ports"`
-	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
 	PreStop *PreStopSpec `pulumi:"preStop"`
 	// With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
 	PriorityClass *string `pulumi:"priorityClass"`
@@ -132,7 +139,7 @@ type trainJobArgs struct {
 	RuntimePatches []RuntimePatch `pulumi:"runtimePatches"`
 	// Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
 	Secrets []interface{} `pulumi:"secrets"`
-	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
 	SecureDefaults *bool `pulumi:"secureDefaults"`
 	// Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
 	SecurityContext interface{} `pulumi:"securityContext"`
@@ -142,7 +149,7 @@ type trainJobArgs struct {
 	SharedMemory *string `pulumi:"sharedMemory"`
 	// Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
 	Suspend *bool `pulumi:"suspend"`
-	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
 	TerminationGracePeriodSeconds *int `pulumi:"terminationGracePeriodSeconds"`
 	// With waitForCompletion: give up after this many seconds. Default 86400 (24h).
 	Timeout *int `pulumi:"timeout"`
@@ -182,7 +189,7 @@ type TrainJobArgs struct {
 	Command []pulumi.StringInput
 	// Container securityContext, merged over the secure defaults.
 	ContainerSecurityContext pulumi.Input
-	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
 	DefaultMounts *bool
 	// Scratch space (emptyDir).
 	EmptyDirs []EmptyDirSpecArgs
@@ -190,7 +197,7 @@ type TrainJobArgs struct {
 	Env map[string]interface{}
 	// Generic ephemeral volumes: a claim per pod, deleted with the pod.
 	EphemeralVolumes []EphemeralVolumeSpecArgs
-	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
 	GpuToleration *bool
 	// Container image.
 	Image pulumi.StringInput
@@ -220,15 +227,15 @@ type TrainJobArgs struct {
 	NumNodes *int
 	// Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
 	NumProcPerNode *int
-	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
 	PodAnnotations map[string]pulumi.StringInput
-	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
 	PodLabels map[string]pulumi.StringInput
 	// Merged into the pod spec last.
 	PodPatch pulumi.Input
 	// Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
 	Ports []TrainJobPortArgs
-	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
 	PreStop *PreStopSpecArgs
 	// With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
 	PriorityClass *string
@@ -248,7 +255,7 @@ type TrainJobArgs struct {
 	RuntimePatches []RuntimePatchArgs
 	// Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
 	Secrets []interface{}
-	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
 	SecureDefaults *bool
 	// Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
 	SecurityContext pulumi.Input
@@ -258,7 +265,7 @@ type TrainJobArgs struct {
 	SharedMemory *string
 	// Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
 	Suspend pulumi.BoolPtrInput
-	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
 	TerminationGracePeriodSeconds *int
 	// With waitForCompletion: give up after this many seconds. Default 86400 (24h).
 	Timeout *int

@@ -92,11 +92,11 @@ class TrainJobArgs:
         :param _builtins.int backoff_limit_per_index: job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
         :param Any container_security_context: Container securityContext, merged over the secure defaults.
-        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         :param Sequence['EmptyDirSpecArgs'] empty_dirs: Scratch space (emptyDir).
         :param Mapping[str, Union['SecretKeyRefArgs', 'FieldRefArgs', pulumi.Input[_builtins.str]]] env: Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`).
         :param Sequence['EphemeralVolumeSpecArgs'] ephemeral_volumes: Generic ephemeral volumes: a claim per pod, deleted with the pod.
-        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         :param 'PodOptionsImagePullPolicy' image_pull_policy: When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
         :param Sequence[Union['Secret', 'ExistingSecretArgs', _builtins.str]] image_pull_secrets: Secret names, or Secrets of the `docker` provider.
         :param 'InitializersArgs' initializer: Fetch a dataset and/or a model before training (the Kubeflow SDK's Initializer): the training script finds them at `/workspace/dataset` and `/workspace/model` on every backend. jobset: replicated jobs `dataset-initializer`/`model-initializer` that `node` waits for, sharing a ReadWriteMany `volume`; job: init containers in every pod (an emptyDir per kind unless `volume`); kubeflow: `spec.initializer` (needs a runtime with initializer jobs; the stock `torch-distributed` has none). Default: none.
@@ -110,11 +110,11 @@ class TrainJobArgs:
         :param Union[Mapping[str, _builtins.str], _builtins.str] node_selector: Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
         :param _builtins.int num_nodes: Pods (nodes) that train together. Default 1.
         :param _builtins.int num_proc_per_node: Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         :param Any pod_patch: Merged into the pod spec last.
         :param Sequence['TrainJobPortArgs'] ports: Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
-        :param 'PreStopSpecArgs' pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        :param 'PreStopSpecArgs' pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         :param _builtins.str priority_class: With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
         :param pulumi.Input[_builtins.str] priority_class_name: PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
         :param _builtins.str profile: A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
@@ -124,12 +124,12 @@ class TrainJobArgs:
         :param pulumi.Input[_builtins.str] runtime_class_name: RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
         :param Sequence['RuntimePatchArgs'] runtime_patches: Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none.
         :param Sequence[Union['Secret', 'ExistingSecretArgs', _builtins.str]] secrets: Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
-        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         :param Any security_context: Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
         :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         :param _builtins.int timeout: With waitForCompletion: give up after this many seconds. Default 86400 (24h).
         :param 'TmpfsSpecArgs' tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
@@ -158,6 +158,8 @@ class TrainJobArgs:
             pulumi.set(__self__, "command", command)
         if container_security_context is not None:
             pulumi.set(__self__, "container_security_context", container_security_context)
+        if default_mounts is None:
+            default_mounts = True
         if default_mounts is not None:
             pulumi.set(__self__, "default_mounts", default_mounts)
         if empty_dirs is not None:
@@ -375,7 +377,7 @@ class TrainJobArgs:
     @pulumi.getter(name="defaultMounts")
     def default_mounts(self) -> Optional[_builtins.bool]:
         """
-        Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         """
         return pulumi.get(self, "default_mounts")
 
@@ -423,7 +425,7 @@ class TrainJobArgs:
     @pulumi.getter(name="gpuToleration")
     def gpu_toleration(self) -> Optional[_builtins.bool]:
         """
-        Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         """
         return pulumi.get(self, "gpu_toleration")
 
@@ -591,7 +593,7 @@ class TrainJobArgs:
     @pulumi.getter(name="podAnnotations")
     def pod_annotations(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+        Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
         """
         return pulumi.get(self, "pod_annotations")
 
@@ -603,7 +605,7 @@ class TrainJobArgs:
     @pulumi.getter(name="podLabels")
     def pod_labels(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         """
         return pulumi.get(self, "pod_labels")
 
@@ -639,7 +641,7 @@ class TrainJobArgs:
     @pulumi.getter(name="preStop")
     def pre_stop(self) -> Optional['PreStopSpecArgs']:
         """
-        A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         """
         return pulumi.get(self, "pre_stop")
 
@@ -759,7 +761,7 @@ class TrainJobArgs:
     @pulumi.getter(name="secureDefaults")
     def secure_defaults(self) -> Optional[_builtins.bool]:
         """
-        Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         """
         return pulumi.get(self, "secure_defaults")
 
@@ -819,7 +821,7 @@ class TrainJobArgs:
     @pulumi.getter(name="terminationGracePeriodSeconds")
     def termination_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         """
         return pulumi.get(self, "termination_grace_period_seconds")
 
@@ -1001,11 +1003,11 @@ class TrainJob(pulumi.ComponentResource):
         :param _builtins.int backoff_limit_per_index: job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
         :param Any container_security_context: Container securityContext, merged over the secure defaults.
-        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         :param Sequence[Union['EmptyDirSpecArgs', 'EmptyDirSpecArgsDict']] empty_dirs: Scratch space (emptyDir).
         :param Mapping[str, Union[Union['SecretKeyRefArgs', 'SecretKeyRefArgsDict'], Union['FieldRefArgs', 'FieldRefArgsDict'], pulumi.Input[_builtins.str]]] env: Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`).
         :param Sequence[Union['EphemeralVolumeSpecArgs', 'EphemeralVolumeSpecArgsDict']] ephemeral_volumes: Generic ephemeral volumes: a claim per pod, deleted with the pod.
-        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         :param pulumi.Input[_builtins.str] image: Container image.
         :param 'PodOptionsImagePullPolicy' image_pull_policy: When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
         :param Sequence[Union['Secret', Union['ExistingSecretArgs', 'ExistingSecretArgsDict'], _builtins.str]] image_pull_secrets: Secret names, or Secrets of the `docker` provider.
@@ -1020,11 +1022,11 @@ class TrainJob(pulumi.ComponentResource):
         :param Union[Mapping[str, _builtins.str], _builtins.str] node_selector: Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
         :param _builtins.int num_nodes: Pods (nodes) that train together. Default 1.
         :param _builtins.int num_proc_per_node: Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         :param Any pod_patch: Merged into the pod spec last.
         :param Sequence[Union['TrainJobPortArgs', 'TrainJobPortArgsDict']] ports: Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
-        :param Union['PreStopSpecArgs', 'PreStopSpecArgsDict'] pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        :param Union['PreStopSpecArgs', 'PreStopSpecArgsDict'] pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         :param _builtins.str priority_class: With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
         :param pulumi.Input[_builtins.str] priority_class_name: PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
         :param _builtins.str profile: A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
@@ -1034,12 +1036,12 @@ class TrainJob(pulumi.ComponentResource):
         :param pulumi.Input[_builtins.str] runtime_class_name: RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
         :param Sequence[Union['RuntimePatchArgs', 'RuntimePatchArgsDict']] runtime_patches: Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none.
         :param Sequence[Union['Secret', Union['ExistingSecretArgs', 'ExistingSecretArgsDict'], _builtins.str]] secrets: Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
-        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         :param Any security_context: Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
         :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         :param _builtins.int timeout: With waitForCompletion: give up after this many seconds. Default 86400 (24h).
         :param Union['TmpfsSpecArgs', 'TmpfsSpecArgsDict'] tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
@@ -1149,6 +1151,8 @@ class TrainJob(pulumi.ComponentResource):
             __props__.__dict__["backoff_limit_per_index"] = backoff_limit_per_index
             __props__.__dict__["command"] = command
             __props__.__dict__["container_security_context"] = container_security_context
+            if default_mounts is None:
+                default_mounts = True
             __props__.__dict__["default_mounts"] = default_mounts
             __props__.__dict__["empty_dirs"] = empty_dirs
             __props__.__dict__["env"] = env

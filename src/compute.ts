@@ -188,8 +188,8 @@ export interface ComputeArgs extends PodOptions {
     startupProbe?: ProbeSpec;
     /**
      * A PodDisruptionBudget for the pods (policy/v1); `false`: none.
-     * @default `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single
-replica
+     * @default `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a
+     * single replica
      */
     disruptionBudget?: DisruptionBudgetSpec | false;
     /**

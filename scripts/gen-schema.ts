@@ -52,6 +52,8 @@ export interface TypeSpec {
     plain?: boolean;
     description?: string;
     secret?: boolean;
+    /** A literal default (docs/schema.md "Defaults"): only where the SDKs sending it changes nothing. */
+    default?: string | number | boolean;
 }
 
 interface ObjectTypeSpec {
@@ -85,7 +87,7 @@ const WIRE_DOCS = {
         secret: "The Secret resource the key belongs to (the workload depends on it and rolls when its content changes). Give this or `secretName`.",
         secretName: "Name of a Kubernetes Secret created elsewhere. Give this or `secret`.",
         key: "Key within the Secret.",
-        optional: "Start the pod even if the key is missing. Default false.",
+        optional: "Start the pod even if the key is missing. Default: false.",
     } as Record<string, string>,
 };
 
@@ -94,6 +96,33 @@ const WIRE_DOCS = {
  * program (the components treat them as secrets anyway; this also keeps them secret on the way there).
  */
 const SECRET_INPUTS = new Set(["SecretArgs.env", "GitSshArgs.privateKey"]);
+
+/**
+ * Literal `@default`s that schema.json does not carry as `default`, with the reason. Pulumi's Python and Go
+ * SDKs *send* a schema default when the user omits the field (pkg/codegen/python and go: `if x is None:
+ * x = <default>`), so a `default` is only emitted where sending it is exactly equivalent to omitting it
+ * (test/defaults-schema.test.ts renders both). The description still names every default.
+ */
+export const DEFAULTS_NOT_SENT: Record<string, string> = {
+    "PodOptions.gpuToleration": "a profile field: a written value replaces the profile's (mlkube:profiles)",
+    "PodOptions.secureDefaults": "a profile field: a written value replaces the profile's (mlkube:profiles)",
+    "Resources.gpuVendor": "a profile's resources merge per key: a written value replaces the profile's",
+    "Resources.qos": "a profile's resources merge per key: a written value replaces the profile's",
+    "ComputeArgs.replicas": "refused with autoscaling (the autoscaler owns the replica count)",
+    "ComputeArgs.serviceType": "refused without ports (no ports, no Service)",
+    "PortSpec.protocol": "the Service and container ports carry protocol only when it is given",
+    "VolumeArgs.volumeMode": "the claim carries volumeMode only when it is given",
+    "VolumeReference.readOnly": "a written false becomes readOnly: false in every volume mount",
+    "SecretReferenceOptions.mount": "refused together with imagePull: true",
+    "SecretReferenceOptions.imagePull": "a wire form (Secret.existing options) the equivalence test does not reach",
+    "TrainJobArgs.maxRestarts": "refused with backends \"job\" and \"kubeflow\"",
+    "TrainJobArgs.suspend": "refused for a queued job (Kueue decides it)",
+    "TrainJobArgs.timeout": "refused without waitForCompletion: true",
+    "TrainJobArgs.masterPort": "the rendezvous-port message names the default only when masterPort is left out",
+    "TrainJobPort.protocol": "the container ports carry protocol only when it is given",
+    "TrainJobArgs.backoffLimit": "refused with backends \"jobset\" and \"kubeflow\"",
+    "TrainJobArgs.numNodes": "kubeflow's spec.trainer carries numNodes only when it is given",
+};
 
 /** The wire form of an env value's Secret key (the TypeScript `SecretKeyRef` carries a resource and a checksum instead). */
 const secretKeyRefWire = z.strictObject({
@@ -130,13 +159,19 @@ class Sources {
         throw new Error(`gen-schema: ${file} declares no ${name}`);
     }
 
-    /** The TSDoc of a declaration or symbol, as plain text for a schema description. */
+    /** The TSDoc of a declaration or symbol, as plain text for a schema description (block tags left out). */
     doc(of: ts.Symbol | ts.Declaration | undefined): string | undefined {
         if (!of) return undefined;
         const sym = "flags" in of && "escapedName" in of ? (of as ts.Symbol) : this.symbolOf(of as ts.Declaration);
         if (!sym) return undefined;
         const text = ts.displayPartsToString(sym.getDocumentationComment(this.checker));
         return cleanDoc(text);
+    }
+
+    /** The `@default` tag of a property symbol (docs/schema.md "Defaults"). */
+    defaultOf(sym: ts.Symbol | undefined): DefaultTag | undefined {
+        const tag = sym?.getJsDocTags(this.checker).find((t) => t.name === "default");
+        return tag ? parseDefaultTag(ts.displayPartsToString(tag.text)) : undefined;
     }
 
     private symbolOf(d: ts.Declaration): ts.Symbol | undefined {
@@ -281,6 +316,43 @@ function cleanDoc(text: string): string | undefined {
         .replace(/\n{3,}/g, "\n\n")
         .trim();
     return out || undefined;
+}
+
+/** A `@default` tag: its text, and its value when the text is a literal. */
+export interface DefaultTag {
+    text: string;
+    /** Set when the text is a JSON literal (`1`, `true`, `"TCP"`); prose defaults have none. */
+    value?: string | number | boolean;
+}
+
+/** A `@default` tag's text -> the tag: a JSON number, boolean or string is a literal, anything else prose. */
+export function parseDefaultTag(raw: string): DefaultTag {
+    const text = raw.replace(/\s+/g, " ").trim();
+    if (!text) throw new Error("gen-schema: an empty @default tag (write the value, or prose)");
+    try {
+        const v: unknown = JSON.parse(text);
+        if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") return { text, value: v };
+    } catch {
+        /* prose */
+    }
+    return { text };
+}
+
+/** The sentence a default adds to a description: ``Default: `TCP`.``, `Default: 1.`, `Default: the component name.` */
+export function defaultSentence(tag: DefaultTag): string {
+    if (typeof tag.value === "string") return `Default: \`${tag.value}\`.`;
+    if (tag.value !== undefined) return `Default: ${tag.value}.`;
+    const prose = cleanDoc(tag.text) ?? tag.text;
+    return `Default: ${prose}${/[.!?]$/.test(prose) ? "" : "."}`;
+}
+
+/** A description with its default sentence (a paragraph of its own after a list). */
+function withDefault(description: string | undefined, tag: DefaultTag | undefined): string | undefined {
+    if (!tag) return description;
+    const sentence = defaultSentence(tag);
+    if (!description) return sentence;
+    const lastLine = description.split("\n").pop() ?? "";
+    return /^\s*[-*] /.test(lastLine) ? `${description}\n\n${sentence}` : `${description} ${sentence}`;
 }
 
 const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -532,10 +604,31 @@ class Generator {
             const { spec, optional } = this.typeSpec(fieldSchema, p?.type, { owner: declaringOwner, prop: key, doc: description });
             const secret = SECRET_INPUTS.has(`${p?.owner ?? owner}.${key}`);
             if (secret && spec.plain) throw new Error(`gen-schema: ${owner}.${key} is secret, so it must be an input()`);
-            properties[key] = { ...(description ? { description } : {}), ...spec, ...(secret ? { secret } : {}) };
+            const tag = this.src.defaultOf(p?.sym);
+            const dflt = this.schemaDefault(`${p?.owner ?? owner}.${key}`, tag, spec, optional);
+            const full = withDefault(description, tag);
+            properties[key] = { ...(full ? { description: full } : {}), ...spec, ...(secret ? { secret } : {}), ...(dflt !== undefined ? { default: dflt } : {}) };
             if (!optional) required.push(key);
         }
         return { properties, required: required.sort() };
+    }
+
+    /**
+     * The schema `default` of a property: its `@default` literal when the property is optional and of a
+     * primitive type (or an enum of strings) that the literal is a value of, unless DEFAULTS_NOT_SENT lists it.
+     */
+    private schemaDefault(where: string, tag: DefaultTag | undefined, spec: TypeSpec, optional: boolean): string | number | boolean | undefined {
+        if (tag?.value === undefined || !optional || Object.hasOwn(DEFAULTS_NOT_SENT, where)) return undefined;
+        const v = tag.value;
+        if (spec.$ref?.startsWith("#/types/")) {
+            const t = this.types[spec.$ref.slice("#/types/".length)];
+            return t && "enum" in t && t.enum.some((e) => e.value === v) ? v : undefined;
+        }
+        if (spec.type === "string") return typeof v === "string" ? v : undefined;
+        if (spec.type === "boolean") return typeof v === "boolean" ? v : undefined;
+        if (spec.type === "integer") return Number.isInteger(v) ? v : undefined;
+        if (spec.type === "number") return typeof v === "number" ? v : undefined;
+        return undefined;
     }
 
     /** The outputs of a component class: its public `pulumi.Output<T>` members (child resources are left out). */

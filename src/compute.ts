@@ -29,11 +29,20 @@ export const COMPUTE_SELECTOR = "mlkube.dev/compute";
 export interface PortSpec {
     /** Service port. */
     port: number;
-    /** Container port. Default: `port`. */
+    /**
+     * Container port.
+     * @default `port`
+     */
     targetPort?: number;
-    /** Port name (required by Kubernetes with several ports; defaulted to `port-<port>`). */
+    /**
+     * Port name (required by Kubernetes with several ports).
+     * @default `port-<port>`
+     */
     name?: string;
-    /** Protocol. Default `TCP`. */
+    /**
+     * Protocol.
+     * @default "TCP"
+     */
     protocol?: "TCP" | "UDP" | "SCTP";
     /** With serviceType NodePort/LoadBalancer: a fixed node port. */
     nodePort?: number;
@@ -44,29 +53,53 @@ export interface PortSpec {
  * unset timings take Kubernetes' defaults.
  */
 export interface ProbeSpec {
-    /** HTTP GET this path (on `port`, default the first port). */
+    /**
+     * HTTP GET this path on `port`.
+     * @default none
+     */
     path?: string;
-    /** Port for the HTTP or TCP check; a number or a port name. */
+    /**
+     * Port for the HTTP or TCP check; a number or a port name.
+     * @default the first port
+     */
     port?: number | string;
     /** Run this command instead (exit 0 = healthy). */
     command?: string[];
-    /** Seconds after the container starts before the first probe. Default 0 (Kubernetes'). */
+    /**
+     * Seconds after the container starts before the first probe.
+     * @default Kubernetes' 0
+     */
     initialDelaySeconds?: number;
-    /** Seconds between probes. Default 10 (Kubernetes'). */
+    /**
+     * Seconds between probes.
+     * @default Kubernetes' 10
+     */
     periodSeconds?: number;
-    /** Seconds after which one probe counts as failed. Default 1 (Kubernetes'). */
+    /**
+     * Seconds after which one probe counts as failed.
+     * @default Kubernetes' 1
+     */
     timeoutSeconds?: number;
-    /** Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes'). */
+    /**
+     * Consecutive failures before the pod is marked unready (readiness) or restarted (liveness).
+     * @default Kubernetes' 3
+     */
     failureThreshold?: number;
 }
 
 /** HorizontalPodAutoscaler bounds and targets of a {@link Compute}. */
 export interface AutoscalingSpec {
-    /** Default 1. */
+    /**
+     * Lower bound of the replica count.
+     * @default 1
+     */
     minReplicas?: number;
     /** Upper bound of the replica count (required). */
     maxReplicas: number;
-    /** Target average CPU utilization in percent of the request. Default 80. */
+    /**
+     * Target average CPU utilization in percent of the request.
+     * @default without targetMemoryUtilizationPercentage: 80; with it: no CPU target
+     */
     targetCPUUtilizationPercentage?: number;
     /** Optional target average memory utilization in percent of the request. */
     targetMemoryUtilizationPercentage?: number;
@@ -80,9 +113,15 @@ export interface DeploymentStrategy {
      * holds it). `RollingUpdate`: Kubernetes' default otherwise.
      */
     type: "Recreate" | "RollingUpdate";
-    /** RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%. */
+    /**
+     * RollingUpdate: extra pods during the update, a count or a percentage ("25%").
+     * @default Kubernetes' 25%
+     */
     maxSurge?: number | string;
-    /** RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%. */
+    /**
+     * RollingUpdate: pods that may be unavailable during the update, a count or a percentage.
+     * @default Kubernetes' 25%
+     */
     maxUnavailable?: number | string;
 }
 
@@ -102,42 +141,72 @@ export interface DisruptionBudgetSpec {
  * field applies), a Service when `ports` are given, a HorizontalPodAutoscaler with `autoscaling`.
  */
 export interface ComputeArgs extends PodOptions {
-    /** Pod count. Default 1. Mutually exclusive with `autoscaling`. */
+    /**
+     * Pod count. Mutually exclusive with `autoscaling`.
+     * @default 1
+     */
     replicas?: number;
     /** Scale with a HorizontalPodAutoscaler between minReplicas and maxReplicas. */
     autoscaling?: AutoscalingSpec;
-    /** Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate. */
+    /**
+     * Deployment update strategy.
+     * @default Recreate with single-attach claims, else Kubernetes' RollingUpdate
+     */
     strategy?: DeploymentStrategy;
-    /** Labels of the Service only (besides `labels`). Default none. */
+    /**
+     * Labels of the Service only (besides `labels`).
+     * @default none
+     */
     serviceLabels?: { [key: string]: pulumi.Input<string> };
-    /** Annotations of the Service only, e.g. a cloud load balancer's. Default none. */
+    /**
+     * Annotations of the Service only, e.g. a cloud load balancer's.
+     * @default none
+     */
     serviceAnnotations?: { [key: string]: pulumi.Input<string> };
     /** Ports to expose through a Service (no ports, no Service). */
     ports?: PortSpec[];
     /**
-     * `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is
+     * `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is
      * a DNS alias for something outside the cluster, with no pods behind it.
+     * @default "ClusterIP"
      */
     serviceType?: "ClusterIP" | "NodePort" | "LoadBalancer" | "Headless";
-    /** Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started). */
+    /**
+     * Readiness probe: the Service only routes to pods that pass it.
+     * @default none (ready when started)
+     */
     readinessProbe?: ProbeSpec;
-    /** Liveness probe: the kubelet restarts containers that fail it. Default: none. */
+    /**
+     * Liveness probe: the kubelet restarts containers that fail it.
+     * @default none
+     */
     livenessProbe?: ProbeSpec;
     /**
      * Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets
-     * `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+     * `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes.
+     * @default none
      */
     startupProbe?: ProbeSpec;
     /**
-     * A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute
-     * runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+     * A PodDisruptionBudget for the pods (policy/v1); `false`: none.
+     * @default `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a
+     * single replica
      */
     disruptionBudget?: DisruptionBudgetSpec | false;
-    /** Name of the Deployment and Service. Default: the component name. */
+    /**
+     * Name of the Deployment and Service.
+     * @default the component name
+     */
     name?: string;
-    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
+    /**
+     * Namespace.
+     * @default `mlkube:namespace`, else the provider's
+     */
     namespace?: pulumi.Input<string>;
-    /** Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false. */
+    /**
+     * Do not wait for the Deployment to become available (pulumi.com/skipAwait).
+     * @default false
+     */
     skipAwait?: boolean;
 }
 

@@ -29,25 +29,50 @@ const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWri
 export interface VolumeArgs {
     /** Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place. */
     size: pulumi.Input<string>;
-    /** Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes. */
+    /**
+     * Access mode; use `ReadWriteMany` for volumes shared by several nodes.
+     * @default "ReadWriteOnce"
+     */
     accessMode?: pulumi.Input<AccessMode>;
-    /** StorageClass. Default: `mlkube:storageClass`, else the cluster's default class. */
+    /**
+     * StorageClass.
+     * @default `mlkube:storageClass`, else the cluster's default class
+     */
     storageClass?: pulumi.Input<string>;
-    /** `Filesystem` (default) or `Block` (mounted as a device at `mountPath`). */
+    /**
+     * `Filesystem` or `Block` (mounted as a device at `mountPath`).
+     * @default "Filesystem"
+     */
     volumeMode?: "Filesystem" | "Block";
-    /** Claim name. Default: the component name. */
+    /**
+     * Claim name.
+     * @default the component name
+     */
     name?: string;
-    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
+    /**
+     * Namespace.
+     * @default `mlkube:namespace`, else the provider's
+     */
     namespace?: pulumi.Input<string>;
-    /** Labels of the claim, merged over `mlkube:labels`. Default: none besides mlkube's own. */
+    /**
+     * Labels of the claim, merged over `mlkube:labels`.
+     * @default none besides mlkube's own
+     */
     labels?: { [key: string]: pulumi.Input<string> };
-    /** Annotations of the claim, merged over `mlkube:annotations`. Default: none. */
+    /**
+     * Annotations of the claim, merged over `mlkube:annotations`.
+     * @default none
+     */
     annotations?: { [key: string]: pulumi.Input<string> };
-    /** Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`. */
+    /**
+     * Where workloads mount it unless they say otherwise.
+     * @default `/mnt/<claim name>`
+     */
     mountPath?: pulumi.Input<string>;
     /**
-     * What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default):
-     * the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+     * What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays
+     * in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+     * @default "Retain"
      */
     reclaim?: "Retain" | "Delete";
 }
@@ -76,19 +101,35 @@ schemaMatches<Agree<Resolved<VolumeArgs>, z.input<typeof volumeArgsSchema>>>();
  * mlkube's multi-language provider), so workloads mount it as they would mount the Volume itself.
  */
 export interface VolumeReferenceOptions {
-    /** Namespace of the claim; a pod can only mount claims of its own namespace. Default: undefined (the workload's namespace). */
+    /**
+     * Namespace of the claim; a pod can only mount claims of its own namespace.
+     * @default the workload's namespace
+     */
     namespace?: string;
-    /** Where workloads mount it. Default: `/mnt/<claimName>`. */
+    /**
+     * Where workloads mount it.
+     * @default `/mnt/<claimName>`
+     */
     mountPath?: string;
-    /** Mount read-only. Default: false. */
+    /**
+     * Mount read-only.
+     * @default false
+     */
     readOnly?: boolean;
-    /** `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`). Default `Filesystem`. */
+    /**
+     * `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`).
+     * @default "Filesystem"
+     */
     volumeMode?: "Filesystem" | "Block";
-    /** The claim's access mode, when known: lets workloads check it (e.g. `ReadWriteOnce` with several pods). Default: unknown (not checked). */
+    /**
+     * The claim's access mode, when known: lets workloads check it (e.g. `ReadWriteOnce` with several pods).
+     * @default unknown (not checked)
+     */
     accessMode?: AccessMode;
     /**
      * A resource the workloads mounting this claim depend on (created first, deleted last), typically the
-     * Volume the reference was rebuilt from. Default: none (the claim exists already).
+     * Volume the reference was rebuilt from.
+     * @default none (the claim exists already)
      */
     dependsOn?: pulumi.Resource;
 }
@@ -97,13 +138,25 @@ export interface VolumeReferenceOptions {
 export class VolumeReference {
     /** Name of the existing PersistentVolumeClaim. */
     readonly claimName: string;
-    /** Its namespace. Default: undefined (the workload's namespace). */
+    /**
+     * Its namespace.
+     * @default the workload's namespace
+     */
     readonly namespace?: string;
-    /** Where workloads mount it. Default: `/mnt/<claimName>`. */
+    /**
+     * Where workloads mount it.
+     * @default `/mnt/<claimName>`
+     */
     readonly mountPath: string;
-    /** Mounted read-only. Default: false. */
+    /**
+     * Mounted read-only.
+     * @default false
+     */
     readonly readOnly?: boolean;
-    /** `Filesystem` (default) or `Block`. */
+    /**
+     * `Filesystem` or `Block`.
+     * @default "Filesystem"
+     */
     readonly volumeMode: "Filesystem" | "Block";
     /** The claim's access mode, when given; undefined: unknown (not checked). */
     readonly accessMode?: AccessMode;

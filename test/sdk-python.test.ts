@@ -109,6 +109,9 @@ test("sdk/python: every resource instantiates under Pulumi's Python mocks with t
     assert.deepEqual(api.resources, { cpu: 2, memory: "4Gi", ephemeralStorage: "10Gi" });
     assert.deepEqual(api.tolerations, [{ key: "gpu", operator: "Exists" }]);
     assert.deepEqual(api.disruptionBudget, { maxUnavailable: 1 });
+    // The SDK fills schema defaults in (docs/schema.md "Defaults"): sent although the program leaves them out.
+    assert.equal(api.defaultMounts, true);
+    assert.equal(api.skipAwait, false);
     const train = get("train").inputs;
     assert.equal(train.backend, "jobset");
     assert.equal(train.queue, false);

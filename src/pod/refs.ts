@@ -13,13 +13,19 @@ export type AccessMode = "ReadWriteOnce" | "ReadWriteMany" | "ReadOnlyMany" | "R
 export interface ClaimMount {
     /** Name of the PersistentVolumeClaim. */
     claimName: string;
-    /** Namespace of the claim; a pod can only mount claims of its own namespace. Default: unknown (the provider's). */
+    /**
+     * Namespace of the claim; a pod can only mount claims of its own namespace.
+     * @default unknown (the provider's)
+     */
     namespace?: pulumi.Input<string>;
     /** Absolute path where workloads mount the claim unless their `volumes` entry says otherwise. */
     mountPath: pulumi.Input<string>;
     /** `Filesystem` (mounted as a directory) or `Block` (attached as a device at `mountPath`). */
     volumeMode: "Filesystem" | "Block";
-    /** Mount read-only. Default: false. */
+    /**
+     * Mount read-only.
+     * @default false
+     */
     readOnly?: boolean;
     /** The claim's access mode when mlkube created it with a plain value; undefined when unknown (not checked). */
     accessMode?: AccessMode;
@@ -33,7 +39,10 @@ export interface SecretKeyRef {
     secretName: string;
     /** Key within the Secret. */
     key: string;
-    /** Start the pod even if the key is missing. Default false. */
+    /**
+     * Start the pod even if the key is missing.
+     * @default false
+     */
     optional?: boolean;
     /** The Secret resource (a dependency of the workload), if mlkube creates it. */
     resource?: pulumi.Resource;
@@ -45,7 +54,10 @@ export interface SecretKeyRef {
 export interface SecretBinding {
     /** Name of the Kubernetes Secret. */
     secretName: string;
-    /** Namespace of the Secret; pods can only use Secrets of their own namespace. Default: unknown (the workload's). */
+    /**
+     * Namespace of the Secret; pods can only use Secrets of their own namespace.
+     * @default unknown (the workload's)
+     */
     namespace?: pulumi.Input<string>;
     /** How it reaches the pod: env vars, files, image pull secret, or a git SSH key. */
     kind: "env" | "files" | "imagePull" | "gitSsh";

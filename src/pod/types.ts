@@ -12,11 +12,20 @@ export type GpuVendor = "nvidia" | "amd" | "intel";
 
 /** Container limits that differ from the requests (Burstable pods). Quantities as in {@link Resources}. */
 export interface ResourceLimits {
-    /** CPU limit: cores as a number or a quantity (`"4"`, `"500m"`). Default: none (unlimited), unless qos is Guaranteed. */
+    /**
+     * CPU limit: cores as a number or a quantity (`"4"`, `"500m"`).
+     * @default none (unlimited), unless qos is Guaranteed
+     */
     cpu?: string | number;
-    /** Memory limit, a quantity (`"32Gi"`). Default: none, unless qos is Guaranteed. */
+    /**
+     * Memory limit, a quantity (`"32Gi"`).
+     * @default none, unless qos is Guaranteed
+     */
     memory?: string;
-    /** Local disk limit, a quantity (`"100Gi"`). Default: none. */
+    /**
+     * Local disk limit, a quantity (`"100Gi"`).
+     * @default none
+     */
     ephemeralStorage?: string;
 }
 
@@ -33,16 +42,23 @@ export interface Resources {
     ephemeralStorage?: string;
     /** Number of GPUs (always set as requests and limits, as Kubernetes requires). */
     gpu?: number;
-    /** `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. */
+    /**
+     * `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+     * @default "nvidia"
+     */
     gpuVendor?: string;
     /** Limits where they differ from requests (Burstable). */
     limits?: ResourceLimits;
-    /** `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). */
+    /**
+     * `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+     * @default "Burstable"
+     */
     qos?: "Guaranteed" | "Burstable";
     /**
      * Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4,
      * "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not
-     * overcommit extended resources). Default none.
+     * overcommit extended resources).
+     * @default none
      */
     extendedResources?: { [resourceName: string]: number };
 }
@@ -59,7 +75,10 @@ export interface PreStopSpec {
     sleepSeconds?: number;
     /** HTTP GET this path on `port`. */
     path?: string;
-    /** Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port. */
+    /**
+     * Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob.
+     * @default Compute: its first port
+     */
     port?: number | string;
 }
 
@@ -67,9 +86,15 @@ export interface PreStopSpec {
 export interface EmptyDirSpec {
     /** Absolute path in the container. */
     mountPath: string;
-    /** Pod volume name. Default derived from mountPath. */
+    /**
+     * Pod volume name.
+     * @default derived from mountPath
+     */
     name?: string;
-    /** Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it. Default: none. */
+    /**
+     * Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it.
+     * @default none
+     */
     sizeLimit?: string;
     /** `Memory` for a tmpfs. */
     medium?: "Memory";
@@ -81,19 +106,34 @@ export interface EphemeralVolumeSpec {
     mountPath: string;
     /** Size of the per-pod claim ("100Gi"). */
     size: string;
-    /** Pod volume name. Default derived from mountPath. */
+    /**
+     * Pod volume name.
+     * @default derived from mountPath
+     */
     name?: string;
-    /** StorageClass. Default: `mlkube:storageClass`, else the cluster default. */
+    /**
+     * StorageClass.
+     * @default `mlkube:storageClass`, else the cluster default
+     */
     storageClass?: string;
-    /** Access mode. Default `ReadWriteOnce`. */
+    /**
+     * Access mode.
+     * @default "ReadWriteOnce"
+     */
     accessMode?: "ReadWriteOnce" | "ReadWriteOncePod";
 }
 
 /** A Memory-backed scratch directory; its size counts against the container's memory. */
 export interface TmpfsSpec {
-    /** Size limit; default half the memory request (Metaflow's default). */
+    /**
+     * Size limit.
+     * @default half the memory request (Metaflow's default)
+     */
     size?: string;
-    /** Default `/tmp`. When elsewhere, TMPDIR points at it. */
+    /**
+     * Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it.
+     * @default "/tmp"
+     */
     path?: string;
 }
 

@@ -37,7 +37,10 @@ export interface GitSshArgs {
     privateKeyFile?: string;
     /** known_hosts content; without it hosts are accepted on first use (StrictHostKeyChecking=accept-new). */
     knownHosts?: pulumi.Input<string>;
-    /** Or a path to a known_hosts file on the deploying machine. Default: none (accept-new). */
+    /**
+     * Or a path to a known_hosts file on the deploying machine.
+     * @default none (accept-new)
+     */
     knownHostsFile?: string;
 }
 
@@ -56,26 +59,48 @@ export interface SecretArgs {
     fromDirectory?: string;
     /** Credentials of a known provider, read from the deploying machine (see README for each). */
     provider?: SecretProvider;
-    /** Where the provider's credentials are read from (profile, file, registry). Default: the provider's usual locations. */
+    /**
+     * Where the provider's credentials are read from (profile, file, registry).
+     * @default the provider's usual locations
+     */
     providerOptions?: ProviderOptions;
     /** A git SSH private key (+ known_hosts), mounted read-only and wired through GIT_SSH_COMMAND. */
     gitSsh?: GitSshArgs;
-    /** How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source. */
+    /**
+     * How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath).
+     * @default per source
+     */
     mount?: SecretMount;
-    /** Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`. */
+    /**
+     * Where files are mounted.
+     * @default `/etc/mlkube/secrets/<secret name>`
+     */
     mountPath?: string;
     /**
-     * File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the
-     * files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+     * File mode of mounted files (octal, e.g. 0o400). The files are root-owned and readable through the
+     * pod's fsGroup, which mlkube then defaults.
+     * @default 0o440 when the pod runs as non-root, else 0o400
      */
     fileMode?: number;
-    /** Secret name. Default: the component name. */
+    /**
+     * Secret name.
+     * @default the component name
+     */
     name?: string;
-    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
+    /**
+     * Namespace.
+     * @default `mlkube:namespace`, else the provider's
+     */
     namespace?: pulumi.Input<string>;
-    /** Labels of the Secret, merged over `mlkube:labels`. Default: none besides mlkube's own. */
+    /**
+     * Labels of the Secret, merged over `mlkube:labels`.
+     * @default none besides mlkube's own
+     */
     labels?: { [key: string]: pulumi.Input<string> };
-    /** Annotations of the Secret, merged over `mlkube:annotations`. Default: none. */
+    /**
+     * Annotations of the Secret, merged over `mlkube:annotations`.
+     * @default none
+     */
     annotations?: { [key: string]: pulumi.Input<string> };
 }
 
@@ -531,26 +556,46 @@ export class Secret extends MlkubeComponent {
  * as they do with the Secret itself.
  */
 export interface SecretReferenceOptions {
-    /** How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`). */
+    /**
+     * How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`).
+     * @default "env"
+     */
     mount?: SecretMount;
-    /** Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`. */
+    /**
+     * Where files are mounted.
+     * @default `/etc/mlkube/secrets/<secretName>`
+     */
     mountPath?: string;
-    /** File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400. */
+    /**
+     * File mode of mounted files (octal).
+     * @default 0o440 for non-root pods, else 0o400
+     */
     fileMode?: number;
-    /** Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false. */
+    /**
+     * Use it as an image pull secret (`imagePullSecrets`), not in containers.
+     * @default false
+     */
     imagePull?: boolean;
-    /** Namespace of the Secret; pods can only use Secrets of their own namespace (checked when both are known). Default: unknown (the workload's). */
+    /**
+     * Namespace of the Secret; pods can only use Secrets of their own namespace (checked when both are known).
+     * @default unknown (the workload's)
+     */
     namespace?: string;
-    /** The key names it holds, when known: `ref(key)` then refuses a key it does not hold. Default: unknown (not checked). */
+    /**
+     * The key names it holds, when known: `ref(key)` then refuses a key it does not hold.
+     * @default unknown (not checked)
+     */
     keys?: string[];
     /**
      * A digest of its content ({@link Secret.checksum}): workloads using it get it as their
-     * `checksum.mlkube.dev/<secret>` pod annotation, so their pods roll when it changes. Default: none (no rollout).
+     * `checksum.mlkube.dev/<secret>` pod annotation, so their pods roll when it changes.
+     * @default none (no rollout)
      */
     checksum?: pulumi.Input<string>;
     /**
      * A resource the workloads using this Secret depend on (created first, deleted last), typically the
-     * Secret the reference was rebuilt from. Default: none (the Secret exists already).
+     * Secret the reference was rebuilt from.
+     * @default none (the Secret exists already)
      */
     dependsOn?: pulumi.Resource;
 }

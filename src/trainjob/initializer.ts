@@ -26,11 +26,20 @@ import { TRAINJOB_COMPONENT } from "./common";
 export interface InitializerSource {
     /** Where from: `hf://<org>/<repo>` (Hugging Face), `s3://<bucket>/<prefix>`, …: the initializer's `STORAGE_URI`. */
     storageUri: string;
-    /** Extra env of the initializer, e.g. `{ ACCESS_TOKEN: hf.ref("HF_TOKEN") }`. Default: none. */
+    /**
+     * Extra env of the initializer, e.g. `{ ACCESS_TOKEN: hf.ref("HF_TOKEN") }`.
+     * @default none
+     */
     env?: { [name: string]: EnvValue };
-    /** A Secret whose keys become env of the initializer (Kubeflow's `secretRef`). Default: none. */
+    /**
+     * A Secret whose keys become env of the initializer (Kubeflow's `secretRef`).
+     * @default none
+     */
     secret?: Secret | SecretReference | string;
-    /** Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's). */
+    /**
+     * Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's).
+     * @default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`
+     */
     image?: string;
 }
 
@@ -43,8 +52,9 @@ export interface Initializers {
     /**
      * The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`).
      * jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes).
-     * job: default an emptyDir per pod (each pod fetches its own copy before `node` starts).
+     * job: optional (each pod fetches its own copy before `node` starts).
      * kubeflow: not used (the runtime provides the volume).
+     * @default job: an emptyDir per pod
      */
     volume?: Volume | VolumeReference | string;
 }

@@ -19,9 +19,15 @@ import { absolutePath, dnsSubdomain, envName, isDnsSubdomain, labelKey, labelVal
 
 /** Labels and annotations: the only metadata the Trainer API documents for patches. */
 export interface PatchMetadata {
-    /** Labels to add. Default: none. */
+    /**
+     * Labels to add.
+     * @default none
+     */
     labels?: { [key: string]: pulumi.Input<string> };
-    /** Annotations to add. Default: none. */
+    /**
+     * Annotations to add.
+     * @default none
+     */
     annotations?: { [key: string]: pulumi.Input<string> };
 }
 
@@ -36,34 +42,58 @@ export interface ContainerPatch {
      * `name`, so mounting one volume twice (two subPaths) needs two pod volumes.
      */
     volumeMounts?: k8s.core.v1.VolumeMount[];
-    /** Container securityContext, merged field by field. Default: unchanged. */
+    /**
+     * Container securityContext, merged field by field.
+     * @default unchanged
+     */
     securityContext?: k8s.core.v1.SecurityContext;
 }
 
 /** Kubeflow `PodSpecPatch`: the pod fields a manager may set. */
 export interface PodSpecPatch {
-    /** Service account of the pods. Default: unchanged. */
+    /**
+     * Service account of the pods.
+     * @default unchanged
+     */
     serviceAccountName?: string;
-    /** Pod volumes, merged by name. Default: none added. */
+    /**
+     * Pod volumes, merged by name.
+     * @default none added
+     */
     volumes?: k8s.core.v1.Volume[];
     /** Patches of init containers, merged by name. */
     initContainers?: ContainerPatch[];
     /** Patches of containers, merged by name. */
     containers?: ContainerPatch[];
-    /** Image pull secrets added to the pod (Secret names). Default: none. */
+    /**
+     * Image pull secrets added to the pod (Secret names).
+     * @default none
+     */
     imagePullSecrets?: {
         /** Name of the Secret. */
         name: string;
     }[];
-    /** Pod securityContext, merged field by field. Default: unchanged. */
+    /**
+     * Pod securityContext, merged field by field.
+     * @default unchanged
+     */
     securityContext?: k8s.core.v1.PodSecurityContext;
-    /** Node labels the pods must match, merged by key. Default: unchanged. */
+    /**
+     * Node labels the pods must match, merged by key.
+     * @default unchanged
+     */
     nodeSelector?: { [key: string]: string };
-    /** Node/pod affinity. Default: unchanged. */
+    /**
+     * Node/pod affinity.
+     * @default unchanged
+     */
     affinity?: k8s.core.v1.Affinity;
     /** Replaces the list (atomic). mlkube adds the automatic GPU toleration back unless `gpuToleration: false`. */
     tolerations?: k8s.core.v1.Toleration[];
-    /** Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none. */
+    /**
+     * Scheduling gates that hold the pods until removed (e.g. by Kueue).
+     * @default none
+     */
     schedulingGates?: {
         /** Name of the gate. */
         name: string;

@@ -25,17 +25,26 @@ schemaMatches<Agree<TrainJobBackend, (typeof TRAINJOB_BACKENDS)[number]>>();
 export interface TrainJobPort {
     /** Container port, 1–65535. */
     port: number;
-    /** Port name: an IANA service name (lowercase letters, digits, '-', at most 15 characters, with a letter). Default: none on the container, `port-<port>` on a Service. */
+    /**
+     * Port name: an IANA service name (lowercase letters, digits, '-', at most 15 characters, with a letter).
+     * @default none on the container, `port-<port>` on a Service
+     */
     name?: string;
-    /** Default `TCP`. */
+    /**
+     * Protocol of the port.
+     * @default "TCP"
+     */
     protocol?: "TCP" | "UDP" | "SCTP";
 }
 
 /** The Kubeflow training runtime a TrainJob runs on. */
 export interface RuntimeRef {
-    /** Default `torch-distributed`. */
+    /** Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`). */
     name: string;
-    /** Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace. */
+    /**
+     * `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace).
+     * @default "ClusterTrainingRuntime"
+     */
     kind?: "ClusterTrainingRuntime" | "TrainingRuntime";
 }
 
@@ -46,53 +55,90 @@ export interface RuntimeRef {
  */
 export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     /**
-     * `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob
+     * `jobset`: a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob
      * (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that
      * v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1
      * (needs nothing installed). The training script sees the same torch env on all three.
+     * @default "jobset"
      */
     backend?: TrainJobBackend;
 
-    /** Pods (nodes) that train together. Default 1. */
+    /**
+     * Pods (nodes) that train together.
+     * @default 1
+     */
     numNodes?: number;
-    /** Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count). */
+    /**
+     * Processes per node (torchrun --nproc-per-node).
+     * @default auto (GPU count, else CPU count)
+     */
     numProcPerNode?: number;
     /** Resources of each node, in Compute's `resources` vocabulary (`gpu: 8`, `memory: "512Gi"`, …). */
     resourcesPerNode?: Resources;
-    /** jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0. */
+    /**
+     * jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts).
+     * @default 0
+     */
     maxRestarts?: number;
     /**
      * job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is
-     * replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as
+     * replaced on its own (its index keeps its hostname). With 0 a failed node fails the run, as
      * `maxRestarts: 0` does on the jobset backend.
+     * @default 0
      */
     backoffLimit?: number;
     /**
      * job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other
-     * nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
+     * nodes keep running. Without `backoffLimit`, the total is then not capped.
+     * @default not set
      */
     backoffLimitPerIndex?: number;
     /**
      * job: exit codes (1–255) of the `node` container that fail the Job at once instead of being retried
-     * (a Job `podFailurePolicy` rule with action FailJob), e.g. `[2]` for a usage error. Default: none.
+     * (a Job `podFailurePolicy` rule with action FailJob), e.g. `[2]` for a usage error.
+     * @default none
      */
     noRetryExitCodes?: number[];
 
-    /** Fail the job after this many seconds of running (Metaflow @timeout). Default: no deadline. */
+    /**
+     * Fail the job after this many seconds of running (Metaflow @timeout).
+     * @default no deadline
+     */
     activeDeadlineSeconds?: number;
-    /** jobset, job: delete the finished JobSet/Job (and its pods) after this many seconds. Default: kept. */
+    /**
+     * jobset, job: delete the finished JobSet/Job (and its pods) after this many seconds.
+     * @default kept
+     */
     ttlSecondsAfterFinished?: number;
-    /** Create suspended / suspend a running job (updates in place; `false` resumes it). Default false. */
+    /**
+     * Create suspended / suspend a running job (updates in place; `false` resumes it).
+     * @default false
+     */
     suspend?: pulumi.Input<boolean>;
-    /** Name of the JobSet/TrainJob. Default: the component name. */
+    /**
+     * Name of the JobSet, TrainJob or Job.
+     * @default the component name
+     */
     name?: string;
-    /** Namespace. Default: `mlkube:namespace`, else the provider's. */
+    /**
+     * Namespace.
+     * @default `mlkube:namespace`, else the provider's
+     */
     namespace?: pulumi.Input<string>;
-    /** kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`. */
+    /**
+     * kubeflow: the training runtime.
+     * @default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`
+     */
     runtime?: RuntimeRef;
-    /** Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller. */
+    /**
+     * Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job.
+     * @default the JobSet/Trainer controller
+     */
     managedBy?: string;
-    /** Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none. */
+    /**
+     * Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends.
+     * @default none
+     */
     runtimePatches?: RuntimePatch[];
     /**
      * Fetch a dataset and/or a model before training (the Kubeflow SDK's Initializer): the training
@@ -100,38 +146,49 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
      * replicated jobs `dataset-initializer`/`model-initializer` that `node` waits for, sharing a
      * ReadWriteMany `volume`; job: init containers in every pod (an emptyDir per kind unless `volume`);
      * kubeflow: `spec.initializer` (needs a runtime with initializer jobs; the stock `torch-distributed`
-     * has none). Default: none.
+     * has none).
+     * @default none
      */
     initializer?: Initializers;
     /**
      * Extra ports of the `node` container (metrics, debugger). Pods are reached directly at
      * `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are
      * also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has
-     * no container ports). Default: none.
+     * no container ports).
+     * @default none
      */
     ports?: TrainJobPort[];
     /**
      * The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0
-     * listens on. Default 29500. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
+     * listens on. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
+     * @default 29500
      */
     masterPort?: number;
     /**
      * Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob
      * or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube
      * leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed
-     * with the matching integration. Default: stack config `mlkube:queue`, else not queued; `false` opts out
-     * of the stack default.
+     * with the matching integration. `false` opts out of the stack default.
+     * @default stack config `mlkube:queue`, else not queued
      */
     queue?: string | false;
     /**
      * With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and
-     * preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
+     * preempts workloads in Kueue; not the pods' `priorityClassName`).
+     * @default none
      */
     priorityClass?: string;
 
-    /** Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created). */
+    /**
+     * Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails; `false`:
+     * `pulumi up` returns once the job is created.
+     * @default false
+     */
     waitForCompletion?: boolean;
-    /** With waitForCompletion: give up after this many seconds. Default 86400 (24h). */
+    /**
+     * With waitForCompletion: give up after this many seconds (86400: 24 hours).
+     * @default 86400
+     */
     timeout?: number;
 }
 

@@ -20,11 +20,20 @@ export { EmptyDirSpec, EnvValue, EphemeralVolumeSpec, FieldRef, GpuVendor, gpuRe
 export interface VolumeMountSpec {
     /** A Volume, `Volume.existing(...)`, or the name of an existing claim. */
     volume: Volume | VolumeReference | string;
-    /** Default: the volume's mountPath (`/mnt/<claim>`). */
+    /**
+     * Where the claim is mounted in the container.
+     * @default the volume's mountPath (`/mnt/<claim>`)
+     */
     mountPath?: pulumi.Input<string>;
-    /** Mount only this relative path inside the claim. Default: the whole claim. */
+    /**
+     * Mount only this relative path inside the claim.
+     * @default the whole claim
+     */
     subPath?: pulumi.Input<string>;
-    /** Mount read-only. Default: the volume's own setting, else false. */
+    /**
+     * Mount read-only.
+     * @default the volume's own setting, else false
+     */
     readOnly?: boolean;
 }
 
@@ -35,19 +44,34 @@ export interface VolumeMountSpec {
 export interface PodOptions {
     /** Container image. */
     image: pulumi.Input<string>;
-    /** Entrypoint, replacing the image's ENTRYPOINT. Default: the image's. */
+    /**
+     * Entrypoint, replacing the image's ENTRYPOINT.
+     * @default the image's
+     */
     command?: pulumi.Input<string>[];
-    /** Arguments, replacing the image's CMD. Default: the image's. */
+    /**
+     * Arguments, replacing the image's CMD.
+     * @default the image's
+     */
     args?: pulumi.Input<string>[];
     /** Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`). */
     env?: { [name: string]: EnvValue };
-    /** Working directory of the container. Default: the image's. */
+    /**
+     * Working directory of the container.
+     * @default the image's
+     */
     workingDir?: pulumi.Input<string>;
-    /** When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`). */
+    /**
+     * When the kubelet pulls the image.
+     * @default Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`)
+     */
     imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
     /** Secret names, or Secrets of the `docker` provider. */
     imagePullSecrets?: (string | Secret | SecretReference)[];
-    /** Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`. */
+    /**
+     * Service account of the pods.
+     * @default `mlkube:serviceAccountName`, else the namespace's `default`
+     */
     serviceAccountName?: pulumi.Input<string>;
     /**
      * Labels of the objects the component creates (Deployment, Service and autoscaler; JobSet or TrainJob),
@@ -56,11 +80,20 @@ export interface PodOptions {
     labels?: { [key: string]: pulumi.Input<string> };
     /** Annotations of the objects the component creates (not of the pods: use `podAnnotations`). */
     annotations?: { [key: string]: pulumi.Input<string> };
-    /** Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none. */
+    /**
+     * Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`).
+     * @default none
+     */
     podLabels?: { [key: string]: pulumi.Input<string> };
-    /** Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none. */
+    /**
+     * Annotations of the pods only (e.g. `prometheus.io/scrape`).
+     * @default none
+     */
     podAnnotations?: { [key: string]: pulumi.Input<string> };
-    /** CPU, memory, disk and GPU requests/limits of the main container. Default: none (BestEffort). */
+    /**
+     * CPU, memory, disk and GPU requests/limits of the main container.
+     * @default none (BestEffort)
+     */
     resources?: Resources;
     /** Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`. */
     volumes?: (Volume | VolumeReference | string | VolumeMountSpec)[];
@@ -76,21 +109,40 @@ export interface PodOptions {
     secrets?: (Secret | SecretReference | string)[];
     /** Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string. */
     nodeSelector?: { [key: string]: string } | string;
-    /** Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none. */
+    /**
+     * Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`).
+     * @default none
+     */
     tolerations?: k8s.core.v1.Toleration[];
-    /** Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true. */
+    /**
+     * Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods.
+     * @default true
+     */
     gpuToleration?: boolean;
-    /** Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none. */
+    /**
+     * Node/pod affinity and anti-affinity (Kubernetes Affinity).
+     * @default none
+     */
     affinity?: k8s.core.v1.Affinity;
-    /** PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default). */
+    /**
+     * PriorityClass of the pods (scheduling priority and preemption).
+     * @default none (the cluster default)
+     */
     priorityClassName?: pulumi.Input<string>;
-    /** RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime. */
+    /**
+     * RuntimeClass of the pods (e.g. `nvidia`).
+     * @default the node's default runtime
+     */
     runtimeClassName?: pulumi.Input<string>;
-    /** How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none. */
+    /**
+     * How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint).
+     * @default none
+     */
     topologySpreadConstraints?: k8s.core.v1.TopologySpreadConstraint[];
     /**
      * Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp
-     * RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+     * RuntimeDefault, no privilege escalation, all capabilities dropped.
+     * @default true
      */
     secureDefaults?: boolean;
     /** Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …). */
@@ -100,20 +152,28 @@ export interface PodOptions {
     /** Merged into the pod spec last. */
     podPatch?: PodPatch;
     /**
-     * Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default:
-     * Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the
-     * TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+     * Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob
+     * with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow
+     * Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+     * @default Kubernetes' 30
      */
     terminationGracePeriodSeconds?: number;
-    /** A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none. */
+    /**
+     * A hook that runs before the container is stopped (drain connections, flush a checkpoint).
+     * @default none
+     */
     preStop?: PreStopSpec;
     /**
      * A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU
      * vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for
-     * the merge rule of each field. Default: no profile.
+     * the merge rule of each field.
+     * @default no profile
      */
     profile?: string;
-    /** Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true. */
+    /**
+     * Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload.
+     * @default true
+     */
     defaultMounts?: boolean;
 }
 

@@ -198,7 +198,7 @@ function fitMemory(a: Record<string, unknown>, key: "resources" | "resourcesPerN
     return { ...a, [key]: { ...(a[key] as object), memory: "1Gi" } };
 }
 
-const VALID: Record<ComponentName, fc.Arbitrary<Record<string, unknown>>> = {
+export const VALID: Record<ComponentName, fc.Arbitrary<Record<string, unknown>>> = {
     Volume: fc.record(
         {
             size: mem,

@@ -36,6 +36,20 @@ func NewCompute(ctx *pulumi.Context,
 	if args.Image == nil {
 		return nil, errors.New("invalid value for required argument 'Image'")
 	}
+	if args.Autoscaling != nil {
+		args.Autoscaling = args.Autoscaling.Defaults()
+	}
+	if args.DefaultMounts == nil {
+		defaultMounts_ := true
+		args.DefaultMounts = &defaultMounts_
+	}
+	if args.SkipAwait == nil {
+		skipAwait_ := false
+		args.SkipAwait = &skipAwait_
+	}
+	if args.Tmpfs != nil {
+		args.Tmpfs = args.Tmpfs.Defaults()
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Compute
 	err := ctx.RegisterRemoteComponentResource("mlkube:index:Compute", name, args, &resource, opts...)
@@ -58,9 +72,9 @@ type computeArgs struct {
 	Command []string `pulumi:"command"`
 	// Container securityContext, merged over the secure defaults.
 	ContainerSecurityContext interface{} `pulumi:"containerSecurityContext"`
-	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
 	DefaultMounts *bool `pulumi:"defaultMounts"`
-	// A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+	// A PodDisruptionBudget for the pods (policy/v1); `false`: none. Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica.
 	DisruptionBudget interface{} `pulumi:"disruptionBudget"`
 	// Scratch space (emptyDir).
 	EmptyDirs []EmptyDirSpec `pulumi:"emptyDirs"`
@@ -68,7 +82,7 @@ type computeArgs struct {
 	Env map[string]interface{} `pulumi:"env"`
 	// Generic ephemeral volumes: a claim per pod, deleted with the pod.
 	EphemeralVolumes []EphemeralVolumeSpec `pulumi:"ephemeralVolumes"`
-	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
 	GpuToleration *bool `pulumi:"gpuToleration"`
 	// Container image.
 	Image string `pulumi:"image"`
@@ -86,15 +100,15 @@ type computeArgs struct {
 	Namespace *string `pulumi:"namespace"`
 	// Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
 	NodeSelector interface{} `pulumi:"nodeSelector"`
-	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
 	PodAnnotations map[string]string `pulumi:"podAnnotations"`
-	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
 	PodLabels map[string]string `pulumi:"podLabels"`
 	// Merged into the pod spec last.
 	PodPatch interface{} `pulumi:"podPatch"`
 	// Ports to expose through a Service (no ports, no Service).
 	Ports []PortSpec `pulumi:"ports"`
-	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
 	PreStop *PreStopSpec `pulumi:"preStop"`
 	// PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
 	PriorityClassName *string `pulumi:"priorityClassName"`
@@ -102,7 +116,7 @@ type computeArgs struct {
 	Profile *string `pulumi:"profile"`
 	// Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started).
 	ReadinessProbe *ProbeSpec `pulumi:"readinessProbe"`
-	// Pod count. Default 1. Mutually exclusive with `autoscaling`.
+	// Pod count. Mutually exclusive with `autoscaling`. Default: 1.
 	Replicas *int `pulumi:"replicas"`
 	// CPU, memory, disk and GPU requests/limits of the main container. Default: none (BestEffort).
 	Resources *Resources `pulumi:"resources"`
@@ -110,27 +124,27 @@ type computeArgs struct {
 	RuntimeClassName *string `pulumi:"runtimeClassName"`
 	// Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
 	Secrets []interface{} `pulumi:"secrets"`
-	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
 	SecureDefaults *bool `pulumi:"secureDefaults"`
 	// Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
 	SecurityContext interface{} `pulumi:"securityContext"`
 	// Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
 	ServiceAccountName *string `pulumi:"serviceAccountName"`
-	// Annotations of the Service only, e.g. a cloud load balancer's. Default none.
+	// Annotations of the Service only, e.g. a cloud load balancer's. Default: none.
 	ServiceAnnotations map[string]string `pulumi:"serviceAnnotations"`
-	// Labels of the Service only (besides `labels`). Default none.
+	// Labels of the Service only (besides `labels`). Default: none.
 	ServiceLabels map[string]string `pulumi:"serviceLabels"`
-	// `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+	// `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it. Default: `ClusterIP`.
 	ServiceType *ComputeServiceType `pulumi:"serviceType"`
 	// Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
 	SharedMemory *string `pulumi:"sharedMemory"`
-	// Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
+	// Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default: false.
 	SkipAwait *bool `pulumi:"skipAwait"`
-	// Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+	// Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default: none.
 	StartupProbe *ProbeSpec `pulumi:"startupProbe"`
 	// Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate.
 	Strategy *DeploymentStrategy `pulumi:"strategy"`
-	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
 	TerminationGracePeriodSeconds *int `pulumi:"terminationGracePeriodSeconds"`
 	// A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
 	Tmpfs *TmpfsSpec `pulumi:"tmpfs"`
@@ -158,9 +172,9 @@ type ComputeArgs struct {
 	Command []pulumi.StringInput
 	// Container securityContext, merged over the secure defaults.
 	ContainerSecurityContext pulumi.Input
-	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
 	DefaultMounts *bool
-	// A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+	// A PodDisruptionBudget for the pods (policy/v1); `false`: none. Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica.
 	DisruptionBudget interface{}
 	// Scratch space (emptyDir).
 	EmptyDirs []EmptyDirSpecArgs
@@ -168,7 +182,7 @@ type ComputeArgs struct {
 	Env map[string]interface{}
 	// Generic ephemeral volumes: a claim per pod, deleted with the pod.
 	EphemeralVolumes []EphemeralVolumeSpecArgs
-	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
 	GpuToleration *bool
 	// Container image.
 	Image pulumi.StringInput
@@ -186,15 +200,15 @@ type ComputeArgs struct {
 	Namespace pulumi.StringPtrInput
 	// Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
 	NodeSelector interface{}
-	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
 	PodAnnotations map[string]pulumi.StringInput
-	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
 	PodLabels map[string]pulumi.StringInput
 	// Merged into the pod spec last.
 	PodPatch pulumi.Input
 	// Ports to expose through a Service (no ports, no Service).
 	Ports []PortSpecArgs
-	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
 	PreStop *PreStopSpecArgs
 	// PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
 	PriorityClassName pulumi.StringPtrInput
@@ -202,7 +216,7 @@ type ComputeArgs struct {
 	Profile *string
 	// Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started).
 	ReadinessProbe *ProbeSpecArgs
-	// Pod count. Default 1. Mutually exclusive with `autoscaling`.
+	// Pod count. Mutually exclusive with `autoscaling`. Default: 1.
 	Replicas *int
 	// CPU, memory, disk and GPU requests/limits of the main container. Default: none (BestEffort).
 	Resources *ResourcesArgs
@@ -210,27 +224,27 @@ type ComputeArgs struct {
 	RuntimeClassName pulumi.StringPtrInput
 	// Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
 	Secrets []interface{}
-	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
 	SecureDefaults *bool
 	// Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
 	SecurityContext pulumi.Input
 	// Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
 	ServiceAccountName pulumi.StringPtrInput
-	// Annotations of the Service only, e.g. a cloud load balancer's. Default none.
+	// Annotations of the Service only, e.g. a cloud load balancer's. Default: none.
 	ServiceAnnotations map[string]pulumi.StringInput
-	// Labels of the Service only (besides `labels`). Default none.
+	// Labels of the Service only (besides `labels`). Default: none.
 	ServiceLabels map[string]pulumi.StringInput
-	// `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+	// `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it. Default: `ClusterIP`.
 	ServiceType *ComputeServiceType
 	// Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
 	SharedMemory *string
-	// Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
+	// Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default: false.
 	SkipAwait *bool
-	// Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+	// Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default: none.
 	StartupProbe *ProbeSpecArgs
 	// Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate.
 	Strategy *DeploymentStrategyArgs
-	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
 	TerminationGracePeriodSeconds *int
 	// A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
 	Tmpfs *TmpfsSpecArgs

@@ -180,7 +180,7 @@ func (in *accessModePtr) ToAccessModePtrOutputWithContext(ctx context.Context) A
 	return pulumi.ToOutputWithContext(ctx, in).(AccessModePtrOutput)
 }
 
-// `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+// `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
 type ComputeServiceType string
 
 const (
@@ -680,7 +680,7 @@ func (in *emptyDirSpecMediumPtr) ToEmptyDirSpecMediumPtrOutputWithContext(ctx co
 	return pulumi.ToOutputWithContext(ctx, in).(EmptyDirSpecMediumPtrOutput)
 }
 
-// Access mode. Default `ReadWriteOnce`.
+// Access mode.
 type EphemeralVolumeSpecAccessMode string
 
 const (
@@ -846,7 +846,7 @@ func (in *ephemeralVolumeSpecAccessModePtr) ToEphemeralVolumeSpecAccessModePtrOu
 	return pulumi.ToOutputWithContext(ctx, in).(EphemeralVolumeSpecAccessModePtrOutput)
 }
 
-// When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
+// When the kubelet pulls the image.
 type PodOptionsImagePullPolicy string
 
 const (
@@ -1014,7 +1014,7 @@ func (in *podOptionsImagePullPolicyPtr) ToPodOptionsImagePullPolicyPtrOutputWith
 	return pulumi.ToOutputWithContext(ctx, in).(PodOptionsImagePullPolicyPtrOutput)
 }
 
-// Protocol. Default `TCP`.
+// Protocol.
 type PortSpecProtocol string
 
 const (
@@ -1182,7 +1182,7 @@ func (in *portSpecProtocolPtr) ToPortSpecProtocolPtrOutputWithContext(ctx contex
 	return pulumi.ToOutputWithContext(ctx, in).(PortSpecProtocolPtrOutput)
 }
 
-// `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+// `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
 type ResourcesQos string
 
 const (
@@ -1348,7 +1348,7 @@ func (in *resourcesQosPtr) ToResourcesQosPtrOutputWithContext(ctx context.Contex
 	return pulumi.ToOutputWithContext(ctx, in).(ResourcesQosPtrOutput)
 }
 
-// Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+// `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace).
 type RuntimeRefKind string
 
 const (
@@ -1952,7 +1952,7 @@ func (o TrainJobBackendPtrOutput) ToStringPtrOutputWithContext(ctx context.Conte
 	}).(pulumi.StringPtrOutput)
 }
 
-// Default `TCP`.
+// Protocol of the port.
 type TrainJobPortProtocol string
 
 const (
@@ -2211,7 +2211,7 @@ func (o TrainJobStatePtrOutput) ToStringPtrOutputWithContext(ctx context.Context
 	}).(pulumi.StringPtrOutput)
 }
 
-// What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+// What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
 type VolumeReclaim string
 
 const (
@@ -2219,7 +2219,7 @@ const (
 	VolumeReclaimDelete = VolumeReclaim("Delete")
 )
 
-// `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+// `Filesystem` or `Block` (mounted as a device at `mountPath`).
 type VolumeVolumeMode string
 
 const (

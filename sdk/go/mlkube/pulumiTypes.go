@@ -17,12 +17,25 @@ var _ = internal.GetEnvOrDefault
 type AutoscalingSpec struct {
 	// Upper bound of the replica count (required).
 	MaxReplicas int `pulumi:"maxReplicas"`
-	// Default 1.
+	// Lower bound of the replica count. Default: 1.
 	MinReplicas *int `pulumi:"minReplicas"`
-	// Target average CPU utilization in percent of the request. Default 80.
+	// Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
 	TargetCPUUtilizationPercentage *int `pulumi:"targetCPUUtilizationPercentage"`
 	// Optional target average memory utilization in percent of the request.
 	TargetMemoryUtilizationPercentage *int `pulumi:"targetMemoryUtilizationPercentage"`
+}
+
+// Defaults sets the appropriate defaults for AutoscalingSpec
+func (val *AutoscalingSpec) Defaults() *AutoscalingSpec {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.MinReplicas == nil {
+		minReplicas_ := 1
+		tmp.MinReplicas = &minReplicas_
+	}
+	return &tmp
 }
 
 // AutoscalingSpecInput is an input type that accepts AutoscalingSpecArgs and AutoscalingSpecOutput values.
@@ -40,14 +53,26 @@ type AutoscalingSpecInput interface {
 type AutoscalingSpecArgs struct {
 	// Upper bound of the replica count (required).
 	MaxReplicas int `pulumi:"maxReplicas"`
-	// Default 1.
+	// Lower bound of the replica count. Default: 1.
 	MinReplicas *int `pulumi:"minReplicas"`
-	// Target average CPU utilization in percent of the request. Default 80.
+	// Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
 	TargetCPUUtilizationPercentage *int `pulumi:"targetCPUUtilizationPercentage"`
 	// Optional target average memory utilization in percent of the request.
 	TargetMemoryUtilizationPercentage *int `pulumi:"targetMemoryUtilizationPercentage"`
 }
 
+// Defaults sets the appropriate defaults for AutoscalingSpecArgs
+func (val *AutoscalingSpecArgs) Defaults() *AutoscalingSpecArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.MinReplicas == nil {
+		minReplicas_ := 1
+		tmp.MinReplicas = &minReplicas_
+	}
+	return &tmp
+}
 func (AutoscalingSpecArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*AutoscalingSpec)(nil)).Elem()
 }
@@ -131,12 +156,12 @@ func (o AutoscalingSpecOutput) MaxReplicas() pulumi.IntOutput {
 	return o.ApplyT(func(v AutoscalingSpec) int { return v.MaxReplicas }).(pulumi.IntOutput)
 }
 
-// Default 1.
+// Lower bound of the replica count. Default: 1.
 func (o AutoscalingSpecOutput) MinReplicas() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v AutoscalingSpec) *int { return v.MinReplicas }).(pulumi.IntPtrOutput)
 }
 
-// Target average CPU utilization in percent of the request. Default 80.
+// Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
 func (o AutoscalingSpecOutput) TargetCPUUtilizationPercentage() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v AutoscalingSpec) *int { return v.TargetCPUUtilizationPercentage }).(pulumi.IntPtrOutput)
 }
@@ -180,7 +205,7 @@ func (o AutoscalingSpecPtrOutput) MaxReplicas() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// Default 1.
+// Lower bound of the replica count. Default: 1.
 func (o AutoscalingSpecPtrOutput) MinReplicas() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *AutoscalingSpec) *int {
 		if v == nil {
@@ -190,7 +215,7 @@ func (o AutoscalingSpecPtrOutput) MinReplicas() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// Target average CPU utilization in percent of the request. Default 80.
+// Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
 func (o AutoscalingSpecPtrOutput) TargetCPUUtilizationPercentage() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *AutoscalingSpec) *int {
 		if v == nil {
@@ -339,9 +364,9 @@ func (o ContainerPatchArrayOutput) Index(i pulumi.IntInput) ContainerPatchOutput
 
 // How a Deployment replaces its pods on an update.
 type DeploymentStrategy struct {
-	// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
+	// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
 	MaxSurge interface{} `pulumi:"maxSurge"`
-	// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+	// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
 	MaxUnavailable interface{} `pulumi:"maxUnavailable"`
 	// `Recreate`: stop the old pods, then start the new ones (the default when the pods mount a ReadWriteOnce/ReadWriteOncePod claim mlkube created: a new pod could not attach it while an old one holds it). `RollingUpdate`: Kubernetes' default otherwise.
 	Type DeploymentStrategyType `pulumi:"type"`
@@ -360,9 +385,9 @@ type DeploymentStrategyInput interface {
 
 // How a Deployment replaces its pods on an update.
 type DeploymentStrategyArgs struct {
-	// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
+	// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
 	MaxSurge interface{} `pulumi:"maxSurge"`
-	// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+	// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
 	MaxUnavailable interface{} `pulumi:"maxUnavailable"`
 	// `Recreate`: stop the old pods, then start the new ones (the default when the pods mount a ReadWriteOnce/ReadWriteOncePod claim mlkube created: a new pod could not attach it while an old one holds it). `RollingUpdate`: Kubernetes' default otherwise.
 	Type DeploymentStrategyType `pulumi:"type"`
@@ -446,12 +471,12 @@ func (o DeploymentStrategyOutput) ToDeploymentStrategyPtrOutputWithContext(ctx c
 	}).(DeploymentStrategyPtrOutput)
 }
 
-// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
+// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
 func (o DeploymentStrategyOutput) MaxSurge() pulumi.AnyOutput {
 	return o.ApplyT(func(v DeploymentStrategy) interface{} { return v.MaxSurge }).(pulumi.AnyOutput)
 }
 
-// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
 func (o DeploymentStrategyOutput) MaxUnavailable() pulumi.AnyOutput {
 	return o.ApplyT(func(v DeploymentStrategy) interface{} { return v.MaxUnavailable }).(pulumi.AnyOutput)
 }
@@ -485,7 +510,7 @@ func (o DeploymentStrategyPtrOutput) Elem() DeploymentStrategyOutput {
 	}).(DeploymentStrategyOutput)
 }
 
-// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
+// RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
 func (o DeploymentStrategyPtrOutput) MaxSurge() pulumi.AnyOutput {
 	return o.ApplyT(func(v *DeploymentStrategy) interface{} {
 		if v == nil {
@@ -495,7 +520,7 @@ func (o DeploymentStrategyPtrOutput) MaxSurge() pulumi.AnyOutput {
 	}).(pulumi.AnyOutput)
 }
 
-// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+// RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
 func (o DeploymentStrategyPtrOutput) MaxUnavailable() pulumi.AnyOutput {
 	return o.ApplyT(func(v *DeploymentStrategy) interface{} {
 		if v == nil {
@@ -680,7 +705,7 @@ type EmptyDirSpec struct {
 	Medium *EmptyDirSpecMedium `pulumi:"medium"`
 	// Absolute path in the container.
 	MountPath string `pulumi:"mountPath"`
-	// Pod volume name. Default derived from mountPath.
+	// Pod volume name. Default: derived from mountPath.
 	Name *string `pulumi:"name"`
 	// Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it. Default: none.
 	SizeLimit *string `pulumi:"sizeLimit"`
@@ -703,7 +728,7 @@ type EmptyDirSpecArgs struct {
 	Medium *EmptyDirSpecMedium `pulumi:"medium"`
 	// Absolute path in the container.
 	MountPath string `pulumi:"mountPath"`
-	// Pod volume name. Default derived from mountPath.
+	// Pod volume name. Default: derived from mountPath.
 	Name *string `pulumi:"name"`
 	// Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it. Default: none.
 	SizeLimit *string `pulumi:"sizeLimit"`
@@ -771,7 +796,7 @@ func (o EmptyDirSpecOutput) MountPath() pulumi.StringOutput {
 	return o.ApplyT(func(v EmptyDirSpec) string { return v.MountPath }).(pulumi.StringOutput)
 }
 
-// Pod volume name. Default derived from mountPath.
+// Pod volume name. Default: derived from mountPath.
 func (o EmptyDirSpecOutput) Name() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v EmptyDirSpec) *string { return v.Name }).(pulumi.StringPtrOutput)
 }
@@ -803,16 +828,29 @@ func (o EmptyDirSpecArrayOutput) Index(i pulumi.IntInput) EmptyDirSpecOutput {
 
 // A generic ephemeral volume: a PersistentVolumeClaim created with each pod and deleted with it.
 type EphemeralVolumeSpec struct {
-	// Access mode. Default `ReadWriteOnce`.
+	// Access mode. Default: `ReadWriteOnce`.
 	AccessMode *EphemeralVolumeSpecAccessMode `pulumi:"accessMode"`
 	// Absolute path in the container.
 	MountPath string `pulumi:"mountPath"`
-	// Pod volume name. Default derived from mountPath.
+	// Pod volume name. Default: derived from mountPath.
 	Name *string `pulumi:"name"`
 	// Size of the per-pod claim ("100Gi").
 	Size string `pulumi:"size"`
 	// StorageClass. Default: `mlkube:storageClass`, else the cluster default.
 	StorageClass *string `pulumi:"storageClass"`
+}
+
+// Defaults sets the appropriate defaults for EphemeralVolumeSpec
+func (val *EphemeralVolumeSpec) Defaults() *EphemeralVolumeSpec {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.AccessMode == nil {
+		accessMode_ := EphemeralVolumeSpecAccessMode("ReadWriteOnce")
+		tmp.AccessMode = &accessMode_
+	}
+	return &tmp
 }
 
 // EphemeralVolumeSpecInput is an input type that accepts EphemeralVolumeSpecArgs and EphemeralVolumeSpecOutput values.
@@ -828,11 +866,11 @@ type EphemeralVolumeSpecInput interface {
 
 // A generic ephemeral volume: a PersistentVolumeClaim created with each pod and deleted with it.
 type EphemeralVolumeSpecArgs struct {
-	// Access mode. Default `ReadWriteOnce`.
+	// Access mode. Default: `ReadWriteOnce`.
 	AccessMode *EphemeralVolumeSpecAccessMode `pulumi:"accessMode"`
 	// Absolute path in the container.
 	MountPath string `pulumi:"mountPath"`
-	// Pod volume name. Default derived from mountPath.
+	// Pod volume name. Default: derived from mountPath.
 	Name *string `pulumi:"name"`
 	// Size of the per-pod claim ("100Gi").
 	Size string `pulumi:"size"`
@@ -840,6 +878,18 @@ type EphemeralVolumeSpecArgs struct {
 	StorageClass *string `pulumi:"storageClass"`
 }
 
+// Defaults sets the appropriate defaults for EphemeralVolumeSpecArgs
+func (val *EphemeralVolumeSpecArgs) Defaults() *EphemeralVolumeSpecArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.AccessMode == nil {
+		accessMode_ := EphemeralVolumeSpecAccessMode("ReadWriteOnce")
+		tmp.AccessMode = &accessMode_
+	}
+	return &tmp
+}
 func (EphemeralVolumeSpecArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*EphemeralVolumeSpec)(nil)).Elem()
 }
@@ -892,7 +942,7 @@ func (o EphemeralVolumeSpecOutput) ToEphemeralVolumeSpecOutputWithContext(ctx co
 	return o
 }
 
-// Access mode. Default `ReadWriteOnce`.
+// Access mode. Default: `ReadWriteOnce`.
 func (o EphemeralVolumeSpecOutput) AccessMode() EphemeralVolumeSpecAccessModePtrOutput {
 	return o.ApplyT(func(v EphemeralVolumeSpec) *EphemeralVolumeSpecAccessMode { return v.AccessMode }).(EphemeralVolumeSpecAccessModePtrOutput)
 }
@@ -902,7 +952,7 @@ func (o EphemeralVolumeSpecOutput) MountPath() pulumi.StringOutput {
 	return o.ApplyT(func(v EphemeralVolumeSpec) string { return v.MountPath }).(pulumi.StringOutput)
 }
 
-// Pod volume name. Default derived from mountPath.
+// Pod volume name. Default: derived from mountPath.
 func (o EphemeralVolumeSpecOutput) Name() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v EphemeralVolumeSpec) *string { return v.Name }).(pulumi.StringPtrOutput)
 }
@@ -941,11 +991,11 @@ func (o EphemeralVolumeSpecArrayOutput) Index(i pulumi.IntInput) EphemeralVolume
 type ExistingSecret struct {
 	// File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400.
 	FileMode *int `pulumi:"fileMode"`
-	// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+	// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
 	ImagePull *bool `pulumi:"imagePull"`
-	// How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+	// How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
 	Mount *SecretMount `pulumi:"mount"`
-	// Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+	// Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
 	MountPath *string `pulumi:"mountPath"`
 	// Name of the existing Kubernetes Secret (a DNS subdomain).
 	SecretName string `pulumi:"secretName"`
@@ -966,11 +1016,11 @@ type ExistingSecretInput interface {
 type ExistingSecretArgs struct {
 	// File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400.
 	FileMode *int `pulumi:"fileMode"`
-	// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+	// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
 	ImagePull *bool `pulumi:"imagePull"`
-	// How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+	// How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
 	Mount *SecretMount `pulumi:"mount"`
-	// Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+	// Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
 	MountPath *string `pulumi:"mountPath"`
 	// Name of the existing Kubernetes Secret (a DNS subdomain).
 	SecretName string `pulumi:"secretName"`
@@ -1059,17 +1109,17 @@ func (o ExistingSecretOutput) FileMode() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v ExistingSecret) *int { return v.FileMode }).(pulumi.IntPtrOutput)
 }
 
-// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
 func (o ExistingSecretOutput) ImagePull() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v ExistingSecret) *bool { return v.ImagePull }).(pulumi.BoolPtrOutput)
 }
 
-// How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+// How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
 func (o ExistingSecretOutput) Mount() SecretMountPtrOutput {
 	return o.ApplyT(func(v ExistingSecret) *SecretMount { return v.Mount }).(SecretMountPtrOutput)
 }
 
-// Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+// Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
 func (o ExistingSecretOutput) MountPath() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ExistingSecret) *string { return v.MountPath }).(pulumi.StringPtrOutput)
 }
@@ -1113,7 +1163,7 @@ func (o ExistingSecretPtrOutput) FileMode() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+// Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
 func (o ExistingSecretPtrOutput) ImagePull() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *ExistingSecret) *bool {
 		if v == nil {
@@ -1123,7 +1173,7 @@ func (o ExistingSecretPtrOutput) ImagePull() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+// How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
 func (o ExistingSecretPtrOutput) Mount() SecretMountPtrOutput {
 	return o.ApplyT(func(v *ExistingSecret) *SecretMount {
 		if v == nil {
@@ -1133,7 +1183,7 @@ func (o ExistingSecretPtrOutput) Mount() SecretMountPtrOutput {
 	}).(SecretMountPtrOutput)
 }
 
-// Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+// Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
 func (o ExistingSecretPtrOutput) MountPath() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ExistingSecret) *string {
 		if v == nil {
@@ -1159,7 +1209,7 @@ type ExistingVolume struct {
 	ClaimName string `pulumi:"claimName"`
 	// Where workloads mount it. Default: `/mnt/<claimName>`.
 	MountPath *string `pulumi:"mountPath"`
-	// Its namespace. Default: undefined (the workload's namespace).
+	// Its namespace. Default: the workload's namespace.
 	Namespace *string `pulumi:"namespace"`
 	// Mounted read-only. Default: false.
 	ReadOnly *bool `pulumi:"readOnly"`
@@ -1182,7 +1232,7 @@ type ExistingVolumeArgs struct {
 	ClaimName string `pulumi:"claimName"`
 	// Where workloads mount it. Default: `/mnt/<claimName>`.
 	MountPath *string `pulumi:"mountPath"`
-	// Its namespace. Default: undefined (the workload's namespace).
+	// Its namespace. Default: the workload's namespace.
 	Namespace *string `pulumi:"namespace"`
 	// Mounted read-only. Default: false.
 	ReadOnly *bool `pulumi:"readOnly"`
@@ -1276,7 +1326,7 @@ func (o ExistingVolumeOutput) MountPath() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ExistingVolume) *string { return v.MountPath }).(pulumi.StringPtrOutput)
 }
 
-// Its namespace. Default: undefined (the workload's namespace).
+// Its namespace. Default: the workload's namespace.
 func (o ExistingVolumeOutput) Namespace() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ExistingVolume) *string { return v.Namespace }).(pulumi.StringPtrOutput)
 }
@@ -1330,7 +1380,7 @@ func (o ExistingVolumePtrOutput) MountPath() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Its namespace. Default: undefined (the workload's namespace).
+// Its namespace. Default: the workload's namespace.
 func (o ExistingVolumePtrOutput) Namespace() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ExistingVolume) *string {
 		if v == nil {
@@ -1606,7 +1656,7 @@ func (o GitSshPtrOutput) PrivateKeyFile() pulumi.StringPtrOutput {
 type InitializerSource struct {
 	// Extra env of the initializer, e.g. `{ ACCESS_TOKEN: hf.ref("HF_TOKEN") }`. Default: none.
 	Env map[string]interface{} `pulumi:"env"`
-	// Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+	// Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
 	Image *string `pulumi:"image"`
 	// A Secret whose keys become env of the initializer (Kubeflow's `secretRef`). Default: none.
 	Secret interface{} `pulumi:"secret"`
@@ -1629,7 +1679,7 @@ type InitializerSourceInput interface {
 type InitializerSourceArgs struct {
 	// Extra env of the initializer, e.g. `{ ACCESS_TOKEN: hf.ref("HF_TOKEN") }`. Default: none.
 	Env map[string]interface{} `pulumi:"env"`
-	// Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+	// Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
 	Image *string `pulumi:"image"`
 	// A Secret whose keys become env of the initializer (Kubeflow's `secretRef`). Default: none.
 	Secret interface{} `pulumi:"secret"`
@@ -1720,7 +1770,7 @@ func (o InitializerSourceOutput) Env() pulumi.MapOutput {
 	return o.ApplyT(func(v InitializerSource) map[string]interface{} { return v.Env }).(pulumi.MapOutput)
 }
 
-// Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+// Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
 func (o InitializerSourceOutput) Image() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v InitializerSource) *string { return v.Image }).(pulumi.StringPtrOutput)
 }
@@ -1769,7 +1819,7 @@ func (o InitializerSourcePtrOutput) Env() pulumi.MapOutput {
 	}).(pulumi.MapOutput)
 }
 
-// Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+// Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
 func (o InitializerSourcePtrOutput) Image() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *InitializerSource) *string {
 		if v == nil {
@@ -1805,7 +1855,7 @@ type Initializers struct {
 	Dataset *InitializerSource `pulumi:"dataset"`
 	// Downloaded to `/workspace/model` before the nodes start.
 	Model *InitializerSource `pulumi:"model"`
-	// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+	// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
 	Volume interface{} `pulumi:"volume"`
 }
 
@@ -1826,7 +1876,7 @@ type InitializersArgs struct {
 	Dataset *InitializerSourceArgs `pulumi:"dataset"`
 	// Downloaded to `/workspace/model` before the nodes start.
 	Model *InitializerSourceArgs `pulumi:"model"`
-	// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+	// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
 	Volume interface{} `pulumi:"volume"`
 }
 
@@ -1918,7 +1968,7 @@ func (o InitializersOutput) Model() InitializerSourcePtrOutput {
 	return o.ApplyT(func(v Initializers) *InitializerSource { return v.Model }).(InitializerSourcePtrOutput)
 }
 
-// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
 func (o InitializersOutput) Volume() pulumi.AnyOutput {
 	return o.ApplyT(func(v Initializers) interface{} { return v.Volume }).(pulumi.AnyOutput)
 }
@@ -1967,7 +2017,7 @@ func (o InitializersPtrOutput) Model() InitializerSourcePtrOutput {
 	}).(InitializerSourcePtrOutput)
 }
 
-// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+// The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
 func (o InitializersPtrOutput) Volume() pulumi.AnyOutput {
 	return o.ApplyT(func(v *Initializers) interface{} {
 		if v == nil {
@@ -3064,7 +3114,7 @@ func (o PodSpecPatchPtrOutput) Volumes() pulumi.ArrayOutput {
 	}).(pulumi.ArrayOutput)
 }
 
-// Image pull secrets added to the pod (Secret names). Default: none.
+// Image pull secrets added to the pod (Secret names).
 type PodSpecPatchImagePullSecrets struct {
 	// Name of the Secret.
 	Name string `pulumi:"name"`
@@ -3081,7 +3131,7 @@ type PodSpecPatchImagePullSecretsInput interface {
 	ToPodSpecPatchImagePullSecretsOutputWithContext(context.Context) PodSpecPatchImagePullSecretsOutput
 }
 
-// Image pull secrets added to the pod (Secret names). Default: none.
+// Image pull secrets added to the pod (Secret names).
 type PodSpecPatchImagePullSecretsArgs struct {
 	// Name of the Secret.
 	Name string `pulumi:"name"`
@@ -3124,7 +3174,7 @@ func (i PodSpecPatchImagePullSecretsArray) ToPodSpecPatchImagePullSecretsArrayOu
 	return pulumi.ToOutputWithContext(ctx, i).(PodSpecPatchImagePullSecretsArrayOutput)
 }
 
-// Image pull secrets added to the pod (Secret names). Default: none.
+// Image pull secrets added to the pod (Secret names).
 type PodSpecPatchImagePullSecretsOutput struct{ *pulumi.OutputState }
 
 func (PodSpecPatchImagePullSecretsOutput) ElementType() reflect.Type {
@@ -3164,7 +3214,7 @@ func (o PodSpecPatchImagePullSecretsArrayOutput) Index(i pulumi.IntInput) PodSpe
 	}).(PodSpecPatchImagePullSecretsOutput)
 }
 
-// Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none.
+// Scheduling gates that hold the pods until removed (e.g. by Kueue).
 type PodSpecPatchSchedulingGates struct {
 	// Name of the gate.
 	Name string `pulumi:"name"`
@@ -3181,7 +3231,7 @@ type PodSpecPatchSchedulingGatesInput interface {
 	ToPodSpecPatchSchedulingGatesOutputWithContext(context.Context) PodSpecPatchSchedulingGatesOutput
 }
 
-// Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none.
+// Scheduling gates that hold the pods until removed (e.g. by Kueue).
 type PodSpecPatchSchedulingGatesArgs struct {
 	// Name of the gate.
 	Name string `pulumi:"name"`
@@ -3224,7 +3274,7 @@ func (i PodSpecPatchSchedulingGatesArray) ToPodSpecPatchSchedulingGatesArrayOutp
 	return pulumi.ToOutputWithContext(ctx, i).(PodSpecPatchSchedulingGatesArrayOutput)
 }
 
-// Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none.
+// Scheduling gates that hold the pods until removed (e.g. by Kueue).
 type PodSpecPatchSchedulingGatesOutput struct{ *pulumi.OutputState }
 
 func (PodSpecPatchSchedulingGatesOutput) ElementType() reflect.Type {
@@ -3425,13 +3475,13 @@ func (o PodTemplatePatchPtrOutput) Spec() PodSpecPatchPtrOutput {
 
 // One Service port of a Compute (and the container port it targets).
 type PortSpec struct {
-	// Port name (required by Kubernetes with several ports; defaulted to `port-<port>`).
+	// Port name (required by Kubernetes with several ports). Default: `port-<port>`.
 	Name *string `pulumi:"name"`
 	// With serviceType NodePort/LoadBalancer: a fixed node port.
 	NodePort *int `pulumi:"nodePort"`
 	// Service port.
 	Port int `pulumi:"port"`
-	// Protocol. Default `TCP`.
+	// Protocol. Default: `TCP`.
 	Protocol *PortSpecProtocol `pulumi:"protocol"`
 	// Container port. Default: `port`.
 	TargetPort *int `pulumi:"targetPort"`
@@ -3450,13 +3500,13 @@ type PortSpecInput interface {
 
 // One Service port of a Compute (and the container port it targets).
 type PortSpecArgs struct {
-	// Port name (required by Kubernetes with several ports; defaulted to `port-<port>`).
+	// Port name (required by Kubernetes with several ports). Default: `port-<port>`.
 	Name *string `pulumi:"name"`
 	// With serviceType NodePort/LoadBalancer: a fixed node port.
 	NodePort *int `pulumi:"nodePort"`
 	// Service port.
 	Port int `pulumi:"port"`
-	// Protocol. Default `TCP`.
+	// Protocol. Default: `TCP`.
 	Protocol *PortSpecProtocol `pulumi:"protocol"`
 	// Container port. Default: `port`.
 	TargetPort *int `pulumi:"targetPort"`
@@ -3514,7 +3564,7 @@ func (o PortSpecOutput) ToPortSpecOutputWithContext(ctx context.Context) PortSpe
 	return o
 }
 
-// Port name (required by Kubernetes with several ports; defaulted to `port-<port>`).
+// Port name (required by Kubernetes with several ports). Default: `port-<port>`.
 func (o PortSpecOutput) Name() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v PortSpec) *string { return v.Name }).(pulumi.StringPtrOutput)
 }
@@ -3529,7 +3579,7 @@ func (o PortSpecOutput) Port() pulumi.IntOutput {
 	return o.ApplyT(func(v PortSpec) int { return v.Port }).(pulumi.IntOutput)
 }
 
-// Protocol. Default `TCP`.
+// Protocol. Default: `TCP`.
 func (o PortSpecOutput) Protocol() PortSpecProtocolPtrOutput {
 	return o.ApplyT(func(v PortSpec) *PortSpecProtocol { return v.Protocol }).(PortSpecProtocolPtrOutput)
 }
@@ -3565,7 +3615,7 @@ type PreStopSpec struct {
 	Command []string `pulumi:"command"`
 	// HTTP GET this path on `port`.
 	Path *string `pulumi:"path"`
-	// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+	// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
 	Port interface{} `pulumi:"port"`
 	// Sleep this many seconds (lets load balancers drop the pod's endpoint before shutdown).
 	SleepSeconds *int `pulumi:"sleepSeconds"`
@@ -3588,7 +3638,7 @@ type PreStopSpecArgs struct {
 	Command []string `pulumi:"command"`
 	// HTTP GET this path on `port`.
 	Path *string `pulumi:"path"`
-	// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+	// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
 	Port interface{} `pulumi:"port"`
 	// Sleep this many seconds (lets load balancers drop the pod's endpoint before shutdown).
 	SleepSeconds *int `pulumi:"sleepSeconds"`
@@ -3682,7 +3732,7 @@ func (o PreStopSpecOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v PreStopSpec) *string { return v.Path }).(pulumi.StringPtrOutput)
 }
 
-// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
 func (o PreStopSpecOutput) Port() pulumi.AnyOutput {
 	return o.ApplyT(func(v PreStopSpec) interface{} { return v.Port }).(pulumi.AnyOutput)
 }
@@ -3736,7 +3786,7 @@ func (o PreStopSpecPtrOutput) Path() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+// Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
 func (o PreStopSpecPtrOutput) Port() pulumi.AnyOutput {
 	return o.ApplyT(func(v *PreStopSpec) interface{} {
 		if v == nil {
@@ -3760,17 +3810,17 @@ func (o PreStopSpecPtrOutput) SleepSeconds() pulumi.IntPtrOutput {
 type ProbeSpec struct {
 	// Run this command instead (exit 0 = healthy).
 	Command []string `pulumi:"command"`
-	// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
+	// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
 	FailureThreshold *int `pulumi:"failureThreshold"`
-	// Seconds after the container starts before the first probe. Default 0 (Kubernetes').
+	// Seconds after the container starts before the first probe. Default: Kubernetes' 0.
 	InitialDelaySeconds *int `pulumi:"initialDelaySeconds"`
-	// HTTP GET this path (on `port`, default the first port).
+	// HTTP GET this path on `port`. Default: none.
 	Path *string `pulumi:"path"`
-	// Seconds between probes. Default 10 (Kubernetes').
+	// Seconds between probes. Default: Kubernetes' 10.
 	PeriodSeconds *int `pulumi:"periodSeconds"`
-	// Port for the HTTP or TCP check; a number or a port name.
+	// Port for the HTTP or TCP check; a number or a port name. Default: the first port.
 	Port interface{} `pulumi:"port"`
-	// Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+	// Seconds after which one probe counts as failed. Default: Kubernetes' 1.
 	TimeoutSeconds *int `pulumi:"timeoutSeconds"`
 }
 
@@ -3789,17 +3839,17 @@ type ProbeSpecInput interface {
 type ProbeSpecArgs struct {
 	// Run this command instead (exit 0 = healthy).
 	Command []string `pulumi:"command"`
-	// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
+	// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
 	FailureThreshold *int `pulumi:"failureThreshold"`
-	// Seconds after the container starts before the first probe. Default 0 (Kubernetes').
+	// Seconds after the container starts before the first probe. Default: Kubernetes' 0.
 	InitialDelaySeconds *int `pulumi:"initialDelaySeconds"`
-	// HTTP GET this path (on `port`, default the first port).
+	// HTTP GET this path on `port`. Default: none.
 	Path *string `pulumi:"path"`
-	// Seconds between probes. Default 10 (Kubernetes').
+	// Seconds between probes. Default: Kubernetes' 10.
 	PeriodSeconds *int `pulumi:"periodSeconds"`
-	// Port for the HTTP or TCP check; a number or a port name.
+	// Port for the HTTP or TCP check; a number or a port name. Default: the first port.
 	Port interface{} `pulumi:"port"`
-	// Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+	// Seconds after which one probe counts as failed. Default: Kubernetes' 1.
 	TimeoutSeconds *int `pulumi:"timeoutSeconds"`
 }
 
@@ -3886,32 +3936,32 @@ func (o ProbeSpecOutput) Command() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v ProbeSpec) []string { return v.Command }).(pulumi.StringArrayOutput)
 }
 
-// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
+// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
 func (o ProbeSpecOutput) FailureThreshold() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v ProbeSpec) *int { return v.FailureThreshold }).(pulumi.IntPtrOutput)
 }
 
-// Seconds after the container starts before the first probe. Default 0 (Kubernetes').
+// Seconds after the container starts before the first probe. Default: Kubernetes' 0.
 func (o ProbeSpecOutput) InitialDelaySeconds() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v ProbeSpec) *int { return v.InitialDelaySeconds }).(pulumi.IntPtrOutput)
 }
 
-// HTTP GET this path (on `port`, default the first port).
+// HTTP GET this path on `port`. Default: none.
 func (o ProbeSpecOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v ProbeSpec) *string { return v.Path }).(pulumi.StringPtrOutput)
 }
 
-// Seconds between probes. Default 10 (Kubernetes').
+// Seconds between probes. Default: Kubernetes' 10.
 func (o ProbeSpecOutput) PeriodSeconds() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v ProbeSpec) *int { return v.PeriodSeconds }).(pulumi.IntPtrOutput)
 }
 
-// Port for the HTTP or TCP check; a number or a port name.
+// Port for the HTTP or TCP check; a number or a port name. Default: the first port.
 func (o ProbeSpecOutput) Port() pulumi.AnyOutput {
 	return o.ApplyT(func(v ProbeSpec) interface{} { return v.Port }).(pulumi.AnyOutput)
 }
 
-// Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+// Seconds after which one probe counts as failed. Default: Kubernetes' 1.
 func (o ProbeSpecOutput) TimeoutSeconds() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v ProbeSpec) *int { return v.TimeoutSeconds }).(pulumi.IntPtrOutput)
 }
@@ -3950,7 +4000,7 @@ func (o ProbeSpecPtrOutput) Command() pulumi.StringArrayOutput {
 	}).(pulumi.StringArrayOutput)
 }
 
-// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
+// Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
 func (o ProbeSpecPtrOutput) FailureThreshold() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *ProbeSpec) *int {
 		if v == nil {
@@ -3960,7 +4010,7 @@ func (o ProbeSpecPtrOutput) FailureThreshold() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// Seconds after the container starts before the first probe. Default 0 (Kubernetes').
+// Seconds after the container starts before the first probe. Default: Kubernetes' 0.
 func (o ProbeSpecPtrOutput) InitialDelaySeconds() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *ProbeSpec) *int {
 		if v == nil {
@@ -3970,7 +4020,7 @@ func (o ProbeSpecPtrOutput) InitialDelaySeconds() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// HTTP GET this path (on `port`, default the first port).
+// HTTP GET this path on `port`. Default: none.
 func (o ProbeSpecPtrOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ProbeSpec) *string {
 		if v == nil {
@@ -3980,7 +4030,7 @@ func (o ProbeSpecPtrOutput) Path() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Seconds between probes. Default 10 (Kubernetes').
+// Seconds between probes. Default: Kubernetes' 10.
 func (o ProbeSpecPtrOutput) PeriodSeconds() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *ProbeSpec) *int {
 		if v == nil {
@@ -3990,7 +4040,7 @@ func (o ProbeSpecPtrOutput) PeriodSeconds() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// Port for the HTTP or TCP check; a number or a port name.
+// Port for the HTTP or TCP check; a number or a port name. Default: the first port.
 func (o ProbeSpecPtrOutput) Port() pulumi.AnyOutput {
 	return o.ApplyT(func(v *ProbeSpec) interface{} {
 		if v == nil {
@@ -4000,7 +4050,7 @@ func (o ProbeSpecPtrOutput) Port() pulumi.AnyOutput {
 	}).(pulumi.AnyOutput)
 }
 
-// Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+// Seconds after which one probe counts as failed. Default: Kubernetes' 1.
 func (o ProbeSpecPtrOutput) TimeoutSeconds() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *ProbeSpec) *int {
 		if v == nil {
@@ -4481,17 +4531,17 @@ type Resources struct {
 	Cpu interface{} `pulumi:"cpu"`
 	// Local disk request, `ephemeral-storage` (Metaflow `disk`).
 	EphemeralStorage *string `pulumi:"ephemeralStorage"`
-	// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+	// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
 	ExtendedResources map[string]int `pulumi:"extendedResources"`
 	// Number of GPUs (always set as requests and limits, as Kubernetes requires).
 	Gpu *int `pulumi:"gpu"`
-	// `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+	// `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
 	GpuVendor *string `pulumi:"gpuVendor"`
 	// Limits where they differ from requests (Burstable).
 	Limits *ResourceLimits `pulumi:"limits"`
 	// Memory request ("16Gi").
 	Memory *string `pulumi:"memory"`
-	// `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+	// `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
 	Qos *ResourcesQos `pulumi:"qos"`
 }
 
@@ -4512,17 +4562,17 @@ type ResourcesArgs struct {
 	Cpu interface{} `pulumi:"cpu"`
 	// Local disk request, `ephemeral-storage` (Metaflow `disk`).
 	EphemeralStorage *string `pulumi:"ephemeralStorage"`
-	// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+	// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
 	ExtendedResources map[string]int `pulumi:"extendedResources"`
 	// Number of GPUs (always set as requests and limits, as Kubernetes requires).
 	Gpu *int `pulumi:"gpu"`
-	// `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+	// `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
 	GpuVendor *string `pulumi:"gpuVendor"`
 	// Limits where they differ from requests (Burstable).
 	Limits *ResourceLimitsArgs `pulumi:"limits"`
 	// Memory request ("16Gi").
 	Memory *string `pulumi:"memory"`
-	// `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+	// `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
 	Qos *ResourcesQos `pulumi:"qos"`
 }
 
@@ -4614,7 +4664,7 @@ func (o ResourcesOutput) EphemeralStorage() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Resources) *string { return v.EphemeralStorage }).(pulumi.StringPtrOutput)
 }
 
-// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
 func (o ResourcesOutput) ExtendedResources() pulumi.IntMapOutput {
 	return o.ApplyT(func(v Resources) map[string]int { return v.ExtendedResources }).(pulumi.IntMapOutput)
 }
@@ -4624,7 +4674,7 @@ func (o ResourcesOutput) Gpu() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v Resources) *int { return v.Gpu }).(pulumi.IntPtrOutput)
 }
 
-// `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+// `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
 func (o ResourcesOutput) GpuVendor() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Resources) *string { return v.GpuVendor }).(pulumi.StringPtrOutput)
 }
@@ -4639,7 +4689,7 @@ func (o ResourcesOutput) Memory() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Resources) *string { return v.Memory }).(pulumi.StringPtrOutput)
 }
 
-// `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+// `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
 func (o ResourcesOutput) Qos() ResourcesQosPtrOutput {
 	return o.ApplyT(func(v Resources) *ResourcesQos { return v.Qos }).(ResourcesQosPtrOutput)
 }
@@ -4688,7 +4738,7 @@ func (o ResourcesPtrOutput) EphemeralStorage() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+// Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
 func (o ResourcesPtrOutput) ExtendedResources() pulumi.IntMapOutput {
 	return o.ApplyT(func(v *Resources) map[string]int {
 		if v == nil {
@@ -4708,7 +4758,7 @@ func (o ResourcesPtrOutput) Gpu() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+// `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
 func (o ResourcesPtrOutput) GpuVendor() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Resources) *string {
 		if v == nil {
@@ -4738,7 +4788,7 @@ func (o ResourcesPtrOutput) Memory() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+// `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
 func (o ResourcesPtrOutput) Qos() ResourcesQosPtrOutput {
 	return o.ApplyT(func(v *Resources) *ResourcesQos {
 		if v == nil {
@@ -4859,10 +4909,23 @@ func (o RuntimePatchArrayOutput) Index(i pulumi.IntInput) RuntimePatchOutput {
 
 // The Kubeflow training runtime a TrainJob runs on.
 type RuntimeRef struct {
-	// Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+	// `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
 	Kind *RuntimeRefKind `pulumi:"kind"`
-	// Default `torch-distributed`.
+	// Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
 	Name string `pulumi:"name"`
+}
+
+// Defaults sets the appropriate defaults for RuntimeRef
+func (val *RuntimeRef) Defaults() *RuntimeRef {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Kind == nil {
+		kind_ := RuntimeRefKind("ClusterTrainingRuntime")
+		tmp.Kind = &kind_
+	}
+	return &tmp
 }
 
 // RuntimeRefInput is an input type that accepts RuntimeRefArgs and RuntimeRefOutput values.
@@ -4878,12 +4941,24 @@ type RuntimeRefInput interface {
 
 // The Kubeflow training runtime a TrainJob runs on.
 type RuntimeRefArgs struct {
-	// Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+	// `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
 	Kind *RuntimeRefKind `pulumi:"kind"`
-	// Default `torch-distributed`.
+	// Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
 	Name string `pulumi:"name"`
 }
 
+// Defaults sets the appropriate defaults for RuntimeRefArgs
+func (val *RuntimeRefArgs) Defaults() *RuntimeRefArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Kind == nil {
+		kind_ := RuntimeRefKind("ClusterTrainingRuntime")
+		tmp.Kind = &kind_
+	}
+	return &tmp
+}
 func (RuntimeRefArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*RuntimeRef)(nil)).Elem()
 }
@@ -4962,12 +5037,12 @@ func (o RuntimeRefOutput) ToRuntimeRefPtrOutputWithContext(ctx context.Context) 
 	}).(RuntimeRefPtrOutput)
 }
 
-// Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+// `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
 func (o RuntimeRefOutput) Kind() RuntimeRefKindPtrOutput {
 	return o.ApplyT(func(v RuntimeRef) *RuntimeRefKind { return v.Kind }).(RuntimeRefKindPtrOutput)
 }
 
-// Default `torch-distributed`.
+// Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
 func (o RuntimeRefOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v RuntimeRef) string { return v.Name }).(pulumi.StringOutput)
 }
@@ -4996,7 +5071,7 @@ func (o RuntimeRefPtrOutput) Elem() RuntimeRefOutput {
 	}).(RuntimeRefOutput)
 }
 
-// Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+// `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
 func (o RuntimeRefPtrOutput) Kind() RuntimeRefKindPtrOutput {
 	return o.ApplyT(func(v *RuntimeRef) *RuntimeRefKind {
 		if v == nil {
@@ -5006,7 +5081,7 @@ func (o RuntimeRefPtrOutput) Kind() RuntimeRefKindPtrOutput {
 	}).(RuntimeRefKindPtrOutput)
 }
 
-// Default `torch-distributed`.
+// Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
 func (o RuntimeRefPtrOutput) Name() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *RuntimeRef) *string {
 		if v == nil {
@@ -5020,7 +5095,7 @@ func (o RuntimeRefPtrOutput) Name() pulumi.StringPtrOutput {
 type SecretKeyRef struct {
 	// Key within the Secret.
 	Key string `pulumi:"key"`
-	// Start the pod even if the key is missing. Default false.
+	// Start the pod even if the key is missing. Default: false.
 	Optional *bool `pulumi:"optional"`
 	// The Secret resource the key belongs to (the workload depends on it and rolls when its content changes). Give this or `secretName`.
 	Secret *Secret `pulumi:"secret"`
@@ -5043,7 +5118,7 @@ type SecretKeyRefInput interface {
 type SecretKeyRefArgs struct {
 	// Key within the Secret.
 	Key string `pulumi:"key"`
-	// Start the pod even if the key is missing. Default false.
+	// Start the pod even if the key is missing. Default: false.
 	Optional *bool `pulumi:"optional"`
 	// The Secret resource the key belongs to (the workload depends on it and rolls when its content changes). Give this or `secretName`.
 	Secret *Secret `pulumi:"secret"`
@@ -5083,7 +5158,7 @@ func (o SecretKeyRefOutput) Key() pulumi.StringOutput {
 	return o.ApplyT(func(v SecretKeyRef) string { return v.Key }).(pulumi.StringOutput)
 }
 
-// Start the pod even if the key is missing. Default false.
+// Start the pod even if the key is missing. Default: false.
 func (o SecretKeyRefOutput) Optional() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v SecretKeyRef) *bool { return v.Optional }).(pulumi.BoolPtrOutput)
 }
@@ -5100,10 +5175,23 @@ func (o SecretKeyRefOutput) SecretName() pulumi.StringPtrOutput {
 
 // A Memory-backed scratch directory; its size counts against the container's memory.
 type TmpfsSpec struct {
-	// Default `/tmp`. When elsewhere, TMPDIR points at it.
+	// Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
 	Path *string `pulumi:"path"`
-	// Size limit; default half the memory request (Metaflow's default).
+	// Size limit. Default: half the memory request (Metaflow's default).
 	Size *string `pulumi:"size"`
+}
+
+// Defaults sets the appropriate defaults for TmpfsSpec
+func (val *TmpfsSpec) Defaults() *TmpfsSpec {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Path == nil {
+		path_ := "/tmp"
+		tmp.Path = &path_
+	}
+	return &tmp
 }
 
 // TmpfsSpecInput is an input type that accepts TmpfsSpecArgs and TmpfsSpecOutput values.
@@ -5119,12 +5207,24 @@ type TmpfsSpecInput interface {
 
 // A Memory-backed scratch directory; its size counts against the container's memory.
 type TmpfsSpecArgs struct {
-	// Default `/tmp`. When elsewhere, TMPDIR points at it.
+	// Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
 	Path *string `pulumi:"path"`
-	// Size limit; default half the memory request (Metaflow's default).
+	// Size limit. Default: half the memory request (Metaflow's default).
 	Size *string `pulumi:"size"`
 }
 
+// Defaults sets the appropriate defaults for TmpfsSpecArgs
+func (val *TmpfsSpecArgs) Defaults() *TmpfsSpecArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.Path == nil {
+		path_ := "/tmp"
+		tmp.Path = &path_
+	}
+	return &tmp
+}
 func (TmpfsSpecArgs) ElementType() reflect.Type {
 	return reflect.TypeOf((*TmpfsSpec)(nil)).Elem()
 }
@@ -5203,12 +5303,12 @@ func (o TmpfsSpecOutput) ToTmpfsSpecPtrOutputWithContext(ctx context.Context) Tm
 	}).(TmpfsSpecPtrOutput)
 }
 
-// Default `/tmp`. When elsewhere, TMPDIR points at it.
+// Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
 func (o TmpfsSpecOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TmpfsSpec) *string { return v.Path }).(pulumi.StringPtrOutput)
 }
 
-// Size limit; default half the memory request (Metaflow's default).
+// Size limit. Default: half the memory request (Metaflow's default).
 func (o TmpfsSpecOutput) Size() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v TmpfsSpec) *string { return v.Size }).(pulumi.StringPtrOutput)
 }
@@ -5237,7 +5337,7 @@ func (o TmpfsSpecPtrOutput) Elem() TmpfsSpecOutput {
 	}).(TmpfsSpecOutput)
 }
 
-// Default `/tmp`. When elsewhere, TMPDIR points at it.
+// Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
 func (o TmpfsSpecPtrOutput) Path() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TmpfsSpec) *string {
 		if v == nil {
@@ -5247,7 +5347,7 @@ func (o TmpfsSpecPtrOutput) Path() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Size limit; default half the memory request (Metaflow's default).
+// Size limit. Default: half the memory request (Metaflow's default).
 func (o TmpfsSpecPtrOutput) Size() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TmpfsSpec) *string {
 		if v == nil {
@@ -5263,7 +5363,7 @@ type TrainJobPort struct {
 	Name *string `pulumi:"name"`
 	// Container port, 1–65535.
 	Port int `pulumi:"port"`
-	// Default `TCP`.
+	// Protocol of the port. Default: `TCP`.
 	Protocol *TrainJobPortProtocol `pulumi:"protocol"`
 }
 
@@ -5284,7 +5384,7 @@ type TrainJobPortArgs struct {
 	Name *string `pulumi:"name"`
 	// Container port, 1–65535.
 	Port int `pulumi:"port"`
-	// Default `TCP`.
+	// Protocol of the port. Default: `TCP`.
 	Protocol *TrainJobPortProtocol `pulumi:"protocol"`
 }
 
@@ -5350,7 +5450,7 @@ func (o TrainJobPortOutput) Port() pulumi.IntOutput {
 	return o.ApplyT(func(v TrainJobPort) int { return v.Port }).(pulumi.IntOutput)
 }
 
-// Default `TCP`.
+// Protocol of the port. Default: `TCP`.
 func (o TrainJobPortOutput) Protocol() TrainJobPortProtocolPtrOutput {
 	return o.ApplyT(func(v TrainJobPort) *TrainJobPortProtocol { return v.Protocol }).(TrainJobPortProtocolPtrOutput)
 }
@@ -5517,7 +5617,7 @@ func (o TrainingRuntimeSpecPatchPtrOutput) Template() JobSetTemplatePatchPtrOutp
 
 // A claim mounted with a path, subPath or read-only flag of its own.
 type VolumeMountSpec struct {
-	// Default: the volume's mountPath (`/mnt/<claim>`).
+	// Where the claim is mounted in the container. Default: the volume's mountPath (`/mnt/<claim>`).
 	MountPath *string `pulumi:"mountPath"`
 	// Mount read-only. Default: the volume's own setting, else false.
 	ReadOnly *bool `pulumi:"readOnly"`
@@ -5540,7 +5640,7 @@ type VolumeMountSpecInput interface {
 
 // A claim mounted with a path, subPath or read-only flag of its own.
 type VolumeMountSpecArgs struct {
-	// Default: the volume's mountPath (`/mnt/<claim>`).
+	// Where the claim is mounted in the container. Default: the volume's mountPath (`/mnt/<claim>`).
 	MountPath pulumi.StringPtrInput `pulumi:"mountPath"`
 	// Mount read-only. Default: the volume's own setting, else false.
 	ReadOnly *bool `pulumi:"readOnly"`
@@ -5577,7 +5677,7 @@ func (o VolumeMountSpecOutput) ToVolumeMountSpecOutputWithContext(ctx context.Co
 	return o
 }
 
-// Default: the volume's mountPath (`/mnt/<claim>`).
+// Where the claim is mounted in the container. Default: the volume's mountPath (`/mnt/<claim>`).
 func (o VolumeMountSpecOutput) MountPath() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v VolumeMountSpec) *string { return v.MountPath }).(pulumi.StringPtrOutput)
 }

@@ -57,7 +57,7 @@ type secretArgs struct {
 	Annotations map[string]string `pulumi:"annotations"`
 	// Inline values: `{ API_KEY: config.requireSecret("apiKey") }`.
 	Env map[string]string `pulumi:"env"`
-	// File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+	// File mode of mounted files (octal, e.g. 0o400). The files are root-owned and readable through the pod's fsGroup, which mlkube then defaults. Default: 0o440 when the pod runs as non-root, else 0o400.
 	FileMode *int `pulumi:"fileMode"`
 	// A local directory, read recursively; nested paths are restored when mounted as files.
 	FromDirectory *string `pulumi:"fromDirectory"`
@@ -69,9 +69,9 @@ type secretArgs struct {
 	GitSsh *GitSsh `pulumi:"gitSsh"`
 	// Labels of the Secret, merged over `mlkube:labels`. Default: none besides mlkube's own.
 	Labels map[string]string `pulumi:"labels"`
-	// How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source.
+	// How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default: per source.
 	Mount *SecretMount `pulumi:"mount"`
-	// Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`.
+	// Where files are mounted. Default: `/etc/mlkube/secrets/<secret name>`.
 	MountPath *string `pulumi:"mountPath"`
 	// Secret name. Default: the component name.
 	Name *string `pulumi:"name"`
@@ -89,7 +89,7 @@ type SecretArgs struct {
 	Annotations map[string]pulumi.StringInput
 	// Inline values: `{ API_KEY: config.requireSecret("apiKey") }`.
 	Env pulumi.StringMapInput
-	// File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+	// File mode of mounted files (octal, e.g. 0o400). The files are root-owned and readable through the pod's fsGroup, which mlkube then defaults. Default: 0o440 when the pod runs as non-root, else 0o400.
 	FileMode *int
 	// A local directory, read recursively; nested paths are restored when mounted as files.
 	FromDirectory *string
@@ -101,9 +101,9 @@ type SecretArgs struct {
 	GitSsh *GitSshArgs
 	// Labels of the Secret, merged over `mlkube:labels`. Default: none besides mlkube's own.
 	Labels map[string]pulumi.StringInput
-	// How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source.
+	// How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default: per source.
 	Mount *SecretMount
-	// Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`.
+	// Where files are mounted. Default: `/etc/mlkube/secrets/<secret name>`.
 	MountPath *string
 	// Secret name. Default: the component name.
 	Name *string

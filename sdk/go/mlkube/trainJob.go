@@ -38,6 +38,24 @@ func NewTrainJob(ctx *pulumi.Context,
 	if args.Image == nil {
 		return nil, errors.New("invalid value for required argument 'Image'")
 	}
+	if args.Backend == nil {
+		backend_ := TrainJobBackend("jobset")
+		args.Backend = &backend_
+	}
+	if args.DefaultMounts == nil {
+		defaultMounts_ := true
+		args.DefaultMounts = &defaultMounts_
+	}
+	if args.Runtime != nil {
+		args.Runtime = args.Runtime.Defaults()
+	}
+	if args.Tmpfs != nil {
+		args.Tmpfs = args.Tmpfs.Defaults()
+	}
+	if args.WaitForCompletion == nil {
+		waitForCompletion_ := false
+		args.WaitForCompletion = &waitForCompletion_
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource TrainJob
 	err := ctx.RegisterRemoteComponentResource("mlkube:index:TrainJob", name, args, &resource, opts...)
@@ -48,7 +66,7 @@ func NewTrainJob(ctx *pulumi.Context,
 }
 
 type trainJobArgs struct {
-	// Fail the job after this many seconds of running (Metaflow
+	// Fail the job after this many seconds of running (Metaflow Default: no deadline.
 	ActiveDeadlineSeconds *int `pulumi:"activeDeadlineSeconds"`
 	// Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none.
 	Affinity interface{} `pulumi:"affinity"`
@@ -56,9 +74,9 @@ type trainJobArgs struct {
 	Annotations map[string]string `pulumi:"annotations"`
 	// Arguments, replacing the image's CMD. Default: the image's.
 	Args []string `pulumi:"args"`
-	// `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
+	// `jobset`: a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three. Default: `jobset`.
 	Backend *TrainJobBackend `pulumi:"backend"`
-	// job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
+	// job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). With 0 a failed node fails the run, as `maxRestarts: 0` does on the jobset backend. Default: 0.
 	BackoffLimit *int `pulumi:"backoffLimit"`
 	// job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
 	BackoffLimitPerIndex *int `pulumi:"backoffLimitPerIndex"`
@@ -66,7 +84,7 @@ type trainJobArgs struct {
 	Command []string `pulumi:"command"`
 	// Container securityContext, merged over the secure defaults.
 	ContainerSecurityContext interface{} `pulumi:"containerSecurityContext"`
-	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
 	DefaultMounts *bool `pulumi:"defaultMounts"`
 	// Scratch space (emptyDir).
 	EmptyDirs []EmptyDirSpec `pulumi:"emptyDirs"`
@@ -74,7 +92,7 @@ type trainJobArgs struct {
 	Env map[string]interface{} `pulumi:"env"`
 	// Generic ephemeral volumes: a claim per pod, deleted with the pod.
 	EphemeralVolumes []EphemeralVolumeSpec `pulumi:"ephemeralVolumes"`
-	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
 	GpuToleration *bool `pulumi:"gpuToleration"`
 	// Container image.
 	Image string `pulumi:"image"`
@@ -88,11 +106,11 @@ type trainJobArgs struct {
 	Labels map[string]string `pulumi:"labels"`
 	// Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller.
 	ManagedBy *string `pulumi:"managedBy"`
-	// The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Default 29500. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
+	// The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin. Default: 29500.
 	MasterPort *int `pulumi:"masterPort"`
-	// jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0.
+	// jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default: 0.
 	MaxRestarts *int `pulumi:"maxRestarts"`
-	// Name of the JobSet/TrainJob. Default: the component name.
+	// Name of the JobSet, TrainJob or Job. Default: the component name.
 	Name *string `pulumi:"name"`
 	// Namespace. Default: `mlkube:namespace`, else the provider's.
 	Namespace *string `pulumi:"namespace"`
@@ -100,19 +118,19 @@ type trainJobArgs struct {
 	NoRetryExitCodes []int `pulumi:"noRetryExitCodes"`
 	// Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
 	NodeSelector interface{} `pulumi:"nodeSelector"`
-	// Pods (nodes) that train together. Default 1.
+	// Pods (nodes) that train together. Default: 1.
 	NumNodes *int `pulumi:"numNodes"`
 	// Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
 	NumProcPerNode *int `pulumi:"numProcPerNode"`
-	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
 	PodAnnotations map[string]string `pulumi:"podAnnotations"`
-	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
 	PodLabels map[string]string `pulumi:"podLabels"`
 	// Merged into the pod spec last.
 	PodPatch interface{} `pulumi:"podPatch"`
 	// Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
 	Ports []TrainJobPort `pulumi:"ports"`
-	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
 	PreStop *PreStopSpec `pulumi:"preStop"`
 	// With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
 	PriorityClass *string `pulumi:"priorityClass"`
@@ -120,11 +138,11 @@ type trainJobArgs struct {
 	PriorityClassName *string `pulumi:"priorityClassName"`
 	// A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
 	Profile *string `pulumi:"profile"`
-	// Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. Default: stack config `mlkube:queue`, else not queued; `false` opts out of the stack default.
+	// Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. `false` opts out of the stack default. Default: stack config `mlkube:queue`, else not queued.
 	Queue interface{} `pulumi:"queue"`
 	// Resources of each node, in Compute's `resources` vocabulary (`gpu: 8`, `memory: "512Gi"`, …).
 	ResourcesPerNode *Resources `pulumi:"resourcesPerNode"`
-	// kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
+	// kubeflow: the training runtime. Default: `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
 	Runtime *RuntimeRef `pulumi:"runtime"`
 	// RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
 	RuntimeClassName *string `pulumi:"runtimeClassName"`
@@ -132,7 +150,7 @@ type trainJobArgs struct {
 	RuntimePatches []RuntimePatch `pulumi:"runtimePatches"`
 	// Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
 	Secrets []interface{} `pulumi:"secrets"`
-	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
 	SecureDefaults *bool `pulumi:"secureDefaults"`
 	// Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
 	SecurityContext interface{} `pulumi:"securityContext"`
@@ -140,11 +158,11 @@ type trainJobArgs struct {
 	ServiceAccountName *string `pulumi:"serviceAccountName"`
 	// Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
 	SharedMemory *string `pulumi:"sharedMemory"`
-	// Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
+	// Create suspended / suspend a running job (updates in place; `false` resumes it). Default: false.
 	Suspend *bool `pulumi:"suspend"`
-	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
 	TerminationGracePeriodSeconds *int `pulumi:"terminationGracePeriodSeconds"`
-	// With waitForCompletion: give up after this many seconds. Default 86400 (24h).
+	// With waitForCompletion: give up after this many seconds (86400: 24 hours). Default: 86400.
 	Timeout *int `pulumi:"timeout"`
 	// A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
 	Tmpfs *TmpfsSpec `pulumi:"tmpfs"`
@@ -156,7 +174,7 @@ type trainJobArgs struct {
 	TtlSecondsAfterFinished *int `pulumi:"ttlSecondsAfterFinished"`
 	// Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`.
 	Volumes []interface{} `pulumi:"volumes"`
-	// Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created).
+	// Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails; `false`: `pulumi up` returns once the job is created. Default: false.
 	WaitForCompletion *bool `pulumi:"waitForCompletion"`
 	// Working directory of the container. Default: the image's.
 	WorkingDir *string `pulumi:"workingDir"`
@@ -164,7 +182,7 @@ type trainJobArgs struct {
 
 // The set of arguments for constructing a TrainJob resource.
 type TrainJobArgs struct {
-	// Fail the job after this many seconds of running (Metaflow
+	// Fail the job after this many seconds of running (Metaflow Default: no deadline.
 	ActiveDeadlineSeconds *int
 	// Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none.
 	Affinity pulumi.Input
@@ -172,9 +190,9 @@ type TrainJobArgs struct {
 	Annotations map[string]pulumi.StringInput
 	// Arguments, replacing the image's CMD. Default: the image's.
 	Args []pulumi.StringInput
-	// `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
+	// `jobset`: a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three. Default: `jobset`.
 	Backend *TrainJobBackend
-	// job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
+	// job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). With 0 a failed node fails the run, as `maxRestarts: 0` does on the jobset backend. Default: 0.
 	BackoffLimit *int
 	// job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
 	BackoffLimitPerIndex *int
@@ -182,7 +200,7 @@ type TrainJobArgs struct {
 	Command []pulumi.StringInput
 	// Container securityContext, merged over the secure defaults.
 	ContainerSecurityContext pulumi.Input
-	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+	// Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
 	DefaultMounts *bool
 	// Scratch space (emptyDir).
 	EmptyDirs []EmptyDirSpecArgs
@@ -190,7 +208,7 @@ type TrainJobArgs struct {
 	Env map[string]interface{}
 	// Generic ephemeral volumes: a claim per pod, deleted with the pod.
 	EphemeralVolumes []EphemeralVolumeSpecArgs
-	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+	// Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
 	GpuToleration *bool
 	// Container image.
 	Image pulumi.StringInput
@@ -204,11 +222,11 @@ type TrainJobArgs struct {
 	Labels map[string]pulumi.StringInput
 	// Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller.
 	ManagedBy *string
-	// The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Default 29500. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
+	// The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin. Default: 29500.
 	MasterPort *int
-	// jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0.
+	// jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default: 0.
 	MaxRestarts *int
-	// Name of the JobSet/TrainJob. Default: the component name.
+	// Name of the JobSet, TrainJob or Job. Default: the component name.
 	Name *string
 	// Namespace. Default: `mlkube:namespace`, else the provider's.
 	Namespace pulumi.StringPtrInput
@@ -216,19 +234,19 @@ type TrainJobArgs struct {
 	NoRetryExitCodes []int
 	// Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
 	NodeSelector interface{}
-	// Pods (nodes) that train together. Default 1.
+	// Pods (nodes) that train together. Default: 1.
 	NumNodes *int
 	// Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
 	NumProcPerNode *int
-	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+	// Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
 	PodAnnotations map[string]pulumi.StringInput
-	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+	// Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
 	PodLabels map[string]pulumi.StringInput
 	// Merged into the pod spec last.
 	PodPatch pulumi.Input
 	// Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
 	Ports []TrainJobPortArgs
-	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+	// A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
 	PreStop *PreStopSpecArgs
 	// With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
 	PriorityClass *string
@@ -236,11 +254,11 @@ type TrainJobArgs struct {
 	PriorityClassName pulumi.StringPtrInput
 	// A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
 	Profile *string
-	// Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. Default: stack config `mlkube:queue`, else not queued; `false` opts out of the stack default.
+	// Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. `false` opts out of the stack default. Default: stack config `mlkube:queue`, else not queued.
 	Queue interface{}
 	// Resources of each node, in Compute's `resources` vocabulary (`gpu: 8`, `memory: "512Gi"`, …).
 	ResourcesPerNode *ResourcesArgs
-	// kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
+	// kubeflow: the training runtime. Default: `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
 	Runtime *RuntimeRefArgs
 	// RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
 	RuntimeClassName pulumi.StringPtrInput
@@ -248,7 +266,7 @@ type TrainJobArgs struct {
 	RuntimePatches []RuntimePatchArgs
 	// Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
 	Secrets []interface{}
-	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+	// Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
 	SecureDefaults *bool
 	// Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
 	SecurityContext pulumi.Input
@@ -256,11 +274,11 @@ type TrainJobArgs struct {
 	ServiceAccountName pulumi.StringPtrInput
 	// Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
 	SharedMemory *string
-	// Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
+	// Create suspended / suspend a running job (updates in place; `false` resumes it). Default: false.
 	Suspend pulumi.BoolPtrInput
-	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+	// Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
 	TerminationGracePeriodSeconds *int
-	// With waitForCompletion: give up after this many seconds. Default 86400 (24h).
+	// With waitForCompletion: give up after this many seconds (86400: 24 hours). Default: 86400.
 	Timeout *int
 	// A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
 	Tmpfs *TmpfsSpecArgs
@@ -272,7 +290,7 @@ type TrainJobArgs struct {
 	TtlSecondsAfterFinished *int
 	// Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`.
 	Volumes []interface{}
-	// Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created).
+	// Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails; `false`: `pulumi up` returns once the job is created. Default: false.
 	WaitForCompletion *bool
 	// Working directory of the container. Default: the image's.
 	WorkingDir pulumi.StringPtrInput

@@ -40,6 +40,13 @@ func NewVolume(ctx *pulumi.Context,
 	if args.Size == nil {
 		return nil, errors.New("invalid value for required argument 'Size'")
 	}
+	if args.AccessMode == nil {
+		args.AccessMode = AccessMode("ReadWriteOnce")
+	}
+	if args.Reclaim == nil {
+		reclaim_ := VolumeReclaim("Retain")
+		args.Reclaim = &reclaim_
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Volume
 	err := ctx.RegisterRemoteComponentResource("mlkube:index:Volume", name, args, &resource, opts...)
@@ -50,49 +57,49 @@ func NewVolume(ctx *pulumi.Context,
 }
 
 type volumeArgs struct {
-	// Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes.
+	// Access mode; use `ReadWriteMany` for volumes shared by several nodes. Default: `ReadWriteOnce`.
 	AccessMode *AccessMode `pulumi:"accessMode"`
 	// Annotations of the claim, merged over `mlkube:annotations`. Default: none.
 	Annotations map[string]string `pulumi:"annotations"`
 	// Labels of the claim, merged over `mlkube:labels`. Default: none besides mlkube's own.
 	Labels map[string]string `pulumi:"labels"`
-	// Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`.
+	// Where workloads mount it unless they say otherwise. Default: `/mnt/<claim name>`.
 	MountPath *string `pulumi:"mountPath"`
 	// Claim name. Default: the component name.
 	Name *string `pulumi:"name"`
 	// Namespace. Default: `mlkube:namespace`, else the provider's.
 	Namespace *string `pulumi:"namespace"`
-	// What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+	// What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted. Default: `Retain`.
 	Reclaim *VolumeReclaim `pulumi:"reclaim"`
 	// Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place.
 	Size string `pulumi:"size"`
 	// StorageClass. Default: `mlkube:storageClass`, else the cluster's default class.
 	StorageClass *string `pulumi:"storageClass"`
-	// `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+	// `Filesystem` or `Block` (mounted as a device at `mountPath`). Default: `Filesystem`.
 	VolumeMode *VolumeVolumeMode `pulumi:"volumeMode"`
 }
 
 // The set of arguments for constructing a Volume resource.
 type VolumeArgs struct {
-	// Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes.
+	// Access mode; use `ReadWriteMany` for volumes shared by several nodes. Default: `ReadWriteOnce`.
 	AccessMode AccessModePtrInput
 	// Annotations of the claim, merged over `mlkube:annotations`. Default: none.
 	Annotations map[string]pulumi.StringInput
 	// Labels of the claim, merged over `mlkube:labels`. Default: none besides mlkube's own.
 	Labels map[string]pulumi.StringInput
-	// Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`.
+	// Where workloads mount it unless they say otherwise. Default: `/mnt/<claim name>`.
 	MountPath pulumi.StringPtrInput
 	// Claim name. Default: the component name.
 	Name *string
 	// Namespace. Default: `mlkube:namespace`, else the provider's.
 	Namespace pulumi.StringPtrInput
-	// What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+	// What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted. Default: `Retain`.
 	Reclaim *VolumeReclaim
 	// Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place.
 	Size pulumi.StringInput
 	// StorageClass. Default: `mlkube:storageClass`, else the cluster's default class.
 	StorageClass pulumi.StringPtrInput
-	// `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+	// `Filesystem` or `Block` (mounted as a device at `mountPath`). Default: `Filesystem`.
 	VolumeMode *VolumeVolumeMode
 }
 

@@ -40,7 +40,7 @@ class AccessMode(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:ComputeServiceType")
 class ComputeServiceType(_builtins.str, Enum):
     """
-    `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+    `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
     """
     CLUSTER_IP = "ClusterIP"
     NODE_PORT = "NodePort"
@@ -68,7 +68,7 @@ class EmptyDirSpecMedium(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:EphemeralVolumeSpecAccessMode")
 class EphemeralVolumeSpecAccessMode(_builtins.str, Enum):
     """
-    Access mode. Default `ReadWriteOnce`.
+    Access mode.
     """
     READ_WRITE_ONCE = "ReadWriteOnce"
     READ_WRITE_ONCE_POD = "ReadWriteOncePod"
@@ -77,7 +77,7 @@ class EphemeralVolumeSpecAccessMode(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:PodOptionsImagePullPolicy")
 class PodOptionsImagePullPolicy(_builtins.str, Enum):
     """
-    When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
+    When the kubelet pulls the image.
     """
     ALWAYS = "Always"
     IF_NOT_PRESENT = "IfNotPresent"
@@ -87,7 +87,7 @@ class PodOptionsImagePullPolicy(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:PortSpecProtocol")
 class PortSpecProtocol(_builtins.str, Enum):
     """
-    Protocol. Default `TCP`.
+    Protocol.
     """
     TCP = "TCP"
     UDP = "UDP"
@@ -97,7 +97,7 @@ class PortSpecProtocol(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:ResourcesQos")
 class ResourcesQos(_builtins.str, Enum):
     """
-    `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+    `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
     """
     GUARANTEED = "Guaranteed"
     BURSTABLE = "Burstable"
@@ -106,7 +106,7 @@ class ResourcesQos(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:RuntimeRefKind")
 class RuntimeRefKind(_builtins.str, Enum):
     """
-    Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+    `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace).
     """
     CLUSTER_TRAINING_RUNTIME = "ClusterTrainingRuntime"
     TRAINING_RUNTIME = "TrainingRuntime"
@@ -150,7 +150,7 @@ class TrainJobBackend(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:TrainJobPortProtocol")
 class TrainJobPortProtocol(_builtins.str, Enum):
     """
-    Default `TCP`.
+    Protocol of the port.
     """
     TCP = "TCP"
     UDP = "UDP"
@@ -169,7 +169,7 @@ class TrainJobState(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:VolumeReclaim")
 class VolumeReclaim(_builtins.str, Enum):
     """
-    What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+    What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
     """
     RETAIN = "Retain"
     DELETE = "Delete"
@@ -178,7 +178,7 @@ class VolumeReclaim(_builtins.str, Enum):
 @pulumi.type_token("mlkube:index:VolumeVolumeMode")
 class VolumeVolumeMode(_builtins.str, Enum):
     """
-    `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+    `Filesystem` or `Block` (mounted as a device at `mountPath`).
     """
     FILESYSTEM = "Filesystem"
     BLOCK = "Block"

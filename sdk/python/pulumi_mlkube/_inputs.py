@@ -98,11 +98,11 @@ class AutoscalingSpecArgsDict(TypedDict):
     """
     min_replicas: NotRequired[_builtins.int]
     """
-    Default 1.
+    Lower bound of the replica count. Default: 1.
     """
     target_cpu_utilization_percentage: NotRequired[_builtins.int]
     """
-    Target average CPU utilization in percent of the request. Default 80.
+    Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
     """
     target_memory_utilization_percentage: NotRequired[_builtins.int]
     """
@@ -120,11 +120,13 @@ class AutoscalingSpecArgs:
         HorizontalPodAutoscaler bounds and targets of a Compute.
 
         :param _builtins.int max_replicas: Upper bound of the replica count (required).
-        :param _builtins.int min_replicas: Default 1.
-        :param _builtins.int target_cpu_utilization_percentage: Target average CPU utilization in percent of the request. Default 80.
+        :param _builtins.int min_replicas: Lower bound of the replica count. Default: 1.
+        :param _builtins.int target_cpu_utilization_percentage: Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
         :param _builtins.int target_memory_utilization_percentage: Optional target average memory utilization in percent of the request.
         """
         pulumi.set(__self__, "max_replicas", max_replicas)
+        if min_replicas is None:
+            min_replicas = 1
         if min_replicas is not None:
             pulumi.set(__self__, "min_replicas", min_replicas)
         if target_cpu_utilization_percentage is not None:
@@ -148,7 +150,7 @@ class AutoscalingSpecArgs:
     @pulumi.getter(name="minReplicas")
     def min_replicas(self) -> Optional[_builtins.int]:
         """
-        Default 1.
+        Lower bound of the replica count. Default: 1.
         """
         return pulumi.get(self, "min_replicas")
 
@@ -160,7 +162,7 @@ class AutoscalingSpecArgs:
     @pulumi.getter(name="targetCPUUtilizationPercentage")
     def target_cpu_utilization_percentage(self) -> Optional[_builtins.int]:
         """
-        Target average CPU utilization in percent of the request. Default 80.
+        Target average CPU utilization in percent of the request. Default: without targetMemoryUtilizationPercentage: 80; with it: no CPU target.
         """
         return pulumi.get(self, "target_cpu_utilization_percentage")
 
@@ -284,11 +286,11 @@ class DeploymentStrategyArgsDict(TypedDict):
     """
     max_surge: NotRequired[Union[_builtins.int, _builtins.str]]
     """
-    RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
+    RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
     """
     max_unavailable: NotRequired[Union[_builtins.int, _builtins.str]]
     """
-    RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+    RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
     """
 
 @pulumi.input_type
@@ -301,8 +303,8 @@ class DeploymentStrategyArgs:
         How a Deployment replaces its pods on an update.
 
         :param 'DeploymentStrategyType' type: `Recreate`: stop the old pods, then start the new ones (the default when the pods mount a ReadWriteOnce/ReadWriteOncePod claim mlkube created: a new pod could not attach it while an old one holds it). `RollingUpdate`: Kubernetes' default otherwise.
-        :param Union[_builtins.int, _builtins.str] max_surge: RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
-        :param Union[_builtins.int, _builtins.str] max_unavailable: RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+        :param Union[_builtins.int, _builtins.str] max_surge: RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
+        :param Union[_builtins.int, _builtins.str] max_unavailable: RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
         """
         pulumi.set(__self__, "type", type)
         if max_surge is not None:
@@ -326,7 +328,7 @@ class DeploymentStrategyArgs:
     @pulumi.getter(name="maxSurge")
     def max_surge(self) -> Optional[Union[_builtins.int, _builtins.str]]:
         """
-        RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Kubernetes' default 25%.
+        RollingUpdate: extra pods during the update, a count or a percentage ("25%"). Default: Kubernetes' 25%.
         """
         return pulumi.get(self, "max_surge")
 
@@ -338,7 +340,7 @@ class DeploymentStrategyArgs:
     @pulumi.getter(name="maxUnavailable")
     def max_unavailable(self) -> Optional[Union[_builtins.int, _builtins.str]]:
         """
-        RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Kubernetes' default 25%.
+        RollingUpdate: pods that may be unavailable during the update, a count or a percentage. Default: Kubernetes' 25%.
         """
         return pulumi.get(self, "max_unavailable")
 
@@ -415,7 +417,7 @@ class EmptyDirSpecArgsDict(TypedDict):
     """
     name: NotRequired[_builtins.str]
     """
-    Pod volume name. Default derived from mountPath.
+    Pod volume name. Default: derived from mountPath.
     """
     size_limit: NotRequired[_builtins.str]
     """
@@ -434,7 +436,7 @@ class EmptyDirSpecArgs:
 
         :param _builtins.str mount_path: Absolute path in the container.
         :param 'EmptyDirSpecMedium' medium: `Memory` for a tmpfs.
-        :param _builtins.str name: Pod volume name. Default derived from mountPath.
+        :param _builtins.str name: Pod volume name. Default: derived from mountPath.
         :param _builtins.str size_limit: Maximum size, a quantity (`"50Gi"`); the pod is evicted when it exceeds it. Default: none.
         """
         pulumi.set(__self__, "mount_path", mount_path)
@@ -473,7 +475,7 @@ class EmptyDirSpecArgs:
     @pulumi.getter
     def name(self) -> Optional[_builtins.str]:
         """
-        Pod volume name. Default derived from mountPath.
+        Pod volume name. Default: derived from mountPath.
         """
         return pulumi.get(self, "name")
 
@@ -508,11 +510,11 @@ class EphemeralVolumeSpecArgsDict(TypedDict):
     """
     access_mode: NotRequired['EphemeralVolumeSpecAccessMode']
     """
-    Access mode. Default `ReadWriteOnce`.
+    Access mode. Default: `ReadWriteOnce`.
     """
     name: NotRequired[_builtins.str]
     """
-    Pod volume name. Default derived from mountPath.
+    Pod volume name. Default: derived from mountPath.
     """
     storage_class: NotRequired[_builtins.str]
     """
@@ -532,12 +534,14 @@ class EphemeralVolumeSpecArgs:
 
         :param _builtins.str mount_path: Absolute path in the container.
         :param _builtins.str size: Size of the per-pod claim ("100Gi").
-        :param 'EphemeralVolumeSpecAccessMode' access_mode: Access mode. Default `ReadWriteOnce`.
-        :param _builtins.str name: Pod volume name. Default derived from mountPath.
+        :param 'EphemeralVolumeSpecAccessMode' access_mode: Access mode. Default: `ReadWriteOnce`.
+        :param _builtins.str name: Pod volume name. Default: derived from mountPath.
         :param _builtins.str storage_class: StorageClass. Default: `mlkube:storageClass`, else the cluster default.
         """
         pulumi.set(__self__, "mount_path", mount_path)
         pulumi.set(__self__, "size", size)
+        if access_mode is None:
+            access_mode = 'ReadWriteOnce'
         if access_mode is not None:
             pulumi.set(__self__, "access_mode", access_mode)
         if name is not None:
@@ -573,7 +577,7 @@ class EphemeralVolumeSpecArgs:
     @pulumi.getter(name="accessMode")
     def access_mode(self) -> Optional['EphemeralVolumeSpecAccessMode']:
         """
-        Access mode. Default `ReadWriteOnce`.
+        Access mode. Default: `ReadWriteOnce`.
         """
         return pulumi.get(self, "access_mode")
 
@@ -585,7 +589,7 @@ class EphemeralVolumeSpecArgs:
     @pulumi.getter
     def name(self) -> Optional[_builtins.str]:
         """
-        Pod volume name. Default derived from mountPath.
+        Pod volume name. Default: derived from mountPath.
         """
         return pulumi.get(self, "name")
 
@@ -620,15 +624,15 @@ class ExistingSecretArgsDict(TypedDict):
     """
     image_pull: NotRequired[_builtins.bool]
     """
-    Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+    Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
     """
     mount: NotRequired['SecretMount']
     """
-    How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+    How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
     """
     mount_path: NotRequired[_builtins.str]
     """
-    Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+    Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
     """
 
 @pulumi.input_type
@@ -644,9 +648,9 @@ class ExistingSecretArgs:
 
         :param _builtins.str secret_name: Name of the existing Kubernetes Secret (a DNS subdomain).
         :param _builtins.int file_mode: File mode of mounted files (octal). Default: 0o440 for non-root pods, else 0o400.
-        :param _builtins.bool image_pull: Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
-        :param 'SecretMount' mount: How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
-        :param _builtins.str mount_path: Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+        :param _builtins.bool image_pull: Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
+        :param 'SecretMount' mount: How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
+        :param _builtins.str mount_path: Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
         """
         pulumi.set(__self__, "secret_name", secret_name)
         if file_mode is not None:
@@ -686,7 +690,7 @@ class ExistingSecretArgs:
     @pulumi.getter(name="imagePull")
     def image_pull(self) -> Optional[_builtins.bool]:
         """
-        Use it as an image pull secret (`imagePullSecrets`), not in containers. Default false.
+        Use it as an image pull secret (`imagePullSecrets`), not in containers. Default: false.
         """
         return pulumi.get(self, "image_pull")
 
@@ -698,7 +702,7 @@ class ExistingSecretArgs:
     @pulumi.getter
     def mount(self) -> Optional['SecretMount']:
         """
-        How it reaches containers: `env` (each key an env var, default) or `files` (each key a file under `mountPath`).
+        How it reaches containers: `env` (each key an env var) or `files` (each key a file under `mountPath`). Default: `env`.
         """
         return pulumi.get(self, "mount")
 
@@ -710,7 +714,7 @@ class ExistingSecretArgs:
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> Optional[_builtins.str]:
         """
-        Where files are mounted. Default `/etc/mlkube/secrets/<secretName>`.
+        Where files are mounted. Default: `/etc/mlkube/secrets/<secretName>`.
         """
         return pulumi.get(self, "mount_path")
 
@@ -733,7 +737,7 @@ class ExistingVolumeArgsDict(TypedDict):
     """
     namespace: NotRequired[_builtins.str]
     """
-    Its namespace. Default: undefined (the workload's namespace).
+    Its namespace. Default: the workload's namespace.
     """
     read_only: NotRequired[_builtins.bool]
     """
@@ -752,7 +756,7 @@ class ExistingVolumeArgs:
 
         :param _builtins.str claim_name: Name of the existing PersistentVolumeClaim.
         :param _builtins.str mount_path: Where workloads mount it. Default: `/mnt/<claimName>`.
-        :param _builtins.str namespace: Its namespace. Default: undefined (the workload's namespace).
+        :param _builtins.str namespace: Its namespace. Default: the workload's namespace.
         :param _builtins.bool read_only: Mounted read-only. Default: false.
         """
         pulumi.set(__self__, "claim_name", claim_name)
@@ -791,7 +795,7 @@ class ExistingVolumeArgs:
     @pulumi.getter
     def namespace(self) -> Optional[_builtins.str]:
         """
-        Its namespace. Default: undefined (the workload's namespace).
+        Its namespace. Default: the workload's namespace.
         """
         return pulumi.get(self, "namespace")
 
@@ -953,7 +957,7 @@ class InitializerSourceArgsDict(TypedDict):
     """
     image: NotRequired[_builtins.str]
     """
-    Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+    Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
     """
     secret: NotRequired[Union['Secret', 'ExistingSecretArgsDict', _builtins.str]]
     """
@@ -972,7 +976,7 @@ class InitializerSourceArgs:
 
         :param _builtins.str storage_uri: Where from: `hf://<org>/<repo>` (Hugging Face), `s3://<bucket>/<prefix>`, …: the initializer's `STORAGE_URI`.
         :param Mapping[str, Union['SecretKeyRefArgs', 'FieldRefArgs', pulumi.Input[_builtins.str]]] env: Extra env of the initializer, e.g. `{ ACCESS_TOKEN: hf.ref("HF_TOKEN") }`. Default: none.
-        :param _builtins.str image: Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+        :param _builtins.str image: Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
         :param Union['Secret', 'ExistingSecretArgs', _builtins.str] secret: A Secret whose keys become env of the initializer (Kubeflow's `secretRef`). Default: none.
         """
         pulumi.set(__self__, "storage_uri", storage_uri)
@@ -1011,7 +1015,7 @@ class InitializerSourceArgs:
     @pulumi.getter
     def image(self) -> Optional[_builtins.str]:
         """
-        Image. Default `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0` (Kubeflow Trainer v2.3.0). Not with backend "kubeflow" (the runtime's).
+        Image (Kubeflow Trainer v2.3.0's). Not with backend "kubeflow" (the runtime's). Default: `ghcr.io/kubeflow/trainer/<kind>-initializer:v2.3.0`.
         """
         return pulumi.get(self, "image")
 
@@ -1046,7 +1050,7 @@ class InitializersArgsDict(TypedDict):
     """
     volume: NotRequired[Union['Volume', 'ExistingVolumeArgsDict', _builtins.str]]
     """
-    The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+    The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
     """
 
 @pulumi.input_type
@@ -1060,7 +1064,7 @@ class InitializersArgs:
 
         :param 'InitializerSourceArgs' dataset: Downloaded to `/workspace/dataset` before the nodes start.
         :param 'InitializerSourceArgs' model: Downloaded to `/workspace/model` before the nodes start.
-        :param Union['Volume', 'ExistingVolumeArgs', _builtins.str] volume: The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+        :param Union['Volume', 'ExistingVolumeArgs', _builtins.str] volume: The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
         """
         if dataset is not None:
             pulumi.set(__self__, "dataset", dataset)
@@ -1097,7 +1101,7 @@ class InitializersArgs:
     @pulumi.getter
     def volume(self) -> Optional[Union['Volume', 'ExistingVolumeArgs', _builtins.str]]:
         """
-        The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: default an emptyDir per pod (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume).
+        The claim the initializers write to and the nodes read from (subPaths `dataset` and `model`). jobset: required, ReadWriteMany (initializers and nodes are different pods, on different nodes). job: optional (each pod fetches its own copy before `node` starts). kubeflow: not used (the runtime provides the volume). Default: job: an emptyDir per pod.
         """
         return pulumi.get(self, "volume")
 
@@ -1572,7 +1576,7 @@ class PodSpecPatchArgs:
 
 class PodSpecPatchImagePullSecretsArgsDict(TypedDict):
     """
-    Image pull secrets added to the pod (Secret names). Default: none.
+    Image pull secrets added to the pod (Secret names).
     """
     name: _builtins.str
     """
@@ -1584,7 +1588,7 @@ class PodSpecPatchImagePullSecretsArgs:
     def __init__(__self__, *,
                  name: _builtins.str):
         """
-        Image pull secrets added to the pod (Secret names). Default: none.
+        Image pull secrets added to the pod (Secret names).
 
         :param _builtins.str name: Name of the Secret.
         """
@@ -1605,7 +1609,7 @@ class PodSpecPatchImagePullSecretsArgs:
 
 class PodSpecPatchSchedulingGatesArgsDict(TypedDict):
     """
-    Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none.
+    Scheduling gates that hold the pods until removed (e.g. by Kueue).
     """
     name: _builtins.str
     """
@@ -1617,7 +1621,7 @@ class PodSpecPatchSchedulingGatesArgs:
     def __init__(__self__, *,
                  name: _builtins.str):
         """
-        Scheduling gates that hold the pods until removed (e.g. by Kueue). Default: none.
+        Scheduling gates that hold the pods until removed (e.g. by Kueue).
 
         :param _builtins.str name: Name of the gate.
         """
@@ -1700,7 +1704,7 @@ class PortSpecArgsDict(TypedDict):
     """
     name: NotRequired[_builtins.str]
     """
-    Port name (required by Kubernetes with several ports; defaulted to `port-<port>`).
+    Port name (required by Kubernetes with several ports). Default: `port-<port>`.
     """
     node_port: NotRequired[_builtins.int]
     """
@@ -1708,7 +1712,7 @@ class PortSpecArgsDict(TypedDict):
     """
     protocol: NotRequired['PortSpecProtocol']
     """
-    Protocol. Default `TCP`.
+    Protocol. Default: `TCP`.
     """
     target_port: NotRequired[_builtins.int]
     """
@@ -1727,9 +1731,9 @@ class PortSpecArgs:
         One Service port of a Compute (and the container port it targets).
 
         :param _builtins.int port: Service port.
-        :param _builtins.str name: Port name (required by Kubernetes with several ports; defaulted to `port-<port>`).
+        :param _builtins.str name: Port name (required by Kubernetes with several ports). Default: `port-<port>`.
         :param _builtins.int node_port: With serviceType NodePort/LoadBalancer: a fixed node port.
-        :param 'PortSpecProtocol' protocol: Protocol. Default `TCP`.
+        :param 'PortSpecProtocol' protocol: Protocol. Default: `TCP`.
         :param _builtins.int target_port: Container port. Default: `port`.
         """
         pulumi.set(__self__, "port", port)
@@ -1758,7 +1762,7 @@ class PortSpecArgs:
     @pulumi.getter
     def name(self) -> Optional[_builtins.str]:
         """
-        Port name (required by Kubernetes with several ports; defaulted to `port-<port>`).
+        Port name (required by Kubernetes with several ports). Default: `port-<port>`.
         """
         return pulumi.get(self, "name")
 
@@ -1782,7 +1786,7 @@ class PortSpecArgs:
     @pulumi.getter
     def protocol(self) -> Optional['PortSpecProtocol']:
         """
-        Protocol. Default `TCP`.
+        Protocol. Default: `TCP`.
         """
         return pulumi.get(self, "protocol")
 
@@ -1817,7 +1821,7 @@ class PreStopSpecArgsDict(TypedDict):
     """
     port: NotRequired[Union[_builtins.int, _builtins.str]]
     """
-    Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+    Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
     """
     sleep_seconds: NotRequired[_builtins.int]
     """
@@ -1836,7 +1840,7 @@ class PreStopSpecArgs:
 
         :param Sequence[_builtins.str] command: Run this command in the container.
         :param _builtins.str path: HTTP GET this path on `port`.
-        :param Union[_builtins.int, _builtins.str] port: Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+        :param Union[_builtins.int, _builtins.str] port: Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
         :param _builtins.int sleep_seconds: Sleep this many seconds (lets load balancers drop the pod's endpoint before shutdown).
         """
         if command is not None:
@@ -1876,7 +1880,7 @@ class PreStopSpecArgs:
     @pulumi.getter
     def port(self) -> Optional[Union[_builtins.int, _builtins.str]]:
         """
-        Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob; Compute defaults to its first port.
+        Port of the HTTP GET: a number or a container port name. Required with `path` on TrainJob. Default: Compute: its first port.
         """
         return pulumi.get(self, "port")
 
@@ -1907,27 +1911,27 @@ class ProbeSpecArgsDict(TypedDict):
     """
     failure_threshold: NotRequired[_builtins.int]
     """
-    Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
+    Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
     """
     initial_delay_seconds: NotRequired[_builtins.int]
     """
-    Seconds after the container starts before the first probe. Default 0 (Kubernetes').
+    Seconds after the container starts before the first probe. Default: Kubernetes' 0.
     """
     path: NotRequired[_builtins.str]
     """
-    HTTP GET this path (on `port`, default the first port).
+    HTTP GET this path on `port`. Default: none.
     """
     period_seconds: NotRequired[_builtins.int]
     """
-    Seconds between probes. Default 10 (Kubernetes').
+    Seconds between probes. Default: Kubernetes' 10.
     """
     port: NotRequired[Union[_builtins.int, _builtins.str]]
     """
-    Port for the HTTP or TCP check; a number or a port name.
+    Port for the HTTP or TCP check; a number or a port name. Default: the first port.
     """
     timeout_seconds: NotRequired[_builtins.int]
     """
-    Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+    Seconds after which one probe counts as failed. Default: Kubernetes' 1.
     """
 
 @pulumi.input_type
@@ -1944,12 +1948,12 @@ class ProbeSpecArgs:
         A readiness or liveness probe: HTTP GET `path`, TCP `port`, or `command`. Timings in seconds; unset timings take Kubernetes' defaults.
 
         :param Sequence[_builtins.str] command: Run this command instead (exit 0 = healthy).
-        :param _builtins.int failure_threshold: Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
-        :param _builtins.int initial_delay_seconds: Seconds after the container starts before the first probe. Default 0 (Kubernetes').
-        :param _builtins.str path: HTTP GET this path (on `port`, default the first port).
-        :param _builtins.int period_seconds: Seconds between probes. Default 10 (Kubernetes').
-        :param Union[_builtins.int, _builtins.str] port: Port for the HTTP or TCP check; a number or a port name.
-        :param _builtins.int timeout_seconds: Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+        :param _builtins.int failure_threshold: Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
+        :param _builtins.int initial_delay_seconds: Seconds after the container starts before the first probe. Default: Kubernetes' 0.
+        :param _builtins.str path: HTTP GET this path on `port`. Default: none.
+        :param _builtins.int period_seconds: Seconds between probes. Default: Kubernetes' 10.
+        :param Union[_builtins.int, _builtins.str] port: Port for the HTTP or TCP check; a number or a port name. Default: the first port.
+        :param _builtins.int timeout_seconds: Seconds after which one probe counts as failed. Default: Kubernetes' 1.
         """
         if command is not None:
             pulumi.set(__self__, "command", command)
@@ -1982,7 +1986,7 @@ class ProbeSpecArgs:
     @pulumi.getter(name="failureThreshold")
     def failure_threshold(self) -> Optional[_builtins.int]:
         """
-        Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default 3 (Kubernetes').
+        Consecutive failures before the pod is marked unready (readiness) or restarted (liveness). Default: Kubernetes' 3.
         """
         return pulumi.get(self, "failure_threshold")
 
@@ -1994,7 +1998,7 @@ class ProbeSpecArgs:
     @pulumi.getter(name="initialDelaySeconds")
     def initial_delay_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds after the container starts before the first probe. Default 0 (Kubernetes').
+        Seconds after the container starts before the first probe. Default: Kubernetes' 0.
         """
         return pulumi.get(self, "initial_delay_seconds")
 
@@ -2006,7 +2010,7 @@ class ProbeSpecArgs:
     @pulumi.getter
     def path(self) -> Optional[_builtins.str]:
         """
-        HTTP GET this path (on `port`, default the first port).
+        HTTP GET this path on `port`. Default: none.
         """
         return pulumi.get(self, "path")
 
@@ -2018,7 +2022,7 @@ class ProbeSpecArgs:
     @pulumi.getter(name="periodSeconds")
     def period_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds between probes. Default 10 (Kubernetes').
+        Seconds between probes. Default: Kubernetes' 10.
         """
         return pulumi.get(self, "period_seconds")
 
@@ -2030,7 +2034,7 @@ class ProbeSpecArgs:
     @pulumi.getter
     def port(self) -> Optional[Union[_builtins.int, _builtins.str]]:
         """
-        Port for the HTTP or TCP check; a number or a port name.
+        Port for the HTTP or TCP check; a number or a port name. Default: the first port.
         """
         return pulumi.get(self, "port")
 
@@ -2042,7 +2046,7 @@ class ProbeSpecArgs:
     @pulumi.getter(name="timeoutSeconds")
     def timeout_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds after which one probe counts as failed. Default 1 (Kubernetes').
+        Seconds after which one probe counts as failed. Default: Kubernetes' 1.
         """
         return pulumi.get(self, "timeout_seconds")
 
@@ -2266,7 +2270,7 @@ class ResourcesArgsDict(TypedDict):
     """
     extended_resources: NotRequired[Mapping[str, _builtins.int]]
     """
-    Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+    Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
     """
     gpu: NotRequired[_builtins.int]
     """
@@ -2274,7 +2278,7 @@ class ResourcesArgsDict(TypedDict):
     """
     gpu_vendor: NotRequired[_builtins.str]
     """
-    `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+    `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
     """
     limits: NotRequired['ResourceLimitsArgsDict']
     """
@@ -2286,7 +2290,7 @@ class ResourcesArgsDict(TypedDict):
     """
     qos: NotRequired['ResourcesQos']
     """
-    `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+    `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
     """
 
 @pulumi.input_type
@@ -2305,12 +2309,12 @@ class ResourcesArgs:
 
         :param Union[_builtins.float, _builtins.str] cpu: CPU request: cores as a number (2, 0.5) or a quantity ("500m").
         :param _builtins.str ephemeral_storage: Local disk request, `ephemeral-storage` (Metaflow `disk`).
-        :param Mapping[str, _builtins.int] extended_resources: Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+        :param Mapping[str, _builtins.int] extended_resources: Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
         :param _builtins.int gpu: Number of GPUs (always set as requests and limits, as Kubernetes requires).
-        :param _builtins.str gpu_vendor: `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+        :param _builtins.str gpu_vendor: `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
         :param 'ResourceLimitsArgs' limits: Limits where they differ from requests (Burstable).
         :param _builtins.str memory: Memory request ("16Gi").
-        :param 'ResourcesQos' qos: `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+        :param 'ResourcesQos' qos: `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
         """
         if cpu is not None:
             pulumi.set(__self__, "cpu", cpu)
@@ -2357,7 +2361,7 @@ class ResourcesArgs:
     @pulumi.getter(name="extendedResources")
     def extended_resources(self) -> Optional[Mapping[str, _builtins.int]]:
         """
-        Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default none.
+        Extended resources next to the GPUs, by resource name, in whole units: `{ "vpc.amazonaws.com/efa": 4, "rdma/hca": 1 }` (Metaflow `extended_resources`). Set as requests and limits (Kubernetes does not overcommit extended resources). Default: none.
         """
         return pulumi.get(self, "extended_resources")
 
@@ -2381,7 +2385,7 @@ class ResourcesArgs:
     @pulumi.getter(name="gpuVendor")
     def gpu_vendor(self) -> Optional[_builtins.str]:
         """
-        `nvidia` (default) → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name.
+        `nvidia` → nvidia.com/gpu, `amd` → amd.com/gpu, `intel` → gpu.intel.com/i915, or any extended resource name. Default: `nvidia`.
         """
         return pulumi.get(self, "gpu_vendor")
 
@@ -2417,7 +2421,7 @@ class ResourcesArgs:
     @pulumi.getter
     def qos(self) -> Optional['ResourcesQos']:
         """
-        `Burstable` (default): requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory).
+        `Burstable`: requests, limits only where given. `Guaranteed`: limits = requests (needs cpu and memory). Default: `Burstable`.
         """
         return pulumi.get(self, "qos")
 
@@ -2485,11 +2489,11 @@ class RuntimeRefArgsDict(TypedDict):
     """
     name: _builtins.str
     """
-    Default `torch-distributed`.
+    Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
     """
     kind: NotRequired['RuntimeRefKind']
     """
-    Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+    `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
     """
 
 @pulumi.input_type
@@ -2500,10 +2504,12 @@ class RuntimeRefArgs:
         """
         The Kubeflow training runtime a TrainJob runs on.
 
-        :param _builtins.str name: Default `torch-distributed`.
-        :param 'RuntimeRefKind' kind: Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+        :param _builtins.str name: Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
+        :param 'RuntimeRefKind' kind: `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
         """
         pulumi.set(__self__, "name", name)
+        if kind is None:
+            kind = 'ClusterTrainingRuntime'
         if kind is not None:
             pulumi.set(__self__, "kind", kind)
 
@@ -2511,7 +2517,7 @@ class RuntimeRefArgs:
     @pulumi.getter
     def name(self) -> _builtins.str:
         """
-        Default `torch-distributed`.
+        Name of the ClusterTrainingRuntime or TrainingRuntime (without `runtime`, `torch-distributed`).
         """
         return pulumi.get(self, "name")
 
@@ -2523,7 +2529,7 @@ class RuntimeRefArgs:
     @pulumi.getter
     def kind(self) -> Optional['RuntimeRefKind']:
         """
-        Default `ClusterTrainingRuntime`; `TrainingRuntime` must be in the TrainJob's namespace.
+        `ClusterTrainingRuntime`, or `TrainingRuntime` (which must be in the TrainJob's namespace). Default: `ClusterTrainingRuntime`.
         """
         return pulumi.get(self, "kind")
 
@@ -2542,7 +2548,7 @@ class SecretKeyRefArgsDict(TypedDict):
     """
     optional: NotRequired[_builtins.bool]
     """
-    Start the pod even if the key is missing. Default false.
+    Start the pod even if the key is missing. Default: false.
     """
     secret: NotRequired['Secret']
     """
@@ -2564,7 +2570,7 @@ class SecretKeyRefArgs:
         One key of a Secret, as an env value (TypeScript: `secret.ref(key, optional)` or `Secret.existing(name).ref(key)`): give `secret` (a Secret resource) or `secretName` (a Secret created elsewhere), and `key`.
 
         :param _builtins.str key: Key within the Secret.
-        :param _builtins.bool optional: Start the pod even if the key is missing. Default false.
+        :param _builtins.bool optional: Start the pod even if the key is missing. Default: false.
         :param 'Secret' secret: The Secret resource the key belongs to (the workload depends on it and rolls when its content changes). Give this or `secretName`.
         :param _builtins.str secret_name: Name of a Kubernetes Secret created elsewhere. Give this or `secret`.
         """
@@ -2592,7 +2598,7 @@ class SecretKeyRefArgs:
     @pulumi.getter
     def optional(self) -> Optional[_builtins.bool]:
         """
-        Start the pod even if the key is missing. Default false.
+        Start the pod even if the key is missing. Default: false.
         """
         return pulumi.get(self, "optional")
 
@@ -2631,11 +2637,11 @@ class TmpfsSpecArgsDict(TypedDict):
     """
     path: NotRequired[_builtins.str]
     """
-    Default `/tmp`. When elsewhere, TMPDIR points at it.
+    Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
     """
     size: NotRequired[_builtins.str]
     """
-    Size limit; default half the memory request (Metaflow's default).
+    Size limit. Default: half the memory request (Metaflow's default).
     """
 
 @pulumi.input_type
@@ -2646,9 +2652,11 @@ class TmpfsSpecArgs:
         """
         A Memory-backed scratch directory; its size counts against the container's memory.
 
-        :param _builtins.str path: Default `/tmp`. When elsewhere, TMPDIR points at it.
-        :param _builtins.str size: Size limit; default half the memory request (Metaflow's default).
+        :param _builtins.str path: Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
+        :param _builtins.str size: Size limit. Default: half the memory request (Metaflow's default).
         """
+        if path is None:
+            path = '/tmp'
         if path is not None:
             pulumi.set(__self__, "path", path)
         if size is not None:
@@ -2658,7 +2666,7 @@ class TmpfsSpecArgs:
     @pulumi.getter
     def path(self) -> Optional[_builtins.str]:
         """
-        Default `/tmp`. When elsewhere, TMPDIR points at it.
+        Where it is mounted. When elsewhere than `/tmp`, TMPDIR points at it. Default: `/tmp`.
         """
         return pulumi.get(self, "path")
 
@@ -2670,7 +2678,7 @@ class TmpfsSpecArgs:
     @pulumi.getter
     def size(self) -> Optional[_builtins.str]:
         """
-        Size limit; default half the memory request (Metaflow's default).
+        Size limit. Default: half the memory request (Metaflow's default).
         """
         return pulumi.get(self, "size")
 
@@ -2693,7 +2701,7 @@ class TrainJobPortArgsDict(TypedDict):
     """
     protocol: NotRequired['TrainJobPortProtocol']
     """
-    Default `TCP`.
+    Protocol of the port. Default: `TCP`.
     """
 
 @pulumi.input_type
@@ -2707,7 +2715,7 @@ class TrainJobPortArgs:
 
         :param _builtins.int port: Container port, 1–65535.
         :param _builtins.str name: Port name: an IANA service name (lowercase letters, digits, '-', at most 15 characters, with a letter). Default: none on the container, `port-<port>` on a Service.
-        :param 'TrainJobPortProtocol' protocol: Default `TCP`.
+        :param 'TrainJobPortProtocol' protocol: Protocol of the port. Default: `TCP`.
         """
         pulumi.set(__self__, "port", port)
         if name is not None:
@@ -2743,7 +2751,7 @@ class TrainJobPortArgs:
     @pulumi.getter
     def protocol(self) -> Optional['TrainJobPortProtocol']:
         """
-        Default `TCP`.
+        Protocol of the port. Default: `TCP`.
         """
         return pulumi.get(self, "protocol")
 
@@ -2796,7 +2804,7 @@ class VolumeMountSpecArgsDict(TypedDict):
     """
     mount_path: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Default: the volume's mountPath (`/mnt/<claim>`).
+    Where the claim is mounted in the container. Default: the volume's mountPath (`/mnt/<claim>`).
     """
     read_only: NotRequired[_builtins.bool]
     """
@@ -2818,7 +2826,7 @@ class VolumeMountSpecArgs:
         A claim mounted with a path, subPath or read-only flag of its own.
 
         :param Union['Volume', 'ExistingVolumeArgs', _builtins.str] volume: A Volume, `Volume.existing(...)`, or the name of an existing claim.
-        :param pulumi.Input[_builtins.str] mount_path: Default: the volume's mountPath (`/mnt/<claim>`).
+        :param pulumi.Input[_builtins.str] mount_path: Where the claim is mounted in the container. Default: the volume's mountPath (`/mnt/<claim>`).
         :param _builtins.bool read_only: Mount read-only. Default: the volume's own setting, else false.
         :param pulumi.Input[_builtins.str] sub_path: Mount only this relative path inside the claim. Default: the whole claim.
         """
@@ -2846,7 +2854,7 @@ class VolumeMountSpecArgs:
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Default: the volume's mountPath (`/mnt/<claim>`).
+        Where the claim is mounted in the container. Default: the volume's mountPath (`/mnt/<claim>`).
         """
         return pulumi.get(self, "mount_path")
 

@@ -81,12 +81,12 @@ class ComputeArgs:
         :param 'AutoscalingSpecArgs' autoscaling: Scale with a HorizontalPodAutoscaler between minReplicas and maxReplicas.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
         :param Any container_security_context: Container securityContext, merged over the secure defaults.
-        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
-        :param Union[_builtins.bool, 'DisruptionBudgetSpecArgs'] disruption_budget: A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
+        :param Union[_builtins.bool, 'DisruptionBudgetSpecArgs'] disruption_budget: A PodDisruptionBudget for the pods (policy/v1); `false`: none. Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica.
         :param Sequence['EmptyDirSpecArgs'] empty_dirs: Scratch space (emptyDir).
         :param Mapping[str, Union['SecretKeyRefArgs', 'FieldRefArgs', pulumi.Input[_builtins.str]]] env: Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`).
         :param Sequence['EphemeralVolumeSpecArgs'] ephemeral_volumes: Generic ephemeral volumes: a claim per pod, deleted with the pod.
-        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         :param 'PodOptionsImagePullPolicy' image_pull_policy: When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
         :param Sequence[Union['Secret', 'ExistingSecretArgs', _builtins.str]] image_pull_secrets: Secret names, or Secrets of the `docker` provider.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the objects the component creates (Deployment, Service and autoscaler; JobSet or TrainJob), not of the pods: use `podLabels` for those. A Kueue `kueue.x-k8s.io/queue-name` goes here.
@@ -94,29 +94,29 @@ class ComputeArgs:
         :param _builtins.str name: Name of the Deployment and Service. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
         :param Union[Mapping[str, _builtins.str], _builtins.str] node_selector: Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         :param Any pod_patch: Merged into the pod spec last.
         :param Sequence['PortSpecArgs'] ports: Ports to expose through a Service (no ports, no Service).
-        :param 'PreStopSpecArgs' pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        :param 'PreStopSpecArgs' pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         :param pulumi.Input[_builtins.str] priority_class_name: PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
         :param _builtins.str profile: A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
         :param 'ProbeSpecArgs' readiness_probe: Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started).
-        :param _builtins.int replicas: Pod count. Default 1. Mutually exclusive with `autoscaling`.
+        :param _builtins.int replicas: Pod count. Mutually exclusive with `autoscaling`. Default: 1.
         :param 'ResourcesArgs' resources: CPU, memory, disk and GPU requests/limits of the main container. Default: none (BestEffort).
         :param pulumi.Input[_builtins.str] runtime_class_name: RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
         :param Sequence[Union['Secret', 'ExistingSecretArgs', _builtins.str]] secrets: Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
-        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         :param Any security_context: Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
-        :param Mapping[str, pulumi.Input[_builtins.str]] service_annotations: Annotations of the Service only, e.g. a cloud load balancer's. Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] service_labels: Labels of the Service only (besides `labels`). Default none.
-        :param 'ComputeServiceType' service_type: `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+        :param Mapping[str, pulumi.Input[_builtins.str]] service_annotations: Annotations of the Service only, e.g. a cloud load balancer's. Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] service_labels: Labels of the Service only (besides `labels`). Default: none.
+        :param 'ComputeServiceType' service_type: `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it. Default: `ClusterIP`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
-        :param _builtins.bool skip_await: Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
-        :param 'ProbeSpecArgs' startup_probe: Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+        :param _builtins.bool skip_await: Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default: false.
+        :param 'ProbeSpecArgs' startup_probe: Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default: none.
         :param 'DeploymentStrategyArgs' strategy: Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         :param 'TmpfsSpecArgs' tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
         :param Sequence[Any] topology_spread_constraints: How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none.
@@ -136,6 +136,8 @@ class ComputeArgs:
             pulumi.set(__self__, "command", command)
         if container_security_context is not None:
             pulumi.set(__self__, "container_security_context", container_security_context)
+        if default_mounts is None:
+            default_mounts = True
         if default_mounts is not None:
             pulumi.set(__self__, "default_mounts", default_mounts)
         if disruption_budget is not None:
@@ -200,6 +202,8 @@ class ComputeArgs:
             pulumi.set(__self__, "service_type", service_type)
         if shared_memory is not None:
             pulumi.set(__self__, "shared_memory", shared_memory)
+        if skip_await is None:
+            skip_await = False
         if skip_await is not None:
             pulumi.set(__self__, "skip_await", skip_await)
         if startup_probe is not None:
@@ -307,7 +311,7 @@ class ComputeArgs:
     @pulumi.getter(name="defaultMounts")
     def default_mounts(self) -> Optional[_builtins.bool]:
         """
-        Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         """
         return pulumi.get(self, "default_mounts")
 
@@ -319,7 +323,7 @@ class ComputeArgs:
     @pulumi.getter(name="disruptionBudget")
     def disruption_budget(self) -> Optional[Union[_builtins.bool, 'DisruptionBudgetSpecArgs']]:
         """
-        A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+        A PodDisruptionBudget for the pods (policy/v1); `false`: none. Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica.
         """
         return pulumi.get(self, "disruption_budget")
 
@@ -367,7 +371,7 @@ class ComputeArgs:
     @pulumi.getter(name="gpuToleration")
     def gpu_toleration(self) -> Optional[_builtins.bool]:
         """
-        Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         """
         return pulumi.get(self, "gpu_toleration")
 
@@ -463,7 +467,7 @@ class ComputeArgs:
     @pulumi.getter(name="podAnnotations")
     def pod_annotations(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+        Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
         """
         return pulumi.get(self, "pod_annotations")
 
@@ -475,7 +479,7 @@ class ComputeArgs:
     @pulumi.getter(name="podLabels")
     def pod_labels(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         """
         return pulumi.get(self, "pod_labels")
 
@@ -511,7 +515,7 @@ class ComputeArgs:
     @pulumi.getter(name="preStop")
     def pre_stop(self) -> Optional['PreStopSpecArgs']:
         """
-        A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         """
         return pulumi.get(self, "pre_stop")
 
@@ -559,7 +563,7 @@ class ComputeArgs:
     @pulumi.getter
     def replicas(self) -> Optional[_builtins.int]:
         """
-        Pod count. Default 1. Mutually exclusive with `autoscaling`.
+        Pod count. Mutually exclusive with `autoscaling`. Default: 1.
         """
         return pulumi.get(self, "replicas")
 
@@ -607,7 +611,7 @@ class ComputeArgs:
     @pulumi.getter(name="secureDefaults")
     def secure_defaults(self) -> Optional[_builtins.bool]:
         """
-        Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         """
         return pulumi.get(self, "secure_defaults")
 
@@ -643,7 +647,7 @@ class ComputeArgs:
     @pulumi.getter(name="serviceAnnotations")
     def service_annotations(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Annotations of the Service only, e.g. a cloud load balancer's. Default none.
+        Annotations of the Service only, e.g. a cloud load balancer's. Default: none.
         """
         return pulumi.get(self, "service_annotations")
 
@@ -655,7 +659,7 @@ class ComputeArgs:
     @pulumi.getter(name="serviceLabels")
     def service_labels(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Labels of the Service only (besides `labels`). Default none.
+        Labels of the Service only (besides `labels`). Default: none.
         """
         return pulumi.get(self, "service_labels")
 
@@ -667,7 +671,7 @@ class ComputeArgs:
     @pulumi.getter(name="serviceType")
     def service_type(self) -> Optional['ComputeServiceType']:
         """
-        `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+        `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it. Default: `ClusterIP`.
         """
         return pulumi.get(self, "service_type")
 
@@ -691,7 +695,7 @@ class ComputeArgs:
     @pulumi.getter(name="skipAwait")
     def skip_await(self) -> Optional[_builtins.bool]:
         """
-        Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
+        Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default: false.
         """
         return pulumi.get(self, "skip_await")
 
@@ -703,7 +707,7 @@ class ComputeArgs:
     @pulumi.getter(name="startupProbe")
     def startup_probe(self) -> Optional['ProbeSpecArgs']:
         """
-        Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+        Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default: none.
         """
         return pulumi.get(self, "startup_probe")
 
@@ -727,7 +731,7 @@ class ComputeArgs:
     @pulumi.getter(name="terminationGracePeriodSeconds")
     def termination_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         """
         return pulumi.get(self, "termination_grace_period_seconds")
 
@@ -862,12 +866,12 @@ class Compute(pulumi.ComponentResource):
         :param Union['AutoscalingSpecArgs', 'AutoscalingSpecArgsDict'] autoscaling: Scale with a HorizontalPodAutoscaler between minReplicas and maxReplicas.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
         :param Any container_security_context: Container securityContext, merged over the secure defaults.
-        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
-        :param Union[_builtins.bool, Union['DisruptionBudgetSpecArgs', 'DisruptionBudgetSpecArgsDict']] disruption_budget: A PodDisruptionBudget for the pods (policy/v1). Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica; `false`: none.
+        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
+        :param Union[_builtins.bool, Union['DisruptionBudgetSpecArgs', 'DisruptionBudgetSpecArgsDict']] disruption_budget: A PodDisruptionBudget for the pods (policy/v1); `false`: none. Default: `{ maxUnavailable: 1 }` when the Compute runs 2 or more replicas or autoscales, none for a single replica.
         :param Sequence[Union['EmptyDirSpecArgs', 'EmptyDirSpecArgsDict']] empty_dirs: Scratch space (emptyDir).
         :param Mapping[str, Union[Union['SecretKeyRefArgs', 'SecretKeyRefArgsDict'], Union['FieldRefArgs', 'FieldRefArgsDict'], pulumi.Input[_builtins.str]]] env: Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`).
         :param Sequence[Union['EphemeralVolumeSpecArgs', 'EphemeralVolumeSpecArgsDict']] ephemeral_volumes: Generic ephemeral volumes: a claim per pod, deleted with the pod.
-        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         :param pulumi.Input[_builtins.str] image: Container image.
         :param 'PodOptionsImagePullPolicy' image_pull_policy: When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
         :param Sequence[Union['Secret', Union['ExistingSecretArgs', 'ExistingSecretArgsDict'], _builtins.str]] image_pull_secrets: Secret names, or Secrets of the `docker` provider.
@@ -876,29 +880,29 @@ class Compute(pulumi.ComponentResource):
         :param _builtins.str name: Name of the Deployment and Service. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
         :param Union[Mapping[str, _builtins.str], _builtins.str] node_selector: Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         :param Any pod_patch: Merged into the pod spec last.
         :param Sequence[Union['PortSpecArgs', 'PortSpecArgsDict']] ports: Ports to expose through a Service (no ports, no Service).
-        :param Union['PreStopSpecArgs', 'PreStopSpecArgsDict'] pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        :param Union['PreStopSpecArgs', 'PreStopSpecArgsDict'] pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         :param pulumi.Input[_builtins.str] priority_class_name: PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
         :param _builtins.str profile: A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
         :param Union['ProbeSpecArgs', 'ProbeSpecArgsDict'] readiness_probe: Readiness probe: the Service only routes to pods that pass it. Default: none (ready when started).
-        :param _builtins.int replicas: Pod count. Default 1. Mutually exclusive with `autoscaling`.
+        :param _builtins.int replicas: Pod count. Mutually exclusive with `autoscaling`. Default: 1.
         :param Union['ResourcesArgs', 'ResourcesArgsDict'] resources: CPU, memory, disk and GPU requests/limits of the main container. Default: none (BestEffort).
         :param pulumi.Input[_builtins.str] runtime_class_name: RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
         :param Sequence[Union['Secret', Union['ExistingSecretArgs', 'ExistingSecretArgsDict'], _builtins.str]] secrets: Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
-        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         :param Any security_context: Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
-        :param Mapping[str, pulumi.Input[_builtins.str]] service_annotations: Annotations of the Service only, e.g. a cloud load balancer's. Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] service_labels: Labels of the Service only (besides `labels`). Default none.
-        :param 'ComputeServiceType' service_type: `ClusterIP` (default), `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it.
+        :param Mapping[str, pulumi.Input[_builtins.str]] service_annotations: Annotations of the Service only, e.g. a cloud load balancer's. Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] service_labels: Labels of the Service only (besides `labels`). Default: none.
+        :param 'ComputeServiceType' service_type: `ClusterIP`, `NodePort`, `LoadBalancer` or `Headless`. `ExternalName` is not offered: it is a DNS alias for something outside the cluster, with no pods behind it. Default: `ClusterIP`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
-        :param _builtins.bool skip_await: Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default false.
-        :param Union['ProbeSpecArgs', 'ProbeSpecArgsDict'] startup_probe: Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default none.
+        :param _builtins.bool skip_await: Do not wait for the Deployment to become available (pulumi.com/skipAwait). Default: false.
+        :param Union['ProbeSpecArgs', 'ProbeSpecArgsDict'] startup_probe: Holds off the liveness and readiness probes until it succeeds once (slow model loads): the pod gets `periodSeconds × failureThreshold` seconds to start. Same shape as the other probes. Default: none.
         :param Union['DeploymentStrategyArgs', 'DeploymentStrategyArgsDict'] strategy: Deployment update strategy. Default: Recreate with single-attach claims, else Kubernetes' RollingUpdate.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         :param Union['TmpfsSpecArgs', 'TmpfsSpecArgsDict'] tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
         :param Sequence[Any] topology_spread_constraints: How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none.
@@ -994,6 +998,8 @@ class Compute(pulumi.ComponentResource):
             __props__.__dict__["autoscaling"] = autoscaling
             __props__.__dict__["command"] = command
             __props__.__dict__["container_security_context"] = container_security_context
+            if default_mounts is None:
+                default_mounts = True
             __props__.__dict__["default_mounts"] = default_mounts
             __props__.__dict__["disruption_budget"] = disruption_budget
             __props__.__dict__["empty_dirs"] = empty_dirs
@@ -1029,6 +1035,8 @@ class Compute(pulumi.ComponentResource):
             __props__.__dict__["service_labels"] = service_labels
             __props__.__dict__["service_type"] = service_type
             __props__.__dict__["shared_memory"] = shared_memory
+            if skip_await is None:
+                skip_await = False
             __props__.__dict__["skip_await"] = skip_await
             __props__.__dict__["startup_probe"] = startup_probe
             __props__.__dict__["strategy"] = strategy

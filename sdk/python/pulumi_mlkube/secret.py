@@ -40,14 +40,14 @@ class SecretArgs:
 
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the Secret, merged over `mlkube:annotations`. Default: none.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] env: Inline values: `{ API_KEY: config.requireSecret("apiKey") }`.
-        :param _builtins.int file_mode: File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+        :param _builtins.int file_mode: File mode of mounted files (octal, e.g. 0o400). The files are root-owned and readable through the pod's fsGroup, which mlkube then defaults. Default: 0o440 when the pod runs as non-root, else 0o400.
         :param _builtins.str from_directory: A local directory, read recursively; nested paths are restored when mounted as files.
         :param Sequence[_builtins.str] from_env: Names of environment variables on the deploying machine, read at deploy time.
         :param Sequence[_builtins.str] from_file: Local files; each becomes a key named after the file.
         :param 'GitSshArgs' git_ssh: A git SSH private key (+ known_hosts), mounted read-only and wired through GIT_SSH_COMMAND.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the Secret, merged over `mlkube:labels`. Default: none besides mlkube's own.
-        :param 'SecretMount' mount: How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source.
-        :param _builtins.str mount_path: Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`.
+        :param 'SecretMount' mount: How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default: per source.
+        :param _builtins.str mount_path: Where files are mounted. Default: `/etc/mlkube/secrets/<secret name>`.
         :param _builtins.str name: Secret name. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
         :param 'SecretProvider' provider: Credentials of a known provider, read from the deploying machine (see README for each).
@@ -110,7 +110,7 @@ class SecretArgs:
     @pulumi.getter(name="fileMode")
     def file_mode(self) -> Optional[_builtins.int]:
         """
-        File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+        File mode of mounted files (octal, e.g. 0o400). The files are root-owned and readable through the pod's fsGroup, which mlkube then defaults. Default: 0o440 when the pod runs as non-root, else 0o400.
         """
         return pulumi.get(self, "file_mode")
 
@@ -182,7 +182,7 @@ class SecretArgs:
     @pulumi.getter
     def mount(self) -> Optional['SecretMount']:
         """
-        How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source.
+        How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default: per source.
         """
         return pulumi.get(self, "mount")
 
@@ -194,7 +194,7 @@ class SecretArgs:
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> Optional[_builtins.str]:
         """
-        Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`.
+        Where files are mounted. Default: `/etc/mlkube/secrets/<secret name>`.
         """
         return pulumi.get(self, "mount_path")
 
@@ -279,14 +279,14 @@ class Secret(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the Secret, merged over `mlkube:annotations`. Default: none.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] env: Inline values: `{ API_KEY: config.requireSecret("apiKey") }`.
-        :param _builtins.int file_mode: File mode of mounted files (octal, e.g. 0o400). Default: 0o440 when the pod runs as non-root (the files are root-owned and readable through the pod's fsGroup, which mlkube then defaults), else 0o400.
+        :param _builtins.int file_mode: File mode of mounted files (octal, e.g. 0o400). The files are root-owned and readable through the pod's fsGroup, which mlkube then defaults. Default: 0o440 when the pod runs as non-root, else 0o400.
         :param _builtins.str from_directory: A local directory, read recursively; nested paths are restored when mounted as files.
         :param Sequence[_builtins.str] from_env: Names of environment variables on the deploying machine, read at deploy time.
         :param Sequence[_builtins.str] from_file: Local files; each becomes a key named after the file.
         :param Union['GitSshArgs', 'GitSshArgsDict'] git_ssh: A git SSH private key (+ known_hosts), mounted read-only and wired through GIT_SSH_COMMAND.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the Secret, merged over `mlkube:labels`. Default: none besides mlkube's own.
-        :param 'SecretMount' mount: How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default per source.
-        :param _builtins.str mount_path: Where files are mounted. Default `/etc/mlkube/secrets/<secret name>`.
+        :param 'SecretMount' mount: How it reaches pods: `env` (each key an env var) or `files` (each key a file under mountPath). Default: per source.
+        :param _builtins.str mount_path: Where files are mounted. Default: `/etc/mlkube/secrets/<secret name>`.
         :param _builtins.str name: Secret name. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
         :param 'SecretProvider' provider: Credentials of a known provider, read from the deploying machine (see README for each).

@@ -83,60 +83,60 @@ class TrainJobArgs:
         The set of arguments for constructing a TrainJob resource.
 
         :param pulumi.Input[_builtins.str] image: Container image.
-        :param _builtins.int active_deadline_seconds: Fail the job after this many seconds of running (Metaflow
+        :param _builtins.int active_deadline_seconds: Fail the job after this many seconds of running (Metaflow Default: no deadline.
         :param Any affinity: Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the objects the component creates (not of the pods: use `podAnnotations`).
         :param Sequence[pulumi.Input[_builtins.str]] args: Arguments, replacing the image's CMD. Default: the image's.
-        :param 'TrainJobBackend' backend: `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
-        :param _builtins.int backoff_limit: job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
+        :param 'TrainJobBackend' backend: `jobset`: a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three. Default: `jobset`.
+        :param _builtins.int backoff_limit: job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). With 0 a failed node fails the run, as `maxRestarts: 0` does on the jobset backend. Default: 0.
         :param _builtins.int backoff_limit_per_index: job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
         :param Any container_security_context: Container securityContext, merged over the secure defaults.
-        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         :param Sequence['EmptyDirSpecArgs'] empty_dirs: Scratch space (emptyDir).
         :param Mapping[str, Union['SecretKeyRefArgs', 'FieldRefArgs', pulumi.Input[_builtins.str]]] env: Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`).
         :param Sequence['EphemeralVolumeSpecArgs'] ephemeral_volumes: Generic ephemeral volumes: a claim per pod, deleted with the pod.
-        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         :param 'PodOptionsImagePullPolicy' image_pull_policy: When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
         :param Sequence[Union['Secret', 'ExistingSecretArgs', _builtins.str]] image_pull_secrets: Secret names, or Secrets of the `docker` provider.
         :param 'InitializersArgs' initializer: Fetch a dataset and/or a model before training (the Kubeflow SDK's Initializer): the training script finds them at `/workspace/dataset` and `/workspace/model` on every backend. jobset: replicated jobs `dataset-initializer`/`model-initializer` that `node` waits for, sharing a ReadWriteMany `volume`; job: init containers in every pod (an emptyDir per kind unless `volume`); kubeflow: `spec.initializer` (needs a runtime with initializer jobs; the stock `torch-distributed` has none). Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the objects the component creates (Deployment, Service and autoscaler; JobSet or TrainJob), not of the pods: use `podLabels` for those. A Kueue `kueue.x-k8s.io/queue-name` goes here.
         :param _builtins.str managed_by: Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller.
-        :param _builtins.int master_port: The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Default 29500. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
-        :param _builtins.int max_restarts: jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0.
-        :param _builtins.str name: Name of the JobSet/TrainJob. Default: the component name.
+        :param _builtins.int master_port: The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin. Default: 29500.
+        :param _builtins.int max_restarts: jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default: 0.
+        :param _builtins.str name: Name of the JobSet, TrainJob or Job. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
         :param Sequence[_builtins.int] no_retry_exit_codes: job: exit codes (1–255) of the `node` container that fail the Job at once instead of being retried (a Job `podFailurePolicy` rule with action FailJob), e.g. `[2]` for a usage error. Default: none.
         :param Union[Mapping[str, _builtins.str], _builtins.str] node_selector: Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
-        :param _builtins.int num_nodes: Pods (nodes) that train together. Default 1.
+        :param _builtins.int num_nodes: Pods (nodes) that train together. Default: 1.
         :param _builtins.int num_proc_per_node: Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         :param Any pod_patch: Merged into the pod spec last.
         :param Sequence['TrainJobPortArgs'] ports: Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
-        :param 'PreStopSpecArgs' pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        :param 'PreStopSpecArgs' pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         :param _builtins.str priority_class: With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
         :param pulumi.Input[_builtins.str] priority_class_name: PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
         :param _builtins.str profile: A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
-        :param Union[_builtins.str, _builtins.bool] queue: Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. Default: stack config `mlkube:queue`, else not queued; `false` opts out of the stack default.
+        :param Union[_builtins.str, _builtins.bool] queue: Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. `false` opts out of the stack default. Default: stack config `mlkube:queue`, else not queued.
         :param 'ResourcesArgs' resources_per_node: Resources of each node, in Compute's `resources` vocabulary (`gpu: 8`, `memory: "512Gi"`, …).
-        :param 'RuntimeRefArgs' runtime: kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
+        :param 'RuntimeRefArgs' runtime: kubeflow: the training runtime. Default: `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
         :param pulumi.Input[_builtins.str] runtime_class_name: RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
         :param Sequence['RuntimePatchArgs'] runtime_patches: Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none.
         :param Sequence[Union['Secret', 'ExistingSecretArgs', _builtins.str]] secrets: Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
-        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         :param Any security_context: Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
-        :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
-        :param _builtins.int timeout: With waitForCompletion: give up after this many seconds. Default 86400 (24h).
+        :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default: false.
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
+        :param _builtins.int timeout: With waitForCompletion: give up after this many seconds (86400: 24 hours). Default: 86400.
         :param 'TmpfsSpecArgs' tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
         :param Sequence[Any] topology_spread_constraints: How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none.
         :param _builtins.int ttl_seconds_after_finished: jobset, job: delete the finished JobSet/Job (and its pods) after this many seconds. Default: kept.
         :param Sequence[Union['Volume', 'ExistingVolumeArgs', _builtins.str, 'VolumeMountSpecArgs']] volumes: Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`.
-        :param _builtins.bool wait_for_completion: Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created).
+        :param _builtins.bool wait_for_completion: Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails; `false`: `pulumi up` returns once the job is created. Default: false.
         :param pulumi.Input[_builtins.str] working_dir: Working directory of the container. Default: the image's.
         """
         pulumi.set(__self__, "image", image)
@@ -148,6 +148,8 @@ class TrainJobArgs:
             pulumi.set(__self__, "annotations", annotations)
         if args is not None:
             pulumi.set(__self__, "args", args)
+        if backend is None:
+            backend = 'jobset'
         if backend is not None:
             pulumi.set(__self__, "backend", backend)
         if backoff_limit is not None:
@@ -158,6 +160,8 @@ class TrainJobArgs:
             pulumi.set(__self__, "command", command)
         if container_security_context is not None:
             pulumi.set(__self__, "container_security_context", container_security_context)
+        if default_mounts is None:
+            default_mounts = True
         if default_mounts is not None:
             pulumi.set(__self__, "default_mounts", default_mounts)
         if empty_dirs is not None:
@@ -246,6 +250,8 @@ class TrainJobArgs:
             pulumi.set(__self__, "ttl_seconds_after_finished", ttl_seconds_after_finished)
         if volumes is not None:
             pulumi.set(__self__, "volumes", volumes)
+        if wait_for_completion is None:
+            wait_for_completion = False
         if wait_for_completion is not None:
             pulumi.set(__self__, "wait_for_completion", wait_for_completion)
         if working_dir is not None:
@@ -267,7 +273,7 @@ class TrainJobArgs:
     @pulumi.getter(name="activeDeadlineSeconds")
     def active_deadline_seconds(self) -> Optional[_builtins.int]:
         """
-        Fail the job after this many seconds of running (Metaflow
+        Fail the job after this many seconds of running (Metaflow Default: no deadline.
         """
         return pulumi.get(self, "active_deadline_seconds")
 
@@ -315,7 +321,7 @@ class TrainJobArgs:
     @pulumi.getter
     def backend(self) -> Optional['TrainJobBackend']:
         """
-        `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
+        `jobset`: a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three. Default: `jobset`.
         """
         return pulumi.get(self, "backend")
 
@@ -327,7 +333,7 @@ class TrainJobArgs:
     @pulumi.getter(name="backoffLimit")
     def backoff_limit(self) -> Optional[_builtins.int]:
         """
-        job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
+        job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). With 0 a failed node fails the run, as `maxRestarts: 0` does on the jobset backend. Default: 0.
         """
         return pulumi.get(self, "backoff_limit")
 
@@ -375,7 +381,7 @@ class TrainJobArgs:
     @pulumi.getter(name="defaultMounts")
     def default_mounts(self) -> Optional[_builtins.bool]:
         """
-        Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         """
         return pulumi.get(self, "default_mounts")
 
@@ -423,7 +429,7 @@ class TrainJobArgs:
     @pulumi.getter(name="gpuToleration")
     def gpu_toleration(self) -> Optional[_builtins.bool]:
         """
-        Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         """
         return pulumi.get(self, "gpu_toleration")
 
@@ -495,7 +501,7 @@ class TrainJobArgs:
     @pulumi.getter(name="masterPort")
     def master_port(self) -> Optional[_builtins.int]:
         """
-        The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Default 29500. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
+        The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin. Default: 29500.
         """
         return pulumi.get(self, "master_port")
 
@@ -507,7 +513,7 @@ class TrainJobArgs:
     @pulumi.getter(name="maxRestarts")
     def max_restarts(self) -> Optional[_builtins.int]:
         """
-        jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0.
+        jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default: 0.
         """
         return pulumi.get(self, "max_restarts")
 
@@ -519,7 +525,7 @@ class TrainJobArgs:
     @pulumi.getter
     def name(self) -> Optional[_builtins.str]:
         """
-        Name of the JobSet/TrainJob. Default: the component name.
+        Name of the JobSet, TrainJob or Job. Default: the component name.
         """
         return pulumi.get(self, "name")
 
@@ -567,7 +573,7 @@ class TrainJobArgs:
     @pulumi.getter(name="numNodes")
     def num_nodes(self) -> Optional[_builtins.int]:
         """
-        Pods (nodes) that train together. Default 1.
+        Pods (nodes) that train together. Default: 1.
         """
         return pulumi.get(self, "num_nodes")
 
@@ -591,7 +597,7 @@ class TrainJobArgs:
     @pulumi.getter(name="podAnnotations")
     def pod_annotations(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
+        Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
         """
         return pulumi.get(self, "pod_annotations")
 
@@ -603,7 +609,7 @@ class TrainJobArgs:
     @pulumi.getter(name="podLabels")
     def pod_labels(self) -> Optional[Mapping[str, pulumi.Input[_builtins.str]]]:
         """
-        Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         """
         return pulumi.get(self, "pod_labels")
 
@@ -639,7 +645,7 @@ class TrainJobArgs:
     @pulumi.getter(name="preStop")
     def pre_stop(self) -> Optional['PreStopSpecArgs']:
         """
-        A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         """
         return pulumi.get(self, "pre_stop")
 
@@ -687,7 +693,7 @@ class TrainJobArgs:
     @pulumi.getter
     def queue(self) -> Optional[Union[_builtins.str, _builtins.bool]]:
         """
-        Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. Default: stack config `mlkube:queue`, else not queued; `false` opts out of the stack default.
+        Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. `false` opts out of the stack default. Default: stack config `mlkube:queue`, else not queued.
         """
         return pulumi.get(self, "queue")
 
@@ -711,7 +717,7 @@ class TrainJobArgs:
     @pulumi.getter
     def runtime(self) -> Optional['RuntimeRefArgs']:
         """
-        kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
+        kubeflow: the training runtime. Default: `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
         """
         return pulumi.get(self, "runtime")
 
@@ -759,7 +765,7 @@ class TrainJobArgs:
     @pulumi.getter(name="secureDefaults")
     def secure_defaults(self) -> Optional[_builtins.bool]:
         """
-        Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         """
         return pulumi.get(self, "secure_defaults")
 
@@ -807,7 +813,7 @@ class TrainJobArgs:
     @pulumi.getter
     def suspend(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
+        Create suspended / suspend a running job (updates in place; `false` resumes it). Default: false.
         """
         return pulumi.get(self, "suspend")
 
@@ -819,7 +825,7 @@ class TrainJobArgs:
     @pulumi.getter(name="terminationGracePeriodSeconds")
     def termination_grace_period_seconds(self) -> Optional[_builtins.int]:
         """
-        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
+        Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
         """
         return pulumi.get(self, "termination_grace_period_seconds")
 
@@ -831,7 +837,7 @@ class TrainJobArgs:
     @pulumi.getter
     def timeout(self) -> Optional[_builtins.int]:
         """
-        With waitForCompletion: give up after this many seconds. Default 86400 (24h).
+        With waitForCompletion: give up after this many seconds (86400: 24 hours). Default: 86400.
         """
         return pulumi.get(self, "timeout")
 
@@ -903,7 +909,7 @@ class TrainJobArgs:
     @pulumi.getter(name="waitForCompletion")
     def wait_for_completion(self) -> Optional[_builtins.bool]:
         """
-        Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created).
+        Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails; `false`: `pulumi up` returns once the job is created. Default: false.
         """
         return pulumi.get(self, "wait_for_completion")
 
@@ -992,61 +998,61 @@ class TrainJob(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param _builtins.int active_deadline_seconds: Fail the job after this many seconds of running (Metaflow
+        :param _builtins.int active_deadline_seconds: Fail the job after this many seconds of running (Metaflow Default: no deadline.
         :param Any affinity: Node/pod affinity and anti-affinity (Kubernetes Affinity). Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the objects the component creates (not of the pods: use `podAnnotations`).
         :param Sequence[pulumi.Input[_builtins.str]] args: Arguments, replacing the image's CMD. Default: the image's.
-        :param 'TrainJobBackend' backend: `jobset` (default): a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three.
-        :param _builtins.int backoff_limit: job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). Default 0: a failed node fails the run, as `maxRestarts: 0` does on the jobset backend.
+        :param 'TrainJobBackend' backend: `jobset`: a JobSet (needs the JobSet controller); `kubeflow`: a Kubeflow Trainer TrainJob (needs Trainer ≥ 2.2; ≥ 2.3 with `terminationGracePeriodSeconds`, the one field mlkube emits that v2.2's TrainJob CRD lacks); `job`: a batch/v1 Job, Indexed with a headless Service for numNodes > 1 (needs nothing installed). The training script sees the same torch env on all three. Default: `jobset`.
+        :param _builtins.int backoff_limit: job: pod failures, counted over all nodes, before the Job fails (Job `backoffLimit`). A failed pod is replaced on its own (its index keeps its hostname). With 0 a failed node fails the run, as `maxRestarts: 0` does on the jobset backend. Default: 0.
         :param _builtins.int backoff_limit_per_index: job, numNodes > 1: retries of each node (index) on its own (Job `backoffLimitPerIndex`); the other nodes keep running. Without `backoffLimit`, the total is then not capped. Default: not set.
         :param Sequence[pulumi.Input[_builtins.str]] command: Entrypoint, replacing the image's ENTRYPOINT. Default: the image's.
         :param Any container_security_context: Container securityContext, merged over the secure defaults.
-        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default true.
+        :param _builtins.bool default_mounts: Mount the stack's `mlkube:volumes` and `mlkube:secrets` into this workload. Default: true.
         :param Sequence[Union['EmptyDirSpecArgs', 'EmptyDirSpecArgsDict']] empty_dirs: Scratch space (emptyDir).
         :param Mapping[str, Union[Union['SecretKeyRefArgs', 'SecretKeyRefArgsDict'], Union['FieldRefArgs', 'FieldRefArgsDict'], pulumi.Input[_builtins.str]]] env: Env vars: a value, a Secret key (`secret.ref("KEY")`) or a Downward API field (`{ fieldRef: "status.podIP" }`).
         :param Sequence[Union['EphemeralVolumeSpecArgs', 'EphemeralVolumeSpecArgsDict']] ephemeral_volumes: Generic ephemeral volumes: a claim per pod, deleted with the pod.
-        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default true.
+        :param _builtins.bool gpu_toleration: Add the usual `<gpu resource>: NoSchedule` toleration to GPU pods. Default: true.
         :param pulumi.Input[_builtins.str] image: Container image.
         :param 'PodOptionsImagePullPolicy' image_pull_policy: When the kubelet pulls the image. Default: Kubernetes' (`Always` for `:latest` or no tag, else `IfNotPresent`).
         :param Sequence[Union['Secret', Union['ExistingSecretArgs', 'ExistingSecretArgsDict'], _builtins.str]] image_pull_secrets: Secret names, or Secrets of the `docker` provider.
         :param Union['InitializersArgs', 'InitializersArgsDict'] initializer: Fetch a dataset and/or a model before training (the Kubeflow SDK's Initializer): the training script finds them at `/workspace/dataset` and `/workspace/model` on every backend. jobset: replicated jobs `dataset-initializer`/`model-initializer` that `node` waits for, sharing a ReadWriteMany `volume`; job: init containers in every pod (an emptyDir per kind unless `volume`); kubeflow: `spec.initializer` (needs a runtime with initializer jobs; the stock `torch-distributed` has none). Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the objects the component creates (Deployment, Service and autoscaler; JobSet or TrainJob), not of the pods: use `podLabels` for those. A Kueue `kueue.x-k8s.io/queue-name` goes here.
         :param _builtins.str managed_by: Hand the job to another controller (e.g. "kueue.x-k8s.io/multikueue"); immutable, so a change replaces the job. Default: the JobSet/Trainer controller.
-        :param _builtins.int master_port: The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Default 29500. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin.
-        :param _builtins.int max_restarts: jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default 0.
-        :param _builtins.str name: Name of the JobSet/TrainJob. Default: the component name.
+        :param _builtins.int master_port: The torch rendezvous (master) port: PET_MASTER_PORT / MASTER_PORT and the container port pod 0 listens on. Backend "kubeflow": fixed at 29500 by the Trainer's torch plugin. Default: 29500.
+        :param _builtins.int max_restarts: jobset: whole-job restarts after a node fails (failurePolicy.maxRestarts). Default: 0.
+        :param _builtins.str name: Name of the JobSet, TrainJob or Job. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
         :param Sequence[_builtins.int] no_retry_exit_codes: job: exit codes (1–255) of the `node` container that fail the Job at once instead of being retried (a Job `podFailurePolicy` rule with action FailJob), e.g. `[2]` for a usage error. Default: none.
         :param Union[Mapping[str, _builtins.str], _builtins.str] node_selector: Node labels the pod must match: an object, or Metaflow's "k=v,k2=v2" string.
-        :param _builtins.int num_nodes: Pods (nodes) that train together. Default 1.
+        :param _builtins.int num_nodes: Pods (nodes) that train together. Default: 1.
         :param _builtins.int num_proc_per_node: Processes per node (torchrun --nproc-per-node). Default: auto (GPU count, else CPU count).
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default none.
-        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_annotations: Annotations of the pods only (e.g. `prometheus.io/scrape`). Default: none.
+        :param Mapping[str, pulumi.Input[_builtins.str]] pod_labels: Labels of the pods only (besides mlkube's `app.kubernetes.io/*` labels and `mlkube:labels`). Default: none.
         :param Any pod_patch: Merged into the pod spec last.
         :param Sequence[Union['TrainJobPortArgs', 'TrainJobPortArgsDict']] ports: Extra ports of the `node` container (metrics, debugger). Pods are reached directly at `<pod hostname>.<name>:<port>` through the headless Service; on backend "job" (numNodes > 1) they are also ports of mlkube's headless Service. Not supported with backend "kubeflow" (the Trainer API has no container ports). Default: none.
-        :param Union['PreStopSpecArgs', 'PreStopSpecArgsDict'] pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default none.
+        :param Union['PreStopSpecArgs', 'PreStopSpecArgsDict'] pre_stop: A hook that runs before the container is stopped (drain connections, flush a checkpoint). Default: none.
         :param _builtins.str priority_class: With a queue: Kueue WorkloadPriorityClass name, the label `kueue.x-k8s.io/priority-class` (orders and preempts workloads in Kueue; not the pods' `priorityClassName`). Default: none.
         :param pulumi.Input[_builtins.str] priority_class_name: PriorityClass of the pods (scheduling priority and preemption). Default: none (the cluster default).
         :param _builtins.str profile: A named preset of pod options from the stack's `mlkube:profiles` (node selector, tolerations, GPU vendor, priority/runtime class, labels, …). Explicit args win over the profile; see the README for the merge rule of each field. Default: no profile.
-        :param Union[_builtins.str, _builtins.bool] queue: Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. Default: stack config `mlkube:queue`, else not queued; `false` opts out of the stack default.
+        :param Union[_builtins.str, _builtins.bool] queue: Kueue LocalQueue to submit the job to: the label `kueue.x-k8s.io/queue-name` on the JobSet, TrainJob or Job (not on the pods). The job is created suspended; Kueue resumes it when it admits it, and mlkube leaves `spec.suspend` to Kueue from then on (no diff on the next `pulumi up`). Needs Kueue installed with the matching integration. `false` opts out of the stack default. Default: stack config `mlkube:queue`, else not queued.
         :param Union['ResourcesArgs', 'ResourcesArgsDict'] resources_per_node: Resources of each node, in Compute's `resources` vocabulary (`gpu: 8`, `memory: "512Gi"`, …).
-        :param Union['RuntimeRefArgs', 'RuntimeRefArgsDict'] runtime: kubeflow: the training runtime. Default `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
+        :param Union['RuntimeRefArgs', 'RuntimeRefArgsDict'] runtime: kubeflow: the training runtime. Default: `{ name: "torch-distributed", kind: "ClusterTrainingRuntime" }`.
         :param pulumi.Input[_builtins.str] runtime_class_name: RuntimeClass of the pods (e.g. `nvidia`). Default: the node's default runtime.
         :param Sequence[Union['RuntimePatchArgs', 'RuntimePatchArgsDict']] runtime_patches: Patches of the runtime's JobSet, typed after the Kubeflow SDK's RuntimePatch; applied on both backends. Default: none.
         :param Sequence[Union['Secret', Union['ExistingSecretArgs', 'ExistingSecretArgsDict'], _builtins.str]] secrets: Secrets, each reaching the container as its kind says (env, files, git-ssh, image pull).
-        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default true.
+        :param _builtins.bool secure_defaults: Apply mlkube's secure defaults (Pod Security Standards "restricted"): runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, all capabilities dropped. Default: true.
         :param Any security_context: Pod securityContext, merged over the secure defaults (runAsUser, runAsGroup, fsGroup, …).
         :param pulumi.Input[_builtins.str] service_account_name: Service account of the pods. Default: `mlkube:serviceAccountName`, else the namespace's `default`.
         :param _builtins.str shared_memory: Size of a Memory emptyDir at /dev/shm (PyTorch data loaders, NCCL): "8Gi".
-        :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default false.
-        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. Default: Kubernetes' 30. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it).
-        :param _builtins.int timeout: With waitForCompletion: give up after this many seconds. Default 86400 (24h).
+        :param pulumi.Input[_builtins.bool] suspend: Create suspended / suspend a running job (updates in place; `false` resumes it). Default: false.
+        :param _builtins.int termination_grace_period_seconds: Seconds between SIGTERM (after the preStop hook starts) and SIGKILL when the pod stops. On a TrainJob with backend "kubeflow" it travels in the runtime patch, a field of the TrainJob CRD since Kubeflow Trainer v2.3 (v2.2 lacks it: server-side apply fails, client-side apply drops it). Default: Kubernetes' 30.
+        :param _builtins.int timeout: With waitForCompletion: give up after this many seconds (86400: 24 hours). Default: 86400.
         :param Union['TmpfsSpecArgs', 'TmpfsSpecArgsDict'] tmpfs: A Memory-backed scratch directory (Metaflow's use_tmpfs / tmpfs_size / tmpfs_path).
         :param Sequence[Any] tolerations: Tolerations, added to `mlkube:tolerations` (and the GPU toleration, see `gpuToleration`). Default: none.
         :param Sequence[Any] topology_spread_constraints: How pods spread across zones/nodes (Kubernetes TopologySpreadConstraint). Default: none.
         :param _builtins.int ttl_seconds_after_finished: jobset, job: delete the finished JobSet/Job (and its pods) after this many seconds. Default: kept.
         :param Sequence[Union['Volume', Union['ExistingVolumeArgs', 'ExistingVolumeArgsDict'], _builtins.str, Union['VolumeMountSpecArgs', 'VolumeMountSpecArgsDict']]] volumes: Claims to mount: Volumes, references, claim names, or `{ volume, mountPath, subPath, readOnly }`.
-        :param _builtins.bool wait_for_completion: Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails. Default false (`pulumi up` returns once the job is created).
+        :param _builtins.bool wait_for_completion: Make `pulumi up` wait until the job succeeds, and fail with the job's reason when it fails; `false`: `pulumi up` returns once the job is created. Default: false.
         :param pulumi.Input[_builtins.str] working_dir: Working directory of the container. Default: the image's.
         """
         ...
@@ -1144,11 +1150,15 @@ class TrainJob(pulumi.ComponentResource):
             __props__.__dict__["affinity"] = affinity
             __props__.__dict__["annotations"] = annotations
             __props__.__dict__["args"] = args
+            if backend is None:
+                backend = 'jobset'
             __props__.__dict__["backend"] = backend
             __props__.__dict__["backoff_limit"] = backoff_limit
             __props__.__dict__["backoff_limit_per_index"] = backoff_limit_per_index
             __props__.__dict__["command"] = command
             __props__.__dict__["container_security_context"] = container_security_context
+            if default_mounts is None:
+                default_mounts = True
             __props__.__dict__["default_mounts"] = default_mounts
             __props__.__dict__["empty_dirs"] = empty_dirs
             __props__.__dict__["env"] = env
@@ -1196,6 +1206,8 @@ class TrainJob(pulumi.ComponentResource):
             __props__.__dict__["topology_spread_constraints"] = topology_spread_constraints
             __props__.__dict__["ttl_seconds_after_finished"] = ttl_seconds_after_finished
             __props__.__dict__["volumes"] = volumes
+            if wait_for_completion is None:
+                wait_for_completion = False
             __props__.__dict__["wait_for_completion"] = wait_for_completion
             __props__.__dict__["working_dir"] = working_dir
             __props__.__dict__["job_name"] = None

@@ -34,17 +34,19 @@ class VolumeArgs:
         The set of arguments for constructing a Volume resource.
 
         :param pulumi.Input[_builtins.str] size: Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place.
-        :param pulumi.Input['AccessMode'] access_mode: Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes.
+        :param pulumi.Input['AccessMode'] access_mode: Access mode; use `ReadWriteMany` for volumes shared by several nodes. Default: `ReadWriteOnce`.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the claim, merged over `mlkube:annotations`. Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the claim, merged over `mlkube:labels`. Default: none besides mlkube's own.
-        :param pulumi.Input[_builtins.str] mount_path: Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`.
+        :param pulumi.Input[_builtins.str] mount_path: Where workloads mount it unless they say otherwise. Default: `/mnt/<claim name>`.
         :param _builtins.str name: Claim name. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
-        :param 'VolumeReclaim' reclaim: What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+        :param 'VolumeReclaim' reclaim: What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted. Default: `Retain`.
         :param pulumi.Input[_builtins.str] storage_class: StorageClass. Default: `mlkube:storageClass`, else the cluster's default class.
-        :param 'VolumeVolumeMode' volume_mode: `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+        :param 'VolumeVolumeMode' volume_mode: `Filesystem` or `Block` (mounted as a device at `mountPath`). Default: `Filesystem`.
         """
         pulumi.set(__self__, "size", size)
+        if access_mode is None:
+            access_mode = 'ReadWriteOnce'
         if access_mode is not None:
             pulumi.set(__self__, "access_mode", access_mode)
         if annotations is not None:
@@ -57,6 +59,8 @@ class VolumeArgs:
             pulumi.set(__self__, "name", name)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
+        if reclaim is None:
+            reclaim = 'Retain'
         if reclaim is not None:
             pulumi.set(__self__, "reclaim", reclaim)
         if storage_class is not None:
@@ -80,7 +84,7 @@ class VolumeArgs:
     @pulumi.getter(name="accessMode")
     def access_mode(self) -> pulumi.Input[Optional['AccessMode']]:
         """
-        Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes.
+        Access mode; use `ReadWriteMany` for volumes shared by several nodes. Default: `ReadWriteOnce`.
         """
         return pulumi.get(self, "access_mode")
 
@@ -116,7 +120,7 @@ class VolumeArgs:
     @pulumi.getter(name="mountPath")
     def mount_path(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`.
+        Where workloads mount it unless they say otherwise. Default: `/mnt/<claim name>`.
         """
         return pulumi.get(self, "mount_path")
 
@@ -152,7 +156,7 @@ class VolumeArgs:
     @pulumi.getter
     def reclaim(self) -> Optional['VolumeReclaim']:
         """
-        What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+        What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted. Default: `Retain`.
         """
         return pulumi.get(self, "reclaim")
 
@@ -176,7 +180,7 @@ class VolumeArgs:
     @pulumi.getter(name="volumeMode")
     def volume_mode(self) -> Optional['VolumeVolumeMode']:
         """
-        `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+        `Filesystem` or `Block` (mounted as a device at `mountPath`). Default: `Filesystem`.
         """
         return pulumi.get(self, "volume_mode")
 
@@ -207,16 +211,16 @@ class Volume(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input['AccessMode'] access_mode: Access mode. Default `ReadWriteOnce`; use `ReadWriteMany` for volumes shared by several nodes.
+        :param pulumi.Input['AccessMode'] access_mode: Access mode; use `ReadWriteMany` for volumes shared by several nodes. Default: `ReadWriteOnce`.
         :param Mapping[str, pulumi.Input[_builtins.str]] annotations: Annotations of the claim, merged over `mlkube:annotations`. Default: none.
         :param Mapping[str, pulumi.Input[_builtins.str]] labels: Labels of the claim, merged over `mlkube:labels`. Default: none besides mlkube's own.
-        :param pulumi.Input[_builtins.str] mount_path: Where workloads mount it unless they say otherwise. Default `/mnt/<claim name>`.
+        :param pulumi.Input[_builtins.str] mount_path: Where workloads mount it unless they say otherwise. Default: `/mnt/<claim name>`.
         :param _builtins.str name: Claim name. Default: the component name.
         :param pulumi.Input[_builtins.str] namespace: Namespace. Default: `mlkube:namespace`, else the provider's.
-        :param 'VolumeReclaim' reclaim: What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain` (default): the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted.
+        :param 'VolumeReclaim' reclaim: What `pulumi destroy` (or a replacement) does with the claim and its data. `Retain`: the claim stays in the cluster and leaves Pulumi's state. `Delete`: the claim is deleted. Default: `Retain`.
         :param pulumi.Input[_builtins.str] size: Requested size, a Kubernetes quantity ("100Gi"). Growing it updates the claim in place.
         :param pulumi.Input[_builtins.str] storage_class: StorageClass. Default: `mlkube:storageClass`, else the cluster's default class.
-        :param 'VolumeVolumeMode' volume_mode: `Filesystem` (default) or `Block` (mounted as a device at `mountPath`).
+        :param 'VolumeVolumeMode' volume_mode: `Filesystem` or `Block` (mounted as a device at `mountPath`). Default: `Filesystem`.
         """
         ...
     @overload
@@ -263,12 +267,16 @@ class Volume(pulumi.ComponentResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = VolumeArgs.__new__(VolumeArgs)
 
+            if access_mode is None:
+                access_mode = 'ReadWriteOnce'
             __props__.__dict__["access_mode"] = access_mode
             __props__.__dict__["annotations"] = annotations
             __props__.__dict__["labels"] = labels
             __props__.__dict__["mount_path"] = mount_path
             __props__.__dict__["name"] = name
             __props__.__dict__["namespace"] = namespace
+            if reclaim is None:
+                reclaim = 'Retain'
             __props__.__dict__["reclaim"] = reclaim
             if size is None and not opts.urn:
                 raise TypeError("Missing required property 'size'")

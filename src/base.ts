@@ -33,8 +33,15 @@ export interface ComponentSpec<C extends pulumi.ComponentResource = pulumi.Compo
 /** Any component's table entry, its output names as plain strings. @internal */
 export type AnyComponentSpec = Omit<ComponentSpec, "outputs" | "referenceOutputs"> & { readonly outputs: readonly string[]; readonly referenceOutputs?: readonly string[] };
 
-/** What the constructor sequence reads of a table entry (any component's). @internal */
-export type SpecHead = Pick<ComponentSpec, "name" | "token"> & { readonly referenceOutputs?: readonly string[] };
+/** What the constructor sequence reads of a component's table entry: its name, token and reference outputs. */
+export interface ComponentHead {
+    /** Its name in messages and in its token: `Volume`. */
+    readonly name: string;
+    /** Pulumi type token: `mlkube:index:Volume`. */
+    readonly token: string;
+    /** The outputs registered when the provider builds it, for other processes to read back. */
+    readonly referenceOutputs?: readonly string[];
+}
 
 /** A Kubernetes object a component creates, claimed before it registers (src/registry.ts). @internal */
 export interface ClaimedObject {
@@ -48,7 +55,7 @@ export interface ClaimedObject {
  * `render` (pure; throws MlkubeValidationError with every problem), and the objects it will create are
  * claimed. Bad input creates nothing. @internal
  */
-export function prepare<R>(spec: SpecHead, name: string, opts: pulumi.ComponentResourceOptions | undefined, render: () => R, objects: (r: R) => readonly ClaimedObject[]): R {
+export function prepare<R>(spec: ComponentHead, name: string, opts: pulumi.ComponentResourceOptions | undefined, render: () => R, objects: (r: R) => readonly ClaimedObject[]): R {
     checkResourceArgs(spec.name, name, opts);
     const r = render();
     claimObjects(spec.name, name, objects(r));
@@ -70,12 +77,16 @@ export function constructForReference(spec: AnyComponentSpec, name: string, args
     }
 }
 
-/** The base of mlkube's components: token from the table, lazily built outputs, `finish` as the last step. */
+/**
+ * The base class of mlkube's components (Volume, Secret, Compute, TrainJob): a `pulumi.ComponentResource`
+ * registered under the component's type token, with outputs built on first read and `finish` as the last
+ * step of its constructor. Not meant to be extended outside mlkube.
+ */
 export abstract class MlkubeComponent extends pulumi.ComponentResource {
     private lazyOutputs?: Record<string, unknown>;
 
     /** Registers the component (after {@link prepare}). */
-    protected constructor(spec: SpecHead, name: string, opts?: pulumi.ComponentResourceOptions) {
+    protected constructor(spec: ComponentHead, name: string, opts?: pulumi.ComponentResourceOptions) {
         super(spec.token, name, {}, opts);
     }
 
@@ -93,7 +104,7 @@ export abstract class MlkubeComponent extends pulumi.ComponentResource {
      * The last step of the constructor: registers `outputs` (what the update waits for), plus the table's
      * reference outputs when the provider builds it for other processes to read back.
      */
-    protected finish(spec: SpecHead, outputs: pulumi.Inputs = {}): void {
+    protected finish(spec: ComponentHead, outputs: pulumi.Inputs = {}): void {
         if (keepingReferences > 0 && spec.referenceOutputs) {
             const self = this as unknown as Record<string, unknown>;
             outputs = { ...Object.fromEntries(spec.referenceOutputs.map((k) => [k, self[k]])), ...outputs };

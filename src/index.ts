@@ -12,5 +12,6 @@ export { Compute, ComputeArgs, PortSpec, ProbeSpec, AutoscalingSpec, DeploymentS
 export { PodOptions, Resources, ResourceLimits, VolumeMountSpec, EmptyDirSpec, EphemeralVolumeSpec, TmpfsSpec, PodPatch, FieldRef, EnvValue, GpuVendor, PreStopSpec } from "./workload/options";
 export { strategicMerge } from "./pod/merge";
 export { MlkubeValidationError, ValidationIssue } from "./errors";
+export { MlkubeComponent, ComponentHead } from "./base";
 export { mlkubeConfig, MlkubeConfig } from "./config";
 export * from "./trainjob";

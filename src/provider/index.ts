@@ -18,6 +18,7 @@ import { constructForReference } from "../base";
 import { COMPONENTS, componentOf } from "../components";
 import { releaseObjects } from "../registry";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
+export type { ValidationIssue } from "../errors";
 import { maskSecretIssues, RemoteReference, WireNormalizer } from "./normalize";
 import { PACKAGE_ROOT, PackageSchema, readSchemaText } from "./schema";
 

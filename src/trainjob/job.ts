@@ -145,7 +145,7 @@ function jobRuleIssues(a: Record<string, unknown>): ValidationIssue[] {
     return [...issues, ...ownObjectIssues(a)];
 }
 
-/** backend "job": a batch/v1 Job (Indexed, with a headless Service, for several nodes); needs no controller. */
+/** backend "job": a batch/v1 Job (Indexed, with a headless Service, for several nodes); needs no controller. @internal */
 export const jobBackend: Backend = {
     name: "job",
     refusesPetEnv: false,

@@ -146,7 +146,7 @@ function initializerIssues(i: ValidatedInitializers): ValidationIssue[] {
     return [...issues, ...initializerVolumeIssues(i)];
 }
 
-/** backend "jobset" (the default): a JobSet, restarted whole with maxRestarts. */
+/** backend "jobset" (the default): a JobSet, restarted whole with maxRestarts. @internal */
 export const jobsetBackend: Backend = {
     name: "jobset",
     refusesPetEnv: false,

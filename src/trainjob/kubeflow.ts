@@ -306,7 +306,7 @@ function kubeflowCheckIssues(a: ValidatedTrainJobArgs): ValidationIssue[] {
     return issues;
 }
 
-/** backend "kubeflow": a Kubeflow Trainer TrainJob; pod options travel as mlkube's runtime patch. */
+/** backend "kubeflow": a Kubeflow Trainer TrainJob; pod options travel as mlkube's runtime patch. @internal */
 export const kubeflowBackend: Backend = {
     name: "kubeflow",
     refusesPetEnv: true,

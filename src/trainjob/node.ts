@@ -18,6 +18,7 @@ import { checkedEnvSecretKeys } from "./reserved-env";
 /**
  * Builds the pod of every node. `exposeRendezvous`: declare the rendezvous port on the container (other
  * pods connect to it); a lone pod without a Service meets itself.
+ * @internal
  */
 export function buildNodePod(
     name: string,

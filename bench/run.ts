@@ -69,8 +69,13 @@ function parseArgs(argv: string[]): Options {
             if (v === undefined) throw new Error(`${a} needs a value`);
             return v;
         };
-        if (a === "--sizes") (o.sizes = next().split(",").map((s) => Number(s.trim()))), (sizesGiven = true);
-        else if (a === "--runs") (o.runs = Number(next())), (runsGiven = true);
+        if (a === "--sizes") {
+            o.sizes = next().split(",").map((s) => Number(s.trim()));
+            sizesGiven = true;
+        } else if (a === "--runs") {
+            o.runs = Number(next());
+            runsGiven = true;
+        }
         else if (a === "--preview") o.preview = true;
         else if (a === "--preview-floor") o.previewFloor = true;
         else if (a === "--preview-no-cluster") o.previewCluster = false;

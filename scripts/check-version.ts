@@ -18,6 +18,7 @@ export interface VersionMismatch {
 }
 
 const read = (file: string): string | undefined => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- reads fields of untyped package JSON
 const jsonField = (text: string | undefined, get: (j: any) => unknown): string => {
     if (text === undefined) return "(missing file)";
     try {

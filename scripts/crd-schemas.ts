@@ -52,7 +52,7 @@ function moduleDir(module: string): string {
             env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local" },
         });
     } catch (e) {
-        throw new Error(`crd-schemas: \`go mod download ${module}\` failed (this script needs Go; npm test does not): ${(e as Error).message}`);
+        throw new Error(`crd-schemas: \`go mod download ${module}\` failed (this script needs Go; npm test does not): ${(e as Error).message}`, { cause: e });
     }
     const dir = (JSON.parse(json) as { Dir?: string }).Dir;
     if (!dir) throw new Error(`crd-schemas: go mod download ${module} gave no Dir`);

@@ -41,6 +41,7 @@ const HAND_ENUMS: Record<string, string[]> = {
     "ContainerRestartRuleOnExitCodes.operator": ["In", "NotIn"],
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the OpenAPI document is untyped JSON
 type Obj = Record<string, any>;
 
 function moduleDir(mod: string): string {

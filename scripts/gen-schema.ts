@@ -16,7 +16,7 @@ import ts from "typescript";
 import { z } from "zod";
 import type { AnyComponentSpec } from "../src/base";
 import { COMPONENTS } from "../src/components";
-import { fieldRefSchema, secretKeyRefSchema } from "../src/workload/options";
+import {  secretKeyRefSchema } from "../src/workload/options";
 import { Unresolved } from "../src/schema/input";
 import { helperMeta } from "../src/schema/meta";
 import { dnsSubdomain, secretKey } from "../src/schema/names";
@@ -140,7 +140,7 @@ class Sources {
     readonly checker: ts.TypeChecker;
 
     constructor() {
-        const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
+        const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), (f) => ts.sys.readFile(f));
         const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
         this.program = ts.createProgram(
             COMPONENTS.flatMap((c) => [c.source.argsFile, c.source.classFile]).map((f) => path.join(ROOT, f)),
@@ -162,7 +162,7 @@ class Sources {
     /** The TSDoc of a declaration or symbol, as plain text for a schema description (block tags left out). */
     doc(of: ts.Symbol | ts.Declaration | undefined): string | undefined {
         if (!of) return undefined;
-        const sym = "flags" in of && "escapedName" in of ? (of as ts.Symbol) : this.symbolOf(of as ts.Declaration);
+        const sym = "flags" in of && "escapedName" in of ? (of) : this.symbolOf(of);
         if (!sym) return undefined;
         const text = ts.displayPartsToString(sym.getDocumentationComment(this.checker));
         return cleanDoc(text);
@@ -463,7 +463,7 @@ class Generator {
             case "literal": {
                 const values = d.values as unknown[];
                 if (values.every((v) => typeof v === "boolean")) return { type: "boolean" };
-                if (values.every((v) => typeof v === "string")) return this.enumRef(values as string[], tsNode, where);
+                if (values.every((v) => typeof v === "string")) return this.enumRef(values, tsNode, where);
                 throw new Error(`gen-schema: ${where.owner}.${where.prop}: unsupported literal ${JSON.stringify(values)}`);
             }
             case "enum":
@@ -684,7 +684,7 @@ class Generator {
         if (alias) {
             const d = this.src.referenced(n as ts.TypeReferenceNode) as ts.TypeAliasDeclaration;
             const values = this.src.unionMembers(d.type).map((t) => (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? t.literal.text : undefined));
-            if (values.every((v) => v !== undefined)) return { spec: this.enumRef(values as string[], n, where), optional };
+            if (values.every((v) => v !== undefined)) return { spec: this.enumRef(values, n, where), optional };
         }
         throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported type ${n.getText()}`);
     }

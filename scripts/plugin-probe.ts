@@ -81,7 +81,7 @@ export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs =
             client.close();
         }
     } catch (e) {
-        throw new Error(`${(e as Error).message}\nplugin stderr:\n${stderr.slice(0, 4000)}`);
+        throw new Error(`${(e as Error).message}\nplugin stderr:\n${stderr.slice(0, 4000)}`, { cause: e });
     } finally {
         child.kill("SIGKILL");
     }

@@ -458,8 +458,8 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     });
     const strategy = deploymentStrategy(a, pod, issues);
     if (issues.length) throw new MlkubeValidationError("Compute", name, issues);
-    const labels = objectLabels("Compute", objectName, a.labels as InputMap | undefined);
-    const userAnnotations = { ...(a.annotations as InputMap | undefined) };
+    const labels = objectLabels("Compute", objectName, a.labels);
+    const userAnnotations = { ...(a.annotations) };
     const metadata = (extra?: InputMap, extraLabels?: InputMap) =>
         compact({ name: objectName, namespace, labels: { ...labels, ...extraLabels }, annotations: objectAnnotations({ ...userAnnotations, ...extra }) });
 
@@ -481,7 +481,7 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         service = {
             apiVersion: "v1",
             kind: "Service",
-            metadata: metadata(a.serviceAnnotations as InputMap | undefined, a.serviceLabels as InputMap | undefined),
+            metadata: metadata(a.serviceAnnotations, a.serviceLabels),
             spec: compact({
                 type: headless ? "ClusterIP" : (a.serviceType ?? "ClusterIP"),
                 clusterIP: headless ? "None" : undefined,
@@ -614,6 +614,7 @@ export class Compute extends MlkubeComponent {
         if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
         if (!pulumi.runtime.isDryRun()) {
             // Diagnosis while the provider waits for the Deployment (docs/diagnosis.md); loaded only for an update.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a real update, never in preview, render or tests (docs/diagnosis.md)
             (require("./diagnose/start") as typeof import("./diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "Compute", name }, kind: "Deployment", objectName, namespace: ns, podLabels: { [COMPUTE_SELECTOR]: objectName }, progress: false }, this.deployment.status);
         }
         this.endpointPort = r.port;

@@ -166,7 +166,7 @@ export function mlkubeConfig(): MlkubeConfig {
         else issues.push(...toIssues(r.error, [`mlkube:${key}`], undefined, value));
     }
     if (issues.length) throw new MlkubeValidationError("Stack config", pulumi.getStack(), issues);
-    cached = out as MlkubeConfig;
+    cached = out;
     return cached;
 }
 

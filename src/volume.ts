@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
-import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
+import { compact, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { ComponentSpec, MlkubeComponent, prepare } from "./base";
 import { asPulumiError, MlkubeValidationError, ValidationIssue } from "./errors";
@@ -174,7 +174,7 @@ export class VolumeReference {
         this.readOnly = parsed.readOnly;
         this.volumeMode = parsed.volumeMode ?? "Filesystem";
         this.accessMode = parsed.accessMode;
-        this.dependsOn = parsed.dependsOn as pulumi.Resource | undefined;
+        this.dependsOn = parsed.dependsOn;
     }
 
     /** What a workload needs to mount this claim. */
@@ -214,8 +214,8 @@ export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.P
         metadata: compact({
             name: claimName,
             namespace: resolveNamespace(a.namespace),
-            labels: objectLabels("Volume", claimName, a.labels as InputMap | undefined),
-            annotations: objectAnnotations(a.annotations as InputMap | undefined),
+            labels: objectLabels("Volume", claimName, a.labels),
+            annotations: objectAnnotations(a.annotations),
         }),
         spec: compact({
             accessModes: [a.accessMode ?? "ReadWriteOnce"],
@@ -344,12 +344,12 @@ export class Volume extends MlkubeComponent {
             return undefined;
         });
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
-        const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode as AccessMode) : undefined;
+        const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode) : undefined;
         this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", accessMode, resource: this.claim };
-        this.accessModeInput = (a.accessMode as pulumi.Input<AccessMode> | undefined) ?? "ReadWriteOnce";
+        this.accessModeInput = (a.accessMode) ?? "ReadWriteOnce";
         if (accessMode === "ReadWriteMany" && a.storageClass === undefined && mlkubeConfig().storageClass === undefined) {
             // Most default StorageClasses (cloud block disks) cannot do RWX: the claim would stay Pending.
-            pulumi.log.warn(
+            void pulumi.log.warn(
                 `Volume "${name}": accessMode "ReadWriteMany" without a storageClass (and no mlkube:storageClass) uses the cluster's default class, which usually cannot provide ReadWriteMany (cloud block disks are ReadWriteOnce), so the claim may stay Pending; set storageClass to an RWX-capable class (NFS, CephFS, EFS, Filestore, Azure Files)`,
                 this,
             );

@@ -222,7 +222,7 @@ function metadataErrors(obj: Obj): string[] {
 
 /** ObjectMeta against the upstream schema (borrowing ConfigMap's compiled validator for it). */
 function objectMetaSchemaErrors(md: unknown): string[] {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const { ConfigMap } = require("kubernetes-models/v1/ConfigMap") as { ConfigMap: new (d: unknown) => { validate(): void } };
     try {
         new ConfigMap({ metadata: md }).validate();
@@ -272,7 +272,7 @@ export function k8sErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const dir = apiVersion; // "v1" -> kubernetes-models/v1, "apps/v1" -> kubernetes-models/apps/v1
     let Model: (new (d: unknown) => { validate(): void }) | undefined;
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+         
         Model = (require(`kubernetes-models/${dir}/${kind}`) as Record<string, new (d: unknown) => { validate(): void }>)[kind];
     } catch {
         Model = undefined;

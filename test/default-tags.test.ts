@@ -41,7 +41,7 @@ function fields(file: string): Field[] {
     const sf = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest, true);
     const out: Field[] = [];
     const commentText = (c: string | ts.NodeArray<ts.JSDocComment> | undefined) => (typeof c === "string" ? c : (c?.map((x) => x.text).join("") ?? ""));
-    const docsOf = (n: ts.Node) => (ts.getJSDocCommentsAndTags(n).filter(ts.isJSDoc) as ts.JSDoc[]).slice(-1);
+    const docsOf = (n: ts.Node) => ts.getJSDocCommentsAndTags(n).filter<ts.JSDoc>(ts.isJSDoc).slice(-1);
     const isInternal = (n: ts.Node) => docsOf(n).some((d) => d.tags?.some((t) => t.tagName.text === "internal"));
     const members = (owner: string, list: ts.NodeArray<ts.Node>) => {
         for (const m of list) {
@@ -109,7 +109,7 @@ test("schema.json's defaults are the sendable literal @default tags, and every p
     }
     // No prose default left in a description that gen-schema took from TSDoc (it adds "Default: …" itself).
     const prose = props
-        .filter(([w, p]) => /\bDefault\b(?!: )/.test(p.description ?? ""))
+        .filter(([, p]) => /\bDefault\b(?!: )/.test(p.description ?? ""))
         .map(([w, p]) => `${w}: ${p.description}`);
     assert.deepEqual(prose, [], "descriptions with a default not written by gen-schema");
     for (const [key, reason] of Object.entries(DEFAULTS_NOT_SENT)) assert.ok(reason.length > 10, `DEFAULTS_NOT_SENT ${key}: say why`);

@@ -210,7 +210,7 @@ const podFields = fc.record(
 test("property: explicit args always win over the profile; nothing of either is lost", () => {
     fc.assert(
         fc.property(podFields, podFields, (profile, args) => {
-            const out = mergeProfile(profile as Record<string, unknown>, args as Record<string, unknown>, "resources") as any;
+            const out = mergeProfile(profile, args, "resources") as any;
             for (const [field, rule] of Object.entries(PROFILE_MERGE)) {
                 const p = (profile as any)[field];
                 const a = (args as any)[field];

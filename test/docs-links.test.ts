@@ -61,7 +61,7 @@ function parse(rel: string) {
     const anchors = new Set<string>();
     const slugger = new GithubSlugger();
     for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i]!;
+        const t = tokens[i];
         if (t.type === "heading_open") {
             const text = (tokens[i + 1]?.children ?? [])
                 .filter((c) => c.type === "text" || c.type === "code_inline")
@@ -86,7 +86,7 @@ function broken(from: string, href: string): string | null {
     let anchor: string | undefined;
     const gh = repoUrl.exec(href);
     if (gh) {
-        target = decodeURIComponent(gh[1]!).replace(/\/$/, "");
+        target = decodeURIComponent(gh[1]).replace(/\/$/, "");
         anchor = gh[2];
     } else if (/^[a-z][a-z0-9+.-]*:/i.test(href)) {
         return null; // another site: not checked (no network)
@@ -129,7 +129,7 @@ test("docs links: the markdown files in the npm package link only inside the pac
     for (const f of files.filter(inPackage)) {
         for (const l of parse(f).links) {
             if (/^https:\/\//.test(l.href)) continue;
-            const p = l.href.split("#", 1)[0]!;
+            const p = l.href.split("#", 1)[0];
             const target = p === "" ? f : path.posix.normalize(path.posix.join(path.posix.dirname(f), p));
             if (!inPackage(target)) bad.push(`${f}:${l.line}: (${l.href}) is not in the npm package; link https://github.com/mlkube/mlkube/blob/main/${target}`);
         }

@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { TrainJob } from "../src";
 import { asPulumiError } from "../src/errors";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- a plain function of the module
 const { defaultErrorMessage } = require("@pulumi/pulumi/cmd/run/error") as { defaultErrorMessage(e: unknown): string };
 
 function report(name: string, err: unknown): void {

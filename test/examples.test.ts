@@ -33,7 +33,7 @@ test("there are examples to render", () => {
 for (const name of examples) {
     const dir = path.join(EXAMPLES, name);
     const stacks = Object.keys(stackFiles(dir));
-    const targets = stacks.length > 1 ? stacks.map((s) => ({ stack: s as string | undefined, golden: `rendered.${s}.yaml` })) : [{ stack: undefined, golden: "rendered.yaml" }];
+    const targets = stacks.length > 1 ? stacks.map((s) => ({ stack: s, golden: `rendered.${s}.yaml` })) : [{ stack: undefined, golden: "rendered.yaml" }];
     for (const { stack, golden } of targets) {
         test(`examples/${name}${stack ? ` (stack ${stack})` : ""} renders, conforms and matches ${golden}`, async () => {
             const r = await render(dir, { stack });

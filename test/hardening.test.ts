@@ -85,8 +85,8 @@ test("Outputs inside pass-through Kubernetes objects reach the object resolved, 
             // Leaves mlkube only passes through (runAsUser and runAsGroup it reads: test/known-inputs.test.ts).
             securityContext: { seLinuxOptions: { level: pulumi.output("s0:c1") as never }, fsGroup: Promise.resolve(2000) as never },
             containerSecurityContext: { readOnlyRootFilesystem: pulumi.output(true) as never },
-            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: [pulumi.output("a") as never] }] }] } } },
-            topologySpreadConstraints: [{ maxSkew: pulumi.output(1) as never, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule" }],
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: [pulumi.output("a")] }] }] } } },
+            topologySpreadConstraints: [{ maxSkew: pulumi.output(1), topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule" }],
             podPatch: { priority: pulumi.output(5) as never },
         });
     });
@@ -131,11 +131,11 @@ test("Secret validates its component name like Volume and Compute", async () => 
 test("deep and cyclic values are validation errors, not RangeError", () => {
     let deep: Record<string, unknown> = {};
     const root = deep;
-    for (let i = 0; i < 20000; i++) deep = (deep.a = {}) as Record<string, unknown>;
+    for (let i = 0; i < 20000; i++) deep = (deep.a = {});
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    assert.match(validationError(() => new Compute("c", { image: "x", podPatch: root as never })).message, /^Compute "c": podPatch(\.a)+: is nested more than 100 levels deep/);
-    assert.match(validationError(() => new Compute("c", { image: "x", affinity: cyclic as never })).message, /^Compute "c": affinity\.self: refers to itself/);
+    assert.match(validationError(() => new Compute("c", { image: "x", podPatch: root })).message, /^Compute "c": podPatch(\.a)+: is nested more than 100 levels deep/);
+    assert.match(validationError(() => new Compute("c", { image: "x", affinity: cyclic })).message, /^Compute "c": affinity\.self: refers to itself/);
     assert.match(validationError(() => new Volume("v", { size: "1Gi", labels: cyclic as never })).message, /labels\.self: refers to itself/);
 });
 
@@ -291,8 +291,8 @@ test("a whole podPatch or security context given as an Output is refused (mlkube
     const whole = { podPatch: pulumi.output({ hostNetwork: true }), securityContext: pulumi.output({ runAsUser: 1000 }), containerSecurityContext: pulumi.output({ readOnlyRootFilesystem: true }) };
     for (const [field, value] of Object.entries(whole)) {
         for (const build of [
-            () => new Compute("c", { image: "busybox", [field]: value } as never),
-            () => new TrainJob("t", { image: "pytorch", command: ["torchrun"], numNodes: 2, [field]: value } as never),
+            () => new Compute("c", { image: "busybox", [field]: value }),
+            () => new TrainJob("t", { image: "pytorch", command: ["torchrun"], numNodes: 2, [field]: value }),
         ]) {
             const r = await collect(() => {
                 assert.throws(build, (e: Error) => e instanceof MlkubeValidationError && new RegExp(`${field}: must be known when the program runs`).test(e.message));

@@ -33,7 +33,7 @@ function materialize(t: Tree, path: (string | number)[], markers: (string | numb
         return t.out % 2 ? Promise.resolve(t.out) : pulumi.output(t.out);
     }
     if (Array.isArray(t)) return t.map((e, i) => materialize(e, [...path, i], markers));
-    if (t !== null && typeof t === "object") return Object.fromEntries(Object.entries(t).map(([k, e]) => [k, materialize(e as Tree, [...path, k], markers)]));
+    if (t !== null && typeof t === "object") return Object.fromEntries(Object.entries(t).map(([k, e]) => [k, materialize(e, [...path, k], markers)]));
     return t;
 }
 
@@ -133,7 +133,7 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
             const schema = schemas[component];
             assert.ok(schema instanceof z.ZodObject, `${component}'s args schema is an object schema (else the fast path never runs)`);
             const full = schema.safeParse(args, { error: errorMap });
-            const sub = presentKeySchema(schema.clone() as typeof schema, args);
+            const sub = presentKeySchema(schema.clone(), args);
             if (!sub) {
                 assert.ok(Object.keys(args).some((k) => !Object.hasOwn(schema.shape, k)), "only args with a field the schema does not know skip the fast path");
                 assert.equal(full.success, false, "the whole (strict) schema reports that field");
@@ -154,7 +154,7 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
 test("validate's fast path: only fields that read as nothing when absent are left out; key sets are exact and bounded", () => {
     for (const [component, schema] of Object.entries({ Compute: computeArgsSchema, Volume: volumeArgsSchema, Secret: secretArgsSchema, TrainJob: trainJobFieldsSchema })) {
         const whole = schema.shape as Record<string, z.ZodType>;
-        const kept = Object.keys(presentKeySchema(schema.clone() as typeof schema, {})!.shape);
+        const kept = Object.keys(presentKeySchema(schema.clone(), {})!.shape);
         for (const k of Object.keys(whole)) {
             if (kept.includes(k)) continue;
             assert.ok(whole[k] instanceof z.ZodOptional, `${component}.${k} was left out but is not optional`);
@@ -166,7 +166,7 @@ test("validate's fast path: only fields that read as nothing when absent are lef
     // A field whose default makes a value when it is absent stays in the copy, as does one given.
     const withDefault = z.strictObject({ a: z.string().optional(), b: z.string().default("x").optional(), c: z.number().optional() });
     assert.deepEqual(Object.keys(presentKeySchema(withDefault, { c: 1 })!.shape).sort(), ["b", "c"]);
-    const schema = computeArgsSchema.clone() as typeof computeArgsSchema; // a cache of its own
+    const schema = computeArgsSchema.clone(); // a cache of its own
     const sub = presentKeySchema(schema, { image: "x", replicas: 2 })!;
     assert.ok(Object.keys(sub.shape).includes("replicas"));
     assert.equal(presentKeySchema(schema, { replicas: 3, image: "y" }), sub, "one copy per key set, in any order");

@@ -16,7 +16,7 @@ import { DEFINITIONS, KUBERNETES_VERSION } from "../src/schema/k8s-openapi.gener
 import { assertFails, assertThrows, emit } from "./helpers";
 
 const base = { image: "img" };
-const api = (extra: object) => () => new Compute("api", { ...base, ...extra } as never);
+const api = (extra: object) => () => new Compute("api", { ...base, ...extra });
 
 test("k8s schema: tolerations — unknown field with did you mean, enums, types", () => {
     assertThrows(api({ tolerations: [{ key: "a", operater: "Exists" }] }), 'Compute "api": tolerations[0].operater: unknown field; did you mean "operator"?');
@@ -73,7 +73,7 @@ test("k8s schema: podPatch is a PodSpec patch — nested unknown fields, merge k
 
 test("k8s schema: the pod parts of runtimePatches", () => {
     const patch = (spec: object) => () =>
-        new TrainJob("t", { image: "img", runtimePatches: [{ manager: "example.com/p", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }] } as never);
+        new TrainJob("t", { image: "img", runtimePatches: [{ manager: "example.com/p", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }] });
     const at = "runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec";
     assertThrows(patch({ volumes: [{ name: "d", persistentVolumeClaim: { claimname: "c" } }] }), `TrainJob "t": ${at}.volumes[0].persistentVolumeClaim.claimname: unknown field; did you mean "claimName"?`);
     assertThrows(patch({ tolerations: [{ operator: "Exist" }] }), `TrainJob "t": ${at}.tolerations[0].operator: "Exist" is not one of "Exists", "Equal"; did you mean "Exists"?`);
@@ -108,7 +108,7 @@ test("k8s schema: Outputs inside embedded objects reach the object resolved, and
     assert.deepEqual(spec.tolerations, [{ key: "k", operator: "Equal", value: "v" }]);
     assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }] } } });
     await assertFails(() => new Compute("p", { ...base, securityContext: { fsGroup: pulumi.output("root") as never } }), 'Compute "p": securityContext.fsGroup: expected an integer, got a string');
-    await assertFails(() => new Compute("q", { ...base, tolerations: [{ key: "k", operator: pulumi.output("Exist") as never }] }), 'Compute "q": tolerations[0].operator: "Exist" is not one of "Exists", "Equal"; did you mean "Exists"?');
+    await assertFails(() => new Compute("q", { ...base, tolerations: [{ key: "k", operator: pulumi.output("Exist") }] }), 'Compute "q": tolerations[0].operator: "Exist" is not one of "Exists", "Equal"; did you mean "Exists"?');
 });
 
 test("k8s schema: generated from Kubernetes v1.34.4; enums extracted; only what the user supplied is walked", () => {
@@ -188,7 +188,7 @@ function valid(t: K8sType, depth: number): fc.Arbitrary<unknown> {
 /** The API server's validateTolerations, written here for the test (pkg/apis/core/validation). */
 function serverAcceptsToleration(v: unknown): boolean {
     const t = v as Record<string, unknown>;
-    const s = (k: string) => (typeof t[k] === "string" ? (t[k] as string) : "");
+    const s = (k: string) => (typeof t[k] === "string" ? (t[k]) : "");
     const qualified = (k: string) => { const parts = k.split("/"); const n = parts[parts.length - 1]; return parts.length <= 2 && (parts.length === 1 || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(parts[0])) && n.length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(n); };
     if (s("key") !== "" && !qualified(s("key"))) return false;
     if (s("key") === "" && s("operator") !== "Exists") return false;

@@ -5,7 +5,7 @@
  * local cluster by test/cluster/kubelet.test.ts.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 import { isConfigMapKey, isObj, list, podTemplates, quantity, str } from "./server-rules";
 
 type Any = any;
@@ -27,7 +27,7 @@ export function kubeletErrors(o: Any): string[] {
         const podSc = isObj(spec?.securityContext) ? spec.securityContext : {};
         // The pod's memory limit (what a memory-backed volume is capped at), when every container has one.
         const limits = list(spec?.containers).map((c) => quantity(c?.resources?.limits?.memory));
-        const podLimit = limits.length && limits.every((l) => l !== undefined) ? (limits as number[]).reduce((a, b) => a + b, 0) : undefined;
+        const podLimit = limits.length && limits.every((l) => l !== undefined) ? (limits).reduce((a, b) => a + b, 0) : undefined;
         list(spec?.volumes).forEach((v, i) => {
             const size = v?.emptyDir?.medium === "Memory" ? quantity(v.emptyDir.sizeLimit) : undefined;
             if (size !== undefined && podLimit !== undefined && size > podLimit) {

@@ -140,7 +140,7 @@ test("runtime patches: env on an initializer container points at initializer.<ki
     const base = { image: "pytorch", initializer: { dataset: { storageUri: "hf://a/b" }, model: { storageUri: "hf://c/d" }, volume: "shared" } };
     for (const kind of ["dataset", "model"] as const) {
         const patch = { manager: "example.com/x", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: `${kind}-initializer`, template: { spec: { template: { spec: { containers: [{ name: `${kind}-initializer`, env: [{ name: "HF_HOME", value: "/tmp" }] }] } } } } }] } } } };
-        await assertFails(() => new TrainJob("t", { ...base, backend: "jobset", runtimePatches: [patch as never] }), new RegExp(`env: the Trainer does not accept env for the "${kind}-initializer" container in a patch; set it in initializer\\.${kind}\\.env instead`));
+        await assertFails(() => new TrainJob("t", { ...base, backend: "jobset", runtimePatches: [patch] }), new RegExp(`env: the Trainer does not accept env for the "${kind}-initializer" container in a patch; set it in initializer\\.${kind}\\.env instead`));
     }
     // The suggested place works: the initializer gets the env.
     const r = await emit(() => new TrainJob("t", { ...base, backend: "jobset", initializer: { ...base.initializer, dataset: { storageUri: "hf://a/b", env: { HF_HOME: "/tmp" } } } }));

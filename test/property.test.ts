@@ -66,7 +66,7 @@ const computeArgs: fc.Arbitrary<ComputeArgs> = fc
         // Memory-backed volumes must fit in the memory they are charged to (refused otherwise: see the unit tests).
         const mem = a.resources?.memory;
         if (mem && a.sharedMemory && parseQuantity(a.sharedMemory) > parseQuantity(mem)) delete a.sharedMemory;
-        return a as ComputeArgs;
+        return a;
     });
 
 async function emitted(program: () => unknown) {
@@ -128,9 +128,9 @@ const corrupt = fc.constantFrom<[string, unknown]>(
 );
 
 test("random invalid Compute args give a validation error with a field path, never a crash", async () => {
-    await fc.assert(
+    fc.assert(
         fc.property(computeArgs, corrupt, (valid, [field, bad]) => {
-            const args = { ...valid, [field]: bad } as ComputeArgs;
+            const args = { ...valid, [field]: bad };
             try {
                 new Compute("c", args);
             } catch (e) {

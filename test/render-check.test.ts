@@ -75,7 +75,7 @@ test("checkRendered on a directory: changed, missing and stale files, each with 
     assert.equal(c.ok, false);
     assert.deepEqual(c.summary, [`changed: ${deployment}`, `missing: ${claim}`, "stale: 99-configmap-old.yaml"].sort((a, b) => a.split(": ")[1].localeCompare(b.split(": ")[1])));
     assert.match(c.diff, new RegExp(`--- a/${deployment}\n\\+\\+\\+ b/${deployment}\n`));
-    assert.match(c.diff, /^-  replicas: 2\n\+  replicas: 1$/m);
+    assert.match(c.diff, /^- {2}replicas: 2\n\+ {2}replicas: 1$/m);
     assert.match(c.diff, new RegExp(`--- /dev/null\n\\+\\+\\+ b/${claim}\n`));
     assert.match(c.diff, /--- a\/99-configmap-old.yaml\n\+\+\+ \/dev\/null\n@@ -1,1 \+0,0 @@\n-kind: ConfigMap/);
     assert.doesNotMatch(c.diff, /README/);

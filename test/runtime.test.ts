@@ -22,7 +22,7 @@ const deployment = async (program: () => unknown, name: string) => {
     return out.get("Deployment", name);
 };
 const nodePatch = (manager: string, spec: Record<string, unknown>): RuntimePatch =>
-    ({ manager, trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }) as RuntimePatch;
+    ({ manager, trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } });
 
 // ---------------------------------------------------------------------------------------------------
 // Files from Secrets and claims are readable by the container's user
@@ -433,7 +433,7 @@ test("a ReadWriteMany Volume without a storage class (and no mlkube:storageClass
 
 test("errors: every problem of a TrainJob at once, including backend-specific ones", async () => {
     await assertFails(
-        () => new TrainJob("t", { ...train, backend: "kubeflow", maxRestarts: 2, resourcesPerNode: { memory: "16GB" }, priorityClassName: "high" } as TrainJobArgs),
+        () => new TrainJob("t", { ...train, backend: "kubeflow", maxRestarts: 2, resourcesPerNode: { memory: "16GB" }, priorityClassName: "high" }),
         'TrainJob "t": 2 problems\n  - resourcesPerNode.memory: "16GB" is not a Kubernetes quantity; use "16Gi"\n  - maxRestarts: is not supported with backend "kubeflow": the Kubeflow TrainJob API has no such field (the runtime\'s JobSet decides it); set it in the training runtime, or use backend "jobset"',
     );
     // Fields well-formed: the rules, the pod builder's and the backend's problems together.

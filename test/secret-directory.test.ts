@@ -16,7 +16,7 @@ import { LocalFileError } from "../src/secret/files";
 import { emit, reveal } from "./helpers";
 
 // The module object itself (not an import wrapper), so the counters below see every call src/secret makes.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const fs = require("node:fs") as typeof import("node:fs");
 
 function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
@@ -44,6 +44,7 @@ interface Counts {
 }
 
 /** Counts the files opened, the bytes read and the directories listed through node:fs until `stop()` (read-only observation). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- node:test mock.method takes any function
 function observeFs(t: { mock: { method: Function } }): Counts & { stop(): void } {
     const c: Counts = { opened: [], bytesRead: 0, dirs: [] };
     const openSync = fs.openSync;
@@ -64,6 +65,7 @@ function observeFs(t: { mock: { method: Function } }): Counts & { stop(): void }
 }
 
 /** Runs `fn` under observeFs; returns its result or error with the counts. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- node:test mock.method takes any function
 function counting<T>(t: { mock: { method: Function } }, fn: () => T): Counts & { result?: T; error?: unknown } {
     const c = observeFs(t);
     try {
@@ -208,7 +210,7 @@ test("property: on random trees (files, nested dirs, links incl. loops, FIFOs) t
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-prop-"));
     t.after(() => fs.rmSync(root, { recursive: true, force: true }));
     let run = 0;
-    await fc.assert(
+    fc.assert(
         fc.property(fc.uniqueArray(fc.tuple(name, node), { maxLength: 6, selector: (e) => e[0] }), fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 1, max: 40 }), (children, maxBytes, maxEntries) => {
             const dir = path.join(root, String(run++));
             const make = (p: string, n: Node) => {

@@ -17,7 +17,7 @@
  * are test/webhook-rules.ts, the kubelet test/kubelet-rules.ts; both use the helpers exported here.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Any = any;
 
 // ---------------------------------------------------------------------------------------------

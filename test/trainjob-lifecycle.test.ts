@@ -55,7 +55,7 @@ test("waitForCompletion: a failed JobSet fails the output with the job's reason"
     const r = await settle(tj.state);
     assert.ok(r.error instanceof TrainJobFailedError);
     assert.equal(
-        r.error!.message,
+        r.error.message,
         'TrainJob "ft": JobSet "ft" failed (FailedJobs): jobset failed due to one or more job failures; the failed containers\' last log lines are their termination messages: `kubectl get pods -n ml -l jobset.sigs.k8s.io/jobset-name=ft -o jsonpath=\'{range .items[*]}{.metadata.name}: {.status.containerStatuses[*].state.terminated.message}{"\\n"}{end}\'`; see also `kubectl describe jobset ft -n ml`, then fix and run `pulumi up` again (a changed spec replaces the job)',
     );
     // registerOutputs carries the failure to the engine, so `pulumi up` fails.
@@ -109,7 +109,7 @@ test("waitForCompletion: a job the update did not wait for (still running) fails
             const tj = new TrainJob(`run-${backend}`, { image: "x", backend, waitForCompletion: true });
             const r = await settle(tj.state);
             assert.ok(r.error instanceof TrainJobNotWaitedError, `${backend}: ${String(r.error ?? r.value)}`);
-            assert.match(r.error!.message, new RegExp(`^TrainJob "run-${backend}": waitForCompletion: ${kind} "run-${backend}" has not finished, and this update did not wait for it .*kubectl wait -n ml ${kind.toLowerCase()}/run-${backend} `));
+            assert.match(r.error.message, new RegExp(`^TrainJob "run-${backend}": waitForCompletion: ${kind} "run-${backend}" has not finished, and this update did not wait for it .*kubectl wait -n ml ${kind.toLowerCase()}/run-${backend} `));
             // Without waitForCompletion a running job is just not finished yet.
             assert.deepEqual(await settle(new TrainJob(`free-${backend}`, { image: "x", backend }).state), { value: undefined });
         }

@@ -20,7 +20,7 @@ function nodePatch(manager: string, spec: Record<string, unknown>, metadata?: Re
     return {
         manager,
         trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { ...(metadata ? { metadata } : {}), spec } } } }] } } },
-    } as RuntimePatch;
+    };
 }
 
 /** Renders a JobSet; `args` may be a function so Volumes/Secrets are created under the mocks. */
@@ -87,7 +87,7 @@ test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTE
         { name: "NODE_RANK", valueFrom: COMPLETION_INDEX },
     ]);
     const nproc = async (args: Partial<TrainJobArgs>) =>
-        (await jobset({ ...base, ...args } as TrainJobArgs)).pod.spec.containers[0].env.find((e: { name: string }) => e.name === "PET_NPROC_PER_NODE").value;
+        (await jobset({ ...base, ...args })).pod.spec.containers[0].env.find((e: { name: string }) => e.name === "PET_NPROC_PER_NODE").value;
     assert.equal(await nproc({ numProcPerNode: 4, resourcesPerNode: { gpu: 8 } }), "4");
     assert.equal(await nproc({ resourcesPerNode: { cpu: "2500m" } }), "3");
     assert.equal(await nproc({ resourcesPerNode: { cpu: "100m" } }), "1");
@@ -287,7 +287,7 @@ test("kubeflow: runtime, user patches after mlkube's (later managers win), SDK s
 });
 
 test("kubeflow: what a TrainJob cannot carry fails with the option's name and a way out", async () => {
-    const kf = (extra: Partial<TrainJobArgs>) => () => new TrainJob("k", { ...base, backend: "kubeflow", ...extra } as TrainJobArgs);
+    const kf = (extra: Partial<TrainJobArgs>) => () => new TrainJob("k", { ...base, backend: "kubeflow", ...extra });
     await assertFails(
         kf({ priorityClassName: "high" }),
         'TrainJob "k": priorityClassName: pod field priorityClassName is not supported with backend "kubeflow": the Kubeflow TrainJob API cannot express it (a runtime patch only carries serviceAccountName, volumes, containers, imagePullSecrets, securityContext, nodeSelector, affinity, tolerations, schedulingGates, terminationGracePeriodSeconds); set it in the training runtime, or use backend "jobset"',

@@ -4,7 +4,7 @@
  * Calibrated against the real webhooks by test/cluster/calibration.test.ts.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 import { isDnsSubdomain, isObj, list, num, str } from "./server-rules";
 
 type Any = any;

@@ -89,7 +89,7 @@ function schedulingCause(reason: string, p: Obj, ctx: WorkloadContext): { what: 
     }
     if (/didn't match Pod's node affinity\/selector/.test(reason)) {
         const sel = p.spec?.nodeSelector ?? {};
-        const shown = Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(", ");
+        const shown = Object.entries(sel).map(([k, v]) => `${k}=${String(v)}`).join(", ");
         return {
             what: `no node matches ${shown ? `nodeSelector ${shown}` : "the pod's node affinity"}`,
             fix: `correct nodeSelector${shown ? "" : "/affinity"} (from the component, its profile or mlkube:nodeSelector) to labels your nodes carry (kubectl get nodes --show-labels)`,

@@ -59,7 +59,7 @@ export function clusterAccess(kubeconfig: string | undefined, context: string | 
     const ctx = ((Array.isArray(doc.contexts) ? doc.contexts : []) as Named<{ context?: { cluster?: string; user?: string; namespace?: string } }>[]).find((c) => c?.name === ctxName)?.context;
     if (!ctx) return { none: `no context ${JSON.stringify(ctxName ?? "")} in the kubeconfig` };
     const cluster = ((Array.isArray(doc.clusters) ? doc.clusters : []) as Named<{ cluster?: Record<string, unknown> }>[]).find((c) => c?.name === ctx.cluster)?.cluster;
-    const user = (((Array.isArray(doc.users) ? doc.users : []) as Named<{ user?: Record<string, unknown> }>[]).find((u) => u?.name === ctx.user)?.user ?? {}) as Record<string, unknown>;
+    const user = (((Array.isArray(doc.users) ? doc.users : []) as Named<{ user?: Record<string, unknown> }>[]).find((u) => u?.name === ctx.user)?.user ?? {});
     if (!cluster || typeof cluster.server !== "string") return { none: "the context's cluster has no server" };
     if (user.exec || user["auth-provider"]) return { none: "the kubeconfig user authenticates with exec/auth-provider, which mlkube's watcher does not run" };
     try {

@@ -27,7 +27,7 @@ function mocked(): boolean {
 function kubernetesProvider(opts: pulumi.ComponentResourceOptions | undefined): pulumi.ProviderResource | undefined {
     const isK8s = (p: unknown) => (p as { getPackage?(): string } | undefined)?.getPackage?.() === "kubernetes";
     const ps = opts?.providers;
-    const fromMap = Array.isArray(ps) ? ps.find(isK8s) : (ps as Record<string, pulumi.ProviderResource> | undefined)?.kubernetes;
+    const fromMap = Array.isArray(ps) ? ps.find(isK8s) : (ps)?.kubernetes;
     return isK8s(opts?.provider) ? opts!.provider : fromMap;
 }
 

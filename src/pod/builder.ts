@@ -9,7 +9,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
-import { compact, InputMap, labelsOf } from "../plain";
+import { compact, labelsOf } from "../plain";
 import type { BuiltPod, PodContext } from "./context";
 import { containerEnv } from "./env";
 import { finalPodIssues, patchSource, PodSource } from "./final";
@@ -110,11 +110,11 @@ function assemble(o: PodInput, ctx: PodContext, issues: ValidationIssue[]): Buil
     const sources = podSources(o, ctx, cfg);
     if (!ctx.patchedLater) issues.push(...finalPodIssues(spec, sources));
 
-    const annotations = { ...(o.podAnnotations as InputMap | undefined), ...secrets.checksums };
+    const annotations = { ...(o.podAnnotations), ...secrets.checksums };
     return {
         template: {
             metadata: compact({
-                labels: { ...labelsOf(ctx.component, ctx.objectName, cfg.labels, o.podLabels as InputMap | undefined), ...ctx.selectorLabels },
+                labels: { ...labelsOf(ctx.component, ctx.objectName, cfg.labels, o.podLabels), ...ctx.selectorLabels },
                 annotations: Object.keys(annotations).length ? annotations : undefined,
             }),
             spec,

@@ -39,7 +39,7 @@ export function containerEnv(
     for (const [name, v] of Object.entries(userEnv)) {
         env.push(envVar(name, v));
         if (v && typeof v === "object" && "secretName" in v) {
-            const r = v as SecretKeyRef;
+            const r = v;
             if (r.resource) dependencies.push(r.resource);
             // A value taken with ref() rolls the pods like a mounted Secret does.
             if (r.checksum !== undefined && roll) checksums[checksumKey(r.secretName)] = r.checksum;

@@ -146,7 +146,7 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
     const volumeList = Array.isArray(spec.volumes) ? spec.volumes : [];
     // A volume named by an Output may be any name: mounts are then not checked against the volumes.
     let volumesKnown = opts.volumesKnown !== false;
-    volumeList.forEach((v, i) => {
+    volumeList.forEach((v) => {
         const name = own(v, "name");
         if (typeof name !== "string") {
             volumesKnown = false;

@@ -186,7 +186,7 @@ export class MlkubeProvider implements provider.Provider {
         let secretPaths: (string | number)[][] = [];
         let component: pulumi.ComponentResource;
         try {
-            const n = await this.normalizer.args(type, spec.name, name, inputs as Record<string, unknown>);
+            const n = await this.normalizer.args(type, spec.name, name, inputs);
             redact = n.redact;
             secretPaths = n.secretPaths;
             const given = options.dependsOn === undefined ? [] : Array.isArray(options.dependsOn) ? options.dependsOn : [options.dependsOn];

@@ -357,10 +357,10 @@ class Run {
         switch (type) {
             case "ExistingVolume":
                 if (typeof o.claimName !== "string") return o; // mlkube reports the missing/invalid claimName
-                return Volume.existing(o.claimName, rest("claimName") as never);
+                return Volume.existing(o.claimName, rest("claimName"));
             case "ExistingSecret":
                 if (typeof o.secretName !== "string") return o;
-                return Secret.existing(o.secretName, rest("secretName") as never);
+                return Secret.existing(o.secretName, rest("secretName"));
             case "SecretKeyRef": {
                 const { secret, secretName, key, optional, ...extra } = o;
                 if (Object.keys(extra).length) return o; // unknown fields: mlkube reports them

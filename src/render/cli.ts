@@ -245,7 +245,9 @@ function redirectOutput(): () => void {
     console.log = toErr;
     console.info = toErr;
     console.debug = toErr;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- restored as it was (same this) below
     const write = process.stdout.write;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- bind() loses the overloads
     process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
     return () => {
         Object.assign(console, saved);

@@ -304,6 +304,7 @@ const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, compat: "yaml
 
 /** Text for a one-line comment: line breaks (YAML 1.1's too) and other control characters escaped. */
 function commentText(s: string): string {
+    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
     return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 

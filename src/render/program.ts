@@ -203,7 +203,7 @@ export function compilerOptions(project: Project, ts: typeof import("typescript"
     if (fs.existsSync(tsconfig)) {
         const parsed = ts.parseConfigFileTextToJson(tsconfig, fs.readFileSync(tsconfig, "utf8"));
         if (parsed.error) throw new ProgramError(`${tsconfig}: ${ts.flattenDiagnosticMessageText(parsed.error.messageText, "\n")}`);
-        fromFile = ((parsed.config as { compilerOptions?: Record<string, unknown> }).compilerOptions ?? {}) as Record<string, unknown>;
+        fromFile = ((parsed.config as { compilerOptions?: Record<string, unknown> }).compilerOptions ?? {});
     }
     const { options, errors } = ts.convertCompilerOptionsFromJson({ target: "ES2020", sourceMap: true, ...fromFile }, project.dir);
     if (errors.length) throw new ProgramError(`${tsconfig}: ${errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; ")}`);

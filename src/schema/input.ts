@@ -138,14 +138,14 @@ export function snapshot(v: unknown, component: string, name: string, path: Read
                 return out;
             }
             const out: Record<string, unknown> = {};
-            for (const k of Object.keys(x as object)) {
+            for (const k of Object.keys(x)) {
                 if (k === "__proto__") {
                     found.push({ path: at(k), message: `"__proto__" is not allowed as a key (it is no Kubernetes field or name)` });
                     continue;
                 }
                 let e: unknown;
                 try {
-                    e = (x as Record<string, unknown>)[k];
+                    e = (x)[k];
                 } catch {
                     found.push({ path: at(k), message: "could not be read (its getter threw); pass plain values" });
                     continue;
@@ -195,7 +195,7 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
             return z.NEVER;
         }
         const r = schema.safeParse(v, { error: errorMap });
-        if (r.success) return r.data as z.output<T>;
+        if (r.success) return r.data;
         for (const iss of r.error.issues) {
             ctx.issues.push({ ...(iss as object), input: undefined, path: iss.path } as never);
         }
@@ -301,7 +301,7 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
         const path = [...prefix, ...(iss.path as (string | number)[])];
         // An Output/Promise where the schema wanted a value (an object is read for its fields, say): the
         // one message that applies, at the marker's own position, whatever zod made of the marker.
-        const marker = markerDepth(raw, iss.path as PropertyKey[]);
+        const marker = markerDepth(raw, iss.path);
         if (marker !== undefined) {
             const at = [...prefix, ...(iss.path as (string | number)[]).slice(0, marker)];
             const key = formatPath(at);
@@ -312,7 +312,7 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
             continue;
         }
         if (iss.code === "unrecognized_keys") {
-            const known = knownKeys?.(iss.path as PropertyKey[]) ?? [];
+            const known = knownKeys?.(iss.path) ?? [];
             for (const key of iss.keys) {
                 const guess = closest(key, known);
                 out.push({
@@ -326,11 +326,12 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
             // Record keys / map entries: report the inner problem (e.g. why a label key is invalid).
             const inner = (iss as unknown as { issues: z.core.$ZodIssue[] }).issues ?? [];
             const key = (iss as unknown as { key?: unknown }).key;
+            // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a map key zod reports (a string or number)
             const at = iss.code === "invalid_element" && key !== undefined ? [...path, String(key)] : path;
             if (inner.length) out.push(...inner.map((i) => ({ path: at, message: i.message })));
             else out.push({ path: at, message: iss.message });
         } else if (iss.code === "invalid_union") {
-            out.push(...unionIssues(iss, path, valueAt(raw, iss.path as PropertyKey[]), knownKeys && ((p) => knownKeys([...(iss.path as PropertyKey[]), ...p]))));
+            out.push(...unionIssues(iss, path, valueAt(raw, iss.path), knownKeys && ((p) => knownKeys([...(iss.path), ...p]))));
         } else {
             out.push({ path, message: iss.message });
         }
@@ -448,7 +449,7 @@ function unwrap(s: unknown): unknown {
     for (let i = 0; i < 10; i++) {
         const meta = s instanceof z.ZodType ? helperMeta(s) : undefined;
         if (meta?.kind === "input") s = meta.schema;
-        else if (meta?.kind === "record") return z.record(z.string(), meta.value as z.ZodType); // walked into by value, as a map
+        else if (meta?.kind === "record") return z.record(z.string(), meta.value); // walked into by value, as a map
         else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap();
         else if (s instanceof z.ZodPipe) s = s.in instanceof z.ZodObject ? s.in : s.out;
         else break;
@@ -507,7 +508,7 @@ export function presentKeySchema(schema: z.ZodObject, raw: Record<string, unknow
         const kept: Record<string, z.ZodType> = {};
         // `in`, as zod's own object parse reads a field (raw is a snapshot: a fresh object of Object.prototype).
         for (const k of Object.keys(shape)) if (!entry.droppable.has(k) || k in raw) kept[k] = shape[k];
-        sub = schema.clone({ ...schema._zod.def, shape: kept }) as z.ZodObject;
+        sub = schema.clone({ ...schema._zod.def, shape: kept });
         entry.byKeys.set(id, sub);
     }
     return sub;

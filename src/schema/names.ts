@@ -206,7 +206,7 @@ export function annotationsSizeMessage(bytes: number): string {
 /** Annotations whose plain values fit Kubernetes' 256 KiB total. @internal */
 export function annotationMap<V extends z.ZodType>(value: V) {
     return record(labelKey, value).superRefine((m, ctx) => {
-        const bytes = annotationsTooLarge(m as Record<string, unknown>);
+        const bytes = annotationsTooLarge(m);
         if (bytes !== undefined) ctx.addIssue({ code: "custom", message: annotationsSizeMessage(bytes) });
     });
 }

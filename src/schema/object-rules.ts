@@ -78,7 +78,7 @@ const keyProblem = (k: string, what: string) => {
 function strings(o: Obj, k: string): string[] | undefined {
     const v = Object.hasOwn(o, k) ? o[k] : undefined;
     if (v === undefined || v === null) return [];
-    return Array.isArray(v) && v.every((e) => typeof e === "string") ? (v as string[]) : undefined;
+    return Array.isArray(v) && v.every((e) => typeof e === "string") ? (v) : undefined;
 }
 
 /** The field a list item sits in: `matchFields` for [..., "matchFields", 0]. */

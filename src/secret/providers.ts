@@ -164,7 +164,7 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
             const missing = required.filter((n) => !env[n]);
             if (missing.length) throw new CredentialsNotFound(`no Azure service principal found; set ${missing.join(", ")}`);
             const values: Record<string, string> = {};
-            for (const n of [...required, "AZURE_SUBSCRIPTION_ID"]) if (env[n]) values[n] = env[n] as string;
+            for (const n of [...required, "AZURE_SUBSCRIPTION_ID"]) if (env[n]) values[n] = env[n];
             return { values, defaultMount: "env", mounts: ["env", "files"] };
         }
         case "huggingface": {
@@ -207,7 +207,7 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
             if (opts.registry) {
                 auths = Object.fromEntries(Object.entries(auths).filter(([k]) => k === opts.registry || k.replace(/^https?:\/\//, "").split("/")[0] === opts.registry));
             }
-            const usable = Object.entries(auths).filter(([, v]) => v && typeof v === "object" && "auth" in (v as object));
+            const usable = Object.entries(auths).filter(([, v]) => v && typeof v === "object" && "auth" in (v));
             if (usable.length === 0) {
                 throw new CredentialsNotFound(
                     `${file} has no inline credentials${opts.registry ? ` for ${opts.registry}` : ""} (a credential helper "credsStore" keeps them elsewhere); log in with a config that stores "auths", or build the Secret from env`,

@@ -11,7 +11,7 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { ComponentSpec, MlkubeComponent, prepare } from "../base";
-import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
+import { compact, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
 import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
 import { SecretBinding, SecretKeyRef } from "../pod/refs";
@@ -230,7 +230,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     };
     const none = () => ({});
     if (a.env !== undefined) {
-        const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env as object);
+        const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env);
         for (const k of keys ?? []) if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
         bail();
         // All values plain (the common case): encode now, like fromEnv/fromFile, so the data is plain
@@ -248,7 +248,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             }
             return out;
         };
-        const given = a.env as pulumi.Input<Record<string, pulumi.Input<string>>>;
+        const given = a.env;
         // One value an Output (`{ API_KEY: config.requireSecret("apiKey") }`, the usual case): one apply on it.
         const pending = keys?.filter((k) => pulumi.Output.isInstance((given as Record<string, unknown>)[k]));
         const data =
@@ -263,7 +263,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         a.fromEnv.forEach((v, i) => {
             if (!isEnvName(v)) problems.push({ path: ["fromEnv", i], message: envNameMessage(v) });
             else if (!Object.hasOwn(env, v) || typeof env[v] !== "string") problems.push({ path: ["fromEnv", i], message: `environment variable ${v} is not set on this machine; export it before running pulumi` });
-            else values[v] = b64(env[v] as string);
+            else values[v] = b64(env[v]);
         });
         bail();
         return { data: values, type: "Opaque", mount: "env", env: none, keys: Object.keys(values) };
@@ -303,7 +303,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             throw e;
         }
         if (content.skipped.length) {
-            pulumi.log.warn(`Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${content.skipped.join(", ")}`);
+            void pulumi.log.warn(`Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${content.skipped.join(", ")}`);
         }
         for (const message of content.problems) problems.push({ path: ["fromDirectory"], message });
         if (content.files.length === 0 && problems.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
@@ -361,7 +361,7 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
 
 /** Quotes `s` for a POSIX shell: as is when it holds only safe characters, else in single quotes. */
 export function shellQuote(s: string): string {
-    return /^[A-Za-z0-9_\/.,:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+    return /^[A-Za-z0-9_/.,:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Checks the total size without revealing anything about the values but their size. */
@@ -420,8 +420,8 @@ export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.P
             metadata: compact({
                 name: secretName,
                 namespace,
-                labels: objectLabels("Secret", secretName, a.labels as InputMap | undefined),
-                annotations: objectAnnotations(a.annotations as InputMap | undefined),
+                labels: objectLabels("Secret", secretName, a.labels),
+                annotations: objectAnnotations(a.annotations),
             }),
             type: src.type,
             data,
@@ -615,7 +615,7 @@ export const secretSpec: ComponentSpec<Secret> = {
     token: SECRET_TYPE,
     schema: secretArgsSchema,
     source: { args: "SecretArgs", argsFile: "src/secret/secret.ts", classFile: "src/secret/secret.ts" },
-    create: (name, args, opts) => new Secret(name, args as never, opts),
+    create: (name, args, opts) => new Secret(name, args, opts),
     outputs: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
     referenceOutputs: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
 };
@@ -637,9 +637,9 @@ export class SecretReference {
             mountPath: o.mountPath ?? `/etc/mlkube/secrets/${o.secretName}`,
             fileMode: o.fileMode,
             env: {},
-            checksum: o.checksum as pulumi.Input<string> | undefined,
-            resource: o.dependsOn as pulumi.Resource | undefined,
-        }) as SecretBinding;
+            checksum: o.checksum,
+            resource: o.dependsOn,
+        });
         this.knownKeys = o.keys;
     }
     /** The key names it holds when given (`keys`); undefined: unknown. @internal */

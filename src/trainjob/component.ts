@@ -11,7 +11,7 @@ import { Job } from "@pulumi/kubernetes/batch/v1";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { ComponentSpec, MlkubeComponent, prepare } from "../base";
 import { asPulumiError } from "../errors";
-import { LOCAL_MASTER, TRAINJOB_COMPONENT, terminalState, TERMINAL, DECLARED_FINISH, observedStatus, TrainJobNotWaitedError } from "./common";
+import { LOCAL_MASTER, TRAINJOB_COMPONENT, terminalState, DECLARED_FINISH, observedStatus, TrainJobNotWaitedError } from "./common";
 import { keepFieldManager } from "../metadata";
 import { validateAndRenderTrainJob } from "./render";
 import { TRAINJOB_TYPE, TrainJobArgs, TrainJobBackend, trainJobFieldsSchema } from "./spec";
@@ -60,7 +60,7 @@ export class TrainJob extends MlkubeComponent {
         const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
         super(trainJobSpec, name, opts);
         if (r.service) {
-            this.service = new Service(name, r.service as never, { parent: this, deleteBeforeReplace: true });
+            this.service = new Service(name, r.service, { parent: this, deleteBeforeReplace: true });
         }
         const jobOpts: pulumi.CustomResourceOptions = {
             parent: this,
@@ -82,7 +82,7 @@ export class TrainJob extends MlkubeComponent {
 
         this.backend = pulumi.output(a.backend ?? "jobset");
         const status = (this.job as unknown as { status: pulumi.Output<unknown> }).status;
-        const kind = r.object.kind as keyof typeof TERMINAL;
+        const kind = r.object.kind;
         this.state = pulumi
             .all([status, this.namespace])
             .apply(([s, ns]) => {
@@ -98,6 +98,7 @@ export class TrainJob extends MlkubeComponent {
             });
         if (a.waitForCompletion && !pulumi.runtime.isDryRun()) {
             // Progress and diagnosis while the provider waits (docs/diagnosis.md); loaded only for a waited update.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a waited update, never in preview, render or tests (docs/diagnosis.md)
             (require("../diagnose/start") as typeof import("../diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "TrainJob", name, expected: a.numNodes ?? 1 }, kind, objectName: r.objectName, namespace: ns, progress: true }, status);
         }
         this.finish(trainJobSpec, { jobName: this.jobName, namespace: this.namespace, masterAddress: this.masterAddress, backend: this.backend, state: this.state });

@@ -15,10 +15,10 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { BuiltPod, envVar } from "../pod/builder";
-import { EnvValue, podOptionsShape, secretLike, ValidatedPodOptions, volumeLike, VolumeMountSpec } from "../workload/options";
+import { EnvValue, podOptionsShape, secretLike, ValidatedPodOptions, volumeLike } from "../workload/options";
 import { buildPod } from "../workload/resolve";
 import { Agree, Resolved, schemaMatches } from "../schema/input";
-import { bindingOf, Secret, SecretLike, SecretReference } from "../secret/secret";
+import { bindingOf, Secret, SecretReference } from "../secret/secret";
 import { ClaimMount, claimMountOf, Volume, VolumeLike, VolumeReference } from "../volume";
 import { TRAINJOB_COMPONENT } from "./common";
 
@@ -110,7 +110,7 @@ export function configuredKinds(i: ValidatedInitializers | undefined): Initializ
 
 /** The claim the initializers share, as a mount (undefined without `volume`). @internal */
 export function initializerClaim(i: ValidatedInitializers): ClaimMount | undefined {
-    return i.volume !== undefined ? claimMountOf(i.volume as VolumeLike) : undefined;
+    return i.volume !== undefined ? claimMountOf(i.volume) : undefined;
 }
 
 /** A Block-mode claim cannot hold the initializers' files (backends that mount `volume`). @internal */
@@ -124,7 +124,7 @@ export function initializerVolumeIssues(i: ValidatedInitializers): ValidationIss
  * @internal
  */
 export function initializerMounts(i: ValidatedInitializers, kinds: InitializerKind[]): Pick<ValidatedPodOptions, "volumes" | "emptyDirs"> {
-    if (i.volume !== undefined) return { volumes: kinds.map((k) => ({ volume: i.volume as VolumeLike, mountPath: INITIALIZER_PATHS[k], subPath: k }) as VolumeMountSpec) };
+    if (i.volume !== undefined) return { volumes: kinds.map((k) => ({ volume: i.volume as VolumeLike, mountPath: INITIALIZER_PATHS[k], subPath: k })) };
     return { emptyDirs: kinds.map((k) => ({ name: initializerName(k), mountPath: INITIALIZER_PATHS[k] })) };
 }
 
@@ -193,7 +193,7 @@ export function kubeflowInitializer(i: ValidatedInitializers): Record<string, un
         out[k] = {
             storageUri: src.storageUri,
             ...(env.length ? { env } : {}),
-            ...(src.secret !== undefined ? { secretRef: { name: bindingOf(src.secret as SecretLike).secretName } } : {}),
+            ...(src.secret !== undefined ? { secretRef: { name: bindingOf(src.secret).secretName } } : {}),
         };
     }
     return out;

@@ -95,7 +95,7 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
         template: { metadata: pod.template.metadata, spec: podSpec },
     });
 
-    const labels: InputMap = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels as InputMap | undefined);
+    const labels: InputMap = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels);
     const service: Record<string, unknown> | undefined = indexed
         ? {
               apiVersion: "v1",
@@ -122,7 +122,7 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
                 name: objectName,
                 namespace,
                 labels: { ...labels, ...queueLabels(a.queue || undefined, a.priorityClass) },
-                annotations: objectAnnotations({ ...(a.annotations as InputMap | undefined), ...lifecycleAnnotations("Job", a.waitForCompletion, a.timeout) }),
+                annotations: objectAnnotations({ ...(a.annotations), ...lifecycleAnnotations("Job", a.waitForCompletion, a.timeout) }),
             }),
             spec,
         },

@@ -87,13 +87,13 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
     });
 
     // labels/annotations: the JobSet only (pods get podLabels/podAnnotations), as the SDK's Labels/Annotations do for a TrainJob.
-    let labels: InputMap = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels as InputMap | undefined);
-    let annotations: InputMap = { ...(a.annotations as InputMap | undefined) };
+    let labels: InputMap = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels);
+    let annotations: InputMap = { ...(a.annotations) };
     for (const p of patches) {
         const t = p.trainingRuntimeSpec?.template;
         if (t?.spec) spec = strategicMerge(spec, t.spec);
-        if (t?.metadata?.labels) labels = { ...labels, ...(t.metadata.labels as InputMap) };
-        if (t?.metadata?.annotations) annotations = { ...annotations, ...(t.metadata.annotations as InputMap) };
+        if (t?.metadata?.labels) labels = { ...labels, ...(t.metadata.labels) };
+        if (t?.metadata?.annotations) annotations = { ...annotations, ...(t.metadata.annotations) };
     }
     // The final pods, after the patches: secure-default conflicts and names, where the user wrote them.
     const built: Record<string, PodSource[]> = Object.fromEntries(initJobs.map((j) => [j.name, j.sources]));

@@ -14,7 +14,7 @@ import { finalPodIssues, PodSource } from "../pod/final";
 import { strategicMerge } from "../pod/merge";
 import { isStackDefault } from "../workload/defaults";
 import { tryBuildPod } from "../workload/resolve";
-import { bindingOf, Secret, SecretLike } from "../secret/secret";
+import { bindingOf, Secret } from "../secret/secret";
 import { lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, torchEnv, TRAINJOB_COMPONENT } from "./common";
 import type { Backend } from "./backend";
 import { jobOnlyFieldIssues } from "./rules";
@@ -143,7 +143,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
     // (a rotated value); keys from an Output are checked against the reserved names when they resolve.
     const checkedKeys = checkedEnvSecretKeys(name, a.secrets, true, issues);
     (a.secrets ?? []).forEach((s, i) => {
-        const b = bindingOf(s as SecretLike);
+        const b = bindingOf(s);
         if (b.kind !== "env") return;
         // Only a Secret of this program lists its keys here: a reference's are the user's word, not the Secret's.
         const known = s instanceof Secret ? checkedKeys[i] : undefined;
@@ -188,7 +188,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
     });
     // labels/annotations go on the TrainJob only, as the Kubeflow SDK's Labels/Annotations options do; the
     // JobSet gets mlkube's standard labels, the pods the builder's (podLabels, podAnnotations).
-    const labels = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels as InputMap | undefined);
+    const labels = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels);
     const own: RuntimePatch = {
         manager: MLKUBE_MANAGER,
         trainingRuntimeSpec: {
@@ -241,7 +241,7 @@ export function renderKubeflowTrainJob(name: string, objectName: string, a: Vali
                 // Kueue's labels only here: on the runtime JobSet (patch metadata above) Kueue would queue it a second time.
                 labels: { ...labels, ...queueLabels(a.queue || undefined, a.priorityClass) },
                 annotations: objectAnnotations({
-                    ...(a.annotations as InputMap | undefined),
+                    ...(a.annotations),
                     ...lifecycleAnnotations("TrainJob", a.waitForCompletion, a.timeout),
                     // Trainer v2.3 re-creates the JobSet of a TrainJob that is being deleted in the foreground,
                     // so a foreground delete (the provider's default) waits minutes or forever. In the

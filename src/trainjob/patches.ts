@@ -215,7 +215,7 @@ const envVarSchema = z
         if (!("value" in e) && !("valueFrom" in e)) ctx.addIssue({ code: "custom", message: "needs a value or a valueFrom" });
         if ("valueFrom" in e) {
             const vf = e.valueFrom;
-            if (!vf || typeof vf !== "object" || !VALUE_FROM_KEYS.some((k) => k in (vf as object))) {
+            if (!vf || typeof vf !== "object" || !VALUE_FROM_KEYS.some((k) => k in (vf))) {
                 ctx.addIssue({ code: "custom", path: ["valueFrom"], message: `must contain one of ${VALUE_FROM_KEYS.join(", ")}` });
             }
         }

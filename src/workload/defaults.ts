@@ -86,7 +86,7 @@ export function stackProfiles(cfg: MlkubeConfig = mlkubeConfig()): Record<string
     const issues: ValidationIssue[] = [];
     for (const [name, body] of Object.entries(cfg.profiles ?? {})) {
         const r = profileSchema.safeParse(body, { error: errorMap });
-        if (r.success) out[name] = body as Args; // the raw body: validate() checks it again with the args
+        if (r.success) out[name] = body; // the raw body: validate() checks it again with the args
         else issues.push(...toIssues(r.error, ["mlkube:profiles", name], knownKeysOf(profileSchema), body));
     }
     if (issues.length) throw new MlkubeValidationError("Stack config", pulumi.getStack(), issues);
@@ -265,7 +265,7 @@ function withStackDefaults<T>(component: string, name: string, args: T & Args, r
         out = mergeProfile(profiles[wanted], out, resourcesKey);
         // The object and its pods say which profile they come from.
         for (const field of ["labels", "podLabels"]) {
-            const labels = isPlainObject(out[field]) ? (out[field] as Args) : out[field] === undefined ? {} : undefined;
+            const labels = isPlainObject(out[field]) ? (out[field]) : out[field] === undefined ? {} : undefined;
             if (labels && !own(labels, PROFILE_LABEL)) out[field] = { ...labels, [PROFILE_LABEL]: wanted };
         }
     }

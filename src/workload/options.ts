@@ -199,7 +199,7 @@ const extendedResources = z.record(
         const problem = extendedResourceProblem(n);
         if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(n)} ${problem}` });
     }),
-    z.number().int({ error: (iss) => `${iss.input} is not a whole number: extended resources are counted in whole devices` }).nonnegative().max(INT32_MAX),
+    z.number().int({ error: (iss) => `${String(iss.input)} is not a whole number: extended resources are counted in whole devices` }).nonnegative().max(INT32_MAX),
 );
 
 /** Resources without the cross-field rules (profiles may set `gpuVendor` for the GPUs a workload asks for). */
@@ -212,7 +212,7 @@ export const resourcesObject = z.strictObject({
         .number()
         .nonnegative()
         .max(INT32_MAX)
-        .refine(Number.isInteger, { error: (iss) => `${iss.input} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
+        .refine(Number.isInteger, { error: (iss) => `${String(iss.input)} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
         .optional(),
     gpuVendor: gpuVendor.optional(),
     limits: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }).optional(),

@@ -8,7 +8,7 @@ import { ValidationIssue } from "../errors";
 import * as builder from "../pod/builder";
 import type { BuiltPod, PodConfig, PodContext, PodInput } from "../pod/builder";
 import { bindingOf } from "../secret/secret";
-import { claimMountOf, VolumeLike } from "../volume";
+import { claimMountOf } from "../volume";
 import type { ValidatedPodOptions, VolumeMountSpec } from "./options";
 
 /** A pod context without the configuration, which defaults to the stack's (`mlkubeConfig()`). */
@@ -19,7 +19,7 @@ export function resolvePodOptions(o: ValidatedPodOptions): PodInput {
     const { volumes, secrets, imagePullSecrets, ...rest } = o;
     const resolvedSecrets = secrets?.map((s) => bindingOf(s));
     const resolvedVolumes = volumes?.map((entry) => {
-        const spec: VolumeMountSpec = typeof entry === "object" && entry !== null && "volume" in entry ? (entry as VolumeMountSpec) : { volume: entry as VolumeLike };
+        const spec: VolumeMountSpec = typeof entry === "object" && entry !== null && "volume" in entry ? (entry) : { volume: entry };
         return { claim: claimMountOf(spec.volume), mountPath: spec.mountPath, subPath: spec.subPath, readOnly: spec.readOnly };
     });
     const pullSecrets = imagePullSecrets?.map((s) => ({ binding: bindingOf(s), byName: typeof s === "string" }));

@@ -152,7 +152,7 @@ describe("the server rejects what mlkube rejects", () => {
             const job = valid.find((o) => o.kind === "TrainJob" || o.kind === "JobSet")!;
             applyOk([job], { dryRun: true });
             // ... and refuses the same object with the mistake put in by hand.
-            const bad = structuredClone(job) as K8sObject;
+            const bad = structuredClone<K8sObject>(job);
             c.mutate(bad);
             applyRejected([bad], c.server, { dryRun: true });
         });
@@ -217,12 +217,12 @@ describe("kubeflow list-maps: what mlkube emits is admitted, the duplicates it a
 
     test("the same TrainJob with two mounts of one name, or two env entries of one name: refused by the CRD", async () => {
         const tj = find(await emitObjects(() => new TrainJob("lists", listMapArgs()), ns), "TrainJob");
-        const mounts = structuredClone(tj) as any;
+        const mounts = structuredClone<any>(tj);
         const pod = mounts.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
         pod.containers[0].volumeMounts[1].name = pod.containers[0].volumeMounts[0].name;
         pod.volumes = pod.volumes.filter((v: any) => v.name !== "pvc-data-1");
         applyRejected([mounts], /Duplicate value|duplicate entries for key/, { dryRun: true });
-        const env = structuredClone(tj) as any;
+        const env = structuredClone<any>(tj);
         env.spec.trainer.env.push({ name: "TOKEN", valueFrom: { secretKeyRef: { name: "env-a", key: "TOKEN" } } });
         applyRejected([env], /Duplicate value|duplicate entries for key/, { dryRun: true });
     });

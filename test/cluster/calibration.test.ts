@@ -70,7 +70,7 @@ function serverVerdicts(objects: K8sObject[], dryRun = true): Promise<Verdict[]>
             }
             // Errors come in the order of the objects; a webhook's denial does not name the object.
             const errors = stderr.split(/\n(?=Error from server|error: )/).filter((e) => /^(Error from server|error: )/.test(e.trim()));
-            const verdicts = objects.map((o) => ({ admitted: applied.has(`${o.kind.toLowerCase()}/${o.metadata.name}`) }) as Verdict);
+            const verdicts = objects.map((o) => ({ admitted: applied.has(`${o.kind.toLowerCase()}/${o.metadata.name}`) }));
             const refused = verdicts.filter((v) => !v.admitted);
             if (refused.length === errors.length) refused.forEach((v, k) => (v.message = errors[k].trim()));
             else {
@@ -169,7 +169,7 @@ test("calibration: the conformance checker and the API server agree on every obj
 test("calibration: what a dry run cannot see (node ports outside the range) is refused by a real create, as the checker says", { timeout: 120_000 }, async () => {
     // Services only (harmless to create): NodePort Services mlkube emits, with their own nodePort and with one out of range.
     const base = (ports: Array<Record<string, unknown>>, n: number): K8sObject =>
-        ({ apiVersion: "v1", kind: "Service", metadata: { name: `np-${n}`, namespace: ns }, spec: { type: "NodePort", selector: { app: "x" }, ports } }) as K8sObject;
+        ({ apiVersion: "v1", kind: "Service", metadata: { name: `np-${n}`, namespace: ns }, spec: { type: "NodePort", selector: { app: "x" }, ports } });
     const samples = [
         base([{ name: "a", port: 80 }], 0),
         base([{ name: "a", port: 80, nodePort: 30000 + Math.floor(Math.random() * 2700) }], 1),

@@ -187,7 +187,7 @@ describe("examples/llm-finetune", () => {
         assert.equal(masterAddr, "llm-finetune-node-0-0.llm-finetune");
         applyExample(objects);
         await claimsBound(objects, ns);
-        const pods = await checkJobSet("llm-finetune", ns, 4, masterAddr!);
+        const pods = await checkJobSet("llm-finetune", ns, 4, masterAddr);
         assertNoDrift(objects);
         finetunePods.jobset = pods.find((p) => p.metadata.annotations["batch.kubernetes.io/job-completion-index"] === "1");
     });
@@ -209,7 +209,7 @@ describe("examples/llm-finetune", () => {
         const js = get("jobset", "llm-finetune", ns);
         assert.deepEqual(js.metadata.ownerReferences.map((o: any) => [o.kind, o.name, o.controller]), [["TrainJob", "llm-finetune", true]], "the Trainer created the JobSet");
         // The torch plugin's PET_MASTER_ADDR (set by the Trainer) equals the MASTER_ADDR mlkube rendered.
-        const pods = await checkJobSet("llm-finetune", ns, 4, masterAddr!);
+        const pods = await checkJobSet("llm-finetune", ns, 4, masterAddr);
         assert.ok(conditionTrue(live, "Complete"));
         assertNoDrift(objects);
         finetunePods.kubeflow = pods.find((p) => p.metadata.annotations["batch.kubernetes.io/job-completion-index"] === "1");

@@ -29,7 +29,7 @@ after(() => {
     if (enabled && process.env.KEEP_NAMESPACES !== "1") kubectl(["delete", "namespace", ns, "--wait=false", "--ignore-not-found"]);
 });
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 const SECURE = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
 
 /** A bare pod on the real node running testapp serve as uid 1000 unless `patch` changes it. */

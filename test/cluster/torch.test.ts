@@ -395,7 +395,7 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         const first = jsonLines(once.stdout)[0];
         assert.equal(first.failed, 0, JSON.stringify(first));
         const predicted = JSON.parse(kubectl(["-n", ns, "exec", client.metadata.name, "--", "python3", "-c", `import urllib.request;print(urllib.request.urlopen(${JSON.stringify(url)}).read().decode())`]).stdout);
-        assert.ok(Math.abs(predicted.y - target!) < 0.05, `the served model predicts ${predicted.y} at x = ones, the trained target is ${target}`);
+        assert.ok(Math.abs(predicted.y - target) < 0.05, `the served model predicts ${predicted.y} at x = ones, the trained target is ${target}`);
 
         // Rollout (env VERSION v1 -> v2) while the client sends 10 requests/s for 30 s through the Service.
         const { summary, budget } = await rolloutUnderLoad(client.metadata.name, url, "model", await emitObjects(serving("model", "v2"), ns));

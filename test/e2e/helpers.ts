@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { K8sObject, ObjectSource } from "../../src/render";
-import { createNamespace as createKubeNamespace, get, kc, KUBECONFIG, kubectl, list, ROOT, Run, RUN_ID } from "../kube";
+import { createNamespace as createKubeNamespace, get, KUBECONFIG, list, ROOT, Run, RUN_ID } from "../kube";
 
 export { ROOT, KUBECONFIG, KUBECTL, RUN_ID, kubectl, kc, get, list, waitFor, deleteNamespaces } from "../kube";
 /** The passphrase of every test stack: secrets really are encrypted in state. */

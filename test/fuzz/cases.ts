@@ -91,7 +91,7 @@ export class Deferred {
 /** A Secret component with `args` made in the program (named `<case>-s<k>`), or `Secret.existing(existing)`. */
 function deferredSecret(args: Record<string, unknown> | undefined, existing?: string): Deferred {
     return new Deferred(existing ? `Secret.existing(${existing})` : "Secret", (name) => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+         
         const { Secret } = require("../../src") as typeof import("../../src");
         return existing ? Secret.existing(existing, existing.endsWith("files") ? { mount: "files" } : {}) : new Secret(name, args as never);
     });
@@ -240,7 +240,7 @@ export const VALID: Record<ComponentName, fc.Arbitrary<Record<string, unknown>>>
         if (!ports?.length) {
             const { serviceType: _s, readinessProbe: _p, ...rest } = a;
             a = rest;
-        } else if (a.readinessProbe) a = { ...a, readinessProbe: { ...(a.readinessProbe as object), port: ports[0].port } };
+        } else if (a.readinessProbe) a = { ...a, readinessProbe: { ...(a.readinessProbe), port: ports[0].port } };
         // A budget of minAvailable 1 needs 2+ pods.
         const minPods = a.autoscaling ? (a.autoscaling as { minReplicas: number }).minReplicas : ((a.replicas as number | undefined) ?? 1);
         if ((a.disruptionBudget as { minAvailable?: number } | undefined)?.minAvailable !== undefined && minPods < 2) a = { ...a, disruptionBudget: { maxUnavailable: 1 } };
@@ -411,7 +411,7 @@ function isTree(v: unknown): v is object {
 
 /** Every (object, key) slot of a tree of plain objects/arrays, the root as [holder, "root"]. */
 function slots(root: { root: unknown }): Array<[Record<string | number, unknown>, string | number]> {
-    const out: Array<[Record<string | number, unknown>, string | number]> = [[root as Record<string, unknown>, "root"]];
+    const out: Array<[Record<string | number, unknown>, string | number]> = [[root, "root"]];
     const walk = (v: unknown, depth: number) => {
         if (depth > 12 || !isTree(v)) return;
         for (const k of Object.keys(v)) {

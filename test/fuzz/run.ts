@@ -60,7 +60,7 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
             child.stderr!.on("data", (d: Buffer) => {
                 stderr = (stderr + d.toString()).slice(-4000);
             });
-            let done = new Set<number>();
+            const done = new Set<number>();
             let current = start;
             let waiting: [number, number] | undefined;
             let finished = false;
@@ -166,7 +166,7 @@ if (require.main === module) {
         batch: arg("--batch") ? Number(arg("--batch")) : undefined,
         examples: arg("--examples") ? Number(arg("--examples")) : undefined,
     };
-    fuzz(o).then((t) => {
+    void fuzz(o).then((t) => {
         process.stdout.write(`${table(t)}\n\n${t.seconds.toFixed(0)} s, seed ${o.seed}\n`);
         for (const e of t.examples) {
             const c = o.only ? undefined : makeCases(e.component, o.seed, e.i, 1)[0];

@@ -34,10 +34,10 @@ export type Message =
     | { type: "done" };
 
 const CTORS: Record<ComponentName, new (name: string, args: never, opts?: never) => unknown> = {
-    Volume: Volume as never,
-    Secret: Secret as never,
-    Compute: Compute as never,
-    TrainJob: TrainJob as never,
+    Volume: Volume,
+    Secret: Secret,
+    Compute: Compute,
+    TrainJob: TrainJob,
 };
 
 /** Messages that name no field because they are about the whole component. */
@@ -129,6 +129,7 @@ function objectsOutcome(resources: CollectedResource[], related: CollectedResour
 
 export async function runJob(job: Job, send: (m: Message) => void): Promise<void> {
     const cases = makeCases(job.component, job.seed, job.start, job.count, job.calm);
+    // eslint-disable-next-line no-useless-assignment -- size is set in the loop body before the increment reads it
     for (let b = 0, size = 0; b < cases.length; b += size) {
         // A case with its own stack config (a planted profile) runs alone; the others in batches.
         size = 1;

@@ -201,7 +201,7 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         const local = path.join(scratch, "unpacked", "pulumi-resource-mlkube");
         fs.mkdirSync(local, { recursive: true });
         await ok("tar", ["-C", local, "-xzf", path.join(releaseDir, TARBALL)], { env: baseEnv });
-        const program = YAML_PROGRAM(server.url).replace(/\n    options:\n      version: .*\n      pluginDownloadURL: .*\n/g, "\n")
+        const program = YAML_PROGRAM(server.url).replace(/\n {4}options:\n {6}version: .*\n {6}pluginDownloadURL: .*\n/g, "\n")
             .replace("resources:\n", `packages:\n  mlkube: ${local}\nresources:\n`);
         assert.doesNotMatch(program, /pluginDownloadURL:/);
         await previewInstalls("yaml-packages", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program), undefined, local);

@@ -19,7 +19,7 @@ export interface Sample {
     object: K8sObject;
 }
 
-type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Any = any;  
 type Mutate = (o: Any, n: number) => void;
 
 const POD_KINDS = ["Deployment", "Job", "JobSet"];
@@ -279,7 +279,7 @@ export function mutants(accepted: Sample[], per = 3): Sample[] {
             const take = Math.min(per, samples.length);
             for (let k = 0; k < take; k++) {
                 const s = samples[Math.floor(((k + 0.5) * samples.length) / take)];
-                const object = JSON.parse(JSON.stringify(s.object)) as Any;
+                const object = JSON.parse(JSON.stringify(s.object));
                 object.metadata.name = `${object.metadata.name}-m${++n}`;
                 mutate(object, n);
                 out.push({ ...s, mutation: label, object: JSON.parse(JSON.stringify(object)) });

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { collect } from "../../src/render/collect";
 import { K8sObject, render, toObjects, toYaml } from "../../src/render";
 import { ensureBuilt } from "../render-helpers";
-import { createNamespace as createKubeNamespace, list, ROOT, Run } from "../kube";
+import { createNamespace as createKubeNamespace, kubectl, list, ROOT, Run } from "../kube";
 
 export { ROOT, KUBECONFIG, KUBECTL, kubectl, kc, get, list, sleep, waitFor, deleteNamespaces } from "../kube";
 export type { Run, WaitOptions } from "../kube";

@@ -101,7 +101,11 @@ function load(file: string): Snapshot {
             }
         }
     };
-    const head = JSON.parse(readUntil('"nodes":[').replace(/^\s*\{\s*"snapshot"\s*:/, "").replace(/,\s*$/, "")) as {
+    const head = JSON.parse(
+        readUntil('"nodes":[')
+            .replace(/^\s*\{\s*"snapshot"\s*:/, "")
+            .replace(/,\s*$/, ""),
+    ) as {
         meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] };
         node_count: number;
         edge_count: number;
@@ -191,7 +195,9 @@ function classOf(s: Snapshot, i: number): string {
             return "(compiled code)";
         case "hidden":
         case "object shape":
-            return `(system) ${nodeName(s, i).replace(/\s*\/.*$/, "").slice(0, 40)}`;
+            return `(system) ${nodeName(s, i)
+                .replace(/\s*\/.*$/, "")
+                .slice(0, 40)}`;
         default:
             return `(${t})`;
     }
@@ -367,7 +373,12 @@ function retainersOf(s: Snapshot, wanted: Set<string>): Map<string, Map<string, 
             seen[w] = 1;
             const et = s.edgeTypes[t];
             const raw = s.edges[e * ef + nameIdx];
-            const edge = et === "element" || et === "hidden" ? `[${et === "element" ? "i" : "h"}]` : et === "context" ? `ctx:${s.strings[raw]}` : s.strings[raw];
+            const edge =
+                et === "element" || et === "hidden"
+                    ? `[${et === "element" ? "i" : "h"}]`
+                    : et === "context"
+                      ? `ctx:${s.strings[raw]}`
+                      : s.strings[raw];
             const key = `${classOf(s, v)}.${edge}`;
             let m = out.get(c);
             if (!m) out.set(c, (m = new Map()));
@@ -391,17 +402,21 @@ function main(): void {
         else if (argv[i] === "--retainers") retainers = Number(argv[++i]);
         else files.push(argv[i]);
     }
-    if (files.length < 1 || files.length > 2) throw new Error("usage: heap.ts A.heapsnapshot [B.heapsnapshot] [--top N] [--per UNITS] [--retainers K]");
+    if (files.length < 1 || files.length > 2)
+        throw new Error("usage: heap.ts A.heapsnapshot [B.heapsnapshot] [--top N] [--per UNITS] [--retainers K]");
     const snaps = files.map((f) => {
         const t0 = Date.now();
         const s = load(f);
         dominators(s);
-        process.stderr.write(`heap: ${f}: ${s.nodeCount} nodes, ${s.edges.length / EF(s)} edges, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        process.stderr.write(
+            `heap: ${f}: ${s.nodeCount} nodes, ${s.edges.length / EF(s)} edges, ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+        );
         return s;
     });
     const stats = snaps.map(byClass);
     const total = (m: Map<string, ClassStats>) => [...m.values()].reduce((a, x) => a + x.self, 0);
-    for (let k = 0; k < snaps.length; k++) console.log(`${files[k]}: ${snaps[k].nodeCount} nodes, live self size ${MiB(total(stats[k]))} MiB`);
+    for (let k = 0; k < snaps.length; k++)
+        console.log(`${files[k]}: ${snaps[k].nodeCount} nodes, live self size ${MiB(total(stats[k]))} MiB`);
     const A = stats[0];
     const B = stats[1] ?? new Map<string, ClassStats>();
     const keys = new Set([...A.keys(), ...B.keys()]);
@@ -410,33 +425,51 @@ function main(): void {
     if (snaps.length === 2) {
         rows.sort((x, y) => y.a.self - y.b.self - (x.a.self - x.b.self));
         console.log(`\nBy constructor, A − B by self size (counts per ${per}); A = ${files[0]}, B = ${files[1]}`);
-        console.log(`| constructor | count A | count B | Δ count /${per} | self A MiB | self B MiB | Δ self MiB | retained A MiB | retained B MiB |`);
+        console.log(
+            `| constructor | count A | count B | Δ count /${per} | self A MiB | self B MiB | Δ self MiB | retained A MiB | retained B MiB |`,
+        );
         console.log("|:--|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (const r of rows.slice(0, top)) {
-            console.log(`| ${r.c.slice(0, 60)} | ${r.a.count} | ${r.b.count} | ${((r.a.count - r.b.count) / per).toFixed(2)} | ${MiB(r.a.self)} | ${MiB(r.b.self)} | ${MiB(r.a.self - r.b.self)} | ${MiB(r.a.retained)} | ${MiB(r.b.retained)} |`);
+            console.log(
+                `| ${r.c.slice(0, 60)} | ${r.a.count} | ${r.b.count} | ${((r.a.count - r.b.count) / per).toFixed(2)} | ${MiB(r.a.self)} | ${MiB(r.b.self)} | ${MiB(r.a.self - r.b.self)} | ${MiB(r.a.retained)} | ${MiB(r.b.retained)} |`,
+            );
         }
         console.log(`| total | | | | ${MiB(total(A))} | ${MiB(total(B))} | ${MiB(total(A) - total(B))} | | |`);
-        const wanted = new Set(rows.slice(0, retainers).filter((r) => r.a.self > r.b.self).map((r) => r.c));
+        const wanted = new Set(
+            rows
+                .slice(0, retainers)
+                .filter((r) => r.a.self > r.b.self)
+                .map((r) => r.c),
+        );
         const ra = retainersOf(snaps[0], wanted);
         const rb = retainersOf(snaps[1], wanted);
-        console.log(`\nFirst retainer of each instance ("<retainer>.<edge>"), counts per ${per}, A vs B, for the ${wanted.size} largest differences`);
+        console.log(
+            `\nFirst retainer of each instance ("<retainer>.<edge>"), counts per ${per}, A vs B, for the ${wanted.size} largest differences`,
+        );
         for (const c of wanted) {
             const ma = ra.get(c) ?? new Map();
             const mb = rb.get(c) ?? new Map();
-            const ks = [...new Set([...ma.keys(), ...mb.keys()])].sort((x, y) => (ma.get(y) ?? 0) - (mb.get(y) ?? 0) - ((ma.get(x) ?? 0) - (mb.get(x) ?? 0)));
+            const ks = [...new Set([...ma.keys(), ...mb.keys()])].sort(
+                (x, y) => (ma.get(y) ?? 0) - (mb.get(y) ?? 0) - ((ma.get(x) ?? 0) - (mb.get(x) ?? 0)),
+            );
             console.log(`\n${c}`);
             for (const k of ks.slice(0, 10)) {
                 const a = ma.get(k) ?? 0;
                 const b = mb.get(k) ?? 0;
                 if (a === b) continue;
-                console.log(`  ${k.slice(0, 90).padEnd(90)} A ${(a / per).toFixed(2).padStart(8)}  B ${(b / per).toFixed(2).padStart(8)}  Δ ${((a - b) / per).toFixed(2).padStart(8)}`);
+                console.log(
+                    `  ${k.slice(0, 90).padEnd(90)} A ${(a / per).toFixed(2).padStart(8)}  B ${(b / per).toFixed(2).padStart(8)}  Δ ${((a - b) / per).toFixed(2).padStart(8)}`,
+                );
             }
         }
     } else {
         rows.sort((x, y) => y.a.retained - x.a.retained);
         console.log(`\n| constructor | count | count /${per} | self MiB | retained MiB |`);
         console.log("|:--|--:|--:|--:|--:|");
-        for (const r of rows.slice(0, top)) console.log(`| ${r.c.slice(0, 60)} | ${r.a.count} | ${(r.a.count / per).toFixed(2)} | ${MiB(r.a.self)} | ${MiB(r.a.retained)} |`);
+        for (const r of rows.slice(0, top))
+            console.log(
+                `| ${r.c.slice(0, 60)} | ${r.a.count} | ${(r.a.count / per).toFixed(2)} | ${MiB(r.a.self)} | ${MiB(r.a.retained)} |`,
+            );
     }
 }
 

@@ -13,7 +13,13 @@ const t1 = process.hrtime.bigint();
 const c1 = process.cpuUsage();
 if (variant === "kubernetes") {
     const k8s = require("@pulumi/kubernetes") as typeof import("@pulumi/kubernetes");
-    void [k8s.core.v1.Secret, k8s.core.v1.PersistentVolumeClaim, k8s.core.v1.Service, k8s.apps.v1.Deployment, k8s.apiextensions.CustomResource];
+    void [
+        k8s.core.v1.Secret,
+        k8s.core.v1.PersistentVolumeClaim,
+        k8s.core.v1.Service,
+        k8s.apps.v1.Deployment,
+        k8s.apiextensions.CustomResource,
+    ];
 } else if (variant === "mlkube") {
     require("../src/index");
 } else if (variant !== "sdk") {

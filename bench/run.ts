@@ -59,7 +59,20 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { sizes: [100, 1000, 3000], runs: 3, importRuns: 7, check: true, checkOnly: false, importBench: true, trainJobs: "auto", workload: "basic", markdown: false, preview: false, previewFloor: false, previewCluster: true };
+    const o: Options = {
+        sizes: [100, 1000, 3000],
+        runs: 3,
+        importRuns: 7,
+        check: true,
+        checkOnly: false,
+        importBench: true,
+        trainJobs: "auto",
+        workload: "basic",
+        markdown: false,
+        preview: false,
+        previewFloor: false,
+        previewCluster: true,
+    };
     let sizesGiven = false;
     let runsGiven = false;
     for (let i = 0; i < argv.length; i++) {
@@ -70,13 +83,14 @@ function parseArgs(argv: string[]): Options {
             return v;
         };
         if (a === "--sizes") {
-            o.sizes = next().split(",").map((s) => Number(s.trim()));
+            o.sizes = next()
+                .split(",")
+                .map((s) => Number(s.trim()));
             sizesGiven = true;
         } else if (a === "--runs") {
             o.runs = Number(next());
             runsGiven = true;
-        }
-        else if (a === "--preview") o.preview = true;
+        } else if (a === "--preview") o.preview = true;
         else if (a === "--preview-floor") o.previewFloor = true;
         else if (a === "--preview-no-cluster") o.previewCluster = false;
         else if (a === "--import-runs") o.importRuns = Number(next());
@@ -109,7 +123,12 @@ function parseArgs(argv: string[]): Options {
 // `../../src/index` import resolves to the compiled library, as `import "mlkube"` resolves to dist/).
 
 function compile(): void {
-    const options: ts.CompilerOptions = { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true, sourceMap: false };
+    const options: ts.CompilerOptions = {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.CommonJS,
+        esModuleInterop: true,
+        sourceMap: false,
+    };
     let files = 0;
     const walk = (dir: string) => {
         for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
@@ -150,7 +169,11 @@ function runProcess(args: string[]): Promise<Sample> {
     const argv = TIME ? ["-f", "%M %U %S", "-o", rssFile, process.execPath, ...args] : args;
     return new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
-        const p = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+        const p = spawn(cmd, argv, {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { ...process.env, NODE_OPTIONS: "" },
+        });
         let out = "";
         let err = "";
         p.stdout.on("data", (d) => (out += d));
@@ -165,7 +188,13 @@ function runProcess(args: string[]): Promise<Sample> {
             let cpuMs = Number(child.cpuMs ?? NaN);
             if (TIME) {
                 try {
-                    const [m, u, sys] = fs.readFileSync(rssFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+                    const [m, u, sys] = fs
+                        .readFileSync(rssFile, "utf8")
+                        .trim()
+                        .split("\n")
+                        .pop()!
+                        .split(" ")
+                        .map(Number);
                     rssKiB = m;
                     cpuMs = (u + sys) * 1000;
                 } finally {
@@ -189,12 +218,18 @@ const min = (xs: number[]) => Math.min(...xs);
 const max = (xs: number[]) => Math.max(...xs);
 const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const fmtMiB = (kib: number) => `${Math.round(kib / 1024)} MiB`;
-const fmtRatio = (xs: number[]) => (xs.length > 1 ? `${median(xs).toFixed(2)}× (${min(xs).toFixed(2)}–${max(xs).toFixed(2)})` : `${xs[0].toFixed(2)}×`);
+const fmtRatio = (xs: number[]) =>
+    xs.length > 1 ? `${median(xs).toFixed(2)}× (${min(xs).toFixed(2)}–${max(xs).toFixed(2)})` : `${xs[0].toFixed(2)}×`;
 
 function table(head: string[], rows: string[][]): string {
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(" | ") + " |";
-    return [line(head), "|" + w.map((n, i) => (i === 0 ? ":" : "") + "-".repeat(n + 1) + (i === 0 ? "" : ":")).join("|") + "|", ...rows.map(line)].join("\n");
+    const line = (r: string[]) =>
+        "| " + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(" | ") + " |";
+    return [
+        line(head),
+        "|" + w.map((n, i) => (i === 0 ? ":" : "") + "-".repeat(n + 1) + (i === 0 ? "" : ":")).join("|") + "|",
+        ...rows.map(line),
+    ].join("\n");
 }
 
 function log(msg: string): void {
@@ -231,18 +266,28 @@ async function check(trainJobs: boolean, workload: Workload): Promise<void> {
     const expected = n * 5 + (trainJobs ? n / 10 : 0) + 1; // PVC, Secret, Deployment, Service, PodDisruptionBudget (+ a JobSet per ten), and the stack's checksum-key Stash
     for (const p of ["raw", "floor"]) {
         assert.equal(sets[p].size, expected, `${p} emits ${sets[p].size} objects, expected ${expected}`);
-        assert.deepEqual([...sets[p].keys()].sort(), [...sets.mlkube.keys()].sort(), `${p} and mlkube emit different objects`);
+        assert.deepEqual(
+            [...sets[p].keys()].sort(),
+            [...sets.mlkube.keys()].sort(),
+            `${p} and mlkube emit different objects`,
+        );
         for (const [k, v] of sets.mlkube) assert.deepStrictEqual(sets[p].get(k), v, `${p}: ${k} differs from mlkube's`);
     }
     // The floor has mlkube's component tree exactly (same URNs), so its registration cost is mlkube's.
     assert.deepEqual(tree.floor, tree.mlkube, "floor and mlkube register different component trees");
-    log(`check: mlkube, raw and floor emit the same ${expected} objects (inputs, options, dependsOn) at N=${n}${trainJobs ? " incl. TrainJobs" : ""} (${workload} workload); floor has mlkube's URNs`);
+    log(
+        `check: mlkube, raw and floor emit the same ${expected} objects (inputs, options, dependsOn) at N=${n}${trainJobs ? " incl. TrainJobs" : ""} (${workload} workload); floor has mlkube's URNs`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 
 function detectTrainJob(): boolean {
-    const r = spawnSync(process.execPath, ["-p", `typeof require(${JSON.stringify(path.join(OUT, "src/index.js"))}).TrainJob`], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    const r = spawnSync(
+        process.execPath,
+        ["-p", `typeof require(${JSON.stringify(path.join(OUT, "src/index.js"))}).TrainJob`],
+        { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
+    );
     return r.status === 0 && r.stdout.trim() === "function";
 }
 
@@ -254,8 +299,24 @@ interface Results {
     runs: number;
     /** 1-minute load average when the run started and ended (the end includes the bench's own ~1.3 cores). */
     load: { start: number; end?: number };
-    workloads: { n: number; program: Program; run: number; wallMs: number; cpuMs: number; rssKiB: number; child: Record<string, number | string> }[];
-    imports: { variant: string; run: number; wallMs: number; sdkMs: number; importMs: number; importCpuMs: number; rssKiB: number }[];
+    workloads: {
+        n: number;
+        program: Program;
+        run: number;
+        wallMs: number;
+        cpuMs: number;
+        rssKiB: number;
+        child: Record<string, number | string>;
+    }[];
+    imports: {
+        variant: string;
+        run: number;
+        wallMs: number;
+        sdkMs: number;
+        importMs: number;
+        importCpuMs: number;
+        rssKiB: number;
+    }[];
 }
 
 async function main(): Promise<void> {
@@ -263,17 +324,35 @@ async function main(): Promise<void> {
     const started = Date.now();
     compile();
     const trainJobs = o.trainJobs === "on" ? true : o.trainJobs === "off" ? false : detectTrainJob();
-    if (!trainJobs) log(`TrainJobs: ${o.trainJobs === "off" ? "off (--trainjobs off)" : "skipped in all programs: this mlkube does not export TrainJob yet"}`);
+    if (!trainJobs)
+        log(
+            `TrainJobs: ${o.trainJobs === "off" ? "off (--trainjobs off)" : "skipped in all programs: this mlkube does not export TrainJob yet"}`,
+        );
     if (o.check || o.checkOnly) await check(trainJobs, o.workload);
     if (o.checkOnly) return;
     if (o.preview) {
         if (o.workload !== "basic") throw new Error("--preview measures the basic workload only");
-        return runPreview({ root: ROOT, build: OUT, n: o.sizes[0], runs: o.runs, trainJobs, floor: o.previewFloor, cluster: o.previewCluster, json: o.json, markdown: o.markdown });
+        return runPreview({
+            root: ROOT,
+            build: OUT,
+            n: o.sizes[0],
+            runs: o.runs,
+            trainJobs,
+            floor: o.previewFloor,
+            cluster: o.previewCluster,
+            json: o.json,
+            markdown: o.markdown,
+        });
     }
 
     const res: Results = {
         date: new Date().toISOString(),
-        host: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? "?", node: process.version, memMiB: Math.round(os.totalmem() / 2 ** 20) },
+        host: {
+            cpus: os.cpus().length,
+            model: os.cpus()[0]?.model ?? "?",
+            node: process.version,
+            memMiB: Math.round(os.totalmem() / 2 ** 20),
+        },
         trainJobs,
         workload: o.workload,
         runs: o.runs,
@@ -289,7 +368,15 @@ async function main(): Promise<void> {
             for (let k = 0; k < variants.length; k++) {
                 const v = variants[(k + r) % variants.length];
                 const s = await runProcess([path.join(OUT, "bench/import.js"), v]);
-                res.imports.push({ variant: v, run: r, wallMs: s.wallMs, sdkMs: Number(s.child.sdkMs), importMs: Number(s.child.importMs), importCpuMs: Number(s.child.importCpuMs), rssKiB: s.rssKiB });
+                res.imports.push({
+                    variant: v,
+                    run: r,
+                    wallMs: s.wallMs,
+                    sdkMs: Number(s.child.sdkMs),
+                    importMs: Number(s.child.importMs),
+                    importCpuMs: Number(s.child.importCpuMs),
+                    rssKiB: s.rssKiB,
+                });
             }
         }
         log(`import: ${o.importRuns} run(s) × ${variants.length} variants done`);
@@ -300,9 +387,17 @@ async function main(): Promise<void> {
         for (let r = 0; r < o.runs; r++) {
             for (let k = 0; k < PROGRAMS.length; k++) {
                 const p = PROGRAMS[(k + r) % PROGRAMS.length];
-                const s = await runProcess([path.join(OUT, "bench/programs/main.js"), p, String(n), trainJobs ? "1" : "0", o.workload]);
+                const s = await runProcess([
+                    path.join(OUT, "bench/programs/main.js"),
+                    p,
+                    String(n),
+                    trainJobs ? "1" : "0",
+                    o.workload,
+                ]);
                 res.workloads.push({ n, program: p, run: r, ...s });
-                log(`N=${n} run ${r + 1}/${o.runs} ${p.padEnd(6)} ${fmtS(s.wallMs)} (CPU ${fmtS(s.cpuMs)}) ${fmtMiB(s.rssKiB)} (${s.child.objects} objects, ${s.child.components} components)`);
+                log(
+                    `N=${n} run ${r + 1}/${o.runs} ${p.padEnd(6)} ${fmtS(s.wallMs)} (CPU ${fmtS(s.cpuMs)}) ${fmtMiB(s.rssKiB)} (${s.child.objects} objects, ${s.child.components} components)`,
+                );
             }
         }
     }
@@ -323,7 +418,8 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
             `load average ${res.load.start.toFixed(1)} at the start, ${(res.load.end ?? NaN).toFixed(1)} at the end; took ${elapsedS.toFixed(0)} s`,
     );
 
-    const get = (n: number, p: Program) => res.workloads.filter((w) => w.n === n && w.program === p).sort((a, b) => a.run - b.run);
+    const get = (n: number, p: Program) =>
+        res.workloads.filter((w) => w.n === n && w.program === p).sort((a, b) => a.run - b.run);
     const ratios = (n: number, a: Program, b: Program, f: (w: Results["workloads"][number]) => number) => {
         const A = get(n, a);
         const B = get(n, b);
@@ -351,7 +447,10 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
             ]);
         }
     }
-    const absTable = table(["program", "wall (median)", "wall min–max", "CPU", "peak RSS", "construct", "drain RPCs"], absRows);
+    const absTable = table(
+        ["program", "wall (median)", "wall min–max", "CPU", "peak RSS", "construct", "drain RPCs"],
+        absRows,
+    );
 
     // 2. Ratios.
     const ratioRows: string[][] = [];
@@ -367,16 +466,36 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
             fmtRatio(ratios(n, "floor", "raw", rss)),
         ]);
     }
-    const ratioTable = table(["", "mlkube/floor wall", "mlkube/floor RSS", "mlkube/floor CPU", "mlkube/raw wall", "mlkube/raw RSS", "floor/raw wall", "floor/raw RSS"], ratioRows);
+    const ratioTable = table(
+        [
+            "",
+            "mlkube/floor wall",
+            "mlkube/floor RSS",
+            "mlkube/floor CPU",
+            "mlkube/raw wall",
+            "mlkube/raw RSS",
+            "floor/raw wall",
+            "floor/raw RSS",
+        ],
+        ratioRows,
+    );
 
     // 3. Scaling: in-process time per object (construct + drain), largest N against smallest.
     let scaleTable = "";
     if (o.sizes.length > 1) {
         const lo = Math.min(...o.sizes);
         const hi = Math.max(...o.sizes);
-        const perObject = (n: number, p: Program) => median(get(n, p).map((w) => (Number(w.child.buildMs) + Number(w.child.drainMs)) / Number(w.child.objects)));
-        const rows = PROGRAMS.map((p) => [p, ...o.sizes.map((n) => `${(perObject(n, p) * 1000).toFixed(0)} µs`), `${(perObject(hi, p) / perObject(lo, p)).toFixed(2)}×`]);
-        scaleTable = table(["per object (construct+drain)", ...o.sizes.map((n) => `N=${n}`), `N=${hi} / N=${lo}`], rows);
+        const perObject = (n: number, p: Program) =>
+            median(get(n, p).map((w) => (Number(w.child.buildMs) + Number(w.child.drainMs)) / Number(w.child.objects)));
+        const rows = PROGRAMS.map((p) => [
+            p,
+            ...o.sizes.map((n) => `${(perObject(n, p) * 1000).toFixed(0)} µs`),
+            `${(perObject(hi, p) / perObject(lo, p)).toFixed(2)}×`,
+        ]);
+        scaleTable = table(
+            ["per object (construct+drain)", ...o.sizes.map((n) => `N=${n}`), `N=${hi} / N=${lo}`],
+            rows,
+        );
     }
 
     // 4. Import.
@@ -387,7 +506,12 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
         const rows = ["sdk", "kubernetes", "mlkube"].map((v) => {
             const xs = of(v);
             const t = v === "sdk" ? xs.map((x) => x.sdkMs) : xs.map((x) => x.importMs);
-            const label = v === "sdk" ? "@pulumi/pulumi alone" : v === "kubernetes" ? "+ @pulumi/kubernetes (5 kinds)" : "+ mlkube";
+            const label =
+                v === "sdk"
+                    ? "@pulumi/pulumi alone"
+                    : v === "kubernetes"
+                      ? "+ @pulumi/kubernetes (5 kinds)"
+                      : "+ mlkube";
             return [
                 label,
                 `${median(t).toFixed(0)} ms`,
@@ -397,7 +521,10 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
                 v === "mlkube" ? `+${(median(t) - base).toFixed(0)} ms` : "",
             ];
         });
-        importTable = table(["import", "wall (median)", "min–max", "CPU", "process peak RSS", "mlkube − kubernetes"], rows);
+        importTable = table(
+            ["import", "wall (median)", "min–max", "CPU", "process peak RSS", "mlkube − kubernetes"],
+            rows,
+        );
     }
 
     // Targets.
@@ -405,26 +532,39 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
     // Issue 15: wall, CPU and peak RSS each ≤ 1.05× the floor at N=1000 and at N=3000 (any N ≥ 1000 given).
     for (const n of o.sizes.filter((n) => n >= 1000)) {
         const r = (f: (w: Results["workloads"][number]) => number) => median(ratios(n, "mlkube", "floor", f));
-        const parts = ([["wall", wall], ["CPU", cpu], ["peak RSS", rss]] as const).map(([k, f]) => `${k} ${r(f).toFixed(2)}× ${r(f) <= 1.05 ? "OK" : "OVER"}`);
+        const parts = (
+            [
+                ["wall", wall],
+                ["CPU", cpu],
+                ["peak RSS", rss],
+            ] as const
+        ).map(([k, f]) => `${k} ${r(f).toFixed(2)}× ${r(f) <= 1.05 ? "OK" : "OVER"}`);
         targets.push(`mlkube ≤ 1.05× floor at N=${n}: ${parts.join(", ")}`);
     }
     // The bench itself keeps ~1.3 cores busy (the SDK's and V8's threads), so only the load before it started says
     // whether something else was running.
     if (res.load.start > res.host.cpus / 2) {
-        targets.push(`the load average was ${res.load.start.toFixed(1)} on ${res.host.cpus} cores before the run started: other processes were busy, so wall (and to a lesser degree CPU) ratios are noisy`);
+        targets.push(
+            `the load average was ${res.load.start.toFixed(1)} on ${res.host.cpus} cores before the run started: other processes were busy, so wall (and to a lesser degree CPU) ratios are noisy`,
+        );
     }
     if (o.sizes.length > 1) {
         const lo = Math.min(...o.sizes);
         const hi = Math.max(...o.sizes);
-        const per = (n: number, p: Program) => median(get(n, p).map((w) => (Number(w.child.buildMs) + Number(w.child.drainMs)) / Number(w.child.objects)));
+        const per = (n: number, p: Program) =>
+            median(get(n, p).map((w) => (Number(w.child.buildMs) + Number(w.child.drainMs)) / Number(w.child.objects)));
         const mk = per(hi, "mlkube") / per(lo, "mlkube");
         const fl = per(hi, "floor") / per(lo, "floor");
-        targets.push(`per-object cost flat N=${lo}→${hi}: mlkube ${mk.toFixed(2)}×, floor ${fl.toFixed(2)}× (mlkube's own trend ${(mk / fl).toFixed(2)}×) ${mk / fl <= 1.15 ? "OK" : "OVER"}`);
+        targets.push(
+            `per-object cost flat N=${lo}→${hi}: mlkube ${mk.toFixed(2)}×, floor ${fl.toFixed(2)}× (mlkube's own trend ${(mk / fl).toFixed(2)}×) ${mk / fl <= 1.15 ? "OK" : "OVER"}`,
+        );
     }
     if (res.imports.length) {
         const of = (v: string) => median(res.imports.filter((x) => x.variant === v).map((x) => x.importMs));
         const d = of("mlkube") - of("kubernetes");
-        targets.push(`import ≤ 50 ms over @pulumi/kubernetes: ${d >= 0 ? "+" : ""}${d.toFixed(0)} ms ${d <= 50 ? "OK" : "OVER"}`);
+        targets.push(
+            `import ≤ 50 ms over @pulumi/kubernetes: ${d >= 0 ? "+" : ""}${d.toFixed(0)} ms ${d <= 50 ? "OK" : "OVER"}`,
+        );
     }
     targets.push("real-engine `pulumi preview` ≤ 1.2× raw: measured separately, `npm run bench -- --preview`");
 
@@ -432,7 +572,9 @@ function format(res: Results, o: Options, elapsedS: number): { text: string; mar
         ["Workloads under mocks (each a fresh process; N Compute-like services + N/10 TrainJobs)", absTable],
         [`Ratios (per round, median (min–max) over ${res.runs} round(s))`, ratioTable],
         ...(scaleTable ? [["Scaling (in-process construct + drain time per Kubernetes object)", scaleTable]] : []),
-        ...(importTable ? [[`Start-up (import time in-process, on top of @pulumi/pulumi; median of ${o.importRuns})`, importTable]] : []),
+        ...(importTable
+            ? [[`Start-up (import time in-process, on top of @pulumi/pulumi; median of ${o.importRuns})`, importTable]]
+            : []),
         ["Targets", targets.map((t) => `- ${t}`).join("\n")],
     ];
     const text = [parts[0], ...sections.map(([h, t]) => `\n${h}\n${t}`)].join("\n");

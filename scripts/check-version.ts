@@ -51,9 +51,17 @@ export function goSdkVersion(text: string | undefined): string {
 /** The artifacts a release folder must hold for `version`; the plugin platforms are those present. */
 export function releaseFileMismatches(files: string[], version: string): VersionMismatch[] {
     const out: VersionMismatch[] = [];
-    const artifact = /^(mlkube-.*\.tgz|pulumi_mlkube-.*\.(whl|tar\.gz)|pulumi-resource-mlkube-.*\.tar\.gz|mlkube-sdk-go-.*\.tar\.gz)$/;
-    const expected = [`mlkube-${version}.tgz`, `pulumi_mlkube-${version}-py3-none-any.whl`, `pulumi_mlkube-${version}.tar.gz`, `mlkube-sdk-go-v${version}.tar.gz`];
-    const plugin = new RegExp(`^pulumi-resource-mlkube-v${version.replace(/\./g, "\\.")}-linux-(amd64|arm64)\\.tar\\.gz$`);
+    const artifact =
+        /^(mlkube-.*\.tgz|pulumi_mlkube-.*\.(whl|tar\.gz)|pulumi-resource-mlkube-.*\.tar\.gz|mlkube-sdk-go-.*\.tar\.gz)$/;
+    const expected = [
+        `mlkube-${version}.tgz`,
+        `pulumi_mlkube-${version}-py3-none-any.whl`,
+        `pulumi_mlkube-${version}.tar.gz`,
+        `mlkube-sdk-go-v${version}.tar.gz`,
+    ];
+    const plugin = new RegExp(
+        `^pulumi-resource-mlkube-v${version.replace(/\./g, "\\.")}-linux-(amd64|arm64)\\.tar\\.gz$`,
+    );
     for (const f of files.filter((f) => artifact.test(f))) {
         if (!expected.includes(f) && !plugin.test(f)) out.push({ where: `release file ${f}`, found: f });
     }
@@ -61,22 +69,47 @@ export function releaseFileMismatches(files: string[], version: string): Version
 }
 
 /** Every place whose version differs from package.json's (empty when all agree). */
-export function versionMismatches(root: string, releaseDir?: string): { version: string; mismatches: VersionMismatch[] } {
+export function versionMismatches(
+    root: string,
+    releaseDir?: string,
+): { version: string; mismatches: VersionMismatch[] } {
     const version = jsonField(read(path.join(root, "package.json")), (j) => j.version);
     const mismatches: VersionMismatch[] = [];
     const check = (where: string, found: string) => {
         if (found !== version) mismatches.push({ where, found });
     };
-    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) mismatches.push({ where: "package.json version (not semver)", found: version });
+    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version))
+        mismatches.push({ where: "package.json version (not semver)", found: version });
     const lock = read(path.join(root, "package-lock.json"));
-    check("package-lock.json version", jsonField(lock, (j) => j.version));
-    check('package-lock.json packages[""].version', jsonField(lock, (j) => j.packages?.[""]?.version));
-    check("schema.json version", jsonField(read(path.join(root, "schema.json")), (j) => j.version));
-    check("sdk/python/pyproject.toml [project] version", pyprojectVersion(read(path.join(root, "sdk", "python", "pyproject.toml"))));
-    check("sdk/python/pulumi_mlkube/pulumi-plugin.json version", jsonField(read(path.join(root, "sdk", "python", "pulumi_mlkube", "pulumi-plugin.json")), (j) => j.version));
+    check(
+        "package-lock.json version",
+        jsonField(lock, (j) => j.version),
+    );
+    check(
+        'package-lock.json packages[""].version',
+        jsonField(lock, (j) => j.packages?.[""]?.version),
+    );
+    check(
+        "schema.json version",
+        jsonField(read(path.join(root, "schema.json")), (j) => j.version),
+    );
+    check(
+        "sdk/python/pyproject.toml [project] version",
+        pyprojectVersion(read(path.join(root, "sdk", "python", "pyproject.toml"))),
+    );
+    check(
+        "sdk/python/pulumi_mlkube/pulumi-plugin.json version",
+        jsonField(read(path.join(root, "sdk", "python", "pulumi_mlkube", "pulumi-plugin.json")), (j) => j.version),
+    );
     const goSdk = path.join(root, "sdk", "go", "mlkube");
-    check("sdk/go/mlkube/pulumi-plugin.json version", jsonField(read(path.join(goSdk, "pulumi-plugin.json")), (j) => j.version));
-    check("sdk/go/mlkube/internal/pulumiUtilities.go semver.MustParse", goSdkVersion(read(path.join(goSdk, "internal", "pulumiUtilities.go"))));
+    check(
+        "sdk/go/mlkube/pulumi-plugin.json version",
+        jsonField(read(path.join(goSdk, "pulumi-plugin.json")), (j) => j.version),
+    );
+    check(
+        "sdk/go/mlkube/internal/pulumiUtilities.go semver.MustParse",
+        goSdkVersion(read(path.join(goSdk, "internal", "pulumiUtilities.go"))),
+    );
     if (releaseDir) mismatches.push(...releaseFileMismatches(fs.readdirSync(releaseDir), version));
     return { version, mismatches };
 }
@@ -88,7 +121,9 @@ if (require.main === module) {
     if (mismatches.length) {
         console.error(`check-version: package.json says ${version}, but:`);
         for (const m of mismatches) console.error(`  ${m.where}: ${m.found}`);
-        console.error("check-version: bump them together (npm version --no-git-tag-version X; npm run gen:schema; scripts/gen-sdk.sh)");
+        console.error(
+            "check-version: bump them together (npm version --no-git-tag-version X; npm run gen:schema; scripts/gen-sdk.sh)",
+        );
         process.exit(1);
     }
     console.log(`check-version: ${version} everywhere`);

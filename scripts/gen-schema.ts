@@ -16,7 +16,7 @@ import ts from "typescript";
 import { z } from "zod";
 import type { AnyComponentSpec } from "../src/base";
 import { COMPONENTS } from "../src/components";
-import {  secretKeyRefSchema } from "../src/workload/options";
+import { secretKeyRefSchema } from "../src/workload/options";
 import { Unresolved } from "../src/schema/input";
 import { helperMeta } from "../src/schema/meta";
 import { dnsSubdomain, secretKey } from "../src/schema/names";
@@ -69,16 +69,18 @@ interface EnumTypeSpec {
     enum: { value: string }[];
 }
 
-
 /** Descriptions of the wire forms, which no interface describes field by field. */
 const WIRE_DOCS = {
-    ExistingVolume: "A PersistentVolumeClaim created elsewhere (TypeScript: `Volume.existing(claimName, {...})`): mounts like a Volume, creates nothing.",
-    ExistingSecret: "A Kubernetes Secret created elsewhere (TypeScript: `Secret.existing(secretName, {...})`): reaches pods like a Secret, creates nothing.",
+    ExistingVolume:
+        "A PersistentVolumeClaim created elsewhere (TypeScript: `Volume.existing(claimName, {...})`): mounts like a Volume, creates nothing.",
+    ExistingSecret:
+        "A Kubernetes Secret created elsewhere (TypeScript: `Secret.existing(secretName, {...})`): reaches pods like a Secret, creates nothing.",
     ExistingSecretFields: {
         secretName: "Name of the existing Kubernetes Secret (a DNS subdomain).",
         mount: "How it reaches pods: `env` (each key an env var; default) or `files` (each key a file under `mountPath`).",
         mountPath: "Where files are mounted with `mount: files`. Default `/etc/mlkube/secrets/<secretName>`.",
-        fileMode: "File mode of mounted files (octal, e.g. 0o400 = 256). Default: 0o440 when the pod runs as non-root, else 0o400.",
+        fileMode:
+            "File mode of mounted files (octal, e.g. 0o400 = 256). Default: 0o440 when the pod runs as non-root, else 0o400.",
         imagePull: "Use it as an image pull secret (in `imagePullSecrets`) instead of mounting it. Default false.",
     } as Record<string, string>,
     SecretKeyRef:
@@ -115,12 +117,12 @@ export const DEFAULTS_NOT_SENT: Record<string, string> = {
     "VolumeReference.readOnly": "a written false becomes readOnly: false in every volume mount",
     "SecretReferenceOptions.mount": "refused together with imagePull: true",
     "SecretReferenceOptions.imagePull": "a wire form (Secret.existing options) the equivalence test does not reach",
-    "TrainJobArgs.maxRestarts": "refused with backends \"job\" and \"kubeflow\"",
+    "TrainJobArgs.maxRestarts": 'refused with backends "job" and "kubeflow"',
     "TrainJobArgs.suspend": "refused for a queued job (Kueue decides it)",
     "TrainJobArgs.timeout": "refused without waitForCompletion: true",
     "TrainJobArgs.masterPort": "the rendezvous-port message names the default only when masterPort is left out",
     "TrainJobPort.protocol": "the container ports carry protocol only when it is given",
-    "TrainJobArgs.backoffLimit": "refused with backends \"jobset\" and \"kubeflow\"",
+    "TrainJobArgs.backoffLimit": 'refused with backends "jobset" and "kubeflow"',
     "TrainJobArgs.numNodes": "kubeflow's spec.trainer carries numNodes only when it is given",
 };
 
@@ -154,7 +156,11 @@ class Sources {
         const sf = this.program.getSourceFile(path.join(ROOT, file));
         if (!sf) throw new Error(`gen-schema: ${file} is not part of the program`);
         for (const st of sf.statements) {
-            if ((ts.isInterfaceDeclaration(st) || ts.isClassDeclaration(st) || ts.isTypeAliasDeclaration(st)) && st.name?.text === name) return st;
+            if (
+                (ts.isInterfaceDeclaration(st) || ts.isClassDeclaration(st) || ts.isTypeAliasDeclaration(st)) &&
+                st.name?.text === name
+            )
+                return st;
         }
         throw new Error(`gen-schema: ${file} declares no ${name}`);
     }
@@ -162,7 +168,7 @@ class Sources {
     /** The TSDoc of a declaration or symbol, as plain text for a schema description (block tags left out). */
     doc(of: ts.Symbol | ts.Declaration | undefined): string | undefined {
         if (!of) return undefined;
-        const sym = "flags" in of && "escapedName" in of ? (of) : this.symbolOf(of);
+        const sym = "flags" in of && "escapedName" in of ? of : this.symbolOf(of);
         if (!sym) return undefined;
         const text = ts.displayPartsToString(sym.getDocumentationComment(this.checker));
         return cleanDoc(text);
@@ -181,7 +187,9 @@ class Sources {
 
     /** The declaration a type reference names, through imports. */
     referenced(node: ts.TypeReferenceNode): ts.Declaration | undefined {
-        let sym = this.checker.getSymbolAtLocation(ts.isQualifiedName(node.typeName) ? node.typeName.right : node.typeName);
+        let sym = this.checker.getSymbolAtLocation(
+            ts.isQualifiedName(node.typeName) ? node.typeName.right : node.typeName,
+        );
         if (sym && sym.flags & ts.SymbolFlags.Alias) sym = this.checker.getAliasedSymbol(sym);
         return sym?.declarations?.[0];
     }
@@ -190,7 +198,8 @@ class Sources {
     unwrap(node: ts.TypeNode | undefined): ts.TypeNode | undefined {
         for (let i = 0; node && i < 20; i++) {
             if (ts.isParenthesizedTypeNode(node)) node = node.type;
-            else if (ts.isTypeReferenceNode(node) && refName(node) === "Input" && node.typeArguments?.length === 1) node = node.typeArguments[0];
+            else if (ts.isTypeReferenceNode(node) && refName(node) === "Input" && node.typeArguments?.length === 1)
+                node = node.typeArguments[0];
             else if (ts.isUnionTypeNode(node)) {
                 const rest = node.types.filter((t) => !(t.kind === ts.SyntaxKind.UndefinedKeyword));
                 if (rest.length === 1) node = rest[0];
@@ -229,7 +238,12 @@ class Sources {
         if (!n) return undefined;
         if (ts.isArrayTypeNode(n)) return n.elementType;
         if (ts.isTypeOperatorNode(n) && ts.isArrayTypeNode(n.type)) return n.type.elementType;
-        if (ts.isTypeReferenceNode(n) && ["Array", "ReadonlyArray"].includes(refName(n)) && n.typeArguments?.length === 1) return n.typeArguments[0];
+        if (
+            ts.isTypeReferenceNode(n) &&
+            ["Array", "ReadonlyArray"].includes(refName(n)) &&
+            n.typeArguments?.length === 1
+        )
+            return n.typeArguments[0];
         return undefined;
     }
 
@@ -241,7 +255,8 @@ class Sources {
             const idx = n.members.find(ts.isIndexSignatureDeclaration);
             return idx?.type;
         }
-        if (ts.isTypeReferenceNode(n) && refName(n) === "Record" && n.typeArguments?.length === 2) return n.typeArguments[1];
+        if (ts.isTypeReferenceNode(n) && refName(n) === "Record" && n.typeArguments?.length === 2)
+            return n.typeArguments[1];
         return undefined;
     }
 
@@ -253,27 +268,35 @@ class Sources {
         if (ts.isTypeReferenceNode(n)) {
             const d = this.referenced(n);
             if (d && (ts.isInterfaceDeclaration(d) || ts.isClassDeclaration(d))) return { decl: d, name: d.name?.text };
-            if (d && ts.isTypeAliasDeclaration(d) && ts.isTypeLiteralNode(d.type)) return { decl: d.type, name: d.name.text };
+            if (d && ts.isTypeAliasDeclaration(d) && ts.isTypeLiteralNode(d.type))
+                return { decl: d.type, name: d.name.text };
         }
         return undefined;
     }
 
     /** Property `key` of an object (interface, class, type literal), inherited ones included. */
     property(obj: ts.Node, key: string): { sym: ts.Symbol; type?: ts.TypeNode; owner?: string } | undefined {
-        const t = ts.isTypeLiteralNode(obj) ? this.checker.getTypeFromTypeNode(obj) : this.checker.getTypeAtLocation((obj as ts.InterfaceDeclaration).name ?? obj);
+        const t = ts.isTypeLiteralNode(obj)
+            ? this.checker.getTypeFromTypeNode(obj)
+            : this.checker.getTypeAtLocation((obj as ts.InterfaceDeclaration).name ?? obj);
         const sym = this.checker.getPropertyOfType(t, key);
         if (!sym) return undefined;
         const decl = sym.declarations?.[0];
         const type = decl && (ts.isPropertySignature(decl) || ts.isPropertyDeclaration(decl)) ? decl.type : undefined;
         const parent = decl?.parent;
-        const owner = parent && (ts.isInterfaceDeclaration(parent) || ts.isClassDeclaration(parent)) ? parent.name?.text : undefined;
+        const owner =
+            parent && (ts.isInterfaceDeclaration(parent) || ts.isClassDeclaration(parent))
+                ? parent.name?.text
+                : undefined;
         return { sym, type, owner };
     }
 
     /** The options type (an interface or a type literal) of `Secret.existing(secretName, opts)`. */
     existingSecretOptions(): ts.Node {
         const cls = this.declaration("src/secret/secret.ts", "Secret") as ts.ClassDeclaration;
-        const m = cls.members.find((x): x is ts.MethodDeclaration => ts.isMethodDeclaration(x) && x.name.getText() === "existing");
+        const m = cls.members.find(
+            (x): x is ts.MethodDeclaration => ts.isMethodDeclaration(x) && x.name.getText() === "existing",
+        );
         const obj = this.objectOf(m?.parameters[1]?.type);
         if (!obj) throw new Error("gen-schema: Secret.existing has no options object type");
         return obj.decl;
@@ -312,7 +335,9 @@ function cleanDoc(text: string): string | undefined {
         .replace(/\s*Built on first read \([^)]*\)\./g, "")
         // Source line breaks inside a paragraph (not before a list item).
         .replace(/([^\n])\n(?![\n\s]*[-*] )(?=[^\n])/g, "$1 ")
-        .replace(/\{@link\s+([^}\s|]+)(?:[\s|]+([^}]*))?\}/g, (_m, target: string, label?: string) => (label?.trim() ? label.trim() : target))
+        .replace(/\{@link\s+([^}\s|]+)(?:[\s|]+([^}]*))?\}/g, (_m, target: string, label?: string) =>
+            label?.trim() ? label.trim() : target,
+        )
         .replace(/\n{3,}/g, "\n\n")
         .trim();
     return out || undefined;
@@ -377,7 +402,13 @@ function unwrapZod(schema: z.ZodType): { s: z.ZodType; optional: boolean; input:
         }
         if (meta) return { s, optional, input };
         const d = defOf(s);
-        if (d.type === "optional" || d.type === "default" || d.type === "prefault" || d.type === "nonoptional" || d.type === "readonly") {
+        if (
+            d.type === "optional" ||
+            d.type === "default" ||
+            d.type === "prefault" ||
+            d.type === "nonoptional" ||
+            d.type === "readonly"
+        ) {
             if (d.type !== "nonoptional" && d.type !== "readonly") optional = true;
             s = d.innerType as z.ZodType;
             continue;
@@ -397,7 +428,10 @@ function unwrapZod(schema: z.ZodType): { s: z.ZodType; optional: boolean; input:
 /** A union with a member that takes the marker of an Output (what validate() makes of one): an Input. */
 function acceptsOutputs(s: z.ZodType): boolean {
     const d = defOf(s);
-    return d.type === "union" && (d.options as z.ZodType[]).some((o) => isUnresolvedMarker(unwrapZod(o).s) || acceptsOutputs(unwrapZod(o).s));
+    return (
+        d.type === "union" &&
+        (d.options as z.ZodType[]).some((o) => isUnresolvedMarker(unwrapZod(o).s) || acceptsOutputs(unwrapZod(o).s))
+    );
 }
 
 const isUnresolvedMarker = (s: z.ZodType) => {
@@ -440,10 +474,21 @@ class Generator {
     }
 
     private bare(s: z.ZodType, tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
-        if (s === (secretKeyRefSchema as z.ZodType)) return this.wireObject("SecretKeyRef", secretKeyRefWire, undefined, WIRE_DOCS.SecretKeyRef, WIRE_DOCS.SecretKeyRefFields);
+        if (s === (secretKeyRefSchema as z.ZodType))
+            return this.wireObject(
+                "SecretKeyRef",
+                secretKeyRefWire,
+                undefined,
+                WIRE_DOCS.SecretKeyRef,
+                WIRE_DOCS.SecretKeyRefFields,
+            );
         const meta = helperMeta(s);
         if (meta?.kind === "k8s") return { $ref: ANY };
-        if (meta?.kind === "record") return { type: "object", additionalProperties: this.typeSpec(meta.value, this.src.mapValue(tsNode), where).spec };
+        if (meta?.kind === "record")
+            return {
+                type: "object",
+                additionalProperties: this.typeSpec(meta.value, this.src.mapValue(tsNode), where).spec,
+            };
         if (meta) throw new Error(`gen-schema: ${where.owner}.${where.prop}: unexpected ${meta.kind}`);
         const d = defOf(s);
         switch (d.type) {
@@ -452,7 +497,9 @@ class Generator {
             case "number": {
                 const format = (s._zod.bag as { format?: string }).format;
                 // `.int()`, or `.refine(Number.isInteger, …)` (for a message of its own, as `gpu` has).
-                const refinedInt = ((d.checks as z.ZodType[] | undefined) ?? []).some((c) => (c._zod.def as unknown as { fn?: unknown }).fn === Number.isInteger);
+                const refinedInt = ((d.checks as z.ZodType[] | undefined) ?? []).some(
+                    (c) => (c._zod.def as unknown as { fn?: unknown }).fn === Number.isInteger,
+                );
                 return { type: (format && /int/.test(format)) || refinedInt ? "integer" : "number" };
             }
             case "boolean":
@@ -464,14 +511,23 @@ class Generator {
                 const values = d.values as unknown[];
                 if (values.every((v) => typeof v === "boolean")) return { type: "boolean" };
                 if (values.every((v) => typeof v === "string")) return this.enumRef(values, tsNode, where);
-                throw new Error(`gen-schema: ${where.owner}.${where.prop}: unsupported literal ${JSON.stringify(values)}`);
+                throw new Error(
+                    `gen-schema: ${where.owner}.${where.prop}: unsupported literal ${JSON.stringify(values)}`,
+                );
             }
             case "enum":
                 return this.enumRef(Object.values(d.entries as Record<string, string>), tsNode, where);
             case "array":
-                return { type: "array", items: this.typeSpec(d.element as z.ZodType, this.src.element(tsNode), where).spec };
+                return {
+                    type: "array",
+                    items: this.typeSpec(d.element as z.ZodType, this.src.element(tsNode), where).spec,
+                };
             case "record":
-                return { type: "object", additionalProperties: this.typeSpec(d.valueType as z.ZodType, this.src.mapValue(tsNode), where).spec };
+                return {
+                    type: "object",
+                    additionalProperties: this.typeSpec(d.valueType as z.ZodType, this.src.mapValue(tsNode), where)
+                        .spec,
+                };
             case "object":
                 return this.objectRef(s, tsNode, where);
             case "union":
@@ -481,11 +537,22 @@ class Generator {
                 if (cls === Volume) return { $ref: `#/resources/${this.token("Volume")}` };
                 if (cls === Secret) return { $ref: `#/resources/${this.token("Secret")}` };
                 if (cls === VolumeReference) {
-                    return this.wireObject("ExistingVolume", existingVolumeSchema, this.src.declaration("src/volume.ts", "VolumeReference"), WIRE_DOCS.ExistingVolume);
+                    return this.wireObject(
+                        "ExistingVolume",
+                        existingVolumeSchema,
+                        this.src.declaration("src/volume.ts", "VolumeReference"),
+                        WIRE_DOCS.ExistingVolume,
+                    );
                 }
                 if (cls === SecretReference) {
                     // Typed by the options of `Secret.existing(secretName, opts)` (plus secretName), described by hand.
-                    return this.wireObject("ExistingSecret", existingSecretSchema, this.src.existingSecretOptions(), WIRE_DOCS.ExistingSecret, WIRE_DOCS.ExistingSecretFields);
+                    return this.wireObject(
+                        "ExistingSecret",
+                        existingSecretSchema,
+                        this.src.existingSecretOptions(),
+                        WIRE_DOCS.ExistingSecret,
+                        WIRE_DOCS.ExistingSecretFields,
+                    );
                 }
                 break;
             }
@@ -528,15 +595,18 @@ class Generator {
             let bestScore = 0;
             for (const t of tsMembers) {
                 const obj = this.src.objectOf(t);
-                if (!obj || (obj.name && ["Volume", "Secret", "VolumeReference", "SecretReference"].includes(obj.name))) continue;
+                if (!obj || (obj.name && ["Volume", "Secret", "VolumeReference", "SecretReference"].includes(obj.name)))
+                    continue;
                 const score = keys.filter((k) => this.src.property(obj.decl, k)).length;
                 if (score > bestScore) [best, bestScore] = [t, score];
             }
             return best;
         }
-        if (d.type === "enum" || d.type === "literal") return tsMembers.find((t) => this.src.aliasName(t) !== undefined || ts.isLiteralTypeNode(t));
+        if (d.type === "enum" || d.type === "literal")
+            return tsMembers.find((t) => this.src.aliasName(t) !== undefined || ts.isLiteralTypeNode(t));
         if (d.type === "array") return tsMembers.find((t) => this.src.element(t) !== undefined);
-        if (d.type === "record" || helperMeta(u)?.kind === "record") return tsMembers.find((t) => this.src.mapValue(t) !== undefined);
+        if (d.type === "record" || helperMeta(u)?.kind === "record")
+            return tsMembers.find((t) => this.src.mapValue(t) !== undefined);
         return undefined;
     }
 
@@ -549,7 +619,11 @@ class Generator {
             const n = this.src.unwrap(tsNode) as ts.TypeReferenceNode;
             description = this.src.doc(this.src.referenced(n)) ?? description;
         }
-        this.define(name, { type: "string", ...(description ? { description } : {}), enum: values.map((value) => ({ value })) });
+        this.define(name, {
+            type: "string",
+            ...(description ? { description } : {}),
+            enum: values.map((value) => ({ value })),
+        });
         return this.ref(name);
     }
 
@@ -559,7 +633,9 @@ class Generator {
         if (prev) {
             const shape = (t: ObjectTypeSpec | EnumTypeSpec) => JSON.stringify({ ...t, description: undefined });
             if (shape(prev) !== shape(spec)) {
-                throw new Error(`gen-schema: type ${name} is generated twice with different shapes:\n${JSON.stringify(prev)}\n${JSON.stringify(spec)}`);
+                throw new Error(
+                    `gen-schema: type ${name} is generated twice with different shapes:\n${JSON.stringify(prev)}\n${JSON.stringify(spec)}`,
+                );
             }
             return; // the first description stays
         }
@@ -571,26 +647,54 @@ class Generator {
         const obj = this.src.objectOf(tsNode);
         // `GitSshArgs` -> `GitSsh`: Python adds `Args` to input types (no `GitSshArgsArgs`).
         const name = obj?.name?.replace(/(.)Args$/, "$1") ?? `${where.owner}${pascal(where.prop)}`;
-        const description = obj?.name ? this.src.doc(ts.isTypeLiteralNode(obj.decl) ? (obj.decl.parent as ts.TypeAliasDeclaration) : (obj.decl as ts.Declaration)) : where.doc;
+        const description = obj?.name
+            ? this.src.doc(
+                  ts.isTypeLiteralNode(obj.decl)
+                      ? (obj.decl.parent as ts.TypeAliasDeclaration)
+                      : (obj.decl as ts.Declaration),
+              )
+            : where.doc;
         return this.namedObject(name, s, obj?.decl, description);
     }
 
-    private wireObject(name: string, s: z.ZodType, decl: ts.Node | undefined, description: string, docs: Record<string, string> = {}): TypeSpec {
+    private wireObject(
+        name: string,
+        s: z.ZodType,
+        decl: ts.Node | undefined,
+        description: string,
+        docs: Record<string, string> = {},
+    ): TypeSpec {
         return this.namedObject(name, s, decl, description, docs);
     }
 
-    private namedObject(name: string, s: z.ZodType, decl: ts.Node | undefined, description: string | undefined, docs: Record<string, string> = {}): TypeSpec {
+    private namedObject(
+        name: string,
+        s: z.ZodType,
+        decl: ts.Node | undefined,
+        description: string | undefined,
+        docs: Record<string, string> = {},
+    ): TypeSpec {
         const key = `${name}`;
         if (this.made.get(key) === "pending") return this.ref(name);
         this.made.set(key, "pending");
         const { properties, required } = this.properties(s, decl, name, docs);
-        this.define(name, { type: "object", ...(description ? { description } : {}), properties, ...(required.length ? { required } : {}) });
+        this.define(name, {
+            type: "object",
+            ...(description ? { description } : {}),
+            properties,
+            ...(required.length ? { required } : {}),
+        });
         this.made.set(key, "done");
         return this.ref(name);
     }
 
     /** The properties of a zod object, described by the TypeScript object `decl` (interface, class, literal). */
-    properties(s: z.ZodType, decl: ts.Node | undefined, owner: string, docs: Record<string, string> = {}): { properties: Record<string, TypeSpec>; required: string[] } {
+    properties(
+        s: z.ZodType,
+        decl: ts.Node | undefined,
+        owner: string,
+        docs: Record<string, string> = {},
+    ): { properties: Record<string, TypeSpec>; required: string[] } {
         const d = defOf(unwrapZod(s).s);
         if (d.type !== "object") throw new Error(`gen-schema: ${owner} is not an object schema`);
         const properties: Record<string, TypeSpec> = {};
@@ -601,13 +705,23 @@ class Generator {
             // Compute's and TrainJob's pod fields), without its `Args` suffix.
             const declaringOwner = p?.owner ? p.owner.replace(/Args$/, "") : owner;
             const description = this.src.doc(p?.sym) ?? docs[key];
-            const { spec, optional } = this.typeSpec(fieldSchema, p?.type, { owner: declaringOwner, prop: key, doc: description });
+            const { spec, optional } = this.typeSpec(fieldSchema, p?.type, {
+                owner: declaringOwner,
+                prop: key,
+                doc: description,
+            });
             const secret = SECRET_INPUTS.has(`${p?.owner ?? owner}.${key}`);
-            if (secret && spec.plain) throw new Error(`gen-schema: ${owner}.${key} is secret, so it must be an input()`);
+            if (secret && spec.plain)
+                throw new Error(`gen-schema: ${owner}.${key} is secret, so it must be an input()`);
             const tag = this.src.defaultOf(p?.sym);
             const dflt = this.schemaDefault(`${p?.owner ?? owner}.${key}`, tag, spec, optional);
             const full = withDefault(description, tag);
-            properties[key] = { ...(full ? { description: full } : {}), ...spec, ...(secret ? { secret } : {}), ...(dflt !== undefined ? { default: dflt } : {}) };
+            properties[key] = {
+                ...(full ? { description: full } : {}),
+                ...spec,
+                ...(secret ? { secret } : {}),
+                ...(dflt !== undefined ? { default: dflt } : {}),
+            };
             if (!optional) required.push(key);
         }
         return { properties, required: required.sort() };
@@ -617,7 +731,12 @@ class Generator {
      * The schema `default` of a property: its `@default` literal when the property is optional and of a
      * primitive type (or an enum of strings) that the literal is a value of, unless DEFAULTS_NOT_SENT lists it.
      */
-    private schemaDefault(where: string, tag: DefaultTag | undefined, spec: TypeSpec, optional: boolean): string | number | boolean | undefined {
+    private schemaDefault(
+        where: string,
+        tag: DefaultTag | undefined,
+        spec: TypeSpec,
+        optional: boolean,
+    ): string | number | boolean | undefined {
         if (tag?.value === undefined || !optional || Object.hasOwn(DEFAULTS_NOT_SENT, where)) return undefined;
         const v = tag.value;
         if (spec.$ref?.startsWith("#/types/")) {
@@ -639,7 +758,13 @@ class Generator {
         const properties: Record<string, TypeSpec> = {};
         const required: string[] = [];
         for (const m of cls.members) {
-            if (!(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) || !m.type || !m.name || !ts.isIdentifier(m.name)) continue;
+            if (
+                !(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) ||
+                !m.type ||
+                !m.name ||
+                !ts.isIdentifier(m.name)
+            )
+                continue;
             const mods = ts.getCombinedModifierFlags(m);
             if (mods & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected | ts.ModifierFlags.Static)) continue;
             if (ts.getJSDocTags(m).some((t) => t.tagName.text === "internal")) continue;
@@ -647,13 +772,23 @@ class Generator {
             if (!ts.isTypeReferenceNode(t) || refName(t) !== "Output" || t.typeArguments?.length !== 1) continue;
             const key = m.name.text;
             const description = this.src.doc(this.src.checker.getSymbolAtLocation(m.name));
-            const { spec, optional } = this.outputType(t.typeArguments[0], { owner: name, prop: key, doc: description });
-            if (!c.outputs.includes(key)) throw new Error(`gen-schema: ${name}.${key} is a public Output the component table does not list (src/components.ts: its outputs); list it, or make it @internal`);
+            const { spec, optional } = this.outputType(t.typeArguments[0], {
+                owner: name,
+                prop: key,
+                doc: description,
+            });
+            if (!c.outputs.includes(key))
+                throw new Error(
+                    `gen-schema: ${name}.${key} is a public Output the component table does not list (src/components.ts: its outputs); list it, or make it @internal`,
+                );
             properties[key] = { ...(description ? { description } : {}), ...spec };
             if (!optional) required.push(key);
         }
         const missing = c.outputs.filter((k) => !Object.hasOwn(properties, k));
-        if (missing.length) throw new Error(`gen-schema: the component table lists ${name} outputs its class does not declare as public Outputs: ${missing.join(", ")}`);
+        if (missing.length)
+            throw new Error(
+                `gen-schema: the component table lists ${name} outputs its class does not declare as public Outputs: ${missing.join(", ")}`,
+            );
         return { properties, required: required.sort() };
     }
 
@@ -667,7 +802,8 @@ class Generator {
                 const values = rest.map((t) => ((t as ts.LiteralTypeNode).literal as ts.StringLiteral).text);
                 return { spec: this.enumRef(values, undefined, where), optional };
             }
-            if (rest.length !== 1) throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported union`);
+            if (rest.length !== 1)
+                throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported union`);
             n = rest[0];
         }
         switch (n.kind) {
@@ -683,7 +819,9 @@ class Generator {
         const alias = this.src.aliasName(n);
         if (alias) {
             const d = this.src.referenced(n as ts.TypeReferenceNode) as ts.TypeAliasDeclaration;
-            const values = this.src.unionMembers(d.type).map((t) => (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? t.literal.text : undefined));
+            const values = this.src
+                .unionMembers(d.type)
+                .map((t) => (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? t.literal.text : undefined));
             if (values.every((v) => v !== undefined)) return { spec: this.enumRef(values, n, where), optional };
         }
         throw new Error(`gen-schema: output ${where.owner}.${where.prop}: unsupported type ${n.getText()}`);
@@ -710,7 +848,8 @@ function sortKeys(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(sortKeys);
     if (v && typeof v === "object") {
         const out: Record<string, unknown> = {};
-        for (const k of Object.keys(v).sort()) if ((v as Record<string, unknown>)[k] !== undefined) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+        for (const k of Object.keys(v).sort())
+            if ((v as Record<string, unknown>)[k] !== undefined) out[k] = sortKeys((v as Record<string, unknown>)[k]);
         return out;
     }
     return v;
@@ -718,11 +857,16 @@ function sortKeys(v: unknown): unknown {
 
 /** The package schema, as a JSON-ready object (deterministic: sorted keys). */
 export function generateSchema(): Record<string, unknown> {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string; description: string; license: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        version: string;
+        description: string;
+        license: string;
+    };
     const g = new Generator();
     const resources: Record<string, unknown> = {};
     for (const c of COMPONENTS) {
-        if (c.token !== g.token(c.name)) throw new Error(`gen-schema: ${c.name}'s token ${c.token} is not ${g.token(c.name)}`);
+        if (c.token !== g.token(c.name))
+            throw new Error(`gen-schema: ${c.name}'s token ${c.token} is not ${g.token(c.name)}`);
         resources[c.token] = g.resource(c);
     }
     // The wire forms exist even where no field uses them yet (the provider's contract).

@@ -41,7 +41,11 @@ function processCpuMs(pid: number | undefined): number {
 }
 
 /** One start of the plugin: time to its port, then GetSchema; the schema text it returned. */
-export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ProbeRun & { schema: string }> {
+export async function probeOnce(
+    dir: string,
+    env: NodeJS.ProcessEnv,
+    timeoutMs = 60_000,
+): Promise<ProbeRun & { schema: string }> {
     const launcher = path.join(dir, "pulumi-resource-mlkube");
     const t0 = performance.now();
     const child = spawn(launcher, ["127.0.0.1:1"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -62,7 +66,13 @@ export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs =
                 }
             });
             child.on("error", (e) => (clearTimeout(timer), reject(e)));
-            child.on("exit", (code) => (clearTimeout(timer), reject(new Error(`the plugin exited (${code}) before printing its port`))));
+            child.on(
+                "exit",
+                (code) => (
+                    clearTimeout(timer),
+                    reject(new Error(`the plugin exited (${code}) before printing its port`))
+                ),
+            );
         });
         const portMs = performance.now() - t0;
         const cpuMs = processCpuMs(child.pid);
@@ -72,8 +82,10 @@ export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs =
             const schema = await new Promise<string>((resolve, reject) => {
                 const req = new provproto.GetSchemaRequest();
                 req.setVersion(0);
-                client.getSchema(req, { deadline: Date.now() + timeoutMs }, (err: Error | null, res: { getSchema(): string }) =>
-                    err ? reject(err) : resolve(res.getSchema()),
+                client.getSchema(
+                    req,
+                    { deadline: Date.now() + timeoutMs },
+                    (err: Error | null, res: { getSchema(): string }) => (err ? reject(err) : resolve(res.getSchema())),
                 );
             });
             return { portMs, cpuMs, schemaMs: performance.now() - t1, schema };
@@ -89,7 +101,10 @@ export async function probeOnce(dir: string, env: NodeJS.ProcessEnv, timeoutMs =
 
 async function main(argv: string[]): Promise<void> {
     const dir = path.resolve(argv[0] ?? "");
-    assert.ok(argv[0] && fs.existsSync(path.join(dir, "pulumi-resource-mlkube")), "usage: plugin-probe.ts <unpacked plugin dir> [--schema FILE] [--runs N] [--path PATH]");
+    assert.ok(
+        argv[0] && fs.existsSync(path.join(dir, "pulumi-resource-mlkube")),
+        "usage: plugin-probe.ts <unpacked plugin dir> [--schema FILE] [--runs N] [--path PATH]",
+    );
     const opt = (name: string) => {
         const i = argv.indexOf(name);
         return i > 0 ? argv[i + 1] : undefined;

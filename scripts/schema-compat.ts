@@ -43,7 +43,8 @@ const ownObject = (o: unknown, k: string): Json => {
     const v = own(o, k);
     return isObject(v) ? v : {};
 };
-const stringSet = (v: unknown): Set<string> => new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+const stringSet = (v: unknown): Set<string> =>
+    new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 /** `mlkube:index:Compute` -> `Compute`. */
 const short = (token: string): string => token.slice(token.lastIndexOf(":") + 1);
 
@@ -53,10 +54,15 @@ export function typeSignature(spec: unknown, depth = 0): string {
     const ref = own(spec, "$ref");
     if (typeof ref === "string") return `ref(${ref})`;
     const oneOf = own(spec, "oneOf");
-    if (Array.isArray(oneOf)) return `oneOf(${oneOf.map((b) => typeSignature(b, depth + 1)).sort().join("|")})`;
+    if (Array.isArray(oneOf))
+        return `oneOf(${oneOf
+            .map((b) => typeSignature(b, depth + 1))
+            .sort()
+            .join("|")})`;
     const type = own(spec, "type");
     if (type === "array") return `array(${typeSignature(own(spec, "items"), depth + 1)})`;
-    if (type === "object" && own(spec, "additionalProperties") !== undefined) return `map(${typeSignature(own(spec, "additionalProperties"), depth + 1)})`;
+    if (type === "object" && own(spec, "additionalProperties") !== undefined)
+        return `map(${typeSignature(own(spec, "additionalProperties"), depth + 1)})`;
     return typeof type === "string" ? type : "?";
 }
 
@@ -79,7 +85,12 @@ function inputAccepts(prev: unknown, next: unknown): boolean {
 }
 
 function compareProperties(
-    out: BreakingChange[], owner: string, prefix: string, oldProps: Json, newProps: Json, asInput: boolean,
+    out: BreakingChange[],
+    owner: string,
+    prefix: string,
+    oldProps: Json,
+    newProps: Json,
+    asInput: boolean,
 ): void {
     for (const name of Object.keys(oldProps)) {
         const p = `${owner}.${prefix}${name}`;
@@ -91,17 +102,34 @@ function compareProperties(
         const after = newProps[name];
         const changed = asInput ? !inputAccepts(before, after) : typeSignature(before) !== typeSignature(after);
         if (changed) {
-            const plainNow = asInput && own(before, "plain") !== true && own(after, "plain") === true ? " (now plain: Outputs no longer accepted)" : "";
-            out.push({ kind: "type-changed", path: p, message: `${p}: type ${typeSignature(before)} -> ${typeSignature(after)}${plainNow}` });
+            const plainNow =
+                asInput && own(before, "plain") !== true && own(after, "plain") === true
+                    ? " (now plain: Outputs no longer accepted)"
+                    : "";
+            out.push({
+                kind: "type-changed",
+                path: p,
+                message: `${p}: type ${typeSignature(before)} -> ${typeSignature(after)}${plainNow}`,
+            });
         }
     }
 }
 
-function compareRequired(out: BreakingChange[], owner: string, oldReq: Set<string>, newReq: Set<string>, newProps: Json): void {
+function compareRequired(
+    out: BreakingChange[],
+    owner: string,
+    oldReq: Set<string>,
+    newReq: Set<string>,
+    newProps: Json,
+): void {
     for (const name of newReq) {
         if (oldReq.has(name)) continue;
         const p = `${owner}.${name}`;
-        out.push({ kind: "newly-required", path: p, message: `${p}: newly required${has(newProps, name) ? "" : " (and not a property)"}` });
+        out.push({
+            kind: "newly-required",
+            path: p,
+            message: `${p}: newly required${has(newProps, name) ? "" : " (and not a property)"}`,
+        });
     }
 }
 
@@ -119,7 +147,13 @@ export function compareSchemas(prev: unknown, next: unknown): BreakingChange[] {
         const a = oldResources[token];
         const b = newResources[token];
         compareProperties(out, name, "", ownObject(a, "inputProperties"), ownObject(b, "inputProperties"), true);
-        compareRequired(out, name, stringSet(own(a, "requiredInputs")), stringSet(own(b, "requiredInputs")), ownObject(b, "inputProperties"));
+        compareRequired(
+            out,
+            name,
+            stringSet(own(a, "requiredInputs")),
+            stringSet(own(b, "requiredInputs")),
+            ownObject(b, "inputProperties"),
+        );
         compareProperties(out, name, "outputs.", ownObject(a, "properties"), ownObject(b, "properties"), false);
         const newRequiredOutputs = stringSet(own(b, "required"));
         for (const o of stringSet(own(a, "required"))) {
@@ -140,12 +174,20 @@ export function compareSchemas(prev: unknown, next: unknown): BreakingChange[] {
         const a = oldTypes[token];
         const b = newTypes[token];
         if (own(a, "type") !== own(b, "type")) {
-            out.push({ kind: "type-changed", path: name, message: `${name}: type ${String(own(a, "type"))} -> ${String(own(b, "type"))}` });
+            out.push({
+                kind: "type-changed",
+                path: name,
+                message: `${name}: type ${String(own(a, "type"))} -> ${String(own(b, "type"))}`,
+            });
             continue;
         }
         const oldEnum = own(a, "enum");
         if (Array.isArray(oldEnum)) {
-            const newValues = new Set((Array.isArray(own(b, "enum")) ? (own(b, "enum") as unknown[]) : []).map((e) => JSON.stringify(own(e, "value"))));
+            const newValues = new Set(
+                (Array.isArray(own(b, "enum")) ? (own(b, "enum") as unknown[]) : []).map((e) =>
+                    JSON.stringify(own(e, "value")),
+                ),
+            );
             for (const e of oldEnum) {
                 const v = own(e, "value");
                 if (!newValues.has(JSON.stringify(v))) {
@@ -156,7 +198,13 @@ export function compareSchemas(prev: unknown, next: unknown): BreakingChange[] {
             continue;
         }
         compareProperties(out, name, "", ownObject(a, "properties"), ownObject(b, "properties"), true);
-        compareRequired(out, name, stringSet(own(a, "required")), stringSet(own(b, "required")), ownObject(b, "properties"));
+        compareRequired(
+            out,
+            name,
+            stringSet(own(a, "required")),
+            stringSet(own(b, "required")),
+            ownObject(b, "properties"),
+        );
     }
     return out;
 }
@@ -202,10 +250,15 @@ function main(argv: string[]): number {
         console.error("schema-compat: no baseline (release/schema-<version>.json)");
         return 1;
     }
-    const changes = compareSchemas(JSON.parse(fs.readFileSync(baseline, "utf8")), JSON.parse(fs.readFileSync(schemaFile, "utf8")));
+    const changes = compareSchemas(
+        JSON.parse(fs.readFileSync(baseline, "utf8")),
+        JSON.parse(fs.readFileSync(schemaFile, "utf8")),
+    );
     const missing = unnamed(changes, unreleasedSection(fs.readFileSync(changelogFile, "utf8")));
     const rel = (f: string) => path.relative(process.cwd(), f) || f;
-    console.log(`schema-compat: ${rel(schemaFile)} against ${rel(baseline)}: ${changes.length} breaking change(s), ${changes.length - missing.length} named in ${rel(changelogFile)}'s Unreleased section`);
+    console.log(
+        `schema-compat: ${rel(schemaFile)} against ${rel(baseline)}: ${changes.length} breaking change(s), ${changes.length - missing.length} named in ${rel(changelogFile)}'s Unreleased section`,
+    );
     for (const c of changes) console.log(`  ${missing.includes(c) ? "UNNAMED" : "named  "} ${c.kind}: ${c.message}`);
     if (missing.length) {
         console.error(

@@ -31,7 +31,10 @@ export interface ComponentSpec<C extends pulumi.ComponentResource = pulumi.Compo
 }
 
 /** Any component's table entry, its output names as plain strings. @internal */
-export type AnyComponentSpec = Omit<ComponentSpec, "outputs" | "referenceOutputs"> & { readonly outputs: readonly string[]; readonly referenceOutputs?: readonly string[] };
+export type AnyComponentSpec = Omit<ComponentSpec, "outputs" | "referenceOutputs"> & {
+    readonly outputs: readonly string[];
+    readonly referenceOutputs?: readonly string[];
+};
 
 /** What the constructor sequence reads of a component's table entry: its name, token and reference outputs. */
 export interface ComponentHead {
@@ -55,7 +58,13 @@ export interface ClaimedObject {
  * `render` (pure; throws MlkubeValidationError with every problem), and the objects it will create are
  * claimed. Bad input creates nothing. @internal
  */
-export function prepare<R>(spec: ComponentHead, name: string, opts: pulumi.ComponentResourceOptions | undefined, render: () => R, objects: (r: R) => readonly ClaimedObject[]): R {
+export function prepare<R>(
+    spec: ComponentHead,
+    name: string,
+    opts: pulumi.ComponentResourceOptions | undefined,
+    render: () => R,
+    objects: (r: R) => readonly ClaimedObject[],
+): R {
     checkResourceArgs(spec.name, name, opts);
     const r = render();
     claimObjects(spec.name, name, objects(r));
@@ -68,7 +77,12 @@ let keepingReferences = 0;
  * Builds component `spec` with its `referenceOutputs` registered (kept in the state), for the provider
  * plugin: another process may rebuild a reference to it from them. @internal
  */
-export function constructForReference(spec: AnyComponentSpec, name: string, args: Record<string, unknown>, opts?: pulumi.ComponentResourceOptions): pulumi.ComponentResource {
+export function constructForReference(
+    spec: AnyComponentSpec,
+    name: string,
+    args: Record<string, unknown>,
+    opts?: pulumi.ComponentResourceOptions,
+): pulumi.ComponentResource {
     keepingReferences++;
     try {
         return spec.create(name, args, opts);

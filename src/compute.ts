@@ -16,7 +16,17 @@ import { applyStackDefaults } from "./workload/defaults";
 import { PodOptions, podOptionsShape } from "./workload/options";
 import { tryBuildPod } from "./workload/resolve";
 import { Agree, Resolved, input, record, schemaMatches, validate } from "./schema/input";
-import { annotationMap, dnsLabel, dns1035Message, int32, isDns1035Label, isDnsLabel, labelKey, labelValue, portName } from "./schema/names";
+import {
+    annotationMap,
+    dnsLabel,
+    dns1035Message,
+    int32,
+    isDns1035Label,
+    isDnsLabel,
+    labelKey,
+    labelValue,
+    portName,
+} from "./schema/names";
 import { closest, fail, MlkubeValidationError, ValidationIssue } from "./errors";
 
 /** Pulumi type token of {@link Compute} components. */
@@ -220,7 +230,10 @@ const probeSchema = z
         timeoutSeconds: int32(1).optional(),
         failureThreshold: int32(1).optional(),
     })
-    .refine((p) => !(p.path && p.command), { message: "path (HTTP) and command (exec) are mutually exclusive; pick one", path: ["command"] });
+    .refine((p) => !(p.path && p.command), {
+        message: "path (HTTP) and command (exec) are mutually exclusive; pick one",
+        path: ["command"],
+    });
 
 const portNumber = z.number().int().min(1).max(65535);
 
@@ -231,19 +244,31 @@ export const NODE_PORT_RANGE = [30000, 32767] as const;
 function portNameOf(p: { name?: string; port: number }, count: number): string | undefined {
     return p.name ?? (count > 1 ? `port-${p.port}` : undefined);
 }
-const intOrPercent = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' })]);
+const intOrPercent = z.union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' }),
+]);
 
 /** A PDB count: a whole number of pods or a percentage "0%".."100%". */
 const budgetValue = z.union([
-    z.number().int().nonnegative().max(2 ** 31 - 1),
-    z.string().regex(/^(100|[1-9]?[0-9])%$/, { error: (iss) => `${JSON.stringify(iss.input)} is neither a pod count nor a percentage; use a whole number such as 1 or a percentage such as "25%"` }),
+    z
+        .number()
+        .int()
+        .nonnegative()
+        .max(2 ** 31 - 1),
+    z.string().regex(/^(100|[1-9]?[0-9])%$/, {
+        error: (iss) =>
+            `${JSON.stringify(iss.input)} is neither a pod count nor a percentage; use a whole number such as 1 or a percentage such as "25%"`,
+    }),
 ]);
 
 const disruptionBudgetSchema = z.union([
     z.literal(false),
     z
         .strictObject({ minAvailable: budgetValue.optional(), maxUnavailable: budgetValue.optional() })
-        .refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), { message: "needs exactly one of minAvailable or maxUnavailable (Kubernetes allows one per budget)" }),
+        .refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), {
+            message: "needs exactly one of minAvailable or maxUnavailable (Kubernetes allows one per budget)",
+        }),
 ]);
 
 /** @internal */
@@ -252,12 +277,30 @@ export const computeArgsSchema = z
         ...podOptionsShape,
         replicas: int32().optional(),
         strategy: z
-            .strictObject({ type: z.enum(["Recreate", "RollingUpdate"]), maxSurge: intOrPercent.optional(), maxUnavailable: intOrPercent.optional() })
+            .strictObject({
+                type: z.enum(["Recreate", "RollingUpdate"]),
+                maxSurge: intOrPercent.optional(),
+                maxUnavailable: intOrPercent.optional(),
+            })
             .superRefine((st, ctx) => {
                 if (st.type === "Recreate") {
-                    for (const k of ["maxSurge", "maxUnavailable"] as const) if (st[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: `only applies with type "RollingUpdate"` });
-                } else if ((st.maxSurge === 0 || st.maxSurge === "0%") && (st.maxUnavailable === 0 || st.maxUnavailable === "0%")) {
-                    ctx.addIssue({ code: "custom", path: ["maxUnavailable"], message: "maxSurge and maxUnavailable cannot both be 0 (the update could never make progress); allow one pod of either" });
+                    for (const k of ["maxSurge", "maxUnavailable"] as const)
+                        if (st[k] !== undefined)
+                            ctx.addIssue({
+                                code: "custom",
+                                path: [k],
+                                message: `only applies with type "RollingUpdate"`,
+                            });
+                } else if (
+                    (st.maxSurge === 0 || st.maxSurge === "0%") &&
+                    (st.maxUnavailable === 0 || st.maxUnavailable === "0%")
+                ) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["maxUnavailable"],
+                        message:
+                            "maxSurge and maxUnavailable cannot both be 0 (the update could never make progress); allow one pod of either",
+                    });
                 }
             })
             .optional(),
@@ -270,7 +313,10 @@ export const computeArgsSchema = z
                 targetCPUUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
                 targetMemoryUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
             })
-            .refine((a) => (a.minReplicas ?? 1) <= a.maxReplicas, { message: "minReplicas must not exceed maxReplicas", path: ["minReplicas"] })
+            .refine((a) => (a.minReplicas ?? 1) <= a.maxReplicas, {
+                message: "minReplicas must not exceed maxReplicas",
+                path: ["minReplicas"],
+            })
             .optional(),
         ports: z
             .array(
@@ -294,28 +340,69 @@ export const computeArgsSchema = z
     })
     .superRefine((a, ctx) => {
         if (a.replicas !== undefined && a.autoscaling) {
-            ctx.addIssue({ code: "custom", path: ["replicas"], message: "replicas and autoscaling are mutually exclusive (the autoscaler owns the replica count); remove replicas" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["replicas"],
+                message:
+                    "replicas and autoscaling are mutually exclusive (the autoscaler owns the replica count); remove replicas",
+            });
         }
         // Kubernetes takes a limit as the request when no request is given, so a limit alone is enough.
-        if (a.autoscaling && (a.autoscaling.targetMemoryUtilizationPercentage === undefined || a.autoscaling.targetCPUUtilizationPercentage !== undefined) && a.resources?.cpu === undefined && a.resources?.limits?.cpu === undefined) {
-            ctx.addIssue({ code: "custom", path: ["autoscaling"], message: "CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu" });
+        if (
+            a.autoscaling &&
+            (a.autoscaling.targetMemoryUtilizationPercentage === undefined ||
+                a.autoscaling.targetCPUUtilizationPercentage !== undefined) &&
+            a.resources?.cpu === undefined &&
+            a.resources?.limits?.cpu === undefined
+        ) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["autoscaling"],
+                message:
+                    "CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu",
+            });
         }
-        if (a.autoscaling?.targetMemoryUtilizationPercentage !== undefined && a.resources?.memory === undefined && a.resources?.limits?.memory === undefined) {
-            ctx.addIssue({ code: "custom", path: ["autoscaling", "targetMemoryUtilizationPercentage"], message: "needs resources.memory; set it" });
+        if (
+            a.autoscaling?.targetMemoryUtilizationPercentage !== undefined &&
+            a.resources?.memory === undefined &&
+            a.resources?.limits?.memory === undefined
+        ) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["autoscaling", "targetMemoryUtilizationPercentage"],
+                message: "needs resources.memory; set it",
+            });
         }
         if ((a.serviceLabels || a.serviceAnnotations) && !a.ports?.length) {
-            ctx.addIssue({ code: "custom", path: [a.serviceLabels ? "serviceLabels" : "serviceAnnotations"], message: "needs ports (without ports no Service is created)" });
+            ctx.addIssue({
+                code: "custom",
+                path: [a.serviceLabels ? "serviceLabels" : "serviceAnnotations"],
+                message: "needs ports (without ports no Service is created)",
+            });
         }
-        if (a.serviceType && !a.ports?.length) ctx.addIssue({ code: "custom", path: ["serviceType"], message: "needs ports (without ports no Service is created)" });
+        if (a.serviceType && !a.ports?.length)
+            ctx.addIssue({
+                code: "custom",
+                path: ["serviceType"],
+                message: "needs ports (without ports no Service is created)",
+            });
         const seen = new Set<number>();
         const names = new Map<string, number>();
         const ports = a.ports ?? [];
         ports.forEach((p, i) => {
-            if (seen.has(p.port)) ctx.addIssue({ code: "custom", path: ["ports", i, "port"], message: `port ${p.port} is listed twice` });
+            if (seen.has(p.port))
+                ctx.addIssue({ code: "custom", path: ["ports", i, "port"], message: `port ${p.port} is listed twice` });
             seen.add(p.port);
             if (p.nodePort !== undefined && a.serviceType !== "NodePort" && a.serviceType !== "LoadBalancer") {
-                ctx.addIssue({ code: "custom", path: ["ports", i, "nodePort"], message: `only applies with serviceType "NodePort" or "LoadBalancer"` });
-            } else if (p.nodePort !== undefined && (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1])) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["ports", i, "nodePort"],
+                    message: `only applies with serviceType "NodePort" or "LoadBalancer"`,
+                });
+            } else if (
+                p.nodePort !== undefined &&
+                (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1])
+            ) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["ports", i, "nodePort"],
@@ -327,12 +414,22 @@ export const computeArgsSchema = z
             const prev = names.get(name);
             if (prev !== undefined) {
                 const defaulted = p.name === undefined || ports[prev].name === undefined;
-                ctx.addIssue({ code: "custom", path: ["ports", p.name === undefined ? prev : i, "name"], message: `port name ${JSON.stringify(name)} is also the name of ports[${p.name === undefined ? i : prev}]; port names must be unique${defaulted ? " (unnamed ports are named port-<port>)" : ""}` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["ports", p.name === undefined ? prev : i, "name"],
+                    message: `port name ${JSON.stringify(name)} is also the name of ports[${p.name === undefined ? i : prev}]; port names must be unique${defaulted ? " (unnamed ports are named port-<port>)" : ""}`,
+                });
             } else names.set(name, i);
         });
         const budget = a.disruptionBudget;
         const pods = a.autoscaling ? undefined : (a.replicas ?? 1);
-        if (budget && typeof budget.minAvailable === "number" && pods !== undefined && budget.minAvailable >= pods && pods > 0) {
+        if (
+            budget &&
+            typeof budget.minAvailable === "number" &&
+            pods !== undefined &&
+            budget.minAvailable >= pods &&
+            pods > 0
+        ) {
             ctx.addIssue({
                 code: "custom",
                 path: ["disruptionBudget", "minAvailable"],
@@ -342,7 +439,12 @@ export const computeArgsSchema = z
                         : `${budget.minAvailable} with ${pods} replicas allows no eviction, so no node running one of these pods can be drained; use at most ${pods - 1}, maxUnavailable: 1, or maxUnavailable: 0 to block evictions on purpose`,
             });
         }
-        if (budget && typeof budget.minAvailable === "number" && a.autoscaling && budget.minAvailable >= (a.autoscaling.minReplicas ?? 1)) {
+        if (
+            budget &&
+            typeof budget.minAvailable === "number" &&
+            a.autoscaling &&
+            budget.minAvailable >= (a.autoscaling.minReplicas ?? 1)
+        ) {
             ctx.addIssue({
                 code: "custom",
                 path: ["disruptionBudget", "minAvailable"],
@@ -350,16 +452,28 @@ export const computeArgsSchema = z
             });
         }
         if (budget && pods === 0) {
-            ctx.addIssue({ code: "custom", path: ["disruptionBudget"], message: "has nothing to protect with replicas: 0; remove it" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["disruptionBudget"],
+                message: "has nothing to protect with replicas: 0; remove it",
+            });
         }
         const preStopPort = a.preStop?.port;
         if (typeof preStopPort === "string" && !names.has(preStopPort)) {
-            ctx.addIssue({ code: "custom", path: ["preStop", "port"], message: `${JSON.stringify(preStopPort)} is not the name of a port of this Compute; use a port number or one of ${[...names.keys()].map((n) => JSON.stringify(n)).join(", ") || "its ports (it has none)"}` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["preStop", "port"],
+                message: `${JSON.stringify(preStopPort)} is not the name of a port of this Compute; use a port number or one of ${[...names.keys()].map((n) => JSON.stringify(n)).join(", ") || "its ports (it has none)"}`,
+            });
         }
         for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"] as const) {
             const p = a[probe];
             if (p && !p.command && p.port === undefined && !ports.length) {
-                ctx.addIssue({ code: "custom", path: [probe, "port"], message: "is required when the Compute has no ports" });
+                ctx.addIssue({
+                    code: "custom",
+                    path: [probe, "port"],
+                    message: "is required when the Compute has no ports",
+                });
             }
             if (p && typeof p.port === "string" && !names.has(p.port)) {
                 const known = [...names.keys()];
@@ -399,11 +513,22 @@ export interface RenderedCompute {
  *   reset it to 1), and once the autoscaler has scaled, the provider leaves the field out of the apply.
  * @internal
  */
-export const REPLICAS_OWNERSHIP = { force: { "pulumi.com/patchForce": "true" }, autoscaled: ["spec.replicas"] } as const;
+export const REPLICAS_OWNERSHIP = {
+    force: { "pulumi.com/patchForce": "true" },
+    autoscaled: ["spec.replicas"],
+} as const;
 
-function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number | undefined): k8s.core.v1.Probe | undefined {
+function probe(
+    p: z.output<typeof probeSchema> | undefined,
+    defaultPort: number | undefined,
+): k8s.core.v1.Probe | undefined {
     if (!p) return undefined;
-    const timing = compact({ initialDelaySeconds: p.initialDelaySeconds, periodSeconds: p.periodSeconds, timeoutSeconds: p.timeoutSeconds, failureThreshold: p.failureThreshold });
+    const timing = compact({
+        initialDelaySeconds: p.initialDelaySeconds,
+        periodSeconds: p.periodSeconds,
+        timeoutSeconds: p.timeoutSeconds,
+        failureThreshold: p.failureThreshold,
+    });
     if (p.command) return { exec: { command: p.command }, ...timing };
     const port = p.port ?? defaultPort!;
     if (p.path) return { httpGet: { path: p.path, port }, ...timing };
@@ -411,9 +536,15 @@ function probe(p: z.output<typeof probeSchema> | undefined, defaultPort: number 
 }
 
 /** The budget to emit: the explicit one, else maxUnavailable 1 for 2+ pods or autoscaling (never blocks a drain, keeps one pod of two serving). */
-function disruptionBudget(a: ValidatedComputeArgs): { minAvailable?: number | string; maxUnavailable?: number | string } | undefined {
+function disruptionBudget(
+    a: ValidatedComputeArgs,
+): { minAvailable?: number | string; maxUnavailable?: number | string } | undefined {
     if (a.disruptionBudget === false) return undefined;
-    if (a.disruptionBudget) return compact({ minAvailable: a.disruptionBudget.minAvailable, maxUnavailable: a.disruptionBudget.maxUnavailable });
+    if (a.disruptionBudget)
+        return compact({
+            minAvailable: a.disruptionBudget.minAvailable,
+            maxUnavailable: a.disruptionBudget.maxUnavailable,
+        });
     // An autoscaled Compute may run many pods even when minReplicas is 1.
     return a.autoscaling || (a.replicas ?? 1) >= 2 ? { maxUnavailable: 1 } : undefined;
 }
@@ -430,13 +561,19 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     const containerPorts = new Map<string, k8s.core.v1.ContainerPort>();
     for (const p of ports) {
         const key = `${p.targetPort ?? p.port}/${p.protocol ?? "TCP"}`;
-        if (!containerPorts.has(key)) containerPorts.set(key, compact({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol }));
+        if (!containerPorts.has(key))
+            containerPorts.set(
+                key,
+                compact({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol }),
+            );
     }
     // A probe names a Service port; when that port's container port is listed under another name, use its number.
     const containerPortRef = (port: number | string | undefined): number | string | undefined => {
         if (typeof port !== "string") return port;
         const p = ports.find((x) => portName(x) === port);
-        return p && [...containerPorts.values()].some((c) => c.name === port) ? port : (p?.targetPort ?? p?.port ?? port);
+        return p && [...containerPorts.values()].some((c) => c.name === port)
+            ? port
+            : (p?.targetPort ?? p?.port ?? port);
     };
     const firstTarget = ports[0] ? (ports[0].targetPort ?? ports[0].port) : undefined;
     const podCount = a.autoscaling
@@ -450,8 +587,14 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         selectorLabels: selector,
         namespace,
         ports: [...containerPorts.values()],
-        readinessProbe: probe(a.readinessProbe && { ...a.readinessProbe, port: containerPortRef(a.readinessProbe.port) }, firstTarget),
-        livenessProbe: probe(a.livenessProbe && { ...a.livenessProbe, port: containerPortRef(a.livenessProbe.port) }, firstTarget),
+        readinessProbe: probe(
+            a.readinessProbe && { ...a.readinessProbe, port: containerPortRef(a.readinessProbe.port) },
+            firstTarget,
+        ),
+        livenessProbe: probe(
+            a.livenessProbe && { ...a.livenessProbe, port: containerPortRef(a.livenessProbe.port) },
+            firstTarget,
+        ),
         podCount,
         startupProbe: probe(a.startupProbe, firstTarget),
         defaultPort: firstTarget,
@@ -459,14 +602,22 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
     const strategy = deploymentStrategy(a, pod, issues);
     if (issues.length) throw new MlkubeValidationError("Compute", name, issues);
     const labels = objectLabels("Compute", objectName, a.labels);
-    const userAnnotations = { ...(a.annotations) };
+    const userAnnotations = { ...a.annotations };
     const metadata = (extra?: InputMap, extraLabels?: InputMap) =>
-        compact({ name: objectName, namespace, labels: { ...labels, ...extraLabels }, annotations: objectAnnotations({ ...userAnnotations, ...extra }) });
+        compact({
+            name: objectName,
+            namespace,
+            labels: { ...labels, ...extraLabels },
+            annotations: objectAnnotations({ ...userAnnotations, ...extra }),
+        });
 
     const deployment: k8s.apps.v1.Deployment = {
         apiVersion: "apps/v1",
         kind: "Deployment",
-        metadata: metadata({ ...REPLICAS_OWNERSHIP.force, ...(a.skipAwait ? { "pulumi.com/skipAwait": "true" } : undefined) }),
+        metadata: metadata({
+            ...REPLICAS_OWNERSHIP.force,
+            ...(a.skipAwait ? { "pulumi.com/skipAwait": "true" } : undefined),
+        }),
         spec: compact({
             replicas: a.autoscaling ? (a.autoscaling.minReplicas ?? 1) : (a.replicas ?? 1),
             selector: { matchLabels: selector },
@@ -486,7 +637,15 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
                 type: headless ? "ClusterIP" : (a.serviceType ?? "ClusterIP"),
                 clusterIP: headless ? "None" : undefined,
                 selector,
-                ports: ports.map((p) => compact({ name: portName(p), port: p.port, targetPort: p.targetPort ?? p.port, protocol: p.protocol ?? "TCP", nodePort: p.nodePort })),
+                ports: ports.map((p) =>
+                    compact({
+                        name: portName(p),
+                        port: p.port,
+                        targetPort: p.targetPort ?? p.port,
+                        protocol: p.protocol ?? "TCP",
+                        nodePort: p.nodePort,
+                    }),
+                ),
             }),
         };
     }
@@ -496,16 +655,33 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         const s = a.autoscaling;
         const metrics: k8s.autoscaling.v2.MetricSpec[] = [];
         if (s.targetCPUUtilizationPercentage !== undefined || s.targetMemoryUtilizationPercentage === undefined) {
-            metrics.push({ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.targetCPUUtilizationPercentage ?? 80 } } });
+            metrics.push({
+                type: "Resource",
+                resource: {
+                    name: "cpu",
+                    target: { type: "Utilization", averageUtilization: s.targetCPUUtilizationPercentage ?? 80 },
+                },
+            });
         }
         if (s.targetMemoryUtilizationPercentage !== undefined) {
-            metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: s.targetMemoryUtilizationPercentage } } });
+            metrics.push({
+                type: "Resource",
+                resource: {
+                    name: "memory",
+                    target: { type: "Utilization", averageUtilization: s.targetMemoryUtilizationPercentage },
+                },
+            });
         }
         autoscaler = {
             apiVersion: "autoscaling/v2",
             kind: "HorizontalPodAutoscaler",
             metadata: metadata(),
-            spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: objectName }, minReplicas: s.minReplicas ?? 1, maxReplicas: s.maxReplicas, metrics },
+            spec: {
+                scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: objectName },
+                minReplicas: s.minReplicas ?? 1,
+                maxReplicas: s.maxReplicas,
+                metrics,
+            },
         };
     }
     const budget = disruptionBudget(a);
@@ -517,14 +693,26 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         // broken rollout never blocks a node drain.
         spec: { ...budget, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
     };
-    return { deployment, service, autoscaler, disruptionBudget: pdb, dependencies: pod.dependencies, port: ports[0]?.port, ignoreChanges: a.autoscaling ? [...REPLICAS_OWNERSHIP.autoscaled] : undefined };
+    return {
+        deployment,
+        service,
+        autoscaler,
+        disruptionBudget: pdb,
+        dependencies: pod.dependencies,
+        port: ports[0]?.port,
+        ignoreChanges: a.autoscaling ? [...REPLICAS_OWNERSHIP.autoscaled] : undefined,
+    };
 }
 
 /**
  * The Deployment strategy: the user's, else Recreate when a pod mounts a ReadWriteOnce/ReadWriteOncePod
  * claim (a rolling update's new pod cannot attach it while an old pod holds it), else Kubernetes' default.
  */
-function deploymentStrategy(a: ValidatedComputeArgs, pod: BuiltPod, issues: ValidationIssue[]): k8s.apps.v1.DeploymentStrategy | undefined {
+function deploymentStrategy(
+    a: ValidatedComputeArgs,
+    pod: BuiltPod,
+    issues: ValidationIssue[],
+): k8s.apps.v1.DeploymentStrategy | undefined {
     const claim = pod.singleAttachClaims[0];
     const st = a.strategy;
     if (!st) return claim ? { type: "Recreate" } : undefined;
@@ -537,7 +725,10 @@ function deploymentStrategy(a: ValidatedComputeArgs, pod: BuiltPod, issues: Vali
         });
     }
     const rollingUpdate = compact({ maxSurge: st.maxSurge, maxUnavailable: st.maxUnavailable });
-    return compact({ type: "RollingUpdate", rollingUpdate: Object.keys(rollingUpdate).length ? rollingUpdate : undefined });
+    return compact({
+        type: "RollingUpdate",
+        rollingUpdate: Object.keys(rollingUpdate).length ? rollingUpdate : undefined,
+    });
 }
 
 /** The component name, when it doubles as the Kubernetes name. */
@@ -580,7 +771,9 @@ export class Compute extends MlkubeComponent {
      */
     get endpoint(): pulumi.Output<string | undefined> {
         return this.lazy("endpoint", () =>
-            this.service ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.endpointPort}` : pulumi.output(undefined),
+            this.service
+                ? pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.endpointPort}`
+                : pulumi.output(undefined),
         );
     }
 
@@ -595,27 +788,57 @@ export class Compute extends MlkubeComponent {
             name,
             opts,
             () => {
-                const a = validate("Compute", name, computeArgsSchema, applyStackDefaults("Compute", name, args, "resources"));
+                const a = validate(
+                    "Compute",
+                    name,
+                    computeArgsSchema,
+                    applyStackDefaults("Compute", name, args, "resources"),
+                );
                 if (a.name === undefined && !isDnsLabel(name)) validate("Compute", name, componentNameSchema, { name }); // the schema words the error
                 const objectName = a.name ?? name;
-                if (a.ports?.length && !isDns1035Label(objectName)) fail("Compute", name, ["name"], dns1035Message(objectName));
+                if (a.ports?.length && !isDns1035Label(objectName))
+                    fail("Compute", name, ["name"], dns1035Message(objectName));
                 return { r: renderCompute(name, a), ns: resolveNamespace(a.namespace), objectName };
             },
-            ({ r, ns, objectName }) => [r.deployment, r.service, r.autoscaler, r.disruptionBudget].filter((o) => o !== undefined).map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })),
+            ({ r, ns, objectName }) =>
+                [r.deployment, r.service, r.autoscaler, r.disruptionBudget]
+                    .filter((o) => o !== undefined)
+                    .map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })),
         );
         super(computeSpec, name, opts);
         // The budget first: its apply is not forced, so when another stack owns an object of this name its
         // ownership marker (src/metadata.ts) conflicts there, before the Deployment's forced apply could take
         // the other stack's Deployment over (docs/operations.md, "Two stacks, one namespace").
-        if (r.disruptionBudget) this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
+        if (r.disruptionBudget)
+            this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
         const deploymentDeps = this.disruptionBudget ? [...r.dependencies, this.disruptionBudget] : r.dependencies;
-        this.deployment = new Deployment(name, r.deployment, { parent: this, dependsOn: deploymentDeps, ignoreChanges: keepFieldManager(r.ignoreChanges) });
+        this.deployment = new Deployment(name, r.deployment, {
+            parent: this,
+            dependsOn: deploymentDeps,
+            ignoreChanges: keepFieldManager(r.ignoreChanges),
+        });
         if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
-        if (r.autoscaler) this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, { parent: this, dependsOn: [this.deployment] });
+        if (r.autoscaler)
+            this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, {
+                parent: this,
+                dependsOn: [this.deployment],
+            });
         if (!pulumi.runtime.isDryRun()) {
             // Diagnosis while the provider waits for the Deployment (docs/diagnosis.md); loaded only for an update.
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a real update, never in preview, render or tests (docs/diagnosis.md)
-            (require("./diagnose/start") as typeof import("./diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "Compute", name }, kind: "Deployment", objectName, namespace: ns, podLabels: { [COMPUTE_SELECTOR]: objectName }, progress: false }, this.deployment.status);
+            (require("./diagnose/start") as typeof import("./diagnose/start")).startDiagnosis(
+                this,
+                opts,
+                {
+                    ctx: { component: "Compute", name },
+                    kind: "Deployment",
+                    objectName,
+                    namespace: ns,
+                    podLabels: { [COMPUTE_SELECTOR]: objectName },
+                    progress: false,
+                },
+                this.deployment.status,
+            );
         }
         this.endpointPort = r.port;
         // No component outputs in the state: names and namespace are the children's own outputs, and

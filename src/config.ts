@@ -43,12 +43,21 @@ const configSchema = {
      * Default requests of pods that set none, per resource (a workload's own request or limit wins).
      * No default without this key: a namespace's LimitRange defaults apply instead.
      */
-    resources: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }),
+    resources: z.strictObject({
+        cpu: quantity.optional(),
+        memory: byteQuantity("Mi").optional(),
+        ephemeralStorage: byteQuantity("Gi").optional(),
+    }),
     /** Claims mounted into every workload (opt out with `defaultMounts: false`): a claim name (at /mnt/<claim>) or `{ claimName, mountPath, subPath?, readOnly? }`. */
     volumes: z.array(
         z.union([
             dnsLabel(),
-            z.strictObject({ claimName: dnsLabel(), mountPath: absolutePath, subPath: z.string().optional(), readOnly: z.boolean().optional() }),
+            z.strictObject({
+                claimName: dnsLabel(),
+                mountPath: absolutePath,
+                subPath: z.string().optional(),
+                readOnly: z.boolean().optional(),
+            }),
         ]),
     ),
     /** Secrets mounted into every workload (opt out with `defaultMounts: false`): a name (as env) or `{ name, mount?, mountPath?, fileMode? }`. */

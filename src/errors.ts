@@ -28,7 +28,8 @@ export function clip(s: string, max = MAX_ECHO): string {
  * cycles, symbols, objects whose toString throws).
  */
 export function quote(v: unknown, max = MAX_ECHO): string {
-    if (typeof v === "string") return v.length <= max ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, max))}…(${v.length} characters)`;
+    if (typeof v === "string")
+        return v.length <= max ? JSON.stringify(v) : `${JSON.stringify(v.slice(0, max))}…(${v.length} characters)`;
     if (typeof v === "bigint") return `${v}n`;
     if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
     try {
@@ -89,14 +90,29 @@ export function asPulumiError<E extends Error>(err: E, resource?: unknown): E {
         marks.__pulumiRunError = true;
     } else {
         marks.__pulumResourceError = true; // (sic: the SDK's spelling)
-        Object.defineProperty(err, "resource", { value: resource, enumerable: false, writable: true, configurable: true });
+        Object.defineProperty(err, "resource", {
+            value: resource,
+            enumerable: false,
+            writable: true,
+            configurable: true,
+        });
         marks.hideStack = true;
     }
     const message = err.message;
-    Object.defineProperty(err, "message", { get: () => message, set: () => undefined, enumerable: false, configurable: true });
+    Object.defineProperty(err, "message", {
+        get: () => message,
+        set: () => undefined,
+        enumerable: false,
+        configurable: true,
+    });
     // After the message: inspect finds the frames after the message's text, so a message that looks like
     // frames is never parsed as frames.
-    Object.defineProperty(err, "stack", { value: `${safeString(err.name)}: ${message}`, enumerable: false, writable: true, configurable: true });
+    Object.defineProperty(err, "stack", {
+        value: `${safeString(err.name)}: ${message}`,
+        enumerable: false,
+        writable: true,
+        configurable: true,
+    });
     return err;
 }
 
@@ -116,8 +132,19 @@ export class MlkubeValidationError extends Error {
     constructor(component: string, resourceName: string, issues: ReadonlyArray<ValidationIssue>) {
         const head = `${safeString(component)} ${quote(safeString(resourceName, Infinity))}`;
         // Each line is bounded: messages quote values (already truncated) but never without limit.
-        const lines = issues.map((i) => clip(i.path.length ? `${formatPath(i.path)}: ${safeString(i.message, Infinity)}` : safeString(i.message, Infinity), 2000));
-        super(lines.length === 1 ? `${head}: ${lines[0]}` : `${head}: ${lines.length} problems\n  - ${lines.join("\n  - ")}`);
+        const lines = issues.map((i) =>
+            clip(
+                i.path.length
+                    ? `${formatPath(i.path)}: ${safeString(i.message, Infinity)}`
+                    : safeString(i.message, Infinity),
+                2000,
+            ),
+        );
+        super(
+            lines.length === 1
+                ? `${head}: ${lines[0]}`
+                : `${head}: ${lines.length} problems\n  - ${lines.join("\n  - ")}`,
+        );
         this.name = "MlkubeValidationError";
         this.component = component;
         this.resourceName = resourceName;

@@ -20,7 +20,11 @@ export function resetObjectRegistry(): void {
  * Registers the objects `component` `name` will create; throws a validation error naming the other
  * component when one of them is already taken. Registers nothing unless all are free.
  */
-export function claimObjects(component: string, name: string, objects: ReadonlyArray<{ kind: string; namespace: pulumi.Input<string> | undefined; name: string }>): void {
+export function claimObjects(
+    component: string,
+    name: string,
+    objects: ReadonlyArray<{ kind: string; namespace: pulumi.Input<string> | undefined; name: string }>,
+): void {
     const keys: string[] = [];
     const me = `${component} ${JSON.stringify(name)}`;
     for (const o of objects) {
@@ -29,7 +33,12 @@ export function claimObjects(component: string, name: string, objects: ReadonlyA
         const owner = owners.get(key);
         if (owner !== undefined) {
             const where = o.namespace ? ` in namespace ${JSON.stringify(o.namespace)}` : "";
-            fail(component, name, [], `${o.kind} ${JSON.stringify(o.name)}${where} is also created by ${owner}; two components would manage one Kubernetes object: give one of them another name`);
+            fail(
+                component,
+                name,
+                [],
+                `${o.kind} ${JSON.stringify(o.name)}${where} is also created by ${owner}; two components would manage one Kubernetes object: give one of them another name`,
+            );
         }
         keys.push(key);
     }

@@ -179,7 +179,13 @@ export class VolumeReference {
 
     /** What a workload needs to mount this claim. */
     mount(): ClaimMount {
-        const m: ClaimMount = { claimName: this.claimName, namespace: this.namespace, mountPath: this.mountPath, volumeMode: this.volumeMode, readOnly: this.readOnly };
+        const m: ClaimMount = {
+            claimName: this.claimName,
+            namespace: this.namespace,
+            mountPath: this.mountPath,
+            volumeMode: this.volumeMode,
+            readOnly: this.readOnly,
+        };
         if (this.accessMode !== undefined) m.accessMode = this.accessMode;
         if (this.dependsOn !== undefined) m.resource = this.dependsOn;
         return m;
@@ -336,18 +342,36 @@ export class Volume extends MlkubeComponent {
         // Only plain declared values are compared (an Output-valued field is the claim's own business); one
         // apply on the claim's spec, not pulumi.all, which deep-walks its inputs (issue 27: promises per Volume).
         const plain = (v: unknown) => (typeof v === "string" ? v : undefined);
-        const want = { storageClass: plain(a.storageClass ?? mlkubeConfig().storageClass), accessMode: plain(a.accessMode), volumeMode: plain(a.volumeMode) };
+        const want = {
+            storageClass: plain(a.storageClass ?? mlkubeConfig().storageClass),
+            accessMode: plain(a.accessMode),
+            volumeMode: plain(a.volumeMode),
+        };
         // The Output's promise, not an apply: an apply per Volume cost ~40 promises per workload (issue 27).
-        const immutableCheck = (this.claim.spec as unknown as { promise(): Promise<unknown> }).promise().then((live) => {
-            const issues = immutableClaimIssues(claimName, want, live as never);
-            if (issues.length) throw asPulumiError(new MlkubeValidationError("Volume", name, issues), this.claim);
-            return undefined;
-        });
+        const immutableCheck = (this.claim.spec as unknown as { promise(): Promise<unknown> })
+            .promise()
+            .then((live) => {
+                const issues = immutableClaimIssues(claimName, want, live as never);
+                if (issues.length) throw asPulumiError(new MlkubeValidationError("Volume", name, issues), this.claim);
+                return undefined;
+            });
         const mountPath = a.mountPath ?? `/mnt/${claimName}`;
-        const accessMode = a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? (a.accessMode) : undefined;
-        this.mountInfo = { claimName, namespace: resolveNamespace(a.namespace), mountPath, volumeMode: a.volumeMode ?? "Filesystem", accessMode, resource: this.claim };
-        this.accessModeInput = (a.accessMode) ?? "ReadWriteOnce";
-        if (accessMode === "ReadWriteMany" && a.storageClass === undefined && mlkubeConfig().storageClass === undefined) {
+        const accessMode =
+            a.accessMode === undefined ? "ReadWriteOnce" : typeof a.accessMode === "string" ? a.accessMode : undefined;
+        this.mountInfo = {
+            claimName,
+            namespace: resolveNamespace(a.namespace),
+            mountPath,
+            volumeMode: a.volumeMode ?? "Filesystem",
+            accessMode,
+            resource: this.claim,
+        };
+        this.accessModeInput = a.accessMode ?? "ReadWriteOnce";
+        if (
+            accessMode === "ReadWriteMany" &&
+            a.storageClass === undefined &&
+            mlkubeConfig().storageClass === undefined
+        ) {
             // Most default StorageClasses (cloud block disks) cannot do RWX: the claim would stay Pending.
             void pulumi.log.warn(
                 `Volume "${name}": accessMode "ReadWriteMany" without a storageClass (and no mlkube:storageClass) uses the cluster's default class, which usually cannot provide ReadWriteMany (cloud block disks are ReadWriteOnce), so the claim may stay Pending; set storageClass to an RWX-capable class (NFS, CephFS, EFS, Filestore, Azure Files)`,

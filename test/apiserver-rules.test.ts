@@ -34,9 +34,19 @@ test("API rules: port names are IANA service names, unique, and do not collide w
         `Compute "api": ports[0].name: ${JSON.stringify(n)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${JSON.stringify(fix)}`;
     assertThrows(() => new Compute("api", { ...base, ports: [{ port: 80, name: "a--b" }] }), msg("a--b", "a-b"));
     assertThrows(() => new Compute("api", { ...base, ports: [{ port: 80, name: "8080" }] }), msg("8080", "p8080"));
-    assertThrows(() => new Compute("api", { ...base, ports: [{ port: 80, name: "metrics-endpoint" }] }), msg("metrics-endpoint", "metrics-endpoin"));
     assertThrows(
-        () => new Compute("api", { ...base, ports: [{ port: 80, name: "http" }, { port: 81, name: "http" }] }),
+        () => new Compute("api", { ...base, ports: [{ port: 80, name: "metrics-endpoint" }] }),
+        msg("metrics-endpoint", "metrics-endpoin"),
+    );
+    assertThrows(
+        () =>
+            new Compute("api", {
+                ...base,
+                ports: [
+                    { port: 80, name: "http" },
+                    { port: 81, name: "http" },
+                ],
+            }),
         'Compute "api": ports[1].name: port name "http" is also the name of ports[0]; port names must be unique',
     );
     assertThrows(
@@ -47,14 +57,22 @@ test("API rules: port names are IANA service names, unique, and do not collide w
 
 test("API rules: probes by port name must name a declared port; timing fields are 32-bit", () => {
     assertThrows(
-        () => new Compute("api", { ...base, ports: [{ port: 80, name: "http" }], readinessProbe: { path: "/", port: "htp" } }),
+        () =>
+            new Compute("api", {
+                ...base,
+                ports: [{ port: 80, name: "http" }],
+                readinessProbe: { path: "/", port: "htp" },
+            }),
         'Compute "api": readinessProbe.port: "htp" is not the name of a port of this Compute (it has "http"); did you mean "http"?',
     );
     assertThrows(
         () => new Compute("api", { ...base, livenessProbe: { port: "http" } }),
         'Compute "api": livenessProbe.port: "http" is not the name of a port of this Compute (it has none); use a port number or declare the port in ports',
     );
-    assertThrows(() => new Compute("api", { ...base, ports: [{ port: 80 }], readinessProbe: { periodSeconds: 2 ** 31 } }), 'Compute "api": readinessProbe.periodSeconds: must be at most 2147483647');
+    assertThrows(
+        () => new Compute("api", { ...base, ports: [{ port: 80 }], readinessProbe: { periodSeconds: 2 ** 31 } }),
+        'Compute "api": readinessProbe.periodSeconds: must be at most 2147483647',
+    );
 });
 
 test("API rules: nodePort is in the default node-port range 30000-32767", () => {
@@ -65,12 +83,28 @@ test("API rules: nodePort is in the default node-port range 30000-32767", () => 
 });
 
 test("API rules: two Service ports with one targetPort give one containerPort (no duplicate containerPort/protocol)", async () => {
-    const out = await emit(() =>
-        new Compute("api", { ...base, ports: [{ port: 80, targetPort: 8080, name: "http" }, { port: 8080, name: "direct" }, { port: 53, targetPort: 8080, protocol: "UDP", name: "dns" }], readinessProbe: { path: "/", port: "direct" } }),
+    const out = await emit(
+        () =>
+            new Compute("api", {
+                ...base,
+                ports: [
+                    { port: 80, targetPort: 8080, name: "http" },
+                    { port: 8080, name: "direct" },
+                    { port: 53, targetPort: 8080, protocol: "UDP", name: "dns" },
+                ],
+                readinessProbe: { path: "/", port: "direct" },
+            }),
     );
     const c = out.get("Deployment", "api").spec.template.spec.containers[0];
-    assert.deepEqual(c.ports, [{ name: "http", containerPort: 8080 }, { name: "dns", containerPort: 8080, protocol: "UDP" }]);
-    assert.deepEqual(c.readinessProbe.httpGet, { path: "/", port: 8080 }, "a probe naming a Service port whose container port is listed under another name uses the number");
+    assert.deepEqual(c.ports, [
+        { name: "http", containerPort: 8080 },
+        { name: "dns", containerPort: 8080, protocol: "UDP" },
+    ]);
+    assert.deepEqual(
+        c.readinessProbe.httpGet,
+        { path: "/", port: 8080 },
+        "a probe naming a Service port whose container port is listed under another name uses the number",
+    );
     for (const o of out.objects()) assert.deepEqual(validateObject(o), []);
 });
 
@@ -88,26 +122,44 @@ test("API rules: Secret keys and item paths — '.', '..' and keys starting with
     fs.writeFileSync(path.join(dir, "..hidden"), "x");
     assertThrows(
         () => new Secret("s", { fromFile: [path.join(dir, "..hidden")] }),
-        'Secret "s": fromFile[0]: file name "..hidden" is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "hidden"',
+        "Secret \"s\": fromFile[0]: file name \"..hidden\" is not a valid Secret key ('.', '..' and names starting with '..' are reserved by the kubelet); use \"hidden\"",
     );
     assertThrows(
         () => new Secret("d", { fromDirectory: dir }),
         'Secret "d": fromDirectory: file "..hidden" cannot be a Secret key: "..hidden" is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "hidden"',
     );
-    assertThrows(() => new Secret("e", { env: { "..data": "x" } }), 'Secret "e": env["..data"]: "..data" is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "data"');
-    assertThrows(() => new Secret("f", { env: { ".": "x" } }), 'Secret "f": env["."]: "." is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "key"');
-    assertThrows(() => Secret.existing("creds").ref(""), 'Secret "creds": ref: "" is not a valid Secret key (letters, digits, \'-\', \'_\' and \'.\', at most 253 characters); use "key"');
-    assertThrows(() => Secret.existing("creds").ref(".."), 'Secret "creds": ref: ".." is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "key"');
+    assertThrows(
+        () => new Secret("e", { env: { "..data": "x" } }),
+        'Secret "e": env["..data"]: "..data" is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "data"',
+    );
+    assertThrows(
+        () => new Secret("f", { env: { ".": "x" } }),
+        'Secret "f": env["."]: "." is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "key"',
+    );
+    assertThrows(
+        () => Secret.existing("creds").ref(""),
+        "Secret \"creds\": ref: \"\" is not a valid Secret key (letters, digits, '-', '_' and '.', at most 253 characters); use \"key\"",
+    );
+    assertThrows(
+        () => Secret.existing("creds").ref(".."),
+        "Secret \"creds\": ref: \"..\" is not a valid Secret key ('.', '..' and names starting with '..' are reserved by the kubelet); use \"key\"",
+    );
     assertThrows(
         () => new Compute("api", { ...base, env: { A: { secretName: "creds", key: "..x" } } }),
-        'Compute "api": env.A.key: "..x" is not a valid Secret key (\'.\', \'..\' and names starting with \'..\' are reserved by the kubelet); use "x"',
+        "Compute \"api\": env.A.key: \"..x\" is not a valid Secret key ('.', '..' and names starting with '..' are reserved by the kubelet); use \"x\"",
     );
     fs.rmSync(dir, { recursive: true });
 });
 
 test("API rules: subPath is relative without '..'; fieldRef is a Downward API field", () => {
-    assertThrows(() => new Compute("api", { ...base, volumes: [{ volume: "data", subPath: "../etc" }] }), 'Compute "api": volumes[0].subPath: "../etc" must be a relative path inside the volume (no leading \'/\', no \'..\')');
-    assertThrows(() => new Compute("api", { ...base, volumes: [{ volume: "data", subPath: "/abs" }] }), 'Compute "api": volumes[0].subPath: "/abs" must be a relative path inside the volume (no leading \'/\', no \'..\')');
+    assertThrows(
+        () => new Compute("api", { ...base, volumes: [{ volume: "data", subPath: "../etc" }] }),
+        "Compute \"api\": volumes[0].subPath: \"../etc\" must be a relative path inside the volume (no leading '/', no '..')",
+    );
+    assertThrows(
+        () => new Compute("api", { ...base, volumes: [{ volume: "data", subPath: "/abs" }] }),
+        "Compute \"api\": volumes[0].subPath: \"/abs\" must be a relative path inside the volume (no leading '/', no '..')",
+    );
     assertThrows(
         () => new Compute("api", { ...base, env: { IP: { fieldRef: "status.podIp" } } }),
         'Compute "api": env.IP.fieldRef: "status.podIp" is not a Downward API field for env (metadata.name, metadata.namespace, metadata.uid, metadata.labels[\'<key>\'], metadata.annotations[\'<key>\'], spec.nodeName, spec.serviceAccountName, status.hostIP, status.hostIPs, status.podIP, status.podIPs); did you mean "status.podIP"?',
@@ -115,15 +167,30 @@ test("API rules: subPath is relative without '..'; fieldRef is a Downward API fi
 });
 
 test("API rules: int32 fields are bounded; numNodes ≤ 100000; quantities are finite (no sizeLimit InfinityMi)", () => {
-    assertThrows(() => new Compute("api", { ...base, replicas: 2 ** 31 }), 'Compute "api": replicas: must be at most 2147483647');
-    assertThrows(() => new Compute("api", { ...base, autoscaling: { maxReplicas: 2 ** 32 }, resources: { cpu: 1 } }), 'Compute "api": autoscaling.maxReplicas: must be at most 2147483647');
-    assertThrows(() => new TrainJob("t", { ...base, numNodes: 100001 }), 'TrainJob "t": numNodes: must be at most 100000 (the Indexed Job limit on completions)');
-    assertThrows(() => new TrainJob("t", { ...base, maxRestarts: 2 ** 31 }), 'TrainJob "t": maxRestarts: must be at most 2147483647');
+    assertThrows(
+        () => new Compute("api", { ...base, replicas: 2 ** 31 }),
+        'Compute "api": replicas: must be at most 2147483647',
+    );
+    assertThrows(
+        () => new Compute("api", { ...base, autoscaling: { maxReplicas: 2 ** 32 }, resources: { cpu: 1 } }),
+        'Compute "api": autoscaling.maxReplicas: must be at most 2147483647',
+    );
+    assertThrows(
+        () => new TrainJob("t", { ...base, numNodes: 100001 }),
+        'TrainJob "t": numNodes: must be at most 100000 (the Indexed Job limit on completions)',
+    );
+    assertThrows(
+        () => new TrainJob("t", { ...base, maxRestarts: 2 ** 31 }),
+        'TrainJob "t": maxRestarts: must be at most 2147483647',
+    );
     assertThrows(
         () => new Compute("api", { ...base, resources: { memory: "1e400" }, tmpfs: {} }),
         'Compute "api": resources.memory: "1e400" is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"',
     );
-    assertThrows(() => new Compute("api", { ...base, emptyDirs: [{ mountPath: "/s", sizeLimit: "9e999Gi" }] }), 'Compute "api": emptyDirs[0].sizeLimit: "9e999Gi" is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"');
+    assertThrows(
+        () => new Compute("api", { ...base, emptyDirs: [{ mountPath: "/s", sizeLimit: "9e999Gi" }] }),
+        'Compute "api": emptyDirs[0].sizeLimit: "9e999Gi" is not a Kubernetes quantity; use a number with an optional suffix such as "512Mi", "16Gi" or "500m"',
+    );
 });
 
 test("API rules: total annotations of an object ≤ 256 KiB", () => {
@@ -138,13 +205,36 @@ test("API rules: GIT_SSH_COMMAND quotes the key path (a mountPath with a space o
     const mountPath = "/etc/my keys;touch /tmp/pwned";
     const s = new Secret("git", { gitSsh: { privateKey: "k" }, mountPath });
     const cmd = s.binding().env.GIT_SSH_COMMAND;
-    assert.equal(cmd, "ssh -i '/etc/my keys;touch /tmp/pwned/ssh-privatekey' -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new");
+    assert.equal(
+        cmd,
+        "ssh -i '/etc/my keys;touch /tmp/pwned/ssh-privatekey' -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new",
+    );
     // What the shell git runs it with sees: one argument after -i.
-    const argv = execFileSync("sh", ["-c", 'eval "set -- $CMD"; printf "%s\\n" "$@"'], { env: { CMD: cmd }, encoding: "utf8" }).trimEnd().split("\n");
+    const argv = execFileSync("sh", ["-c", 'eval "set -- $CMD"; printf "%s\\n" "$@"'], {
+        env: { CMD: cmd },
+        encoding: "utf8",
+    })
+        .trimEnd()
+        .split("\n");
     assert.deepEqual(argv.slice(0, 3), ["ssh", "-i", "/etc/my keys;touch /tmp/pwned/ssh-privatekey"]);
     const quote = new Secret("git2", { gitSsh: { privateKey: "k", knownHosts: "h" }, mountPath: "/it's" });
-    const argv2 = execFileSync("sh", ["-c", 'eval "set -- $CMD"; printf "%s\\n" "$@"'], { env: { CMD: quote.binding().env.GIT_SSH_COMMAND }, encoding: "utf8" }).trimEnd().split("\n");
-    assert.deepEqual(argv2, ["ssh", "-i", "/it's/ssh-privatekey", "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=/it's/known_hosts", "-o", "StrictHostKeyChecking=yes"]);
+    const argv2 = execFileSync("sh", ["-c", 'eval "set -- $CMD"; printf "%s\\n" "$@"'], {
+        env: { CMD: quote.binding().env.GIT_SSH_COMMAND },
+        encoding: "utf8",
+    })
+        .trimEnd()
+        .split("\n");
+    assert.deepEqual(argv2, [
+        "ssh",
+        "-i",
+        "/it's/ssh-privatekey",
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "UserKnownHostsFile=/it's/known_hosts",
+        "-o",
+        "StrictHostKeyChecking=yes",
+    ]);
 });
 
 test("conformance checker applies the API-server rules to emitted objects", () => {
@@ -152,56 +242,78 @@ test("conformance checker applies the API-server rules to emitted objects", () =
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: { name: "d" },
-        spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "i", ...container }], ...extra } } },
+        spec: {
+            selector: { matchLabels: { a: "b" } },
+            template: {
+                metadata: { labels: { a: "b" } },
+                spec: { containers: [{ name: "c", image: "i", ...container }], ...extra },
+            },
+        },
     });
     const errs = (o: object) => validateObject(o).join("\n");
-    assert.match(errs(pod({ ports: [{ containerPort: 80 }, { containerPort: 80 }] })), /duplicate entries for key containerPort=80,protocol="TCP"/);
+    assert.match(
+        errs(pod({ ports: [{ containerPort: 80 }, { containerPort: 80 }] })),
+        /duplicate entries for key containerPort=80,protocol="TCP"/,
+    );
     assert.match(errs(pod({ ports: [{ containerPort: 80, name: "a--b" }] })), /not an IANA service name/);
     assert.match(errs(pod({ readinessProbe: { tcpSocket: { port: "http" } } })), /names no container port/);
-    assert.match(errs(pod({ volumeMounts: [{ name: "v", mountPath: "/v", subPath: "../x" }] }, { volumes: [{ name: "v", emptyDir: {} }] })), /subPath/);
-    assert.match(errs(pod({ env: [{ name: "A", valueFrom: { fieldRef: { fieldPath: "status.podIp" } } }] })), /Downward API/);
-    assert.match(errs(pod({}, { volumes: [{ name: "s", secret: { secretName: "s", items: [{ key: "..a", path: "a" }] } }] })), /Secret key/);
-    assert.match(errs({ apiVersion: "v1", kind: "Service", metadata: { name: "s" }, spec: { type: "NodePort", ports: [{ port: 80, nodePort: 80 }] } }), /node-port range/);
-    assert.match(errs({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { "..x": "" } }), /valid config key/);
-    assert.match(errs({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", annotations: { a: "x".repeat(262144) } } }), /256 KiB/);
+    assert.match(
+        errs(
+            pod(
+                { volumeMounts: [{ name: "v", mountPath: "/v", subPath: "../x" }] },
+                { volumes: [{ name: "v", emptyDir: {} }] },
+            ),
+        ),
+        /subPath/,
+    );
+    assert.match(
+        errs(pod({ env: [{ name: "A", valueFrom: { fieldRef: { fieldPath: "status.podIp" } } }] })),
+        /Downward API/,
+    );
+    assert.match(
+        errs(pod({}, { volumes: [{ name: "s", secret: { secretName: "s", items: [{ key: "..a", path: "a" }] } }] })),
+        /Secret key/,
+    );
+    assert.match(
+        errs({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "s" },
+            spec: { type: "NodePort", ports: [{ port: 80, nodePort: 80 }] },
+        }),
+        /node-port range/,
+    );
+    assert.match(
+        errs({ apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { "..x": "" } }),
+        /valid config key/,
+    );
+    assert.match(
+        errs({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", annotations: { a: "x".repeat(262144) } } }),
+        /256 KiB/,
+    );
 });
 
 test("Collisions: two components that would create one Kubernetes object are an error naming both", async () => {
-    await assertFails(
-        () => {
-            new Volume("a", { size: "1Gi", name: "data" });
-            new Volume("b", { size: "1Gi", name: "data", reclaim: "Delete" });
-        },
-        'Volume "b": PersistentVolumeClaim "data" is also created by Volume "a"; two components would manage one Kubernetes object: give one of them another name',
-    );
-    await assertFails(
-        () => {
-            new Compute("web", { ...base, namespace: "ml", ports: [{ port: 80 }] });
-            new Compute("api", { ...base, name: "web", namespace: "ml" });
-        },
-        'Compute "api": Deployment "web" in namespace "ml" is also created by Compute "web"; two components would manage one Kubernetes object: give one of them another name',
-    );
-    await assertFails(
-        () => {
-            new Secret("s1", { name: "creds", env: { A: "1" } });
-            new Secret("s2", { name: "creds", env: { B: "2" } });
-        },
-        'Secret "s2": Secret "creds" is also created by Secret "s1"; two components would manage one Kubernetes object: give one of them another name',
-    );
-    await assertFails(
-        () => {
-            new TrainJob("t1", { ...base, name: "train" });
-            new TrainJob("t2", { ...base, name: "train" });
-        },
-        'TrainJob "t2": JobSet "train" is also created by TrainJob "t1"; two components would manage one Kubernetes object: give one of them another name',
-    );
-    await assertFails(
-        () => {
-            new Compute("train", { ...base, ports: [{ port: 80 }] });
-            new TrainJob("t", { ...base, name: "train" });
-        },
-        'TrainJob "t": Service "train" is also created by Compute "train"; two components would manage one Kubernetes object: give one of them another name',
-    );
+    await assertFails(() => {
+        new Volume("a", { size: "1Gi", name: "data" });
+        new Volume("b", { size: "1Gi", name: "data", reclaim: "Delete" });
+    }, 'Volume "b": PersistentVolumeClaim "data" is also created by Volume "a"; two components would manage one Kubernetes object: give one of them another name');
+    await assertFails(() => {
+        new Compute("web", { ...base, namespace: "ml", ports: [{ port: 80 }] });
+        new Compute("api", { ...base, name: "web", namespace: "ml" });
+    }, 'Compute "api": Deployment "web" in namespace "ml" is also created by Compute "web"; two components would manage one Kubernetes object: give one of them another name');
+    await assertFails(() => {
+        new Secret("s1", { name: "creds", env: { A: "1" } });
+        new Secret("s2", { name: "creds", env: { B: "2" } });
+    }, 'Secret "s2": Secret "creds" is also created by Secret "s1"; two components would manage one Kubernetes object: give one of them another name');
+    await assertFails(() => {
+        new TrainJob("t1", { ...base, name: "train" });
+        new TrainJob("t2", { ...base, name: "train" });
+    }, 'TrainJob "t2": JobSet "train" is also created by TrainJob "t1"; two components would manage one Kubernetes object: give one of them another name');
+    await assertFails(() => {
+        new Compute("train", { ...base, ports: [{ port: 80 }] });
+        new TrainJob("t", { ...base, name: "train" });
+    }, 'TrainJob "t": Service "train" is also created by Compute "train"; two components would manage one Kubernetes object: give one of them another name');
     // Other namespaces, other kinds, and a new program run do not collide.
     const ok = await emit(() => {
         new Volume("a", { size: "1Gi", name: "data", namespace: "x" });
@@ -214,13 +326,10 @@ test("Collisions: two components that would create one Kubernetes object are an 
 });
 
 test("Collisions: the renderer reports duplicate Pulumi URNs, as the engine would", async () => {
-    await assertFails(
-        () => {
-            new Compute("dup", { ...base, name: "one" });
-            new Compute("dup", { ...base, name: "two" });
-        },
-        "Duplicate resource URN 'urn:pulumi:dev::mlkube::mlkube:index:Compute::dup'; try giving it a unique name",
-    );
+    await assertFails(() => {
+        new Compute("dup", { ...base, name: "one" });
+        new Compute("dup", { ...base, name: "two" });
+    }, "Duplicate resource URN 'urn:pulumi:dev::mlkube::mlkube:index:Compute::dup'; try giving it a unique name");
 });
 
 test("API rules: a Kubeflow TrainJob's image fits spec.trainer.image (at most 500 characters in the Trainer CRD)", () => {

@@ -26,13 +26,18 @@ export async function checksumRun(
     );
     const value = checksum ? await new Promise<string>((resolve) => checksum!.apply(resolve)) : undefined;
     const d = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment");
-    const annotation = (d?.inputs as { spec: { template: { metadata: { annotations?: Record<string, string> } } } } | undefined)?.spec.template.metadata.annotations?.["checksum.mlkube.dev/db"];
+    const annotation = (
+        d?.inputs as { spec: { template: { metadata: { annotations?: Record<string, string> } } } } | undefined
+    )?.spec.template.metadata.annotations?.["checksum.mlkube.dev/db"];
     return { r, checksum: value, annotation };
 }
 
 async function main(): Promise<void> {
     const out = [];
-    for (const s of JSON.parse(process.argv[2]) as { config: Record<string, string>; values: Record<string, string> }[]) {
+    for (const s of JSON.parse(process.argv[2]) as {
+        config: Record<string, string>;
+        values: Record<string, string>;
+    }[]) {
         const { r, checksum, annotation } = await checksumRun(s.values, s.config);
         if (r.errors.length) throw r.errors[0];
         out.push({ checksum, annotation });

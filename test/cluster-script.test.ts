@@ -39,7 +39,13 @@ ${body}`;
     const r = spawnSync("bash", ["-c", script], {
         encoding: "utf8",
         timeout: 60_000,
-        env: { ...process.env, MLKUBE_CACHE: sb.dir, CLUSTER_BIN: sb.bin, MLKUBE_CLUSTER_DIR: sb.state, MLKUBE_REAL_NODE: "0" },
+        env: {
+            ...process.env,
+            MLKUBE_CACHE: sb.dir,
+            CLUSTER_BIN: sb.bin,
+            MLKUBE_CLUSTER_DIR: sb.state,
+            MLKUBE_REAL_NODE: "0",
+        },
     });
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -48,7 +54,10 @@ test("cluster.sh: a component that is still starting is not reported as exited",
     const sb = sandbox();
     try {
         // check_alive right after start, many times: the window before exec must never read as a death.
-        const r = run(sb, `for i in $(seq 1 30); do start etcd "$CLUSTER_BIN/etcd" 30; check_alive; kill "$(pid_of etcd)"; wait "$(pid_of etcd)" 2>/dev/null || true; done; echo ALIVE-OK`);
+        const r = run(
+            sb,
+            `for i in $(seq 1 30); do start etcd "$CLUSTER_BIN/etcd" 30; check_alive; kill "$(pid_of etcd)"; wait "$(pid_of etcd)" 2>/dev/null || true; done; echo ALIVE-OK`,
+        );
         assert.equal(r.status, 0, r.out);
         assert.match(r.out, /ALIVE-OK/);
         assert.doesNotMatch(r.out, /exited|exit status/);
@@ -60,13 +69,16 @@ test("cluster.sh: a component that is still starting is not reported as exited",
 test("cluster.sh: a dead component is reported with its exit status and log, restarted once, and fails up the second time", () => {
     const sb = sandbox();
     try {
-        const r = run(sb, `start jobset "$CLUSTER_BIN/jobset" -c 'echo jobset-said-this; exit 3'
+        const r = run(
+            sb,
+            `start jobset "$CLUSTER_BIN/jobset" -c 'echo jobset-said-this; exit 3'
 sleep 0.5
 check_alive
 echo AFTER-FIRST
 sleep 0.5
 check_alive
-echo NOT-REACHED`);
+echo NOT-REACHED`,
+        );
         assert.equal(r.status, 1, r.out);
         assert.match(r.out, /jobset exit status 3; last lines of/);
         assert.match(r.out, /jobset-said-this/);
@@ -83,12 +95,15 @@ echo NOT-REACHED`);
 test("cluster.sh: an empty log is said to be empty, and a signal is named", () => {
     const sb = sandbox();
     try {
-        const r = run(sb, `start etcd "$CLUSTER_BIN/etcd" 30
+        const r = run(
+            sb,
+            `start etcd "$CLUSTER_BIN/etcd" 30
 sleep 0.3
 kill -KILL "$(pid_of etcd)"
 sleep 0.2
 RETRIED[etcd]=1
-check_alive`);
+check_alive`,
+        );
         assert.equal(r.status, 1, r.out);
         assert.match(r.out, /etcd killed by signal 9 \(KILL\)/);
         assert.match(r.out, /\(the log is empty\)/);
@@ -100,11 +115,14 @@ check_alive`);
 test("cluster.sh: a failed up keeps its logs where down does not remove them", () => {
     const sb = sandbox();
     try {
-        const r = run(sb, `trap _up_exit EXIT
+        const r = run(
+            sb,
+            `trap _up_exit EXIT
 start jobset "$CLUSTER_BIN/jobset" -c 'echo dying-words; exit 4'
 sleep 0.3
 RETRIED[jobset]=1
-check_alive`);
+check_alive`,
+        );
         assert.equal(r.status, 1, r.out);
         assert.match(r.out, /logs kept in .*failed-up-logs/);
         const down = run(sb, "cmd_down");

@@ -30,17 +30,22 @@ test("component table: one entry per component, tokens mlkube:index:<Name>, foun
     for (const c of COMPONENTS) {
         assert.equal(c.token, `mlkube:index:${c.name}`);
         assert.equal(componentOf(c.token), c);
-        for (const f of [c.source.argsFile, c.source.classFile]) assert.ok(fs.existsSync(path.join(__dirname, "..", f)), `${c.name}: ${f} does not exist`);
-        for (const k of c.referenceOutputs ?? []) assert.ok(c.outputs.includes(k), `${c.name}: reference output ${k} is not an output`);
+        for (const f of [c.source.argsFile, c.source.classFile])
+            assert.ok(fs.existsSync(path.join(__dirname, "..", f)), `${c.name}: ${f} does not exist`);
+        for (const k of c.referenceOutputs ?? [])
+            assert.ok(c.outputs.includes(k), `${c.name}: reference output ${k} is not an output`);
     }
     assert.equal(componentOf("mlkube:index:Nope"), undefined);
     assert.equal(componentOf("constructor"), undefined);
 });
 
 test("component table: schema.json's resources and their outputs are the table's", () => {
-    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "schema.json"), "utf8")) as { resources: Record<string, { properties: Record<string, unknown> }> };
+    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "schema.json"), "utf8")) as {
+        resources: Record<string, { properties: Record<string, unknown> }>;
+    };
     assert.deepEqual(Object.keys(schema.resources).sort(), COMPONENTS.map((c) => c.token).sort());
-    for (const c of COMPONENTS) assert.deepEqual(Object.keys(schema.resources[c.token].properties).sort(), [...c.outputs].sort(), c.name);
+    for (const c of COMPONENTS)
+        assert.deepEqual(Object.keys(schema.resources[c.token].properties).sort(), [...c.outputs].sort(), c.name);
 });
 
 test("component table: create builds the class, which registers the table's token; each listed output is an Output", async () => {
@@ -52,22 +57,35 @@ test("component table: create builds the class, which registers the table's toke
     COMPONENTS.forEach((c, i) => {
         const got = r.resources.find((x) => x.name === `t-${c.name.toLowerCase()}` && x.type.startsWith("mlkube:"));
         assert.equal(got?.type, c.token);
-        for (const k of c.outputs) assert.ok(pulumi.Output.isInstance((built[i] as unknown as Record<string, unknown>)[k]), `${c.name}.${k} is not an Output`);
+        for (const k of c.outputs)
+            assert.ok(
+                pulumi.Output.isInstance((built[i] as unknown as Record<string, unknown>)[k]),
+                `${c.name}.${k} is not an Output`,
+            );
     });
 });
 
 test("component table: reference outputs are registered only when built for reference (the provider); TypeScript state stays small", async () => {
     const outputsOf = async (forReference: boolean) => {
         const regs: Record<string, Record<string, unknown>> = {};
-        const orig = pulumi.ComponentResource.prototype["registerOutputs" as never] as (this: pulumi.ComponentResource, o?: pulumi.Inputs) => void;
-        (pulumi.ComponentResource.prototype as unknown as { registerOutputs: typeof orig }).registerOutputs = function (this: pulumi.ComponentResource, o?: pulumi.Inputs) {
+        const orig = pulumi.ComponentResource.prototype["registerOutputs" as never] as (
+            this: pulumi.ComponentResource,
+            o?: pulumi.Inputs,
+        ) => void;
+        (pulumi.ComponentResource.prototype as unknown as { registerOutputs: typeof orig }).registerOutputs = function (
+            this: pulumi.ComponentResource,
+            o?: pulumi.Inputs,
+        ) {
             // The first call counts: the SDK calls registerOutputs() again after initialize(), which is a no-op then.
             regs[(this as unknown as { __name?: string }).__name ?? "?"] ??= { ...(o as Record<string, unknown>) };
             return orig.call(this, o);
         };
         try {
             await emit(() => {
-                for (const c of COMPONENTS) (forReference ? (n: string, a: Record<string, unknown>) => constructForReference(c, n, a) : c.create)(`r-${c.name.toLowerCase()}`, VALID[c.name]);
+                for (const c of COMPONENTS)
+                    (forReference
+                        ? (n: string, a: Record<string, unknown>) => constructForReference(c, n, a)
+                        : c.create)(`r-${c.name.toLowerCase()}`, VALID[c.name]);
             });
         } finally {
             (pulumi.ComponentResource.prototype as unknown as { registerOutputs: typeof orig }).registerOutputs = orig;
@@ -92,5 +110,6 @@ test("backend table: every backend name has one backend of that name; lookup by 
     for (const n of TRAINJOB_BACKENDS) assert.equal(BACKENDS[n].name, n);
     assert.equal(backendNamed(undefined), BACKENDS.jobset);
     assert.equal(backendNamed("job"), BACKENDS.job);
-    for (const bad of ["toString", "__proto__", "constructor", "JOBSET", 1, null, {}]) assert.equal(backendNamed(bad), undefined, String(bad));
+    for (const bad of ["toString", "__proto__", "constructor", "JOBSET", 1, null, {}])
+        assert.equal(backendNamed(bad), undefined, String(bad));
 });

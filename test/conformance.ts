@@ -59,20 +59,36 @@ let crdIndex: Map<string, CrdVersion> | undefined;
 
 function makeAjv(): Ajv {
     const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true, discriminator: false });
-    const int = (min: number, max: number) => ({ type: "number" as const, validate: (n: number) => Number.isInteger(n) && n >= min && n <= max });
+    const int = (min: number, max: number) => ({
+        type: "number" as const,
+        validate: (n: number) => Number.isInteger(n) && n >= min && n <= max,
+    });
     ajv.addFormat("int32", int(-(2 ** 31), 2 ** 31 - 1));
     ajv.addFormat("int64", int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
     ajv.addFormat("double", { type: "number", validate: () => true });
     ajv.addFormat("float", { type: "number", validate: () => true });
-    ajv.addFormat("byte", { type: "string", validate: (s: string) => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s) });
-    ajv.addFormat("date-time", { type: "string", validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(s) });
+    ajv.addFormat("byte", {
+        type: "string",
+        validate: (s: string) => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s),
+    });
+    ajv.addFormat("date-time", {
+        type: "string",
+        validate: (s: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(s),
+    });
     ajv.addFormat("int-or-string", { type: "string", validate: () => true });
-    for (const kw of ["x-kubernetes-map-type", "x-kubernetes-validations", "x-kubernetes-embedded-resource", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-list-map-keys"]) {
+    for (const kw of [
+        "x-kubernetes-map-type",
+        "x-kubernetes-validations",
+        "x-kubernetes-embedded-resource",
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-list-map-keys",
+    ]) {
         ajv.addKeyword({ keyword: kw });
     }
     ajv.addKeyword({
         keyword: "x-kubernetes-int-or-string",
-        validate: (on: boolean, data: unknown) => !on || typeof data === "string" || (typeof data === "number" && Number.isInteger(data)),
+        validate: (on: boolean, data: unknown) =>
+            !on || typeof data === "string" || (typeof data === "number" && Number.isInteger(data)),
         errors: false,
     });
     ajv.addKeyword({
@@ -85,10 +101,18 @@ function makeAjv(): Ajv {
                 if (listType === "atomic") return true;
                 const seen = new Set<string>();
                 for (const item of data) {
-                    const key = listType === "map" ? JSON.stringify(keys.map((k) => (item as Obj)?.[k])) : JSON.stringify(item);
+                    const key =
+                        listType === "map" ? JSON.stringify(keys.map((k) => (item as Obj)?.[k])) : JSON.stringify(item);
                     if (seen.has(key)) {
                         (check as unknown as { errors: unknown[] }).errors = [
-                            { keyword: "x-kubernetes-list-type", message: listType === "map" ? `duplicate entry for key ${keys.join(",")}=${key}` : `duplicate item ${key}`, params: {} },
+                            {
+                                keyword: "x-kubernetes-list-type",
+                                message:
+                                    listType === "map"
+                                        ? `duplicate entry for key ${keys.join(",")}=${key}`
+                                        : `duplicate item ${key}`,
+                                params: {},
+                            },
                         ];
                         return false;
                     }
@@ -119,7 +143,8 @@ function structural(schema: unknown, atRoot = true): unknown {
             s[k] = structural(v, false);
         }
     }
-    if (s.properties && s.additionalProperties === undefined && !s["x-kubernetes-preserve-unknown-fields"]) s.additionalProperties = false;
+    if (s.properties && s.additionalProperties === undefined && !s["x-kubernetes-preserve-unknown-fields"])
+        s.additionalProperties = false;
     if (atRoot) {
         const props = s.properties as Obj;
         props.apiVersion = { type: "string" };
@@ -145,7 +170,13 @@ function loadCrdIndex(): Map<string, CrdVersion> {
     };
     for (const { group, version, kind, scope, schema } of crds) {
         let compiled: ValidateFunction | undefined;
-        index.set(`${group}/${version}/${kind}`, { group, version, kind, scope, validate: () => (compiled ??= ajv.compile(structural(schema) as object)) });
+        index.set(`${group}/${version}/${kind}`, {
+            group,
+            version,
+            kind,
+            scope,
+            validate: () => (compiled ??= ajv.compile(structural(schema) as object)),
+        });
     }
     crdIndex = index;
     return index;
@@ -179,8 +210,12 @@ function qualifiedNameErrors(what: string, key: string): string[] {
     const slash = key.lastIndexOf("/");
     const [prefix, name] = slash >= 0 ? [key.slice(0, slash), key.slice(slash + 1)] : [undefined, key];
     const errs: string[] = [];
-    if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) errs.push(`${what} key ${JSON.stringify(key)}: prefix must be a DNS-1123 subdomain`);
-    if (name.length > 63 || !LABEL_NAME.test(name)) errs.push(`${what} key ${JSON.stringify(key)}: name part must be ≤63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric`);
+    if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)))
+        errs.push(`${what} key ${JSON.stringify(key)}: prefix must be a DNS-1123 subdomain`);
+    if (name.length > 63 || !LABEL_NAME.test(name))
+        errs.push(
+            `${what} key ${JSON.stringify(key)}: name part must be ≤63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric`,
+        );
     return errs;
 }
 
@@ -193,18 +228,31 @@ function metadataErrors(obj: Obj): string[] {
     if (typeof name !== "string" || name === "") {
         if (typeof md.generateName !== "string") errs.push("metadata.name: required");
     } else if (DNS1035_NAMED.has(kind)) {
-        if (name.length > 63 || !DNS1035_LABEL.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1035 label (≤63 lowercase alphanumerics or '-', starting with a letter)`);
+        if (name.length > 63 || !DNS1035_LABEL.test(name))
+            errs.push(
+                `metadata.name: ${JSON.stringify(name)} must be a DNS-1035 label (≤63 lowercase alphanumerics or '-', starting with a letter)`,
+            );
     } else if (PATH_SEGMENT_NAMED.has(kind)) {
-        if (name === "." || name === ".." || /[/%]/.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} may not be "." or ".." or contain '/' or '%'`);
+        if (name === "." || name === ".." || /[/%]/.test(name))
+            errs.push(`metadata.name: ${JSON.stringify(name)} may not be "." or ".." or contain '/' or '%'`);
     } else if (LABEL_NAMED.has(kind)) {
-        if (name.length > 63 || !DNS1123_LABEL.test(name)) errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1123 label (≤63 lowercase alphanumerics or '-')`);
+        if (name.length > 63 || !DNS1123_LABEL.test(name))
+            errs.push(
+                `metadata.name: ${JSON.stringify(name)} must be a DNS-1123 label (≤63 lowercase alphanumerics or '-')`,
+            );
     } else if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
         errs.push(`metadata.name: ${JSON.stringify(name)} must be a DNS-1123 subdomain`);
     }
-    if (md.namespace !== undefined && (typeof md.namespace !== "string" || !DNS1123_LABEL.test(md.namespace) || md.namespace.length > 63)) {
+    if (
+        md.namespace !== undefined &&
+        (typeof md.namespace !== "string" || !DNS1123_LABEL.test(md.namespace) || md.namespace.length > 63)
+    ) {
         errs.push(`metadata.namespace: ${JSON.stringify(md.namespace)} must be a DNS-1123 label`);
     }
-    for (const [field, isLabels] of [["labels", true], ["annotations", false]] as const) {
+    for (const [field, isLabels] of [
+        ["labels", true],
+        ["annotations", false],
+    ] as const) {
         const m = md[field];
         if (m === undefined) continue;
         if (!m || typeof m !== "object" || Array.isArray(m)) {
@@ -214,7 +262,10 @@ function metadataErrors(obj: Obj): string[] {
         for (const [k, v] of Object.entries(m as Obj)) {
             errs.push(...qualifiedNameErrors(`metadata.${field}`, k));
             if (typeof v !== "string") errs.push(`metadata.${field}[${JSON.stringify(k)}]: must be a string`);
-            else if (isLabels && (v.length > 63 || !LABEL_VALUE.test(v))) errs.push(`metadata.labels[${JSON.stringify(k)}]: value ${JSON.stringify(v)} is not a valid label value`);
+            else if (isLabels && (v.length > 63 || !LABEL_VALUE.test(v)))
+                errs.push(
+                    `metadata.labels[${JSON.stringify(k)}]: value ${JSON.stringify(v)} is not a valid label value`,
+                );
         }
     }
     return errs;
@@ -222,8 +273,9 @@ function metadataErrors(obj: Obj): string[] {
 
 /** ObjectMeta against the upstream schema (borrowing ConfigMap's compiled validator for it). */
 function objectMetaSchemaErrors(md: unknown): string[] {
-     
-    const { ConfigMap } = require("kubernetes-models/v1/ConfigMap") as { ConfigMap: new (d: unknown) => { validate(): void } };
+    const { ConfigMap } = require("kubernetes-models/v1/ConfigMap") as {
+        ConfigMap: new (d: unknown) => { validate(): void };
+    };
     try {
         new ConfigMap({ metadata: md }).validate();
         return [];
@@ -235,7 +287,10 @@ function objectMetaSchemaErrors(md: unknown): string[] {
 function modelErrors(e: unknown): string[] {
     const errors = (e as { errors?: Array<{ instancePath?: string; message?: string; params?: Obj }> }).errors;
     if (Array.isArray(errors) && errors.length) {
-        return errors.map((x) => `${(x.instancePath ?? "").replace(/^\//, "").replace(/\//g, ".") || "(root)"}: ${x.message}${x.params && "additionalProperty" in x.params ? ` (${String(x.params.additionalProperty)})` : ""}`);
+        return errors.map(
+            (x) =>
+                `${(x.instancePath ?? "").replace(/^\//, "").replace(/\//g, ".") || "(root)"}: ${x.message}${x.params && "additionalProperty" in x.params ? ` (${String(x.params.additionalProperty)})` : ""}`,
+        );
     }
     return [e instanceof Error ? e.message : String(e)];
 }
@@ -259,7 +314,8 @@ export interface CheckOptions {
     admissionOnly?: boolean;
 }
 
-const extraRules = (obj: Obj, o: CheckOptions): string[] => (o.admissionOnly ? admissionErrors(obj) : apiServerErrors(obj));
+const extraRules = (obj: Obj, o: CheckOptions): string[] =>
+    o.admissionOnly ? admissionErrors(obj) : apiServerErrors(obj);
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -272,8 +328,9 @@ export function k8sErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const dir = apiVersion; // "v1" -> kubernetes-models/v1, "apps/v1" -> kubernetes-models/apps/v1
     let Model: (new (d: unknown) => { validate(): void }) | undefined;
     try {
-         
-        Model = (require(`kubernetes-models/${dir}/${kind}`) as Record<string, new (d: unknown) => { validate(): void }>)[kind];
+        Model = (
+            require(`kubernetes-models/${dir}/${kind}`) as Record<string, new (d: unknown) => { validate(): void }>
+        )[kind];
     } catch {
         Model = undefined;
     }
@@ -298,9 +355,18 @@ function withoutEmptyTolerationEnums(v: unknown): unknown {
     if (!v || typeof v !== "object") return v;
     const out: Record<string, unknown> = {};
     for (const [k, e] of Object.entries(v as Obj)) {
-        out[k] = k === "tolerations" && Array.isArray(e)
-            ? e.map((t) => (t && typeof t === "object" ? Object.fromEntries(Object.entries(t as Obj).filter(([tk, tv]) => !((tk === "effect" || tk === "operator") && tv === ""))) : t))
-            : withoutEmptyTolerationEnums(e);
+        out[k] =
+            k === "tolerations" && Array.isArray(e)
+                ? e.map((t) =>
+                      t && typeof t === "object"
+                          ? Object.fromEntries(
+                                Object.entries(t as Obj).filter(
+                                    ([tk, tv]) => !((tk === "effect" || tk === "operator") && tv === ""),
+                                ),
+                            )
+                          : t,
+                  )
+                : withoutEmptyTolerationEnums(e);
     }
     return out;
 }
@@ -309,16 +375,21 @@ function withoutEmptyTolerationEnums(v: unknown): unknown {
 export function crdErrors(obj: Obj, o: CheckOptions = {}): string[] {
     const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
     const crd = loadCrdIndex().get(key);
-    if (!crd) return [`${String(obj.apiVersion)} ${String(obj.kind)}: no served CRD version found (known: ${[...loadCrdIndex().keys()].join(", ")})`];
+    if (!crd)
+        return [
+            `${String(obj.apiVersion)} ${String(obj.kind)}: no served CRD version found (known: ${[...loadCrdIndex().keys()].join(", ")})`,
+        ];
     const errs = [...metadataErrors(obj), ...extraRules(obj, o)];
     errs.push(...objectMetaSchemaErrors(obj.metadata));
     const md = obj.metadata as Obj | undefined;
-    if (crd.scope === "Cluster" && md?.namespace !== undefined) errs.push(`metadata.namespace: ${crd.kind} is cluster-scoped`);
+    if (crd.scope === "Cluster" && md?.namespace !== undefined)
+        errs.push(`metadata.namespace: ${crd.kind} is cluster-scoped`);
     const validate = crd.validate();
     if (!validate(obj)) {
         for (const e of validate.errors ?? []) {
             const where = e.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(root)";
-            const extra = e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : "";
+            const extra =
+                e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : "";
             errs.push(`${where}: ${e.message ?? e.keyword}${extra}`);
         }
     }
@@ -329,7 +400,8 @@ export function crdErrors(obj: Obj, o: CheckOptions = {}): string[] {
 export function validateObject(obj: unknown, options: CheckOptions = {}): string[] {
     if (!obj || typeof obj !== "object" || Array.isArray(obj)) return ["not an object"];
     const o = obj as Obj;
-    if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") return ["apiVersion and kind are required strings"];
+    if (typeof o.apiVersion !== "string" || typeof o.kind !== "string")
+        return ["apiVersion and kind are required strings"];
     return isCrdKind(o.apiVersion, o.kind) ? crdErrors(o, options) : k8sErrors(o, options);
 }
 

@@ -17,7 +17,14 @@ import { resetObjectRegistry } from "../src/registry";
 import { ComponentName, fixtures, materialize, stackConfig, VALID } from "./fuzz/cases";
 import { emit } from "./helpers";
 
-type Spec = { default?: unknown; $ref?: string; items?: Spec; additionalProperties?: Spec; oneOf?: Spec[]; properties?: Record<string, Spec> };
+type Spec = {
+    default?: unknown;
+    $ref?: string;
+    items?: Spec;
+    additionalProperties?: Spec;
+    oneOf?: Spec[];
+    properties?: Record<string, Spec>;
+};
 const SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "schema.json"), "utf8")) as {
     resources: Record<string, { inputProperties: Record<string, Spec> }>;
     types: Record<string, Spec>;
@@ -39,17 +46,20 @@ function defaultedPaths(component: string): Defaulted[] {
         if (spec.default !== undefined) out.push({ path: at, value: spec.default, where });
         if (spec.$ref?.startsWith("#/types/")) {
             const name = spec.$ref.slice("#/types/".length);
-            for (const [k, p] of Object.entries(SCHEMA.types[name]?.properties ?? {})) walk(p, [...at, k], `${name}.${k}`, depth + 1);
+            for (const [k, p] of Object.entries(SCHEMA.types[name]?.properties ?? {}))
+                walk(p, [...at, k], `${name}.${k}`, depth + 1);
         }
         if (spec.items) walk(spec.items, [...at, "*"], where, depth + 1);
         if (spec.additionalProperties) walk(spec.additionalProperties, [...at, "*"], where, depth + 1);
         for (const o of spec.oneOf ?? []) walk(o, at, where, depth + 1);
     };
-    for (const [k, p] of Object.entries(SCHEMA.resources[`mlkube:index:${component}`].inputProperties)) walk(p, [k], `mlkube:index:${component}.${k}`, 0);
+    for (const [k, p] of Object.entries(SCHEMA.resources[`mlkube:index:${component}`].inputProperties))
+        walk(p, [k], `mlkube:index:${component}.${k}`, 0);
     return out;
 }
 
-const isPlain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+    !!v && typeof v === "object" && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** Writes `value` at `at` wherever the parent is a plain object without that key; how many places it wrote. */
 function setAt(root: unknown, at: string[], value: unknown): number {
@@ -75,8 +85,15 @@ function structuredCloneKeepingClasses(v: unknown): unknown {
 }
 
 /** A profile that sets every profile field with a schema default to another value. */
-const CONTRARY = { gpuToleration: false, secureDefaults: false, resources: { gpuVendor: "amd", qos: "Guaranteed", cpu: 1, memory: "2Gi" } };
-const CONFIG = { ...stackConfig({ contrary: CONTRARY }), "mlkube:checksumKey": "default-equivalence-test-key-0123456789" };
+const CONTRARY = {
+    gpuToleration: false,
+    secureDefaults: false,
+    resources: { gpuVendor: "amd", qos: "Guaranteed", cpu: 1, memory: "2Gi" },
+};
+const CONFIG = {
+    ...stackConfig({ contrary: CONTRARY }),
+    "mlkube:checksumKey": "default-equivalence-test-key-0123456789",
+};
 
 /** Args that reach the nested defaults the fuzz suite's valid args leave out (autoscaling without minReplicas, …). */
 const SEEDS: Record<ComponentName, Record<string, unknown>[]> = {
@@ -84,12 +101,33 @@ const SEEDS: Record<ComponentName, Record<string, unknown>[]> = {
     Secret: [{ env: { A: "b" } }],
     Compute: [
         { image: "busybox", autoscaling: { maxReplicas: 3 }, resources: { cpu: 1 }, ports: [{ port: 80 }] },
-        { image: "busybox", autoscaling: { maxReplicas: 4, targetMemoryUtilizationPercentage: 70 }, resources: { cpu: 1, memory: "1Gi" } },
-        { image: "busybox", replicas: 2, ports: [{ port: 80 }, { port: 81, name: "m" }], ephemeralVolumes: [{ mountPath: "/scratch", size: "1Gi" }], tmpfs: { size: "1Gi" }, resources: { memory: "2Gi", gpu: 1 } },
-        { image: "busybox", tmpfs: { size: "1Gi", path: "/scratch" }, resources: { memory: "2Gi", qos: "Guaranteed", cpu: 1 } },
+        {
+            image: "busybox",
+            autoscaling: { maxReplicas: 4, targetMemoryUtilizationPercentage: 70 },
+            resources: { cpu: 1, memory: "1Gi" },
+        },
+        {
+            image: "busybox",
+            replicas: 2,
+            ports: [{ port: 80 }, { port: 81, name: "m" }],
+            ephemeralVolumes: [{ mountPath: "/scratch", size: "1Gi" }],
+            tmpfs: { size: "1Gi" },
+            resources: { memory: "2Gi", gpu: 1 },
+        },
+        {
+            image: "busybox",
+            tmpfs: { size: "1Gi", path: "/scratch" },
+            resources: { memory: "2Gi", qos: "Guaranteed", cpu: 1 },
+        },
     ],
     TrainJob: [
-        { image: "pytorch", numNodes: 2, resourcesPerNode: { gpu: 2, memory: "4Gi" }, tmpfs: { size: "1Gi" }, ephemeralVolumes: [{ mountPath: "/scratch", size: "1Gi" }] },
+        {
+            image: "pytorch",
+            numNodes: 2,
+            resourcesPerNode: { gpu: 2, memory: "4Gi" },
+            tmpfs: { size: "1Gi" },
+            ephemeralVolumes: [{ mountPath: "/scratch", size: "1Gi" }],
+        },
         { image: "pytorch", backend: "kubeflow", resourcesPerNode: { gpu: 1 } },
         { image: "pytorch", backend: "kubeflow", runtime: { name: "torch-distributed" }, waitForCompletion: true },
         { image: "pytorch", backend: "job", numNodes: 3, resourcesPerNode: { cpu: 2 } },
@@ -113,25 +151,45 @@ for (const component of ["Volume", "Secret", "Compute", "TrainJob"] as const) {
     test(`${component}: writing a schema default renders what leaving it out renders`, async () => {
         fixtures();
         const defaulted = defaultedPaths(component);
-        const samples = [...SEEDS[component], ...fc.sample(VALID[component], { seed: 28, numRuns: component === "Compute" || component === "TrainJob" ? 10 : 4 })];
+        const samples = [
+            ...SEEDS[component],
+            ...fc.sample(VALID[component], {
+                seed: 28,
+                numRuns: component === "Compute" || component === "TrainJob" ? 10 : 4,
+            }),
+        ];
         // Each sample as written, and with the contrary profile (when it picks none).
-        const cases = samples.flatMap((s) => (component === "Compute" || component === "TrainJob") && s.profile === undefined ? [s, { ...s, profile: "contrary" }] : [s]);
+        const cases = samples.flatMap((s) =>
+            (component === "Compute" || component === "TrainJob") && s.profile === undefined
+                ? [s, { ...s, profile: "contrary" }]
+                : [s],
+        );
         const exercised = new Map<string, number>();
         const differ = new Set<string>();
         let i = 0;
         for (const args of cases) {
             const baseline = await rendered(component, args, i);
             // A control: the same args twice render the same (else the comparison proves nothing).
-            if (i === 0) assert.equal(await rendered(component, args, i), baseline, `${component}: rendering is not deterministic`);
+            if (i === 0)
+                assert.equal(
+                    await rendered(component, args, i),
+                    baseline,
+                    `${component}: rendering is not deterministic`,
+                );
             for (const d of defaulted) {
                 const withDefault = clone(args);
                 if (setAt(withDefault, d.path, d.value) === 0) continue;
                 exercised.set(d.where, (exercised.get(d.where) ?? 0) + 1);
-                if ((await rendered(component, withDefault, i)) !== baseline) differ.add(`${d.where} = ${JSON.stringify(d.value)}`);
+                if ((await rendered(component, withDefault, i)) !== baseline)
+                    differ.add(`${d.where} = ${JSON.stringify(d.value)}`);
             }
             i++;
         }
-        assert.deepEqual([...differ].sort(), [], `${component}: writing these defaults renders differently from leaving them out: list them in DEFAULTS_NOT_SENT (scripts/gen-schema.ts)`);
+        assert.deepEqual(
+            [...differ].sort(),
+            [],
+            `${component}: writing these defaults renders differently from leaving them out: list them in DEFAULTS_NOT_SENT (scripts/gen-schema.ts)`,
+        );
         const never = [...new Set(defaulted.map((d) => d.where))].filter((w) => !exercised.has(w));
         assert.deepEqual(never, [], `${component}: schema defaults no sample reached (add a seed)`);
     });

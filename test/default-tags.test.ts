@@ -26,7 +26,6 @@ const ARGS_FILES = [
     "src/trainjob/spec.ts",
 ].filter((f) => fs.existsSync(path.join(ROOT, f)));
 
-
 /** A default written as prose: "Default …", "(default)", ", default …", "defaults to …", "Kubernetes' default 25%". */
 const PROSE_DEFAULT = /\bDefault\b|\(default[),]|[,;]\s*default\b|\bdefault(?:s|ed)? to\b|\bdefault\s+[`"0-9]/;
 
@@ -40,17 +39,23 @@ interface Field {
 function fields(file: string): Field[] {
     const sf = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest, true);
     const out: Field[] = [];
-    const commentText = (c: string | ts.NodeArray<ts.JSDocComment> | undefined) => (typeof c === "string" ? c : (c?.map((x) => x.text).join("") ?? ""));
+    const commentText = (c: string | ts.NodeArray<ts.JSDocComment> | undefined) =>
+        typeof c === "string" ? c : (c?.map((x) => x.text).join("") ?? "");
     const docsOf = (n: ts.Node) => ts.getJSDocCommentsAndTags(n).filter<ts.JSDoc>(ts.isJSDoc).slice(-1);
     const isInternal = (n: ts.Node) => docsOf(n).some((d) => d.tags?.some((t) => t.tagName.text === "internal"));
     const members = (owner: string, list: ts.NodeArray<ts.Node>) => {
         for (const m of list) {
             if (!(ts.isPropertySignature(m) || ts.isPropertyDeclaration(m)) || !m.name || isInternal(m)) continue;
             const mods = ts.canHaveModifiers(m) ? (ts.getModifiers(m) ?? []) : [];
-            if (mods.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword)) continue;
+            if (mods.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword))
+                continue;
             const where = `${file}: ${owner}.${m.name.getText()}`;
             for (const d of docsOf(m)) {
-                out.push({ where, body: commentText(d.comment), tags: (d.tags ?? []).map((t) => ({ name: t.tagName.text, text: commentText(t.comment) })) });
+                out.push({
+                    where,
+                    body: commentText(d.comment),
+                    tags: (d.tags ?? []).map((t) => ({ name: t.tagName.text, text: commentText(t.comment) })),
+                });
             }
             // Members of nested type literals (`containers?: (… & { name: string })[]`).
             m.type?.forEachChild(function walk(c): void {
@@ -60,7 +65,8 @@ function fields(file: string): Field[] {
         }
     };
     for (const st of sf.statements) {
-        const exported = ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((x) => x.kind === ts.SyntaxKind.ExportKeyword);
+        const exported =
+            ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((x) => x.kind === ts.SyntaxKind.ExportKeyword);
         if (!exported || isInternal(st)) continue;
         if (ts.isInterfaceDeclaration(st) || ts.isClassDeclaration(st)) members(st.name?.text ?? "?", st.members);
         else if (ts.isTypeAliasDeclaration(st)) {
@@ -77,7 +83,9 @@ function fields(file: string): Field[] {
 test("every default of the args interfaces is a @default tag (no prose defaults)", () => {
     const all = ARGS_FILES.flatMap(fields);
     assert.ok(all.length > 150, `only ${all.length} documented fields found in ${ARGS_FILES.join(", ")}`);
-    const prose = all.filter((f) => PROSE_DEFAULT.test(f.body)).map((f) => `${f.where}: ${f.body.replace(/\s+/g, " ")}`);
+    const prose = all
+        .filter((f) => PROSE_DEFAULT.test(f.body))
+        .map((f) => `${f.where}: ${f.body.replace(/\s+/g, " ")}`);
     assert.deepEqual(prose, [], "defaults written as prose: move them into a @default tag (docs/schema.md)");
     const tags = all.flatMap((f) => f.tags.filter((t) => t.name === "default").map((t) => ({ ...f, text: t.text })));
     assert.ok(tags.length >= 40, `only ${tags.length} @default tags`);
@@ -86,7 +94,12 @@ test("every default of the args interfaces is a @default tag (no prose defaults)
         // A literal is the whole tag: `@default 0` with its explanation in the description, not `@default 0: …`.
         const text = t.text.trim();
         const first = text.split(/[\s:,;]/)[0];
-        if (parseDefaultTag(first).value !== undefined) assert.notEqual(parseDefaultTag(text).value, undefined, `${t.where}: @default ${text} starts with a literal but goes on`);
+        if (parseDefaultTag(first).value !== undefined)
+            assert.notEqual(
+                parseDefaultTag(text).value,
+                undefined,
+                `${t.where}: @default ${text} starts with a literal but goes on`,
+            );
     }
     const dup = all.filter((f) => f.tags.filter((t) => t.name === "default").length > 1).map((f) => f.where);
     assert.deepEqual(dup, [], "fields with two @default tags");
@@ -98,19 +111,27 @@ test("schema.json's defaults are the sendable literal @default tags, and every p
         types: Record<string, { properties?: Record<string, { default?: unknown; description?: string }> }>;
     };
     const props = [
-        ...Object.entries(schema.resources).flatMap(([t, r]) => Object.entries(r.inputProperties).map(([k, p]) => [`${t}.${k}`, p] as const)),
-        ...Object.entries(schema.types).flatMap(([t, r]) => Object.entries(r.properties ?? {}).map(([k, p]) => [`${t}.${k}`, p] as const)),
+        ...Object.entries(schema.resources).flatMap(([t, r]) =>
+            Object.entries(r.inputProperties).map(([k, p]) => [`${t}.${k}`, p] as const),
+        ),
+        ...Object.entries(schema.types).flatMap(([t, r]) =>
+            Object.entries(r.properties ?? {}).map(([k, p]) => [`${t}.${k}`, p] as const),
+        ),
     ];
     const withDefault = props.filter(([, p]) => p.default !== undefined);
     assert.ok(withDefault.length >= 5, `only ${withDefault.length} schema defaults`);
     for (const [where, p] of withDefault) {
         const shown = typeof p.default === "string" ? `Default: \`${p.default}\`.` : `Default: ${String(p.default)}.`;
-        assert.ok(p.description?.includes(shown), `${where}: default ${JSON.stringify(p.default)} but the description does not say "${shown}"`);
+        assert.ok(
+            p.description?.includes(shown),
+            `${where}: default ${JSON.stringify(p.default)} but the description does not say "${shown}"`,
+        );
     }
     // No prose default left in a description that gen-schema took from TSDoc (it adds "Default: …" itself).
     const prose = props
         .filter(([, p]) => /\bDefault\b(?!: )/.test(p.description ?? ""))
         .map(([w, p]) => `${w}: ${p.description}`);
     assert.deepEqual(prose, [], "descriptions with a default not written by gen-schema");
-    for (const [key, reason] of Object.entries(DEFAULTS_NOT_SENT)) assert.ok(reason.length > 10, `DEFAULTS_NOT_SENT ${key}: say why`);
+    for (const [key, reason] of Object.entries(DEFAULTS_NOT_SENT))
+        assert.ok(reason.length > 10, `DEFAULTS_NOT_SENT ${key}: say why`);
 });

@@ -19,7 +19,13 @@ const PROFILES = JSON.stringify({
         priorityClassName: "gpu-batch",
         runtimeClassName: "nvidia",
         labels: { "cost-center": "gpu" },
-        resources: { gpuVendor: "nvidia", cpu: 8, memory: "64Gi", limits: { memory: "80Gi" }, extendedResources: { "rdma/hca": 1 } },
+        resources: {
+            gpuVendor: "nvidia",
+            cpu: 8,
+            memory: "64Gi",
+            limits: { memory: "80Gi" },
+            extendedResources: { "rdma/hca": 1 },
+        },
         sharedMemory: "16Gi",
         terminationGracePeriodSeconds: 120,
     },
@@ -47,7 +53,10 @@ test("profiles: a profile presets pod options; explicit args win field by field 
     // map: keys merge, the arg's value wins
     assert.deepEqual(pod.nodeSelector, { "nvidia.com/gpu.product": "A100-SXM4-80GB", pool: "gpu-spot" });
     // append: the profile's list, then the arg's, then the automatic GPU toleration
-    assert.deepEqual(pod.tolerations.map((t: any) => t.key), ["dedicated", "spot", "nvidia.com/gpu"]);
+    assert.deepEqual(
+        pod.tolerations.map((t: any) => t.key),
+        ["dedicated", "spot", "nvidia.com/gpu"],
+    );
     // scalar: the arg replaces
     assert.equal(pod.priorityClassName, "gpu-interactive");
     assert.equal(pod.runtimeClassName, "nvidia");
@@ -61,32 +70,52 @@ test("profiles: a profile presets pod options; explicit args win field by field 
     // labels: merged on the object (labels are object metadata, podLabels the pods'); both name the profile
     assert.equal(d.metadata.labels["cost-center"], "gpu");
     assert.equal(d.metadata.labels.team, "nlp");
-    for (const labels of [d.metadata.labels, d.spec.template.metadata.labels]) assert.equal(labels["mlkube.dev/profile"], "a100");
+    for (const labels of [d.metadata.labels, d.spec.template.metadata.labels])
+        assert.equal(labels["mlkube.dev/profile"], "a100");
     assert.equal(d.spec.template.metadata.labels["cost-center"], undefined);
     assertConforms(d);
 });
 
 test("profiles: a profile's gpuVendor applies to workloads that ask for GPUs only; string node selectors merge", async () => {
     const cfg = { "mlkube:profiles": PROFILES };
-    const gpu = (await emit(() => new Compute("g", { ...base, profile: "mi300", resources: { gpu: 2 } }), cfg)).get("Deployment", "g");
+    const gpu = (await emit(() => new Compute("g", { ...base, profile: "mi300", resources: { gpu: 2 } }), cfg)).get(
+        "Deployment",
+        "g",
+    );
     assert.deepEqual(gpu.spec.template.spec.containers[0].resources.limits, { "amd.com/gpu": "2" });
     assert.deepEqual(gpu.spec.template.spec.nodeSelector, { "amd.com/gpu.product": "MI300X" });
-    const cpu = (await emit(() => new Compute("c", { ...base, profile: "mi300", nodeSelector: "zone=a" }), cfg)).get("Deployment", "c");
-    assert.equal(cpu.spec.template.spec.containers[0].resources, undefined, "no GPUs asked, so the vendor is dropped (not an error)");
+    const cpu = (await emit(() => new Compute("c", { ...base, profile: "mi300", nodeSelector: "zone=a" }), cfg)).get(
+        "Deployment",
+        "c",
+    );
+    assert.equal(
+        cpu.spec.template.spec.containers[0].resources,
+        undefined,
+        "no GPUs asked, so the vendor is dropped (not an error)",
+    );
     assert.deepEqual(cpu.spec.template.spec.nodeSelector, { "amd.com/gpu.product": "MI300X", zone: "a" });
 });
 
 test("profiles: TrainJob on both backends (resources become resourcesPerNode; kubeflow refuses what a TrainJob cannot carry)", async () => {
     const cfg = { "mlkube:profiles": PROFILES };
-    const js = (await emit(() => new TrainJob("ft", { ...base, profile: "a100", numNodes: 2, resourcesPerNode: { gpu: 8 } }), cfg)).get("JobSet", "ft");
+    const js = (
+        await emit(
+            () => new TrainJob("ft", { ...base, profile: "a100", numNodes: 2, resourcesPerNode: { gpu: 8 } }),
+            cfg,
+        )
+    ).get("JobSet", "ft");
     const pod = js.spec.replicatedJobs[0].template.spec.template.spec;
     assert.equal(pod.containers[0].resources.requests["nvidia.com/gpu"], "8");
     assert.equal(pod.containers[0].resources.requests.cpu, "8");
     assert.equal(pod.priorityClassName, "gpu-batch");
     assert.equal(js.metadata.labels["mlkube.dev/profile"], "a100");
     assertConforms(js);
-    const kf = (await emit(() => new TrainJob("kf", { ...base, backend: "kubeflow", profile: "cpu" }), cfg)).get("TrainJob", "kf");
-    const patch = kf.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
+    const kf = (await emit(() => new TrainJob("kf", { ...base, backend: "kubeflow", profile: "cpu" }), cfg)).get(
+        "TrainJob",
+        "kf",
+    );
+    const patch =
+        kf.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
     assert.deepEqual(patch.nodeSelector, { pool: "cpu" });
     assertConforms(kf);
     await assertFails(
@@ -110,25 +139,35 @@ test("profiles: an unknown name lists the known ones; no profiles configured say
 
 test("profiles: each profile is validated with the PodOptions schema; errors name mlkube:profiles.<name>.<field>", async () => {
     const bad = JSON.stringify({
-        a100: { nodeSelector: { "nvidia.com/gpu.product": "A100 80GB" }, resources: { memory: "16GB" }, image: "x", tolerationz: [] },
+        a100: {
+            nodeSelector: { "nvidia.com/gpu.product": "A100 80GB" },
+            resources: { memory: "16GB" },
+            image: "x",
+            tolerationz: [],
+        },
     });
     await assertFails(
         () => new Compute("api", { ...base, profile: "a100" }),
         [
             'Stack config "dev": 4 problems',
-            '  - mlkube:profiles.a100.nodeSelector["nvidia.com/gpu.product"]: label value "A100 80GB" is invalid (at most 63 alphanumerics, \'-\', \'_\' or \'.\', starting and ending with an alphanumeric); use "A100-80GB"',
+            "  - mlkube:profiles.a100.nodeSelector[\"nvidia.com/gpu.product\"]: label value \"A100 80GB\" is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use \"A100-80GB\"",
             '  - mlkube:profiles.a100.resources.memory: "16GB" is not a Kubernetes quantity; use "16Gi"',
-            '  - mlkube:profiles.a100.image: unknown field (known fields: nodeSelector, tolerations, gpuToleration, affinity, topologySpreadConstraints, priorityClassName, runtimeClassName, serviceAccountName, imagePullPolicy, imagePullSecrets, labels, annotations, podLabels, podAnnotations, env, resources, volumes, secrets, sharedMemory, secureDefaults, securityContext, containerSecurityContext, terminationGracePeriodSeconds, preStop, podPatch)',
+            "  - mlkube:profiles.a100.image: unknown field (known fields: nodeSelector, tolerations, gpuToleration, affinity, topologySpreadConstraints, priorityClassName, runtimeClassName, serviceAccountName, imagePullPolicy, imagePullSecrets, labels, annotations, podLabels, podAnnotations, env, resources, volumes, secrets, sharedMemory, secureDefaults, securityContext, containerSecurityContext, terminationGracePeriodSeconds, preStop, podPatch)",
             '  - mlkube:profiles.a100.tolerationz: unknown field; did you mean "tolerations"?',
         ].join("\n"),
         { "mlkube:profiles": bad },
     );
-    await assertFails(() => new Compute("api", base), /^Stack config "dev": mlkube:profiles\["bad name"\]: /, { "mlkube:profiles": '{"bad name":{}}' });
+    await assertFails(() => new Compute("api", base), /^Stack config "dev": mlkube:profiles\["bad name"\]: /, {
+        "mlkube:profiles": '{"bad name":{}}',
+    });
 });
 
 test("mlkube:volumes and mlkube:secrets mount into every workload; the workload's own mount wins; defaultMounts: false opts out", async () => {
     const cfg = {
-        "mlkube:volumes": JSON.stringify(["datasets", { claimName: "hf-cache", mountPath: "/root/.cache/huggingface", readOnly: true }]),
+        "mlkube:volumes": JSON.stringify([
+            "datasets",
+            { claimName: "hf-cache", mountPath: "/root/.cache/huggingface", readOnly: true },
+        ]),
         "mlkube:secrets": JSON.stringify(["wandb", { name: "s3-creds", mount: "files", mountPath: "/etc/s3" }]),
     };
     const out = await emit(() => {
@@ -146,7 +185,10 @@ test("mlkube:volumes and mlkube:secrets mount into every workload; the workload'
     ]);
     assert.deepEqual(api.containers[0].envFrom, [{ secretRef: { name: "wandb" } }]);
     const ft = out.get("JobSet", "ft").spec.replicatedJobs[0].template.spec.template.spec;
-    assert.deepEqual(ft.volumes.map((v: any) => v.name), ["pvc-datasets", "pvc-hf-cache", "secret-s3-creds"]);
+    assert.deepEqual(
+        ft.volumes.map((v: any) => v.name),
+        ["pvc-datasets", "pvc-hf-cache", "secret-s3-creds"],
+    );
     assert.equal(ft.containers[0].volumeMounts[0].mountPath, "/mnt/datasets");
     const bare = out.get("Deployment", "bare").spec.template.spec;
     assert.equal(bare.volumes, undefined);
@@ -154,7 +196,9 @@ test("mlkube:volumes and mlkube:secrets mount into every workload; the workload'
     const own = out.get("Deployment", "own").spec.template.spec;
     assert.equal(own.containers[0].envFrom, undefined, "the workload mounts wandb as files itself");
     assert.ok(own.volumes.some((v: any) => v.name === "secret-wandb"));
-    await assertFails(() => new Compute("x", base), /^Stack config "dev": mlkube:volumes\[0\]\.mountPath: /, { "mlkube:volumes": '[{"claimName":"a","mountPath":"rel"}]' });
+    await assertFails(() => new Compute("x", base), /^Stack config "dev": mlkube:volumes\[0\]\.mountPath: /, {
+        "mlkube:volumes": '[{"claimName":"a","mountPath":"rel"}]',
+    });
 });
 
 test("mlkube:resources fills each request a workload leaves unset; a limit alone is left as the request", async () => {
@@ -164,17 +208,28 @@ test("mlkube:resources fills each request a workload leaves unset; a limit alone
         new Compute("some", { ...base, resources: { memory: "16Gi", limits: { cpu: 4 } } });
         new TrainJob("ft", { ...base, resourcesPerNode: { gpu: 1 } });
     }, cfg);
-    assert.deepEqual(out.get("Deployment", "none").spec.template.spec.containers[0].resources, { requests: { cpu: "1", memory: "4Gi", "ephemeral-storage": "10Gi" } });
+    assert.deepEqual(out.get("Deployment", "none").spec.template.spec.containers[0].resources, {
+        requests: { cpu: "1", memory: "4Gi", "ephemeral-storage": "10Gi" },
+    });
     assert.deepEqual(out.get("Deployment", "some").spec.template.spec.containers[0].resources, {
         requests: { memory: "16Gi", "ephemeral-storage": "10Gi" },
         limits: { cpu: "4" },
     });
     const ft = out.get("JobSet", "ft").spec.replicatedJobs[0].template.spec.template.spec.containers[0];
-    assert.deepEqual(ft.resources.requests, { cpu: "1", memory: "4Gi", "ephemeral-storage": "10Gi", "nvidia.com/gpu": "1" });
+    assert.deepEqual(ft.resources.requests, {
+        cpu: "1",
+        memory: "4Gi",
+        "ephemeral-storage": "10Gi",
+        "nvidia.com/gpu": "1",
+    });
     // Without the key nothing is invented: the namespace's LimitRange (if any) decides.
     const plain = await emit(() => new Compute("p", base));
     assert.equal(plain.get("Deployment", "p").spec.template.spec.containers[0].resources, undefined);
-    await assertFails(() => new Compute("x", base), 'Stack config "dev": mlkube:resources.memory: "4GB" is not a Kubernetes quantity; use "4Gi"', { "mlkube:resources": '{"memory":"4GB"}' });
+    await assertFails(
+        () => new Compute("x", base),
+        'Stack config "dev": mlkube:resources.memory: "4GB" is not a Kubernetes quantity; use "4Gi"',
+        { "mlkube:resources": '{"memory":"4GB"}' },
+    );
 });
 
 test("kubeflow: a stack env Secret (keys unknown) fails naming mlkube:secrets and the ways out", async () => {
@@ -192,7 +247,11 @@ const key = fc.constantFrom("a", "b", "c", "example.com/d");
 const value = fc.constantFrom("x", "y", "z");
 // Plain objects, as JSON config and TypeScript literals give (null-prototype objects are i12b's fuzz suite's).
 const smallMap = fc.dictionary(key, value, { maxKeys: 3, noNullPrototype: true });
-const toleration = fc.record({ key: fc.constantFrom("gpu", "spot", "dedicated"), operator: fc.constant("Exists"), effect: fc.constant("NoSchedule") });
+const toleration = fc.record({
+    key: fc.constantFrom("gpu", "spot", "dedicated"),
+    operator: fc.constant("Exists"),
+    effect: fc.constant("NoSchedule"),
+});
 const podFields = fc.record(
     {
         nodeSelector: smallMap,
@@ -201,8 +260,21 @@ const podFields = fc.record(
         tolerations: fc.array(toleration, { maxLength: 3 }),
         priorityClassName: fc.constantFrom("low", "high"),
         terminationGracePeriodSeconds: fc.integer({ min: 0, max: 600 }),
-        resources: fc.record({ cpu: fc.constantFrom("1", "2"), memory: fc.constantFrom("1Gi", "2Gi"), extendedResources: fc.dictionary(fc.constantFrom("rdma/hca", "vpc.amazonaws.com/efa"), fc.nat(8), { maxKeys: 2, noNullPrototype: true }) }, { requiredKeys: [], noNullPrototype: true }),
-        securityContext: fc.record({ runAsUser: fc.integer({ min: 1, max: 2000 }), fsGroup: fc.integer({ min: 1, max: 2000 }) }, { requiredKeys: [], noNullPrototype: true }),
+        resources: fc.record(
+            {
+                cpu: fc.constantFrom("1", "2"),
+                memory: fc.constantFrom("1Gi", "2Gi"),
+                extendedResources: fc.dictionary(fc.constantFrom("rdma/hca", "vpc.amazonaws.com/efa"), fc.nat(8), {
+                    maxKeys: 2,
+                    noNullPrototype: true,
+                }),
+            },
+            { requiredKeys: [], noNullPrototype: true },
+        ),
+        securityContext: fc.record(
+            { runAsUser: fc.integer({ min: 1, max: 2000 }), fsGroup: fc.integer({ min: 1, max: 2000 }) },
+            { requiredKeys: [], noNullPrototype: true },
+        ),
     },
     { requiredKeys: [], noNullPrototype: true },
 );
@@ -224,11 +296,20 @@ test("property: explicit args always win over the profile; nothing of either is 
                     // the arg's list is kept whole, at the end; profile entries not in it come first
                     const got = out[field] as unknown[];
                     assert.deepEqual(got.slice(got.length - (a ?? []).length), a ?? []);
-                    for (const e of p ?? []) assert.ok(got.some((g) => JSON.stringify(g) === JSON.stringify(e)), "profile entry kept");
+                    for (const e of p ?? [])
+                        assert.ok(
+                            got.some((g) => JSON.stringify(g) === JSON.stringify(e)),
+                            "profile entry kept",
+                        );
                 } else {
                     for (const k of ["cpu", "memory"]) assert.equal(out.resources[k], a?.[k] ?? p?.[k]);
                     const ext = out.resources.extendedResources;
-                    assert.deepEqual(ext && { ...ext }, p?.extendedResources || a?.extendedResources ? { ...p?.extendedResources, ...a?.extendedResources } : undefined);
+                    assert.deepEqual(
+                        ext && { ...ext },
+                        p?.extendedResources || a?.extendedResources
+                            ? { ...p?.extendedResources, ...a?.extendedResources }
+                            : undefined,
+                    );
                 }
             }
             // the inputs are not modified

@@ -46,11 +46,17 @@ describe("classifier: Unschedulable (recorded scheduler messages)", () => {
         assert.match(f.message, /8 node\(s\): not enough nvidia\.com\/gpu: resourcesPerNode\.gpu asks for 99 per node/);
         assert.match(f.fix, /lower resourcesPerNode\.gpu/);
         // A Compute's field is `resources`.
-        assert.match(only(findings("pod-gpu-insufficient.json", COMPUTE), "Unschedulable").message, /resources\.gpu asks for 99 per replica/);
+        assert.match(
+            only(findings("pod-gpu-insufficient.json", COMPUTE), "Unschedulable").message,
+            /resources\.gpu asks for 99 per replica/,
+        );
     });
     test("an untolerated taint points at tolerations and says what the pod tolerates", () => {
         const f = only(findings("pod-taint.json"), "Unschedulable");
-        assert.match(f.message, /7 node\(s\): nodes have a taint the pod does not tolerate; the pod tolerates no custom taint/);
+        assert.match(
+            f.message,
+            /7 node\(s\): nodes have a taint the pod does not tolerate; the pod tolerates no custom taint/,
+        );
         assert.match(f.fix, /tolerations/);
         assert.match(f.fix, /gpuToleration/);
     });
@@ -60,11 +66,19 @@ describe("classifier: Unschedulable (recorded scheduler messages)", () => {
         assert.match(f.fix, /correct nodeSelector/);
     });
     test("the scheduler's message is split per reason", () => {
-        assert.deepEqual(schedulerReasons(read("pod-taint.json").status.conditions.find((c: Obj) => c.type === "PodScheduled").message), [
-            { count: 2, reason: "Insufficient nvidia.com/gpu" },
-            { count: 7, reason: "node(s) had untolerated taint(s)" },
-        ]);
-        assert.deepEqual(schedulerReasons("0/3 nodes are available: 3 node(s) had untolerated taint {nvidia.com/gpu: present}."), [{ count: 3, reason: "node(s) had untolerated taint {nvidia.com/gpu: present}" }]);
+        assert.deepEqual(
+            schedulerReasons(
+                read("pod-taint.json").status.conditions.find((c: Obj) => c.type === "PodScheduled").message,
+            ),
+            [
+                { count: 2, reason: "Insufficient nvidia.com/gpu" },
+                { count: 7, reason: "node(s) had untolerated taint(s)" },
+            ],
+        );
+        assert.deepEqual(
+            schedulerReasons("0/3 nodes are available: 3 node(s) had untolerated taint {nvidia.com/gpu: present}."),
+            [{ count: 3, reason: "node(s) had untolerated taint {nvidia.com/gpu: present}" }],
+        );
     });
     test("pods with the same reasons are one finding", () => {
         const a = read("pod-gpu-insufficient.json");
@@ -78,7 +92,10 @@ describe("classifier: Unschedulable (recorded scheduler messages)", () => {
 describe("classifier: images", () => {
     test("ImagePullBackOff names the image and says no image-pull Secret is set", () => {
         const f = only(findings("pod-image-pull.json"), "ImagePull");
-        assert.match(f.message, /container node cannot get image "registry\.invalid\/team\/train:1\.0" \(ImagePullBackOff: /);
+        assert.match(
+            f.message,
+            /container node cannot get image "registry\.invalid\/team\/train:1\.0" \(ImagePullBackOff: /,
+        );
         assert.match(f.message, /image-pull Secret: none/);
         assert.match(f.fix, /add an image-pull Secret \(imagePullSecrets\)/);
     });
@@ -98,15 +115,22 @@ describe("classifier: CreateContainerConfigError", () => {
         assert.match(f.message, /Secret "hf-token" does not exist/);
     });
     test("a missing key", () => {
-        assert.match(only(findings("pod-missing-key.json"), "ContainerConfig").message, /Secret "has-other-key" has no key "token"/);
+        assert.match(
+            only(findings("pod-missing-key.json"), "ContainerConfig").message,
+            /Secret "has-other-key" has no key "token"/,
+        );
     });
     test("runAsUser 0 under runAsNonRoot suggests securityContext.runAsUser", () => {
-        assert.match(only(findings("pod-root-user.json"), "ContainerConfig").fix, /securityContext\.runAsUser to a non-root uid/);
+        assert.match(
+            only(findings("pod-root-user.json"), "ContainerConfig").fix,
+            /securityContext\.runAsUser to a non-root uid/,
+        );
     });
     test("an image that runs as root under runAsNonRoot suggests securityContext.runAsUser", () => {
         // The recorded pod with the kubelet's message for a root image (the local cluster has no root image).
         const p = read("pod-root-user.json");
-        p.status.containerStatuses[0].state.waiting.message = 'container has runAsNonRoot and image will run as root (pod: "x_ns(uid)", container: node)';
+        p.status.containerStatuses[0].state.waiting.message =
+            'container has runAsNonRoot and image will run as root (pod: "x_ns(uid)", container: node)';
         const f = only(classify(snap({ pods: [p] }), TRAIN), "ContainerConfig");
         assert.match(f.message, /the image runs as root/);
         assert.match(f.fix, /set securityContext\.runAsUser/);
@@ -127,7 +151,9 @@ describe("classifier: crashes and failed ranks", () => {
         assert.match(f.detail ?? "", /rank 0 failed on purpose/);
     });
     test("of several failed ranks, the first one (earliest, then lowest rank) is reported", () => {
-        const pods = (read("pods-jobsets.json").items as Obj[]).filter((p) => p.metadata.labels["jobset.sigs.k8s.io/jobset-name"] === "restarted");
+        const pods = (read("pods-jobsets.json").items as Obj[]).filter(
+            (p) => p.metadata.labels["jobset.sigs.k8s.io/jobset-name"] === "restarted",
+        );
         const f = only(classify(snap({ pods }), { ...TRAIN, expected: 2 }), "Crash");
         const rank = (p: Obj) => Number(p.metadata.annotations["batch.kubernetes.io/job-completion-index"]);
         const finished = (p: Obj) => String(p.status.containerStatuses[0].state.terminated.finishedAt);
@@ -154,7 +180,10 @@ describe("classifier: claims and queues", () => {
     });
     test("a claim Pending on a class without a provisioner that has no volume with the access mode", () => {
         const f = only(classify(snap({ claims: [read("pvc-no-volume.json")] }), TRAIN), "ClaimPending");
-        assert.match(f.message, /"real-local" creates no volumes .* no PersistentVolume offers 50Gi with access mode ReadOnlyMany/);
+        assert.match(
+            f.message,
+            /"real-local" creates no volumes .* no PersistentVolume offers 50Gi with access mode ReadOnlyMany/,
+        );
     });
     test("a queued JobSet without Kueue: the queue name and that no Workload exists", () => {
         const f = only(classify(snap({ workload: read("jobset-queued.json") }), TRAIN), "Queued");
@@ -163,41 +192,96 @@ describe("classifier: claims and queues", () => {
     test("a queued JobSet with Kueue's Workload: the admission message", () => {
         const w = read("jobset-queued.json");
         // Constructed after Kueue v1beta1's Workload (Kueue is not installed on the local cluster).
-        const kw = { metadata: { ownerReferences: [{ uid: w.metadata.uid }] }, status: { conditions: [{ type: "QuotaReserved", status: "False", reason: "Pending", message: "couldn't assign flavors to pod set node: insufficient quota for nvidia.com/gpu in flavor h100, request > maximum capacity (16 > 8)" }] } };
+        const kw = {
+            metadata: { ownerReferences: [{ uid: w.metadata.uid }] },
+            status: {
+                conditions: [
+                    {
+                        type: "QuotaReserved",
+                        status: "False",
+                        reason: "Pending",
+                        message:
+                            "couldn't assign flavors to pod set node: insufficient quota for nvidia.com/gpu in flavor h100, request > maximum capacity (16 > 8)",
+                    },
+                ],
+            },
+        };
         const f = only(classify(snap({ workload: w, kueueWorkloads: [kw] }), TRAIN), "Queued");
-        assert.match(f.message, /queued in LocalQueue "team-a": couldn't assign flavors .* insufficient quota for nvidia\.com\/gpu/);
-        assert.match(progressState(progress(snap({ workload: w, kueueWorkloads: [kw] }), TRAIN), TRAIN), /queued \(queue team-a\)/);
+        assert.match(
+            f.message,
+            /queued in LocalQueue "team-a": couldn't assign flavors .* insufficient quota for nvidia\.com\/gpu/,
+        );
+        assert.match(
+            progressState(progress(snap({ workload: w, kueueWorkloads: [kw] }), TRAIN), TRAIN),
+            /queued \(queue team-a\)/,
+        );
     });
 });
 
 describe("progress (recorded JobSets and their pods)", () => {
     const pods = read("pods-jobsets.json").items as Obj[];
-    const of = (name: string) => snap({ workload: read(`jobset-${name}.json`), pods: pods.filter((p) => p.metadata.labels["jobset.sigs.k8s.io/jobset-name"] === name) });
+    const of = (name: string) =>
+        snap({
+            workload: read(`jobset-${name}.json`),
+            pods: pods.filter((p) => p.metadata.labels["jobset.sigs.k8s.io/jobset-name"] === name),
+        });
     const ctx = { ...TRAIN, expected: 2 };
     test("running, finished, failed after its restart", () => {
-        assert.equal(progressState(progress(of("running"), ctx), ctx), "2 nodes: 0 pending, 2 running, 0 succeeded, 0 failed; restarts 0/0 (maxRestarts)");
-        assert.equal(progressState(progress(of("done"), ctx), ctx), "2 nodes: 0 pending, 0 running, 2 succeeded, 0 failed; restarts 0/0 (maxRestarts); Completed (AllJobsCompleted)");
-        assert.match(progressState(progress(of("restarted"), ctx), ctx), /restarts 1\/1 \(maxRestarts\); Failed \(ReachedMaxRestarts\)$/);
+        assert.equal(
+            progressState(progress(of("running"), ctx), ctx),
+            "2 nodes: 0 pending, 2 running, 0 succeeded, 0 failed; restarts 0/0 (maxRestarts)",
+        );
+        assert.equal(
+            progressState(progress(of("done"), ctx), ctx),
+            "2 nodes: 0 pending, 0 running, 2 succeeded, 0 failed; restarts 0/0 (maxRestarts); Completed (AllJobsCompleted)",
+        );
+        assert.match(
+            progressState(progress(of("restarted"), ctx), ctx),
+            /restarts 1\/1 \(maxRestarts\); Failed \(ReachedMaxRestarts\)$/,
+        );
     });
     test("the printed line has the elapsed time", () => {
-        assert.match(formatProgress(progress(of("running"), ctx), ctx, 65_000, 0), /^TrainJob "train": 2 nodes: .*; 1m05s$/);
+        assert.match(
+            formatProgress(progress(of("running"), ctx), ctx, 65_000, 0),
+            /^TrainJob "train": 2 nodes: .*; 1m05s$/,
+        );
     });
 });
 
 describe("classifier under hostile input", () => {
     test("malformed objects give no finding and no exception", () => {
-        const junk: unknown[] = [null, 1, "x", [], {}, { metadata: null, status: { conditions: "no" } }, { status: { containerStatuses: [null, { state: { waiting: { reason: "ImagePullBackOff" } } }] } }, { spec: { volumes: [null] } }];
+        const junk: unknown[] = [
+            null,
+            1,
+            "x",
+            [],
+            {},
+            { metadata: null, status: { conditions: "no" } },
+            { status: { containerStatuses: [null, { state: { waiting: { reason: "ImagePullBackOff" } } }] } },
+            { spec: { volumes: [null] } },
+        ];
         for (const j of junk) {
-            const s = snap({ pods: [j as Obj].filter((x) => x && typeof x === "object"), claims: [j as Obj].filter((x) => x && typeof x === "object"), workload: j as Obj, events: [j as Obj] });
+            const s = snap({
+                pods: [j as Obj].filter((x) => x && typeof x === "object"),
+                claims: [j as Obj].filter((x) => x && typeof x === "object"),
+                workload: j as Obj,
+                events: [j as Obj],
+            });
             assert.doesNotThrow(() => classify(s, TRAIN));
             assert.doesNotThrow(() => formatProgress(progress(s, TRAIN), TRAIN, 0, 0));
         }
     });
     test("no Secret value from the recordings reaches a finding (the recorded Secrets' values are markers)", () => {
-        const all = fs.readdirSync(DIR).filter((f) => f.startsWith("pod-")).flatMap((f) => findings(f)).map((f) => formatFinding(f, TRAIN)).join("\n");
+        const all = fs
+            .readdirSync(DIR)
+            .filter((f) => f.startsWith("pod-"))
+            .flatMap((f) => findings(f))
+            .map((f) => formatFinding(f, TRAIN))
+            .join("\n");
         assert.ok(all.length > 1000);
         assert.doesNotMatch(all, /MARKER-/);
-        for (const f of fs.readdirSync(DIR).filter((x) => /\.(json|txt)$/.test(x))) assert.doesNotMatch(fs.readFileSync(path.join(DIR, f), "utf8"), /MARKER-/, f);
+        for (const f of fs.readdirSync(DIR).filter((x) => /\.(json|txt)$/.test(x)))
+            assert.doesNotMatch(fs.readFileSync(path.join(DIR, f), "utf8"), /MARKER-/, f);
     });
 });
 
@@ -225,7 +309,13 @@ users:
   user: ${user}
 `;
     test("content (as the provider's kubeconfig option), current context, certificate data", () => {
-        const a = clusterAccess(kc(`{ client-certificate-data: ${Buffer.from("CERT").toString("base64")}, client-key-data: ${Buffer.from("KEY").toString("base64")} }`), undefined, {}) as ClusterAccess;
+        const a = clusterAccess(
+            kc(
+                `{ client-certificate-data: ${Buffer.from("CERT").toString("base64")}, client-key-data: ${Buffer.from("KEY").toString("base64")} }`,
+            ),
+            undefined,
+            {},
+        ) as ClusterAccess;
         assert.equal(a.server, "https://127.0.0.1:6443");
         assert.equal(a.ca?.toString(), "CA");
         assert.equal(a.cert?.toString(), "CERT");
@@ -240,11 +330,21 @@ users:
         assert.equal(a.token, "tok");
         assert.equal(a.insecure, true);
         // $KUBECONFIG's first file when no kubeconfig is given.
-        assert.equal((clusterAccess(undefined, undefined, { KUBECONFIG: `${path.join(tmp, "config")}${path.delimiter}/nonexistent` }) as ClusterAccess).token, "tok");
+        assert.equal(
+            (
+                clusterAccess(undefined, undefined, {
+                    KUBECONFIG: `${path.join(tmp, "config")}${path.delimiter}/nonexistent`,
+                }) as ClusterAccess
+            ).token,
+            "tok",
+        );
     });
     test("no access (and a reason without any credential) for exec users, unknown contexts, bad files", () => {
         const none = (x: unknown) => (x as { none?: string }).none;
-        assert.match(none(clusterAccess(kc("{ exec: { command: aws, token: SECRETTOKEN } }"), undefined, {})) ?? "", /exec/);
+        assert.match(
+            none(clusterAccess(kc("{ exec: { command: aws, token: SECRETTOKEN } }"), undefined, {})) ?? "",
+            /exec/,
+        );
         assert.match(none(clusterAccess(kc("{ token: SECRETTOKEN }"), "zzz", {})) ?? "", /no context "zzz"/);
         assert.match(none(clusterAccess(path.join(tmp, "missing"), undefined, {})) ?? "", /no kubeconfig/);
         assert.match(none(clusterAccess("apiVersion: v1\nclusters: [", undefined, {})) ?? "", /not valid YAML/);
@@ -256,7 +356,9 @@ users:
 // The watcher against a loopback API server serving the recordings
 
 /** A fake API server: `routes` answers by path prefix; every request path is recorded. */
-async function apiServer(routes: (p: string) => { status: number; body: unknown } | "hang"): Promise<{ access: ClusterAccess; paths: string[]; close(): Promise<void> }> {
+async function apiServer(
+    routes: (p: string) => { status: number; body: unknown } | "hang",
+): Promise<{ access: ClusterAccess; paths: string[]; close(): Promise<void> }> {
     const paths: string[] = [];
     const server = http.createServer((req, res) => {
         paths.push(req.url ?? "");
@@ -270,13 +372,22 @@ async function apiServer(routes: (p: string) => { status: number; body: unknown 
     return {
         access: { server: `http://127.0.0.1:${port}` },
         paths,
-        close: () => new Promise((res) => { server.closeAllConnections(); server.close(() => res()); }),
+        close: () =>
+            new Promise((res) => {
+                server.closeAllConnections();
+                server.close(() => res());
+            }),
     };
 }
 
 function recorder(): Reporter & { lines: { level: string; msg: string }[] } {
     const lines: { level: string; msg: string }[] = [];
-    return { lines, status: (msg) => lines.push({ level: "status", msg }), info: (msg) => lines.push({ level: "info", msg }), warn: (msg) => lines.push({ level: "warn", msg }) };
+    return {
+        lines,
+        status: (msg) => lines.push({ level: "status", msg }),
+        info: (msg) => lines.push({ level: "info", msg }),
+        warn: (msg) => lines.push({ level: "warn", msg }),
+    };
 }
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
@@ -292,33 +403,62 @@ describe("watcher", () => {
     test("reports a finding once and a progress state on change only; stops; never reads a Secret; keeps nothing alive", async () => {
         let phase: "running" | "restarted" = "running";
         const api = await apiServer((p) => {
-            if (p.startsWith("/apis/jobset.x-k8s.io/v1alpha2/namespaces/ns1/jobsets/train")) return { status: 200, body: read(`jobset-${phase}.json`) };
-            if (p.startsWith("/api/v1/namespaces/ns1/pods?")) return { status: 200, body: { items: pods.filter((x) => x.metadata.labels["jobset.sigs.k8s.io/jobset-name"] === phase) } };
+            if (p.startsWith("/apis/jobset.x-k8s.io/v1alpha2/namespaces/ns1/jobsets/train"))
+                return { status: 200, body: read(`jobset-${phase}.json`) };
+            if (p.startsWith("/api/v1/namespaces/ns1/pods?"))
+                return {
+                    status: 200,
+                    body: { items: pods.filter((x) => x.metadata.labels["jobset.sigs.k8s.io/jobset-name"] === phase) },
+                };
             if (p.includes("/log?")) return { status: 200, body: "step 1\nTraceback: boom\n" };
             return { status: 404, body: {} };
         });
         const out = recorder();
-        const w = new Watcher(api.access, { ctx: { ...TRAIN, expected: 2 }, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true }, out, 0);
+        const w = new Watcher(
+            api.access,
+            { ctx: { ...TRAIN, expected: 2 }, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true },
+            out,
+            0,
+        );
         // Ticks are driven by hand here (the timer's interval is seconds).
         for (let i = 0; i < 3; i++) w.report((await w.snapshot())!);
-        assert.deepEqual(out.lines.map((l) => l.level), ["status"], "one status for three identical snapshots");
+        assert.deepEqual(
+            out.lines.map((l) => l.level),
+            ["status"],
+            "one status for three identical snapshots",
+        );
         phase = "restarted";
         for (let i = 0; i < 3; i++) w.report((await w.snapshot())!);
         const warns = out.lines.filter((l) => l.level === "warn");
         assert.equal(warns.length, 1, JSON.stringify(out.lines, null, 1));
-        assert.match(warns[0].msg, /^TrainJob "train": rank \d, pod restarted-node-0-\d-\w+ container node exited with code 1/);
+        assert.match(
+            warns[0].msg,
+            /^TrainJob "train": rank \d, pod restarted-node-0-\d-\w+ container node exited with code 1/,
+        );
         assert.match(warns[0].msg, /last log lines:\n {4}step 1\n {4}Traceback: boom/);
         assert.equal(out.lines.filter((l) => l.level === "status").length, 2);
-        assert.ok(api.paths.some((p) => /\/log\?container=node&tailLines=20&limitBytes=4096/.test(p)), "the log is asked for bounded");
+        assert.ok(
+            api.paths.some((p) => /\/log\?container=node&tailLines=20&limitBytes=4096/.test(p)),
+            "the log is asked for bounded",
+        );
         assert.ok(!api.paths.some((p) => /secrets/.test(p)), `never reads Secrets: ${api.paths}`);
         w.stop(read("jobset-restarted.json").status);
         assert.match(out.lines.at(-1)!.msg, /^TrainJob "train": finished Failed \(ReachedMaxRestarts\) after \d+s$/);
         await api.close();
     });
     test("the timer loop: started, polls, stops at stop(); its timer never holds the process", async () => {
-        const api = await apiServer((p) => (p.includes("/pods?") ? { status: 200, body: { items: [read("pod-gpu-insufficient.json")] } } : { status: 404, body: {} }));
+        const api = await apiServer((p) =>
+            p.includes("/pods?")
+                ? { status: 200, body: { items: [read("pod-gpu-insufficient.json")] } }
+                : { status: 404, body: {} },
+        );
         const out = recorder();
-        const w = new Watcher(api.access, { ctx: TRAIN, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true }, out, 0).start();
+        const w = new Watcher(
+            api.access,
+            { ctx: TRAIN, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true },
+            out,
+            0,
+        ).start();
         await until("the Unschedulable finding", () => out.lines.some((l) => l.level === "warn"));
         assert.equal((w as unknown as { timer: NodeJS.Timeout }).timer.hasRef(), false, "the timer is unref'd");
         w.stop();
@@ -329,14 +469,29 @@ describe("watcher", () => {
     });
     test("a server that errs, answers garbage or hangs: no exception, no report, bounded", async () => {
         for (const mode of ["500", "garbage", "hang"] as const) {
-            const api = await apiServer(() => (mode === "hang" ? "hang" : mode === "500" ? { status: 500, body: "oops" } : { status: 200, body: "{not json" }));
+            const api = await apiServer(() =>
+                mode === "hang"
+                    ? "hang"
+                    : mode === "500"
+                      ? { status: 500, body: "oops" }
+                      : { status: 200, body: "{not json" },
+            );
             const out = recorder();
-            const w = new Watcher(api.access, { ctx: TRAIN, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true }, out, 0, 1_000);
+            const w = new Watcher(
+                api.access,
+                { ctx: TRAIN, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true },
+                out,
+                0,
+                1_000,
+            );
             const t0 = Date.now();
             const s = await w.snapshot();
             assert.ok(Date.now() - t0 < 3_000, `${mode}: bounded by the request timeout`);
             if (s) w.report(s);
-            assert.ok(out.lines.every((l) => l.level === "status"), `${mode}: ${JSON.stringify(out.lines)}`);
+            assert.ok(
+                out.lines.every((l) => l.level === "status"),
+                `${mode}: ${JSON.stringify(out.lines)}`,
+            );
             w.stop();
             await api.close();
         }
@@ -344,7 +499,12 @@ describe("watcher", () => {
     test("403: says once that progress and diagnosis are off, and stops polling", async () => {
         const api = await apiServer(() => ({ status: 403, body: { message: "forbidden" } }));
         const out = recorder();
-        const w = new Watcher(api.access, { ctx: TRAIN, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true }, out, 0).start();
+        const w = new Watcher(
+            api.access,
+            { ctx: TRAIN, kind: "JobSet", namespace: "ns1", objectName: "train", progress: true },
+            out,
+            0,
+        ).start();
         await until("the message", () => out.lines.length > 0);
         await new Promise((r) => setTimeout(r, 2_500));
         assert.equal(api.paths.length, 1);
@@ -355,8 +515,17 @@ describe("watcher", () => {
 });
 
 describe("where the watcher runs", () => {
-    test("require(\"mlkube\") loads none of it (it is loaded when a wait runs)", () => {
-        const r = spawnSync(process.execPath, ["--import", "tsx", "-e", `require(${JSON.stringify(path.join(__dirname, "..", "src", "index.ts"))}); console.log(Object.keys(require.cache).filter((k) => k.includes("${path.sep}diagnose${path.sep}")).length)`], { encoding: "utf8", timeout: 60_000 });
+    test('require("mlkube") loads none of it (it is loaded when a wait runs)', () => {
+        const r = spawnSync(
+            process.execPath,
+            [
+                "--import",
+                "tsx",
+                "-e",
+                `require(${JSON.stringify(path.join(__dirname, "..", "src", "index.ts"))}); console.log(Object.keys(require.cache).filter((k) => k.includes("${path.sep}diagnose${path.sep}")).length)`,
+            ],
+            { encoding: "utf8", timeout: 60_000 },
+        );
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout.trim(), "0");
     });
@@ -364,11 +533,19 @@ describe("where the watcher runs", () => {
         const api = await apiServer(() => ({ status: 200, body: { items: [] } }));
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-diagnose-mocks-"));
         const kubeconfig = path.join(tmp, "config");
-        fs.writeFileSync(kubeconfig, `apiVersion: v1\ncurrent-context: a\nclusters: [{ name: c, cluster: { server: "${api.access.server}" } }]\ncontexts: [{ name: a, context: { cluster: c, user: u } }]\nusers: [{ name: u, user: { token: t } }]\n`);
+        fs.writeFileSync(
+            kubeconfig,
+            `apiVersion: v1\ncurrent-context: a\nclusters: [{ name: c, cluster: { server: "${api.access.server}" } }]\ncontexts: [{ name: a, context: { cluster: c, user: u } }]\nusers: [{ name: u, user: { token: t } }]\n`,
+        );
         const saved = process.env.KUBECONFIG;
         process.env.KUBECONFIG = kubeconfig;
         try {
-            await pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs }, "p", "s", false);
+            await pulumi.runtime.setMocks(
+                { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs },
+                "p",
+                "s",
+                false,
+            );
             new TrainJob("t", { image: "x", waitForCompletion: true, namespace: "ns" });
             new Compute("c", { image: "x", namespace: "ns" });
             await new Promise((r) => setTimeout(r, 2_500));

@@ -93,20 +93,23 @@ function broken(from: string, href: string): string | null {
     } else {
         const [p, a] = href.split("#", 2) as [string, string | undefined];
         anchor = a;
-        target = p === "" ? from : path.posix.normalize(path.posix.join(path.posix.dirname(from), decodeURIComponent(p)));
+        target =
+            p === "" ? from : path.posix.normalize(path.posix.join(path.posix.dirname(from), decodeURIComponent(p)));
         if (target.startsWith("../") || path.posix.isAbsolute(target)) return `${target} is outside the repository`;
     }
     const abs = path.join(root, target);
     if (!fs.existsSync(abs)) return `${target} does not exist`;
     if (anchor !== undefined && anchor !== "") {
-        if (!target.endsWith(".md") || fs.statSync(abs).isDirectory()) return `#${anchor}: ${target} is not a markdown file`;
+        if (!target.endsWith(".md") || fs.statSync(abs).isDirectory())
+            return `#${anchor}: ${target} is not a markdown file`;
         if (!parse(target).anchors.has(decodeURIComponent(anchor))) return `${target} has no heading #${anchor}`;
     }
     return null;
 }
 
 test("docs links: the covered files exist", () => {
-    for (const f of ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "docs/concepts/README.md"]) assert.ok(files.includes(f), f);
+    for (const f of ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "docs/concepts/README.md"])
+        assert.ok(files.includes(f), f);
     assert.ok(files.length > 20, `only ${files.length} markdown files found`);
 });
 
@@ -131,7 +134,10 @@ test("docs links: the markdown files in the npm package link only inside the pac
             if (/^https:\/\//.test(l.href)) continue;
             const p = l.href.split("#", 1)[0];
             const target = p === "" ? f : path.posix.normalize(path.posix.join(path.posix.dirname(f), p));
-            if (!inPackage(target)) bad.push(`${f}:${l.line}: (${l.href}) is not in the npm package; link https://github.com/mlkube/mlkube/blob/main/${target}`);
+            if (!inPackage(target))
+                bad.push(
+                    `${f}:${l.line}: (${l.href}) is not in the npm package; link https://github.com/mlkube/mlkube/blob/main/${target}`,
+                );
         }
     }
     assert.deepEqual(bad, []);

@@ -10,7 +10,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { TrainJob } from "../src";
 import { asPulumiError } from "../src/errors";
 
- 
 // eslint-disable-next-line @typescript-eslint/unbound-method -- a plain function of the module
 const { defaultErrorMessage } = require("@pulumi/pulumi/cmd/run/error") as { defaultErrorMessage(e: unknown): string };
 
@@ -26,7 +25,16 @@ async function main(): Promise<void> {
                 const state: Record<string, unknown> = { ...a.inputs };
                 if (a.type.startsWith("kubernetes:")) {
                     state.metadata = { namespace: "ml", ...(a.inputs.metadata as object) };
-                    state.status = { conditions: [{ type: "Failed", status: "True", reason: "FailedJobs", message: "jobset failed due to one or more job failures" }] };
+                    state.status = {
+                        conditions: [
+                            {
+                                type: "Failed",
+                                status: "True",
+                                reason: "FailedJobs",
+                                message: "jobset failed due to one or more job failures",
+                            },
+                        ],
+                    };
                 }
                 return { id: `${a.name}-id`, state };
             },
@@ -49,7 +57,10 @@ async function main(): Promise<void> {
     report(failed.name, failed);
     // A message that itself looks like such a stack frame (a Failed condition's text comes from the cluster).
     report("hostile-message", asPulumiError(new Error("boom\n    at f (/app/node_modules/@scope/file.ts:1:1)"), tj));
-    report("hostile-message-run-error", asPulumiError(new Error("boom\n    at f (/app/node_modules/@scope/file.ts:1:1)")));
+    report(
+        "hostile-message-run-error",
+        asPulumiError(new Error("boom\n    at f (/app/node_modules/@scope/file.ts:1:1)")),
+    );
     // (The exit status is the SDK's: its leak check on exit counts the mocked resources' promises.)
     process.stdout.write("done\n");
 }

@@ -21,11 +21,16 @@ test("the SDK formats a failed TrainJob's error (and hostile messages) without l
         maxBuffer: 16 << 20,
     });
     const seconds = (Date.now() - t0) / 1000;
-    assert.equal(r.signal, null, `killed after ${seconds}s: formatting the error did not end; printed:\n${r.stdout}${r.stderr}`);
+    assert.equal(
+        r.signal,
+        null,
+        `killed after ${seconds}s: formatting the error did not end; printed:\n${r.stdout}${r.stderr}`,
+    );
     const out = r.stdout.trim().split("\n");
     assert.equal(out.pop(), "done", r.stdout + r.stderr);
     const lines = Object.fromEntries(out.map((l) => l.split(" ") as [string, string]));
     assert.deepEqual(Object.keys(lines), ["TrainJobFailedError", "hostile-message", "hostile-message-run-error"]);
     // Bounded text: the message, not a dump of the resource graph.
-    for (const [name, length] of Object.entries(lines)) assert.ok(Number(length) > 0 && Number(length) < 4000, `${name}: ${length} characters`);
+    for (const [name, length] of Object.entries(lines))
+        assert.ok(Number(length) > 0 && Number(length) < 4000, `${name}: ${length} characters`);
 });

@@ -33,7 +33,10 @@ test("there are examples to render", () => {
 for (const name of examples) {
     const dir = path.join(EXAMPLES, name);
     const stacks = Object.keys(stackFiles(dir));
-    const targets = stacks.length > 1 ? stacks.map((s) => ({ stack: s, golden: `rendered.${s}.yaml` })) : [{ stack: undefined, golden: "rendered.yaml" }];
+    const targets =
+        stacks.length > 1
+            ? stacks.map((s) => ({ stack: s, golden: `rendered.${s}.yaml` }))
+            : [{ stack: undefined, golden: "rendered.yaml" }];
     for (const { stack, golden } of targets) {
         test(`examples/${name}${stack ? ` (stack ${stack})` : ""} renders, conforms and matches ${golden}`, async () => {
             const r = await render(dir, { stack });
@@ -46,17 +49,29 @@ for (const name of examples) {
             const problems: string[] = [];
             for (const o of r.objects) {
                 const errs = validateObject(o);
-                if (errs.length) problems.push(`${o.apiVersion} ${o.kind} ${o.metadata.name}:\n    - ${errs.join("\n    - ")}`);
+                if (errs.length)
+                    problems.push(`${o.apiVersion} ${o.kind} ${o.metadata.name}:\n    - ${errs.join("\n    - ")}`);
             }
-            assert.deepEqual(problems, [], `examples/${name}: rendered objects do not conform:\n  ${problems.join("\n  ")}`);
+            assert.deepEqual(
+                problems,
+                [],
+                `examples/${name}: rendered objects do not conform:\n  ${problems.join("\n  ")}`,
+            );
             const yaml = `# Rendered by \`mlkube render examples/${name}${stack ? ` --stack ${stack}` : ""}\`; checked by test/examples.test.ts.\n# Regenerate: MLKUBE_UPDATE_GOLDEN=1 node --import tsx --test test/examples.test.ts\n${toYaml(r.objects, r.sources)}`;
             const file = path.join(dir, golden);
             if (UPDATE) {
                 fs.writeFileSync(file, yaml);
                 return;
             }
-            assert.ok(fs.existsSync(file), `examples/${name}/${golden} is missing; create it with MLKUBE_UPDATE_GOLDEN=1`);
-            assert.equal(yaml, fs.readFileSync(file, "utf8"), `examples/${name}/${golden} is out of date (MLKUBE_UPDATE_GOLDEN=1 to rewrite it after checking the diff)`);
+            assert.ok(
+                fs.existsSync(file),
+                `examples/${name}/${golden} is missing; create it with MLKUBE_UPDATE_GOLDEN=1`,
+            );
+            assert.equal(
+                yaml,
+                fs.readFileSync(file, "utf8"),
+                `examples/${name}/${golden} is out of date (MLKUBE_UPDATE_GOLDEN=1 to rewrite it after checking the diff)`,
+            );
         });
     }
 }

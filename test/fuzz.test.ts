@@ -35,6 +35,7 @@ test("fuzz slice: hostile args never crash, hang, pollute, leak or lose their fi
         if (hit) known.set(hit[0], [...(known.get(hit[0]) ?? []), `${e.component} case ${e.i}`]);
         else unknown.push(line);
     }
-    for (const [cls] of KNOWN_OPEN) t.diagnostic(`known open (src/, issue 22): ${cls}: ${known.get(cls)?.join(", ") ?? "none in this slice"}`);
+    for (const [cls] of KNOWN_OPEN)
+        t.diagnostic(`known open (src/, issue 22): ${cls}: ${known.get(cls)?.join(", ") ?? "none in this slice"}`);
     assert.deepEqual(unknown, [], "failures outside the known open classes");
 });

@@ -16,7 +16,11 @@ export interface Emitted {
     resource(kind: string, name: string): CollectedResource;
 }
 
-export async function emit(program: () => unknown, config: Record<string, string> = {}, opts: { preview?: boolean } = {}): Promise<Emitted> {
+export async function emit(
+    program: () => unknown,
+    config: Record<string, string> = {},
+    opts: { preview?: boolean } = {},
+): Promise<Emitted> {
     const r = await collect(program, { config, preview: opts.preview });
     const k8s = r.resources.filter((x) => x.type.startsWith("kubernetes:"));
     const resource = (kind: string, name: string) => {
@@ -34,12 +38,21 @@ export async function emit(program: () => unknown, config: Record<string, string
 }
 
 /** Asserts that `program` fails validation with exactly `message` (synchronously or when Outputs resolve). */
-export async function assertFails(program: () => unknown, message: string | RegExp, config: Record<string, string> = {}): Promise<void> {
+export async function assertFails(
+    program: () => unknown,
+    message: string | RegExp,
+    config: Record<string, string> = {},
+): Promise<void> {
     const r = await collect(program, { config });
     assert.ok(r.errors.length > 0, `expected an error matching ${message}, but the program succeeded`);
     const msgs = r.errors.map((e) => e.message);
-    if (typeof message === "string") assert.ok(msgs.includes(message), `expected error\n  ${message}\ngot\n  ${msgs.join("\n  ")}`);
-    else assert.ok(msgs.some((m) => message.test(m)), `expected an error matching ${message}, got\n  ${msgs.join("\n  ")}`);
+    if (typeof message === "string")
+        assert.ok(msgs.includes(message), `expected error\n  ${message}\ngot\n  ${msgs.join("\n  ")}`);
+    else
+        assert.ok(
+            msgs.some((m) => message.test(m)),
+            `expected an error matching ${message}, got\n  ${msgs.join("\n  ")}`,
+        );
 }
 
 /** Asserts that a synchronous call throws exactly `message`. */

@@ -44,7 +44,8 @@ function resolve(from: string, spec: string): string | undefined {
     if (!spec.startsWith(".")) return undefined;
     const base = path.resolve(path.dirname(from), spec);
     for (const cand of [`${base}.ts`, path.join(base, "index.ts"), base]) {
-        if (fs.existsSync(cand) && fs.statSync(cand).isFile()) return path.relative(ROOT, cand).split(path.sep).join("/");
+        if (fs.existsSync(cand) && fs.statSync(cand).isFile())
+            return path.relative(ROOT, cand).split(path.sep).join("/");
     }
     throw new Error(`${path.relative(ROOT, from)}: cannot resolve import ${JSON.stringify(spec)}`);
 }
@@ -54,7 +55,9 @@ function importGraph(): Map<string, string[]> {
     const graph = new Map<string, string[]>();
     for (const file of sourceFiles(SRC)) {
         const info = ts.preProcessFile(fs.readFileSync(file, "utf8"), true, true);
-        const targets = info.importedFiles.map((f) => resolve(file, f.fileName)).filter((t): t is string => t !== undefined);
+        const targets = info.importedFiles
+            .map((f) => resolve(file, f.fileName))
+            .filter((t): t is string => t !== undefined);
         graph.set(path.relative(ROOT, file).split(path.sep).join("/"), [...new Set(targets)]);
     }
     return graph;
@@ -119,7 +122,15 @@ test("house: the pod layer imports only itself, schema/, errors.ts and plain.ts 
         }
     }
     assert.deepEqual(outside, []);
-    for (const forbidden of ["src/volume.ts", "src/secret", "src/compute.ts", "src/trainjob", "src/config.ts", "src/metadata.ts", "src/workload"]) {
+    for (const forbidden of [
+        "src/volume.ts",
+        "src/secret",
+        "src/compute.ts",
+        "src/trainjob",
+        "src/config.ts",
+        "src/metadata.ts",
+        "src/workload",
+    ]) {
         assert.ok(![...seen].some((f) => within(f, [forbidden])), `the pod layer reaches ${forbidden}`);
     }
 });
@@ -127,18 +138,69 @@ test("house: the pod layer imports only itself, schema/, errors.ts and plain.ts 
 test("house: layers run one way — components → workload/ → volume.ts, secret/ → pod/ → schema/, errors.ts, plain.ts", () => {
     const layers: [string[], string[]][] = [
         // [room, rooms it must not import]
-        [["src/pod", "src/schema", "src/errors.ts", "src/plain.ts"], ["src/workload", "src/volume.ts", "src/secret", "src/compute.ts", "src/trainjob", "src/config.ts", "src/metadata.ts", "src/provider", "src/render"]],
-        [["src/volume.ts", "src/secret"], ["src/workload", "src/compute.ts", "src/trainjob", "src/provider", "src/render"]],
+        [
+            ["src/pod", "src/schema", "src/errors.ts", "src/plain.ts"],
+            [
+                "src/workload",
+                "src/volume.ts",
+                "src/secret",
+                "src/compute.ts",
+                "src/trainjob",
+                "src/config.ts",
+                "src/metadata.ts",
+                "src/provider",
+                "src/render",
+            ],
+        ],
+        [
+            ["src/volume.ts", "src/secret"],
+            ["src/workload", "src/compute.ts", "src/trainjob", "src/provider", "src/render"],
+        ],
         [["src/workload"], ["src/compute.ts", "src/trainjob", "src/provider", "src/render"]],
         // The component base knows no component; only the provider and the schema generator read the table.
-        [["src/base.ts", "src/registry.ts"], ["src/components.ts", "src/compute.ts", "src/trainjob", "src/volume.ts", "src/secret", "src/workload", "src/provider", "src/render"]],
-        [["src/compute.ts", "src/trainjob", "src/volume.ts", "src/secret", "src/workload", "src/pod", "src/render"], ["src/components.ts", "src/provider"]],
+        [
+            ["src/base.ts", "src/registry.ts"],
+            [
+                "src/components.ts",
+                "src/compute.ts",
+                "src/trainjob",
+                "src/volume.ts",
+                "src/secret",
+                "src/workload",
+                "src/provider",
+                "src/render",
+            ],
+        ],
+        [
+            ["src/compute.ts", "src/trainjob", "src/volume.ts", "src/secret", "src/workload", "src/pod", "src/render"],
+            ["src/components.ts", "src/provider"],
+        ],
         // TrainJob backends know the spec and their shared parts, never the component, the dispatcher or the table.
         [
-            ["src/trainjob/spec.ts", "src/trainjob/backend.ts", "src/trainjob/rules.ts", "src/trainjob/common.ts", "src/trainjob/node.ts", "src/trainjob/initializer.ts", "src/trainjob/patches.ts", "src/trainjob/reserved-env.ts", "src/trainjob/jobset.ts", "src/trainjob/kubeflow.ts", "src/trainjob/job.ts"],
-            ["src/trainjob/component.ts", "src/trainjob/render.ts", "src/trainjob/backends.ts", "src/trainjob/index.ts"],
+            [
+                "src/trainjob/spec.ts",
+                "src/trainjob/backend.ts",
+                "src/trainjob/rules.ts",
+                "src/trainjob/common.ts",
+                "src/trainjob/node.ts",
+                "src/trainjob/initializer.ts",
+                "src/trainjob/patches.ts",
+                "src/trainjob/reserved-env.ts",
+                "src/trainjob/jobset.ts",
+                "src/trainjob/kubeflow.ts",
+                "src/trainjob/job.ts",
+            ],
+            [
+                "src/trainjob/component.ts",
+                "src/trainjob/render.ts",
+                "src/trainjob/backends.ts",
+                "src/trainjob/index.ts",
+            ],
         ],
-        [["src/trainjob/spec.ts"], ["src/trainjob/jobset.ts", "src/trainjob/kubeflow.ts", "src/trainjob/job.ts", "src/trainjob/node.ts"]],
+        [
+            ["src/trainjob/spec.ts"],
+            ["src/trainjob/jobset.ts", "src/trainjob/kubeflow.ts", "src/trainjob/job.ts", "src/trainjob/node.ts"],
+        ],
     ];
     const back: string[] = [];
     for (const [room, notUp] of layers) {
@@ -151,11 +213,20 @@ test("house: layers run one way — components → workload/ → volume.ts, secr
 });
 
 test("house: no import cycle in src/ (the generated k8s schema data aside)", (t) => {
-    const withoutGenerated = new Map([...graph].filter(([f]) => !isGenerated(f)).map(([f, ts_]) => [f, ts_.filter((x) => !isGenerated(x))]));
+    const withoutGenerated = new Map(
+        [...graph].filter(([f]) => !isGenerated(f)).map(([f, ts_]) => [f, ts_.filter((x) => !isGenerated(x))]),
+    );
     const found = cycles(withoutGenerated);
-    t.diagnostic(found.length ? `import cycles in src/ (generated files aside): ${found.map((c) => c.join(" ↔ ")).join("; ")}` : "no import cycle in src/");
+    t.diagnostic(
+        found.length
+            ? `import cycles in src/ (generated files aside): ${found.map((c) => c.join(" ↔ ")).join("; ")}`
+            : "no import cycle in src/",
+    );
     const forbidden = CYCLE_FREE_EVERYWHERE ? found : found.filter((c) => c.some((f) => within(f, CYCLE_FREE)));
     assert.deepEqual(forbidden, []);
     // The graph is read right: the generated k8s schema data and its reader import each other.
-    assert.ok(cycles(graph).some((c) => c.some(isGenerated)), "expected the generated k8s-openapi data in a cycle with src/schema/k8s.ts");
+    assert.ok(
+        cycles(graph).some((c) => c.some(isGenerated)),
+        "expected the generated k8s-openapi data in a cycle with src/schema/k8s.ts",
+    );
 });

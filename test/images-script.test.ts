@@ -40,8 +40,14 @@ function table(): string[][] {
 
 test("images table: every entry has a name, tag, non-root numeric user, packages and existing extra files", () => {
     const rows = table();
-    assert.ok(rows.some((r) => r[0] === "torch"), "a torch image");
-    assert.ok(rows.some((r) => r[0] === "sshd"), "an sshd image");
+    assert.ok(
+        rows.some((r) => r[0] === "torch"),
+        "a torch image",
+    );
+    assert.ok(
+        rows.some((r) => r[0] === "sshd"),
+        "an sshd image",
+    );
     assert.equal(new Set(rows.map((r) => r[0])).size, rows.length, "names are unique");
     for (const [name, tag, user, packages, extra, ...rest] of rows) {
         assert.deepEqual(rest, [], `${name}: five columns`);
@@ -49,8 +55,16 @@ test("images table: every entry has a name, tag, non-root numeric user, packages
         assert.match(tag, /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, `${name}: tag ${tag}`);
         assert.notEqual(tag, "latest", `${name}: a fixed tag (latest makes the kubelet pull: imagePullPolicy Always)`);
         assert.match(user, /^[1-9][0-9]*$/, `${name}: numeric non-root user (runAsNonRoot needs a numeric USER)`);
-        assert.match(packages, /^[a-z0-9][a-z0-9+.-]+(,[a-z0-9][a-z0-9+.-]+)*$/, `${name}: comma-separated Debian packages`);
-        if (extra !== "-") assert.ok(fs.statSync(path.join(ROOT, extra)).isDirectory(), `${name}: extra files ${extra} is a directory`);
+        assert.match(
+            packages,
+            /^[a-z0-9][a-z0-9+.-]+(,[a-z0-9][a-z0-9+.-]+)*$/,
+            `${name}: comma-separated Debian packages`,
+        );
+        if (extra !== "-")
+            assert.ok(
+                fs.statSync(path.join(ROOT, extra)).isDirectory(),
+                `${name}: extra files ${extra} is a directory`,
+            );
     }
 });
 
@@ -71,7 +85,8 @@ test("images.sh list: every image, its content hash and whether it is built", ()
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.equal(lines.length, table().length);
-    for (const l of lines) assert.match(l, /^[a-z0-9-]+ mlkube\.local\/[a-z0-9-]+:\S+ [a-z0-9-]+-[0-9a-f]{16} not-built -$/, l);
+    for (const l of lines)
+        assert.match(l, /^[a-z0-9-]+ mlkube\.local\/[a-z0-9-]+:\S+ [a-z0-9-]+-[0-9a-f]{16} not-built -$/, l);
 });
 
 test("images cache key: changes with the image's own line, not with another image's line", () => {
@@ -84,7 +99,15 @@ test("images cache key: changes with the image's own line, not with another imag
     const base = "torch v1 1000 python3-torch,python3-numpy -\nsshd v1 1000 openssh-server,git -";
     const h = hash(base);
     assert.equal(hash(base), h, "deterministic");
-    assert.equal(hash(base.replace("openssh-server,git", "openssh-server,git,curl")), h, "another image's packages do not rebuild torch");
-    assert.notEqual(hash(base.replace("python3-numpy", "python3-numpy,python3-scipy")), h, "a package more rebuilds it");
+    assert.equal(
+        hash(base.replace("openssh-server,git", "openssh-server,git,curl")),
+        h,
+        "another image's packages do not rebuild torch",
+    );
+    assert.notEqual(
+        hash(base.replace("python3-numpy", "python3-numpy,python3-scipy")),
+        h,
+        "a package more rebuilds it",
+    );
     assert.notEqual(hash(base.replace("torch v1 1000", "torch v1 1001")), h, "another user rebuilds it");
 });

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { collect } from "../src/render/collect";
 import { SECRET_ISSUE, Unresolved } from "../src/schema/input";
 
-const check = (v: pulumi.Input<unknown>, schema: z.ZodType) => new Unresolved(v, "Compute", "api", ["env", "A"]).check(schema);
+const check = (v: pulumi.Input<unknown>, schema: z.ZodType) =>
+    new Unresolved(v, "Compute", "api", ["env", "A"]).check(schema);
 const value = (o: pulumi.Output<unknown>) => (o as unknown as { promise(): Promise<unknown> }).promise();
 const secretOf = (o: pulumi.Output<unknown>) => (o as unknown as { isSecret: Promise<boolean> }).isSecret;
 
@@ -26,7 +27,10 @@ test("check: a valid Output's value comes through; secretness is kept (plain, se
 });
 
 test("check: an Output resolving to an object holding Outputs is flattened before it is checked; a nested secret makes the result secret", async () => {
-    const o = check(pulumi.output({ a: pulumi.output("x"), b: [pulumi.secret("y")] }), z.object({ a: z.string(), b: z.array(z.string()) }));
+    const o = check(
+        pulumi.output({ a: pulumi.output("x"), b: [pulumi.secret("y")] }),
+        z.object({ a: z.string(), b: z.array(z.string()) }),
+    );
     assert.deepEqual(await value(o), { a: "x", b: ["y"] });
     assert.equal(await secretOf(o), true);
     const nested = check(pulumi.output({ a: pulumi.output("x") }), z.object({ a: z.string() }));
@@ -35,12 +39,19 @@ test("check: an Output resolving to an object holding Outputs is flattened befor
 
 test("check: an invalid value fails with the path and what was wrong; a secret one (outer or nested) is not quoted", async () => {
     // Under collect(), like a program: a failed check rejects the Output and the promises the SDK derives from it.
-    const run = async (bad: pulumi.Input<unknown>, schema: z.ZodType) => (await collect(() => void check(bad, schema))).errors.map((e) => e.message);
+    const run = async (bad: pulumi.Input<unknown>, schema: z.ZodType) =>
+        (await collect(() => void check(bad, schema))).errors.map((e) => e.message);
     const plain = await run(pulumi.output(42), z.string());
-    assert.ok(plain.some((m) => /Compute "api"/.test(m) && /env\.A/.test(m) && /string/.test(m)), plain.join("\n"));
+    assert.ok(
+        plain.some((m) => /Compute "api"/.test(m) && /env\.A/.test(m) && /string/.test(m)),
+        plain.join("\n"),
+    );
     const schema = z.union([z.string(), z.object({ a: z.string() })]);
     for (const bad of [pulumi.secret(424242), pulumi.output({ a: pulumi.secret(424242) })]) {
         const msgs = await run(bad, schema);
-        assert.ok(msgs.length > 0 && msgs.every((m) => m.includes(SECRET_ISSUE) && !m.includes("424242")), msgs.join("\n"));
+        assert.ok(
+            msgs.length > 0 && msgs.every((m) => m.includes(SECRET_ISSUE) && !m.includes("424242")),
+            msgs.join("\n"),
+        );
     }
 });

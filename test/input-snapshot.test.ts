@@ -20,7 +20,13 @@ type Tree = null | boolean | number | string | { out: number } | Tree[] | { [k: 
 const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
     t: fc.oneof(
         { depthSize: "small", withCrossShrink: true },
-        fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), fc.string({ maxLength: 4 }), fc.record({ out: fc.nat() })),
+        fc.oneof(
+            fc.constant(null),
+            fc.boolean(),
+            fc.integer(),
+            fc.string({ maxLength: 4 }),
+            fc.record({ out: fc.nat() }),
+        ),
         fc.array(tie("t"), { maxLength: 4 }),
         fc.dictionary(fc.constantFrom("a", "b", "c", "out0"), tie("t"), { maxKeys: 3 }),
     ),
@@ -28,16 +34,27 @@ const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
 
 /** The tree with each `{ out: n }` replaced by an Output (or a Promise when n is odd), and the expected marker paths. */
 function materialize(t: Tree, path: (string | number)[], markers: (string | number)[][]): unknown {
-    if (t !== null && typeof t === "object" && !Array.isArray(t) && Object.keys(t).length === 1 && typeof t.out === "number") {
+    if (
+        t !== null &&
+        typeof t === "object" &&
+        !Array.isArray(t) &&
+        Object.keys(t).length === 1 &&
+        typeof t.out === "number"
+    ) {
         markers.push([...path]);
         return t.out % 2 ? Promise.resolve(t.out) : pulumi.output(t.out);
     }
     if (Array.isArray(t)) return t.map((e, i) => materialize(e, [...path, i], markers));
-    if (t !== null && typeof t === "object") return Object.fromEntries(Object.entries(t).map(([k, e]) => [k, materialize(e, [...path, k], markers)]));
+    if (t !== null && typeof t === "object")
+        return Object.fromEntries(Object.entries(t).map(([k, e]) => [k, materialize(e, [...path, k], markers)]));
     return t;
 }
 
-function found(v: unknown, path: (string | number)[], out: { path: readonly (string | number)[]; at: (string | number)[] }[]): void {
+function found(
+    v: unknown,
+    path: (string | number)[],
+    out: { path: readonly (string | number)[]; at: (string | number)[] }[],
+): void {
     if (v instanceof Unresolved) out.push({ path: v.path, at: path });
     else if (Array.isArray(v)) v.forEach((e, i) => found(e, [...path, i], out));
     else if (v !== null && typeof v === "object") for (const [k, e] of Object.entries(v)) found(e, [...path, k], out);
@@ -52,7 +69,10 @@ test("snapshot: every Output/Promise becomes a marker with its own path; plain p
             const snap = snapshot(args, "Compute", "api", prefix);
             const got: { path: readonly (string | number)[]; at: (string | number)[] }[] = [];
             found(snap, [], got);
-            assert.deepEqual(got.map((g) => g.at), markers);
+            assert.deepEqual(
+                got.map((g) => g.at),
+                markers,
+            );
             for (const g of got) assert.deepEqual(g.path, [...prefix, ...g.at]);
             assert.equal(JSON.stringify(args), before);
             if (args !== null && typeof args === "object" && markers.length === 0) {
@@ -75,10 +95,25 @@ const pools: Record<string, unknown[]> = {
     replicas: [0, 2, -1, 1.5, "2"],
     resources: [{ cpu: "500m", memory: "1Gi" }, { memory: "16GB" }, { cpu: 2, memory: "512Mi", gpus: 1 }, "1Gi"],
     env: [{ LOG_LEVEL: "info" }, { "BAD-NAME": "x" }, { A: 1 }],
-    ports: [[{ port: 8080 }], [{ port: 8080, name: "http" }, { port: 9090, name: "http" }], [{ port: 0 }]],
+    ports: [
+        [{ port: 8080 }],
+        [
+            { port: 8080, name: "http" },
+            { port: 9090, name: "http" },
+        ],
+        [{ port: 0 }],
+    ],
     readinessProbe: [{ path: "/healthz" }, { path: "/h", command: ["true"] }, {}],
-    autoscaling: [{ maxReplicas: 4 }, { minReplicas: 5, maxReplicas: 2 }, { maxReplicas: 3, targetMemoryUtilizationPercentage: 80 }],
-    strategy: [{ type: "Recreate" }, { type: "Recreate", maxSurge: 1 }, { type: "RollingUpdate", maxSurge: 0, maxUnavailable: 0 }],
+    autoscaling: [
+        { maxReplicas: 4 },
+        { minReplicas: 5, maxReplicas: 2 },
+        { maxReplicas: 3, targetMemoryUtilizationPercentage: 80 },
+    ],
+    strategy: [
+        { type: "Recreate" },
+        { type: "Recreate", maxSurge: 1 },
+        { type: "RollingUpdate", maxSurge: 0, maxUnavailable: 0 },
+    ],
     tolerations: [[{ key: "gpu", operator: "Exists", effect: "NoSchedule" }], [{ key: "gpu", operater: "Exists" }]],
     securityContext: [{ runAsUser: 1000, runAsGroup: 1000 }, { runAsUser: "root" }],
     podPatch: [{ enableServiceLinks: false }, { containers: [{ image: "x" }] }],
@@ -104,7 +139,12 @@ const pools: Record<string, unknown[]> = {
 };
 
 test("validate's present-field fast path succeeds exactly when the whole schema does, with the same value (random args)", () => {
-    const schemas = { Compute: computeArgsSchema, Volume: volumeArgsSchema, Secret: secretArgsSchema, TrainJob: trainJobFieldsSchema } as Record<string, z.ZodType>;
+    const schemas = {
+        Compute: computeArgsSchema,
+        Volume: volumeArgsSchema,
+        Secret: secretArgsSchema,
+        TrainJob: trainJobFieldsSchema,
+    } as Record<string, z.ZodType>;
     const bases: Record<string, Record<string, unknown>> = {
         Compute: { image: "nginx:1.27" },
         Volume: { size: "10Gi" },
@@ -115,13 +155,20 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
     const argsOf = (component: string) => {
         const shape = (schemas[component] as z.ZodObject).shape as Record<string, unknown>;
         const keys = [...Object.keys(pools).filter((k) => Object.hasOwn(shape, k)), "unknownField"];
-        const entry = fc.constantFrom(...keys).chain((k) =>
-            fc.tuple(fc.constant(k), fc.oneof({ arbitrary: fc.constant(pools[k][0]), weight: 4 }, fc.constantFrom(...pools[k])), fc.nat(9)),
-        );
+        const entry = fc
+            .constantFrom(...keys)
+            .chain((k) =>
+                fc.tuple(
+                    fc.constant(k),
+                    fc.oneof({ arbitrary: fc.constant(pools[k][0]), weight: 4 }, fc.constantFrom(...pools[k])),
+                    fc.nat(9),
+                ),
+            );
         return fc.uniqueArray(entry, { selector: (e) => e[0], maxLength: 7 }).map((entries) => {
             const args: Record<string, unknown> = structuredClone(bases[component]);
             for (const [k, v, u] of entries) {
-                if (u === 0) args[k] = undefined; // given, as undefined (Object.keys sees it, as zod's `k in input` does)
+                if (u === 0)
+                    args[k] = undefined; // given, as undefined (Object.keys sees it, as zod's `k in input` does)
                 else if (k !== "unknownField" || u === 1) args[k] = structuredClone(v);
             }
             return { component, args };
@@ -131,16 +178,26 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
     fc.assert(
         fc.property(fc.constantFrom(...Object.keys(schemas)).chain(argsOf), ({ component, args }) => {
             const schema = schemas[component];
-            assert.ok(schema instanceof z.ZodObject, `${component}'s args schema is an object schema (else the fast path never runs)`);
+            assert.ok(
+                schema instanceof z.ZodObject,
+                `${component}'s args schema is an object schema (else the fast path never runs)`,
+            );
             const full = schema.safeParse(args, { error: errorMap });
             const sub = presentKeySchema(schema.clone(), args);
             if (!sub) {
-                assert.ok(Object.keys(args).some((k) => !Object.hasOwn(schema.shape, k)), "only args with a field the schema does not know skip the fast path");
+                assert.ok(
+                    Object.keys(args).some((k) => !Object.hasOwn(schema.shape, k)),
+                    "only args with a field the schema does not know skip the fast path",
+                );
                 assert.equal(full.success, false, "the whole (strict) schema reports that field");
                 return;
             }
             const fast = sub.safeParse(args, { error: errorMap });
-            assert.equal(fast.success, full.success, `${component} ${JSON.stringify(args)}: fast ${fast.success}, whole ${full.success}`);
+            assert.equal(
+                fast.success,
+                full.success,
+                `${component} ${JSON.stringify(args)}: fast ${fast.success}, whole ${full.success}`,
+            );
             if (full.success) {
                 successes++;
                 assert.deepEqual(fast.data, full.data);
@@ -152,7 +209,12 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
 });
 
 test("validate's fast path: only fields that read as nothing when absent are left out; key sets are exact and bounded", () => {
-    for (const [component, schema] of Object.entries({ Compute: computeArgsSchema, Volume: volumeArgsSchema, Secret: secretArgsSchema, TrainJob: trainJobFieldsSchema })) {
+    for (const [component, schema] of Object.entries({
+        Compute: computeArgsSchema,
+        Volume: volumeArgsSchema,
+        Secret: secretArgsSchema,
+        TrainJob: trainJobFieldsSchema,
+    })) {
         const whole = schema.shape as Record<string, z.ZodType>;
         const kept = Object.keys(presentKeySchema(schema.clone(), {})!.shape);
         for (const k of Object.keys(whole)) {
@@ -161,10 +223,17 @@ test("validate's fast path: only fields that read as nothing when absent are lef
             const r = whole[k].safeParse(undefined);
             assert.ok(r.success && r.data === undefined, `${component}.${k} was left out but makes a value of nothing`);
         }
-        assert.ok(kept.length < Object.keys(whole).length / 3, `${component}: most optional fields are left out (${kept.length} of ${Object.keys(whole).length} kept)`);
+        assert.ok(
+            kept.length < Object.keys(whole).length / 3,
+            `${component}: most optional fields are left out (${kept.length} of ${Object.keys(whole).length} kept)`,
+        );
     }
     // A field whose default makes a value when it is absent stays in the copy, as does one given.
-    const withDefault = z.strictObject({ a: z.string().optional(), b: z.string().default("x").optional(), c: z.number().optional() });
+    const withDefault = z.strictObject({
+        a: z.string().optional(),
+        b: z.string().default("x").optional(),
+        c: z.number().optional(),
+    });
     assert.deepEqual(Object.keys(presentKeySchema(withDefault, { c: 1 })!.shape).sort(), ["b", "c"]);
     const schema = computeArgsSchema.clone(); // a cache of its own
     const sub = presentKeySchema(schema, { image: "x", replicas: 2 })!;
@@ -173,8 +242,15 @@ test("validate's fast path: only fields that read as nothing when absent are lef
     // Args with a field the schema does not know take the whole schema (which reports it): nothing is cached for them.
     assert.equal(presentKeySchema(schema, { image: "x", ["k".repeat(100_000)]: 1 }), undefined);
     // Programs that vary their fields cannot grow the cache without bound: past the limit, the whole schema is used.
-    const names = Object.keys(schema.shape).filter((k) => k !== "image").slice(0, 15);
+    const names = Object.keys(schema.shape)
+        .filter((k) => k !== "image")
+        .slice(0, 15);
     let undef = 0;
-    for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) if (presentKeySchema(schema, { image: "x", [names[i]]: 1, [names[j]]: 1 }) === undefined) undef++;
-    assert.ok(undef >= 30, `the cache of key sets is bounded (${undef} of 105 unseen key sets fell back to the whole schema)`);
+    for (let i = 0; i < names.length; i++)
+        for (let j = i + 1; j < names.length; j++)
+            if (presentKeySchema(schema, { image: "x", [names[i]]: 1, [names[j]]: 1 }) === undefined) undef++;
+    assert.ok(
+        undef >= 30,
+        `the cache of key sets is bounded (${undef} of 105 unseen key sets fell back to the whole schema)`,
+    );
 });

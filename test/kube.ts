@@ -11,7 +11,9 @@ import * as path from "node:path";
 export const ROOT = path.resolve(__dirname, "..");
 export const CLUSTER_DIR = process.env.MLKUBE_CLUSTER_DIR ?? "/tmp/mlkube-cluster";
 export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
-export const KUBECTL = process.env.MLKUBE_KUBECTL ?? path.join(process.env.MLKUBE_CACHE ?? path.join(os.homedir(), ".cache", "mlkube"), "bin", "kubectl");
+export const KUBECTL =
+    process.env.MLKUBE_KUBECTL ??
+    path.join(process.env.MLKUBE_CACHE ?? path.join(os.homedir(), ".cache", "mlkube"), "bin", "kubectl");
 /** Short id of this run: namespace (and stack) names are unique per run. */
 export const RUN_ID = `${Date.now().toString(36).slice(-4)}${process.pid.toString(36).slice(-2)}`;
 
@@ -27,9 +29,20 @@ export interface Run {
 /** Runs kubectl against the local cluster; never throws for a non-zero exit. */
 export function kubectl(args: string[], input?: string): Run {
     const t0 = Date.now();
-    const r = spawnSync(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20, timeout: 120_000 });
+    const r = spawnSync(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, ...args], {
+        input,
+        encoding: "utf8",
+        maxBuffer: 64 << 20,
+        timeout: 120_000,
+    });
     if (r.error) throw r.error;
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr, seconds: (Date.now() - t0) / 1000 };
+    return {
+        status: r.status ?? -1,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        output: r.stdout + r.stderr,
+        seconds: (Date.now() - t0) / 1000,
+    };
 }
 
 /** Runs kubectl and returns stdout; throws with its output when it fails. */
@@ -68,7 +81,11 @@ export interface WaitOptions {
  * the objects named in `dump` and the namespace's recent events, so the failure says what is wrong).
  * A number as `options` is the timeout in milliseconds.
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | null, options: WaitOptions | number = {}): Promise<T> {
+export async function waitFor<T>(
+    what: string,
+    check: () => T | undefined | false | null,
+    options: WaitOptions | number = {},
+): Promise<T> {
     const opts = typeof options === "number" ? { timeoutMs: options } : options;
     const { timeoutMs = 90_000, intervalMs = 500 } = opts;
     const t0 = Date.now();
@@ -93,7 +110,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
             detail += `--- kubectl get ${kind} ${name}${ns ? ` -n ${ns}` : ""} -o yaml\n${r.output}`;
             if (ns) namespaces.add(ns);
         }
-        for (const ns of namespaces) detail += `--- events in ${ns}\n${kubectl(["-n", ns, "get", "events", "--sort-by=.lastTimestamp"]).stdout}`;
+        for (const ns of namespaces)
+            detail += `--- events in ${ns}\n${kubectl(["-n", ns, "get", "events", "--sort-by=.lastTimestamp"]).stdout}`;
     }
     throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${detail}`);
 }
@@ -123,7 +141,11 @@ export async function createNamespace(suite: "ct" | "e2e", prefix: string): Prom
     };
     kc(["apply", "-f", "-"], JSON.stringify(ns));
     created.push(name);
-    await waitFor(`ServiceAccount default in ${name}`, () => kubectl(["-n", name, "get", "serviceaccount", "default"]).status === 0, { timeoutMs: 30_000 });
+    await waitFor(
+        `ServiceAccount default in ${name}`,
+        () => kubectl(["-n", name, "get", "serviceaccount", "default"]).status === 0,
+        { timeoutMs: 30_000 },
+    );
     return name;
 }
 

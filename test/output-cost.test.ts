@@ -41,7 +41,11 @@ class Empty extends pulumi.ComponentResource {
     }
 }
 
-const labels = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/component": "secret", "app.kubernetes.io/managed-by": "mlkube" });
+const labels = (name: string) => ({
+    "app.kubernetes.io/name": name,
+    "app.kubernetes.io/component": "secret",
+    "app.kubernetes.io/managed-by": "mlkube",
+});
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 /** The floor of a Secret whose value is a secret Output: what a user writes by hand for the same object. */
@@ -49,7 +53,11 @@ function floorSecret(i: number): pulumi.Output<string> {
     const name = `floor-${i}`;
     const parent = new Empty("mlkube:index:Secret", name);
     const data = pulumi.secret(`value-${i}`).apply((v): Record<string, string> => ({ API_KEY: b64(v) }));
-    new k8s.core.v1.Secret(name, { apiVersion: "v1", kind: "Secret", metadata: { name, labels: labels(name) }, type: "Opaque", data }, { parent, additionalSecretOutputs: ["data", "stringData"] });
+    new k8s.core.v1.Secret(
+        name,
+        { apiVersion: "v1", kind: "Secret", metadata: { name, labels: labels(name) }, type: "Opaque", data },
+        { parent, additionalSecretOutputs: ["data", "stringData"] },
+    );
     // The pod annotation a workload gets: the unsecret digest of the data (mlkube's own helper).
     return pulumi.output(checksumOf(data, checksumKey()));
 }
@@ -63,7 +71,8 @@ test("a Secret whose value is a secret Output costs the SDK at most 1.25x the pr
         floorSecret(-1);
         for (let round = 0; round < 2; round++) {
             mine += promisesDuring(() => {
-                for (let i = 0; i < N; i++) new mlkube.Secret(`s-${round}-${i}`, { env: { API_KEY: pulumi.secret(`value-${i}`) } });
+                for (let i = 0; i < N; i++)
+                    new mlkube.Secret(`s-${round}-${i}`, { env: { API_KEY: pulumi.secret(`value-${i}`) } });
             });
             floor += promisesDuring(() => {
                 for (let i = 0; i < N; i++) floorSecret(round * N + i);
@@ -74,7 +83,10 @@ test("a Secret whose value is a secret Output costs the SDK at most 1.25x the pr
     assert.ok(mine > 0 && floor > 0, "the counter saw no promises");
     const perMine = mine / (2 * N);
     const perFloor = floor / (2 * N);
-    assert.ok(perMine <= perFloor * 1.25, `mlkube's Secret makes ${perMine} promises per Secret, the hand-written one ${perFloor} (ratio ${(perMine / perFloor).toFixed(2)})`);
+    assert.ok(
+        perMine <= perFloor * 1.25,
+        `mlkube's Secret makes ${perMine} promises per Secret, the hand-written one ${perFloor} (ratio ${(perMine / perFloor).toFixed(2)})`,
+    );
 });
 
 test("the bench workload (secret Output values, Volumes mounted by path, TrainJobs) costs the SDK at most 1.1x the floor's promises (1.25x before issue 27)", async () => {
@@ -91,5 +103,8 @@ test("the bench workload (secret Output values, Volumes mounted by path, TrainJo
     const mine = await count(() => buildMlkube(N, { trainJobs: true, workload: "basic" }));
     const floor = await count(() => buildFloor(N, { trainJobs: true, workload: "basic" }));
     assert.ok(mine > 0 && floor > 0, "the counter saw no promises");
-    assert.ok(mine <= floor * 1.1, `mlkube's workload makes ${mine / N} promises per workload, the floor ${floor / N} (ratio ${(mine / floor).toFixed(3)})`);
+    assert.ok(
+        mine <= floor * 1.1,
+        `mlkube's workload makes ${mine / N} promises per workload, the floor ${floor / N} (ratio ${(mine / floor).toFixed(3)})`,
+    );
 });

@@ -15,7 +15,12 @@ function everything() {
     const data = new Volume("data", { size: "1Gi", accessMode: "ReadWriteMany", storageClass: "nfs" });
     const keys = new Secret("keys", { env: { TOKEN: "t" } });
     new Compute("web", { image: "nginx:1.27", replicas: 2, ports: [{ port: 80 }], volumes: [data], secrets: [keys] });
-    new Compute("api", { image: "nginx:1.27", ports: [{ port: 80 }], resources: { cpu: 1 }, autoscaling: { minReplicas: 2, maxReplicas: 4 } });
+    new Compute("api", {
+        image: "nginx:1.27",
+        ports: [{ port: 80 }],
+        resources: { cpu: 1 },
+        autoscaling: { minReplicas: 2, maxReplicas: 4 },
+    });
     new Compute("solo", { image: "nginx:1.27" });
     new TrainJob("js", { image: "busybox:1.36", command: ["true"], numNodes: 2 });
     new TrainJob("kf", { image: "busybox:1.36", command: ["true"], backend: "kubeflow" });
@@ -23,11 +28,29 @@ function everything() {
 }
 
 test("ownership: every object carries mlkube.dev/stack <project>/<stack> and the stack's field manager, whatever the user's annotations", async () => {
-    const r = await collect(everything, { project: "proj", stack: "blue", config: { "mlkube:annotations": JSON.stringify({ [STACK_ANNOTATION]: "spoofed", team: "a" }) } });
-    assert.deepEqual(r.errors.map((e) => e.message), []);
+    const r = await collect(everything, {
+        project: "proj",
+        stack: "blue",
+        config: { "mlkube:annotations": JSON.stringify({ [STACK_ANNOTATION]: "spoofed", team: "a" }) },
+    });
+    assert.deepEqual(
+        r.errors.map((e) => e.message),
+        [],
+    );
     const objects = r.resources.filter((x) => x.type.startsWith("kubernetes:"));
     const kinds = new Set(objects.map((o: any) => o.inputs.kind));
-    for (const k of ["PersistentVolumeClaim", "Secret", "Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler", "JobSet", "TrainJob", "Job"]) assert.ok(kinds.has(k), `the program emits a ${k}`);
+    for (const k of [
+        "PersistentVolumeClaim",
+        "Secret",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "JobSet",
+        "TrainJob",
+        "Job",
+    ])
+        assert.ok(kinds.has(k), `the program emits a ${k}`);
     for (const o of objects as any[]) {
         const a = o.inputs.metadata.annotations;
         assert.equal(a?.[STACK_ANNOTATION], "proj/blue", `${o.inputs.kind} ${o.name}: marker`);
@@ -40,7 +63,15 @@ test("ownership: two stacks of one project get different markers and managers; t
     const a = await collect(everything, { project: "proj", stack: "a" });
     const b = await collect(everything, { project: "proj", stack: "b" });
     const a2 = await collect(everything, { project: "proj", stack: "a" });
-    const markers = (r: typeof a) => r.resources.filter((x) => x.type.startsWith("kubernetes:")).map((o: any) => JSON.stringify([o.inputs.metadata.annotations[STACK_ANNOTATION], o.inputs.metadata.annotations[FIELD_MANAGER_ANNOTATION]]));
+    const markers = (r: typeof a) =>
+        r.resources
+            .filter((x) => x.type.startsWith("kubernetes:"))
+            .map((o: any) =>
+                JSON.stringify([
+                    o.inputs.metadata.annotations[STACK_ANNOTATION],
+                    o.inputs.metadata.annotations[FIELD_MANAGER_ANNOTATION],
+                ]),
+            );
     assert.deepEqual(markers(a), markers(a2));
     for (const [i, m] of markers(a).entries()) assert.notEqual(m, markers(b)[i]);
 });
@@ -55,22 +86,38 @@ test("ownership: the field manager stays within the API server's 128 characters,
 });
 
 test("ownership: a Compute's Deployment (forced applies) is created after its unforced PodDisruptionBudget, whose marker conflict stops it", async () => {
-    const r = await collect(() => new Compute("web", { image: "nginx:1.27", replicas: 2 }), { project: "proj", stack: "a" });
+    const r = await collect(() => new Compute("web", { image: "nginx:1.27", replicas: 2 }), {
+        project: "proj",
+        stack: "a",
+    });
     const dep: any = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment")!;
     const pdb: any = r.resources.find((x) => x.type === "kubernetes:policy/v1:PodDisruptionBudget")!;
     assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
     assert.equal(pdb.inputs.metadata.annotations["pulumi.com/patchForce"], undefined);
-    assert.ok(dep.options.dependsOn?.includes(pdb.urn), `Deployment depends on ${pdb.urn}; has ${dep.options.dependsOn?.join(", ")}`);
+    assert.ok(
+        dep.options.dependsOn?.includes(pdb.urn),
+        `Deployment depends on ${pdb.urn}; has ${dep.options.dependsOn?.join(", ")}`,
+    );
 });
 
 test("ownership: objects whose applies leave fields out keep the field manager they were created with (ignoreChanges on the manager annotation)", async () => {
     const r = await collect(everything, { project: "proj", stack: "a" });
     const keep = `metadata.annotations["${FIELD_MANAGER_ANNOTATION}"]`;
-    const withIgnores = r.resources.filter((x) => x.type.startsWith("kubernetes:") && ["PersistentVolumeClaim", "Deployment", "JobSet", "TrainJob", "Job"].some((k) => x.type.endsWith(`:${k}`)));
+    const withIgnores = r.resources.filter(
+        (x) =>
+            x.type.startsWith("kubernetes:") &&
+            ["PersistentVolumeClaim", "Deployment", "JobSet", "TrainJob", "Job"].some((k) => x.type.endsWith(`:${k}`)),
+    );
     assert.ok(withIgnores.length >= 6, withIgnores.map((x) => x.type).join(", "));
-    for (const x of withIgnores) assert.ok(x.options.ignoreChanges?.includes(keep), `${x.type} ${x.name}: ${x.options.ignoreChanges}`);
+    for (const x of withIgnores)
+        assert.ok(x.options.ignoreChanges?.includes(keep), `${x.type} ${x.name}: ${x.options.ignoreChanges}`);
     const claim = r.resources.find((x) => x.type.endsWith(":PersistentVolumeClaim"))!;
-    assert.deepEqual(claim.options.ignoreChanges, ["spec.storageClassName", "spec.accessModes", "spec.volumeMode", keep]);
+    assert.deepEqual(claim.options.ignoreChanges, [
+        "spec.storageClassName",
+        "spec.accessModes",
+        "spec.volumeMode",
+        keep,
+    ]);
     const autoscaled = r.resources.find((x) => x.type.endsWith(":Deployment") && x.name === "api")!;
     assert.deepEqual(autoscaled.options.ignoreChanges, ["spec.replicas", keep]);
 });

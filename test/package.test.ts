@@ -14,7 +14,9 @@ import { ensureBuilt, ROOT } from "./render-helpers";
 before(() => ensureBuilt());
 
 function files(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
@@ -34,15 +36,25 @@ test("published declarations never mention zod (schemas are /** @internal */ and
 
 test("package: LICENSE matches package.json, builds in prepack (prepare only in a source checkout), ships no source maps", () => {
     assert.equal(pkg.license, "Apache-2.0");
-    assert.match(fs.readFileSync(path.join(ROOT, "LICENSE"), "utf8"), /^\s*Apache License\s+Version 2\.0, January 2004/);
+    assert.match(
+        fs.readFileSync(path.join(ROOT, "LICENSE"), "utf8"),
+        /^\s*Apache License\s+Version 2\.0, January 2004/,
+    );
     assert.match(pkg.scripts.prepack, /npm run build/);
     // prepare builds only in a source checkout (clone, git install) and not during pack/publish.
     const prepare = (cwd: string, npm_command: string) =>
-        spawnSync("sh", ["-c", pkg.scripts.prepare.replace("npm run build", "echo BUILD")], { cwd, encoding: "utf8", env: { ...process.env, npm_command } }).stdout;
+        spawnSync("sh", ["-c", pkg.scripts.prepare.replace("npm run build", "echo BUILD")], {
+            cwd,
+            encoding: "utf8",
+            env: { ...process.env, npm_command },
+        }).stdout;
     const tarballLike = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-pkg-"));
     assert.equal(prepare(tarballLike, "install"), "", "no src/: nothing to build (an extracted tarball)");
     assert.equal(prepare(ROOT, "pack"), "", "npm pack builds once, in prepack");
     assert.match(prepare(ROOT, "install"), /BUILD/, "npm install in a clone builds dist/");
-    assert.deepEqual(files(path.join(ROOT, "dist")).filter((f) => f.endsWith(".map")), []);
+    assert.deepEqual(
+        files(path.join(ROOT, "dist")).filter((f) => f.endsWith(".map")),
+        [],
+    );
     assert.equal(pkg.engines.node, ">=22", "the engines range follows @pulumi/pulumi's (docs/node.md)");
 });

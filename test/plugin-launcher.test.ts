@@ -16,7 +16,9 @@ after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })))
 
 function fakeNode(file: string, label: string): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `#!/bin/sh\necho "${label}|NODE_COMPILE_CACHE=\${NODE_COMPILE_CACHE-unset}|$*"\n`, { mode: 0o755 });
+    fs.writeFileSync(file, `#!/bin/sh\necho "${label}|NODE_COMPILE_CACHE=\${NODE_COMPILE_CACHE-unset}|$*"\n`, {
+        mode: 0o755,
+    });
 }
 
 /** An unpacked plugin (dir name with a space): launcher, dist/provider/main.js, optionally the bundled node. */
@@ -57,7 +59,10 @@ describe("plugin launcher", () => {
         const mine = path.join(dir, "..", "mine", "node");
         fakeNode(mine, "mine");
         const main = path.join(dir, "dist", "provider", "main.js");
-        assert.equal(launch(path.join(dir, "pulumi-resource-mlkube"), { PATH: "", MLKUBE_NODE: mine }), `mine|NODE_COMPILE_CACHE=unset|${main} 127.0.0.1:12345`);
+        assert.equal(
+            launch(path.join(dir, "pulumi-resource-mlkube"), { PATH: "", MLKUBE_NODE: mine }),
+            `mine|NODE_COMPILE_CACHE=unset|${main} 127.0.0.1:12345`,
+        );
         assert.equal(
             launch(path.join(dir, "pulumi-resource-mlkube"), { PATH: "", NODE_COMPILE_CACHE: "/elsewhere" }),
             `bundled|NODE_COMPILE_CACHE=/elsewhere|${main} 127.0.0.1:12345`,
@@ -68,13 +73,21 @@ describe("plugin launcher", () => {
         const dir = plugin(false);
         const bin = path.join(dir, "..", "bin");
         fakeNode(path.join(bin, "node"), "path");
-        assert.equal(launch(path.join(dir, "pulumi-resource-mlkube"), { PATH: bin }), `path|NODE_COMPILE_CACHE=unset|${path.join(dir, "dist", "provider", "main.js")} 127.0.0.1:12345`);
+        assert.equal(
+            launch(path.join(dir, "pulumi-resource-mlkube"), { PATH: bin }),
+            `path|NODE_COMPILE_CACHE=unset|${path.join(dir, "dist", "provider", "main.js")} 127.0.0.1:12345`,
+        );
     });
 
     test("started through a symlink, it finds its own directory", () => {
         const dir = plugin(true);
         const link = path.join(dir, "..", "link-to-launcher");
         fs.symlinkSync(path.join(dir, "pulumi-resource-mlkube"), link);
-        assert.match(launch(link, { PATH: "/usr/bin:/bin" }), new RegExp(`^bundled\\|.*\\|--require ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/node/compile-cache\\.cjs `));
+        assert.match(
+            launch(link, { PATH: "/usr/bin:/bin" }),
+            new RegExp(
+                `^bundled\\|.*\\|--require ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/node/compile-cache\\.cjs `,
+            ),
+        );
     });
 });

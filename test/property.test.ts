@@ -14,8 +14,14 @@ import { restrictedViolations } from "./pss";
 import { parseQuantity } from "../src/schema/quantity";
 
 const dnsName = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/);
-const memQuantity = fc.tuple(fc.integer({ min: 1, max: 512 }), fc.constantFrom("Mi", "Gi", "Ti", "M", "G")).map(([n, u]) => `${n}${u}`);
-const cpuQuantity = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 8000 }).map((m) => `${m}m`), fc.constantFrom(0.5, 0.25, 1.5));
+const memQuantity = fc
+    .tuple(fc.integer({ min: 1, max: 512 }), fc.constantFrom("Mi", "Gi", "Ti", "M", "G"))
+    .map(([n, u]) => `${n}${u}`);
+const cpuQuantity = fc.oneof(
+    fc.integer({ min: 1, max: 64 }),
+    fc.integer({ min: 1, max: 8000 }).map((m) => `${m}m`),
+    fc.constantFrom(0.5, 0.25, 1.5),
+);
 const absPath = fc.array(dnsName, { minLength: 1, maxLength: 3 }).map((p) => `/${p.join("/")}`);
 const labelValue = fc.stringMatching(/^[a-z0-9]([a-z0-9._-]{0,10}[a-z0-9])?$/);
 const labels = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}(\.io\/[a-z]{1,8})?$/), labelValue, { maxKeys: 3 });
@@ -23,7 +29,12 @@ const labels = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}(\.io\/[a-z]{1,8})?$/
 const volumeArgs: fc.Arbitrary<VolumeArgs> = fc.record(
     {
         size: memQuantity,
-        accessMode: fc.constantFrom("ReadWriteOnce" as const, "ReadWriteMany" as const, "ReadOnlyMany" as const, "ReadWriteOncePod" as const),
+        accessMode: fc.constantFrom(
+            "ReadWriteOnce" as const,
+            "ReadWriteMany" as const,
+            "ReadOnlyMany" as const,
+            "ReadWriteOncePod" as const,
+        ),
         storageClass: dnsName,
         volumeMode: fc.constantFrom("Filesystem" as const, "Block" as const),
         namespace: dnsName,
@@ -49,14 +60,22 @@ const computeArgs: fc.Arbitrary<ComputeArgs> = fc
         {
             image: fc.constantFrom("nginx", "ghcr.io/acme/app:1.2", "vllm/vllm-openai:v0.6.3"),
             command: fc.array(fc.string({ minLength: 1, maxLength: 8 }), { maxLength: 3 }),
-            env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), fc.string({ maxLength: 10 }), { maxKeys: 4 }),
+            env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), fc.string({ maxLength: 10 }), {
+                maxKeys: 4,
+            }),
             labels,
             resources,
             replicas: fc.integer({ min: 0, max: 5 }),
             volumes: fc.uniqueArray(dnsName, { maxLength: 3 }),
-            emptyDirs: fc.uniqueArray(absPath.map((p) => ({ mountPath: `/scratch${p}` })), { maxLength: 2, selector: (e) => e.mountPath }),
+            emptyDirs: fc.uniqueArray(
+                absPath.map((p) => ({ mountPath: `/scratch${p}` })),
+                { maxLength: 2, selector: (e) => e.mountPath },
+            ),
             sharedMemory: memQuantity,
-            ports: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }).map((port) => ({ port })), { maxLength: 3, selector: (p) => p.port }),
+            ports: fc.uniqueArray(
+                fc.integer({ min: 1, max: 65535 }).map((port) => ({ port })),
+                { maxLength: 3, selector: (p) => p.port },
+            ),
             nodeSelector: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), labelValue, { maxKeys: 2 }),
             secureDefaults: fc.boolean(),
         },
@@ -71,7 +90,10 @@ const computeArgs: fc.Arbitrary<ComputeArgs> = fc
 
 async function emitted(program: () => unknown) {
     const r = await collect(program);
-    return { errors: r.errors, objects: r.resources.filter((x) => x.type.startsWith("kubernetes:")).map((x) => reveal(x.inputs)) };
+    return {
+        errors: r.errors,
+        objects: r.resources.filter((x) => x.type.startsWith("kubernetes:")).map((x) => reveal(x.inputs)),
+    };
 }
 
 test("random valid Volume args give a conforming claim", async () => {
@@ -95,7 +117,10 @@ test("random valid Compute args give conforming objects and restricted pods by d
             for (const o of objects) assert.deepEqual(validateObject(o), [], `${o.kind}: ${JSON.stringify(o)}`);
             const d = objects.find((o) => o.kind === "Deployment");
             if (args.secureDefaults !== false) assert.deepEqual(restrictedViolations(d.spec.template.spec), []);
-            assert.equal(objects.some((o) => o.kind === "Service"), (args.ports ?? []).length > 0);
+            assert.equal(
+                objects.some((o) => o.kind === "Service"),
+                (args.ports ?? []).length > 0,
+            );
         }),
         { numRuns: 40 },
     );
@@ -137,7 +162,8 @@ test("random invalid Compute args give a validation error with a field path, nev
                 assert.ok(e instanceof MlkubeValidationError, `not a validation error: ${e}`);
                 assert.match(e.message, /^Compute "c": /);
                 assert.doesNotMatch(e.message, /undefined|\[object Object\]/);
-                for (const issue of e.issues) assert.ok(issue.path.length > 0 || /source|exactly/.test(issue.message), `no path in ${e.message}`);
+                for (const issue of e.issues)
+                    assert.ok(issue.path.length > 0 || /source|exactly/.test(issue.message), `no path in ${e.message}`);
                 return;
             }
             assert.fail(`accepted invalid ${field}=${JSON.stringify(bad)}`);

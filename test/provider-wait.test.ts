@@ -12,14 +12,20 @@ import * as pulumi from "@pulumi/pulumi";
 import { MlkubeProvider } from "../src/provider";
 
 const ROOT_SCHEMA = path.join(__dirname, "..", "schema.json");
-const SCHEMA = fs.readFileSync(fs.existsSync(ROOT_SCHEMA) ? ROOT_SCHEMA : path.join(__dirname, "provider-fixtures", "schema.json"), "utf8");
+const SCHEMA = fs.readFileSync(
+    fs.existsSync(ROOT_SCHEMA) ? ROOT_SCHEMA : path.join(__dirname, "provider-fixtures", "schema.json"),
+    "utf8",
+);
 
 let status: unknown;
 
 /** The value of an Output, or the error it fails with. */
 function settle<T>(o: pulumi.Input<T>): Promise<{ value?: T; error?: Error }> {
     return new Promise((resolve) => {
-        (pulumi.output(o) as unknown as { promise(): Promise<T> }).promise().then((value) => resolve({ value }), (error: Error) => resolve({ error }));
+        (pulumi.output(o) as unknown as { promise(): Promise<T> }).promise().then(
+            (value) => resolve({ value }),
+            (error: Error) => resolve({ error }),
+        );
     });
 }
 
@@ -48,13 +54,30 @@ test("provider: TrainJob waitForCompletion — the construct's state waits for t
         const p = new MlkubeProvider({ schema: SCHEMA, version: "0.1.0" });
         for (const backend of ["jobset", "kubeflow", "job"] as const) {
             status = { conditions: [{ type: backend === "jobset" ? "Completed" : "Complete", status: "True" }] };
-            const ok = await p.construct(`ok-${backend}`, "mlkube:index:TrainJob", { image: "x", backend, waitForCompletion: true, timeout: 60 }, {});
+            const ok = await p.construct(
+                `ok-${backend}`,
+                "mlkube:index:TrainJob",
+                { image: "x", backend, waitForCompletion: true, timeout: 60 },
+                {},
+            );
             assert.deepEqual(await settle(ok.state.state), { value: "Complete" }, backend);
         }
-        status = { conditions: [{ type: "Failed", status: "True", reason: "FailedJobs", message: "jobset failed due to one or more job failures" }] };
+        status = {
+            conditions: [
+                {
+                    type: "Failed",
+                    status: "True",
+                    reason: "FailedJobs",
+                    message: "jobset failed due to one or more job failures",
+                },
+            ],
+        };
         const bad = await p.construct("bad", "mlkube:index:TrainJob", { image: "x", waitForCompletion: true }, {});
         const r = await settle(bad.state.state);
-        assert.match(r.error?.message ?? "", /^TrainJob "bad": JobSet "bad" failed \(FailedJobs\): jobset failed due to one or more job failures/);
+        assert.match(
+            r.error?.message ?? "",
+            /^TrainJob "bad": JobSet "bad" failed \(FailedJobs\): jobset failed due to one or more job failures/,
+        );
     } finally {
         await new Promise((res) => setTimeout(res, 50));
         process.removeAllListeners("unhandledRejection");

@@ -4,7 +4,11 @@
  */
 export function restrictedViolations(spec: any): string[] {
     const v: string[] = [];
-    const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])];
+    const containers = [
+        ...(spec.containers ?? []),
+        ...(spec.initContainers ?? []),
+        ...(spec.ephemeralContainers ?? []),
+    ];
     const psc = spec.securityContext ?? {};
     // Baseline: host namespaces, privileged, capabilities, hostPath, host ports, AppArmor, SELinux, /proc mount, sysctls.
     if (spec.hostNetwork || spec.hostPID || spec.hostIPC) v.push("host namespaces");
@@ -21,7 +25,8 @@ export function restrictedViolations(spec: any): string[] {
         if (sc.runAsUser === 0 || psc.runAsUser === 0) v.push(`${c.name}: runAsUser 0`);
         // Restricted: seccomp RuntimeDefault or Localhost.
         const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
-        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") v.push(`${c.name}: seccompProfile not RuntimeDefault/Localhost`);
+        if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost")
+            v.push(`${c.name}: seccompProfile not RuntimeDefault/Localhost`);
         // Restricted: drop ALL, add only NET_BIND_SERVICE.
         const drop: string[] = sc.capabilities?.drop ?? [];
         if (!drop.includes("ALL")) v.push(`${c.name}: capabilities.drop lacks ALL`);
@@ -29,7 +34,16 @@ export function restrictedViolations(spec: any): string[] {
         if (add.some((x) => x !== "NET_BIND_SERVICE")) v.push(`${c.name}: capabilities.add beyond NET_BIND_SERVICE`);
     }
     // Restricted: volume types.
-    const allowed = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+    const allowed = [
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ];
     for (const vol of spec.volumes ?? []) {
         const types = Object.keys(vol).filter((k) => k !== "name");
         if (types.some((t) => !allowed.includes(t))) v.push(`volume ${vol.name}: type ${types.join(",")} not allowed`);

@@ -18,7 +18,10 @@ const QUICKSTART = path.join(ROOT, "examples", "quickstart");
 before(() => ensureBuilt());
 
 function cli(...args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "render", "cli.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "render", "cli.js"), ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,7 +37,13 @@ test("cli --check FILE: 0 when the committed file is current; 3 with a unified d
     assert.equal(same.stdout, "");
     assert.match(same.stderr, /up to date/);
 
-    fs.writeFileSync(file, printed.stdout.replace("image: ghcr.io/ggml-org/llama.cpp:server", "image: ghcr.io/ggml-org/llama.cpp:server-b1"));
+    fs.writeFileSync(
+        file,
+        printed.stdout.replace(
+            "image: ghcr.io/ggml-org/llama.cpp:server",
+            "image: ghcr.io/ggml-org/llama.cpp:server-b1",
+        ),
+    );
     const r = cli("render", "examples/quickstart", "--check", file);
     assert.equal(r.code, 3, r.stderr);
     const lines = r.stdout.split("\n");
@@ -43,7 +52,10 @@ test("cli --check FILE: 0 when the committed file is current; 3 with a unified d
     assert.match(lines[2], /^@@ -\d+,\d+ \+\d+,\d+ @@$/);
     assert.deepEqual(
         lines.filter((l) => /^[-+] /.test(l)),
-        ["-          image: ghcr.io/ggml-org/llama.cpp:server-b1", "+          image: ghcr.io/ggml-org/llama.cpp:server"],
+        [
+            "-          image: ghcr.io/ggml-org/llama.cpp:server-b1",
+            "+          image: ghcr.io/ggml-org/llama.cpp:server",
+        ],
     );
     assert.match(r.stderr, /changed: rendered\.yaml/);
     assert.match(r.stderr, /run `mlkube render examples\/quickstart > .*rendered\.yaml` to update it/);
@@ -66,14 +78,22 @@ test("checkRendered on a directory: changed, missing and stale files, each with 
 
     const deployment = files.find((f) => f.includes("deployment"))!;
     const claim = files.find((f) => f.includes("persistentvolumeclaim"))!;
-    fs.writeFileSync(path.join(dir, deployment), fs.readFileSync(path.join(dir, deployment), "utf8").replace("replicas: 1", "replicas: 2"));
+    fs.writeFileSync(
+        path.join(dir, deployment),
+        fs.readFileSync(path.join(dir, deployment), "utf8").replace("replicas: 1", "replicas: 2"),
+    );
     fs.rmSync(path.join(dir, claim));
     fs.writeFileSync(path.join(dir, "99-configmap-old.yaml"), "kind: ConfigMap\n");
     fs.writeFileSync(path.join(dir, "README.md"), "not a rendered file\n");
 
     const c = checkRendered(r.objects, dir, r.sources);
     assert.equal(c.ok, false);
-    assert.deepEqual(c.summary, [`changed: ${deployment}`, `missing: ${claim}`, "stale: 99-configmap-old.yaml"].sort((a, b) => a.split(": ")[1].localeCompare(b.split(": ")[1])));
+    assert.deepEqual(
+        c.summary,
+        [`changed: ${deployment}`, `missing: ${claim}`, "stale: 99-configmap-old.yaml"].sort((a, b) =>
+            a.split(": ")[1].localeCompare(b.split(": ")[1]),
+        ),
+    );
     assert.match(c.diff, new RegExp(`--- a/${deployment}\n\\+\\+\\+ b/${deployment}\n`));
     assert.match(c.diff, /^- {2}replicas: 2\n\+ {2}replicas: 1$/m);
     assert.match(c.diff, new RegExp(`--- /dev/null\n\\+\\+\\+ b/${claim}\n`));
@@ -87,12 +107,18 @@ test("examples/ci workflow: valid YAML whose mlkube/pulumi commands use options 
         jobs: Record<string, { steps: Array<{ run?: string; uses?: string }> }>;
     };
     assert.ok(wf.on.pull_request);
-    const runs = Object.values(wf.jobs).flatMap((j) => j.steps.map((s) => s.run ?? "")).join("\n");
+    const runs = Object.values(wf.jobs)
+        .flatMap((j) => j.steps.map((s) => s.run ?? ""))
+        .join("\n");
     assert.match(runs, /pulumi preview --stack "\$PULUMI_STACK" --diff/);
     const renders = runs.split("\n").filter((l) => /^\s*npx mlkube render /.test(l));
     assert.ok(renders.length >= 3);
     const help = cli("--help").stdout;
     for (const line of renders) {
-        for (const flag of line.match(/ --?[a-z-]+/g) ?? []) assert.ok(help.includes(flag.trim()), `${flag.trim()} (in "${line.trim()}") is not an mlkube render option`);
+        for (const flag of line.match(/ --?[a-z-]+/g) ?? [])
+            assert.ok(
+                help.includes(flag.trim()),
+                `${flag.trim()} (in "${line.trim()}") is not an mlkube render option`,
+            );
     }
 });

@@ -22,7 +22,13 @@ export function ensureBuilt(): void {
     const marker = path.join(ROOT, "dist", "render", "cli.js");
     if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= newest(path.join(ROOT, "src"))) return;
     const tsc = require.resolve("typescript/bin/tsc");
-    const r = spawnSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.build.json")], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
     if (!fs.existsSync(marker)) throw new Error(`building dist/ failed:\n${r.stdout}${r.stderr}`);
-    if (r.status !== 0) process.stderr.write(`warning: tsc reported errors while building dist/ for the render tests:\n${r.stdout}${r.stderr}`);
+    if (r.status !== 0)
+        process.stderr.write(
+            `warning: tsc reported errors while building dist/ for the render tests:\n${r.stdout}${r.stderr}`,
+        );
 }

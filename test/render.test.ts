@@ -39,7 +39,10 @@ test("renders the quickstart: every object conforms, in apply order, secrets red
     for (const o of r.objects) assertConforms(o);
     const secret = find(r.objects, "Secret", "api-token");
     assert.deepEqual(secret.data, { API_TOKEN: b64(REDACTED) });
-    assert.ok(!toYaml(r.objects).includes("secret:quickstart"), "placeholder of secure config must not appear when redacted");
+    assert.ok(
+        !toYaml(r.objects).includes("secret:quickstart"),
+        "placeholder of secure config must not appear when redacted",
+    );
     // Everything lands in the stack's mlkube:namespace.
     for (const o of r.objects) assert.equal(o.metadata.namespace, "ml");
 });
@@ -62,7 +65,10 @@ test("auto-named objects carry the deterministic name the program's references s
 test("--show-secrets reveals values; secure: config stays a placeholder, never decrypted", async () => {
     const r = await render(QUICKSTART, { showSecrets: true });
     const secret = find(r.objects, "Secret");
-    assert.equal(Buffer.from((secret.data as Record<string, string>).API_TOKEN, "base64").toString(), "[secret:quickstart:apiToken]");
+    assert.equal(
+        Buffer.from((secret.data as Record<string, string>).API_TOKEN, "base64").toString(),
+        "[secret:quickstart:apiToken]",
+    );
 });
 
 test("config overrides the stack file (namespaced or not)", async () => {
@@ -78,7 +84,13 @@ test("plain @pulumi/kubernetes resources: namespace first, workloads last, Pulum
     assert.equal(r.stack, "test");
     assert.deepEqual(
         r.objects.map((o) => `${o.kind}/${o.metadata.name}`),
-        [`Namespace/${mockName("kubernetes:core/v1:Namespace", "team")}`, "ConfigMap/settings", "Secret/db", "Service/web", `Deployment/${mockName("kubernetes:apps/v1:Deployment", "web")}`],
+        [
+            `Namespace/${mockName("kubernetes:core/v1:Namespace", "team")}`,
+            "ConfigMap/settings",
+            "Secret/db",
+            "Service/web",
+            `Deployment/${mockName("kubernetes:apps/v1:Deployment", "web")}`,
+        ],
     );
     for (const o of r.objects) assertConforms(o);
     const ns = r.objects[0].metadata.name;
@@ -173,7 +185,10 @@ test("apply order lists workloads after what they use", () => {
 // The bin
 
 function cli(...args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "render", "cli.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "render", "cli.js"), ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -224,7 +239,10 @@ test("cli: usage errors exit 2; --help and --version exit 0", () => {
     assert.match(h.stdout, /mlkube render <program-dir>/);
     const v = cli("--version");
     assert.equal(v.code, 0);
-    assert.equal(v.stdout.trim(), (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version);
+    assert.equal(
+        v.stdout.trim(),
+        (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version,
+    );
     const missing = cli("render", path.join(FIX, "stacks"));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /choose one with --stack/);

@@ -31,7 +31,9 @@ describe("schema-compat: breaking kinds", () => {
         delete next.types["mlkube:index:AutoscalingSpec"];
         delete next.resources["mlkube:index:Volume"].inputProperties.storageClass;
         delete next.resources["mlkube:index:Compute"].properties.endpoint;
-        next.types["mlkube:index:AccessMode"].enum = next.types["mlkube:index:AccessMode"].enum.filter((e: { value: string }) => e.value !== "ReadWriteOncePod");
+        next.types["mlkube:index:AccessMode"].enum = next.types["mlkube:index:AccessMode"].enum.filter(
+            (e: { value: string }) => e.value !== "ReadWriteOncePod",
+        );
         assert.deepEqual(paths(SCHEMA, next).sort(), [
             "removed AccessMode.ReadWriteOncePod",
             "removed AutoscalingSpec",
@@ -75,8 +77,13 @@ describe("schema-compat: breaking kinds", () => {
         next.resources["mlkube:index:Volume"].requiredInputs.push("storageClass");
         next.types["mlkube:index:AutoscalingSpec"].required.push("minReplicas");
         next.resources["mlkube:index:Compute"].inputProperties.cluster = { type: "string" };
-        next.resources["mlkube:index:Compute"].requiredInputs = [...(next.resources["mlkube:index:Compute"].requiredInputs ?? []), "cluster"];
-        next.resources["mlkube:index:Volume"].required = next.resources["mlkube:index:Volume"].required.filter((r: string) => r !== "claimName");
+        next.resources["mlkube:index:Compute"].requiredInputs = [
+            ...(next.resources["mlkube:index:Compute"].requiredInputs ?? []),
+            "cluster",
+        ];
+        next.resources["mlkube:index:Volume"].required = next.resources["mlkube:index:Volume"].required.filter(
+            (r: string) => r !== "claimName",
+        );
         assert.deepEqual(paths(SCHEMA, next).sort(), [
             "newly-required AutoscalingSpec.minReplicas",
             "newly-required Compute.cluster",
@@ -89,7 +96,10 @@ describe("schema-compat: breaking kinds", () => {
         const next = clone();
         next.resources["mlkube:index:Volume"].inputProperties.newOptional = { type: "string" };
         next.resources["mlkube:index:Volume"].properties.newOutput = { type: "string" };
-        next.resources["mlkube:index:Volume"].required = [...next.resources["mlkube:index:Volume"].required, "newOutput"];
+        next.resources["mlkube:index:Volume"].required = [
+            ...next.resources["mlkube:index:Volume"].required,
+            "newOutput",
+        ];
         next.types["mlkube:index:AccessMode"].enum.push({ value: "Shared" });
         next.types["mlkube:index:New"] = { type: "object", properties: { a: { type: "string" } }, required: ["a"] };
         next.resources["mlkube:index:New"] = { isComponent: true, inputProperties: {}, requiredInputs: [] };
@@ -103,8 +113,18 @@ describe("schema-compat: breaking kinds", () => {
 
 describe("schema-compat: the CHANGELOG names a breaking change", () => {
     const changelog = [
-        "# Changelog", "", "## [Unreleased]", "", "### Removed", "", "- `Volume.storageClass`: gone (breaking).", "",
-        "## [0.1.0] - 2026-12-01", "", "- `Compute.outputs.endpoint` removed long ago", "",
+        "# Changelog",
+        "",
+        "## [Unreleased]",
+        "",
+        "### Removed",
+        "",
+        "- `Volume.storageClass`: gone (breaking).",
+        "",
+        "## [0.1.0] - 2026-12-01",
+        "",
+        "- `Compute.outputs.endpoint` removed long ago",
+        "",
     ].join("\n");
 
     test("only the Unreleased section counts, and only backticked paths", () => {
@@ -114,7 +134,10 @@ describe("schema-compat: the CHANGELOG names a breaking change", () => {
         const next = clone();
         delete next.resources["mlkube:index:Volume"].inputProperties.storageClass;
         delete next.resources["mlkube:index:Compute"].properties.endpoint;
-        assert.deepEqual(unnamed(compareSchemas(SCHEMA, next), section).map((c) => c.path), ["Compute.outputs.endpoint"]);
+        assert.deepEqual(
+            unnamed(compareSchemas(SCHEMA, next), section).map((c) => c.path),
+            ["Compute.outputs.endpoint"],
+        );
         assert.equal(unreleasedSection("# no sections"), "");
         assert.equal(unnamed(compareSchemas(SCHEMA, next), "Volume.storageClass without backticks").length, 2);
     });
@@ -126,14 +149,30 @@ describe("schema-compat: the CHANGELOG names a breaking change", () => {
             delete next.resources["mlkube:index:Volume"].inputProperties.storageClass;
             fs.writeFileSync(path.join(dir, "schema.json"), JSON.stringify(next));
             fs.writeFileSync(path.join(dir, "CHANGELOG.md"), "## [Unreleased]\n\n- nothing\n");
-            const run = () => spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "schema-compat.ts"),
-                "--schema", path.join(dir, "schema.json"), "--baseline", path.join(ROOT, "schema.json"), "--changelog", path.join(dir, "CHANGELOG.md")],
-            { cwd: ROOT, encoding: "utf8" });
+            const run = () =>
+                spawnSync(
+                    process.execPath,
+                    [
+                        "--import",
+                        "tsx",
+                        path.join(ROOT, "scripts", "schema-compat.ts"),
+                        "--schema",
+                        path.join(dir, "schema.json"),
+                        "--baseline",
+                        path.join(ROOT, "schema.json"),
+                        "--changelog",
+                        path.join(dir, "CHANGELOG.md"),
+                    ],
+                    { cwd: ROOT, encoding: "utf8" },
+                );
             const bad = run();
             assert.equal(bad.status, 1, bad.stdout + bad.stderr);
             assert.match(bad.stdout, /UNNAMED removed: Volume\.storageClass: input property removed/);
             assert.match(bad.stderr, /not named in the CHANGELOG/);
-            fs.writeFileSync(path.join(dir, "CHANGELOG.md"), "## [Unreleased]\n\n### Removed\n\n- `Volume.storageClass`: use mlkube:storageClass (breaking)\n");
+            fs.writeFileSync(
+                path.join(dir, "CHANGELOG.md"),
+                "## [Unreleased]\n\n### Removed\n\n- `Volume.storageClass`: use mlkube:storageClass (breaking)\n",
+            );
             const good = run();
             assert.equal(good.status, 0, good.stdout + good.stderr);
         } finally {
@@ -145,24 +184,34 @@ describe("schema-compat: the CHANGELOG names a breaking change", () => {
 describe("schema-compat: hostile input", () => {
     test("any JSON on either side never throws; a schema against itself is never breaking", () => {
         const json = fc.jsonValue({ maxDepth: 6 });
-        const schemaLike = fc.record({
-            resources: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor")), json),
-            types: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("__proto__", "toString")), json),
-        }, { requiredKeys: [] });
-        fc.assert(fc.property(fc.oneof(json, schemaLike), fc.oneof(json, schemaLike), (a, b) => {
-            compareSchemas(a, b);
-            assert.deepEqual(compareSchemas(a, structuredClone(a)), []);
-        }), { numRuns: 300 });
+        const schemaLike = fc.record(
+            {
+                resources: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor")), json),
+                types: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("__proto__", "toString")), json),
+            },
+            { requiredKeys: [] },
+        );
+        fc.assert(
+            fc.property(fc.oneof(json, schemaLike), fc.oneof(json, schemaLike), (a, b) => {
+                compareSchemas(a, b);
+                assert.deepEqual(compareSchemas(a, structuredClone(a)), []);
+            }),
+            { numRuns: 300 },
+        );
     });
 
     test("deleting any one input of the real schema is reported as that path", () => {
-        const inputs = Object.entries(SCHEMA.resources as Record<string, { inputProperties: Record<string, unknown> }>)
-            .flatMap(([token, r]) => Object.keys(r.inputProperties).map((p) => [token, p] as const));
-        fc.assert(fc.property(fc.constantFrom(...inputs), ([token, prop]) => {
-            const next = clone();
-            delete next.resources[token].inputProperties[prop];
-            assert.ok(paths(SCHEMA, next).includes(`removed ${token.split(":")[2]}.${prop}`));
-        }), { numRuns: 50 });
+        const inputs = Object.entries(
+            SCHEMA.resources as Record<string, { inputProperties: Record<string, unknown> }>,
+        ).flatMap(([token, r]) => Object.keys(r.inputProperties).map((p) => [token, p] as const));
+        fc.assert(
+            fc.property(fc.constantFrom(...inputs), ([token, prop]) => {
+                const next = clone();
+                delete next.resources[token].inputProperties[prop];
+                assert.ok(paths(SCHEMA, next).includes(`removed ${token.split(":")[2]}.${prop}`));
+            }),
+            { numRuns: 50 },
+        );
     });
 
     test("a deeply nested type does not overflow the stack", () => {

@@ -21,8 +21,27 @@ const schema = JSON.parse(committed) as {
     version: string;
     pluginDownloadURL: string;
     language: { python: Record<string, unknown> };
-    resources: Record<string, { isComponent: boolean; description?: string; inputProperties: Record<string, TypeSpec>; requiredInputs: string[]; properties: Record<string, TypeSpec>; required: string[] }>;
-    types: Record<string, { type: string; description?: string; properties?: Record<string, TypeSpec>; required?: string[]; enum?: { value: string }[] }>;
+    resources: Record<
+        string,
+        {
+            isComponent: boolean;
+            description?: string;
+            inputProperties: Record<string, TypeSpec>;
+            requiredInputs: string[];
+            properties: Record<string, TypeSpec>;
+            required: string[];
+        }
+    >;
+    types: Record<
+        string,
+        {
+            type: string;
+            description?: string;
+            properties?: Record<string, TypeSpec>;
+            required?: string[];
+            enum?: { value: string }[];
+        }
+    >;
 };
 const T = (name: string) => `mlkube:index:${name}`;
 const res = (name: string) => schema.resources[T(name)];
@@ -38,7 +57,10 @@ test("schema.json: regenerates identically from the zod schemas and the TSDoc (n
 });
 
 test("schema.json: package metadata (name, version from package.json, plugin URL, Python package)", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string; files: string[] };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+        version: string;
+        files: string[];
+    };
     assert.equal(schema.name, "mlkube");
     assert.equal(schema.version, pkg.version);
     assert.equal(schema.pluginDownloadURL, PLUGIN_DOWNLOAD_URL);
@@ -51,7 +73,14 @@ test("schema.json: package metadata (name, version from package.json, plugin URL
 
 /** The fields of an interface (own and inherited through `extends X` / `extends Omit<X, ...>`) and whether each is an Input. */
 function interfaceFields(): Map<string, Map<string, boolean>> {
-    const files = ["src/volume.ts", "src/secret/secret.ts", "src/pod/types.ts", "src/workload/options.ts", "src/compute.ts", "src/trainjob/spec.ts"];
+    const files = [
+        "src/volume.ts",
+        "src/secret/secret.ts",
+        "src/pod/types.ts",
+        "src/workload/options.ts",
+        "src/compute.ts",
+        "src/trainjob/spec.ts",
+    ];
     const decls = new Map<string, ts.InterfaceDeclaration>();
     for (const f of files) {
         const sf = ts.createSourceFile(f, fs.readFileSync(path.join(ROOT, f), "utf8"), ts.ScriptTarget.ES2022, true);
@@ -65,7 +94,10 @@ function interfaceFields(): Map<string, Map<string, boolean>> {
                 const base = e.expression.getText();
                 if (base === "Omit") {
                     const [of, keys] = e.typeArguments!;
-                    const omitted = keys.getText().split("|").map((k) => k.trim().replace(/"/g, ""));
+                    const omitted = keys
+                        .getText()
+                        .split("|")
+                        .map((k) => k.trim().replace(/"/g, ""));
                     for (const [k, v] of fields(of.getText(), omitted)) out.set(k, v);
                 } else for (const [k, v] of fields(base)) out.set(k, v);
             }
@@ -88,13 +120,25 @@ test("schema.json: every field of VolumeArgs/SecretArgs/ComputeArgs/TrainJobArgs
     };
     for (const [r, fields] of interfaceFields()) {
         const inputs = res(r).inputProperties;
-        assert.deepEqual(Object.keys(inputs).sort(), [...fields.keys()].sort(), `${r}: the schema's inputs are the interface's fields`);
-        assert.deepEqual(Object.keys(inputs).sort(), Object.keys(shapes[r]).sort(), `${r}: the schema's inputs are the zod schema's fields`);
+        assert.deepEqual(
+            Object.keys(inputs).sort(),
+            [...fields.keys()].sort(),
+            `${r}: the schema's inputs are the interface's fields`,
+        );
+        assert.deepEqual(
+            Object.keys(inputs).sort(),
+            Object.keys(shapes[r]).sort(),
+            `${r}: the schema's inputs are the zod schema's fields`,
+        );
         for (const [k, isInput] of fields) {
             const p = inputs[k];
             // Kubernetes pass-through objects (Any) take Outputs inside, whatever the interface says at the top.
             if (p.$ref === "pulumi.json#/Any") continue;
-            assert.equal(p.plain !== true, isInput, `${r}.${k}: ${isInput ? "an Input in the interface, so not plain" : "plain in the interface, so plain: true"}`);
+            assert.equal(
+                p.plain !== true,
+                isInput,
+                `${r}.${k}: ${isInput ? "an Input in the interface, so not plain" : "plain in the interface, so plain: true"}`,
+            );
         }
     }
     assert.deepEqual(res("Volume").requiredInputs, ["size"]);
@@ -113,7 +157,17 @@ test("schema.json: literal unions are named enums (after the TypeScript alias, e
     assert.deepEqual(values("AccessMode"), ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]);
     assert.deepEqual(values("SecretMount"), ["env", "files"]);
     assert.deepEqual(values("TrainJobBackend"), ["jobset", "kubeflow", "job"]);
-    assert.deepEqual(values("SecretProvider"), ["aws", "gcp", "azure", "huggingface", "wandb", "openai", "anthropic", "github", "docker"]);
+    assert.deepEqual(values("SecretProvider"), [
+        "aws",
+        "gcp",
+        "azure",
+        "huggingface",
+        "wandb",
+        "openai",
+        "anthropic",
+        "github",
+        "docker",
+    ]);
     assert.deepEqual(values("VolumeReclaim"), ["Retain", "Delete"]);
     assert.deepEqual(values("PodOptionsImagePullPolicy"), ["Always", "IfNotPresent", "Never"]);
     assert.deepEqual(values("ComputeServiceType"), ["ClusterIP", "NodePort", "LoadBalancer", "Headless"]);
@@ -130,11 +184,23 @@ test("schema.json: Volume/Secret positions take resource references, wire forms 
     const str = { type: "string", plain: true };
     for (const r of ["Compute", "TrainJob"]) {
         const p = res(r).inputProperties;
-        assert.deepEqual(p.volumes.items!.oneOf, [VOLUME, ref("ExistingVolume"), str, ref("VolumeMountSpec")], `${r}.volumes`);
+        assert.deepEqual(
+            p.volumes.items!.oneOf,
+            [VOLUME, ref("ExistingVolume"), str, ref("VolumeMountSpec")],
+            `${r}.volumes`,
+        );
         assert.deepEqual(p.secrets.items!.oneOf, [SECRET, ref("ExistingSecret"), str], `${r}.secrets`);
-        assert.deepEqual(p.imagePullSecrets.items!.oneOf, [SECRET, ref("ExistingSecret"), str], `${r}.imagePullSecrets`);
+        assert.deepEqual(
+            p.imagePullSecrets.items!.oneOf,
+            [SECRET, ref("ExistingSecret"), str],
+            `${r}.imagePullSecrets`,
+        );
         const env = p.env.additionalProperties!.oneOf!;
-        assert.deepEqual(env, [ref("SecretKeyRef"), ref("FieldRef"), { type: "string" }], `${r}.env: a value (an Input), a Secret key or a field`);
+        assert.deepEqual(
+            env,
+            [ref("SecretKeyRef"), ref("FieldRef"), { type: "string" }],
+            `${r}.env: a value (an Input), a Secret key or a field`,
+        );
     }
     assert.deepEqual(type("VolumeMountSpec").properties!.volume.oneOf, [VOLUME, ref("ExistingVolume"), str]);
     assert.deepEqual(type("Initializers").properties!.volume.oneOf, [VOLUME, ref("ExistingVolume"), str]);
@@ -147,32 +213,53 @@ test("schema.json: Volume/Secret positions take resource references, wire forms 
     assert.deepEqual(type("ExistingSecret").required, ["secretName"]);
     assert.deepEqual(props("SecretKeyRef"), ["key", "optional", "secret", "secretName"]);
     assert.deepEqual(type("SecretKeyRef").required, ["key"]);
-    assert.deepEqual(type("SecretKeyRef").properties!.secret, { ...SECRET, description: type("SecretKeyRef").properties!.secret.description });
+    assert.deepEqual(type("SecretKeyRef").properties!.secret, {
+        ...SECRET,
+        description: type("SecretKeyRef").properties!.secret.description,
+    });
     assert.deepEqual(type("FieldRef").required, ["fieldRef"]);
     // Other unions: oneOf of their members.
     assert.deepEqual(type("Resources").properties!.cpu.oneOf, [{ type: "number", plain: true }, str]);
     assert.deepEqual(res("TrainJob").inputProperties.queue.oneOf, [str, { type: "boolean", plain: true }]);
-    assert.deepEqual(res("Compute").inputProperties.disruptionBudget.oneOf, [{ type: "boolean", plain: true }, ref("DisruptionBudgetSpec")]);
+    assert.deepEqual(res("Compute").inputProperties.disruptionBudget.oneOf, [
+        { type: "boolean", plain: true },
+        ref("DisruptionBudgetSpec"),
+    ]);
 });
 
 test("schema.json: Kubernetes pass-through objects are Any", () => {
     const ANY = "pulumi.json#/Any";
     const p = res("Compute").inputProperties;
-    for (const k of ["affinity", "securityContext", "containerSecurityContext", "podPatch"]) assert.equal(p[k].$ref, ANY, k);
+    for (const k of ["affinity", "securityContext", "containerSecurityContext", "podPatch"])
+        assert.equal(p[k].$ref, ANY, k);
     for (const k of ["tolerations", "topologySpreadConstraints"]) assert.equal(p[k].items!.$ref, ANY, k);
     const patch = type("PodSpecPatch").properties!;
     for (const k of ["volumes", "tolerations"]) assert.equal(patch[k].items!.$ref, ANY, `PodSpecPatch.${k}`);
-    for (const k of ["env", "volumeMounts"]) assert.equal(type("ContainerPatch").properties![k].items!.$ref, ANY, `ContainerPatch.${k}`);
+    for (const k of ["env", "volumeMounts"])
+        assert.equal(type("ContainerPatch").properties![k].items!.$ref, ANY, `ContainerPatch.${k}`);
 });
 
 test("schema.json: outputs of each component (child resources dropped; Volume volumeMode, Secret checksum)", () => {
     const outs = (r: string) => Object.keys(res(r).properties).sort();
     assert.deepEqual(outs("Volume"), ["accessMode", "claimName", "mountPath", "namespace", "readOnly", "volumeMode"]);
-    assert.deepEqual(outs("Secret"), ["checksum", "fileMode", "imagePull", "keys", "mount", "mountPath", "namespace", "secretName"]);
+    assert.deepEqual(outs("Secret"), [
+        "checksum",
+        "fileMode",
+        "imagePull",
+        "keys",
+        "mount",
+        "mountPath",
+        "namespace",
+        "secretName",
+    ]);
     assert.deepEqual(outs("Compute"), ["deploymentName", "endpoint", "namespace", "serviceName"]);
     assert.deepEqual(outs("TrainJob"), ["backend", "jobName", "masterAddress", "namespace", "state"]);
     assert.ok(res("Secret").required.includes("checksum"));
-    assert.deepEqual(res("Secret").properties.keys, { ...res("Secret").properties.keys, type: "array", items: { type: "string" } });
+    assert.deepEqual(res("Secret").properties.keys, {
+        ...res("Secret").properties.keys,
+        type: "array",
+        items: { type: "string" },
+    });
     assert.ok(!res("Compute").required.includes("endpoint"), "endpoint is undefined without ports");
 });
 

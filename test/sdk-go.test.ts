@@ -22,7 +22,9 @@ const schema = JSON.parse(fs.readFileSync(path.join(ROOT, "schema.json"), "utf8"
     pluginDownloadURL: string;
     language: { go?: { importBasePath?: string } };
 };
-const cliVersion = spawnSync(path.join(ROOT, "scripts", "pulumi-bins.sh"), ["versions"], { encoding: "utf8" }).stdout.match(/^pulumi-cli=(.+)$/m)?.[1];
+const cliVersion = spawnSync(path.join(ROOT, "scripts", "pulumi-bins.sh"), ["versions"], {
+    encoding: "utf8",
+}).stdout.match(/^pulumi-cli=(.+)$/m)?.[1];
 
 function cachedCodegen(): string | undefined {
     const r = spawnSync(path.join(ROOT, "scripts/gen-sdk.sh"), ["--cached-tool"], { encoding: "utf8" });
@@ -39,10 +41,15 @@ function requires(gomod: string): Record<string, string> {
 test("sdk/go: what Pulumi's Go generator makes of schema.json", (t) => {
     const tool = cachedCodegen();
     if (!tool) {
-        t.skip("tools/pulumi/codegen is not built for this source (scripts/gen-sdk.sh --tool builds it); CI runs scripts/gen-sdk.sh --check");
+        t.skip(
+            "tools/pulumi/codegen is not built for this source (scripts/gen-sdk.sh --tool builds it); CI runs scripts/gen-sdk.sh --check",
+        );
         return;
     }
-    const check = spawnSync(tool, ["-schema", "schema.json", "-lang", "go", "-out", "sdk/go", "-check"], { cwd: ROOT, encoding: "utf8" });
+    const check = spawnSync(tool, ["-schema", "schema.json", "-lang", "go", "-out", "sdk/go", "-check"], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
     assert.equal(check.status, 0, `${check.stderr}`);
 });
 
@@ -57,11 +64,21 @@ test("sdk/go: a schema without language.go.importBasePath is refused with the fi
         const bare = { ...schema, language: { ...schema.language } };
         delete bare.language.go;
         fs.writeFileSync(path.join(dir, "schema.json"), JSON.stringify(bare));
-        const r = spawnSync(tool, ["-schema", path.join(dir, "schema.json"), "-lang", "go", "-out", path.join(dir, "out")], { encoding: "utf8" });
+        const r = spawnSync(
+            tool,
+            ["-schema", path.join(dir, "schema.json"), "-lang", "go", "-out", path.join(dir, "out")],
+            { encoding: "utf8" },
+        );
         assert.equal(r.status, 1, r.stdout + r.stderr);
-        assert.match(r.stderr, /schema\.json has no language\.go\.importBasePath: the Go SDK's module path \(scripts\/gen-schema\.ts GO_MODULE\)/);
+        assert.match(
+            r.stderr,
+            /schema\.json has no language\.go\.importBasePath: the Go SDK's module path \(scripts\/gen-schema\.ts GO_MODULE\)/,
+        );
         assert.ok(!fs.existsSync(path.join(dir, "out")), "nothing written");
-        const lang = spawnSync(tool, ["-schema", "schema.json", "-lang", "golang", "-out", path.join(dir, "out")], { cwd: ROOT, encoding: "utf8" });
+        const lang = spawnSync(tool, ["-schema", "schema.json", "-lang", "golang", "-out", path.join(dir, "out")], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
         assert.equal(lang.status, 1);
         assert.match(lang.stderr, /-lang "golang": python or go/);
     } finally {
@@ -82,7 +99,12 @@ test("sdk/go: the module path is the schema's importBasePath; it requires the Pu
 
 test("sdk/go: pulumi-plugin.json names the plugin, the schema's version and its download URL", () => {
     const plugin = JSON.parse(fs.readFileSync(path.join(SDK, "pulumi-plugin.json"), "utf8"));
-    assert.deepEqual(plugin, { resource: true, name: "mlkube", version: schema.version, server: schema.pluginDownloadURL });
+    assert.deepEqual(plugin, {
+        resource: true,
+        name: "mlkube",
+        version: schema.version,
+        server: schema.pluginDownloadURL,
+    });
     // The resources ask the engine for that plugin, version and URL.
     const util = fs.readFileSync(path.join(SDK, "internal", "pulumiUtilities.go"), "utf8");
     assert.equal(util.split(`pulumi.PluginDownloadURL(${JSON.stringify(schema.pluginDownloadURL)})`).length, 3);
@@ -96,10 +118,21 @@ test("test/lang's Go programs: one module using sdk/go/mlkube through a replace,
     assert.equal(replace[1], GO_MODULE);
     assert.equal(path.resolve(ROOT, "test", "lang", "programs", replace[2]), SDK);
     assert.equal(requires(gomod)["github.com/pulumi/pulumi/sdk/v3"], `v${cliVersion}`);
-    assert.ok(fs.existsSync(path.join(ROOT, "test", "lang", "programs", "go.sum")), "go.sum committed (go build runs with -mod=readonly)");
+    assert.ok(
+        fs.existsSync(path.join(ROOT, "test", "lang", "programs", "go.sum")),
+        "go.sum committed (go build runs with -mod=readonly)",
+    );
     for (const shape of ["quickstart", "inference", "trainjob", "invalid"]) {
         const dir = path.join(ROOT, "test", "lang", "programs", shape, "go");
-        assert.match(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"), /^runtime: go$/m, `${shape}/go/Pulumi.yaml`);
-        assert.match(fs.readFileSync(path.join(dir, "main.go"), "utf8"), new RegExp(`"${GO_MODULE.replace(/\./g, "\\.")}"`), `${shape}/go/main.go imports the SDK`);
+        assert.match(
+            fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"),
+            /^runtime: go$/m,
+            `${shape}/go/Pulumi.yaml`,
+        );
+        assert.match(
+            fs.readFileSync(path.join(dir, "main.go"), "utf8"),
+            new RegExp(`"${GO_MODULE.replace(/\./g, "\\.")}"`),
+            `${shape}/go/main.go imports the SDK`,
+        );
     }
 });

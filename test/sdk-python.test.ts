@@ -15,7 +15,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
-const schemaVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, "schema.json"), "utf8")) as { version: string }).version;
+const schemaVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, "schema.json"), "utf8")) as { version: string })
+    .version;
 
 function cachedCodegen(): string | undefined {
     const r = spawnSync(path.join(ROOT, "scripts/gen-sdk.sh"), ["--cached-tool"], { encoding: "utf8" });
@@ -25,13 +26,18 @@ function cachedCodegen(): string | undefined {
 test("sdk/python: schema.json binds (Pulumi's schema.BindSpec) and sdk/python is what codegen makes of it", (t) => {
     const tool = cachedCodegen();
     if (!tool) {
-        t.skip("tools/pulumi/codegen is not built for this source (scripts/gen-sdk.sh --tool builds it); CI runs scripts/gen-sdk.sh --check");
+        t.skip(
+            "tools/pulumi/codegen is not built for this source (scripts/gen-sdk.sh --tool builds it); CI runs scripts/gen-sdk.sh --check",
+        );
         return;
     }
     const bind = spawnSync(tool, ["-schema", "schema.json", "-bind"], { cwd: ROOT, encoding: "utf8" });
     assert.equal(bind.status, 0, `schema.json does not bind:\n${bind.stderr}`);
     assert.equal(bind.stderr, "", "no binder diagnostics (warnings included)");
-    const check = spawnSync(tool, ["-schema", "schema.json", "-out", "sdk/python", "-check"], { cwd: ROOT, encoding: "utf8" });
+    const check = spawnSync(tool, ["-schema", "schema.json", "-out", "sdk/python", "-check"], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
     assert.equal(check.status, 0, `${check.stderr}`);
 });
 
@@ -54,7 +60,11 @@ interface Registration {
 function pythonBin(): string | undefined {
     if (spawnSync("python3", ["--version"]).error) return undefined;
     // Creates the venv on first use (pip install of the pinned pulumi SDK); cached afterwards.
-    return execFileSync(path.join(ROOT, "scripts/python.sh"), { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 600_000 }).trim();
+    return execFileSync(path.join(ROOT, "scripts/python.sh"), {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        timeout: 600_000,
+    }).trim();
 }
 
 test("sdk/python: every resource instantiates under Pulumi's Python mocks with the wire forms", (t) => {
@@ -72,7 +82,10 @@ test("sdk/python: every resource instantiates under Pulumi's Python mocks with t
     });
     const line = r.stdout.split("\n").find((l) => l.startsWith("MLKUBE-MOCKS "));
     assert.ok(line, `the Python program failed (exit ${r.status}):\n${r.stderr}`);
-    const { version, records: regs } = JSON.parse(line.slice("MLKUBE-MOCKS ".length)) as { version: string; records: Registration[] };
+    const { version, records: regs } = JSON.parse(line.slice("MLKUBE-MOCKS ".length)) as {
+        version: string;
+        records: Registration[];
+    };
     // Not installed, the SDK takes its version (the plugin version it asks the engine for) from pulumi-plugin.json.
     assert.equal(version, schemaVersion);
     const get = (name: string) => {
@@ -118,6 +131,11 @@ test("sdk/python: every resource instantiates under Pulumi's Python mocks with t
     assert.equal(train.suspend, false);
     assert.deepEqual(train.resourcesPerNode, { gpu: 1, cpu: "500m" });
     assert.deepEqual(train.volumes, [{ volume: { claimName: "ckpt" }, mountPath: "/ckpt" }]);
-    assert.deepEqual(train.initializer, { dataset: { storageUri: "hf://org/data", secret: { $resource: "hf" } }, volume: { $resource: "data" } });
-    assert.deepEqual(train.runtimePatches, [{ manager: "example.com/team", trainingRuntimeSpec: { template: { metadata: { labels: { team: "ml" } } } } }]);
+    assert.deepEqual(train.initializer, {
+        dataset: { storageUri: "hf://org/data", secret: { $resource: "hf" } },
+        volume: { $resource: "data" },
+    });
+    assert.deepEqual(train.runtimePatches, [
+        { manager: "example.com/team", trainingRuntimeSpec: { template: { metadata: { labels: { team: "ml" } } } } },
+    ]);
 });

@@ -31,14 +31,28 @@ function unkeyed(data: Record<string, string>): string {
 }
 
 test("the checksum of a low-entropy value is not its unkeyed SHA-256: a dictionary of guesses confirms nothing", async () => {
-    const guesses = ["hunter2", "password", "123456", "letmein", "qwerty", "admin", "secret", "changeme", ...Array.from({ length: 500 }, (_, i) => `pass${i}`)];
+    const guesses = [
+        "hunter2",
+        "password",
+        "123456",
+        "letmein",
+        "qwerty",
+        "admin",
+        "secret",
+        "changeme",
+        ...Array.from({ length: 500 }, (_, i) => `pass${i}`),
+    ];
     for (const config of [{}, { [KEY_CONFIG]: KEY_A }] as Record<string, string>[]) {
         const { r, checksum, annotation } = await checksumRun({ DB_PASSWORD: "hunter2" }, config);
         assert.deepEqual(r.errors, []);
         assert.match(checksum!, /^[0-9a-f]{16}$/);
         assert.equal(annotation, checksum, "the pod annotation is the Secret's checksum");
         assert.notEqual(checksum, unkeyed({ DB_PASSWORD: "hunter2" }));
-        const hits = guesses.filter((g) => unkeyed({ DB_PASSWORD: g }) === checksum || crypto.createHash("sha256").update(g).digest("hex").startsWith(checksum!));
+        const hits = guesses.filter(
+            (g) =>
+                unkeyed({ DB_PASSWORD: g }) === checksum ||
+                crypto.createHash("sha256").update(g).digest("hex").startsWith(checksum!),
+        );
         assert.deepEqual(hits, [], "no guess matches");
     }
 });
@@ -60,9 +74,19 @@ test("a different key gives a different checksum; the same key the same one, wha
 test("same values give the same checksum across two program runs (two processes) under a configured key; a changed value gives another", () => {
     const program = path.join(__dirname, "checksum-program.ts");
     const scenarios = (order: (v: Record<string, string>) => Record<string, string>) =>
-        ([{ [KEY_CONFIG]: KEY_A }, { [KEY_CONFIG]: KEY_B }] as Record<string, string>[]).flatMap((config) => [{ A: "1", B: "2" }, { A: "1", B: "3" }].map((values) => ({ config, values: order(values) })));
+        ([{ [KEY_CONFIG]: KEY_A }, { [KEY_CONFIG]: KEY_B }] as Record<string, string>[]).flatMap((config) =>
+            [
+                { A: "1", B: "2" },
+                { A: "1", B: "3" },
+            ].map((values) => ({ config, values: order(values) })),
+        );
     const runOnce = (list: ReturnType<typeof scenarios>) =>
-        JSON.parse(execFileSync(process.execPath, ["--import", "tsx", program, JSON.stringify(list)], { cwd: path.join(__dirname, ".."), encoding: "utf8" })) as { checksum: string; annotation: string }[];
+        JSON.parse(
+            execFileSync(process.execPath, ["--import", "tsx", program, JSON.stringify(list)], {
+                cwd: path.join(__dirname, ".."),
+                encoding: "utf8",
+            }),
+        ) as { checksum: string; annotation: string }[];
     const first = runOnce(scenarios((v) => v));
     const second = runOnce(scenarios((v) => Object.fromEntries(Object.entries(v).reverse())));
     assert.deepEqual(second, first, "stable across runs: previews stay empty");
@@ -95,18 +119,33 @@ test("without mlkube:checksumKey the key is 32 random bytes kept in the stack's 
     assert.deepEqual(r.errors, []);
     const stashes = r.resources.filter((x) => x.type === "pulumi:index:Stash");
     assert.equal(stashes.length, 1, "one Stash per stack, however many Secrets");
-    assert.equal(stashes[0].urn, STASH_URN, "parented to the stack: its URN does not depend on which Secret came first");
-    assert.deepEqual(stashes[0].options.ignoreChanges, ["input"], "later runs' candidates are discarded, so the key is stable and previews stay empty");
+    assert.equal(
+        stashes[0].urn,
+        STASH_URN,
+        "parented to the stack: its URN does not depend on which Secret came first",
+    );
+    assert.deepEqual(
+        stashes[0].options.ignoreChanges,
+        ["input"],
+        "later runs' candidates are discarded, so the key is stable and previews stay empty",
+    );
     assert.deepEqual([...(stashes[0].options.additionalSecretOutputs ?? [])].sort(), ["input", "output"]);
     const input = stashes[0].inputs.input;
     assert.ok(input instanceof SecretValue, "the candidate key is sent as a secret");
     assert.match(String(input.value), /^[0-9a-f]{64}$/, "32 random bytes");
     // The kept value (not this run's candidate) keys the checksum.
-    const key = crypto.createHmac("sha256", "kept-key-from-the-first-up").update("mlkube.dev/secret-checksum/v2").digest();
+    const key = crypto
+        .createHmac("sha256", "kept-key-from-the-first-up")
+        .update("mlkube.dev/secret-checksum/v2")
+        .digest();
     const expected = contentChecksum({ DB_PASSWORD: b64("hunter2") }, key);
     assert.deepEqual(sums, [expected, expected]);
     const deployment = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment")?.inputs as any;
-    assert.equal(deployment.spec.template.metadata.annotations["checksum.mlkube.dev/a"], expected, "the pod annotation carries it, in plain text");
+    assert.equal(
+        deployment.spec.template.metadata.annotations["checksum.mlkube.dev/a"],
+        expected,
+        "the pod annotation carries it, in plain text",
+    );
     // A new stack (nothing kept yet): the first candidate is kept, and keys the next run too.
     const fresh = new Map<string, unknown>();
     const runFresh = async () => {
@@ -123,28 +162,45 @@ test("without mlkube:checksumKey the key is 32 random bytes kept in the stack's 
 test("with mlkube:checksumKey set, no Stash is registered", async () => {
     const { r } = await checksumRun({ A: "1" }, { [KEY_CONFIG]: KEY_A });
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.resources.filter((x) => x.type === "pulumi:index:Stash"), []);
+    assert.deepEqual(
+        r.resources.filter((x) => x.type === "pulumi:index:Stash"),
+        [],
+    );
 });
 
 test("mlkube render: no key offline, so the annotation is a placeholder that says nothing about the content", async () => {
     const dir = path.join(__dirname, "..", "examples", "quickstart");
     const rendered = await render(dir, {});
     assert.deepEqual(rendered.errors, []);
-    const annotations = rendered.objects.flatMap((o: any) => Object.entries(o.spec?.template?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith("checksum.mlkube.dev/")));
+    const annotations = rendered.objects.flatMap((o: any) =>
+        Object.entries(o.spec?.template?.metadata?.annotations ?? {}).filter(([k]) =>
+            k.startsWith("checksum.mlkube.dev/"),
+        ),
+    );
     assert.ok(annotations.length > 0, "the example's Deployment uses a Secret");
     for (const [, v] of annotations) assert.equal(v, RENDERED_CHECKSUM);
-    assert.deepEqual(rendered.resources.filter((x: { type: string }) => x.type === "pulumi:index:Stash"), [], "no Stash offline");
+    assert.deepEqual(
+        rendered.resources.filter((x: { type: string }) => x.type === "pulumi:index:Stash"),
+        [],
+        "no Stash offline",
+    );
 });
 
 test("a plain-text or short mlkube:checksumKey is refused, without showing it", async () => {
     const plain = await checksumRun({ A: "1" }, { [KEY_CONFIG]: KEY_A }, []);
-    assert.deepEqual(plain.r.errors.map((e) => e.message), [
-        `Stack config "dev": mlkube:checksumKey: is stored in plain text (in Pulumi.dev.yaml), so it keeps nothing secret; set it as a secret: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)", or remove it (mlkube then keeps a random key in the stack's state)`,
-    ]);
+    assert.deepEqual(
+        plain.r.errors.map((e) => e.message),
+        [
+            `Stack config "dev": mlkube:checksumKey: is stored in plain text (in Pulumi.dev.yaml), so it keeps nothing secret; set it as a secret: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)", or remove it (mlkube then keeps a random key in the stack's state)`,
+        ],
+    );
     const short = await checksumRun({ A: "1" }, { [KEY_CONFIG]: "shortkey" });
-    assert.deepEqual(short.r.errors.map((e) => e.message), [
-        `Stack config "dev": mlkube:checksumKey: is 8 characters, too short for a key; use at least 16 random characters: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)"`,
-    ]);
+    assert.deepEqual(
+        short.r.errors.map((e) => e.message),
+        [
+            `Stack config "dev": mlkube:checksumKey: is 8 characters, too short for a key; use at least 16 random characters: pulumi config set --secret mlkube:checksumKey "$(openssl rand -hex 32)"`,
+        ],
+    );
     assert.deepEqual(short.r.resources, [], "nothing is registered");
 });
 
@@ -161,7 +217,11 @@ test("no secret value and no key material in the rendered YAML or the outputs", 
     );
     assert.deepEqual(r.errors, []);
     const shown = await new Promise<string>((resolve) => checksum!.apply(resolve));
-    assert.equal(await (checksum as unknown as { isSecret: Promise<boolean> }).isSecret, false, "the checksum is not a secret");
+    assert.equal(
+        await (checksum as unknown as { isSecret: Promise<boolean> }).isSecret,
+        false,
+        "the checksum is not a secret",
+    );
     const { objects, sources } = toObjects(r.resources, false);
     const yaml = toYaml(objects, sources);
     // The derived key, computed the way the library does (domain-separated HMAC of the config value).
@@ -169,18 +229,30 @@ test("no secret value and no key material in the rendered YAML or the outputs", 
     // Everything but the Secret's own data (a Pulumi secret, redacted in the YAML): the Deployment, the component outputs.
     const others = r.resources.filter((x) => x.type !== "kubernetes:core/v1:Secret").map((x) => x.inputs);
     const everything = yaml + JSON.stringify(others) + shown;
-    for (const leak of [value, b64(value), KEY_A, b64(KEY_A), derived, derived.slice(0, 16)]) assert.ok(!everything.includes(leak), `leaked ${leak}`);
-    assert.ok(yaml.includes(`checksum.mlkube.dev/db: ${shown}`) || yaml.includes(`checksum.mlkube.dev/db: "${shown}"`), "the annotation is rendered");
+    for (const leak of [value, b64(value), KEY_A, b64(KEY_A), derived, derived.slice(0, 16)])
+        assert.ok(!everything.includes(leak), `leaked ${leak}`);
+    assert.ok(
+        yaml.includes(`checksum.mlkube.dev/db: ${shown}`) || yaml.includes(`checksum.mlkube.dev/db: "${shown}"`),
+        "the annotation is rendered",
+    );
 });
 
 test("property: under one key, the checksum is equal exactly when the data is equal (any keys and values)", () => {
     const key = crypto.randomBytes(32);
-    const dataArb = fc.dictionary(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$/), fc.string({ maxLength: 12 }).map(b64), { maxKeys: 4 });
+    const dataArb = fc.dictionary(
+        fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$/),
+        fc.string({ maxLength: 12 }).map(b64),
+        { maxKeys: 4 },
+    );
     fc.assert(
         fc.property(dataArb, dataArb, (x, y) => {
             const same = JSON.stringify(Object.entries(x).sort()) === JSON.stringify(Object.entries(y).sort());
             assert.equal(contentChecksum(x, key) === contentChecksum(y, key), same);
-            assert.equal(contentChecksum(x, key), contentChecksum(Object.fromEntries(Object.entries(x).reverse()), key), "key order does not matter");
+            assert.equal(
+                contentChecksum(x, key),
+                contentChecksum(Object.fromEntries(Object.entries(x).reverse()), key),
+                "key order does not matter",
+            );
         }),
         { numRuns: 500, seed: 9 },
     );

@@ -16,7 +16,7 @@ import { LocalFileError } from "../src/secret/files";
 import { emit, reveal } from "./helpers";
 
 // The module object itself (not an import wrapper), so the counters below see every call src/secret makes.
- 
+
 const fs = require("node:fs") as typeof import("node:fs");
 
 function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
@@ -52,13 +52,21 @@ function observeFs(t: { mock: { method: Function } }): Counts & { stop(): void }
     const opendirSync = fs.opendirSync;
     const readdirSync = fs.readdirSync as (...x: unknown[]) => unknown;
     const mocks = [
-        t.mock.method(fs, "openSync", (...a: Parameters<typeof fs.openSync>) => (c.opened.push(String(a[0])), openSync(...a))),
+        t.mock.method(
+            fs,
+            "openSync",
+            (...a: Parameters<typeof fs.openSync>) => (c.opened.push(String(a[0])), openSync(...a)),
+        ),
         t.mock.method(fs, "readSync", (...a: unknown[]) => {
             const n = readSync(...a);
             c.bytesRead += n;
             return n;
         }),
-        t.mock.method(fs, "opendirSync", (...a: Parameters<typeof fs.opendirSync>) => (c.dirs.push(String(a[0])), opendirSync(...a))),
+        t.mock.method(
+            fs,
+            "opendirSync",
+            (...a: Parameters<typeof fs.opendirSync>) => (c.dirs.push(String(a[0])), opendirSync(...a)),
+        ),
         t.mock.method(fs, "readdirSync", (...a: unknown[]) => (c.dirs.push(String(a[0])), readdirSync(...a))),
     ];
     return Object.assign(c, { stop: () => mocks.forEach((m) => m.mock.restore()) });
@@ -92,7 +100,10 @@ test("fromDirectory over the size limit stops reading at the limit instead of wa
         /^Secret "big": fromDirectory: the files hold more than 1048576 bytes \(reading stopped at "a2\.bin"\); Kubernetes limits a Secret to 1048576 bytes \(1 MiB\): split them into several Secrets or mount large files from a Volume$/,
     );
     // a1.bin read; a2.bin opened, found too big by fstat and not read; nothing after it opened.
-    assert.deepEqual(r.opened.map((f) => path.relative(dir, f)), ["a1.bin", "a2.bin"]);
+    assert.deepEqual(
+        r.opened.map((f) => path.relative(dir, f)),
+        ["a1.bin", "a2.bin"],
+    );
     assert.ok(r.bytesRead <= 600 * 1024 + 1, `read ${r.bytesRead} bytes`);
     assert.deepEqual(r.dirs, [dir], "the sub-directory after the limit is never listed");
 });
@@ -136,7 +147,11 @@ test("fromDirectory never reads FIFOs, sockets or devices; they are skipped and 
         c.stop();
         console.warn = warn;
     }
-    assert.deepEqual(c.opened.filter((f) => f.startsWith(dir)).map((f) => path.relative(dir, f)), ["a.txt"], "only the regular file is opened");
+    assert.deepEqual(
+        c.opened.filter((f) => f.startsWith(dir)).map((f) => path.relative(dir, f)),
+        ["a.txt"],
+        "only the regular file is opened",
+    );
     const w = warnings.join("\n");
     assert.match(w, /pipe \(a named pipe\)/);
     assert.match(w, /sock \(a socket\)/);
@@ -166,22 +181,36 @@ test("fromDirectory: an unreadable directory is an mlkube error naming the path,
         }
     });
     if (!unreadable) return t.skip("no directory here that this user cannot list");
-    throwsValidation(() => new Secret("proc", { fromDirectory: unreadable }), new RegExp(`^Secret "proc": fromDirectory: ${JSON.stringify(unreadable).replace(/\//g, "\\/")} cannot be read \\((EACCES|EPERM)\\)$`));
+    throwsValidation(
+        () => new Secret("proc", { fromDirectory: unreadable }),
+        new RegExp(
+            `^Secret "proc": fromDirectory: ${JSON.stringify(unreadable).replace(/\//g, "\\/")} cannot be read \\((EACCES|EPERM)\\)$`,
+        ),
+    );
 });
 
 test("fromDirectory: pseudo-files that report size 0 (/proc) are refused, not read", (t) => {
     if (!fs.existsSync("/proc/self/status")) return t.skip("no /proc here");
-    throwsValidation(() => new Secret("proc", { fromDirectory: "/proc/self" }), /^Secret "proc": fromDirectory: .*(reports a size of 0 but has content \(a kernel pseudo-file, as in \/proc or \/sys\)|cannot be read)/);
+    throwsValidation(
+        () => new Secret("proc", { fromDirectory: "/proc/self" }),
+        /^Secret "proc": fromDirectory: .*(reports a size of 0 but has content \(a kernel pseudo-file, as in \/proc or \/sys\)|cannot be read)/,
+    );
 });
 
 test('fromDirectory("/") ends quickly with an mlkube error (size or entry limit), without crossing into /proc', (t) => {
     const t0 = process.hrtime.bigint();
     const r = counting(t, () => new Secret("root", { fromDirectory: "/" }));
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    assert.ok(r.error instanceof MlkubeValidationError, `expected an mlkube error, got ${r.error instanceof Error ? r.error.stack : r.error}`);
+    assert.ok(
+        r.error instanceof MlkubeValidationError,
+        `expected an mlkube error, got ${r.error instanceof Error ? r.error.stack : r.error}`,
+    );
     assert.match((r.error as Error).message, /^Secret "root": fromDirectory: /);
     assert.match((r.error as Error).message, /the files hold more than 1048576 bytes|holds more than \d+ entries/);
-    assert.ok(!r.opened.some((f) => f.startsWith("/proc/") || f.startsWith("/sys/")), "pseudo file systems are not entered");
+    assert.ok(
+        !r.opened.some((f) => f.startsWith("/proc/") || f.startsWith("/sys/")),
+        "pseudo file systems are not entered",
+    );
     assert.ok(r.bytesRead <= 1024 * 1024 + 1, `read ${r.bytesRead} bytes`);
     assert.ok(ms < 20000, `took ${ms} ms`);
 });
@@ -192,53 +221,74 @@ test("fromDirectory skips mount points below it (another file system), like find
     if (!fs.existsSync("/dev") || fs.statSync("/dev").dev === root.dev) return t.skip("/dev is not a mount point here");
     const r = counting(t, () => new Secret("root", { fromDirectory: "/" }));
     assert.ok(!r.opened.some((f) => f.startsWith("/dev/")), "nothing under /dev is opened");
-    assert.ok(!r.dirs.some((d) => d === "/dev" || d.startsWith("/dev/") || d === "/proc" || d.startsWith("/proc/")), "mount points are not listed");
+    assert.ok(
+        !r.dirs.some((d) => d === "/dev" || d.startsWith("/dev/") || d === "/proc" || d.startsWith("/proc/")),
+        "mount points are not listed",
+    );
 });
 
 test("property: on random trees (files, nested dirs, links incl. loops, FIFOs) the walk ends with files within the limits or a LocalFileError, reading at most the byte limit", async (t) => {
-    type Node = { kind: "file"; size: number } | { kind: "dir"; children: [string, Node][] } | { kind: "link"; target: string } | { kind: "fifo" };
+    type Node =
+        | { kind: "file"; size: number }
+        | { kind: "dir"; children: [string, Node][] }
+        | { kind: "link"; target: string }
+        | { kind: "fifo" };
     const name = fc.stringMatching(/^[a-z.][a-z0-9._-]{0,6}$/).filter((n) => n !== "." && n !== "..");
     const node: fc.Arbitrary<Node> = fc.letrec<{ node: Node }>((tie) => ({
         node: fc.oneof(
             { depthSize: "small", withCrossShrink: true },
             fc.record({ kind: fc.constant("file" as const), size: fc.nat(300) }),
-            fc.record({ kind: fc.constant("link" as const), target: fc.constantFrom(".", "..", "../..", "/", "/proc/self", "missing", "self") }),
+            fc.record({
+                kind: fc.constant("link" as const),
+                target: fc.constantFrom(".", "..", "../..", "/", "/proc/self", "missing", "self"),
+            }),
             fc.record({ kind: fc.constant("fifo" as const) }),
-            fc.record({ kind: fc.constant("dir" as const), children: fc.uniqueArray(fc.tuple(name, tie("node")), { maxLength: 5, selector: (e) => e[0] }) }),
+            fc.record({
+                kind: fc.constant("dir" as const),
+                children: fc.uniqueArray(fc.tuple(name, tie("node")), { maxLength: 5, selector: (e) => e[0] }),
+            }),
         ),
     })).node;
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-prop-"));
     t.after(() => fs.rmSync(root, { recursive: true, force: true }));
     let run = 0;
     fc.assert(
-        fc.property(fc.uniqueArray(fc.tuple(name, node), { maxLength: 6, selector: (e) => e[0] }), fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 1, max: 40 }), (children, maxBytes, maxEntries) => {
-            const dir = path.join(root, String(run++));
-            const make = (p: string, n: Node) => {
-                if (n.kind === "file") fs.writeFileSync(p, Buffer.alloc(n.size, 7));
-                else if (n.kind === "link") fs.symlinkSync(n.target, p);
-                else if (n.kind === "fifo") execFileSync("mkfifo", [p]);
-                else {
-                    fs.mkdirSync(p);
-                    for (const [c, x] of n.children) make(path.join(p, c), x);
+        fc.property(
+            fc.uniqueArray(fc.tuple(name, node), { maxLength: 6, selector: (e) => e[0] }),
+            fc.integer({ min: 0, max: 1500 }),
+            fc.integer({ min: 1, max: 40 }),
+            (children, maxBytes, maxEntries) => {
+                const dir = path.join(root, String(run++));
+                const make = (p: string, n: Node) => {
+                    if (n.kind === "file") fs.writeFileSync(p, Buffer.alloc(n.size, 7));
+                    else if (n.kind === "link") fs.symlinkSync(n.target, p);
+                    else if (n.kind === "fifo") execFileSync("mkfifo", [p]);
+                    else {
+                        fs.mkdirSync(p);
+                        for (const [c, x] of n.children) make(path.join(p, c), x);
+                    }
+                };
+                make(dir, { kind: "dir", children });
+                const c = observeFs(t);
+                try {
+                    const r = readDirectory(dir, maxBytes, maxEntries);
+                    const total = r.files.reduce((s, f) => s + f.key.length + f.data.length, 0);
+                    assert.ok(total <= maxBytes, `${total} > ${maxBytes}`);
+                    assert.equal(new Set(r.files.map((f) => f.key)).size, r.files.length);
+                } catch (e) {
+                    assert.ok(e instanceof LocalFileError, `not a LocalFileError: ${(e as Error)?.stack ?? e}`);
+                } finally {
+                    c.stop();
+                    fs.rmSync(dir, { recursive: true, force: true });
                 }
-            };
-            make(dir, { kind: "dir", children });
-            const c = observeFs(t);
-            try {
-                const r = readDirectory(dir, maxBytes, maxEntries);
-                const total = r.files.reduce((s, f) => s + f.key.length + f.data.length, 0);
-                assert.ok(total <= maxBytes, `${total} > ${maxBytes}`);
-                assert.equal(new Set(r.files.map((f) => f.key)).size, r.files.length);
-            } catch (e) {
-                assert.ok(e instanceof LocalFileError, `not a LocalFileError: ${(e as Error)?.stack ?? e}`);
-            } finally {
-                c.stop();
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
-            assert.ok(c.bytesRead <= maxBytes + 1, `read ${c.bytesRead} bytes with a limit of ${maxBytes}`);
-            assert.ok(c.opened.every((f) => f.startsWith(dir + path.sep)), "nothing outside the tree is opened");
-            assert.ok(c.dirs.length <= maxEntries + 1, `${c.dirs.length} directories listed`);
-        }),
+                assert.ok(c.bytesRead <= maxBytes + 1, `read ${c.bytesRead} bytes with a limit of ${maxBytes}`);
+                assert.ok(
+                    c.opened.every((f) => f.startsWith(dir + path.sep)),
+                    "nothing outside the tree is opened",
+                );
+                assert.ok(c.dirs.length <= maxEntries + 1, `${c.dirs.length} directories listed`);
+            },
+        ),
         { numRuns: 150, seed: 22 },
     );
 });

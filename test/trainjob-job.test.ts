@@ -18,17 +18,33 @@ import { assertConforms, assertValidK8s, assertValidCrd, validateObject } from "
 import { assertFails, emit, OWNER } from "./helpers";
 import { ensureBuilt, ROOT } from "./render-helpers";
 
-const base: TrainJobArgs = { image: "ghcr.io/acme/train:1.0", command: ["torchrun"], args: ["/app/train.py"], backend: "job" };
-const COMPLETION_INDEX = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+const base: TrainJobArgs = {
+    image: "ghcr.io/acme/train:1.0",
+    command: ["torchrun"],
+    args: ["/app/train.py"],
+    backend: "job",
+};
+const COMPLETION_INDEX = {
+    fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+};
 
 async function job(args: TrainJobArgs | (() => TrainJobArgs), name = "tj") {
     const out = await emit(() => new TrainJob(name, typeof args === "function" ? args() : args));
-    assert.deepEqual(out.errors.map((e) => e.message), []);
+    assert.deepEqual(
+        out.errors.map((e) => e.message),
+        [],
+    );
     const j = out.get("Job", name);
     assertValidK8s(j);
     const svc: any = out.resources.find((r) => r.type === "kubernetes:core/v1:Service" && r.name === name)?.inputs;
     if (svc) assertValidK8s(svc);
-    return { out, job: j, svc, pod: j.spec.template, env: j.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[] };
+    return {
+        out,
+        job: j,
+        svc,
+        pod: j.spec.template,
+        env: j.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[],
+    };
 }
 
 const envOf = (env: { name: string }[], name: string) => env.find((e) => e.name === name);
@@ -68,7 +84,13 @@ test("job, numNodes 1: a plain NonIndexed Job, no Service, rendezvous on the pod
 });
 
 test("job, numNodes > 1: Indexed Job + headless Service + subdomain; pod 0's hostname is the master", async () => {
-    const { out, job: j, svc, pod, env } = await job({ ...base, numNodes: 3, resourcesPerNode: { gpu: 8 }, namespace: "ml" }, "llm");
+    const {
+        out,
+        job: j,
+        svc,
+        pod,
+        env,
+    } = await job({ ...base, numNodes: 3, resourcesPerNode: { gpu: 8 }, namespace: "ml" }, "llm");
     assert.deepEqual(
         { c: j.spec.completions, p: j.spec.parallelism, m: j.spec.completionMode, b: j.spec.backoffLimit },
         { c: 3, p: 3, m: "Indexed", b: 0 },
@@ -126,7 +148,9 @@ test("job: backoffLimit, backoffLimitPerIndex, noRetryExitCodes, deadline, TTL, 
     });
     assert.equal(j.spec.backoffLimit, 4);
     assert.equal(j.spec.backoffLimitPerIndex, 1);
-    assert.deepEqual(j.spec.podFailurePolicy, { rules: [{ action: "FailJob", onExitCodes: { containerName: "node", operator: "In", values: [2, 42] } }] });
+    assert.deepEqual(j.spec.podFailurePolicy, {
+        rules: [{ action: "FailJob", onExitCodes: { containerName: "node", operator: "In", values: [2, 42] } }],
+    });
     assert.equal(j.spec.activeDeadlineSeconds, 3600);
     assert.equal(j.spec.ttlSecondsAfterFinished, 600);
     assert.equal(j.spec.suspend, true);
@@ -138,7 +162,11 @@ test("job: backoffLimit, backoffLimitPerIndex, noRetryExitCodes, deadline, TTL, 
 });
 
 test("job: volumes, secrets, shm, scheduling and labels from PodOptions reach the pod; labels on Job and Service", async () => {
-    const { job: j, svc, pod } = await job(() => ({
+    const {
+        job: j,
+        svc,
+        pod,
+    } = await job(() => ({
         ...base,
         numNodes: 2,
         volumes: [new Volume("ckpt", { size: "1Ti", accessMode: "ReadWriteMany" })],
@@ -158,7 +186,11 @@ test("job: volumes, secrets, shm, scheduling and labels from PodOptions reach th
     assert.equal(j.metadata.labels.team, "ml");
     assert.equal(svc.metadata.labels.team, "ml");
     assert.equal(j.metadata.annotations.note, "hi");
-    assert.equal(pod.metadata.annotations?.["checksum.mlkube.dev/hf"], undefined, "a rotated secret must not restart a run");
+    assert.equal(
+        pod.metadata.annotations?.["checksum.mlkube.dev/hf"],
+        undefined,
+        "a rotated secret must not restart a run",
+    );
 });
 
 test("job: waitForCompletion waits for Complete or Failed; outputs", async () => {
@@ -170,7 +202,8 @@ test("job: waitForCompletion waits for Complete or Failed; outputs", async () =>
     });
     assert.deepEqual(out.errors, []);
     assert.deepEqual(out.get("Job", "w").metadata.annotations, {
-        "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
+        "pulumi.com/waitFor":
+            "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "600",
         ...OWNER,
     });
@@ -184,19 +217,34 @@ test("job: waitForCompletion waits for Complete or Failed; outputs", async () =>
 });
 
 test("job: errors for options of other backends, per-index retries on one node, names, hostname in podPatch", async () => {
-    await assertFails(() => new TrainJob("a", { ...base, maxRestarts: 2 }), 'TrainJob "a": maxRestarts: is not supported with backend "job" (a Job retries failed pods, not the whole run); use backoffLimit');
-    await assertFails(() => new TrainJob("b", { ...base, backoffLimitPerIndex: 1 }), 'TrainJob "b": backoffLimitPerIndex: needs numNodes > 1 (an Indexed Job); with one node use backoffLimit');
+    await assertFails(
+        () => new TrainJob("a", { ...base, maxRestarts: 2 }),
+        'TrainJob "a": maxRestarts: is not supported with backend "job" (a Job retries failed pods, not the whole run); use backoffLimit',
+    );
+    await assertFails(
+        () => new TrainJob("b", { ...base, backoffLimitPerIndex: 1 }),
+        'TrainJob "b": backoffLimitPerIndex: needs numNodes > 1 (an Indexed Job); with one node use backoffLimit',
+    );
     await assertFails(
         () => new TrainJob("c", { ...base, runtimePatches: [{ manager: "example.com/x" }] }),
         'TrainJob "c": runtimePatches: only applies to backends "jobset" and "kubeflow" (they patch a JobSet); with backend "job" use podPatch',
     );
-    await assertFails(() => new TrainJob("d", { ...base, runtime: { name: "x" } }), 'TrainJob "d": runtime: only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)');
+    await assertFails(
+        () => new TrainJob("d", { ...base, runtime: { name: "x" } }),
+        'TrainJob "d": runtime: only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)',
+    );
     await assertFails(
         () => new TrainJob("e", { ...base, backend: "jobset", backoffLimit: 1 }),
         'TrainJob "e": backoffLimit: only applies with backend "job" (a batch/v1 Job\'s retry settings); the jobset backend restarts the whole JobSet with maxRestarts',
     );
-    await assertFails(() => new TrainJob("f", { ...base, backend: "kubeflow", noRetryExitCodes: [1] }), 'TrainJob "f": noRetryExitCodes: only applies with backend "job" (a batch/v1 Job\'s retry settings)');
-    await assertFails(() => new TrainJob("g", { ...base, noRetryExitCodes: [0] }), /TrainJob "g": noRetryExitCodes\[0\]: .*1/);
+    await assertFails(
+        () => new TrainJob("f", { ...base, backend: "kubeflow", noRetryExitCodes: [1] }),
+        'TrainJob "f": noRetryExitCodes: only applies with backend "job" (a batch/v1 Job\'s retry settings)',
+    );
+    await assertFails(
+        () => new TrainJob("g", { ...base, noRetryExitCodes: [0] }),
+        /TrainJob "g": noRetryExitCodes\[0\]: .*1/,
+    );
     await assertFails(
         () => new TrainJob("h", { ...base, numNodes: 2, podPatch: { subdomain: "other" } }),
         'TrainJob "h": podPatch: hostname and subdomain are set by the job backend (pods are reached as <name>-<index>.<name>); remove them from podPatch',
@@ -209,21 +257,36 @@ test("job: errors for options of other backends, per-index retries on one node, 
     );
     const ok = await emit(() => new TrainJob("x", { ...base, name: "a".repeat(63) }));
     assert.deepEqual(ok.errors, []);
-    await assertFails(() => new TrainJob("x", { ...base, name: "9lives" }), /name: "9lives" is not a valid TrainJob\/JobSet name/);
+    await assertFails(
+        () => new TrainJob("x", { ...base, name: "9lives" }),
+        /name: "9lives" is not a valid TrainJob\/JobSet name/,
+    );
 });
 
 test("job: nothing of the other backends leaks in (no JobSet, no TrainJob); the jobset backend is unchanged", async () => {
     const out = await emit(() => new TrainJob("n", { ...base, numNodes: 2 }));
-    assert.deepEqual(out.objects().map((o) => o.kind).sort(), ["Job", "Service"]);
+    assert.deepEqual(
+        out
+            .objects()
+            .map((o) => o.kind)
+            .sort(),
+        ["Job", "Service"],
+    );
     const js = await emit(() => new TrainJob("n", { ...base, backend: "jobset", numNodes: 2 }));
-    assert.deepEqual(js.objects().map((o) => o.kind), ["JobSet"]);
+    assert.deepEqual(
+        js.objects().map((o) => o.kind),
+        ["JobSet"],
+    );
     assertValidCrd(js.get("JobSet", "n"));
 });
 
 test("examples/llm-finetune (job): a Job and its headless Service, every object conforms, golden file", async () => {
     ensureBuilt();
     const r = await render(path.join(ROOT, "examples", "llm-finetune"), { config: { "llm-finetune:backend": "job" } });
-    assert.deepEqual(r.errors.map((e) => e.message), []);
+    assert.deepEqual(
+        r.errors.map((e) => e.message),
+        [],
+    );
     for (const o of r.objects) assertConforms(o);
     const kinds = r.objects.map((o) => o.kind);
     assert.ok(kinds.includes("Job") && kinds.includes("Service"));
@@ -233,29 +296,46 @@ test("examples/llm-finetune (job): a Job and its headless Service, every object 
     const yaml = toYaml(r.objects, r.sources);
     const file = path.join(ROOT, "test", "trainjob-golden", "llm-finetune.job.yaml");
     if (process.env.UPDATE_GOLDEN || !fs.existsSync(file)) fs.writeFileSync(file, yaml);
-    assert.equal(yaml, fs.readFileSync(file, "utf8"), `${file} is out of date; rerun with UPDATE_GOLDEN=1 and review the diff`);
+    assert.equal(
+        yaml,
+        fs.readFileSync(file, "utf8"),
+        `${file} is out of date; rerun with UPDATE_GOLDEN=1 and review the diff`,
+    );
 });
 
 test("property (job): any accepted name/numNodes gives hostnames ≤63 that PET_MASTER_ADDR names, and a conforming Job; rejected ones say why", async () => {
     resetConfigCache();
     fc.assert(
-        fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,70}[a-z0-9]$/), fc.integer({ min: 1, max: 100000 }), (name, numNodes) => {
-            const a = trainJobArgsSchema.parse({ ...base, numNodes });
-            let r;
-            try {
-                r = renderTrainJob(name, a);
-            } catch (e) {
-                assert.ok(e instanceof MlkubeValidationError);
-                assert.ok(name.length > 63 || `${name}-${numNodes - 1}`.length > 63, `rejected a name that fits: ${name} × ${numNodes}: ${(e as Error).message}`);
-                return;
-            }
-            assert.ok(name.length <= 63 && (numNodes === 1 || `${name}-${numNodes - 1}`.length <= 63), `accepted ${name} × ${numNodes}`);
-            assert.deepEqual(validateObject(r.object), []);
-            const env = (r.object.spec as any).template.spec.containers[0].env as { name: string; value?: string }[];
-            const master = env.find((e) => e.name === "PET_MASTER_ADDR")!.value!;
-            assert.equal(master, numNodes === 1 ? "127.0.0.1" : `${name}-0.${name}`);
-            if (numNodes > 1) assert.deepEqual(validateObject(r.service), []);
-        }),
+        fc.property(
+            fc.stringMatching(/^[a-z][a-z0-9-]{0,70}[a-z0-9]$/),
+            fc.integer({ min: 1, max: 100000 }),
+            (name, numNodes) => {
+                const a = trainJobArgsSchema.parse({ ...base, numNodes });
+                let r;
+                try {
+                    r = renderTrainJob(name, a);
+                } catch (e) {
+                    assert.ok(e instanceof MlkubeValidationError);
+                    assert.ok(
+                        name.length > 63 || `${name}-${numNodes - 1}`.length > 63,
+                        `rejected a name that fits: ${name} × ${numNodes}: ${(e as Error).message}`,
+                    );
+                    return;
+                }
+                assert.ok(
+                    name.length <= 63 && (numNodes === 1 || `${name}-${numNodes - 1}`.length <= 63),
+                    `accepted ${name} × ${numNodes}`,
+                );
+                assert.deepEqual(validateObject(r.object), []);
+                const env = (r.object.spec as any).template.spec.containers[0].env as {
+                    name: string;
+                    value?: string;
+                }[];
+                const master = env.find((e) => e.name === "PET_MASTER_ADDR")!.value!;
+                assert.equal(master, numNodes === 1 ? "127.0.0.1" : `${name}-0.${name}`);
+                if (numNodes > 1) assert.deepEqual(validateObject(r.service), []);
+            },
+        ),
         { numRuns: 200 },
     );
 });

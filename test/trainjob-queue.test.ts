@@ -34,8 +34,13 @@ function innerLabels(o: any): Record<string, string>[] {
 
 for (const backend of ["jobset", "kubeflow", "job"] as const) {
     test(`queue (${backend}): Kueue labels on the ${KIND[backend]} only, created suspended, suspend left to Kueue`, async () => {
-        const out = await emit(() => new TrainJob("q", { ...base, backend, numNodes: 2, queue: "team-a", priorityClass: "high" }));
-        assert.deepEqual(out.errors.map((e) => e.message), []);
+        const out = await emit(
+            () => new TrainJob("q", { ...base, backend, numNodes: 2, queue: "team-a", priorityClass: "high" }),
+        );
+        assert.deepEqual(
+            out.errors.map((e) => e.message),
+            [],
+        );
         const o = out.get(KIND[backend], "q");
         assertConforms(o);
         assert.equal(o.metadata.labels[QUEUE], "team-a");
@@ -43,7 +48,11 @@ for (const backend of ["jobset", "kubeflow", "job"] as const) {
         assert.equal(o.spec.suspend, true);
         const inner = innerLabels(o);
         assert.ok(inner.length > 0);
-        for (const l of inner) assert.ok(!(QUEUE in l) && !(PRIORITY in l), `Kueue label inside the ${KIND[backend]}: ${JSON.stringify(l)}`);
+        for (const l of inner)
+            assert.ok(
+                !(QUEUE in l) && !(PRIORITY in l),
+                `Kueue label inside the ${KIND[backend]}: ${JSON.stringify(l)}`,
+            );
         const r = out.resource(KIND[backend], "q");
         assert.deepEqual(r.options.ignoreChanges, keepFieldManager(["spec.suspend"]));
         // The Service of the job backend is not a workload: no queue label.
@@ -60,13 +69,20 @@ test("queue: the stack default mlkube:queue applies; queue: false opts out; no q
         },
         { "mlkube:queue": "shared" },
     );
-    assert.deepEqual(out.errors.map((e) => e.message), []);
+    assert.deepEqual(
+        out.errors.map((e) => e.message),
+        [],
+    );
     assert.equal(out.get("Job", "d").metadata.labels[QUEUE], "shared");
     assert.equal(out.get("Job", "d").spec.suspend, true);
     assert.equal(out.get("Job", "o").metadata.labels[QUEUE], undefined);
     assert.equal(out.get("Job", "o").spec.suspend, true, "the user's own suspend without a queue");
     assert.deepEqual(out.resource("Job", "o").options.ignoreChanges, keepFieldManager());
-    assert.equal(out.get("JobSet", "x").metadata.labels[QUEUE], "team-b", "an explicit queue wins over the stack default");
+    assert.equal(
+        out.get("JobSet", "x").metadata.labels[QUEUE],
+        "team-b",
+        "an explicit queue wins over the stack default",
+    );
     assertValidCrd(out.get("JobSet", "x"));
     const plain = await emit(() => new TrainJob("p", { ...base }));
     const js = plain.get("JobSet", "p");
@@ -89,6 +105,11 @@ test("queue: errors (suspend belongs to Kueue, priorityClass needs a queue, name
         () => new TrainJob("p", { ...base, priorityClass: "high" }),
         'TrainJob "p": priorityClass: only applies to a queued job (a Kueue WorkloadPriorityClass); set queue (or the stack default mlkube:queue), or use priorityClassName for the pods\' PriorityClass',
     );
-    await assertFails(() => new TrainJob("n", { ...base, queue: "Team A" }), /TrainJob "n": queue: "Team A" is not a valid Kubernetes name .*use "team-a"/);
-    await assertFails(() => new TrainJob("n", { ...base }), /mlkube:queue: "Team_A" is not a valid Kubernetes name/, { "mlkube:queue": "Team_A" });
+    await assertFails(
+        () => new TrainJob("n", { ...base, queue: "Team A" }),
+        /TrainJob "n": queue: "Team A" is not a valid Kubernetes name .*use "team-a"/,
+    );
+    await assertFails(() => new TrainJob("n", { ...base }), /mlkube:queue: "Team_A" is not a valid Kubernetes name/, {
+        "mlkube:queue": "Team_A",
+    });
 });

@@ -33,7 +33,12 @@ before(() =>
 
 for (const backend of ["jobset", "kubeflow", "job"] as const) {
     test(`TrainJob (${backend}): jobName is the job's name, not the generated name a replacement's preview shows`, async () => {
-        const job = new TrainJob(`train-${backend}`, { image: "busybox:1.36", command: ["true"], backend, numNodes: backend === "job" ? 2 : 1 });
+        const job = new TrainJob(`train-${backend}`, {
+            image: "busybox:1.36",
+            command: ["true"],
+            backend,
+            numNodes: backend === "job" ? 2 : 1,
+        });
         assert.equal(await value(job.jobName), `train-${backend}`);
     });
 }

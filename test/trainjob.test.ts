@@ -14,27 +14,50 @@ import { assertFails, emit, OWNER } from "./helpers";
 import { ensureBuilt, ROOT } from "./render-helpers";
 
 const base: TrainJobArgs = { image: "ghcr.io/acme/train:1.0", command: ["torchrun"], args: ["/app/train.py"] };
-const COMPLETION_INDEX = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+const COMPLETION_INDEX = {
+    fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+};
 
 function nodePatch(manager: string, spec: Record<string, unknown>, metadata?: Record<string, unknown>): RuntimePatch {
     return {
         manager,
-        trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { ...(metadata ? { metadata } : {}), spec } } } }] } } },
+        trainingRuntimeSpec: {
+            template: {
+                spec: {
+                    replicatedJobs: [
+                        { name: "node", template: { spec: { template: { ...(metadata ? { metadata } : {}), spec } } } },
+                    ],
+                },
+            },
+        },
     };
 }
 
 /** Renders a JobSet; `args` may be a function so Volumes/Secrets are created under the mocks. */
 async function jobset(args: TrainJobArgs | (() => TrainJobArgs), name = "tj") {
     const out = await emit(() => new TrainJob(name, typeof args === "function" ? args() : args));
-    assert.deepEqual(out.errors.map((e) => e.message), []);
+    assert.deepEqual(
+        out.errors.map((e) => e.message),
+        [],
+    );
     const js = out.get("JobSet", name);
     assertValidCrd(js);
-    return { out, js, pod: js.spec.replicatedJobs[0].template.spec.template, job: js.spec.replicatedJobs[0].template.spec };
+    return {
+        out,
+        js,
+        pod: js.spec.replicatedJobs[0].template.spec.template,
+        job: js.spec.replicatedJobs[0].template.spec,
+    };
 }
 
 async function trainjob(args: TrainJobArgs | (() => TrainJobArgs), name = "tj") {
-    const out = await emit(() => new TrainJob(name, { ...(typeof args === "function" ? args() : args), backend: "kubeflow" }));
-    assert.deepEqual(out.errors.map((e) => e.message), []);
+    const out = await emit(
+        () => new TrainJob(name, { ...(typeof args === "function" ? args() : args), backend: "kubeflow" }),
+    );
+    assert.deepEqual(
+        out.errors.map((e) => e.message),
+        [],
+    );
     const tj = out.get("TrainJob", name);
     assertValidCrd(tj);
     return { out, tj, patch: tj.spec.runtimePatches[0] };
@@ -44,14 +67,21 @@ async function trainjob(args: TrainJobArgs | (() => TrainJobArgs), name = "tj") 
 // backend "jobset"
 
 test("jobset: one Indexed replicated job `node`, DNS hostnames, webhook defaults set explicitly", async () => {
-    const { out, js, job, pod } = await jobset({ ...base, numNodes: 4, resourcesPerNode: { gpu: 8, cpu: 32, memory: "256Gi" } });
+    const { out, js, job, pod } = await jobset({
+        ...base,
+        numNodes: 4,
+        resourcesPerNode: { gpu: 8, cpu: 32, memory: "256Gi" },
+    });
     assert.equal(js.apiVersion, "jobset.x-k8s.io/v1alpha2");
     assert.equal(js.kind, "JobSet");
     assert.equal(js.metadata.name, "tj");
     assert.equal(js.spec.replicatedJobs.length, 1);
     assert.equal(js.spec.replicatedJobs[0].name, "node");
     assert.equal(js.spec.replicatedJobs[0].replicas, 1);
-    assert.deepEqual({ p: job.parallelism, c: job.completions, m: job.completionMode, b: job.backoffLimit }, { p: 4, c: 4, m: "Indexed", b: 0 });
+    assert.deepEqual(
+        { p: job.parallelism, c: job.completions, m: job.completionMode, b: job.backoffLimit },
+        { p: 4, c: 4, m: "Indexed", b: 0 },
+    );
     assert.deepEqual(js.spec.network, { enableDNSHostnames: true, publishNotReadyAddresses: true, subdomain: "tj" });
     assert.deepEqual(js.spec.successPolicy, { operator: "All" });
     assert.deepEqual(js.spec.startupPolicy, { startupPolicyOrder: "AnyOrder" });
@@ -60,7 +90,10 @@ test("jobset: one Indexed replicated job `node`, DNS hostnames, webhook defaults
     const c = pod.spec.containers[0];
     assert.equal(c.name, "node");
     assert.deepEqual(c.ports, [{ containerPort: 29500 }]);
-    assert.deepEqual(c.resources, { requests: { cpu: "32", memory: "256Gi", "nvidia.com/gpu": "8" }, limits: { "nvidia.com/gpu": "8" } });
+    assert.deepEqual(c.resources, {
+        requests: { cpu: "32", memory: "256Gi", "nvidia.com/gpu": "8" },
+        limits: { "nvidia.com/gpu": "8" },
+    });
     // The pod options come from the shared pod builder (secure defaults, GPU toleration).
     assert.deepEqual(pod.spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     assert.deepEqual(pod.spec.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
@@ -74,7 +107,10 @@ test("jobset: one Indexed replicated job `node`, DNS hostnames, webhook defaults
 });
 
 test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTER_PORT/NODE_RANK, no WORLD_SIZE", async () => {
-    const { pod } = await jobset({ ...base, numNodes: 3, env: { NCCL_DEBUG: "INFO" }, resourcesPerNode: { gpu: 8 } }, "llm");
+    const { pod } = await jobset(
+        { ...base, numNodes: 3, env: { NCCL_DEBUG: "INFO" }, resourcesPerNode: { gpu: 8 } },
+        "llm",
+    );
     assert.deepEqual(pod.spec.containers[0].env, [
         { name: "NCCL_DEBUG", value: "INFO" },
         { name: "PET_NNODES", value: "3" },
@@ -87,7 +123,9 @@ test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTE
         { name: "NODE_RANK", valueFrom: COMPLETION_INDEX },
     ]);
     const nproc = async (args: Partial<TrainJobArgs>) =>
-        (await jobset({ ...base, ...args })).pod.spec.containers[0].env.find((e: { name: string }) => e.name === "PET_NPROC_PER_NODE").value;
+        (await jobset({ ...base, ...args })).pod.spec.containers[0].env.find(
+            (e: { name: string }) => e.name === "PET_NPROC_PER_NODE",
+        ).value;
     assert.equal(await nproc({ numProcPerNode: 4, resourcesPerNode: { gpu: 8 } }), "4");
     assert.equal(await nproc({ resourcesPerNode: { cpu: "2500m" } }), "3");
     assert.equal(await nproc({ resourcesPerNode: { cpu: "100m" } }), "1");
@@ -104,7 +142,14 @@ test("jobset: the Kubeflow torch runtime's rendezvous env plus MASTER_ADDR/MASTE
 });
 
 test("jobset: maxRestarts, activeDeadlineSeconds (fails the JobSet, no restart), TTL, suspend, managedBy", async () => {
-    const { js, job } = await jobset({ ...base, maxRestarts: 3, activeDeadlineSeconds: 7200, ttlSecondsAfterFinished: 600, suspend: true, managedBy: "kueue.x-k8s.io/multikueue" });
+    const { js, job } = await jobset({
+        ...base,
+        maxRestarts: 3,
+        activeDeadlineSeconds: 7200,
+        ttlSecondsAfterFinished: 600,
+        suspend: true,
+        managedBy: "kueue.x-k8s.io/multikueue",
+    });
     assert.deepEqual(js.spec.failurePolicy, {
         maxRestarts: 3,
         restartStrategy: "Recreate",
@@ -120,7 +165,10 @@ test("jobset: volumes, secrets, shm, scheduling and labels from PodOptions reach
     const { js, pod } = await jobset(() => ({
         ...base,
         volumes: [new Volume("ckpt", { size: "1Ti", accessMode: "ReadWriteMany" }), "datasets"],
-        secrets: [new Secret("hf", { env: { HF_TOKEN: "x" } }), new Secret("gcs", { env: { KEY: "y" }, mount: "files" })],
+        secrets: [
+            new Secret("hf", { env: { HF_TOKEN: "x" } }),
+            new Secret("gcs", { env: { KEY: "y" }, mount: "files" }),
+        ],
         sharedMemory: "32Gi",
         nodeSelector: "pool=a100",
         serviceAccountName: "trainer",
@@ -131,7 +179,10 @@ test("jobset: volumes, secrets, shm, scheduling and labels from PodOptions reach
     }));
     const c = pod.spec.containers[0];
     assert.deepEqual(c.envFrom, [{ secretRef: { name: "hf" } }]);
-    assert.deepEqual(c.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ["/mnt/ckpt", "/mnt/datasets", "/etc/mlkube/secrets/gcs", "/dev/shm"]);
+    assert.deepEqual(
+        c.volumeMounts.map((m: { mountPath: string }) => m.mountPath),
+        ["/mnt/ckpt", "/mnt/datasets", "/etc/mlkube/secrets/gcs", "/dev/shm"],
+    );
     assert.deepEqual(pod.spec.nodeSelector, { pool: "a100" });
     assert.equal(pod.spec.serviceAccountName, "trainer");
     // labels/annotations on the JobSet only (a Kueue queue label must not reach pods); pod* on the pods only.
@@ -151,23 +202,52 @@ test("jobset: runtimePatches merge like the Trainer controller (by name, list or
         sharedMemory: "8Gi",
         nodeSelector: { pool: "a" },
         runtimePatches: [
-            nodePatch("example.com/a", {
-                nodeSelector: { zone: "z1" },
-                volumes: [{ name: "cache", emptyDir: {} }, { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "16Gi" } }],
-                containers: [{ name: "node", volumeMounts: [{ name: "cache", mountPath: "/cache" }], securityContext: { readOnlyRootFilesystem: true } }],
-                tolerations: [{ key: "a", operator: "Exists" }],
-            }, { labels: { "example.com/a": "1" } }),
-            nodePatch("example.com/b", { nodeSelector: { zone: "z2" }, tolerations: [{ key: "b", operator: "Exists" }] }),
-            { manager: "example.com/c", trainingRuntimeSpec: { template: { metadata: { labels: { "example.com/jobset": "yes" } } } } },
+            nodePatch(
+                "example.com/a",
+                {
+                    nodeSelector: { zone: "z1" },
+                    volumes: [
+                        { name: "cache", emptyDir: {} },
+                        { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "16Gi" } },
+                    ],
+                    containers: [
+                        {
+                            name: "node",
+                            volumeMounts: [{ name: "cache", mountPath: "/cache" }],
+                            securityContext: { readOnlyRootFilesystem: true },
+                        },
+                    ],
+                    tolerations: [{ key: "a", operator: "Exists" }],
+                },
+                { labels: { "example.com/a": "1" } },
+            ),
+            nodePatch("example.com/b", {
+                nodeSelector: { zone: "z2" },
+                tolerations: [{ key: "b", operator: "Exists" }],
+            }),
+            {
+                manager: "example.com/c",
+                trainingRuntimeSpec: { template: { metadata: { labels: { "example.com/jobset": "yes" } } } },
+            },
         ],
     });
     assert.deepEqual(pod.spec.nodeSelector, { pool: "a", zone: "z2" });
-    assert.deepEqual(pod.spec.volumes, [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "16Gi" } }, { name: "cache", emptyDir: {} }]);
+    assert.deepEqual(pod.spec.volumes, [
+        { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "16Gi" } },
+        { name: "cache", emptyDir: {} },
+    ]);
     assert.deepEqual(pod.spec.tolerations, [{ key: "b", operator: "Exists" }], "tolerations are atomic: replaced");
     assert.equal(c0(pod).terminationMessagePolicy, "FallbackToLogsOnError");
     const c = pod.spec.containers[0];
-    assert.deepEqual(c.volumeMounts, [{ name: "dshm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }]);
-    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true });
+    assert.deepEqual(c.volumeMounts, [
+        { name: "dshm", mountPath: "/dev/shm" },
+        { name: "cache", mountPath: "/cache" },
+    ]);
+    assert.deepEqual(c.securityContext, {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        readOnlyRootFilesystem: true,
+    });
     assert.equal(c.image, "ghcr.io/acme/train:1.0");
     assert.equal(pod.metadata.labels["example.com/a"], "1");
     assert.equal(js.metadata.labels["example.com/jobset"], "yes");
@@ -180,28 +260,35 @@ const c0 = (pod: { spec: { containers: Record<string, unknown>[] } }) => pod.spe
 // backend "kubeflow"
 
 test("kubeflow: runtimeRef, spec.trainer from the built pod, the rest as mlkube's runtime patch", async () => {
-    const { out, tj, patch } = await trainjob({
-        ...base,
-        numNodes: 2,
-        numProcPerNode: 4,
-        env: { NCCL_DEBUG: "INFO" },
-        resourcesPerNode: { cpu: 8, memory: "32Gi", gpu: 1 },
-        volumes: [{ volume: "datasets", mountPath: "/data", readOnly: true }],
-        secrets: [Secret.existing("s3", { mount: "files" }), Secret.existing("regcred", { imagePull: true })],
-        sharedMemory: "8Gi",
-        nodeSelector: { pool: "a100" },
-        affinity: { nodeAffinity: {} },
-        serviceAccountName: "trainer",
-        labels: { team: "ml" },
-        annotations: { "example.com/note": "x" },
-        podLabels: { role: "trainer" },
-        podAnnotations: { "example.com/pod": "y" },
-        activeDeadlineSeconds: 3600,
-        suspend: true,
-        managedBy: "kueue.x-k8s.io/multikueue",
-    }, "llm");
+    const { out, tj, patch } = await trainjob(
+        {
+            ...base,
+            numNodes: 2,
+            numProcPerNode: 4,
+            env: { NCCL_DEBUG: "INFO" },
+            resourcesPerNode: { cpu: 8, memory: "32Gi", gpu: 1 },
+            volumes: [{ volume: "datasets", mountPath: "/data", readOnly: true }],
+            secrets: [Secret.existing("s3", { mount: "files" }), Secret.existing("regcred", { imagePull: true })],
+            sharedMemory: "8Gi",
+            nodeSelector: { pool: "a100" },
+            affinity: { nodeAffinity: {} },
+            serviceAccountName: "trainer",
+            labels: { team: "ml" },
+            annotations: { "example.com/note": "x" },
+            podLabels: { role: "trainer" },
+            podAnnotations: { "example.com/pod": "y" },
+            activeDeadlineSeconds: 3600,
+            suspend: true,
+            managedBy: "kueue.x-k8s.io/multikueue",
+        },
+        "llm",
+    );
     assert.equal(tj.apiVersion, "trainer.kubeflow.org/v1alpha1");
-    assert.deepEqual(tj.spec.runtimeRef, { apiGroup: "trainer.kubeflow.org", kind: "ClusterTrainingRuntime", name: "torch-distributed" });
+    assert.deepEqual(tj.spec.runtimeRef, {
+        apiGroup: "trainer.kubeflow.org",
+        kind: "ClusterTrainingRuntime",
+        name: "torch-distributed",
+    });
     assert.deepEqual(tj.spec.trainer, {
         image: "ghcr.io/acme/train:1.0",
         command: ["torchrun"],
@@ -214,7 +301,10 @@ test("kubeflow: runtimeRef, spec.trainer from the built pod, the rest as mlkube'
         ],
         numNodes: 2,
         numProcPerNode: 4,
-        resourcesPerNode: { requests: { cpu: "8", memory: "32Gi", "nvidia.com/gpu": "1" }, limits: { "nvidia.com/gpu": "1" } },
+        resourcesPerNode: {
+            requests: { cpu: "8", memory: "32Gi", "nvidia.com/gpu": "1" },
+            limits: { "nvidia.com/gpu": "1" },
+        },
     });
     assert.equal(tj.spec.activeDeadlineSeconds, 3600);
     assert.equal(tj.spec.suspend, true);
@@ -232,7 +322,16 @@ test("kubeflow: runtimeRef, spec.trainer from the built pod, the rest as mlkube'
     assert.equal(patch.trainingRuntimeSpec.template.metadata.labels.team, undefined);
     assert.equal(patch.trainingRuntimeSpec.template.metadata.labels["app.kubernetes.io/name"], "llm");
     assert.equal(tj.metadata.annotations["example.com/note"], "x");
-    assert.deepEqual(Object.keys(podPatch.spec).sort(), ["affinity", "containers", "imagePullSecrets", "nodeSelector", "securityContext", "serviceAccountName", "tolerations", "volumes"]);
+    assert.deepEqual(Object.keys(podPatch.spec).sort(), [
+        "affinity",
+        "containers",
+        "imagePullSecrets",
+        "nodeSelector",
+        "securityContext",
+        "serviceAccountName",
+        "tolerations",
+        "volumes",
+    ]);
     assert.deepEqual(podPatch.spec.containers, [
         {
             name: "node",
@@ -261,10 +360,13 @@ test("kubeflow: env-mounted Secrets become secretKeyRef entries of spec.trainer.
         secrets: [new Secret("hf", { env: { HF_TOKEN: "a", HF_HUB_ENABLE_HF_TRANSFER: "1" } })],
         env: { HF_HUB_ENABLE_HF_TRANSFER: "0" },
     }));
-    assert.deepEqual(tj.spec.trainer.env.filter((e: { name: string }) => e.name.startsWith("HF")), [
-        { name: "HF_HUB_ENABLE_HF_TRANSFER", value: "0" },
-        { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf", key: "HF_TOKEN" } } },
-    ]);
+    assert.deepEqual(
+        tj.spec.trainer.env.filter((e: { name: string }) => e.name.startsWith("HF")),
+        [
+            { name: "HF_HUB_ENABLE_HF_TRANSFER", value: "0" },
+            { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf", key: "HF_TOKEN" } } },
+        ],
+    );
     assert.ok(!JSON.stringify(patch).includes("envFrom"));
 });
 
@@ -273,16 +375,30 @@ test("kubeflow: runtime, user patches after mlkube's (later managers win), SDK s
         ...base,
         runtime: { name: "torch-custom", kind: "TrainingRuntime" },
         runtimePatches: [
-            nodePatch("example.com/a", { nodeSelector: { zone: "z1" }, containers: [{ name: "node", securityContext: {} }], schedulingGates: [] }),
+            nodePatch("example.com/a", {
+                nodeSelector: { zone: "z1" },
+                containers: [{ name: "node", securityContext: {} }],
+                schedulingGates: [],
+            }),
             { manager: "example.com/empty", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [] } } } },
         ],
     });
-    assert.deepEqual(tj.spec.runtimeRef, { apiGroup: "trainer.kubeflow.org", kind: "TrainingRuntime", name: "torch-custom" });
-    assert.deepEqual(tj.spec.runtimePatches.map((p: { manager: string }) => p.manager), ["mlkube.dev/trainjob", "example.com/a", "example.com/empty"]);
-    assert.deepEqual(tj.spec.runtimePatches[1].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec, {
-        containers: [{ name: "node", securityContext: {} }],
-        nodeSelector: { zone: "z1" },
+    assert.deepEqual(tj.spec.runtimeRef, {
+        apiGroup: "trainer.kubeflow.org",
+        kind: "TrainingRuntime",
+        name: "torch-custom",
     });
+    assert.deepEqual(
+        tj.spec.runtimePatches.map((p: { manager: string }) => p.manager),
+        ["mlkube.dev/trainjob", "example.com/a", "example.com/empty"],
+    );
+    assert.deepEqual(
+        tj.spec.runtimePatches[1].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec,
+        {
+            containers: [{ name: "node", securityContext: {} }],
+            nodeSelector: { zone: "z1" },
+        },
+    );
     assert.deepEqual(tj.spec.runtimePatches[2], { manager: "example.com/empty" });
 });
 
@@ -319,7 +435,8 @@ test("kubeflow: what a TrainJob cannot carry fails with the option's name and a 
 });
 
 test("both backends: reserved rendezvous env names are rejected, each with the right fix; WORLD_SIZE is not set by mlkube", async () => {
-    const vars = "(PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK, PET_MASTER_ADDR, PET_MASTER_PORT, MASTER_ADDR, MASTER_PORT, NODE_RANK)";
+    const vars =
+        "(PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK, PET_MASTER_ADDR, PET_MASTER_PORT, MASTER_ADDR, MASTER_PORT, NODE_RANK)";
     for (const backend of ["jobset", "kubeflow"] as const) {
         await assertFails(
             () => new TrainJob("r", { ...base, backend, env: { PET_NNODES: "2" } }),
@@ -329,7 +446,10 @@ test("both backends: reserved rendezvous env names are rejected, each with the r
             () => new TrainJob("r", { ...base, backend, env: { MASTER_PORT: "1234" } }),
             `TrainJob "r": env.MASTER_PORT: is reserved: TrainJob sets the torch rendezvous variables ${vars} itself; the rendezvous port is masterPort (default 29500), which the pods expose; remove it (set masterPort) and have the program use MASTER_PORT`,
         );
-        await assertFails(() => new TrainJob("r", { ...base, backend, env: { PET_NPROC_PER_NODE: "4" } }), /env\.PET_NPROC_PER_NODE: .*; set numProcPerNode$/);
+        await assertFails(
+            () => new TrainJob("r", { ...base, backend, env: { PET_NPROC_PER_NODE: "4" } }),
+            /env\.PET_NPROC_PER_NODE: .*; set numProcPerNode$/,
+        );
         // WORLD_SIZE is torchrun's (total processes): mlkube neither sets nor reserves it.
         const out = await emit(() => new TrainJob("w", { ...base, backend, env: { WORLD_SIZE: "8" } }));
         assert.deepEqual(out.errors, []);
@@ -342,30 +462,72 @@ test("both backends: reserved rendezvous env names are rejected, each with the r
 test("runtimePatches: the CRD's, the webhook's and the SDK's rules, with exact messages", async () => {
     const check = (patches: unknown[], message: string, backend: "jobset" | "kubeflow" = "jobset") =>
         assertFails(() => new TrainJob("p", { ...base, backend, runtimePatches: patches as RuntimePatch[] }), message);
-    await check([{ manager: "team" }], 'TrainJob "p": runtimePatches[0].manager: "team" must be a domain-prefixed path such as "example.com/my-manager"');
-    await check([{ manager: "Example.com/x" }], 'TrainJob "p": runtimePatches[0].manager: "Example.com/x" prefix "Example.com" is not a DNS subdomain; use a domain you own, e.g. "example.com/my-manager"');
-    await check([{ manager: "example.com/a" }, { manager: "example.com/a" }], 'TrainJob "p": runtimePatches[1].manager: "example.com/a" is also the manager of runtimePatches[0]; each manager may own one patch, so merge them');
-    await check([{ manager: "mlkube.dev/trainjob" }], 'TrainJob "p": runtimePatches[0].manager: "mlkube.dev/trainjob" is reserved for the patch mlkube writes from the pod options; use your own domain');
+    await check(
+        [{ manager: "team" }],
+        'TrainJob "p": runtimePatches[0].manager: "team" must be a domain-prefixed path such as "example.com/my-manager"',
+    );
+    await check(
+        [{ manager: "Example.com/x" }],
+        'TrainJob "p": runtimePatches[0].manager: "Example.com/x" prefix "Example.com" is not a DNS subdomain; use a domain you own, e.g. "example.com/my-manager"',
+    );
+    await check(
+        [{ manager: "example.com/a" }, { manager: "example.com/a" }],
+        'TrainJob "p": runtimePatches[1].manager: "example.com/a" is also the manager of runtimePatches[0]; each manager may own one patch, so merge them',
+    );
+    await check(
+        [{ manager: "mlkube.dev/trainjob" }],
+        'TrainJob "p": runtimePatches[0].manager: "mlkube.dev/trainjob" is reserved for the patch mlkube writes from the pod options; use your own domain',
+    );
     await check(
         Array.from({ length: 16 }, (_, i) => ({ manager: `example.com/m${i}` })),
         'TrainJob "p": runtimePatches: takes at most 15 patch(es) (a TrainJob holds 16 and mlkube uses 1 for the pod options); merge patches of the same manager',
         "kubeflow",
     );
-    await check([nodePatch("example.com/a", { containers: [{ name: "node", env: [{ name: "A", value: "1" }] }] })],
-        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].env: the Trainer does not accept env for the "node" container in a patch; set it in the TrainJob\'s env instead');
-    await check([nodePatch("example.com/a", { containers: [{ name: "sidecar" }] })],
+    await check(
+        [nodePatch("example.com/a", { containers: [{ name: "node", env: [{ name: "A", value: "1" }] }] })],
+        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].env: the Trainer does not accept env for the "node" container in a patch; set it in the TrainJob\'s env instead',
+    );
+    await check(
+        [nodePatch("example.com/a", { containers: [{ name: "sidecar" }] })],
         'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].name: container "sidecar" does not exist in replicated job "node" of runtime "torch-distributed" (it has "node"); a patch can only change existing containers',
-        "kubeflow");
-    await check([{ manager: "example.com/a", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "launcher" }] } } } }],
-        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].name: replicated job "launcher" does not exist in the generated JobSet (it has "node"); a patch can only change existing replicated jobs');
-    await check([nodePatch("example.com/a", { containers: [{ name: "node", volumeMounts: [{ name: "v", mountPath: "data" }] }] })],
-        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].volumeMounts[0].mountPath: "data" is not an absolute path; use "/data"');
-    await check([nodePatch("example.com/a", { initContainers: [{ name: "init", env: [{ name: "A" }] }] })],
-        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.initContainers[0].env[0]: needs a value or a valueFrom');
-    await check([nodePatch("example.com/a", { image: "x" })],
-        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.image: unknown field (known fields: serviceAccountName, volumes, initContainers, containers, imagePullSecrets, securityContext, nodeSelector, affinity, tolerations, schedulingGates, terminationGracePeriodSeconds)');
-    await check([nodePatch("example.com/a", { volumes: [{ name: "a", emptyDir: {} }, { name: "a", emptyDir: {} }] })],
-        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.volumes[1].name: volume "a" is listed twice; merge the two entries');
+        "kubeflow",
+    );
+    await check(
+        [
+            {
+                manager: "example.com/a",
+                trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "launcher" }] } } },
+            },
+        ],
+        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].name: replicated job "launcher" does not exist in the generated JobSet (it has "node"); a patch can only change existing replicated jobs',
+    );
+    await check(
+        [
+            nodePatch("example.com/a", {
+                containers: [{ name: "node", volumeMounts: [{ name: "v", mountPath: "data" }] }],
+            }),
+        ],
+        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].volumeMounts[0].mountPath: "data" is not an absolute path; use "/data"',
+    );
+    await check(
+        [nodePatch("example.com/a", { initContainers: [{ name: "init", env: [{ name: "A" }] }] })],
+        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.initContainers[0].env[0]: needs a value or a valueFrom',
+    );
+    await check(
+        [nodePatch("example.com/a", { image: "x" })],
+        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.image: unknown field (known fields: serviceAccountName, volumes, initContainers, containers, imagePullSecrets, securityContext, nodeSelector, affinity, tolerations, schedulingGates, terminationGracePeriodSeconds)',
+    );
+    await check(
+        [
+            nodePatch("example.com/a", {
+                volumes: [
+                    { name: "a", emptyDir: {} },
+                    { name: "a", emptyDir: {} },
+                ],
+            }),
+        ],
+        'TrainJob "p": runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.volumes[1].name: volume "a" is listed twice; merge the two entries',
+    );
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -393,18 +555,23 @@ test("waitForCompletion: waitFor stops on either terminal condition, timeout bou
         new TrainJob("k", { ...base, backend: "kubeflow", waitForCompletion: true });
     });
     assert.deepEqual(out.get("JobSet", "w").metadata.annotations, {
-        "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Completed' || @.type=='Failed'))].type}",
+        "pulumi.com/waitFor":
+            "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Completed' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "7200",
         ...OWNER,
     });
     assert.deepEqual(out.get("TrainJob", "k").metadata.annotations, {
-        "pulumi.com/waitFor": "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
+        "pulumi.com/waitFor":
+            "jsonpath={.status.conditions[?(@.status=='True' && (@.type=='Complete' || @.type=='Failed'))].type}",
         "pulumi.com/timeoutSeconds": "86400",
         // Trainer v2.3 re-creates the JobSet of a TrainJob deleted in the foreground (see test/e2e/updates.test.ts).
         "pulumi.com/deletionPropagationPolicy": "background",
         ...OWNER,
     });
-    await assertFails(() => new TrainJob("t", { ...base, timeout: 60 }), 'TrainJob "t": timeout: only applies with waitForCompletion: true');
+    await assertFails(
+        () => new TrainJob("t", { ...base, timeout: 60 }),
+        'TrainJob "t": timeout: only applies with waitForCompletion: true',
+    );
 });
 
 test("waitForCompletion: a waited JobSet declares the status it waits for, so a job recorded unfinished is updated (waited for) again", async () => {
@@ -461,30 +628,50 @@ before(() => ensureBuilt());
 for (const backend of ["jobset", "kubeflow"] as const) {
     test(`examples/llm-finetune (${backend}): every object conforms and matches the golden file`, async () => {
         const r = await render(EXAMPLE, { config: { "llm-finetune:backend": backend } });
-        assert.deepEqual(r.errors.map((e) => e.message), []);
+        assert.deepEqual(
+            r.errors.map((e) => e.message),
+            [],
+        );
         for (const o of r.objects) assertConforms(o);
         const kinds = r.objects.map((o) => o.kind);
         assert.ok(kinds.includes(backend === "jobset" ? "JobSet" : "TrainJob"));
-        assert.ok(!kinds.includes(backend === "jobset" ? "TrainJob" : "JobSet"), "the Trainer owns the JobSet: never emit both");
+        assert.ok(
+            !kinds.includes(backend === "jobset" ? "TrainJob" : "JobSet"),
+            "the Trainer owns the JobSet: never emit both",
+        );
         const yaml = toYaml(r.objects, r.sources);
         const file = path.join(GOLDEN, `llm-finetune.${backend}.yaml`);
         if (process.env.UPDATE_GOLDEN || !fs.existsSync(file)) {
             fs.mkdirSync(GOLDEN, { recursive: true });
             fs.writeFileSync(file, yaml);
         }
-        assert.equal(yaml, fs.readFileSync(file, "utf8"), `${file} is out of date; rerun with UPDATE_GOLDEN=1 and review the diff`);
+        assert.equal(
+            yaml,
+            fs.readFileSync(file, "utf8"),
+            `${file} is out of date; rerun with UPDATE_GOLDEN=1 and review the diff`,
+        );
     });
 }
 
 test("pod builder errors speak TrainJob's vocabulary (resourcesPerNode, not resources)", async () => {
     for (const backend of ["jobset", "kubeflow"] as const) {
         await assertFails(
-            () => new TrainJob("r", { ...base, backend, resourcesPerNode: { memory: "16Gi", limits: { memory: "8Gi" } } }),
+            () =>
+                new TrainJob("r", {
+                    ...base,
+                    backend,
+                    resourcesPerNode: { memory: "16Gi", limits: { memory: "8Gi" } },
+                }),
             'TrainJob "r": resourcesPerNode.limits.memory: "8Gi" is less than the request "16Gi"; raise the limit or lower the request',
         );
     }
     await assertFails(
-        () => new TrainJob("c", { ...base, backend: "kubeflow", podPatch: { containers: [{ name: "sidecar", image: "busybox" }] } }),
+        () =>
+            new TrainJob("c", {
+                ...base,
+                backend: "kubeflow",
+                podPatch: { containers: [{ name: "sidecar", image: "busybox" }] },
+            }),
         'TrainJob "c": podPatch.containers: container "sidecar" cannot be added with backend "kubeflow" (a runtime patch can only change containers of the runtime); use backend "jobset"',
     );
 });

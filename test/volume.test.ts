@@ -13,7 +13,11 @@ test("Volume: defaults give a ReadWriteOnce claim named after the component, ret
         kind: "PersistentVolumeClaim",
         metadata: {
             name: "data",
-            labels: { "app.kubernetes.io/name": "data", "app.kubernetes.io/component": "volume", "app.kubernetes.io/managed-by": "mlkube" },
+            labels: {
+                "app.kubernetes.io/name": "data",
+                "app.kubernetes.io/component": "volume",
+                "app.kubernetes.io/managed-by": "mlkube",
+            },
             annotations: OWNER,
         },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
@@ -43,7 +47,12 @@ test("Volume: every option reaches the claim", async () => {
     assert.equal(pvc.metadata.namespace, "ml");
     assert.equal(pvc.metadata.labels.team, "research");
     assert.deepEqual(pvc.metadata.annotations, { "example.com/owner": "alice", ...OWNER });
-    assert.deepEqual(pvc.spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-fast", volumeMode: "Filesystem", resources: { requests: { storage: "1Ti" } } });
+    assert.deepEqual(pvc.spec, {
+        accessModes: ["ReadWriteMany"],
+        storageClassName: "nfs-fast",
+        volumeMode: "Filesystem",
+        resources: { requests: { storage: "1Ti" } },
+    });
 });
 
 test("Volume: reclaim Delete lets destroy delete the claim", async () => {
@@ -52,7 +61,11 @@ test("Volume: reclaim Delete lets destroy delete the claim", async () => {
 });
 
 test("Volume: stack config supplies namespace, storage class and labels; args win", async () => {
-    const cfg = { "mlkube:namespace": "team-a", "mlkube:storageClass": "standard", "mlkube:labels": '{"cost-center":"42"}' };
+    const cfg = {
+        "mlkube:namespace": "team-a",
+        "mlkube:storageClass": "standard",
+        "mlkube:labels": '{"cost-center":"42"}',
+    };
     const out = await emit(() => {
         new Volume("a", { size: "1Gi" });
         new Volume("b", { size: "1Gi", namespace: "other", storageClass: "fast" });
@@ -70,13 +83,18 @@ test("Volume: Inputs from other resources flow through and are validated when th
     const out = await emit(() => new Volume("x", { size: pulumi.output("5Gi"), namespace: Promise.resolve("ml") }));
     assert.equal(out.get("PersistentVolumeClaim", "x").spec.resources.requests.storage, "5Gi");
     assert.equal(out.get("PersistentVolumeClaim", "x").metadata.namespace, "ml");
-    await assertFails(() => new Volume("y", { size: pulumi.output("16GB") }), 'Volume "y": size: "16GB" is not a Kubernetes quantity; use "16Gi"');
+    await assertFails(
+        () => new Volume("y", { size: pulumi.output("16GB") }),
+        'Volume "y": size: "16GB" is not a Kubernetes quantity; use "16Gi"',
+    );
 });
 
 test("Volume: outputs and mount info", async () => {
     let v!: Volume;
     await emit(() => (v = new Volume("models", { size: "1Gi", namespace: "ml" })));
-    const [claim, ns, mp] = await new Promise<string[]>((res) => pulumi.all([v.claimName, v.namespace, v.mountPath]).apply((x) => res(x as string[])));
+    const [claim, ns, mp] = await new Promise<string[]>((res) =>
+        pulumi.all([v.claimName, v.namespace, v.mountPath]).apply((x) => res(x as string[])),
+    );
     assert.deepEqual([claim, ns, mp], ["models", "ml", "/mnt/models"]);
     assert.equal(v.mount().claimName, "models");
     assert.equal(v.mount().resource, v.claim, "workloads depend on the claim itself");
@@ -87,7 +105,22 @@ test("Volume.existing and claim names create nothing and mount like a Volume", a
     assert.equal(out.resources.length, 0);
     const ref = Volume.existing("datasets", { mountPath: "/data", readOnly: true });
     assert.ok(ref instanceof VolumeReference);
-    assert.deepEqual(claimMountOf(ref), { claimName: "datasets", namespace: undefined, mountPath: "/data", volumeMode: "Filesystem", readOnly: true });
-    assert.deepEqual(claimMountOf("scratch"), { claimName: "scratch", namespace: undefined, mountPath: "/mnt/scratch", volumeMode: "Filesystem", readOnly: undefined });
-    assert.throws(() => Volume.existing("Data_Sets"), /Volume.existing "Data_Sets": claimName: "Data_Sets" is not a valid Kubernetes name .*; use "data-sets"/);
+    assert.deepEqual(claimMountOf(ref), {
+        claimName: "datasets",
+        namespace: undefined,
+        mountPath: "/data",
+        volumeMode: "Filesystem",
+        readOnly: true,
+    });
+    assert.deepEqual(claimMountOf("scratch"), {
+        claimName: "scratch",
+        namespace: undefined,
+        mountPath: "/mnt/scratch",
+        volumeMode: "Filesystem",
+        readOnly: undefined,
+    });
+    assert.throws(
+        () => Volume.existing("Data_Sets"),
+        /Volume.existing "Data_Sets": claimName: "Data_Sets" is not a valid Kubernetes name .*; use "data-sets"/,
+    );
 });

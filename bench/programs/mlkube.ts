@@ -1,6 +1,21 @@
 /** The workload written with mlkube components. */
 import * as mlkube from "../../src/index";
-import { apiKeyInput, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName, MOUNT_PATH } from "./workload";
+import {
+    apiKeyInput,
+    rich,
+    BuildOptions,
+    computeName,
+    hasTrainJob,
+    IMAGE,
+    NUM_NODES,
+    PORT,
+    secretName,
+    STORAGE_CLASS,
+    TRAIN_IMAGE,
+    trainJobName,
+    volumeName,
+    MOUNT_PATH,
+} from "./workload";
 
 type TrainJobCtor = new (name: string, args: Record<string, unknown>, opts?: unknown) => unknown;
 
@@ -10,7 +25,11 @@ export const TrainJob = (mlkube as unknown as { TrainJob?: TrainJobCtor }).Train
 export function build(n: number, opts: BuildOptions): void {
     if (opts.trainJobs && !TrainJob) throw new Error("this mlkube does not export TrainJob");
     for (let i = 0; i < n; i++) {
-        const data = new mlkube.Volume(volumeName(i), { size: "10Gi", accessMode: "ReadWriteMany", storageClass: STORAGE_CLASS });
+        const data = new mlkube.Volume(volumeName(i), {
+            size: "10Gi",
+            accessMode: "ReadWriteMany",
+            storageClass: STORAGE_CLASS,
+        });
         const creds = new mlkube.Secret(secretName(i), { env: { API_KEY: apiKeyInput(i, opts.workload) } });
         new mlkube.Compute(computeName(i), {
             image: IMAGE,

@@ -6,7 +6,22 @@
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { apiKey, computeMountPath, rich, BuildOptions, computeName, hasTrainJob, IMAGE, NUM_NODES, PORT, secretName, STORAGE_CLASS, TRAIN_IMAGE, trainJobName, volumeName } from "./workload";
+import {
+    apiKey,
+    computeMountPath,
+    rich,
+    BuildOptions,
+    computeName,
+    hasTrainJob,
+    IMAGE,
+    NUM_NODES,
+    PORT,
+    secretName,
+    STORAGE_CLASS,
+    TRAIN_IMAGE,
+    trainJobName,
+    volumeName,
+} from "./workload";
 
 export interface Parents {
     volume(name: string): pulumi.Resource;
@@ -22,7 +37,12 @@ const labels = (component: string, name: string) => ({
 });
 
 /** Non-root pods that mount a claim get fsGroup 1000 (issue 11). */
-const SECURE_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, fsGroup: 1000, fsGroupChangePolicy: "OnRootMismatch" };
+const SECURE_POD = {
+    runAsNonRoot: true,
+    seccompProfile: { type: "RuntimeDefault" },
+    fsGroup: 1000,
+    fsGroupChangePolicy: "OnRootMismatch",
+};
 const SECURE_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
 /**
@@ -40,7 +60,12 @@ function checksum(data: Record<string, string>): pulumi.Output<string> {
             { input: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
             { ignoreChanges: ["input"], additionalSecretOutputs: ["input", "output"] },
         );
-        const key = pulumi.all([stash.output, stash.input]).apply(([kept, candidate]) => crypto.createHmac("sha256", String(kept ?? candidate)).update("mlkube.dev/secret-checksum/v2").digest("hex"));
+        const key = pulumi.all([stash.output, stash.input]).apply(([kept, candidate]) =>
+            crypto
+                .createHmac("sha256", String(kept ?? candidate))
+                .update("mlkube.dev/secret-checksum/v2")
+                .digest("hex"),
+        );
         stackKey = { monitor, key };
     }
     return pulumi.unsecret(
@@ -54,7 +79,10 @@ function checksum(data: Record<string, string>): pulumi.Output<string> {
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
 /** The ownership marker on every object (src/metadata.ts): the stack's name, applied with the stack's own field manager. */
-const owner = () => ({ "mlkube.dev/stack": `${pulumi.getProject()}/${pulumi.getStack()}`, "pulumi.com/patchFieldManager": `mlkube/${pulumi.getProject()}/${pulumi.getStack()}` });
+const owner = () => ({
+    "mlkube.dev/stack": `${pulumi.getProject()}/${pulumi.getStack()}`,
+    "pulumi.com/patchFieldManager": `mlkube/${pulumi.getProject()}/${pulumi.getStack()}`,
+});
 /** Objects created with another manager keep it (src/metadata.ts keepFieldManager). */
 const KEEP_MANAGER = 'metadata.annotations["pulumi.com/patchFieldManager"]';
 
@@ -77,9 +105,17 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 apiVersion: "v1",
                 kind: "PersistentVolumeClaim",
                 metadata: { name: vName, labels: labels("volume", vName), annotations: owner() },
-                spec: { accessModes: ["ReadWriteMany"], storageClassName: STORAGE_CLASS, resources: { requests: { storage: "10Gi" } } },
+                spec: {
+                    accessModes: ["ReadWriteMany"],
+                    storageClassName: STORAGE_CLASS,
+                    resources: { requests: { storage: "10Gi" } },
+                },
             },
-            { parent: parents?.volume(vName), retainOnDelete: true, ignoreChanges: ["spec.storageClassName", "spec.accessModes", "spec.volumeMode", KEEP_MANAGER] },
+            {
+                parent: parents?.volume(vName),
+                retainOnDelete: true,
+                ignoreChanges: ["spec.storageClassName", "spec.accessModes", "spec.volumeMode", KEEP_MANAGER],
+            },
         );
 
         const sName = secretName(i);
@@ -119,7 +155,11 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 apiVersion: "policy/v1",
                 kind: "PodDisruptionBudget",
                 metadata: { name: cName, labels: labels("compute", cName), annotations: owner() },
-                spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+                spec: {
+                    maxUnavailable: 1,
+                    selector: { matchLabels: selector },
+                    unhealthyPodEvictionPolicy: "AlwaysAllow",
+                },
             },
             { parent: computeParent },
         );
@@ -130,14 +170,21 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 apiVersion: "apps/v1",
                 kind: "Deployment",
                 // Applied with force: the declared replica count wins over a manual scale (docs/operations.md).
-                metadata: { name: cName, labels: labels("compute", cName), annotations: { "pulumi.com/patchForce": "true", ...owner() } },
+                metadata: {
+                    name: cName,
+                    labels: labels("compute", cName),
+                    annotations: { "pulumi.com/patchForce": "true", ...owner() },
+                },
                 spec: {
                     replicas: 2,
                     selector: { matchLabels: selector },
                     template: {
                         metadata: {
                             labels: { ...labels("compute", cName), ...selector },
-                            annotations: { ...(isRich ? rich.podAnnotations : {}), [`checksum.mlkube.dev/${sName}`]: sum },
+                            annotations: {
+                                ...(isRich ? rich.podAnnotations : {}),
+                                [`checksum.mlkube.dev/${sName}`]: sum,
+                            },
                         },
                         spec: {
                             ...(isRich
@@ -158,9 +205,13 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                     env: [{ name: "LOG_LEVEL", value: "info" }],
                                     envFrom: [{ secretRef: { name: sName } }],
                                     resources: { requests: { cpu: "500m", memory: "1Gi" } },
-                                    volumeMounts: [{ name: `pvc-${vName}`, mountPath: computeMountPath(i, opts.workload) }],
+                                    volumeMounts: [
+                                        { name: `pvc-${vName}`, mountPath: computeMountPath(i, opts.workload) },
+                                    ],
                                     readinessProbe: { httpGet: { path: "/healthz", port: PORT } },
-                                    securityContext: isRich ? { ...SECURE_CONTAINER, ...rich.containerSecurityContext } : SECURE_CONTAINER,
+                                    securityContext: isRich
+                                        ? { ...SECURE_CONTAINER, ...rich.containerSecurityContext }
+                                        : SECURE_CONTAINER,
                                     terminationMessagePolicy: "FallbackToLogsOnError",
                                 },
                             ],
@@ -184,13 +235,19 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
         if (opts.trainJobs && hasTrainJob(i)) {
             const tName = trainJobName(i / 10);
             const master = `${tName}-node-0-0.${tName}`;
-            const rank = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+            const rank = {
+                fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+            };
             new k8s.apiextensions.CustomResource(
                 tName,
                 {
                     apiVersion: "jobset.x-k8s.io/v1alpha2",
                     kind: "JobSet",
-                    metadata: { name: tName, labels: labels("trainjob", tName), annotations: { "pulumi.com/skipAwait": "true", ...owner() } },
+                    metadata: {
+                        name: tName,
+                        labels: labels("trainjob", tName),
+                        annotations: { "pulumi.com/skipAwait": "true", ...owner() },
+                    },
                     spec: {
                         replicatedJobs: [
                             {
@@ -224,12 +281,19 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                                                             { name: "NODE_RANK", valueFrom: rank },
                                                         ],
                                                         resources: { requests: { cpu: "4", memory: "16Gi" } },
-                                                        volumeMounts: [{ name: `pvc-${vName}`, mountPath: `/mnt/${vName}` }],
+                                                        volumeMounts: [
+                                                            { name: `pvc-${vName}`, mountPath: `/mnt/${vName}` },
+                                                        ],
                                                         securityContext: SECURE_CONTAINER,
-                                    terminationMessagePolicy: "FallbackToLogsOnError",
+                                                        terminationMessagePolicy: "FallbackToLogsOnError",
                                                     },
                                                 ],
-                                                volumes: [{ name: `pvc-${vName}`, persistentVolumeClaim: { claimName: vName } }],
+                                                volumes: [
+                                                    {
+                                                        name: `pvc-${vName}`,
+                                                        persistentVolumeClaim: { claimName: vName },
+                                                    },
+                                                ],
                                             },
                                         },
                                     },
@@ -243,7 +307,13 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     },
                     status: undefined,
                 },
-                { parent: parents?.trainJob(tName), dependsOn: [pvc], replaceOnChanges: JOBSET_IMMUTABLE, deleteBeforeReplace: true, ignoreChanges: [KEEP_MANAGER] },
+                {
+                    parent: parents?.trainJob(tName),
+                    dependsOn: [pvc],
+                    replaceOnChanges: JOBSET_IMMUTABLE,
+                    deleteBeforeReplace: true,
+                    ignoreChanges: [KEEP_MANAGER],
+                },
             );
         }
     }

@@ -58,12 +58,23 @@ export const rich = {
     affinity: (i: number) => ({
         podAntiAffinity: {
             preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: rich.selector(i) } } },
+                {
+                    weight: 100,
+                    podAffinityTerm: {
+                        topologyKey: "kubernetes.io/hostname",
+                        labelSelector: { matchLabels: rich.selector(i) },
+                    },
+                },
             ],
         },
     }),
     topologySpreadConstraints: (i: number) => [
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: rich.selector(i) } },
+        {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: rich.selector(i) },
+        },
     ],
     securityContext: { runAsUser: 1000, runAsGroup: 1000 },
     containerSecurityContext: { readOnlyRootFilesystem: true },

@@ -10,7 +10,8 @@ const hfToken = config.getSecret("hfToken");
 // vLLM's CUDA image, for GPU replicas; with gpusPerReplica 0 set a CPU image (`pulumi config set image ...`;
 // the real-node test sets a local one).
 const image = config.get("image") ?? "vllm/vllm-openai:v0.6.3";
-if (gpus === 0 && !config.get("image")) throw new Error("gpusPerReplica 0: vLLM's image needs a GPU; set a CPU image with `pulumi config set image ...`");
+if (gpus === 0 && !config.get("image"))
+    throw new Error("gpusPerReplica 0: vLLM's image needs a GPU; set a CPU image with `pulumi config set image ...`");
 const resources = config.getObject<mlkube.Resources>("resources") ?? { cpu: 8, memory: "32Gi" };
 
 // Downloaded weights survive restarts and are shared by every replica.

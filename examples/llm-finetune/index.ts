@@ -14,7 +14,11 @@ const image = config.get("image") ?? "ghcr.io/acme/llm-finetune:1.4.0";
 const resources = config.getObject<mlkube.Resources>("resourcesPerNode") ?? { cpu: 96, memory: "1000Gi" };
 
 // Checkpoints are written by every node, so the claim must be ReadWriteMany; kept on destroy.
-const checkpoints = new mlkube.Volume("checkpoints", { size: "2Ti", accessMode: "ReadWriteMany", mountPath: "/checkpoints" });
+const checkpoints = new mlkube.Volume("checkpoints", {
+    size: "2Ti",
+    accessMode: "ReadWriteMany",
+    mountPath: "/checkpoints",
+});
 // The dataset, read by every node.
 const dataset = new mlkube.Volume("dataset", { size: "500Gi", accessMode: "ReadWriteMany", mountPath: "/data" });
 
@@ -26,7 +30,15 @@ const job = new mlkube.TrainJob("llm-finetune", {
     backend,
     image,
     command: ["torchrun"],
-    args: ["/app/train.py", "--model", "meta-llama/Llama-3.1-8B", "--data", "/data/sft", "--output", "/checkpoints/llama-sft"],
+    args: [
+        "/app/train.py",
+        "--model",
+        "meta-llama/Llama-3.1-8B",
+        "--data",
+        "/data/sft",
+        "--output",
+        "/checkpoints/llama-sft",
+    ],
     numNodes,
     resourcesPerNode: { ...resources, gpu: gpusPerNode },
     volumes: [checkpoints, { volume: dataset, readOnly: true }],
@@ -39,23 +51,32 @@ const job = new mlkube.TrainJob("llm-finetune", {
     activeDeadlineSeconds: 48 * 3600,
     // A team-wide patch of the JobSet, applied the same way on the jobset and kubeflow backends (strategic
     // merge, later managers win); a plain Job has no JobSet to patch.
-    runtimePatches: backend === "job" ? undefined : [
-        {
-            manager: "acme.com/ml-platform",
-            trainingRuntimeSpec: {
-                template: {
-                    spec: {
-                        replicatedJobs: [
-                            {
-                                name: "node",
-                                template: { spec: { template: { metadata: { labels: { "acme.com/cost-center": "research" } } } } },
-                            },
-                        ],
-                    },
-                },
-            },
-        },
-    ],
+    runtimePatches:
+        backend === "job"
+            ? undefined
+            : [
+                  {
+                      manager: "acme.com/ml-platform",
+                      trainingRuntimeSpec: {
+                          template: {
+                              spec: {
+                                  replicatedJobs: [
+                                      {
+                                          name: "node",
+                                          template: {
+                                              spec: {
+                                                  template: {
+                                                      metadata: { labels: { "acme.com/cost-center": "research" } },
+                                                  },
+                                              },
+                                          },
+                                      },
+                                  ],
+                              },
+                          },
+                      },
+                  },
+              ],
 });
 
 export const jobName = job.jobName;

@@ -72,7 +72,12 @@ function schedulingCause(reason: string, p: Obj, ctx: WorkloadContext): { what: 
     const insufficient = /^Insufficient (\S+)$/.exec(reason);
     if (insufficient) {
         const res = insufficient[1];
-        const field = res === "cpu" || res === "memory" || res === "ephemeral-storage" ? `${rf}.${res === "ephemeral-storage" ? "ephemeralStorage" : res}` : /gpu|\//.test(res) ? `${rf}.gpu` : `${rf}.${res}`;
+        const field =
+            res === "cpu" || res === "memory" || res === "ephemeral-storage"
+                ? `${rf}.${res === "ephemeral-storage" ? "ephemeralStorage" : res}`
+                : /gpu|\//.test(res)
+                  ? `${rf}.gpu`
+                  : `${rf}.${res}`;
         const amount = requested(p, res);
         return {
             what: `not enough ${res}: ${field} asks for ${amount ?? "some"}${per}`,
@@ -81,7 +86,9 @@ function schedulingCause(reason: string, p: Obj, ctx: WorkloadContext): { what: 
     }
     if (/untolerated taint/.test(reason)) {
         const taint = /taint\s*\{([^}]*)\}/.exec(reason)?.[1];
-        const tolerated = arr(p.spec?.tolerations).map((t: Obj) => t.key ?? "*").filter((k: string) => !k.startsWith("node.kubernetes.io/"));
+        const tolerated = arr(p.spec?.tolerations)
+            .map((t: Obj) => t.key ?? "*")
+            .filter((k: string) => !k.startsWith("node.kubernetes.io/"));
         return {
             what: `nodes have a taint the pod does not tolerate${taint ? ` (${taint})` : ""}; the pod tolerates ${tolerated.length ? tolerated.join(", ") : "no custom taint"}`,
             fix: "add the node's taint to tolerations (or to a profile in mlkube:profiles); GPU pods get the GPU toleration unless gpuToleration: false",
@@ -89,23 +96,34 @@ function schedulingCause(reason: string, p: Obj, ctx: WorkloadContext): { what: 
     }
     if (/didn't match Pod's node affinity\/selector/.test(reason)) {
         const sel = p.spec?.nodeSelector ?? {};
-        const shown = Object.entries(sel).map(([k, v]) => `${k}=${String(v)}`).join(", ");
+        const shown = Object.entries(sel)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(", ");
         return {
             what: `no node matches ${shown ? `nodeSelector ${shown}` : "the pod's node affinity"}`,
             fix: `correct nodeSelector${shown ? "" : "/affinity"} (from the component, its profile or mlkube:nodeSelector) to labels your nodes carry (kubectl get nodes --show-labels)`,
         };
     }
-    if (/didn't match pod (anti-)?affinity rules/.test(reason)) return { what: reason, fix: "relax affinity (pod (anti-)affinity), or add nodes" };
-    if (/didn't match pod topology spread constraints/.test(reason)) return { what: reason, fix: "relax topologySpreadConstraints, or add nodes in the missing topology domains" };
-    if (/volume node affinity conflict/.test(reason)) return { what: reason, fix: "the pod's volumes live on other nodes: use a volume reachable from the nodes that can run the pod" };
-    if (/Too many pods/.test(reason)) return { what: "nodes are full (pod count limit)", fix: "add nodes, or lower the number of pods" };
+    if (/didn't match pod (anti-)?affinity rules/.test(reason))
+        return { what: reason, fix: "relax affinity (pod (anti-)affinity), or add nodes" };
+    if (/didn't match pod topology spread constraints/.test(reason))
+        return { what: reason, fix: "relax topologySpreadConstraints, or add nodes in the missing topology domains" };
+    if (/volume node affinity conflict/.test(reason))
+        return {
+            what: reason,
+            fix: "the pod's volumes live on other nodes: use a volume reachable from the nodes that can run the pod",
+        };
+    if (/Too many pods/.test(reason))
+        return { what: "nodes are full (pod count limit)", fix: "add nodes, or lower the number of pods" };
     return undefined;
 }
 
 function unschedulable(pods: Obj[], ctx: WorkloadContext): Finding[] {
     const groups = new Map<string, { pods: Obj[]; message: string }>();
     for (const p of pods) {
-        const c = arr(p.status?.conditions).find((x: Obj) => x.type === "PodScheduled" && x.status === "False" && x.reason === "Unschedulable");
+        const c = arr(p.status?.conditions).find(
+            (x: Obj) => x.type === "PodScheduled" && x.status === "False" && x.reason === "Unschedulable",
+        );
         if (!c || /unbound immediate PersistentVolumeClaims/.test(c.message ?? "")) continue;
         const reasons = schedulerReasons(c.message ?? "")
             .map((r) => r.reason)
@@ -124,7 +142,9 @@ function unschedulable(pods: Obj[], ctx: WorkloadContext): Finding[] {
             .sort((a, b) => b.r.count - a.r.count);
         const name = p.metadata?.name;
         const others = g.pods.length > 1 ? ` (and ${g.pods.length - 1} more pod${g.pods.length > 2 ? "s" : ""})` : "";
-        const why = causes.length ? causes.map((x) => `${x.r.count} node(s): ${x.c!.what}`).join("; ") : clip(g.message);
+        const why = causes.length
+            ? causes.map((x) => `${x.r.count} node(s): ${x.c!.what}`).join("; ")
+            : clip(g.message);
         out.push({
             kind: "Unschedulable",
             subject: `pod ${name}${others}`,
@@ -149,9 +169,16 @@ function claimPendingCause(claim: Obj, events: Obj[]): { message: string; fix: s
     const modes = (Array.isArray(claim.spec?.accessModes) ? claim.spec.accessModes : []).join(", ");
     const size = claim.spec?.resources?.requests?.storage;
     const warning = events
-        .filter((e) => e.involvedObject?.kind === "PersistentVolumeClaim" && e.involvedObject?.name === name && (!claim.metadata?.uid || !e.involvedObject?.uid || e.involvedObject.uid === claim.metadata.uid))
+        .filter(
+            (e) =>
+                e.involvedObject?.kind === "PersistentVolumeClaim" &&
+                e.involvedObject?.name === name &&
+                (!claim.metadata?.uid || !e.involvedObject?.uid || e.involvedObject.uid === claim.metadata.uid),
+        )
         .filter((e) => e.type === "Warning" || e.reason === "FailedBinding")
-        .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? "").localeCompare(String(a.lastTimestamp ?? a.eventTime ?? "")))[0];
+        .sort((a, b) =>
+            String(b.lastTimestamp ?? b.eventTime ?? "").localeCompare(String(a.lastTimestamp ?? a.eventTime ?? "")),
+        )[0];
     const text = String(warning?.message ?? "");
     const missing = /storageclass\.storage\.k8s\.io "([^"]+)" not found/.exec(text);
     if (missing) {
@@ -167,13 +194,19 @@ function claimPendingCause(claim: Obj, events: Obj[]): { message: string; fix: s
         };
     }
     if (!cls && !warning) return undefined;
-    if (warning) return { message: `is Pending: ${clip(text)}`, fix: `check the Volume's storageClass "${cls ?? "(default)"}" and accessMode ${modes}` };
+    if (warning)
+        return {
+            message: `is Pending: ${clip(text)}`,
+            fix: `check the Volume's storageClass "${cls ?? "(default)"}" and accessMode ${modes}`,
+        };
     return undefined;
 }
 
 function claimsPending(s: Snapshot, pods: Obj[]): Finding[] {
     const used = new Set<string>();
-    for (const p of pods) for (const v of arr(p.spec?.volumes)) if (v.persistentVolumeClaim?.claimName) used.add(v.persistentVolumeClaim.claimName);
+    for (const p of pods)
+        for (const v of arr(p.spec?.volumes))
+            if (v.persistentVolumeClaim?.claimName) used.add(v.persistentVolumeClaim.claimName);
     const out: Finding[] = [];
     for (const c of s.claims) {
         if (c.status?.phase !== "Pending") continue;
@@ -183,11 +216,23 @@ function claimsPending(s: Snapshot, pods: Obj[]): Finding[] {
         if (!cause) {
             // No class and no event for a while: the cluster has no default class.
             if (!c.spec?.storageClassName && age > 15_000) {
-                out.push({ kind: "ClaimPending", subject: `claim ${c.metadata?.name}`, message: "is Pending: it names no storage class and the cluster has no default one", fix: "set the Volume's storageClass", key: `ClaimPending/${c.metadata?.name}/nodefault` });
+                out.push({
+                    kind: "ClaimPending",
+                    subject: `claim ${c.metadata?.name}`,
+                    message: "is Pending: it names no storage class and the cluster has no default one",
+                    fix: "set the Volume's storageClass",
+                    key: `ClaimPending/${c.metadata?.name}/nodefault`,
+                });
             }
             continue;
         }
-        out.push({ kind: "ClaimPending", subject: `claim ${c.metadata?.name}`, message: cause.message, fix: cause.fix, key: `ClaimPending/${c.metadata?.name}/${cause.message}` });
+        out.push({
+            kind: "ClaimPending",
+            subject: `claim ${c.metadata?.name}`,
+            message: cause.message,
+            fix: cause.fix,
+            key: `ClaimPending/${c.metadata?.name}/${cause.message}`,
+        });
     }
     return out;
 }
@@ -205,18 +250,43 @@ function statuses(p: Obj): Obj[] {
 function configCause(message: string): { message: string; fix: string } {
     let m: RegExpExecArray | null;
     if ((m = /secret "([^"]+)" not found/.exec(message))) {
-        return { message: `Secret "${m[1]}" does not exist in the pod's namespace`, fix: `create it (an mlkube.Secret in the same namespace) before the workload, or correct the name in env/envFrom/secrets` };
+        return {
+            message: `Secret "${m[1]}" does not exist in the pod's namespace`,
+            fix: `create it (an mlkube.Secret in the same namespace) before the workload, or correct the name in env/envFrom/secrets`,
+        };
     }
     if ((m = /couldn't find key (\S+) in Secret (\S+)/.exec(message))) {
-        return { message: `Secret "${m[2].split("/").pop()}" has no key "${m[1]}"`, fix: `add key "${m[1]}" to the Secret, or correct the key the env var reads` };
+        return {
+            message: `Secret "${m[2].split("/").pop()}" has no key "${m[1]}"`,
+            fix: `add key "${m[1]}" to the Secret, or correct the key the env var reads`,
+        };
     }
-    if ((m = /configmap "([^"]+)" not found/.exec(message))) return { message: `ConfigMap "${m[1]}" does not exist in the pod's namespace`, fix: "create it, or correct the name" };
-    if ((m = /couldn't find key (\S+) in ConfigMap (\S+)/.exec(message))) return { message: `ConfigMap "${m[2].split("/").pop()}" has no key "${m[1]}"`, fix: `add key "${m[1]}", or correct the key` };
+    if ((m = /configmap "([^"]+)" not found/.exec(message)))
+        return {
+            message: `ConfigMap "${m[1]}" does not exist in the pod's namespace`,
+            fix: "create it, or correct the name",
+        };
+    if ((m = /couldn't find key (\S+) in ConfigMap (\S+)/.exec(message)))
+        return {
+            message: `ConfigMap "${m[2].split("/").pop()}" has no key "${m[1]}"`,
+            fix: `add key "${m[1]}", or correct the key`,
+        };
     if (/runAsNonRoot and image will run as root/.test(message)) {
-        return { message: "the image runs as root (user 0) and the pod requires runAsNonRoot", fix: "set securityContext.runAsUser to a non-root uid (e.g. 1000), or build the image with a non-root USER" };
+        return {
+            message: "the image runs as root (user 0) and the pod requires runAsNonRoot",
+            fix: "set securityContext.runAsUser to a non-root uid (e.g. 1000), or build the image with a non-root USER",
+        };
     }
-    if (/runAsUser breaks non-root policy/.test(message)) return { message: "securityContext.runAsUser is 0 (root) while runAsNonRoot is required", fix: "set securityContext.runAsUser to a non-root uid (e.g. 1000)" };
-    if (/image has non-numeric user/.test(message)) return { message: "the image's USER is a name, so the kubelet cannot check runAsNonRoot", fix: "set securityContext.runAsUser to the image user's numeric uid" };
+    if (/runAsUser breaks non-root policy/.test(message))
+        return {
+            message: "securityContext.runAsUser is 0 (root) while runAsNonRoot is required",
+            fix: "set securityContext.runAsUser to a non-root uid (e.g. 1000)",
+        };
+    if (/image has non-numeric user/.test(message))
+        return {
+            message: "the image's USER is a name, so the kubelet cannot check runAsNonRoot",
+            fix: "set securityContext.runAsUser to the image user's numeric uid",
+        };
     return { message: clip(message), fix: "correct the container's configuration" };
 }
 
@@ -229,7 +299,9 @@ function waiting(p: Obj, ctx: WorkloadContext): Finding[] {
         if (PULL.has(w.reason)) {
             const spec = containers(p).find((c) => c.name === cs.name);
             const image = spec?.image ?? cs.image;
-            const secrets = arr(p.spec?.imagePullSecrets).map((s: Obj) => s.name).filter(Boolean);
+            const secrets = arr(p.spec?.imagePullSecrets)
+                .map((s: Obj) => s.name)
+                .filter(Boolean);
             const never = w.reason === "ErrImageNeverPull";
             out.push({
                 kind: "ImagePull",
@@ -244,7 +316,13 @@ function waiting(p: Obj, ctx: WorkloadContext): Finding[] {
             });
         } else if (CONFIG.has(w.reason)) {
             const c = configCause(String(w.message ?? ""));
-            out.push({ kind: "ContainerConfig", subject: `pod ${name}`, message: `container ${cs.name} cannot start (${w.reason}): ${c.message}`, fix: c.fix, key: `ContainerConfig/${name}/${cs.name}/${c.message}` });
+            out.push({
+                kind: "ContainerConfig",
+                subject: `pod ${name}`,
+                message: `container ${cs.name} cannot start (${w.reason}): ${c.message}`,
+                fix: c.fix,
+                key: `ContainerConfig/${name}/${cs.name}/${c.message}`,
+            });
         }
     }
     void ctx;
@@ -256,7 +334,9 @@ function waiting(p: Obj, ctx: WorkloadContext): Finding[] {
 
 /** The completion index (rank) of a JobSet/Indexed Job pod. */
 export function rankOf(p: Obj): number | undefined {
-    const v = p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"] ?? p.metadata?.labels?.["batch.kubernetes.io/job-completion-index"];
+    const v =
+        p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"] ??
+        p.metadata?.labels?.["batch.kubernetes.io/job-completion-index"];
     return v === undefined ? undefined : Number(v);
 }
 
@@ -264,17 +344,19 @@ function failureOf(cs: Obj): { t: Obj; when: string } | undefined {
     const now = cs.state?.terminated;
     if (now && now.exitCode !== 0) return { t: now, when: now.finishedAt ?? "" };
     const last = cs.lastState?.terminated;
-    if (last && (cs.state?.waiting?.reason === "CrashLoopBackOff" || last.exitCode !== 0)) return { t: last, when: last.finishedAt ?? "" };
+    if (last && (cs.state?.waiting?.reason === "CrashLoopBackOff" || last.exitCode !== 0))
+        return { t: last, when: last.finishedAt ?? "" };
     return undefined;
 }
 
 /** The first failing rank (or crashing replica): the earliest container failure, lowest rank on a tie. */
 function firstFailure(pods: Obj[], logs: Record<string, string>, ctx: WorkloadContext): Finding | undefined {
     const all: { p: Obj; cs: Obj; t: Obj; when: string }[] = [];
-    for (const p of pods) for (const cs of statuses(p)) {
-        const f = failureOf(cs);
-        if (f) all.push({ p, cs, ...f });
-    }
+    for (const p of pods)
+        for (const cs of statuses(p)) {
+            const f = failureOf(cs);
+            if (f) all.push({ p, cs, ...f });
+        }
     if (!all.length) return undefined;
     all.sort((a, b) => a.when.localeCompare(b.when) || (rankOf(a.p) ?? 0) - (rankOf(b.p) ?? 0));
     const { p, cs, t } = all[0];
@@ -288,7 +370,8 @@ function firstFailure(pods: Obj[], logs: Record<string, string>, ctx: WorkloadCo
     const termination = t.message ? boundLog(String(t.message)) : "";
     const detailParts: string[] = [];
     if (termination) detailParts.push(`termination message:\n${indent(termination)}`);
-    if (log && log.trim() && log.trim() !== termination.trim()) detailParts.push(`last log lines:\n${indent(boundLog(log))}`);
+    if (log && log.trim() && log.trim() !== termination.trim())
+        detailParts.push(`last log lines:\n${indent(boundLog(log))}`);
     return {
         kind: "Crash",
         subject: `${rank !== undefined && ctx.component === "TrainJob" ? `rank ${rank}, ` : ""}pod ${name}`,
@@ -317,7 +400,9 @@ function indent(s: string): string {
 const QUEUE_LABEL = "kueue.x-k8s.io/queue-name";
 
 /** Whether a queued workload waits for Kueue, with the queue name and Kueue's admission message. */
-export function queueState(s: Snapshot): { queue: string; admitted: boolean; message?: string; kueueSeen: boolean } | undefined {
+export function queueState(
+    s: Snapshot,
+): { queue: string; admitted: boolean; message?: string; kueueSeen: boolean } | undefined {
     const w = s.workload;
     const queue = w?.metadata?.labels?.[QUEUE_LABEL];
     if (!queue) return undefined;
@@ -325,7 +410,9 @@ export function queueState(s: Snapshot): { queue: string; admitted: boolean; mes
     const kw = arr(s.kueueWorkloads).find((k) => arr(k.metadata?.ownerReferences).some((o: Obj) => o.uid === uid));
     const conds: Obj[] = arr(kw?.status?.conditions);
     const admitted = w.spec?.suspend !== true || conds.some((c) => c.type === "Admitted" && c.status === "True");
-    const pending = conds.find((c) => (c.type === "QuotaReserved" || c.type === "Admitted") && c.status === "False" && c.message) ?? conds.find((c) => c.type === "Evicted" && c.status === "True");
+    const pending =
+        conds.find((c) => (c.type === "QuotaReserved" || c.type === "Admitted") && c.status === "False" && c.message) ??
+        conds.find((c) => c.type === "Evicted" && c.status === "True");
     return { queue, admitted, message: pending?.message, kueueSeen: kw !== undefined };
 }
 
@@ -335,18 +422,36 @@ function queued(s: Snapshot): Finding[] {
     const age = s.now - Date.parse(s.workload?.metadata?.creationTimestamp ?? "");
     const kind = s.workload?.kind ?? "job";
     if (q.message) {
-        return [{ kind: "Queued", subject: `${kind} ${s.workload?.metadata?.name}`, message: `is suspended, queued in LocalQueue "${q.queue}": ${clip(q.message)}`, fix: "wait for quota, or change queue/priorityClass (or the ClusterQueue's quota)", key: `Queued/${q.queue}/${q.message}` }];
+        return [
+            {
+                kind: "Queued",
+                subject: `${kind} ${s.workload?.metadata?.name}`,
+                message: `is suspended, queued in LocalQueue "${q.queue}": ${clip(q.message)}`,
+                fix: "wait for quota, or change queue/priorityClass (or the ClusterQueue's quota)",
+                key: `Queued/${q.queue}/${q.message}`,
+            },
+        ];
     }
     if (!q.kueueSeen && s.kueueWorkloads === undefined && age > 20_000) {
-        return [{
+        return [
+            {
+                kind: "Queued",
+                subject: `${kind} ${s.workload?.metadata?.name}`,
+                message: `is suspended, queued in LocalQueue "${q.queue}", and no Kueue Workload exists for it`,
+                fix: "install Kueue with this job integration (or set queue: false to run it without Kueue)",
+                key: `Queued/${q.queue}/nokueue`,
+            },
+        ];
+    }
+    return [
+        {
             kind: "Queued",
             subject: `${kind} ${s.workload?.metadata?.name}`,
-            message: `is suspended, queued in LocalQueue "${q.queue}", and no Kueue Workload exists for it`,
-            fix: "install Kueue with this job integration (or set queue: false to run it without Kueue)",
-            key: `Queued/${q.queue}/nokueue`,
-        }];
-    }
-    return [{ kind: "Queued", subject: `${kind} ${s.workload?.metadata?.name}`, message: `is suspended, queued in LocalQueue "${q.queue}", waiting for admission`, fix: "it starts when Kueue admits it", key: `Queued/${q.queue}` }];
+            message: `is suspended, queued in LocalQueue "${q.queue}", waiting for admission`,
+            fix: "it starts when Kueue admits it",
+            key: `Queued/${q.queue}`,
+        },
+    ];
 }
 
 /** One finding as printed: `<component> "<name>": <subject> <message>. Fix: <fix>` plus its detail lines. */

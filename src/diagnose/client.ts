@@ -16,7 +16,11 @@ export interface Answer<T> {
 const MAX_BYTES = 32 << 20;
 
 /** GET `apiPath` (`/api/v1/namespaces/ns/pods?...`); resolves (never rejects) with status 0 on a network error or timeout. */
-export function get<T = unknown>(access: ClusterAccess, apiPath: string, opts: { json?: boolean; timeoutMs?: number } = {}): Promise<Answer<T>> {
+export function get<T = unknown>(
+    access: ClusterAccess,
+    apiPath: string,
+    opts: { json?: boolean; timeoutMs?: number } = {},
+): Promise<Answer<T>> {
     return new Promise((resolve) => {
         let done = false;
         const finish = (a: Answer<T>) => {
@@ -37,7 +41,11 @@ export function get<T = unknown>(access: ClusterAccess, apiPath: string, opts: {
                 key: access.key,
                 rejectUnauthorized: !access.insecure,
                 // The log endpoint answers 406 to "Accept: text/plain" (it offers only JSON/YAML/protobuf types, and sends text).
-                headers: { Accept: opts.json === false ? "*/*" : "application/json", "User-Agent": "mlkube-diagnose", ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}) },
+                headers: {
+                    Accept: opts.json === false ? "*/*" : "application/json",
+                    "User-Agent": "mlkube-diagnose",
+                    ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}),
+                },
                 timeout: opts.timeoutMs ?? 10_000,
             },
             (res) => {

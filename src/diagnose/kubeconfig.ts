@@ -31,8 +31,12 @@ function data(b64: unknown, file: unknown, base: string): Buffer | undefined {
 
 /** The text of a kubeconfig given as content or path (the provider accepts both), with the dir relative paths resolve against. */
 function load(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): { text: string; dir: string } | undefined {
-    if (kubeconfig && /(^|\n)\s*(apiVersion|clusters|kind)\s*:|^\s*\{/.test(kubeconfig)) return { text: kubeconfig, dir: process.cwd() };
-    const file = kubeconfig || (env.KUBECONFIG ?? "").split(path.delimiter).find(Boolean) || path.join(os.homedir(), ".kube", "config");
+    if (kubeconfig && /(^|\n)\s*(apiVersion|clusters|kind)\s*:|^\s*\{/.test(kubeconfig))
+        return { text: kubeconfig, dir: process.cwd() };
+    const file =
+        kubeconfig ||
+        (env.KUBECONFIG ?? "").split(path.delimiter).find(Boolean) ||
+        path.join(os.homedir(), ".kube", "config");
     if (!fs.existsSync(file)) return undefined;
     return { text: fs.readFileSync(file, "utf8"), dir: path.dirname(path.resolve(file)) };
 }
@@ -41,7 +45,11 @@ function load(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): { text: s
  * The access of `context` (default: the kubeconfig's current-context), or a reason why there is none
  * (missing file, unknown context, an exec/auth-provider user).
  */
-export function clusterAccess(kubeconfig: string | undefined, context: string | undefined, env: NodeJS.ProcessEnv = process.env): ClusterAccess | { none: string } {
+export function clusterAccess(
+    kubeconfig: string | undefined,
+    context: string | undefined,
+    env: NodeJS.ProcessEnv = process.env,
+): ClusterAccess | { none: string } {
     let loaded;
     try {
         loaded = load(kubeconfig, env);
@@ -56,14 +64,31 @@ export function clusterAccess(kubeconfig: string | undefined, context: string | 
         return { none: "the kubeconfig is not valid YAML" };
     }
     const ctxName = context || (doc["current-context"] as string | undefined);
-    const ctx = ((Array.isArray(doc.contexts) ? doc.contexts : []) as Named<{ context?: { cluster?: string; user?: string; namespace?: string } }>[]).find((c) => c?.name === ctxName)?.context;
+    const ctx = (
+        (Array.isArray(doc.contexts) ? doc.contexts : []) as Named<{
+            context?: { cluster?: string; user?: string; namespace?: string };
+        }>[]
+    ).find((c) => c?.name === ctxName)?.context;
     if (!ctx) return { none: `no context ${JSON.stringify(ctxName ?? "")} in the kubeconfig` };
-    const cluster = ((Array.isArray(doc.clusters) ? doc.clusters : []) as Named<{ cluster?: Record<string, unknown> }>[]).find((c) => c?.name === ctx.cluster)?.cluster;
-    const user = (((Array.isArray(doc.users) ? doc.users : []) as Named<{ user?: Record<string, unknown> }>[]).find((u) => u?.name === ctx.user)?.user ?? {});
+    const cluster = (
+        (Array.isArray(doc.clusters) ? doc.clusters : []) as Named<{ cluster?: Record<string, unknown> }>[]
+    ).find((c) => c?.name === ctx.cluster)?.cluster;
+    const user =
+        ((Array.isArray(doc.users) ? doc.users : []) as Named<{ user?: Record<string, unknown> }>[]).find(
+            (u) => u?.name === ctx.user,
+        )?.user ?? {};
     if (!cluster || typeof cluster.server !== "string") return { none: "the context's cluster has no server" };
-    if (user.exec || user["auth-provider"]) return { none: "the kubeconfig user authenticates with exec/auth-provider, which mlkube's watcher does not run" };
+    if (user.exec || user["auth-provider"])
+        return {
+            none: "the kubeconfig user authenticates with exec/auth-provider, which mlkube's watcher does not run",
+        };
     try {
-        const token = typeof user.token === "string" ? user.token : typeof user.tokenFile === "string" ? fs.readFileSync(path.resolve(loaded.dir, user.tokenFile), "utf8").trim() : undefined;
+        const token =
+            typeof user.token === "string"
+                ? user.token
+                : typeof user.tokenFile === "string"
+                  ? fs.readFileSync(path.resolve(loaded.dir, user.tokenFile), "utf8").trim()
+                  : undefined;
         return {
             server: cluster.server.replace(/\/+$/, ""),
             ca: data(cluster["certificate-authority-data"], cluster["certificate-authority"], loaded.dir),

@@ -43,9 +43,17 @@ export function progress(s: Snapshot, ctx: WorkloadContext): Progress {
     const w = s.workload;
     const js = w?.kind === "JobSet" ? w : s.jobset;
     if (js) {
-        p.restarts = { used: Number(js.status?.restarts ?? 0), max: Number(js.spec?.failurePolicy?.maxRestarts ?? 0), field: "maxRestarts" };
+        p.restarts = {
+            used: Number(js.status?.restarts ?? 0),
+            max: Number(js.spec?.failurePolicy?.maxRestarts ?? 0),
+            field: "maxRestarts",
+        };
     } else if (w?.kind === "Job") {
-        p.restarts = { used: Number(w.status?.failed ?? 0), max: Number(w.spec?.backoffLimit ?? 6), field: "backoffLimit" };
+        p.restarts = {
+            used: Number(w.status?.failed ?? 0),
+            max: Number(w.spec?.backoffLimit ?? 6),
+            field: "backoffLimit",
+        };
     }
     const q = queueState(s);
     if (q) {
@@ -72,8 +80,11 @@ export function duration(ms: number): string {
  */
 export function progressState(p: Progress, ctx: WorkloadContext): string {
     const unit = ctx.component === "TrainJob" ? "node" : "replica";
-    const parts = [`${p.nodes} ${unit}${p.nodes === 1 ? "" : "s"}: ${p.pending} pending, ${p.running} running, ${p.succeeded} succeeded, ${p.failed} failed`];
-    if (p.restarts && ctx.component === "TrainJob") parts.push(`restarts ${p.restarts.used}/${p.restarts.max} (${p.restarts.field})`);
+    const parts = [
+        `${p.nodes} ${unit}${p.nodes === 1 ? "" : "s"}: ${p.pending} pending, ${p.running} running, ${p.succeeded} succeeded, ${p.failed} failed`,
+    ];
+    if (p.restarts && ctx.component === "TrainJob")
+        parts.push(`restarts ${p.restarts.used}/${p.restarts.max} (${p.restarts.field})`);
     if (p.queue) parts.push(`${p.queue.admitted ? "admitted" : "queued"} (queue ${p.queue.name})`);
     else if (p.suspended) parts.push("suspended");
     if (p.final) parts.push(`${p.final.type}${p.final.reason ? ` (${p.final.reason})` : ""}`);

@@ -59,7 +59,9 @@ export function boundLog(text: string, lines: number = LOG_LINES, bytes: number 
 /** A message from the cluster, shortened to `max` characters for one line of output. */
 export function clip(s: unknown, max = 300): string {
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a message from the API server, shown as it came
-    const t = String(s ?? "").replace(/\s+/g, " ").trim();
+    const t = String(s ?? "")
+        .replace(/\s+/g, " ")
+        .trim();
     return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 

@@ -16,7 +16,9 @@ function mocked(): boolean {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (...a: never[]) => unknown };
+        const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as {
+            MockMonitor: new (...a: never[]) => unknown;
+        };
         return settings.getMonitor() instanceof MockMonitor;
     } catch {
         return true;
@@ -27,7 +29,7 @@ function mocked(): boolean {
 function kubernetesProvider(opts: pulumi.ComponentResourceOptions | undefined): pulumi.ProviderResource | undefined {
     const isK8s = (p: unknown) => (p as { getPackage?(): string } | undefined)?.getPackage?.() === "kubernetes";
     const ps = opts?.providers;
-    const fromMap = Array.isArray(ps) ? ps.find(isK8s) : (ps)?.kubernetes;
+    const fromMap = Array.isArray(ps) ? ps.find(isK8s) : ps?.kubernetes;
     return isK8s(opts?.provider) ? opts!.provider : fromMap;
 }
 
@@ -44,15 +46,26 @@ export function pulumiReporter(resource: pulumi.Resource): Reporter {
 /**
  * Watches `target` for `resource` until `done` resolves (or rejects). Returns at once; never throws.
  */
-export function startDiagnosis(resource: pulumi.Resource, opts: pulumi.ComponentResourceOptions | undefined, target: StartTarget, done: pulumi.Output<unknown>): void {
+export function startDiagnosis(
+    resource: pulumi.Resource,
+    opts: pulumi.ComponentResourceOptions | undefined,
+    target: StartTarget,
+    done: pulumi.Output<unknown>,
+): void {
     if (process.env.MLKUBE_DIAGNOSE === "0" || pulumi.runtime.isDryRun() || mocked()) return;
     let watcher: Watcher | undefined;
     let finished: { status: unknown } | undefined;
-    const provider = kubernetesProvider(opts) as unknown as Record<string, pulumi.Output<string | undefined> | undefined> | undefined;
+    const provider = kubernetesProvider(opts) as unknown as
+        Record<string, pulumi.Output<string | undefined> | undefined> | undefined;
     // A provider known only by reference (the provider plugin's construct) has no readable configuration:
     // rather than watch a cluster the provider may not use, do not watch.
     if (provider && !Object.prototype.hasOwnProperty.call(provider, "kubeconfig")) {
-        void pulumi.log.debug("mlkube: no progress or diagnosis: the component's Kubernetes provider configuration is not readable here", resource).catch(() => undefined);
+        void pulumi.log
+            .debug(
+                "mlkube: no progress or diagnosis: the component's Kubernetes provider configuration is not readable here",
+                resource,
+            )
+            .catch(() => undefined);
         return;
     }
     const k8s = new pulumi.Config("kubernetes");
@@ -64,7 +77,9 @@ export function startDiagnosis(resource: pulumi.Resource, opts: pulumi.Component
             if (finished) return;
             const access = clusterAccess(kc || undefined, cx || undefined);
             if ("none" in access) {
-                void pulumi.log.debug(`mlkube: no progress or diagnosis: ${access.none}`, resource).catch(() => undefined);
+                void pulumi.log
+                    .debug(`mlkube: no progress or diagnosis: ${access.none}`, resource)
+                    .catch(() => undefined);
                 return;
             }
             const namespace = ns || dns || access.namespace || "default";

@@ -36,7 +36,12 @@ const PATHS: Record<WatchTarget["kind"], string> = {
     Job: "/apis/batch/v1",
     Deployment: "/apis/apps/v1",
 };
-const PLURAL: Record<WatchTarget["kind"], string> = { JobSet: "jobsets", TrainJob: "trainjobs", Job: "jobs", Deployment: "deployments" };
+const PLURAL: Record<WatchTarget["kind"], string> = {
+    JobSet: "jobsets",
+    TrainJob: "trainjobs",
+    Job: "jobs",
+    Deployment: "deployments",
+};
 
 /** At most this many finding lines per watch (each cause is reported once; a crash loop once per restart). */
 export const MAX_FINDING_LINES = 20;
@@ -96,10 +101,14 @@ export class Watcher {
         this.counted = false;
         if (this.timer) clearTimeout(this.timer);
         if (!this.target.progress || finalStatus === undefined || this.ticks === 0) return;
-        const conds = arr((finalStatus as Obj)?.conditions).filter((c: Obj) => c?.status === "True" && ["Complete", "Completed", "Failed"].includes(c.type));
+        const conds = arr((finalStatus as Obj)?.conditions).filter(
+            (c: Obj) => c?.status === "True" && ["Complete", "Completed", "Failed"].includes(c.type),
+        );
         if (conds.length) {
             const c = conds[0];
-            this.out.info(`${this.target.ctx.component} "${this.target.ctx.name}": finished ${c.type}${c.reason ? ` (${c.reason})` : ""} after ${duration(Date.now() - this.started)}`);
+            this.out.info(
+                `${this.target.ctx.component} "${this.target.ctx.name}": finished ${c.type}${c.reason ? ` (${c.reason})` : ""} after ${duration(Date.now() - this.started)}`,
+            );
         }
     }
 
@@ -128,38 +137,68 @@ export class Watcher {
     async snapshot(): Promise<Snapshot | undefined> {
         const t = this.target;
         const ns = enc(t.namespace);
-        const w = await get<Obj>(this.access, `${this.base()}/${enc(t.objectName)}`, { timeoutMs: this.requestTimeoutMs });
+        const w = await get<Obj>(this.access, `${this.base()}/${enc(t.objectName)}`, {
+            timeoutMs: this.requestTimeoutMs,
+        });
         if (w.status === 401 || w.status === 403) {
             this.denied = true;
-            this.out.info(`${t.ctx.component} "${t.ctx.name}": cannot read ${t.kind} ${t.objectName} (HTTP ${w.status}): progress and diagnosis are off for it`);
+            this.out.info(
+                `${t.ctx.component} "${t.ctx.name}": cannot read ${t.kind} ${t.objectName} (HTTP ${w.status}): progress and diagnosis are off for it`,
+            );
             return undefined;
         }
         const workload = w.status === 200 ? w.body : undefined;
         const labels =
             t.podLabels ??
-            (t.kind === "Job" ? { "batch.kubernetes.io/job-name": t.objectName } : { "jobset.sigs.k8s.io/jobset-name": t.objectName });
-        const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+            (t.kind === "Job"
+                ? { "batch.kubernetes.io/job-name": t.objectName }
+                : { "jobset.sigs.k8s.io/jobset-name": t.objectName });
+        const selector = Object.entries(labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(",");
         const [pods, jobset] = await Promise.all([
-            get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/pods?labelSelector=${enc(selector)}&limit=1000`, { timeoutMs: this.requestTimeoutMs }),
-            t.kind === "TrainJob" ? get<Obj>(this.access, `${PATHS.JobSet}/namespaces/${ns}/jobsets/${enc(t.objectName)}`) : Promise.resolve(undefined),
+            get<{ items?: Obj[] }>(
+                this.access,
+                `/api/v1/namespaces/${ns}/pods?labelSelector=${enc(selector)}&limit=1000`,
+                { timeoutMs: this.requestTimeoutMs },
+            ),
+            t.kind === "TrainJob"
+                ? get<Obj>(this.access, `${PATHS.JobSet}/namespaces/${ns}/jobsets/${enc(t.objectName)}`)
+                : Promise.resolve(undefined),
         ]);
         if (pods.status !== 200) return undefined;
         const items = arr(pods.body?.items);
         this.ticks++;
-        const s: Snapshot = { now: Date.now(), workload, jobset: jobset?.status === 200 ? jobset.body : undefined, pods: items, events: [], claims: [], logs: this.logs };
+        const s: Snapshot = {
+            now: Date.now(),
+            workload,
+            jobset: jobset?.status === 200 ? jobset.body : undefined,
+            pods: items,
+            events: [],
+            claims: [],
+            logs: this.logs,
+        };
         const claimNames = new Set<string>();
-        for (const p of items) for (const v of arr(p.spec?.volumes)) if (v.persistentVolumeClaim?.claimName) claimNames.add(v.persistentVolumeClaim.claimName);
+        for (const p of items)
+            for (const v of arr(p.spec?.volumes))
+                if (v.persistentVolumeClaim?.claimName) claimNames.add(v.persistentVolumeClaim.claimName);
         if (claimNames.size) {
             const claims = await get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/persistentvolumeclaims`);
             s.claims = arr(claims.body?.items).filter((c) => claimNames.has(c.metadata?.name));
             // Events only when a claim is stuck: they say why (the pods' own state says the rest).
             for (const c of s.claims.filter((x) => x.status?.phase === "Pending")) {
-                const ev = await get<{ items?: Obj[] }>(this.access, `/api/v1/namespaces/${ns}/events?fieldSelector=${enc(`involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${c.metadata?.name}`)}&limit=50`);
+                const ev = await get<{ items?: Obj[] }>(
+                    this.access,
+                    `/api/v1/namespaces/${ns}/events?fieldSelector=${enc(`involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${c.metadata?.name}`)}&limit=50`,
+                );
                 s.events.push(...arr(ev.body?.items));
             }
         }
         if (workload?.metadata?.labels?.["kueue.x-k8s.io/queue-name"]) {
-            const kw = await get<{ items?: Obj[] }>(this.access, `/apis/kueue.x-k8s.io/v1beta1/namespaces/${ns}/workloads`);
+            const kw = await get<{ items?: Obj[] }>(
+                this.access,
+                `/apis/kueue.x-k8s.io/v1beta1/namespaces/${ns}/workloads`,
+            );
             s.kueueWorkloads = kw.status === 200 ? arr(kw.body?.items) : undefined;
         }
         await this.fetchLogs(s);
@@ -173,7 +212,9 @@ export class Watcher {
         const [, pod, container] = /^Crash\/([^/]+)\/([^/]+)\//.exec(crash.key) ?? [];
         if (!pod) return;
         const p = s.pods.find((x) => x.metadata?.name === pod);
-        const cs = [...arr(p?.status?.initContainerStatuses), ...arr(p?.status?.containerStatuses)].find((c: Obj) => c.name === container);
+        const cs = [...arr(p?.status?.initContainerStatuses), ...arr(p?.status?.containerStatuses)].find(
+            (c: Obj) => c.name === container,
+        );
         const previous = !cs?.state?.terminated;
         const r = await get<string>(
             this.access,

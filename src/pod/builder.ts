@@ -85,7 +85,10 @@ function assemble(o: PodInput, ctx: PodContext, issues: ValidationIssue[]): Buil
         lifecycle,
         // A failed container's last log lines become its termination message (pod status), as Metaflow sets it.
         terminationMessagePolicy: "FallbackToLogsOnError",
-        securityContext: containerSecurity && Object.keys(containerSecurity).length ? (containerSecurity as k8s.core.v1.SecurityContext) : undefined,
+        securityContext:
+            containerSecurity && Object.keys(containerSecurity).length
+                ? (containerSecurity as k8s.core.v1.SecurityContext)
+                : undefined,
     });
 
     const podSecurityContext = security.pod;
@@ -101,16 +104,23 @@ function assemble(o: PodInput, ctx: PodContext, issues: ValidationIssue[]): Buil
         runtimeClassName: o.runtimeClassName,
         topologySpreadConstraints: o.topologySpreadConstraints,
         terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
-        securityContext: podSecurityContext && Object.keys(podSecurityContext).length ? (podSecurityContext as k8s.core.v1.PodSecurityContext) : undefined,
+        securityContext:
+            podSecurityContext && Object.keys(podSecurityContext).length
+                ? (podSecurityContext as k8s.core.v1.PodSecurityContext)
+                : undefined,
         containers: [container],
         volumes: pv.volumes.length ? pv.volumes : undefined,
     });
     if (o.podPatch) spec = strategicMerge(spec, o.podPatch);
-    if (gpuToleration) spec = { ...spec, tolerations: withToleration(spec.tolerations as k8s.core.v1.Toleration[] | undefined, gpuToleration) };
+    if (gpuToleration)
+        spec = {
+            ...spec,
+            tolerations: withToleration(spec.tolerations as k8s.core.v1.Toleration[] | undefined, gpuToleration),
+        };
     const sources = podSources(o, ctx, cfg);
     if (!ctx.patchedLater) issues.push(...finalPodIssues(spec, sources));
 
-    const annotations = { ...(o.podAnnotations), ...secrets.checksums };
+    const annotations = { ...o.podAnnotations, ...secrets.checksums };
     return {
         template: {
             metadata: compact({
@@ -134,11 +144,25 @@ function assemble(o: PodInput, ctx: PodContext, issues: ValidationIssue[]): Buil
  */
 function podSources(o: PodInput, ctx: PodContext, cfg: PodConfig): PodSource[] {
     const args: PodSource = {
-        spec: { securityContext: o.securityContext, containers: [{ name: ctx.containerName, securityContext: o.containerSecurityContext }] },
-        at: (p) => (p[0] !== "containers" ? p : p[2] === "securityContext" ? ["containerSecurityContext", ...p.slice(3)] : undefined),
+        spec: {
+            securityContext: o.securityContext,
+            containers: [{ name: ctx.containerName, securityContext: o.containerSecurityContext }],
+        },
+        at: (p) =>
+            p[0] !== "containers"
+                ? p
+                : p[2] === "securityContext"
+                  ? ["containerSecurityContext", ...p.slice(3)]
+                  : undefined,
     };
     if (!o.podPatch) return [args];
-    const profile = typeof o.profile === "string" && cfg.profiles && Object.hasOwn(cfg.profiles, o.profile) ? cfg.profiles[o.profile] : undefined;
-    const fromProfile = profile && Object.hasOwn(profile, "podPatch") ? patchSource(profile.podPatch, ["mlkube:profiles", o.profile!, "podPatch"]) : undefined;
+    const profile =
+        typeof o.profile === "string" && cfg.profiles && Object.hasOwn(cfg.profiles, o.profile)
+            ? cfg.profiles[o.profile]
+            : undefined;
+    const fromProfile =
+        profile && Object.hasOwn(profile, "podPatch")
+            ? patchSource(profile.podPatch, ["mlkube:profiles", o.profile!, "podPatch"])
+            : undefined;
     return [args, patchSource(o.podPatch, ["podPatch"], fromProfile)];
 }

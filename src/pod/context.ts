@@ -54,7 +54,11 @@ export interface BuiltPod {
     /** The automatic GPU toleration (unless gpuToleration: false), which runtime patches must keep. */
     gpuToleration?: k8s.core.v1.Toleration;
     /** Claims mlkube created as ReadWriteOnce/ReadWriteOncePod (one node / one pod), with the option that mounts them. */
-    singleAttachClaims: { claimName: string; accessMode: "ReadWriteOnce" | "ReadWriteOncePod"; path: (string | number)[] }[];
+    singleAttachClaims: {
+        claimName: string;
+        accessMode: "ReadWriteOnce" | "ReadWriteOncePod";
+        path: (string | number)[];
+    }[];
     /** The parts of the pod the user wrote (security contexts, profile podPatch, podPatch), in merge order, for the final pod check. */
     sources: PodSource[];
 }

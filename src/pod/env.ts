@@ -47,7 +47,11 @@ export function containerEnv(
     }
     for (const [name, v] of Object.entries(implied)) if (!Object.hasOwn(userEnv, name)) env.push({ name, value: v });
     for (const e of ctx.extraEnv ?? []) {
-        if (Object.hasOwn(userEnv, e.name as string)) issues.push({ path: ["env", e.name as string], message: `is set by ${ctx.component} itself; remove it from env` });
+        if (Object.hasOwn(userEnv, e.name as string))
+            issues.push({
+                path: ["env", e.name as string],
+                message: `is set by ${ctx.component} itself; remove it from env`,
+            });
         env.push(e);
     }
     return env;

@@ -138,7 +138,8 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
         reported.add(key);
         issues.push({ path, message });
     };
-    const report = (ref: Step[], fallback: Path | undefined, message: string) => reportAt(origin(sources, ref) ?? fallback, message);
+    const report = (ref: Step[], fallback: Path | undefined, message: string) =>
+        reportAt(origin(sources, ref) ?? fallback, message);
     const where = (ref: Step[]) => origin(sources, ref);
 
     // Volumes: names, once each.
@@ -154,13 +155,17 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
         }
         const ref: Step[] = ["volumes", { key: "name", value: name }, "name"];
         if (!isDnsLabel(name)) report(ref, undefined, labelProblem("volume", name));
-        else if (volumes.has(name)) report(ref, undefined, `pod volume name ${quote(name)} is used twice; give one of them another name`);
+        else if (volumes.has(name))
+            report(ref, undefined, `pod volume name ${quote(name)} is used twice; give one of them another name`);
         volumes.add(name);
     });
 
     // A pod has containers: a patch's `containers: null` would remove mlkube's own.
     if (opts.containersKnown !== false && !(Array.isArray(spec.containers) && spec.containers.length)) {
-        reportAt(removedAt(sources, "containers"), "null removes the pod's containers (mlkube's own too), and a pod needs one; patch containers by name instead");
+        reportAt(
+            removedAt(sources, "containers"),
+            "null removes the pod's containers (mlkube's own too), and a pod needs one; patch containers by name instead",
+        );
     }
 
     const psc = own(spec, "securityContext");
@@ -175,14 +180,28 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
             const item: Step[] = [list, { key: "name", value: name }];
             if (!isDnsLabel(name)) report([...item, "name"], undefined, labelProblem("container", name));
             const prev = containerNames.get(name);
-            if (prev !== undefined) report([...item, "name"], undefined, `${quote(name)} is also the name of ${prev}; container and init container names must be unique in the pod`);
+            if (prev !== undefined)
+                report(
+                    [...item, "name"],
+                    undefined,
+                    `${quote(name)} is also the name of ${prev}; container and init container names must be unique in the pod`,
+                );
             else containerNames.set(name, `${list}[${i}]`);
             // A container a patch adds (its name matches none of the pod's) is a whole container: the API server requires an image.
             const image = own(c, "image");
             if (opts.containersKnown !== false && (image === undefined || image === null || image === "")) {
                 const at = where([...item, "name"]);
                 if (at) {
-                    report([...item, "image"], [...at.slice(0, -1), "image"], `is required: ${quote(name)} matches no container of the pod (${[...containerNames.keys()].filter((n) => n !== name).map((n) => quote(n)).join(", ") || "none"}), so the patch adds a new container, which needs an image; name an existing container to patch it, or give this one an image`);
+                    report(
+                        [...item, "image"],
+                        [...at.slice(0, -1), "image"],
+                        `is required: ${quote(name)} matches no container of the pod (${
+                            [...containerNames.keys()]
+                                .filter((n) => n !== name)
+                                .map((n) => quote(n))
+                                .join(", ") || "none"
+                        }), so the patch adds a new container, which needs an image; name an existing container to patch it, or give this one an image`,
+                    );
                 }
             }
 
@@ -190,25 +209,48 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
             const sc = own(c, "securityContext");
             if (own(sc, "allowPrivilegeEscalation") === false) {
                 const ape = where([...item, "securityContext", "allowPrivilegeEscalation"]);
-                const against = ape === undefined ? "the secure default allowPrivilegeEscalation: false" : `allowPrivilegeEscalation: false set at ${formatPath(ape)}`;
-                const fix = ape === undefined ? `set allowPrivilegeEscalation: true explicitly, or ${OFF}` : "remove one of them";
+                const against =
+                    ape === undefined
+                        ? "the secure default allowPrivilegeEscalation: false"
+                        : `allowPrivilegeEscalation: false set at ${formatPath(ape)}`;
+                const fix =
+                    ape === undefined
+                        ? `set allowPrivilegeEscalation: true explicitly, or ${OFF}`
+                        : "remove one of them";
                 if (own(sc, "privileged") === true) {
-                    report([...item, "securityContext", "privileged"], [list, i, "securityContext", "privileged"], `true contradicts ${against} (the API server rejects the pair)${ape === undefined ? ' and Pod Security "restricted"' : ""}; ${fix}`);
+                    report(
+                        [...item, "securityContext", "privileged"],
+                        [list, i, "securityContext", "privileged"],
+                        `true contradicts ${against} (the API server rejects the pair)${ape === undefined ? ' and Pod Security "restricted"' : ""}; ${fix}`,
+                    );
                 }
                 const add = own(own(sc, "capabilities"), "add");
                 // The API server refuses CAP_SYS_ADMIN; mlkube's default refuses the runtime's spelling SYS_ADMIN too.
-                const sysAdmin = Array.isArray(add) ? add.find((x) => x === "CAP_SYS_ADMIN" || (ape === undefined && x === "SYS_ADMIN")) : undefined;
+                const sysAdmin = Array.isArray(add)
+                    ? add.find((x) => x === "CAP_SYS_ADMIN" || (ape === undefined && x === "SYS_ADMIN"))
+                    : undefined;
                 if (sysAdmin !== undefined) {
-                    report([...item, "securityContext", "capabilities", "add"], [list, i, "securityContext", "capabilities", "add"], `${quote(sysAdmin)} contradicts ${against} (the API server rejects CAP_SYS_ADMIN with it); ${fix}`);
+                    report(
+                        [...item, "securityContext", "capabilities", "add"],
+                        [list, i, "securityContext", "capabilities", "add"],
+                        `${quote(sysAdmin)} contradicts ${against} (the API server rejects CAP_SYS_ADMIN with it); ${fix}`,
+                    );
                 }
             }
-            const userAt: Step[] = own(sc, "runAsUser") !== undefined ? [...item, "securityContext", "runAsUser"] : ["securityContext", "runAsUser"];
-            const nonRootAt: Step[] = own(sc, "runAsNonRoot") !== undefined ? [...item, "securityContext", "runAsNonRoot"] : ["securityContext", "runAsNonRoot"];
+            const userAt: Step[] =
+                own(sc, "runAsUser") !== undefined
+                    ? [...item, "securityContext", "runAsUser"]
+                    : ["securityContext", "runAsUser"];
+            const nonRootAt: Step[] =
+                own(sc, "runAsNonRoot") !== undefined
+                    ? [...item, "securityContext", "runAsNonRoot"]
+                    : ["securityContext", "runAsNonRoot"];
             const runAsUser = own(sc, "runAsUser") ?? own(psc, "runAsUser");
             const nonRoot = own(sc, "runAsNonRoot") ?? own(psc, "runAsNonRoot");
             if (runAsUser === 0 && nonRoot === true) {
                 const nr = where(nonRootAt);
-                const fallback: Path = userAt.length === 2 ? ["securityContext", "runAsUser"] : [list, i, "securityContext", "runAsUser"];
+                const fallback: Path =
+                    userAt.length === 2 ? ["securityContext", "runAsUser"] : [list, i, "securityContext", "runAsUser"];
                 report(
                     userAt,
                     fallback,
@@ -220,19 +262,28 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
 
             // Mounts name pod volumes.
             if (volumesKnown) {
-                for (const [field, key] of [["volumeMounts", "mountPath"], ["volumeDevices", "devicePath"]] as const) {
+                for (const [field, key] of [
+                    ["volumeMounts", "mountPath"],
+                    ["volumeDevices", "devicePath"],
+                ] as const) {
                     const mounts = own(c, field);
                     if (!Array.isArray(mounts)) continue;
                     for (const m of mounts) {
                         const vname = own(m, "name");
                         if (typeof vname !== "string" || volumes.has(vname)) continue;
-                        const have = [...volumes].slice(0, 10).map((n) => quote(n)).concat(volumes.size > 10 ? [`${volumes.size - 10} more`] : []);
+                        const have = [...volumes]
+                            .slice(0, 10)
+                            .map((n) => quote(n))
+                            .concat(volumes.size > 10 ? [`${volumes.size - 10} more`] : []);
                         const ref: Step[] = [...item, field, { key, value: own(m, key) }, "name"];
                         const at = where(ref);
                         if (!at) {
                             // mlkube's own mount: its volume was there until a patch removed the pod's volumes.
                             const removed = removedAt(sources, "volumes");
-                            reportAt(removed, `null removes the pod's volumes, but the container ${quote(name)} mounts ${quote(vname)} (from mlkube's own options: volumes, secrets, scratch space); remove volumes: null, and list only the volumes to add or change`);
+                            reportAt(
+                                removed,
+                                `null removes the pod's volumes, but the container ${quote(name)} mounts ${quote(vname)} (from mlkube's own options: volumes, secrets, scratch space); remove volumes: null, and list only the volumes to add or change`,
+                            );
                             continue;
                         }
                         const cut = at ? at.indexOf(list) : -1;
@@ -252,10 +303,20 @@ export function finalPodIssues(spec: unknown, sources: PodSource[], opts: FinalP
                 for (const p of ports) {
                     const pname = own(p, "name");
                     if (typeof pname !== "string") continue;
-                    const ref: Step[] = [...item, "ports", { key: "containerPort", value: own(p, "containerPort") }, "name"];
+                    const ref: Step[] = [
+                        ...item,
+                        "ports",
+                        { key: "containerPort", value: own(p, "containerPort") },
+                        "name",
+                    ];
                     if (!isPortName(pname)) report(ref, undefined, portNameMessage(pname));
                     const prevPort = portNames.get(pname);
-                    if (prevPort !== undefined) report(ref, undefined, `port name ${quote(pname)} is also used by ${prevPort}; port names must be unique in the pod`);
+                    if (prevPort !== undefined)
+                        report(
+                            ref,
+                            undefined,
+                            `port name ${quote(pname)} is also used by ${prevPort}; port names must be unique in the pod`,
+                        );
                     else portNames.set(pname, `the container ${quote(name)}`);
                 }
             }

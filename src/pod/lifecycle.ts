@@ -8,7 +8,11 @@ import type { PodInput } from "./input";
 export const DEFAULT_GRACE_SECONDS = 30;
 
 /** The container lifecycle for `preStop`, checked against the grace period the kubelet enforces. */
-export function preStopHook(o: PodInput, ctx: PodContext, issues: ValidationIssue[]): k8s.core.v1.Lifecycle | undefined {
+export function preStopHook(
+    o: PodInput,
+    ctx: PodContext,
+    issues: ValidationIssue[],
+): k8s.core.v1.Lifecycle | undefined {
     const p = o.preStop;
     if (!p) return undefined;
     const given = (o.podPatch?.terminationGracePeriodSeconds as number | undefined) ?? o.terminationGracePeriodSeconds; // podPatch merges last
@@ -23,7 +27,10 @@ export function preStopHook(o: PodInput, ctx: PodContext, issues: ValidationIssu
     if (p.sleepSeconds !== undefined) return { preStop: { sleep: { seconds: p.sleepSeconds } } };
     const port = p.port ?? ctx.defaultPort;
     if (port === undefined) {
-        issues.push({ path: ["preStop", "port"], message: "is required: the HTTP preStop hook needs a port and this workload has none" });
+        issues.push({
+            path: ["preStop", "port"],
+            message: "is required: the HTTP preStop hook needs a port and this workload has none",
+        });
         return undefined;
     }
     return { preStop: { httpGet: { path: p.path!, port } } };

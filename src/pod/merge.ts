@@ -45,7 +45,8 @@ function mergeList(base: unknown[], patch: unknown[], key: string): unknown[] {
  * nothing, so it means "not set" and is left out, as the API server reads it.
  */
 function withoutNulls(v: unknown): unknown {
-    if (Array.isArray(v)) return v.some((e) => e === null || typeof e === "object") ? v.filter((e) => e !== null).map(withoutNulls) : v;
+    if (Array.isArray(v))
+        return v.some((e) => e === null || typeof e === "object") ? v.filter((e) => e !== null).map(withoutNulls) : v;
     if (!isObject(v)) return v;
     const out: Record<string, unknown> = {};
     for (const [k, e] of Object.entries(v)) if (e !== null) out[k] = withoutNulls(e);

@@ -8,7 +8,11 @@ import type { PodInput } from "./input";
 import { gpuResourceName } from "./types";
 
 /** The requirements for `o.resources` (`rf`: the user's name for the option, in paths), and the GPUs asked for. */
-export function resourceRequirements(o: Pick<PodInput, "resources">, rf: string, issues: ValidationIssue[]): { req?: k8s.core.v1.ResourceRequirements; gpu?: BuiltPod["gpu"] } {
+export function resourceRequirements(
+    o: Pick<PodInput, "resources">,
+    rf: string,
+    issues: ValidationIssue[],
+): { req?: k8s.core.v1.ResourceRequirements; gpu?: BuiltPod["gpu"] } {
     const r = o.resources;
     if (!r) return {};
     const requests: Record<string, string> = {};
@@ -22,7 +26,10 @@ export function resourceRequirements(o: Pick<PodInput, "resources">, rf: string,
         else if (lim !== undefined) {
             limits[k8sName] = lim;
             if (req !== undefined && parseQuantity(lim) < parseQuantity(req)) {
-                issues.push({ path: [rf, "limits", field], message: `${JSON.stringify(lim)} is less than the request ${JSON.stringify(req)}; raise the limit or lower the request` });
+                issues.push({
+                    path: [rf, "limits", field],
+                    message: `${JSON.stringify(lim)} is less than the request ${JSON.stringify(req)}; raise the limit or lower the request`,
+                });
             }
         }
     }
@@ -38,11 +45,17 @@ export function resourceRequirements(o: Pick<PodInput, "resources">, rf: string,
         requests[resource] = String(count);
         limits[resource] = String(count);
     }
-    const req = compact({ requests: Object.keys(requests).length ? requests : undefined, limits: Object.keys(limits).length ? limits : undefined });
+    const req = compact({
+        requests: Object.keys(requests).length ? requests : undefined,
+        limits: Object.keys(limits).length ? limits : undefined,
+    });
     return { req: Object.keys(req).length ? req : undefined, gpu };
 }
 
 /** The container's resource requirements for `o` (requests/limits by Kubernetes resource name). @internal */
-export function resourcesOf(o: Pick<PodInput, "resources">): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
-    return resourceRequirements(o, "resources", []).req as { requests?: Record<string, string>; limits?: Record<string, string> } | undefined;
+export function resourcesOf(
+    o: Pick<PodInput, "resources">,
+): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
+    return resourceRequirements(o, "resources", []).req as
+        { requests?: Record<string, string>; limits?: Record<string, string> } | undefined;
 }

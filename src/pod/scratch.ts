@@ -16,7 +16,13 @@ interface MemoryVolume {
  * Adds the scratch volumes of `o` (`rf`: the user's name for the resources option). Memory-backed
  * volumes count against the container's memory limit. Returns the env a tmpfs outside /tmp needs (TMPDIR).
  */
-export function mountScratch(o: PodInput, ctx: PodContext, rf: string, pv: PodVolumes, issues: ValidationIssue[]): Record<string, string> {
+export function mountScratch(
+    o: PodInput,
+    ctx: PodContext,
+    rf: string,
+    pv: PodVolumes,
+    issues: ValidationIssue[],
+): Record<string, string> {
     const memoryVolumes: MemoryVolume[] = [];
     (o.emptyDirs ?? []).forEach((e, i) => {
         const vname = e.name ?? volumeName("scratch-", e.mountPath);
@@ -26,9 +32,12 @@ export function mountScratch(o: PodInput, ctx: PodContext, rf: string, pv: PodVo
                 // Default: the container's memory cap (the kernel charges it there anyway); not counted in the sum below.
                 const mem = memoryCap(o);
                 if (mem) sizeLimit = mem.value;
-                else issues.push({ path: ["emptyDirs", i, "sizeLimit"], message: `is required with medium "Memory" when ${rf}.memory is not set (a tmpfs is charged to the container's memory; without a limit it can use the node's); e.g. "1Gi"` });
-            }
-            else memoryVolumes.push({ field: formatPath(["emptyDirs", i, "sizeLimit"]), size: sizeLimit });
+                else
+                    issues.push({
+                        path: ["emptyDirs", i, "sizeLimit"],
+                        message: `is required with medium "Memory" when ${rf}.memory is not set (a tmpfs is charged to the container's memory; without a limit it can use the node's); e.g. "1Gi"`,
+                    });
+            } else memoryVolumes.push({ field: formatPath(["emptyDirs", i, "sizeLimit"]), size: sizeLimit });
         }
         pv.addVolume({ name: vname, emptyDir: compact({ medium: e.medium, sizeLimit }) }, ["emptyDirs", i]);
         pv.addMount({ name: vname, mountPath: e.mountPath }, ["emptyDirs", i]);
@@ -43,10 +52,18 @@ export function mountScratch(o: PodInput, ctx: PodContext, rf: string, pv: PodVo
         let size = o.tmpfs.size;
         if (!size) {
             const mem = o.resources?.memory;
-            if (mem === undefined) issues.push({ path: ["tmpfs", "size"], message: `is required when ${rf}.memory is not set (the default is half the memory request)` });
+            if (mem === undefined)
+                issues.push({
+                    path: ["tmpfs", "size"],
+                    message: `is required when ${rf}.memory is not set (the default is half the memory request)`,
+                });
             else size = `${Math.max(1, Math.floor(parseQuantity(mem) / 2 / 2 ** 20))}Mi`;
         }
-        if (size) memoryVolumes.push({ field: o.tmpfs.size ? "tmpfs.size" : `tmpfs.size (default: half of ${rf}.memory)`, size });
+        if (size)
+            memoryVolumes.push({
+                field: o.tmpfs.size ? "tmpfs.size" : `tmpfs.size (default: half of ${rf}.memory)`,
+                size,
+            });
         const path = o.tmpfs.path ?? "/tmp";
         pv.addVolume({ name: "tmpfs", emptyDir: compact({ medium: "Memory", sizeLimit: size }) }, ["tmpfs"]);
         pv.addMount({ name: "tmpfs", mountPath: path }, ["tmpfs"]);
@@ -89,13 +106,19 @@ export function mountScratch(o: PodInput, ctx: PodContext, rf: string, pv: PodVo
 function memoryCap(o: PodInput): { value: string; path: string[] } | undefined {
     const r = o.resources;
     if (!r) return undefined;
-    if (r.limits?.memory !== undefined && r.qos !== "Guaranteed") return { value: r.limits.memory, path: ["limits", "memory"] };
+    if (r.limits?.memory !== undefined && r.qos !== "Guaranteed")
+        return { value: r.limits.memory, path: ["limits", "memory"] };
     if (r.memory !== undefined) return { value: r.memory, path: ["memory"] };
     return undefined;
 }
 
 function formatBytes(n: number): string {
-    for (const [unit, f] of [["Ti", 2 ** 40], ["Gi", 2 ** 30], ["Mi", 2 ** 20], ["Ki", 2 ** 10]] as const) {
+    for (const [unit, f] of [
+        ["Ti", 2 ** 40],
+        ["Gi", 2 ** 30],
+        ["Mi", 2 ** 20],
+        ["Ki", 2 ** 10],
+    ] as const) {
         if (n >= f) return `${Math.round((n / f) * 100) / 100}${unit}`;
     }
     return `${n} bytes`;

@@ -25,7 +25,14 @@ export interface PodSecrets {
 }
 
 /** Mounts `secrets` and lists `imagePullSecrets` (a named Secret there must be a registry credential). */
-export function mountSecrets(o: PodInput, ctx: PodContext, pv: PodVolumes, defaultFileMode: number, dependencies: pulumi.Resource[], issues: ValidationIssue[]): PodSecrets {
+export function mountSecrets(
+    o: PodInput,
+    ctx: PodContext,
+    pv: PodVolumes,
+    defaultFileMode: number,
+    dependencies: pulumi.Resource[],
+    issues: ValidationIssue[],
+): PodSecrets {
     const envFrom: k8s.core.v1.EnvFromSource[] = [];
     const secretEnv: Record<string, string> = {};
     const pullSecrets: string[] = [...(ctx.config.imagePullSecrets ?? [])];
@@ -38,7 +45,17 @@ export function mountSecrets(o: PodInput, ctx: PodContext, pv: PodVolumes, defau
         else if (b.kind === "imagePull") pullSecrets.push(b.secretName);
         else {
             const vname = volumeName("secret-", b.secretName);
-            pv.addVolume({ name: vname, secret: compact({ secretName: b.secretName, defaultMode: b.fileMode ?? defaultFileMode, items: b.items }) }, ["secrets", i]);
+            pv.addVolume(
+                {
+                    name: vname,
+                    secret: compact({
+                        secretName: b.secretName,
+                        defaultMode: b.fileMode ?? defaultFileMode,
+                        items: b.items,
+                    }),
+                },
+                ["secrets", i],
+            );
             pv.addMount({ name: vname, mountPath: b.mountPath, readOnly: true }, ["secrets", i]);
         }
         Object.assign(secretEnv, b.env);
@@ -47,7 +64,10 @@ export function mountSecrets(o: PodInput, ctx: PodContext, pv: PodVolumes, defau
     (o.imagePullSecrets ?? []).forEach(({ binding: b, byName }, i) => {
         if (b.resource) dependencies.push(b.resource);
         if (!byName && b.kind !== "imagePull") {
-            issues.push({ path: ["imagePullSecrets", i], message: `Secret ${JSON.stringify(b.secretName)} is not a registry credential; use a Secret with provider: "docker" or Secret.existing(name, { imagePull: true })` });
+            issues.push({
+                path: ["imagePullSecrets", i],
+                message: `Secret ${JSON.stringify(b.secretName)} is not a registry credential; use a Secret with provider: "docker" or Secret.existing(name, { imagePull: true })`,
+            });
         }
         pullSecrets.push(b.secretName);
     });

@@ -156,7 +156,11 @@ export interface FieldRef {
 export type EnvValue = pulumi.Input<string> | SecretKeyRef | FieldRef;
 
 /** @internal */
-export const GPU_RESOURCES: Record<GpuVendor, string> = { nvidia: "nvidia.com/gpu", amd: "amd.com/gpu", intel: "gpu.intel.com/i915" };
+export const GPU_RESOURCES: Record<GpuVendor, string> = {
+    nvidia: "nvidia.com/gpu",
+    amd: "amd.com/gpu",
+    intel: "gpu.intel.com/i915",
+};
 
 export function gpuResourceName(vendor: string | undefined): string {
     const v = vendor ?? "nvidia";

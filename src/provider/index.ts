@@ -46,10 +46,10 @@ class RemoteComponent extends pulumi.ComponentResource implements RemoteReferenc
     }
 }
 
-
 /** The package version (package.json), which is also the plugin's. */
 export function packageVersion(): string {
-    return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string })
+        .version;
 }
 
 /** What a message says for TypeScript users, reworded for YAML and Python programs. */
@@ -67,7 +67,8 @@ export function forOtherLanguages(message: string): string {
 export function programLanguage(dir = process.cwd()): string | undefined {
     for (const file of ["Pulumi.yaml", "Pulumi.yml"]) {
         try {
-            const runtime = (YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { runtime?: unknown } | null)?.runtime;
+            const runtime = (YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { runtime?: unknown } | null)
+                ?.runtime;
             const name = typeof runtime === "string" ? runtime : (runtime as { name?: unknown } | undefined)?.name;
             return typeof name === "string" ? name : undefined;
         } catch {
@@ -84,12 +85,14 @@ export function programLanguage(dir = process.cwd()): string | undefined {
  */
 export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>, language?: string): string | undefined {
     for (const i of issues) {
-        if (i.message.includes("dicts inside union positions") || i.message.includes("keys are the schema's camelCase")) continue; // says it already
+        if (i.message.includes("dicts inside union positions") || i.message.includes("keys are the schema's camelCase"))
+            continue; // says it already
         for (const seg of i.path) {
             if (typeof seg !== "string") continue;
             if (language === "yaml") {
                 // A YAML program wrote the path itself; only a snake_case key needs a word.
-                if (/^[a-z0-9]+_[a-z0-9_]+$/.test(seg)) return `(YAML keys are the schema's camelCase names: write ${seg.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())}, not ${seg})`;
+                if (/^[a-z0-9]+_[a-z0-9_]+$/.test(seg))
+                    return `(YAML keys are the schema's camelCase names: write ${seg.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())}, not ${seg})`;
                 continue;
             }
             if (/^[a-z]+[A-Z]/.test(seg)) {
@@ -110,10 +113,16 @@ export function snakeCaseHint(issues: ReadonlyArray<ValidationIssue>, language?:
  * duplicate lines add nothing), reworded for non-TypeScript programs, with `redact` strings (plain values
  * read from inside a secret) replaced. Other errors keep their message, redacted too.
  */
-export function wireError(e: unknown, redact: ReadonlyArray<string> = [], secretPaths: ReadonlyArray<ReadonlyArray<string | number>> = [], language?: string): Error {
+export function wireError(
+    e: unknown,
+    redact: ReadonlyArray<string> = [],
+    secretPaths: ReadonlyArray<ReadonlyArray<string | number>> = [],
+    language?: string,
+): Error {
     const hide = (s: string) => redact.filter((r) => r.length >= 3).reduce((m, r) => m.split(r).join("[secret]"), s);
     // A problem inside an opened secret (a value of the wrong shape, say) is reported without the value.
-    if (e instanceof MlkubeValidationError && secretPaths.length) e = new MlkubeValidationError(e.component, e.resourceName, maskSecretIssues(e.issues, secretPaths));
+    if (e instanceof MlkubeValidationError && secretPaths.length)
+        e = new MlkubeValidationError(e.component, e.resourceName, maskSecretIssues(e.issues, secretPaths));
     if (e instanceof MlkubeValidationError) {
         const hint = snakeCaseHint(e.issues, language);
         const err = new Error(hide(forOtherLanguages(e.message)) + (hint ? `\n  ${hint}` : ""));
@@ -179,9 +188,15 @@ export class MlkubeProvider implements provider.Provider {
     }
 
     /** Builds component `type` named `name` from the wire inputs; returns its URN and outputs. */
-    async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+    async construct(
+        name: string,
+        type: string,
+        inputs: pulumi.Inputs,
+        options: pulumi.ComponentResourceOptions,
+    ): Promise<provider.ConstructResult> {
         const spec = componentOf(type);
-        if (!spec) throw new Error(`unknown resource type ${type}; mlkube has ${COMPONENTS.map((c) => c.token).join(", ")}`);
+        if (!spec)
+            throw new Error(`unknown resource type ${type}; mlkube has ${COMPONENTS.map((c) => c.token).join(", ")}`);
         let redact: string[] = [];
         let secretPaths: (string | number)[][] = [];
         let component: pulumi.ComponentResource;
@@ -189,7 +204,12 @@ export class MlkubeProvider implements provider.Provider {
             const n = await this.normalizer.args(type, spec.name, name, inputs);
             redact = n.redact;
             secretPaths = n.secretPaths;
-            const given = options.dependsOn === undefined ? [] : Array.isArray(options.dependsOn) ? options.dependsOn : [options.dependsOn];
+            const given =
+                options.dependsOn === undefined
+                    ? []
+                    : Array.isArray(options.dependsOn)
+                      ? options.dependsOn
+                      : [options.dependsOn];
             const dependsOn = [...(given as pulumi.Input<pulumi.Resource>[]), ...n.dependsOn];
             // A plugin process may serve several deployments: this component's objects from an earlier
             // one are its own, not a conflict (two different components still conflict).

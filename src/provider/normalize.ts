@@ -53,7 +53,8 @@ export interface NormalizedArgs {
 }
 
 /** What the wire cannot be: a value that must be known to build the objects. */
-export const MUST_BE_KNOWN_WIRE = "must be known when the program runs (not an output of a resource that does not exist yet): this field shapes the generated objects";
+export const MUST_BE_KNOWN_WIRE =
+    "must be known when the program runs (not an output of a resource that does not exist yet): this field shapes the generated objects";
 
 interface Inspected {
     known: boolean;
@@ -64,8 +65,18 @@ interface Inspected {
 
 /** The value, secretness and dependencies of an Output (the SDK's own accessors). */
 async function inspect(o: pulumi.Output<unknown>): Promise<Inspected> {
-    const x = o as unknown as { isKnown: Promise<boolean>; promise(withUnknowns?: boolean): Promise<unknown>; allResources?: () => Promise<Set<pulumi.Resource>>; resources(): Set<pulumi.Resource> };
-    const [known, secret, value, deps] = await Promise.all([x.isKnown, pulumi.isSecret(o), x.promise(true), x.allResources ? x.allResources() : Promise.resolve(x.resources())]);
+    const x = o as unknown as {
+        isKnown: Promise<boolean>;
+        promise(withUnknowns?: boolean): Promise<unknown>;
+        allResources?: () => Promise<Set<pulumi.Resource>>;
+        resources(): Set<pulumi.Resource>;
+    };
+    const [known, secret, value, deps] = await Promise.all([
+        x.isKnown,
+        pulumi.isSecret(o),
+        x.promise(true),
+        x.allResources ? x.allResources() : Promise.resolve(x.resources()),
+    ]);
     return { known, secret, value, deps: [...deps] };
 }
 
@@ -92,8 +103,12 @@ function put(o: Record<string, unknown>, k: string, v: unknown): void {
  * `issues` with the message of each problem at or below one of `secretPaths` (where a secret Output was
  * opened) replaced by one that does not quote the value: mlkube's messages quote what they were given.
  */
-export function maskSecretIssues(issues: ReadonlyArray<ValidationIssue>, secretPaths: ReadonlyArray<ReadonlyArray<string | number>>): ValidationIssue[] {
-    const inSecret = (path: ReadonlyArray<string | number>) => secretPaths.some((sp) => sp.length <= path.length && sp.every((k, i) => path[i] === k));
+export function maskSecretIssues(
+    issues: ReadonlyArray<ValidationIssue>,
+    secretPaths: ReadonlyArray<ReadonlyArray<string | number>>,
+): ValidationIssue[] {
+    const inSecret = (path: ReadonlyArray<string | number>) =>
+        secretPaths.some((sp) => sp.length <= path.length && sp.every((k, i) => path[i] === k));
     return issues.map((i) => (inSecret(i.path) ? { path: i.path, message: SECRET_ISSUE } : i));
 }
 
@@ -110,7 +125,12 @@ export class WireNormalizer {
      * Converts the construct inputs of resource `token` named `name` into component args. Throws an
      * MlkubeValidationError naming `component` and every problem found on the way.
      */
-    async args(token: string, component: string, name: string, inputs: Record<string, unknown>): Promise<NormalizedArgs> {
+    async args(
+        token: string,
+        component: string,
+        name: string,
+        inputs: Record<string, unknown>,
+    ): Promise<NormalizedArgs> {
         const props = own(this.schema.resources, token)?.inputProperties ?? {};
         const run = new Run(this, this.lookup, component, name);
         const args: Record<string, unknown> = {};
@@ -119,7 +139,8 @@ export class WireNormalizer {
             if (v === undefined) continue;
             put(args, k, await run.value(v, own(props, k), { path: [k], secret: false, depth: 0 }));
         }
-        if (run.issues.length) throw new MlkubeValidationError(component, name, maskSecretIssues(run.issues, run.secretPaths));
+        if (run.issues.length)
+            throw new MlkubeValidationError(component, name, maskSecretIssues(run.issues, run.secretPaths));
         return { args, dependsOn: [...run.deps], redact: [...run.redact], secretPaths: run.secretPaths };
     }
 
@@ -153,7 +174,11 @@ class Run {
             const o = await inspect(v);
             // A union is an Input where the branch the value is written in is (any branch while unknown).
             const branch = spec.oneOf && o.known ? this.pick(o.value, spec) : undefined;
-            const input = branch ? branch.plain !== true : spec.oneOf ? spec.oneOf.some((b) => b.plain !== true) : spec.plain !== true;
+            const input = branch
+                ? branch.plain !== true
+                : spec.oneOf
+                  ? spec.oneOf.some((b) => b.plain !== true)
+                  : spec.plain !== true;
             if (!o.known) {
                 if (input) return v;
                 this.issues.push({ path: ctx.path, message: MUST_BE_KNOWN_WIRE });
@@ -163,7 +188,11 @@ class Run {
             // An Input that needs no conversion keeps its Output (exact dependencies and secretness).
             if (input && (!structured || this.opaque(branch ?? spec))) return v;
             if (!structured && o.secret) {
-                this.issues.push({ path: ctx.path, message: "is a secret, but this field shapes the generated objects and would be stored in plain text; pass a plain value" });
+                this.issues.push({
+                    path: ctx.path,
+                    message:
+                        "is a secret, but this field shapes the generated objects and would be stored in plain text; pass a plain value",
+                });
                 return undefined;
             }
             for (const d of o.deps) this.deps.add(d);
@@ -189,7 +218,8 @@ class Run {
         }
         if (isPlainObject(v) && spec.additionalProperties) {
             const out: Record<string, unknown> = {};
-            for (const k of Object.keys(v)) put(out, k, await this.value(v[k], spec.additionalProperties, this.at(ctx, k)));
+            for (const k of Object.keys(v))
+                put(out, k, await this.value(v[k], spec.additionalProperties, this.at(ctx, k)));
             return out;
         }
         return v;
@@ -262,7 +292,8 @@ class Run {
     private async union(v: unknown, spec: TypeSpec, ctx: Context): Promise<unknown> {
         const branch = this.pick(v, spec);
         if (branch === undefined) {
-            if (v === null || typeof v !== "object") return this.leaf(v, spec.oneOf?.some((b) => b.plain !== true) ?? false, ctx);
+            if (v === null || typeof v !== "object")
+                return this.leaf(v, spec.oneOf?.some((b) => b.plain !== true) ?? false, ctx);
             if (isPlainObject(v)) this.snakeCaseKeys(v, spec, ctx);
             return v;
         }
@@ -297,7 +328,10 @@ class Run {
         if (want === SECRET && r instanceof Secret) return r;
         if (isRemote(r) && r.type === want) return this.rebuild(r, ctx);
         const got = isRemote(r) ? r.type : r instanceof Volume ? VOLUME : r instanceof Secret ? SECRET : "another";
-        this.issues.push({ path: ctx.path, message: `expected a ${want.split(":").pop()} resource, got ${got.includes(":") ? `a ${got.split(":").pop()}` : "another resource"}` });
+        this.issues.push({
+            path: ctx.path,
+            message: `expected a ${want.split(":").pop()} resource, got ${got.includes(":") ? `a ${got.split(":").pop()}` : "another resource"}`,
+        });
         return undefined;
     }
 
@@ -312,13 +346,27 @@ class Run {
         const kind = r.type.split(":").pop();
         try {
             if (r.type === VOLUME) {
-                const [claimName, namespace, mountPath, readOnly, volumeMode, accessMode] = await Promise.all(["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"].map(read));
+                const [claimName, namespace, mountPath, readOnly, volumeMode, accessMode] = await Promise.all(
+                    ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"].map(read),
+                );
                 if (typeof claimName !== "string") throw new Error("its claimName is not known");
-                return Volume.existing(claimName, { namespace, mountPath, readOnly, volumeMode, accessMode, dependsOn: r.resource } as never);
+                return Volume.existing(claimName, {
+                    namespace,
+                    mountPath,
+                    readOnly,
+                    volumeMode,
+                    accessMode,
+                    dependsOn: r.resource,
+                } as never);
             }
-            const [secretName, namespace, mount, mountPath, fileMode, keys, checksum] = await Promise.all(["secretName", "namespace", "mount", "mountPath", "fileMode", "keys", "checksum"].map(read));
+            const [secretName, namespace, mount, mountPath, fileMode, keys, checksum] = await Promise.all(
+                ["secretName", "namespace", "mount", "mountPath", "fileMode", "keys", "checksum"].map(read),
+            );
             if (typeof secretName !== "string") throw new Error("its secretName is not known");
-            if (mount === "gitSsh") throw new Error(`a gitSsh Secret cannot be rebuilt from its outputs (GIT_SSH_COMMAND is not one); create it in the same program as the workloads using it`);
+            if (mount === "gitSsh")
+                throw new Error(
+                    `a gitSsh Secret cannot be rebuilt from its outputs (GIT_SSH_COMMAND is not one); create it in the same program as the workloads using it`,
+                );
             return Secret.existing(secretName, {
                 ...(mount === "imagePull" ? { imagePull: true } : { mount: mount as "env" | "files" | undefined }),
                 namespace,
@@ -329,14 +377,23 @@ class Run {
                 dependsOn: r.resource,
             } as never);
         } catch (e) {
-            const why = e instanceof MlkubeValidationError ? e.issues.map((i) => i.message).join("; ") : (e as Error).message;
-            this.issues.push({ path: ctx.path, message: `the ${kind} this refers to was not created by this provider process and could not be rebuilt from its outputs: ${why}` });
+            const why =
+                e instanceof MlkubeValidationError ? e.issues.map((i) => i.message).join("; ") : (e as Error).message;
+            this.issues.push({
+                path: ctx.path,
+                message: `the ${kind} this refers to was not created by this provider process and could not be rebuilt from its outputs: ${why}`,
+            });
             return undefined;
         }
     }
 
     /** An object of schema type `token`; the wire forms become the calls they stand for. */
-    private async object(v: Record<string, unknown>, token: string, spec: NonNullable<PackageSchema["types"]>[string], ctx: Context): Promise<unknown> {
+    private async object(
+        v: Record<string, unknown>,
+        token: string,
+        spec: NonNullable<PackageSchema["types"]>[string],
+        ctx: Context,
+    ): Promise<unknown> {
         const out: Record<string, unknown> = {};
         for (const k of Object.keys(v)) {
             if (v[k] === undefined) continue;
@@ -347,7 +404,8 @@ class Run {
             return this.wireForm(type, out, ctx);
         } catch (e) {
             if (!(e instanceof MlkubeValidationError)) throw e;
-            for (const i of e.issues) this.issues.push({ path: [...ctx.path, ...i.path.filter((p) => p !== "ref")], message: i.message });
+            for (const i of e.issues)
+                this.issues.push({ path: [...ctx.path, ...i.path.filter((p) => p !== "ref")], message: i.message });
             return undefined;
         }
     }
@@ -365,14 +423,19 @@ class Run {
                 const { secret, secretName, key, optional, ...extra } = o;
                 if (Object.keys(extra).length) return o; // unknown fields: mlkube reports them
                 if ((secret === undefined) === (secretName === undefined)) {
-                    this.issues.push({ path: ctx.path, message: "give exactly one of secret (a Secret resource) or secretName (the name of an existing Secret)" });
+                    this.issues.push({
+                        path: ctx.path,
+                        message:
+                            "give exactly one of secret (a Secret resource) or secretName (the name of an existing Secret)",
+                    });
                     return undefined;
                 }
                 if (typeof key !== "string") return o;
                 if (optional !== undefined && typeof optional !== "boolean") return o;
                 if (secret instanceof Secret || secret instanceof SecretReference) return secret.ref(key, optional);
                 if (typeof secretName === "string") return Secret.existing(secretName).ref(key, optional);
-                if (secret !== undefined) this.issues.push({ path: [...ctx.path, "secret"], message: "expected a Secret resource" });
+                if (secret !== undefined)
+                    this.issues.push({ path: [...ctx.path, "secret"], message: "expected a Secret resource" });
                 return secret === undefined ? o : undefined;
             }
             default:
@@ -382,5 +445,11 @@ class Run {
 }
 
 function isRemote(r: unknown): r is RemoteReference {
-    return typeof r === "object" && r !== null && typeof (r as RemoteReference).output === "function" && typeof (r as RemoteReference).type === "string" && "resource" in r;
+    return (
+        typeof r === "object" &&
+        r !== null &&
+        typeof (r as RemoteReference).output === "function" &&
+        typeof (r as RemoteReference).type === "string" &&
+        "resource" in r
+    );
 }

@@ -57,7 +57,15 @@ export function checkRendered(objects: K8sObject[], target: string, sources?: Ob
         const after = expected.get(name);
         if (before === after) continue;
         summary.push(`${before === undefined ? "missing" : after === undefined ? "stale" : "changed"}: ${name}`);
-        diff += createTwoFilesPatch(before === undefined ? "/dev/null" : `a/${name}`, after === undefined ? "/dev/null" : `b/${name}`, before ?? "", after ?? "", undefined, undefined, { context: 3 })
+        diff += createTwoFilesPatch(
+            before === undefined ? "/dev/null" : `a/${name}`,
+            after === undefined ? "/dev/null" : `b/${name}`,
+            before ?? "",
+            after ?? "",
+            undefined,
+            undefined,
+            { context: 3 },
+        )
             .split("\n")
             .filter((l) => !l.startsWith("====="))
             .join("\n");

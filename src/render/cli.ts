@@ -62,11 +62,22 @@ interface Args {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { showSecrets: false, verbose: false, typeCheck: false, timeout: DEFAULT_TIMEOUT_SECONDS, config: {}, help: false, version: false };
+    const args: Args = {
+        showSecrets: false,
+        verbose: false,
+        typeCheck: false,
+        timeout: DEFAULT_TIMEOUT_SECONDS,
+        config: {},
+        help: false,
+        version: false,
+    };
     const positional: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+        const [flag, inline] =
+            a.startsWith("--") && a.includes("=")
+                ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+                : [a, undefined];
         const value = () => {
             if (inline !== undefined) return inline;
             const v = argv[++i];
@@ -109,7 +120,8 @@ function parseArgs(argv: string[]): Args {
             case "--timeout": {
                 const v = value();
                 const n = Number(v);
-                if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`--timeout expects a number of seconds, got ${JSON.stringify(v)}`);
+                if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0))
+                    throw new UsageError(`--timeout expects a number of seconds, got ${JSON.stringify(v)}`);
                 args.timeout = n;
                 break;
             }
@@ -136,7 +148,13 @@ function version(): string {
 function describeError(e: unknown, verbose: boolean): string {
     if (!(e instanceof Error)) return String(e);
     if (verbose && e.stack) return e.stack;
-    if (e instanceof MlkubeValidationError || e.name === "MlkubeValidationError" || e instanceof ProgramError || e.name === "ProgramError") return e.message;
+    if (
+        e instanceof MlkubeValidationError ||
+        e.name === "MlkubeValidationError" ||
+        e instanceof ProgramError ||
+        e.name === "ProgramError"
+    )
+        return e.message;
     return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
 }
 
@@ -174,7 +192,13 @@ export async function main(argv: string[]): Promise<number> {
     const restore = redirectOutput();
     let result;
     try {
-        const rendered = render(args.dir, { stack: args.stack, showSecrets: args.showSecrets, config: args.config, typeCheck: args.typeCheck, timeoutSeconds: args.timeout });
+        const rendered = render(args.dir, {
+            stack: args.stack,
+            showSecrets: args.showSecrets,
+            config: args.config,
+            typeCheck: args.typeCheck,
+            timeoutSeconds: args.timeout,
+        });
         // A program whose promise never settles, with nothing left that could settle it, empties the
         // event loop: Node would exit silently. That is a failure, said so.
         result = await Promise.race([rendered, idle().then(() => Promise.reject(new NeverSettled()))]);
@@ -189,10 +213,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     restore();
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-    const errors = [...result.errors, ...late.map((e) => Object.assign(e, { message: `after the program returned: ${e.message}` }))];
+    const errors = [
+        ...result.errors,
+        ...late.map((e) => Object.assign(e, { message: `after the program returned: ${e.message}` })),
+    ];
     if (errors.length) {
         for (const e of errors) process.stderr.write(`error: ${describeError(e, args.verbose)}\n`);
-        process.stderr.write(`mlkube render: ${path.resolve(args.dir)} (stack ${result.stack}) failed; nothing rendered\n`);
+        process.stderr.write(
+            `mlkube render: ${path.resolve(args.dir)} (stack ${result.stack}) failed; nothing rendered\n`,
+        );
         return 1;
     }
     if (args.check !== undefined) {
@@ -202,9 +231,11 @@ export async function main(argv: string[]): Promise<number> {
             return 0;
         }
         process.stdout.write(check.diff);
-        process.stderr.write(`${check.summary.join("\n")}\nmlkube render: ${args.check} differs from what ${args.dir} renders; run \`mlkube render ${args.dir} ${
-            isDirectoryTarget(args.check) ? `--out ${args.check}` : `> ${args.check}`
-        }\` to update it\n`);
+        process.stderr.write(
+            `${check.summary.join("\n")}\nmlkube render: ${args.check} differs from what ${args.dir} renders; run \`mlkube render ${args.dir} ${
+                isDirectoryTarget(args.check) ? `--out ${args.check}` : `> ${args.check}`
+            }\` to update it\n`,
+        );
         return 3;
     }
     if (args.out) {
@@ -268,7 +299,9 @@ function exit(code: number): void {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(exit, (e) => {
-        process.stderr.write(`mlkube: ${describeError(e, process.argv.includes("--verbose") || process.argv.includes("-v"))}\n`);
+        process.stderr.write(
+            `mlkube: ${describeError(e, process.argv.includes("--verbose") || process.argv.includes("-v"))}\n`,
+        );
         exit(1);
     });
 }

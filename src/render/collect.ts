@@ -30,7 +30,15 @@ export interface CollectedResource {
     parent?: string;
     urn: string;
     /** The options the resource was registered with that matter for review. */
-    options: { retainOnDelete?: boolean; protect?: boolean; deleteBeforeReplace?: boolean; replaceOnChanges?: string[]; ignoreChanges?: string[]; additionalSecretOutputs?: string[]; dependsOn?: string[] };
+    options: {
+        retainOnDelete?: boolean;
+        protect?: boolean;
+        deleteBeforeReplace?: boolean;
+        replaceOnChanges?: string[];
+        ignoreChanges?: string[];
+        additionalSecretOutputs?: string[];
+        dependsOn?: string[];
+    };
 }
 
 export interface CollectOptions {
@@ -85,7 +93,13 @@ export function unwrapSecrets(v: unknown, other: (v: unknown) => unknown = (x) =
         if (o[SECRET_SIG] === SECRET_VAL) return new SecretValue(unwrapSecrets(o.value, other));
         if (Object.hasOwn(o, SECRET_SIG)) return other(o);
         const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(o)) Object.defineProperty(out, k, { value: unwrapSecrets(e, other), enumerable: true, writable: true, configurable: true });
+        for (const [k, e] of Object.entries(o))
+            Object.defineProperty(out, k, {
+                value: unwrapSecrets(e, other),
+                enumerable: true,
+                writable: true,
+                configurable: true,
+            });
         return out;
     }
     if (v === UNKNOWN) return other(v);
@@ -173,11 +187,16 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                     // (a secret env value makes all of `spec` secret): read the request as serialized,
                     // where each secret sits where the program put it.
                     const raw = req?.getObject()?.toJavaScript();
-                    const inputs = (raw ? unwrapSecrets(raw, (x) => rpc.deserializeProperty(x)) : unwrapSecrets(a.inputs)) as Record<string, unknown>;
+                    const inputs = (
+                        raw ? unwrapSecrets(raw, (x) => rpc.deserializeProperty(x)) : unwrapSecrets(a.inputs)
+                    ) as Record<string, unknown>;
                     const parent = req?.getParent() || undefined;
-                    const urn = monitor?.newUrn(parent, a.type, a.name) ?? `urn:pulumi:${stack}::${project}::${a.type}::${a.name}`;
+                    const urn =
+                        monitor?.newUrn(parent, a.type, a.name) ??
+                        `urn:pulumi:${stack}::${project}::${a.type}::${a.name}`;
                     // The engine refuses a second resource with the same URN (same type, name and parent): so does the renderer.
-                    if (urns.has(urn)) onRejection(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`));
+                    if (urns.has(urn))
+                        onRejection(new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`));
                     urns.add(urn);
                     resources.push({
                         type: a.type,
@@ -191,9 +210,15 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
                                   retainOnDelete: req.getRetainondelete() || undefined,
                                   protect: req.getProtect() || undefined,
                                   deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
-                                  replaceOnChanges: req.getReplaceonchangesList().length ? req.getReplaceonchangesList() : undefined,
-                                  ignoreChanges: req.getIgnorechangesList().length ? req.getIgnorechangesList() : undefined,
-                                  additionalSecretOutputs: req.getAdditionalsecretoutputsList().length ? req.getAdditionalsecretoutputsList() : undefined,
+                                  replaceOnChanges: req.getReplaceonchangesList().length
+                                      ? req.getReplaceonchangesList()
+                                      : undefined,
+                                  ignoreChanges: req.getIgnorechangesList().length
+                                      ? req.getIgnorechangesList()
+                                      : undefined,
+                                  additionalSecretOutputs: req.getAdditionalsecretoutputsList().length
+                                      ? req.getAdditionalsecretoutputsList()
+                                      : undefined,
                                   dependsOn: req.getDependenciesList().length ? req.getDependenciesList() : undefined,
                               }
                             : {},
@@ -250,7 +275,9 @@ export async function collect(program: () => unknown, opts: CollectOptions = {})
 /** Thrown when a program does not finish within `timeoutSeconds`. */
 export class TimeoutError extends Error {
     constructor(seconds: number) {
-        super(`the program did not finish within ${seconds} s (a promise that never settles, or a resource waiting on one); raise --timeout if it is just slow`);
+        super(
+            `the program did not finish within ${seconds} s (a promise that never settles, or a resource waiting on one); raise --timeout if it is just slow`,
+        );
         this.name = "TimeoutError";
     }
 }

@@ -12,7 +12,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { collect, CollectedResource, mockName, SecretValue } from "./collect";
-import { forgetProgramModules, loadProject, loadStackConfig, programRequire, registerTypeScript, runMain, typeCheck } from "./program";
+import {
+    forgetProgramModules,
+    loadProject,
+    loadStackConfig,
+    programRequire,
+    registerTypeScript,
+    runMain,
+    typeCheck,
+} from "./program";
 import { setRendering } from "../secret/checksum";
 
 /** @internal */
@@ -93,7 +101,8 @@ export interface ObjectSource {
 export const REDACTED = "<redacted>";
 
 /** Kubernetes resource types that are not objects (the provider expands or applies them at deploy time). */
-const NOT_RENDERABLE = /^kubernetes:(helm\.sh\/v[34]:(Release|Chart)|yaml\/v2:ConfigGroup|yaml\/v2:ConfigFile|kustomize\/v2:Directory|.*Patch$)/;
+const NOT_RENDERABLE =
+    /^kubernetes:(helm\.sh\/v[34]:(Release|Chart)|yaml\/v2:ConfigGroup|yaml\/v2:ConfigFile|kustomize\/v2:Directory|.*Patch$)/;
 
 let rendering = false;
 
@@ -121,7 +130,15 @@ export async function render(programDir: string, options: RenderOptions = {}): P
             timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         });
         const { objects, sources, warnings } = toObjects(collected.resources, options.showSecrets ?? false);
-        return { objects, sources, resources: collected.resources, errors: collected.errors, warnings, project: project.name, stack: stack.stack };
+        return {
+            objects,
+            sources,
+            resources: collected.resources,
+            errors: collected.errors,
+            warnings,
+            project: project.name,
+            stack: stack.stack,
+        };
     } finally {
         setRendering(false);
         process.chdir(cwd);
@@ -132,7 +149,10 @@ export async function render(programDir: string, options: RenderOptions = {}): P
 }
 
 /** The Kubernetes objects among collected resources, in apply order. @internal */
-export function toObjects(resources: CollectedResource[], showSecrets = false): { objects: K8sObject[]; sources: ObjectSource[]; warnings: string[] } {
+export function toObjects(
+    resources: CollectedResource[],
+    showSecrets = false,
+): { objects: K8sObject[]; sources: ObjectSource[]; warnings: string[] } {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const warnings: string[] = [];
     const entries: Array<{ object: K8sObject; source: ObjectSource }> = [];
@@ -144,7 +164,15 @@ export function toObjects(resources: CollectedResource[], showSecrets = false): 
         }
         const parent = r.parent ? byUrn.get(r.parent) : undefined;
         const { object, autoNamed } = toObject(r, showSecrets);
-        entries.push({ object, source: { type: r.type, name: r.name, parent: parent ? `${parent.type}::${parent.name}` : undefined, autoNamed } });
+        entries.push({
+            object,
+            source: {
+                type: r.type,
+                name: r.name,
+                parent: parent ? `${parent.type}::${parent.name}` : undefined,
+                autoNamed,
+            },
+        });
     }
     entries.sort((a, b) => compareObjects(a.object, b.object));
     return { objects: entries.map((e) => e.object), sources: entries.map((e) => e.source), warnings };
@@ -159,7 +187,12 @@ function typeToGvk(type: string): { apiVersion: string; kind: string } {
 function toObject(r: CollectedResource, showSecrets: boolean): { object: K8sObject; autoNamed: boolean } {
     const inputs = plain(r.inputs) as Record<string, unknown>;
     const gvk = typeToGvk(r.type);
-    const { apiVersion = gvk.apiVersion, kind = gvk.kind, metadata: rawMd, ...rest } = inputs as { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> };
+    const {
+        apiVersion = gvk.apiVersion,
+        kind = gvk.kind,
+        metadata: rawMd,
+        ...rest
+    } = inputs as { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> };
     const md = { ...(rawMd ?? {}) };
     const autoNamed = md.name === undefined && md.generateName === undefined;
     if (autoNamed) md.name = mockName(r.type, r.name);
@@ -217,7 +250,8 @@ function redact(obj: K8sObject): unknown {
     const walk = (v: unknown, p: string[]): unknown => {
         if (v instanceof SecretValue) return hide(v.value, isBase64Field(obj, p));
         if (Array.isArray(v)) return v.map((e, i) => walk(e, [...p, String(i)]));
-        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e, [...p, k])]));
+        if (v && typeof v === "object")
+            return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, walk(e, [...p, k])]));
         return v;
     };
     const out = walk(obj, []) as K8sObject;
@@ -305,12 +339,17 @@ const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, compat: "yaml
 /** Text for a one-line comment: line breaks (YAML 1.1's too) and other control characters escaped. */
 function commentText(s: string): string {
     // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-    return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return s.replace(
+        /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
 /** One YAML document (no `---`), with an optional `# Source:` comment line. */
 export function objectYaml(object: K8sObject, source?: ObjectSource): string {
-    const head = source ? `# Source: ${commentText(`${source.parent ? `${source.parent} / ` : ""}${source.type}::${source.name}${source.autoNamed ? " (auto-named)" : ""}`)}\n` : "";
+    const head = source
+        ? `# Source: ${commentText(`${source.parent ? `${source.parent} / ` : ""}${source.type}::${source.name}${source.autoNamed ? " (auto-named)" : ""}`)}\n`
+        : "";
     return head + YAML.stringify(object, YAML_OPTIONS);
 }
 
@@ -322,7 +361,9 @@ export function toYaml(objects: K8sObject[], sources?: ObjectSource[]): string {
 /** The file `writeDir` writes an object to: `NN-<kind>-<namespace>-<name>.yaml` (no namespace part if none). */
 export function fileName(object: K8sObject, index: number, count: number): string {
     const nn = String(index + 1).padStart(Math.max(2, String(count).length), "0");
-    const parts = [nn, object.kind.toLowerCase(), object.metadata.namespace, object.metadata.name].filter((p): p is string => !!p);
+    const parts = [nn, object.kind.toLowerCase(), object.metadata.namespace, object.metadata.name].filter(
+        (p): p is string => !!p,
+    );
     return `${parts.join("-").replace(/[^A-Za-z0-9._-]/g, "_")}.yaml`;
 }
 

@@ -51,16 +51,26 @@ function readYaml(file: string): unknown {
 /** Reads `<dir>/Pulumi.yaml` (or `.yml`) and resolves the entry module like `pulumi up` would. */
 export function loadProject(programDir: string): Project {
     const dir = path.resolve(programDir);
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ProgramError(`${programDir}: not a directory`);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+        throw new ProgramError(`${programDir}: not a directory`);
     const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
-    if (!file) throw new ProgramError(`${programDir}: no Pulumi.yaml (a program directory holds Pulumi.yaml, whose \`main\` is the program)`);
+    if (!file)
+        throw new ProgramError(
+            `${programDir}: no Pulumi.yaml (a program directory holds Pulumi.yaml, whose \`main\` is the program)`,
+        );
     const doc = (readYaml(file) ?? {}) as Record<string, unknown>;
     const name = doc.name;
     if (typeof name !== "string" || !name) throw new ProgramError(`${file}: \`name\` is required`);
     const runtime = doc.runtime;
     const runtimeName = typeof runtime === "string" ? runtime : (runtime as { name?: string } | undefined)?.name;
-    if (runtimeName !== "nodejs") throw new ProgramError(`${file}: runtime ${JSON.stringify(runtimeName)} is not supported; mlkube render runs nodejs programs`);
-    const options = (typeof runtime === "object" && runtime ? (runtime as { options?: Record<string, unknown> }).options : undefined) ?? {};
+    if (runtimeName !== "nodejs")
+        throw new ProgramError(
+            `${file}: runtime ${JSON.stringify(runtimeName)} is not supported; mlkube render runs nodejs programs`,
+        );
+    const options =
+        (typeof runtime === "object" && runtime
+            ? (runtime as { options?: Record<string, unknown> }).options
+            : undefined) ?? {};
     const typescript = options.typescript !== false;
     const main = resolveMain(dir, typeof doc.main === "string" ? doc.main : ".");
     const configDefaults: Record<string, unknown> = {};
@@ -90,13 +100,16 @@ function resolveMain(dir: string, main: string): string {
             } catch (e) {
                 throw new ProgramError(`${pkgFile}: ${(e as Error).message}`);
             }
-            if (pkg.main !== undefined && typeof pkg.main !== "string") throw new ProgramError(`${pkgFile}: \`main\` must be a string`);
+            if (pkg.main !== undefined && typeof pkg.main !== "string")
+                throw new ProgramError(`${pkgFile}: \`main\` must be a string`);
             if (pkg.main) return resolveMain(p, pkg.main);
         }
         for (const f of ["index.ts", "index.js"]) if (fs.existsSync(path.join(p, f))) return path.join(p, f);
     }
     for (const ext of [".ts", ".js"]) if (fs.existsSync(p + ext)) return p + ext;
-    throw new ProgramError(`${dir}: main ${JSON.stringify(main)} not found (looked for a file, or a directory with index.ts/index.js)`);
+    throw new ProgramError(
+        `${dir}: main ${JSON.stringify(main)} not found (looked for a file, or a directory with index.ts/index.js)`,
+    );
 }
 
 /** The stack files next to Pulumi.yaml, by stack name. */
@@ -119,7 +132,11 @@ export function secretPlaceholder(key: string): string {
  * `dev` when there is none. `secure:` values (anywhere in a value) become `[secret:<key>]` and the key
  * is marked secret. Keys without a namespace belong to the project. Project defaults fill the rest.
  */
-export function loadStackConfig(project: Project, stack?: string, overrides: Record<string, unknown> = {}): StackConfig {
+export function loadStackConfig(
+    project: Project,
+    stack?: string,
+    overrides: Record<string, unknown> = {},
+): StackConfig {
     const files = stackFiles(project.dir);
     let name = stack;
     if (!name) {
@@ -178,7 +195,13 @@ function loadTypeScript(project: Project): typeof import("typescript") {
     const candidates: Array<() => string> = [
         () => createRequire(req.resolve("@pulumi/pulumi/package.json")).resolve("typescript"),
         () => req.resolve("typescript"),
-        () => path.join(path.dirname(req.resolve("@pulumi/pulumi/package.json")), "vendor", "typescript@3.8.3", "typescript.js"),
+        () =>
+            path.join(
+                path.dirname(req.resolve("@pulumi/pulumi/package.json")),
+                "vendor",
+                "typescript@3.8.3",
+                "typescript.js",
+            ),
         () => require.resolve("typescript"),
     ];
     for (const c of candidates) {
@@ -189,7 +212,9 @@ function loadTypeScript(project: Project): typeof import("typescript") {
             /* next */
         }
     }
-    throw new ProgramError(`${project.dir}: cannot find the \`typescript\` package to compile the program; install it (npm i -D typescript)`);
+    throw new ProgramError(
+        `${project.dir}: cannot find the \`typescript\` package to compile the program; install it (npm i -D typescript)`,
+    );
 }
 
 /**
@@ -197,16 +222,26 @@ function loadTypeScript(project: Project): typeof import("typescript") {
  * sourceMap, overridden by `compilerOptions` of the program directory's tsconfig.json (read raw,
  * like Pulumi). Emitted as CommonJS.
  */
-export function compilerOptions(project: Project, ts: typeof import("typescript")): import("typescript").CompilerOptions {
+export function compilerOptions(
+    project: Project,
+    ts: typeof import("typescript"),
+): import("typescript").CompilerOptions {
     const tsconfig = path.join(project.dir, process.env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.json");
     let fromFile: Record<string, unknown> = {};
     if (fs.existsSync(tsconfig)) {
         const parsed = ts.parseConfigFileTextToJson(tsconfig, fs.readFileSync(tsconfig, "utf8"));
-        if (parsed.error) throw new ProgramError(`${tsconfig}: ${ts.flattenDiagnosticMessageText(parsed.error.messageText, "\n")}`);
-        fromFile = ((parsed.config as { compilerOptions?: Record<string, unknown> }).compilerOptions ?? {});
+        if (parsed.error)
+            throw new ProgramError(`${tsconfig}: ${ts.flattenDiagnosticMessageText(parsed.error.messageText, "\n")}`);
+        fromFile = (parsed.config as { compilerOptions?: Record<string, unknown> }).compilerOptions ?? {};
     }
-    const { options, errors } = ts.convertCompilerOptionsFromJson({ target: "ES2020", sourceMap: true, ...fromFile }, project.dir);
-    if (errors.length) throw new ProgramError(`${tsconfig}: ${errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; ")}`);
+    const { options, errors } = ts.convertCompilerOptionsFromJson(
+        { target: "ES2020", sourceMap: true, ...fromFile },
+        project.dir,
+    );
+    if (errors.length)
+        throw new ProgramError(
+            `${tsconfig}: ${errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, "\n")).join("; ")}`,
+        );
     return {
         ...options,
         module: ts.ModuleKind.CommonJS,
@@ -243,7 +278,11 @@ export function registerTypeScript(project: Project): () => void {
         const fallback = previous[ext];
         extensions[ext] = (module, filename) => {
             if (!isProgramFile(project, filename) && fallback) return fallback(module, filename);
-            const out = ts.transpileModule(fs.readFileSync(filename, "utf8"), { compilerOptions: options, fileName: filename, reportDiagnostics: true });
+            const out = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
+                compilerOptions: options,
+                fileName: filename,
+                reportDiagnostics: true,
+            });
             const diags = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
             if (diags.length) throw new ProgramError(formatDiagnostics(ts, diags));
             module._compile(out.outputText, filename);
@@ -258,7 +297,13 @@ export function registerTypeScript(project: Project): () => void {
 }
 
 function formatDiagnostics(ts: typeof import("typescript"), diags: readonly import("typescript").Diagnostic[]): string {
-    return ts.formatDiagnostics(diags, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => "\n" }).trim();
+    return ts
+        .formatDiagnostics(diags, {
+            getCanonicalFileName: (f) => f,
+            getCurrentDirectory: () => process.cwd(),
+            getNewLine: () => "\n",
+        })
+        .trim();
 }
 
 /**
@@ -275,8 +320,15 @@ export function typeCheck(project: Project): void {
         ...(nodeNext ? { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext } : {}),
     };
     const program = ts.createProgram([project.main], options);
-    const diags = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error && (!d.file || isProgramFile(project, d.file.fileName)));
-    if (diags.length) throw new ProgramError(`type errors (Pulumi type-checks TypeScript programs by default):\n${formatDiagnostics(ts, diags)}`);
+    const diags = ts
+        .getPreEmitDiagnostics(program)
+        .filter(
+            (d) => d.category === ts.DiagnosticCategory.Error && (!d.file || isProgramFile(project, d.file.fileName)),
+        );
+    if (diags.length)
+        throw new ProgramError(
+            `type errors (Pulumi type-checks TypeScript programs by default):\n${formatDiagnostics(ts, diags)}`,
+        );
 }
 
 /**
@@ -305,7 +357,13 @@ export function forgetProgramModules(project: Project): void {
 export async function runMain(project: Project): Promise<unknown> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(project.main) as unknown;
-    const fn = exported && typeof exported === "object" && typeof (exported as { default?: unknown }).default === "function" && Object.keys(exported).length === 1 ? (exported as { default: unknown }).default : exported;
+    const fn =
+        exported &&
+        typeof exported === "object" &&
+        typeof (exported as { default?: unknown }).default === "function" &&
+        Object.keys(exported).length === 1
+            ? (exported as { default: unknown }).default
+            : exported;
     if (typeof fn === "function") return await (fn as () => unknown)();
     return exported;
 }

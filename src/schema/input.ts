@@ -51,7 +51,8 @@ export class Unresolved {
         // Promise, an Output of another SDK copy) goes through pulumi.output().
         const base = this.raw instanceof OutputClass ? (this.raw as pulumi.Output<unknown>) : this.value;
         return base.apply((v) => {
-            if (v === null || typeof v !== "object" || pulumi.Resource.isInstance(v)) return this.validateResolved(schema, v, secretness(base));
+            if (v === null || typeof v !== "object" || pulumi.Resource.isInstance(v))
+                return this.validateResolved(schema, v, secretness(base));
             const flat = pulumi.output(v);
             const secret = Promise.all([secretness(base), secretness(flat)]).then(([a, b]) => a || b);
             return flat.apply((f) => this.validateResolved(schema, f, secret));
@@ -100,7 +101,13 @@ let markersSeen = 0;
  * prototype) and getters that throw. Without `issues`, the first problems are thrown as an
  * MlkubeValidationError.
  */
-export function snapshot(v: unknown, component: string, name: string, path: ReadonlyArray<string | number> = [], issues?: ValidationIssue[]): unknown {
+export function snapshot(
+    v: unknown,
+    component: string,
+    name: string,
+    path: ReadonlyArray<string | number> = [],
+    issues?: ValidationIssue[],
+): unknown {
     const found: ValidationIssue[] = issues ?? [];
     const ancestors = new Set<object>();
     // One path stack for the whole walk, pushed and popped per element and copied only into a marker or
@@ -117,7 +124,10 @@ export function snapshot(v: unknown, component: string, name: string, path: Read
         const array = Array.isArray(x);
         if (!array && !isPlainObject(x)) return x;
         if (p.length - path.length >= MAX_DEPTH) {
-            found.push({ path: p.slice(), message: `is nested more than ${MAX_DEPTH} levels deep; no Kubernetes object is` });
+            found.push({
+                path: p.slice(),
+                message: `is nested more than ${MAX_DEPTH} levels deep; no Kubernetes object is`,
+            });
             return undefined;
         }
         if (ancestors.has(x as object)) {
@@ -140,12 +150,15 @@ export function snapshot(v: unknown, component: string, name: string, path: Read
             const out: Record<string, unknown> = {};
             for (const k of Object.keys(x)) {
                 if (k === "__proto__") {
-                    found.push({ path: at(k), message: `"__proto__" is not allowed as a key (it is no Kubernetes field or name)` });
+                    found.push({
+                        path: at(k),
+                        message: `"__proto__" is not allowed as a key (it is no Kubernetes field or name)`,
+                    });
                     continue;
                 }
                 let e: unknown;
                 try {
-                    e = (x)[k];
+                    e = x[k];
                 } catch {
                     found.push({ path: at(k), message: "could not be read (its getter threw); pass plain values" });
                     continue;
@@ -201,7 +214,10 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
         }
         return z.NEVER;
     });
-    return describeHelper(pipe, { kind: "input", schema }) as unknown as z.ZodType<pulumi.Input<z.output<T>>, z.input<T>>;
+    return describeHelper(pipe, { kind: "input", schema }) as unknown as z.ZodType<
+        pulumi.Input<z.output<T>>,
+        z.input<T>
+    >;
 }
 
 /**
@@ -210,10 +226,18 @@ export function input<T extends z.ZodType>(schema: T): z.ZodType<pulumi.Input<z.
  * Problems are reported at the key's path.
  * @internal
  */
-export function record<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V): z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>> {
+export function record<K extends z.ZodType<string, string>, V extends z.ZodType>(
+    key: K,
+    value: V,
+): z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>> {
     const pipe = z.unknown().transform((v, ctx) => {
         if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Unresolved) {
-            const message = v instanceof Unresolved ? MUST_BE_KNOWN : v === undefined ? "is required" : `expected an object, got ${describe(v)}`;
+            const message =
+                v instanceof Unresolved
+                    ? MUST_BE_KNOWN
+                    : v === undefined
+                      ? "is required"
+                      : `expected an object, got ${describe(v)}`;
             ctx.issues.push({ code: "custom", message, input: undefined, path: [] });
             return z.NEVER;
         }
@@ -223,24 +247,31 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
             const kr = key.safeParse(k, { error: errorMap });
             if (!kr.success) {
                 failed = true;
-                for (const iss of kr.error.issues) ctx.issues.push({ code: "custom", message: iss.message, input: undefined, path: [k] });
+                for (const iss of kr.error.issues)
+                    ctx.issues.push({ code: "custom", message: iss.message, input: undefined, path: [k] });
                 continue;
             }
             const vr = value.safeParse((v as Record<string, unknown>)[k], { error: errorMap });
             if (!vr.success) {
                 failed = true;
-                for (const iss of vr.error.issues) ctx.issues.push({ ...(iss as object), input: undefined, path: [k, ...iss.path] } as never);
+                for (const iss of vr.error.issues)
+                    ctx.issues.push({ ...(iss as object), input: undefined, path: [k, ...iss.path] } as never);
                 continue;
             }
             out[kr.data] = vr.data;
         }
         return failed ? z.NEVER : out;
     });
-    return describeHelper(pipe, { kind: "record", key, value }) as unknown as z.ZodType<Record<z.output<K>, z.output<V>>, Record<z.input<K>, z.input<V>>>;
+    return describeHelper(pipe, { kind: "record", key, value }) as unknown as z.ZodType<
+        Record<z.output<K>, z.output<V>>,
+        Record<z.input<K>, z.input<V>>
+    >;
 }
 
 /** A Pulumi resource, as `dependsOn` options take it. @internal */
-export const pulumiResource = z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), { message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)" });
+export const pulumiResource = z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), {
+    message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)",
+});
 
 const MUST_BE_KNOWN_START = "must be known when the program runs";
 
@@ -266,7 +297,14 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
             if (iss.input instanceof Unresolved) return MUST_BE_KNOWN;
             const got = describe(iss.input);
             const finite = iss.expected === "number" && typeof iss.input === "number";
-            const want = iss.expected === "object" ? "an object" : iss.expected === "array" ? "an array" : finite ? "a finite number" : `a ${iss.expected}`;
+            const want =
+                iss.expected === "object"
+                    ? "an object"
+                    : iss.expected === "array"
+                      ? "an array"
+                      : finite
+                        ? "a finite number"
+                        : `a ${iss.expected}`;
             return `expected ${want}, got ${got}`;
         }
         case "invalid_value": {
@@ -294,7 +332,12 @@ export const errorMap: z.core.$ZodErrorMap = (iss) => {
  * value that was parsed (at `prefix`): union failures are reported for the branch it was meant for.
  * @internal
  */
-export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number> = [], knownKeys?: (path: PropertyKey[]) => string[] | undefined, raw?: unknown): ValidationIssue[] {
+export function toIssues(
+    err: z.ZodError,
+    prefix: ReadonlyArray<string | number> = [],
+    knownKeys?: (path: PropertyKey[]) => string[] | undefined,
+    raw?: unknown,
+): ValidationIssue[] {
     const out: ValidationIssue[] = [];
     const known = new Set<string>();
     for (const iss of err.issues) {
@@ -306,7 +349,11 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
             const at = [...prefix, ...(iss.path as (string | number)[]).slice(0, marker)];
             const key = formatPath(at);
             // A message of the rule that says why (src/schema/k8s.ts) is kept; the args themselves are an object.
-            const message = iss.message.startsWith(MUST_BE_KNOWN_START) ? iss.message : at.length ? MUST_BE_KNOWN : `expected an object, got a pulumi.Output/Promise: the args ${MUST_BE_KNOWN_START}; pass a plain object, or create the component inside the Output's .apply()`;
+            const message = iss.message.startsWith(MUST_BE_KNOWN_START)
+                ? iss.message
+                : at.length
+                  ? MUST_BE_KNOWN
+                  : `expected an object, got a pulumi.Output/Promise: the args ${MUST_BE_KNOWN_START}; pass a plain object, or create the component inside the Output's .apply()`;
             if (!known.has(key)) out.push({ path: at, message });
             known.add(key);
             continue;
@@ -331,16 +378,20 @@ export function toIssues(err: z.ZodError, prefix: ReadonlyArray<string | number>
             if (inner.length) out.push(...inner.map((i) => ({ path: at, message: i.message })));
             else out.push({ path: at, message: iss.message });
         } else if (iss.code === "invalid_union") {
-            out.push(...unionIssues(iss, path, valueAt(raw, iss.path), knownKeys && ((p) => knownKeys([...(iss.path), ...p]))));
+            out.push(
+                ...unionIssues(iss, path, valueAt(raw, iss.path), knownKeys && ((p) => knownKeys([...iss.path, ...p]))),
+            );
         } else {
             out.push({ path, message: iss.message });
         }
     }
     // A required field the user misspelled is reported once, as the misspelling ("did you mean" it).
-    const meant = new Set(out.flatMap((i) => {
-        const m = /^unknown field; did you mean "(.*)"\?$/.exec(i.message);
-        return m ? [formatPath([...i.path.slice(0, -1), m[1]])] : [];
-    }));
+    const meant = new Set(
+        out.flatMap((i) => {
+            const m = /^unknown field; did you mean "(.*)"\?$/.exec(i.message);
+            return m ? [formatPath([...i.path.slice(0, -1), m[1]])] : [];
+        }),
+    );
     return meant.size ? out.filter((i) => i.message !== "is required" || !meant.has(formatPath(i.path))) : out;
 }
 
@@ -366,7 +417,9 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 /** An issue saying the value is of the wrong kind for a branch (not a problem inside a value of the right kind). */
 function wrongKind(i: z.core.$ZodIssue): boolean {
-    return i.path.length === 0 && (i.code === "invalid_type" || (i.code === "custom" && /not instance of/.test(i.message)));
+    return (
+        i.path.length === 0 && (i.code === "invalid_type" || (i.code === "custom" && /not instance of/.test(i.message)))
+    );
 }
 
 /** What a branch that refused the value for its kind expects ("a string", "a Volume"). */
@@ -385,13 +438,19 @@ function expectedOf(i: z.core.$ZodIssue): string {
  * name), among several the one with the fewest unknown fields, then the one that got furthest. A value
  * no branch takes the kind of gets "expected …, got …"; an Output/Promise gets "must be known".
  */
-function unionIssues(iss: z.core.$ZodIssue, path: (string | number)[], value: unknown, knownKeys?: (path: PropertyKey[]) => string[] | undefined): ValidationIssue[] {
+function unionIssues(
+    iss: z.core.$ZodIssue,
+    path: (string | number)[],
+    value: unknown,
+    knownKeys?: (path: PropertyKey[]) => string[] | undefined,
+): ValidationIssue[] {
     if (value instanceof Unresolved) return [{ path, message: MUST_BE_KNOWN }];
     // Nested unions (a union of unions) are one choice.
     const branches: z.core.$ZodIssue[][] = [];
     const flatten = (list: z.core.$ZodIssue[][]) => {
         for (const b of list) {
-            if (b.length === 1 && b[0].code === "invalid_union" && b[0].path.length === 0) flatten((b[0] as unknown as { errors: z.core.$ZodIssue[][] }).errors);
+            if (b.length === 1 && b[0].code === "invalid_union" && b[0].path.length === 0)
+                flatten((b[0] as unknown as { errors: z.core.$ZodIssue[][] }).errors);
             else branches.push(b);
         }
     };
@@ -399,11 +458,24 @@ function unionIssues(iss: z.core.$ZodIssue, path: (string | number)[], value: un
     const fitting = branches.filter((b) => !b.some(wrongKind));
     if (!fitting.length) {
         const kinds = [...new Set(branches.flatMap((b) => b.filter(wrongKind).map(expectedOf)))];
-        const list = kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} or ${kinds[kinds.length - 1]}` : (kinds[0] ?? "another value");
-        return [{ path, message: `expected ${list}${value === undefined && iss.path.length === 0 ? "" : `, got ${describe(value)}`}` }];
+        const list =
+            kinds.length > 1
+                ? `${kinds.slice(0, -1).join(", ")} or ${kinds[kinds.length - 1]}`
+                : (kinds[0] ?? "another value");
+        return [
+            {
+                path,
+                message: `expected ${list}${value === undefined && iss.path.length === 0 ? "" : `, got ${describe(value)}`}`,
+            },
+        ];
     }
-    const unknown = (b: z.core.$ZodIssue[]) => b.filter((i) => i.code === "unrecognized_keys" && i.path.length === 0).reduce((n, i) => n + (i as { keys: string[] }).keys.length, 0);
-    const best = fitting.slice().sort((a, b) => unknown(a) - unknown(b) || depth(b) - depth(a) || a.length - b.length)[0];
+    const unknown = (b: z.core.$ZodIssue[]) =>
+        b
+            .filter((i) => i.code === "unrecognized_keys" && i.path.length === 0)
+            .reduce((n, i) => n + (i as { keys: string[] }).keys.length, 0);
+    const best = fitting
+        .slice()
+        .sort((a, b) => unknown(a) - unknown(b) || depth(b) - depth(a) || a.length - b.length)[0];
     return toIssues(new z.ZodError(best), path, knownKeys, value);
 }
 
@@ -411,7 +483,15 @@ function unionIssues(iss: z.core.$ZodIssue, path: (string | number)[], value: un
 export function describe(v: unknown): string {
     if (typeof v === "number" && !Number.isFinite(v)) return String(v);
     if (v instanceof Unresolved) return "a pulumi.Output/Promise";
-    return v === null ? "null" : Array.isArray(v) ? "an array" : v === undefined ? "nothing" : typeof v === "object" ? "an object" : `a ${typeof v}`;
+    return v === null
+        ? "null"
+        : Array.isArray(v)
+          ? "an array"
+          : v === undefined
+            ? "nothing"
+            : typeof v === "object"
+              ? "an object"
+              : `a ${typeof v}`;
 }
 
 function depth(issues: z.core.$ZodIssue[]): number {
@@ -426,7 +506,9 @@ export function knownKeysOf(schema: z.ZodType): (path: PropertyKey[]) => string[
             s = unwrap(s);
             if (s instanceof z.ZodUnion) {
                 // Into the object branch that has the field.
-                const o = (s.options as unknown[]).map(unwrap).find((b) => b instanceof z.ZodObject && Object.hasOwn(b.shape, String(seg)));
+                const o = (s.options as unknown[])
+                    .map(unwrap)
+                    .find((b) => b instanceof z.ZodObject && Object.hasOwn(b.shape, String(seg)));
                 if (!o) return undefined;
                 s = o;
             }
@@ -438,7 +520,9 @@ export function knownKeysOf(schema: z.ZodType): (path: PropertyKey[]) => string[
         s = unwrap(s);
         if (s instanceof z.ZodUnion) {
             // The keys of the union's object branches (a mount spec among claim names, say).
-            const keys = (s.options as unknown[]).map(unwrap).flatMap((o) => (o instanceof z.ZodObject ? Object.keys(o.shape) : []));
+            const keys = (s.options as unknown[])
+                .map(unwrap)
+                .flatMap((o) => (o instanceof z.ZodObject ? Object.keys(o.shape) : []));
             return keys.length ? [...new Set(keys)] : undefined;
         }
         return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
@@ -449,7 +533,8 @@ function unwrap(s: unknown): unknown {
     for (let i = 0; i < 10; i++) {
         const meta = s instanceof z.ZodType ? helperMeta(s) : undefined;
         if (meta?.kind === "input") s = meta.schema;
-        else if (meta?.kind === "record") return z.record(z.string(), meta.value); // walked into by value, as a map
+        else if (meta?.kind === "record")
+            return z.record(z.string(), meta.value); // walked into by value, as a map
         else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap();
         else if (s instanceof z.ZodPipe) s = s.in instanceof z.ZodObject ? s.in : s.out;
         else break;
@@ -458,7 +543,10 @@ function unwrap(s: unknown): unknown {
 }
 
 /** Per args schema: the fields it can leave out, and its copies per key set seen (see parseArgs; a program has a handful). */
-const presentKeyShapes = new WeakMap<z.ZodObject, { droppable: ReadonlySet<string>; byKeys: Map<string, z.ZodObject> }>();
+const presentKeyShapes = new WeakMap<
+    z.ZodObject,
+    { droppable: ReadonlySet<string>; byKeys: Map<string, z.ZodObject> }
+>();
 const MAX_KEY_SHAPES = 64;
 
 /**
@@ -534,10 +622,16 @@ export function validate<S extends z.ZodType>(component: string, name: string, s
 export function checkResourceArgs(component: string, name: unknown, opts: unknown): void {
     const issues: ValidationIssue[] = [];
     if (typeof name !== "string" || name === "") {
-        issues.push({ path: [], message: `the resource name must be a non-empty string, got ${name === "" ? "an empty string" : describe(name)}` });
+        issues.push({
+            path: [],
+            message: `the resource name must be a non-empty string, got ${name === "" ? "an empty string" : describe(name)}`,
+        });
     }
     if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts))) {
-        issues.push({ path: ["opts"], message: `resource options must be an object (or left out), got ${describe(opts)}` });
+        issues.push({
+            path: ["opts"],
+            message: `resource options must be an object (or left out), got ${describe(opts)}`,
+        });
     }
     if (issues.length) throw new MlkubeValidationError(component, typeof name === "string" ? name : "", issues);
 }

@@ -49,7 +49,12 @@ const MAX_ECHO = 60;
 function echo(v: unknown): string {
     let s: string;
     try {
-        s = typeof v === "string" ? JSON.stringify(v) : typeof v === "number" || typeof v === "boolean" ? String(v) : describe(v);
+        s =
+            typeof v === "string"
+                ? JSON.stringify(v)
+                : typeof v === "number" || typeof v === "boolean"
+                  ? String(v)
+                  : describe(v);
     } catch {
         s = describe(v);
     }
@@ -70,7 +75,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-    if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+    if (k === "__proto__")
+        Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
     else o[k] = v;
 }
 
@@ -124,7 +130,10 @@ const READ_FIELDS: Record<string, Record<string, string>> = {
         runAsGroup: "mlkube reads it to pick fsGroup",
         runAsNonRoot: "mlkube reads it to check the user and to pick fsGroup",
     },
-    Capabilities: { add: "mlkube checks the added capabilities against the secure defaults", drop: "mlkube keeps ALL in the dropped capabilities" },
+    Capabilities: {
+        add: "mlkube checks the added capabilities against the secure defaults",
+        drop: "mlkube keeps ALL in the dropped capabilities",
+    },
     Toleration: { key: "mlkube compares it with the GPU toleration's key" },
 };
 
@@ -151,10 +160,14 @@ function mustBeKnownWhy(t: K8sType, at: Position | undefined): string | undefine
             ? `mlkube merges the items of ${at.field ?? "this list"} by ${at.listKeys.join(" and ")}, so each item must be known (values inside it may be Outputs)`
             : "mlkube merges and reads Kubernetes objects field by field (security defaults, podPatch, runtimePatches), so only values inside an object may be Outputs";
     }
-    if (typeof t === "object" && "m" in t) return "mlkube merges maps key by key, so only the values of a map may be Outputs";
-    if (typeof t === "object" && "a" in t && typeof t.a === "object") return "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
+    if (typeof t === "object" && "m" in t)
+        return "mlkube merges maps key by key, so only the values of a map may be Outputs";
+    if (typeof t === "object" && "a" in t && typeof t.a === "object")
+        return "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
     if (typeof t === "object" && "a" in t && typeof t.a === "string" && t.a.startsWith("#")) {
-        return t.k ? `mlkube merges this list by ${t.k.join(" and ")}, so only values inside its items may be Outputs` : "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
+        return t.k
+            ? `mlkube merges this list by ${t.k.join(" and ")}, so only values inside its items may be Outputs`
+            : "mlkube merges and reads the items of this list, so only values inside them may be Outputs";
     }
     if (at?.def && at.field) {
         if (at.itemKeys?.includes(at.field)) return `mlkube merges the list by ${at.field}, so it must be known`;
@@ -176,7 +189,8 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
             // reads) is decided by mustBeKnownWhy() as walk() goes; other Outputs inside stay Inputs.
             const issues: ValidationIssue[] = [];
             const out = walk(v, t, [], issues, mode);
-            for (const i of issues) ctx.issues.push({ code: "custom", message: i.message, input: undefined, path: [...i.path] } as never);
+            for (const i of issues)
+                ctx.issues.push({ code: "custom", message: i.message, input: undefined, path: [...i.path] } as never);
             return out;
         });
         describeHelper(s, { kind: "k8s", def: typeof t === "string" ? t.replace(/^#/, "") : JSON.stringify(t) });
@@ -186,17 +200,28 @@ function zodFor(t: K8sType, mode: K8sMode): z.ZodType {
 }
 
 /** Checks `v` against `t`, pushing problems to `issues`; returns `v` with Outputs restored. */
-function walk(v: unknown, t: K8sType, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode, at?: Position): unknown {
+function walk(
+    v: unknown,
+    t: K8sType,
+    path: (string | number)[],
+    issues: ValidationIssue[],
+    mode: K8sMode,
+    at?: Position,
+): unknown {
     if (v instanceof Unresolved) {
         const why = mustBeKnownWhy(t, at);
         if (why === undefined) {
             // A field with a server rule of its own (a selector key, a label value, an ID range) is checked
             // against it too when it resolves (src/schema/object-rules.ts).
             const rule = leafRule(at?.def, at?.field, path);
-            return v.check(rule ? zodFor(t, mode).superRefine((x, ctx) => {
-                const problem = rule(x);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-            }) : zodFor(t, mode));
+            return v.check(
+                rule
+                    ? zodFor(t, mode).superRefine((x, ctx) => {
+                          const problem = rule(x);
+                          if (problem) ctx.addIssue({ code: "custom", message: problem });
+                      })
+                    : zodFor(t, mode),
+            );
         }
         issues.push({ path, message: mustBeKnown(why) });
         return v.value;
@@ -222,8 +247,13 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
             case "int64": {
                 if (typeof v !== "number") return bad();
                 if (!Number.isInteger(v)) issues.push({ path, message: `expected an integer, got ${describe(v)}` });
-                else if (t === "int32" && (v < INT32_MIN || v > INT32_MAX)) issues.push({ path, message: `${v} is out of range: must be at most ${INT32_MAX} (a 32-bit integer)` });
-                else if (t === "int64" && !Number.isSafeInteger(v)) issues.push({ path, message: `${v} is out of range: must be at most ${Number.MAX_SAFE_INTEGER}` });
+                else if (t === "int32" && (v < INT32_MIN || v > INT32_MAX))
+                    issues.push({
+                        path,
+                        message: `${v} is out of range: must be at most ${INT32_MAX} (a 32-bit integer)`,
+                    });
+                else if (t === "int64" && !Number.isSafeInteger(v))
+                    issues.push({ path, message: `${v} is out of range: must be at most ${Number.MAX_SAFE_INTEGER}` });
                 return v;
             }
             case "int-or-string":
@@ -232,7 +262,8 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
                     return v;
                 }
                 if (typeof v !== "number") return bad();
-                if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) issues.push({ path, message: `expected a 32-bit integer or a string, got ${describe(v)}` });
+                if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX)
+                    issues.push({ path, message: `expected a 32-bit integer or a string, got ${describe(v)}` });
                 return v;
             case "quantity":
                 if (typeof v === "number") {
@@ -240,7 +271,11 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
                     return v;
                 }
                 if (typeof v !== "string") return bad();
-                if (!isQuantity(v) || !Number.isFinite(parseQuantity(v))) issues.push({ path, message: quantityMessage(v.length > MAX_ECHO ? `${v.slice(0, MAX_ECHO)}…` : v) });
+                if (!isQuantity(v) || !Number.isFinite(parseQuantity(v)))
+                    issues.push({
+                        path,
+                        message: quantityMessage(v.length > MAX_ECHO ? `${v.slice(0, MAX_ECHO)}…` : v),
+                    });
                 return v;
             default:
                 return walkObject(v, t.slice(1), path, issues, mode, at?.listKeys);
@@ -250,7 +285,10 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
         if (typeof v !== "string") return bad();
         if (!t.e.includes(v)) {
             const guess = v.length <= 64 ? closest(v, t.e) : undefined;
-            issues.push({ path, message: `${echo(v)} is not one of ${t.e.map((x) => JSON.stringify(x)).join(", ")}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}` });
+            issues.push({
+                path,
+                message: `${echo(v)} is not one of ${t.e.map((x) => JSON.stringify(x)).join(", ")}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""}`,
+            });
         }
         return v;
     }
@@ -258,7 +296,10 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
         if (!Array.isArray(v)) return bad();
         const out = v.map((e, i) => {
             if (mode === "patch" && t.k && isPlainObject(e) && (e[t.k[0]] === undefined || e[t.k[0]] === null)) {
-                issues.push({ path: [...path, i, t.k[0]], message: `is required (${String(path[path.length - 1])} are merged by ${t.k[0]})` });
+                issues.push({
+                    path: [...path, i, t.k[0]],
+                    message: `is required (${String(path[path.length - 1])} are merged by ${t.k[0]})`,
+                });
             }
             return walk(e, t.a, [...path, i], issues, mode, { def: at?.def, field: at?.field, listKeys: t.k });
         });
@@ -268,11 +309,20 @@ function walk(v: unknown, t: K8sType, path: (string | number)[], issues: Validat
                 if (!isPlainObject(e)) return;
                 const parts = t.k!.map((k) => e[k]);
                 // Keys that are not plain strings or numbers are reported by the walk above (a BigInt cannot be JSON).
-                if (parts.some((p) => p !== undefined && typeof p !== "string" && typeof p !== "number" && typeof p !== "boolean")) return;
+                if (
+                    parts.some(
+                        (p) =>
+                            p !== undefined && typeof p !== "string" && typeof p !== "number" && typeof p !== "boolean",
+                    )
+                )
+                    return;
                 const key = JSON.stringify(parts);
                 const prev = seen.get(key);
                 if (prev !== undefined) {
-                    issues.push({ path: [...path, i], message: `duplicates item [${prev}] (same ${t.k!.map((k, j) => `${k} ${parts[j] === undefined ? "unset" : echo(parts[j])}`).join(", ")}); Kubernetes keys this list by ${t.k!.join(" and ")}` });
+                    issues.push({
+                        path: [...path, i],
+                        message: `duplicates item [${prev}] (same ${t.k!.map((k, j) => `${k} ${parts[j] === undefined ? "unset" : echo(parts[j])}`).join(", ")}); Kubernetes keys this list by ${t.k!.join(" and ")}`,
+                    });
                 } else seen.set(key, i);
             });
         }
@@ -307,7 +357,14 @@ function suggest(key: string, known: string[]): string | undefined {
     return best;
 }
 
-function walkObject(v: unknown, def: string, path: (string | number)[], issues: ValidationIssue[], mode: K8sMode, itemKeys?: string[]): unknown {
+function walkObject(
+    v: unknown,
+    def: string,
+    path: (string | number)[],
+    issues: ValidationIssue[],
+    mode: K8sMode,
+    itemKeys?: string[],
+): unknown {
     const d = k8sDefinitions()[def];
     if (!isPlainObject(v)) {
         issues.push({ path, message: `expected an object (Kubernetes ${def}), got ${describe(v)}` });
@@ -344,7 +401,9 @@ function walkObject(v: unknown, def: string, path: (string | number)[], issues: 
     }
     if (mode === "object") {
         // A required field the user misspelled is reported once, as the misspelling.
-        for (const r of d.r ?? []) if ((!Object.hasOwn(v, r) || v[r] === undefined) && !guessed.has(r)) issues.push({ path: [...path, r], message: "is required" });
+        for (const r of d.r ?? [])
+            if ((!Object.hasOwn(v, r) || v[r] === undefined) && !guessed.has(r))
+                issues.push({ path: [...path, r], message: "is required" });
     }
     // The API server's rules across the object's fields (an empty toleration is not "tolerate all", selector
     // operators and their values, weights, ID ranges), once each field is valid: src/schema/object-rules.ts.

@@ -56,7 +56,10 @@ export function isDnsSubdomain(s: string): boolean {
 export const dnsSubdomain = z.string().refine(isDnsSubdomain, {
     error: (iss) =>
         `${quote(iss.input)} is not a valid DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); use ${quote(
-            String(iss.input).toLowerCase().replace(/[^a-z0-9.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "") || "x",
+            String(iss.input)
+                .toLowerCase()
+                .replace(/[^a-z0-9.-]+/g, "-")
+                .replace(/^[-.]+|[-.]+$/g, "") || "x",
         )}`,
 });
 
@@ -65,9 +68,11 @@ export function qualifiedNameProblem(key: string): string | undefined {
     const parts = key.split("/");
     if (parts.length > 2) return "has more than one '/'";
     const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
-    if (prefix !== undefined && !isDnsSubdomain(prefix)) return `prefix ${quote(prefix)} is not a DNS subdomain (e.g. "example.com")`;
+    if (prefix !== undefined && !isDnsSubdomain(prefix))
+        return `prefix ${quote(prefix)} is not a DNS subdomain (e.g. "example.com")`;
     if (name.length === 0 || name.length > 63) return "name part must be 1-63 characters";
-    if (!QUALIFIED_NAME.test(name)) return "name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
+    if (!QUALIFIED_NAME.test(name))
+        return "name part must be alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric";
     return undefined;
 }
 
@@ -85,7 +90,10 @@ export function isLabelValue(v: string): boolean {
 export const labelValue = z.string().refine(isLabelValue, {
     error: (iss) =>
         `label value ${quote(iss.input)} is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use ${quote(
-            String(iss.input).replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "").slice(0, 63),
+            String(iss.input)
+                .replace(/[^A-Za-z0-9_.-]+/g, "-")
+                .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "")
+                .slice(0, 63),
         )}`,
 });
 
@@ -124,7 +132,8 @@ export const secretKey = z.string().refine(isSecretKey, { error: (iss) => secret
 
 /** @internal */
 export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
-    error: (iss) => `${quote(iss.input)} is not an absolute path; use ${quote("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
+    error: (iss) =>
+        `${quote(iss.input)} is not an absolute path; use ${quote("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
 });
 
 /** Largest value of a Kubernetes int32 field (replicas, ports, probe timings, completions, …). */
@@ -147,11 +156,21 @@ export function dns1035Message(value: string): string {
 
 /** Kubernetes' IsValidPortName (an IANA service name): ≤15 of [a-z0-9-], a letter, no "--", no '-' at either end. */
 export function isPortName(s: string): boolean {
-    return s.length >= 1 && s.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes("--");
+    return (
+        s.length >= 1 &&
+        s.length <= 15 &&
+        /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) &&
+        /[a-z]/.test(s) &&
+        !s.includes("--")
+    );
 }
 
 export function portNameMessage(name: string): string {
-    let fixed = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+/, "");
+    let fixed = name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/-{2,}/g, "-")
+        .replace(/^-+/, "");
     if (!/[a-z]/.test(fixed)) fixed = `p${fixed}`;
     fixed = fixed.slice(0, 15).replace(/-+$/, "") || "port";
     return `${quote(name)} is not a valid port name (an IANA service name: at most 15 lowercase letters, digits and '-', with a letter, no "--", not starting or ending with '-'); use ${quote(fixed)}`;
@@ -172,8 +191,15 @@ export const subPath = z.string().refine(isSubPath, {
 
 /** The Downward API fields an env var may reference (validEnvDownwardAPIFieldPathExpressions, Kubernetes 1.34). */
 export const DOWNWARD_ENV_FIELDS = [
-    "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName",
-    "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
 ];
 
 /** Whether `p` is a Downward API field for env: one of the fields above, or one label/annotation. */
@@ -184,7 +210,12 @@ export function isDownwardEnvField(p: string): boolean {
 }
 
 export function downwardEnvFieldMessage(p: string): string {
-    const shown = [...DOWNWARD_ENV_FIELDS.slice(0, 3), "metadata.labels['<key>']", "metadata.annotations['<key>']", ...DOWNWARD_ENV_FIELDS.slice(3)];
+    const shown = [
+        ...DOWNWARD_ENV_FIELDS.slice(0, 3),
+        "metadata.labels['<key>']",
+        "metadata.annotations['<key>']",
+        ...DOWNWARD_ENV_FIELDS.slice(3),
+    ];
     const guess = p.length <= 64 ? closest(p, DOWNWARD_ENV_FIELDS) : undefined;
     return `${quote(p.length > 80 ? `${p.slice(0, 80)}…` : p)} is not a Downward API field for env (${shown.join(", ")})${guess ? `; did you mean ${quote(guess)}?` : ""}`;
 }
@@ -195,7 +226,8 @@ export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 /** The total size of the plain annotations in `m` when it exceeds the limit, else undefined. */
 export function annotationsTooLarge(m: Record<string, unknown>): number | undefined {
     let bytes = 0;
-    for (const [k, v] of Object.entries(m)) bytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
+    for (const [k, v] of Object.entries(m))
+        bytes += Buffer.byteLength(k) + (typeof v === "string" ? Buffer.byteLength(v) : 0);
     return bytes > MAX_ANNOTATIONS_BYTES ? bytes : undefined;
 }
 

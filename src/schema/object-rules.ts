@@ -49,25 +49,43 @@ function tolerationIssues(t: Obj, path: Path): ValidationIssue[] {
         if (problem) at("key", `${quote(key)} is not a valid taint key: ${problem}`);
     }
     if (key === "" && operator !== undefined && operator !== "Exists") {
-        at("operator", `${quote(operator)} must be "Exists" when key is empty (a toleration without a key tolerates every taint, which only operator "Exists" expresses); set operator: "Exists", or the key of the taint to tolerate`);
+        at(
+            "operator",
+            `${quote(operator)} must be "Exists" when key is empty (a toleration without a key tolerates every taint, which only operator "Exists" expresses); set operator: "Exists", or the key of the taint to tolerate`,
+        );
     }
     const seconds = Object.hasOwn(t, "tolerationSeconds") ? t.tolerationSeconds : undefined;
     if (seconds !== undefined && seconds !== null && effect !== undefined && effect !== "NoExecute") {
-        at("effect", `${quote(effect)} must be "NoExecute" with tolerationSeconds (only NoExecute taints evict, after tolerationSeconds); set effect: "NoExecute", or remove tolerationSeconds`);
+        at(
+            "effect",
+            `${quote(effect)} must be "NoExecute" with tolerationSeconds (only NoExecute taints evict, after tolerationSeconds); set effect: "NoExecute", or remove tolerationSeconds`,
+        );
     }
     if ((operator === "" || operator === "Equal") && value !== undefined && !isLabelValue(value)) {
-        at("value", `${quote(value)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric), which operator "Equal" compares with the taint's value`);
+        at(
+            "value",
+            `${quote(value)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric), which operator "Equal" compares with the taint's value`,
+        );
     }
     if (operator === "Exists" && value !== undefined && value !== "") {
-        at("value", `must be empty with operator "Exists" (it tolerates every value); remove value, or use operator "Equal"`);
+        at(
+            "value",
+            `must be empty with operator "Exists" (it tolerates every value); remove value, or use operator "Equal"`,
+        );
     }
     return issues;
 }
 
 /** Why `v` cannot be a selector's label value, or undefined. */
-const labelValueProblem = (v: string) => (isLabelValue(v) ? undefined : `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)`);
+const labelValueProblem = (v: string) =>
+    isLabelValue(v)
+        ? undefined
+        : `${quote(v)} is not a valid label value (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)`;
 /** Why `v` cannot be a node name (a node field selector's value), or undefined. */
-const nodeNameProblem = (v: string) => (isDnsSubdomain(v) ? undefined : `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')`);
+const nodeNameProblem = (v: string) =>
+    isDnsSubdomain(v)
+        ? undefined
+        : `${quote(v)} is not a node name (a DNS subdomain: lowercase letters, digits, '-' and '.')`;
 /** Why `k` cannot be a label-like key (a selector key, a topology key), or undefined. */
 const keyProblem = (k: string, what: string) => {
     const problem = k === "" ? "must not be empty" : qualifiedNameProblem(k);
@@ -78,7 +96,7 @@ const keyProblem = (k: string, what: string) => {
 function strings(o: Obj, k: string): string[] | undefined {
     const v = Object.hasOwn(o, k) ? o[k] : undefined;
     if (v === undefined || v === null) return [];
-    return Array.isArray(v) && v.every((e) => typeof e === "string") ? (v) : undefined;
+    return Array.isArray(v) && v.every((e) => typeof e === "string") ? v : undefined;
 }
 
 /** The field a list item sits in: `matchFields` for [..., "matchFields", 0]. */
@@ -89,15 +107,29 @@ function listField(path: Path): string | number | undefined {
 /** In/NotIn/Exists/DoesNotExist (and Gt/Lt for nodes): how many values the operator takes. */
 function operatorValues(operator: string, values: string[], at: (k: string, m: string) => void, gtLt: boolean): void {
     if (operator === "In" || operator === "NotIn") {
-        if (values.length === 0) at("values", `must be specified when operator is ${quote(operator)}; list the values to match, or use operator "Exists"`);
+        if (values.length === 0)
+            at(
+                "values",
+                `must be specified when operator is ${quote(operator)}; list the values to match, or use operator "Exists"`,
+            );
     } else if (operator === "Exists" || operator === "DoesNotExist") {
-        if (values.length > 0) at("values", `may not be specified when operator is ${quote(operator)}; remove values, or use operator "In"`);
+        if (values.length > 0)
+            at(
+                "values",
+                `may not be specified when operator is ${quote(operator)}; remove values, or use operator "In"`,
+            );
     } else if (gtLt && (operator === "Gt" || operator === "Lt")) {
-        if (values.length !== 1) at("values", `must be a single value (an integer) when operator is ${quote(operator)}`);
+        if (values.length !== 1)
+            at("values", `must be a single value (an integer) when operator is ${quote(operator)}`);
     }
 }
 
-function keyAndValues(o: Obj, path: Path, issues: ValidationIssue[], at: (k: string, m: string) => void): string[] | undefined {
+function keyAndValues(
+    o: Obj,
+    path: Path,
+    issues: ValidationIssue[],
+    at: (k: string, m: string) => void,
+): string[] | undefined {
     const key = text(o, "key");
     const problem = key === undefined ? undefined : keyProblem(key, "label key");
     if (problem) at("key", problem);
@@ -115,10 +147,16 @@ const nodeSelectorRequirement: Rule = (o, path) => {
     const operator = text(o, "operator");
     if (listField(path) === "matchFields") {
         const key = text(o, "key");
-        if (key !== undefined && key !== "metadata.name") at("key", `${quote(key)} is not a node field selector key; the only one is "metadata.name" (select nodes by label with matchExpressions)`);
-        if (operator !== undefined && operator !== "In" && operator !== "NotIn") at("operator", `${quote(operator)} is not valid for a node field selector; use "In" or "NotIn"`);
+        if (key !== undefined && key !== "metadata.name")
+            at(
+                "key",
+                `${quote(key)} is not a node field selector key; the only one is "metadata.name" (select nodes by label with matchExpressions)`,
+            );
+        if (operator !== undefined && operator !== "In" && operator !== "NotIn")
+            at("operator", `${quote(operator)} is not valid for a node field selector; use "In" or "NotIn"`);
         const values = strings(o, "values");
-        if (values && values.length !== 1) at("values", `must be exactly one node name with a node field selector (got ${values.length})`);
+        if (values && values.length !== 1)
+            at("values", `must be exactly one node name with a node field selector (got ${values.length})`);
         values?.forEach((v, i) => {
             const p = nodeNameProblem(v);
             if (p) issues.push({ path: [...path, "values", i], message: p });
@@ -141,13 +179,22 @@ const labelSelectorRequirement: Rule = (o, path) => {
 
 const weight: Rule = (o, path) => {
     const w = o.weight;
-    return typeof w === "number" && (w < 1 || w > 100) ? [{ path: [...path, "weight"], message: `${w} is out of range: a scheduling weight is 1 to 100` }] : [];
+    return typeof w === "number" && (w < 1 || w > 100)
+        ? [{ path: [...path, "weight"], message: `${w} is out of range: a scheduling weight is 1 to 100` }]
+        : [];
 };
 
 const podAffinityTerm: Rule = (o, path) => {
     const key = text(o, "topologyKey");
     const problem = key === undefined ? undefined : keyProblem(key, "topology key");
-    return problem ? [{ path: [...path, "topologyKey"], message: `${problem} (e.g. "kubernetes.io/hostname" or "topology.kubernetes.io/zone")` }] : [];
+    return problem
+        ? [
+              {
+                  path: [...path, "topologyKey"],
+                  message: `${problem} (e.g. "kubernetes.io/hostname" or "topology.kubernetes.io/zone")`,
+              },
+          ]
+        : [];
 };
 
 /** User and group IDs: the server takes 0 to 2^31-1 (the schema's int64 allows more). */
@@ -156,12 +203,17 @@ function idRanges(fields: string[]): Rule {
         const issues: ValidationIssue[] = [];
         for (const k of fields) {
             const v = Object.hasOwn(o, k) ? o[k] : undefined;
-            if (typeof v === "number" && (v < 0 || v > ID_MAX)) issues.push({ path: [...path, k], message: `${v} is out of range: IDs are 0 to ${ID_MAX}` });
+            if (typeof v === "number" && (v < 0 || v > ID_MAX))
+                issues.push({ path: [...path, k], message: `${v} is out of range: IDs are 0 to ${ID_MAX}` });
         }
         const groups = Object.hasOwn(o, "supplementalGroups") ? o.supplementalGroups : undefined;
         if (fields.includes("fsGroup") && Array.isArray(groups)) {
             groups.forEach((g, i) => {
-                if (typeof g === "number" && (g < 0 || g > ID_MAX)) issues.push({ path: [...path, "supplementalGroups", i], message: `${g} is out of range: IDs are 0 to ${ID_MAX}` });
+                if (typeof g === "number" && (g < 0 || g > ID_MAX))
+                    issues.push({
+                        path: [...path, "supplementalGroups", i],
+                        message: `${g} is out of range: IDs are 0 to ${ID_MAX}`,
+                    });
             });
         }
         return issues;
@@ -171,7 +223,14 @@ function idRanges(fields: string[]): Rule {
 /** A pod spec: a negative grace period means nothing (the Trainer's CRD refuses it in runtime patches). */
 const podSpec: Rule = (o, path) => {
     const g = Object.hasOwn(o, "terminationGracePeriodSeconds") ? o.terminationGracePeriodSeconds : undefined;
-    return typeof g === "number" && g < 0 ? [{ path: [...path, "terminationGracePeriodSeconds"], message: `${g} is negative; give the seconds the pod has to stop (0 or more)` }] : [];
+    return typeof g === "number" && g < 0
+        ? [
+              {
+                  path: [...path, "terminationGracePeriodSeconds"],
+                  message: `${g} is negative; give the seconds the pod has to stop (0 or more)`,
+              },
+          ]
+        : [];
 };
 
 /** The rule of each definition that has one. */
@@ -193,13 +252,18 @@ export const OBJECT_RULES: Readonly<Record<string, Rule>> = {
  * value sits, `path` its path (a list item's ends with its index). Returns a check of the resolved value
  * giving a problem, or undefined when the field has no such rule.
  */
-export function leafRule(def: string | undefined, field: string | undefined, path: Path): ((v: unknown) => string | undefined) | undefined {
+export function leafRule(
+    def: string | undefined,
+    field: string | undefined,
+    path: Path,
+): ((v: unknown) => string | undefined) | undefined {
     const each = (check: (s: string) => string | undefined) => (v: unknown) => {
         if (typeof v === "string") return check(v);
-        if (Array.isArray(v)) for (const [i, e] of v.entries()) {
-            const p = typeof e === "string" ? check(e) : undefined;
-            if (p) return `[${i}]: ${p}`;
-        }
+        if (Array.isArray(v))
+            for (const [i, e] of v.entries()) {
+                const p = typeof e === "string" ? check(e) : undefined;
+                if (p) return `[${i}]: ${p}`;
+            }
         return undefined;
     };
     const inFields = path.includes("matchFields");
@@ -208,10 +272,17 @@ export function leafRule(def: string | undefined, field: string | undefined, pat
     if (selector && field === "values") return each(inFields ? nodeNameProblem : labelValueProblem);
     if (def === "PodAffinityTerm" && field === "topologyKey") return each((k) => keyProblem(k, "topology key"));
     if ((def === "PreferredSchedulingTerm" || def === "WeightedPodAffinityTerm") && field === "weight") {
-        return (v) => (typeof v === "number" && (v < 1 || v > 100) ? `${v} is out of range: a scheduling weight is 1 to 100` : undefined);
+        return (v) =>
+            typeof v === "number" && (v < 1 || v > 100)
+                ? `${v} is out of range: a scheduling weight is 1 to 100`
+                : undefined;
     }
-    if ((def === "SecurityContext" || def === "PodSecurityContext") && (field === "runAsUser" || field === "runAsGroup" || field === "fsGroup" || field === "supplementalGroups")) {
-        const id = (n: unknown) => (typeof n === "number" && (n < 0 || n > ID_MAX) ? `${n} is out of range: IDs are 0 to ${ID_MAX}` : undefined);
+    if (
+        (def === "SecurityContext" || def === "PodSecurityContext") &&
+        (field === "runAsUser" || field === "runAsGroup" || field === "fsGroup" || field === "supplementalGroups")
+    ) {
+        const id = (n: unknown) =>
+            typeof n === "number" && (n < 0 || n > ID_MAX) ? `${n} is out of range: IDs are 0 to ${ID_MAX}` : undefined;
         return (v) => (Array.isArray(v) ? v.map(id).find((p) => p !== undefined) : id(v));
     }
     return undefined;

@@ -53,8 +53,26 @@ export function parseQuantity(q: string): number {
     if (!m) throw new Error(`not a quantity: ${q}`);
     const n = parseFloat(m[1]);
     const suffix = m[3] ?? "";
-    const bin: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-    const dec: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+    const bin: Record<string, number> = {
+        Ki: 2 ** 10,
+        Mi: 2 ** 20,
+        Gi: 2 ** 30,
+        Ti: 2 ** 40,
+        Pi: 2 ** 50,
+        Ei: 2 ** 60,
+    };
+    const dec: Record<string, number> = {
+        n: 1e-9,
+        u: 1e-6,
+        m: 1e-3,
+        "": 1,
+        k: 1e3,
+        M: 1e6,
+        G: 1e9,
+        T: 1e12,
+        P: 1e15,
+        E: 1e18,
+    };
     if (suffix in bin) return n * bin[suffix];
     if (suffix in dec) return n * dec[suffix];
     return n * 10 ** parseInt(suffix.slice(1), 10);
@@ -78,7 +96,8 @@ function subByteMessage(v: string): string | undefined {
     if (Object.hasOwn(SUB_UNITS, suffix)) {
         return `${JSON.stringify(v)} is ${formatFraction(bytes)} bytes ("${suffix}" is ${SUB_UNITS[suffix]}); sizes take binary units: use ${JSON.stringify(`${number}Mi`)}`;
     }
-    if (bytes > 0 && bytes < 1) return `${JSON.stringify(v)} is less than one byte; sizes take binary units, e.g. "512Mi" or "16Gi"`;
+    if (bytes > 0 && bytes < 1)
+        return `${JSON.stringify(v)} is less than one byte; sizes take binary units, e.g. "512Mi" or "16Gi"`;
     return undefined;
 }
 
@@ -105,7 +124,10 @@ export function byteQuantity(unit: "Mi" | "Gi") {
             if (!isQuantity(v)) ctx.addIssue({ code: "custom", message: quantityMessage(v) });
             else if (subByteMessage(v)) ctx.addIssue({ code: "custom", message: subByteMessage(v)! });
             else if (UNITLESS.test(v)) {
-                ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} has no unit, so it means ${v} bytes; use ${JSON.stringify(`${v.replace(/^\+/, "")}${unit}`)} (or "${v}${unit === "Mi" ? "Gi" : "Mi"}"), or write bytes with an explicit exponent` });
+                ctx.addIssue({
+                    code: "custom",
+                    message: `${JSON.stringify(v)} has no unit, so it means ${v} bytes; use ${JSON.stringify(`${v.replace(/^\+/, "")}${unit}`)} (or "${v}${unit === "Mi" ? "Gi" : "Mi"}"), or write bytes with an explicit exponent`,
+                });
             }
         });
 }

@@ -69,7 +69,8 @@ export function checksumKey(): Buffer | pulumi.Output<string> | undefined {
             : raw.length < MIN_CHECKSUM_KEY_LENGTH
               ? `is ${raw.length} characters, too short for a key; use at least ${MIN_CHECKSUM_KEY_LENGTH} random characters: pulumi config set --secret ${CHECKSUM_KEY_CONFIG} "$(openssl rand -hex 32)"`
               : undefined;
-        if (problem) throw new MlkubeValidationError("Stack config", stack, [{ path: [CHECKSUM_KEY_CONFIG], message: problem }]);
+        if (problem)
+            throw new MlkubeValidationError("Stack config", stack, [{ path: [CHECKSUM_KEY_CONFIG], message: problem }]);
         return crypto.createHmac("sha256", raw).update(PURPOSE).digest();
     }
     return stashedKey();
@@ -88,9 +89,12 @@ function stashedKey(): pulumi.Output<string> {
             { ignoreChanges: ["input"], additionalSecretOutputs: ["input", "output"] },
         );
         // `output` is what the engine kept; mocks (unit tests) echo only the inputs.
-        key = pulumi
-            .all([stash.output, stash.input])
-            .apply(([kept, candidate]) => crypto.createHmac("sha256", String(kept ?? candidate)).update(PURPOSE).digest("hex"));
+        key = pulumi.all([stash.output, stash.input]).apply(([kept, candidate]) =>
+            crypto
+                .createHmac("sha256", String(kept ?? candidate))
+                .update(PURPOSE)
+                .digest("hex"),
+        );
         stashed.set(id, key);
     }
     return key;
@@ -120,9 +124,15 @@ export function contentChecksum(data: Record<string, string>, key: Buffer): stri
  * secret itself: the HMAC reveals nothing without the key.
  * @internal
  */
-export function checksumOf(data: Record<string, string> | pulumi.Output<Record<string, string>>, key: Buffer | pulumi.Output<string> | undefined): pulumi.Input<string> {
+export function checksumOf(
+    data: Record<string, string> | pulumi.Output<Record<string, string>>,
+    key: Buffer | pulumi.Output<string> | undefined,
+): pulumi.Input<string> {
     if (key === undefined) return RENDERED_CHECKSUM;
-    if (!pulumi.Output.isInstance(key)) return pulumi.Output.isInstance(data) ? pulumi.unsecret(data.apply((d) => contentChecksum(d, key))) : contentChecksum(data, key);
+    if (!pulumi.Output.isInstance(key))
+        return pulumi.Output.isInstance(data)
+            ? pulumi.unsecret(data.apply((d) => contentChecksum(d, key)))
+            : contentChecksum(data, key);
     // Nested applies, not pulumi.all: all() deep-walks its inputs and costs ~120 more promises per Secret (issue 27).
     const withKey = (d: Record<string, string>) => key.apply((k) => contentChecksum(d, Buffer.from(k, "hex")));
     return pulumi.unsecret(pulumi.Output.isInstance(data) ? data.apply(withKey) : withKey(data));

@@ -65,7 +65,9 @@ export function readDirectory(dir: string, maxBytes: number, maxEntries = MAX_DI
             // One entry at a time: a directory with millions of entries is refused at the limit, not listed whole.
             for (let e = d.readSync(); e !== null; e = d.readSync()) {
                 if (++entries > maxEntries) {
-                    throw new LocalFileError(`${JSON.stringify(dir)} holds more than ${maxEntries} entries (files, directories and others), too many for a Secret; point fromDirectory at the directory of the files you need`);
+                    throw new LocalFileError(
+                        `${JSON.stringify(dir)} holds more than ${maxEntries} entries (files, directories and others), too many for a Secret; point fromDirectory at the directory of the files you need`,
+                    );
                 }
                 list.push(e);
             }
@@ -79,7 +81,16 @@ export function readDirectory(dir: string, maxBytes: number, maxEntries = MAX_DI
             const r = rel ? path.join(rel, e.name) : e.name;
             const full = path.join(dir, r);
             // Some file systems do not report entry types: ask lstat (never following a link).
-            const st = e.isFile() || e.isDirectory() || e.isSymbolicLink() || e.isFIFO() || e.isSocket() || e.isBlockDevice() || e.isCharacterDevice() ? undefined : lstatOf(full, false);
+            const st =
+                e.isFile() ||
+                e.isDirectory() ||
+                e.isSymbolicLink() ||
+                e.isFIFO() ||
+                e.isSocket() ||
+                e.isBlockDevice() ||
+                e.isCharacterDevice()
+                    ? undefined
+                    : lstatOf(full, false);
             const isDir = st ? st.isDirectory() : e.isDirectory();
             const isFile = st ? st.isFile() : e.isFile();
             if (isDir) {
@@ -88,17 +99,27 @@ export function readDirectory(dir: string, maxBytes: number, maxEntries = MAX_DI
                 else visit(r, depth + 1);
             } else if (isFile) {
                 const key = directoryKey(r);
-                if (!isSecretKey(key)) problem(`file ${JSON.stringify(r)} cannot be a Secret key: ${secretKeyMessage(key)}`);
-                else if (keys.has(key)) problem(`files ${JSON.stringify(r)} and another map to the same key ${JSON.stringify(key)}; rename one`);
+                if (!isSecretKey(key))
+                    problem(`file ${JSON.stringify(r)} cannot be a Secret key: ${secretKeyMessage(key)}`);
+                else if (keys.has(key))
+                    problem(
+                        `files ${JSON.stringify(r)} and another map to the same key ${JSON.stringify(key)}; rename one`,
+                    );
                 else {
                     keys.add(key);
                     bytes += key.length;
                     const left = maxBytes - bytes;
-                    const tooBig = () => new LocalFileError(`the files hold more than ${maxBytes} bytes (reading stopped at ${JSON.stringify(r)}); Kubernetes limits a Secret to ${maxBytes} bytes (1 MiB): split them into several Secrets or mount large files from a Volume`);
+                    const tooBig = () =>
+                        new LocalFileError(
+                            `the files hold more than ${maxBytes} bytes (reading stopped at ${JSON.stringify(r)}); Kubernetes limits a Secret to ${maxBytes} bytes (1 MiB): split them into several Secrets or mount large files from a Volume`,
+                        );
                     if (left < 0) throw tooBig();
                     // Never follows a link put in its place since the listing; refused by size before a byte is read.
                     const data = readRegularFile(full, left, { noFollow: true, tooBig });
-                    if (data === undefined) throw new LocalFileError(`${JSON.stringify(full)} disappeared while the directory was read; try again`);
+                    if (data === undefined)
+                        throw new LocalFileError(
+                            `${JSON.stringify(full)} disappeared while the directory was read; try again`,
+                        );
                     bytes += data.length;
                     out.files.push({ key, path: r.split(path.sep).join("/"), data });
                 }

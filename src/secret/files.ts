@@ -34,8 +34,11 @@ export function regularFileSize(file: string): number | undefined {
     try {
         st = fs.statSync(file);
     } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
-        throw new LocalFileError(`${JSON.stringify(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR")
+            return undefined;
+        throw new LocalFileError(
+            `${JSON.stringify(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
     }
     if (!st.isFile()) throw new LocalFileError(`${JSON.stringify(file)} is ${fileKind(st)}, not a regular file`);
     return st.size;
@@ -58,18 +61,30 @@ export function readRegularFile(file: string, maxBytes: number, opts: ReadOption
     let fd: number;
     try {
         // O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a link is ELOOP, not followed.
-        fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (opts.noFollow ? (fs.constants.O_NOFOLLOW ?? 0) : 0));
+        fd = fs.openSync(
+            file,
+            fs.constants.O_RDONLY |
+                (fs.constants.O_NONBLOCK ?? 0) |
+                (opts.noFollow ? (fs.constants.O_NOFOLLOW ?? 0) : 0),
+        );
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "ENOENT" || code === "ENOTDIR") return undefined;
         if (code === "EISDIR") throw new LocalFileError(`${JSON.stringify(file)} is a directory, not a regular file`);
-        if (code === "ELOOP" && opts.noFollow) throw new LocalFileError(`${JSON.stringify(file)} is a symbolic link, which is not followed here`);
+        if (code === "ELOOP" && opts.noFollow)
+            throw new LocalFileError(`${JSON.stringify(file)} is a symbolic link, which is not followed here`);
         throw new LocalFileError(`${JSON.stringify(file)} cannot be read (${errorCode(e)})`);
     }
     try {
         const st = fs.fstatSync(fd);
         if (!st.isFile()) throw new LocalFileError(`${JSON.stringify(file)} is ${fileKind(st)}, not a regular file`);
-        if (st.size > maxBytes) throw opts.tooBig?.(st.size) ?? new LocalFileError(`${JSON.stringify(file)} is ${st.size} bytes, more than the ${maxBytes} bytes allowed here`);
+        if (st.size > maxBytes)
+            throw (
+                opts.tooBig?.(st.size) ??
+                new LocalFileError(
+                    `${JSON.stringify(file)} is ${st.size} bytes, more than the ${maxBytes} bytes allowed here`,
+                )
+            );
         // Read at most maxBytes + 1 even if the file grew since fstat.
         const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
         let n = 0;
@@ -85,7 +100,9 @@ export function readRegularFile(file: string, maxBytes: number, opts: ReadOption
             if (n === buf.length) break;
         }
         if (n > st.size && st.size === 0) {
-            throw new LocalFileError(`${JSON.stringify(file)} reports a size of 0 but has content (a kernel pseudo-file, as in /proc or /sys), so it is not read; give a directory of regular files`);
+            throw new LocalFileError(
+                `${JSON.stringify(file)} reports a size of 0 but has content (a kernel pseudo-file, as in /proc or /sys), so it is not read; give a directory of regular files`,
+            );
         }
         if (n > st.size) throw new LocalFileError(`${JSON.stringify(file)} changed while it was read; try again`);
         return buf.subarray(0, n);

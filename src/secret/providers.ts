@@ -20,7 +20,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** Credential providers a {@link Secret} can read from the deploying machine (`provider: "huggingface"`). */
-export const PROVIDERS = ["aws", "gcp", "azure", "huggingface", "wandb", "openai", "anthropic", "github", "docker"] as const;
+export const PROVIDERS = [
+    "aws",
+    "gcp",
+    "azure",
+    "huggingface",
+    "wandb",
+    "openai",
+    "anthropic",
+    "github",
+    "docker",
+] as const;
 /** One of {@link PROVIDERS}. */
 export type SecretProvider = (typeof PROVIDERS)[number];
 
@@ -112,18 +122,26 @@ function apiKey(env: NodeJS.ProcessEnv, key: string, names: string[], label: str
     return { values: { [key]: v }, defaultMount: "env", mounts: ["env", "files"] };
 }
 
-export function readProvider(provider: SecretProvider, opts: ProviderOptions = {}, env: NodeJS.ProcessEnv = process.env): ProviderCredentials {
+export function readProvider(
+    provider: SecretProvider,
+    opts: ProviderOptions = {},
+    env: NodeJS.ProcessEnv = process.env,
+): ProviderCredentials {
     const h = home(env);
     switch (provider) {
         case "aws": {
             if (!opts.profile && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-                const values: Record<string, string> = { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY };
+                const values: Record<string, string> = {
+                    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+                    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+                };
                 if (env.AWS_SESSION_TOKEN) values.AWS_SESSION_TOKEN = env.AWS_SESSION_TOKEN;
                 const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
                 if (region) values.AWS_DEFAULT_REGION = region;
                 return { values, defaultMount: "env", mounts: ["env", "files"] };
             }
-            const credFile = opts.credentialsFile || env.AWS_SHARED_CREDENTIALS_FILE || path.join(h, ".aws", "credentials");
+            const credFile =
+                opts.credentialsFile || env.AWS_SHARED_CREDENTIALS_FILE || path.join(h, ".aws", "credentials");
             const profile = opts.profile || env.AWS_PROFILE || "default";
             const text = readIfExists(credFile);
             const sec = text ? parseIni(text)[profile] : undefined;
@@ -132,18 +150,25 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
                     `no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile [${profile}] with aws_access_key_id and aws_secret_access_key to ${credFile}`,
                 );
             }
-            const values: Record<string, string> = { AWS_ACCESS_KEY_ID: sec.aws_access_key_id, AWS_SECRET_ACCESS_KEY: sec.aws_secret_access_key };
+            const values: Record<string, string> = {
+                AWS_ACCESS_KEY_ID: sec.aws_access_key_id,
+                AWS_SECRET_ACCESS_KEY: sec.aws_secret_access_key,
+            };
             if (sec.aws_session_token) values.AWS_SESSION_TOKEN = sec.aws_session_token;
             const cfgText = readIfExists(env.AWS_CONFIG_FILE || path.join(h, ".aws", "config"));
-            const cfg = cfgText ? parseIni(cfgText)[profile === "default" ? "default" : `profile ${profile}`] : undefined;
+            const cfg = cfgText
+                ? parseIni(cfgText)[profile === "default" ? "default" : `profile ${profile}`]
+                : undefined;
             const region = cfg?.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
             if (region) values.AWS_DEFAULT_REGION = region;
             return { values, defaultMount: "env", mounts: ["env", "files"] };
         }
         case "gcp": {
-            const candidates = [opts.credentialsFile, env.GOOGLE_APPLICATION_CREDENTIALS, path.join(h, ".config", "gcloud", "application_default_credentials.json")].filter(
-                (x): x is string => !!x,
-            );
+            const candidates = [
+                opts.credentialsFile,
+                env.GOOGLE_APPLICATION_CREDENTIALS,
+                path.join(h, ".config", "gcloud", "application_default_credentials.json"),
+            ].filter((x): x is string => !!x);
             for (const file of candidates) {
                 const text = readIfExists(file);
                 if (text !== undefined) {
@@ -162,7 +187,8 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
         case "azure": {
             const required = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"];
             const missing = required.filter((n) => !env[n]);
-            if (missing.length) throw new CredentialsNotFound(`no Azure service principal found; set ${missing.join(", ")}`);
+            if (missing.length)
+                throw new CredentialsNotFound(`no Azure service principal found; set ${missing.join(", ")}`);
             const values: Record<string, string> = {};
             for (const n of [...required, "AZURE_SUBSCRIPTION_ID"]) if (env[n]) values[n] = env[n];
             return { values, defaultMount: "env", mounts: ["env", "files"] };
@@ -170,22 +196,29 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
         case "huggingface": {
             const fromEnv = firstEnv(env, ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]);
             if (fromEnv) return { values: { HF_TOKEN: fromEnv }, defaultMount: "env", mounts: ["env", "files"] };
-            const files = [env.HF_TOKEN_PATH, env.HF_HOME && path.join(env.HF_HOME, "token"), path.join(h, ".cache", "huggingface", "token")].filter(
-                (x): x is string => !!x,
-            );
+            const files = [
+                env.HF_TOKEN_PATH,
+                env.HF_HOME && path.join(env.HF_HOME, "token"),
+                path.join(h, ".cache", "huggingface", "token"),
+            ].filter((x): x is string => !!x);
             for (const f of files) {
                 const t = readIfExists(f)?.trim();
                 if (t) return { values: { HF_TOKEN: t }, defaultMount: "env", mounts: ["env", "files"] };
             }
-            throw new CredentialsNotFound(`no Hugging Face token found; set HF_TOKEN or run "huggingface-cli login" (looked in $HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, ${files.join(", ")})`);
+            throw new CredentialsNotFound(
+                `no Hugging Face token found; set HF_TOKEN or run "huggingface-cli login" (looked in $HF_TOKEN, $HUGGING_FACE_HUB_TOKEN, ${files.join(", ")})`,
+            );
         }
         case "wandb": {
-            if (env.WANDB_API_KEY) return { values: { WANDB_API_KEY: env.WANDB_API_KEY }, defaultMount: "env", mounts: ["env", "files"] };
+            if (env.WANDB_API_KEY)
+                return { values: { WANDB_API_KEY: env.WANDB_API_KEY }, defaultMount: "env", mounts: ["env", "files"] };
             const netrc = path.join(h, ".netrc");
             const text = readIfExists(netrc);
             const pw = text ? netrcPassword(text, "api.wandb.ai") : undefined;
             if (pw) return { values: { WANDB_API_KEY: pw }, defaultMount: "env", mounts: ["env", "files"] };
-            throw new CredentialsNotFound(`no Weights & Biases key found; set WANDB_API_KEY or run "wandb login" (looked in $WANDB_API_KEY, ${netrc})`);
+            throw new CredentialsNotFound(
+                `no Weights & Biases key found; set WANDB_API_KEY or run "wandb login" (looked in $WANDB_API_KEY, ${netrc})`,
+            );
         }
         case "openai":
             return apiKey(env, "OPENAI_API_KEY", ["OPENAI_API_KEY"], "OpenAI API key");
@@ -196,7 +229,10 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
         case "docker": {
             const file = opts.credentialsFile || path.join(env.DOCKER_CONFIG || path.join(h, ".docker"), "config.json");
             const text = readIfExists(file);
-            if (text === undefined) throw new CredentialsNotFound(`no Docker registry config found at ${file}; run "docker login" or set DOCKER_CONFIG`);
+            if (text === undefined)
+                throw new CredentialsNotFound(
+                    `no Docker registry config found at ${file}; run "docker login" or set DOCKER_CONFIG`,
+                );
             let parsed: { auths?: Record<string, unknown> };
             try {
                 parsed = JSON.parse(text);
@@ -205,9 +241,13 @@ export function readProvider(provider: SecretProvider, opts: ProviderOptions = {
             }
             let auths = parsed.auths ?? {};
             if (opts.registry) {
-                auths = Object.fromEntries(Object.entries(auths).filter(([k]) => k === opts.registry || k.replace(/^https?:\/\//, "").split("/")[0] === opts.registry));
+                auths = Object.fromEntries(
+                    Object.entries(auths).filter(
+                        ([k]) => k === opts.registry || k.replace(/^https?:\/\//, "").split("/")[0] === opts.registry,
+                    ),
+                );
             }
-            const usable = Object.entries(auths).filter(([, v]) => v && typeof v === "object" && "auth" in (v));
+            const usable = Object.entries(auths).filter(([, v]) => v && typeof v === "object" && "auth" in v);
             if (usable.length === 0) {
                 throw new CredentialsNotFound(
                     `${file} has no inline credentials${opts.registry ? ` for ${opts.registry}` : ""} (a credential helper "credsStore" keeps them elsewhere); log in with a config that stores "auths", or build the Secret from env`,

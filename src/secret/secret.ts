@@ -13,12 +13,32 @@ import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { ComponentSpec, MlkubeComponent, prepare } from "../base";
 import { compact, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { Agree, Resolved, input, pulumiResource, record, schemaMatches, validate } from "../schema/input";
-import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, envNameMessage, isDnsSubdomain, isEnvName, isSecretKey, labelKey, labelValue, secretKey, secretKeyMessage } from "../schema/names";
+import {
+    absolutePath,
+    annotationMap,
+    dnsLabel,
+    dnsSubdomain,
+    envNameMessage,
+    isDnsSubdomain,
+    isEnvName,
+    isSecretKey,
+    labelKey,
+    labelValue,
+    secretKey,
+    secretKeyMessage,
+} from "../schema/names";
 import { SecretBinding, SecretKeyRef } from "../pod/refs";
 import { checksumKey, checksumOf } from "./checksum";
 import { DirectoryContent, readDirectory } from "./directory";
 import { errorCode, LocalFileError, readRegularFile, regularFileSize } from "./files";
-import { CredentialsNotFound, PROVIDERS, ProviderCredentials, ProviderOptions, readProvider, SecretProvider } from "./providers";
+import {
+    CredentialsNotFound,
+    PROVIDERS,
+    ProviderCredentials,
+    ProviderOptions,
+    readProvider,
+    SecretProvider,
+} from "./providers";
 
 /** Pulumi type token of {@link Secret} components. */
 export const SECRET_TYPE = "mlkube:index:Secret";
@@ -149,18 +169,33 @@ export const secretArgsSchema = z
                         : `${given.join(" and ")} are mutually exclusive; a Secret has exactly one source (make one Secret per source)`,
             });
         }
-        if (a.providerOptions && !a.provider) ctx.addIssue({ code: "custom", path: ["providerOptions"], message: "only applies with `provider`" });
+        if (a.providerOptions && !a.provider)
+            ctx.addIssue({ code: "custom", path: ["providerOptions"], message: "only applies with `provider`" });
         if (a.gitSsh) {
             const g = a.gitSsh;
             if ((g.privateKey === undefined) === (g.privateKeyFile === undefined)) {
-                ctx.addIssue({ code: "custom", path: ["gitSsh"], message: "give exactly one of privateKey or privateKeyFile" });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["gitSsh"],
+                    message: "give exactly one of privateKey or privateKeyFile",
+                });
             }
             if (g.knownHosts !== undefined && g.knownHostsFile !== undefined) {
-                ctx.addIssue({ code: "custom", path: ["gitSsh", "knownHostsFile"], message: "knownHosts and knownHostsFile are mutually exclusive" });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["gitSsh", "knownHostsFile"],
+                    message: "knownHosts and knownHostsFile are mutually exclusive",
+                });
             }
-            if (a.mount === "env") ctx.addIssue({ code: "custom", path: ["mount"], message: `gitSsh keys are mounted as files; remove mount: "env"` });
+            if (a.mount === "env")
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["mount"],
+                    message: `gitSsh keys are mounted as files; remove mount: "env"`,
+                });
         }
-        if (a.mount === "env" && a.mountPath) ctx.addIssue({ code: "custom", path: ["mountPath"], message: `only applies with mount: "files"` });
+        if (a.mount === "env" && a.mountPath)
+            ctx.addIssue({ code: "custom", path: ["mountPath"], message: `only applies with mount: "files"` });
     });
 schemaMatches<Agree<Resolved<SecretArgs>, z.input<typeof secretArgsSchema>>>();
 
@@ -177,7 +212,9 @@ interface ReadSource {
      * `finish` (renderSecret's checks) applied in the same step (issue 27: one Output per step of a secret
      * value is what a program with thousands of Secrets pays for in memory).
      */
-    data: Record<string, string> | ((finish: (d: Record<string, string>) => Record<string, string>) => pulumi.Output<Record<string, string>>);
+    data:
+        | Record<string, string>
+        | ((finish: (d: Record<string, string>) => Record<string, string>) => pulumi.Output<Record<string, string>>);
     type: string;
     mount: SecretBinding["kind"];
     items?: { key: string; path: string }[];
@@ -196,7 +233,11 @@ function totalSize(files: { file: string; path: (string | number)[] }[], problem
     for (const { file, path: p } of files) {
         try {
             const size = regularFileSize(file);
-            if (size === undefined) problems.push({ path: p, message: `${JSON.stringify(file)} does not exist (relative paths start at ${process.cwd()})` });
+            if (size === undefined)
+                problems.push({
+                    path: p,
+                    message: `${JSON.stringify(file)} does not exist (relative paths start at ${process.cwd()})`,
+                });
             else total += size;
         } catch (e) {
             if (!(e instanceof LocalFileError)) throw e;
@@ -231,7 +272,8 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     const none = () => ({});
     if (a.env !== undefined) {
         const keys = pulumi.Output.isInstance(a.env) ? undefined : Object.keys(a.env);
-        for (const k of keys ?? []) if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
+        for (const k of keys ?? [])
+            if (!isSecretKey(k)) problems.push({ path: ["env", k], message: secretKeyMessage(k) });
         bail();
         // All values plain (the common case): encode now, like fromEnv/fromFile, so the data is plain
         // (its checksum is an Output only when the key is: the per-stack key kept in the state).
@@ -254,15 +296,22 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         const data =
             pending?.length === 1
                 ? (finish: (d: Record<string, string>) => Record<string, string>) =>
-                      ((given as Record<string, pulumi.Output<string>>)[pending[0]]).apply((v) => finish(encode({ ...(given as Record<string, string>), [pending[0]]: v })))
-                : (finish: (d: Record<string, string>) => Record<string, string>) => pulumi.output(given as pulumi.Input<Record<string, string>>).apply((m) => finish(encode(m)));
+                      (given as Record<string, pulumi.Output<string>>)[pending[0]].apply((v) =>
+                          finish(encode({ ...(given as Record<string, string>), [pending[0]]: v })),
+                      )
+                : (finish: (d: Record<string, string>) => Record<string, string>) =>
+                      pulumi.output(given as pulumi.Input<Record<string, string>>).apply((m) => finish(encode(m)));
         return { data, type: "Opaque", mount: "env", env: none, keys };
     }
     if (a.fromEnv) {
         const values: Record<string, string> = {};
         a.fromEnv.forEach((v, i) => {
             if (!isEnvName(v)) problems.push({ path: ["fromEnv", i], message: envNameMessage(v) });
-            else if (!Object.hasOwn(env, v) || typeof env[v] !== "string") problems.push({ path: ["fromEnv", i], message: `environment variable ${v} is not set on this machine; export it before running pulumi` });
+            else if (!Object.hasOwn(env, v) || typeof env[v] !== "string")
+                problems.push({
+                    path: ["fromEnv", i],
+                    message: `environment variable ${v} is not set on this machine; export it before running pulumi`,
+                });
             else values[v] = b64(env[v]);
         });
         bail();
@@ -270,13 +319,21 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
     }
     if (a.fromFile) {
         const values: Record<string, string> = {};
-        const total = totalSize(a.fromFile.map((file, i) => ({ file, path: ["fromFile", i] })), problems);
+        const total = totalSize(
+            a.fromFile.map((file, i) => ({ file, path: ["fromFile", i] })),
+            problems,
+        );
         bail();
         if (total > MAX_SECRET_BYTES) fail("Secret", name, ["fromFile"], tooBig(total));
         a.fromFile.forEach((f, i) => {
             const key = path.basename(f);
-            if (!isSecretKey(key)) problems.push({ path: ["fromFile", i], message: `file name ${secretKeyMessage(key)}` });
-            else if (Object.hasOwn(values, key)) problems.push({ path: ["fromFile", i], message: `two files are named ${JSON.stringify(key)}; keys come from file names, so make one Secret per file or rename` });
+            if (!isSecretKey(key))
+                problems.push({ path: ["fromFile", i], message: `file name ${secretKeyMessage(key)}` });
+            else if (Object.hasOwn(values, key))
+                problems.push({
+                    path: ["fromFile", i],
+                    message: `two files are named ${JSON.stringify(key)}; keys come from file names, so make one Secret per file or rename`,
+                });
             else {
                 const buf = readChecked(f, ["fromFile", i], problems);
                 if (buf) values[key] = b64(buf);
@@ -292,9 +349,16 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             isDir = fs.statSync(dir).isDirectory();
         } catch (e) {
             const code = errorCode(e);
-            if (code !== "ENOENT" && code !== "ENOTDIR") fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} cannot be read (${code})`);
+            if (code !== "ENOENT" && code !== "ENOTDIR")
+                fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} cannot be read (${code})`);
         }
-        if (!isDir) fail("Secret", name, ["fromDirectory"], `${JSON.stringify(dir)} is not a directory (relative paths start at ${process.cwd()})`);
+        if (!isDir)
+            fail(
+                "Secret",
+                name,
+                ["fromDirectory"],
+                `${JSON.stringify(dir)} is not a directory (relative paths start at ${process.cwd()})`,
+            );
         let content: DirectoryContent;
         try {
             content = readDirectory(dir, MAX_SECRET_BYTES);
@@ -303,10 +367,13 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
             throw e;
         }
         if (content.skipped.length) {
-            void pulumi.log.warn(`Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${content.skipped.join(", ")}`);
+            void pulumi.log.warn(
+                `Secret "${name}": fromDirectory ${JSON.stringify(dir)}: skipped what is not a regular file: ${content.skipped.join(", ")}`,
+            );
         }
         for (const message of content.problems) problems.push({ path: ["fromDirectory"], message });
-        if (content.files.length === 0 && problems.length === 0) problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
+        if (content.files.length === 0 && problems.length === 0)
+            problems.push({ path: ["fromDirectory"], message: `${JSON.stringify(dir)} holds no files` });
         bail();
         const values: Record<string, string> = {};
         for (const f of content.files) values[f.key] = b64(f.data);
@@ -323,7 +390,12 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         }
         const mount = a.mount ?? creds.defaultMount;
         if (!creds.mounts.includes(mount)) {
-            fail("Secret", name, ["mount"], `provider "${a.provider}" reaches pods as ${creds.mounts.join(" or ")}, not ${mount}; remove mount`);
+            fail(
+                "Secret",
+                name,
+                ["mount"],
+                `provider "${a.provider}" reaches pods as ${creds.mounts.join(" or ")}, not ${mount}; remove mount`,
+            );
         }
         const values = Object.fromEntries(Object.entries(creds.values).map(([k, v]) => [k, b64(v)]));
         return { data: values, type: creds.type ?? "Opaque", mount, env: creds.env ?? none, keys: Object.keys(values) };
@@ -335,8 +407,16 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         if (!buf) throw new MlkubeValidationError("Secret", name, problems);
         return pulumi.secret(buf.toString("utf8"));
     };
-    const key = g.privateKeyFile !== undefined ? readFile(g.privateKeyFile, "privateKeyFile") : pulumi.secret(pulumi.output(g.privateKey as pulumi.Input<string>));
-    const hosts = g.knownHostsFile !== undefined ? readFile(g.knownHostsFile, "knownHostsFile") : g.knownHosts !== undefined ? pulumi.output(g.knownHosts) : undefined;
+    const key =
+        g.privateKeyFile !== undefined
+            ? readFile(g.privateKeyFile, "privateKeyFile")
+            : pulumi.secret(pulumi.output(g.privateKey as pulumi.Input<string>));
+    const hosts =
+        g.knownHostsFile !== undefined
+            ? readFile(g.knownHostsFile, "knownHostsFile")
+            : g.knownHosts !== undefined
+              ? pulumi.output(g.knownHosts)
+              : undefined;
     const data = (finish: (d: Record<string, string>) => Record<string, string>) =>
         pulumi.all([key, hosts]).apply(([k, h]) => {
             const out: Record<string, string> = { "ssh-privatekey": b64(k.endsWith("\n") ? k : `${k}\n`) };
@@ -352,7 +432,9 @@ function readSource(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv
         // argument (and ssh, which splits UserKnownHostsFile on spaces, gets that path in double quotes).
         env: (mp) => ({
             GIT_SSH_COMMAND: `ssh -i ${shellQuote(`${mp}/ssh-privatekey`)} -o IdentitiesOnly=yes ${
-                strict ? `-o ${shellQuote(`UserKnownHostsFile=${/\s/.test(mp) ? `"${mp}/known_hosts"` : `${mp}/known_hosts`}`)} -o StrictHostKeyChecking=yes` : "-o StrictHostKeyChecking=accept-new"
+                strict
+                    ? `-o ${shellQuote(`UserKnownHostsFile=${/\s/.test(mp) ? `"${mp}/known_hosts"` : `${mp}/known_hosts`}`)} -o StrictHostKeyChecking=yes`
+                    : "-o StrictHostKeyChecking=accept-new"
             }`,
         }),
         keys: strict ? ["ssh-privatekey", "known_hosts"] : ["ssh-privatekey"],
@@ -369,7 +451,12 @@ function checkSize(name: string, data: Record<string, string>): void {
     let bytes = 0;
     for (const [k, v] of Object.entries(data)) bytes += k.length + Buffer.byteLength(v, "base64");
     if (bytes > MAX_SECRET_BYTES) {
-        fail("Secret", name, [], `data is ${bytes} bytes; Kubernetes limits a Secret to ${MAX_SECRET_BYTES} bytes (1 MiB): split it into several Secrets or mount large files from a Volume`);
+        fail(
+            "Secret",
+            name,
+            [],
+            `data is ${bytes} bytes; Kubernetes limits a Secret to ${MAX_SECRET_BYTES} bytes (1 MiB): split it into several Secrets or mount large files from a Volume`,
+        );
     }
 }
 
@@ -383,19 +470,37 @@ export interface RenderedSecret {
 }
 
 /** The Kubernetes Secret and its pod binding, from validated args. Reads local sources. @internal */
-export function renderSecret(name: string, a: ValidatedSecretArgs, env: NodeJS.ProcessEnv = process.env): RenderedSecret {
+export function renderSecret(
+    name: string,
+    a: ValidatedSecretArgs,
+    env: NodeJS.ProcessEnv = process.env,
+): RenderedSecret {
     const secretName = a.name ?? name;
     const src = readSource(name, a, env);
-    const mount: SecretBinding["kind"] = src.mount === "env" || src.mount === "files" ? (a.mount ?? src.mount) : src.mount;
+    const mount: SecretBinding["kind"] =
+        src.mount === "env" || src.mount === "files" ? (a.mount ?? src.mount) : src.mount;
     if (mount === "env") {
         const bad = (src.keys ?? []).filter((k) => !isEnvName(k));
         if (bad.length) {
-            fail("Secret", name, ["mount"], `keys ${bad.map((k) => JSON.stringify(k)).join(", ")} are not environment variable names, so they cannot be mounted as env; use mount: "files"`);
+            fail(
+                "Secret",
+                name,
+                ["mount"],
+                `keys ${bad.map((k) => JSON.stringify(k)).join(", ")} are not environment variable names, so they cannot be mounted as env; use mount: "files"`,
+            );
         }
     }
     const checkKeys = (d: Record<string, string>) => {
         checkSize(name, d);
-        if (mount === "env") for (const k of Object.keys(d)) if (!isEnvName(k)) fail("Secret", name, ["mount"], `key ${JSON.stringify(k)} is not an environment variable name; use mount: "files"`);
+        if (mount === "env")
+            for (const k of Object.keys(d))
+                if (!isEnvName(k))
+                    fail(
+                        "Secret",
+                        name,
+                        ["mount"],
+                        `key ${JSON.stringify(k)} is not an environment variable name; use mount: "files"`,
+                    );
         return d;
     };
     // Plain data (files, env vars, providers) is checked now and wrapped once; data from Outputs when it resolves.
@@ -518,7 +623,8 @@ export class Secret extends MlkubeComponent {
             opts,
             () => {
                 const a = validate("Secret", name, secretArgsSchema, args);
-                if (a.name === undefined && !isDnsSubdomain(name)) validate("Secret", name, componentNameSchema, { name }); // the schema words the error
+                if (a.name === undefined && !isDnsSubdomain(name))
+                    validate("Secret", name, componentNameSchema, { name }); // the schema words the error
                 return renderSecret(name, a);
             },
             (r) => [{ kind: "Secret", namespace: r.binding.namespace, name: r.binding.secretName }],
@@ -527,7 +633,10 @@ export class Secret extends MlkubeComponent {
         this.secret = new K8sSecret(name, object, { parent: this, additionalSecretOutputs: ["data", "stringData"] });
         this.bindingInfo = { ...binding, resource: this.secret };
         this.knownKeys = keys;
-        if (!keys) this.keysFromData = pulumi.unsecret(pulumi.output(object.data as pulumi.Input<Record<string, string>>).apply((d) => Object.keys(d).sort()));
+        if (!keys)
+            this.keysFromData = pulumi.unsecret(
+                pulumi.output(object.data as pulumi.Input<Record<string, string>>).apply((d) => Object.keys(d).sort()),
+            );
         // No component outputs in the state: secretName/namespace are the Secret's own outputs (issue 15).
         this.finish(secretSpec);
     }
@@ -540,7 +649,13 @@ export class Secret extends MlkubeComponent {
     /** One key of this Secret, for a workload's `env`: `env: { HF_TOKEN: hf.ref("HF_TOKEN") }`. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         checkRefKey(this.bindingInfo.secretName, this.knownKeys, key, optional);
-        return { secretName: this.bindingInfo.secretName, key, optional, resource: this.secret, checksum: this.bindingInfo.checksum };
+        return {
+            secretName: this.bindingInfo.secretName,
+            key,
+            optional,
+            resource: this.secret,
+            checksum: this.bindingInfo.checksum,
+        };
     }
 
     /** How this Secret reaches pods (used by the pod builder). */
@@ -601,11 +716,21 @@ export interface SecretReferenceOptions {
 }
 
 /** `ref(key)` of Secret `secretName`: a valid key, and one it holds when its keys are known (unless optional). */
-function checkRefKey(secretName: string, keys: readonly string[] | undefined, key: string, optional: boolean | undefined): void {
+function checkRefKey(
+    secretName: string,
+    keys: readonly string[] | undefined,
+    key: string,
+    optional: boolean | undefined,
+): void {
     if (!isSecretKey(key)) fail("Secret", secretName, ["ref"], secretKeyMessage(key));
     if (keys && !keys.includes(key) && !optional) {
         // Key names only: never a value.
-        fail("Secret", secretName, ["ref"], `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`);
+        fail(
+            "Secret",
+            secretName,
+            ["ref"],
+            `this Secret has no key ${JSON.stringify(key)} (it has ${keys.map((k) => JSON.stringify(k)).join(", ")}); a pod referencing it would fail with CreateContainerConfigError`,
+        );
     }
 }
 
@@ -649,7 +774,13 @@ export class SecretReference {
     /** One key of this Secret, for a workload's `env`. `optional` default false. */
     ref(key: string, optional?: boolean): SecretKeyRef {
         checkRefKey(this.b.secretName, this.knownKeys, key, optional);
-        return compact({ secretName: this.b.secretName, key, optional, resource: this.b.resource, checksum: this.b.checksum });
+        return compact({
+            secretName: this.b.secretName,
+            key,
+            optional,
+            resource: this.b.resource,
+            checksum: this.b.checksum,
+        });
     }
     /** How this Secret reaches pods (used by the pod builder). */
     binding(): SecretBinding {
@@ -666,7 +797,10 @@ export const existingSchema = z
         fileMode: z.number().int().min(0).max(0o777).optional(),
         imagePull: z.boolean().optional(),
     })
-    .refine((o) => !(o.imagePull && o.mount), { message: "imagePull and mount are mutually exclusive", path: ["mount"] });
+    .refine((o) => !(o.imagePull && o.mount), {
+        message: "imagePull and mount are mutually exclusive",
+        path: ["mount"],
+    });
 
 /** `existingSchema` plus what a reference rebuilt from a Secret's outputs carries (not part of the wire form). */
 const referenceSchema = existingSchema.safeExtend({

@@ -62,24 +62,42 @@ export function nameIssues(
     objectName: string,
     numNodes: number,
     path: (string | number)[],
-    longest: (objectName: string, numNodes: number) => { name: string; what: string } | undefined = (n, k) => ({ name: `${podHostname(n, k - 1)}-abcde`, what: `"${podHostname(n, k - 1)}" plus the 5-character pod suffix` }),
+    longest: (objectName: string, numNodes: number) => { name: string; what: string } | undefined = (n, k) => ({
+        name: `${podHostname(n, k - 1)}-abcde`,
+        what: `"${podHostname(n, k - 1)}" plus the 5-character pod suffix`,
+    }),
 ): ValidationIssue[] {
     if (!DNS1035.test(objectName) || objectName.length > 63) {
-        const fixed = objectName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "").slice(0, 40) || "train";
-        return [{ path, message: `${JSON.stringify(objectName)} is not a valid TrainJob/JobSet name (an RFC 1035 label: lowercase letters, digits and '-', starting with a letter, ending with a letter or digit); use ${JSON.stringify(fixed)}` }];
+        const fixed =
+            objectName
+                .toLowerCase()
+                .replace(/[^a-z0-9-]+/g, "-")
+                .replace(/^[^a-z]+/, "")
+                .replace(/-+$/, "")
+                .slice(0, 40) || "train";
+        return [
+            {
+                path,
+                message: `${JSON.stringify(objectName)} is not a valid TrainJob/JobSet name (an RFC 1035 label: lowercase letters, digits and '-', starting with a letter, ending with a letter or digit); use ${JSON.stringify(fixed)}`,
+            },
+        ];
     }
     const long = longest(objectName, numNodes);
     if (long && long.name.length > 63) {
         const max = objectName.length - (long.name.length - 63);
-        return [{
-            path,
-            message: `${JSON.stringify(objectName)} is too long for the pod names it produces: ${long.what} is ${long.name.length} characters, more than 63; with numNodes ${numNodes} use a name of at most ${max} characters`,
-        }];
+        return [
+            {
+                path,
+                message: `${JSON.stringify(objectName)} is too long for the pod names it produces: ${long.what} is ${long.name.length} characters, more than 63; with numNodes ${numNodes} use a name of at most ${max} characters`,
+            },
+        ];
     }
     return [];
 }
 
-const COMPLETION_INDEX = { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } };
+const COMPLETION_INDEX = {
+    fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+};
 
 /**
  * PET_NPROC_PER_NODE by Trainer v2.3's torch plugin rule: `numProcPerNode` when given; else "auto" (one
@@ -87,7 +105,10 @@ const COMPLETION_INDEX = { fieldRef: { fieldPath: "metadata.annotations['batch.k
  * limit)); no CPU at all → 1. A GPU resource whose name lacks "gpu" (e.g. a MIG slice
  * `nvidia.com/mig-1g.10gb`, `habana.ai/gaudi`) takes the CPU branch, as in the Trainer: set numProcPerNode.
  */
-export function procPerNode(numProcPerNode: number | undefined, resources: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } | undefined): string {
+export function procPerNode(
+    numProcPerNode: number | undefined,
+    resources: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } | undefined,
+): string {
     if (numProcPerNode !== undefined) return String(numProcPerNode);
     const names = [...Object.keys(resources?.requests ?? {}), ...Object.keys(resources?.limits ?? {})];
     if (names.some((n) => n.toLowerCase().includes("gpu"))) return "auto";
@@ -122,7 +143,12 @@ export function torchEnv(objectName: string, r: Rendezvous = jobSetRendezvous(ob
 }
 
 /** The env the Kubeflow torch plugin injects (PET_*), for the jobset and job backends. */
-export function petEnv(objectName: string, numNodes: number, nproc: string, r: Rendezvous = jobSetRendezvous(objectName)): k8s.core.v1.EnvVar[] {
+export function petEnv(
+    objectName: string,
+    numNodes: number,
+    nproc: string,
+    r: Rendezvous = jobSetRendezvous(objectName),
+): k8s.core.v1.EnvVar[] {
     return [
         { name: "PET_NNODES", value: String(numNodes) },
         { name: "PET_NPROC_PER_NODE", value: nproc },
@@ -140,9 +166,17 @@ export interface NodePort {
 }
 
 /** Container ports of the `node` container: the rendezvous port (when other pods connect to it), then the user's. */
-export function containerPorts(rendezvous: number | undefined, ports: NodePort[] | undefined): k8s.core.v1.ContainerPort[] | undefined {
+export function containerPorts(
+    rendezvous: number | undefined,
+    ports: NodePort[] | undefined,
+): k8s.core.v1.ContainerPort[] | undefined {
     const out: k8s.core.v1.ContainerPort[] = rendezvous === undefined ? [] : [{ containerPort: rendezvous }];
-    for (const p of ports ?? []) out.push({ containerPort: p.port, ...(p.name ? { name: p.name } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) });
+    for (const p of ports ?? [])
+        out.push({
+            containerPort: p.port,
+            ...(p.name ? { name: p.name } : {}),
+            ...(p.protocol ? { protocol: p.protocol } : {}),
+        });
     return out.length ? out : undefined;
 }
 
@@ -159,7 +193,9 @@ export const KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class";
 /** The Kueue labels of a queued job object (`queue` already resolved against `mlkube:queue`). */
 export function queueLabels(queue: string | undefined, priorityClass: string | undefined): Record<string, string> {
     if (!queue) return {};
-    return priorityClass ? { [KUEUE_QUEUE_LABEL]: queue, [KUEUE_PRIORITY_LABEL]: priorityClass } : { [KUEUE_QUEUE_LABEL]: queue };
+    return priorityClass
+        ? { [KUEUE_QUEUE_LABEL]: queue, [KUEUE_PRIORITY_LABEL]: priorityClass }
+        : { [KUEUE_QUEUE_LABEL]: queue };
 }
 
 /**
@@ -198,12 +234,21 @@ export function waitForExpression(kind: keyof typeof TERMINAL): string {
  * refresh); a Kubeflow TrainJob has no such field (its conditions are a list, compared by position).
  * See docs/operations.md.
  */
-export const DECLARED_FINISH: { [K in keyof typeof TERMINAL]?: Record<string, string> } = { JobSet: { terminalState: "Completed" } };
+export const DECLARED_FINISH: { [K in keyof typeof TERMINAL]?: Record<string, string> } = {
+    JobSet: { terminalState: "Completed" },
+};
 
 /** Lifecycle annotations of the emitted object. */
-export function lifecycleAnnotations(kind: keyof typeof TERMINAL, wait: boolean | undefined, timeout: number | undefined): Record<string, string> {
+export function lifecycleAnnotations(
+    kind: keyof typeof TERMINAL,
+    wait: boolean | undefined,
+    timeout: number | undefined,
+): Record<string, string> {
     if (!wait) return { "pulumi.com/skipAwait": "true" };
-    return { "pulumi.com/waitFor": waitForExpression(kind), "pulumi.com/timeoutSeconds": String(timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS) };
+    return {
+        "pulumi.com/waitFor": waitForExpression(kind),
+        "pulumi.com/timeoutSeconds": String(timeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS),
+    };
 }
 
 interface Condition {
@@ -279,10 +324,20 @@ export function terminalState(
     ctx: { resourceName: string; objectName: string; namespace?: string },
     failOnFailure: boolean,
 ): "Complete" | "Failed" | undefined {
-    const conditions = ((status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c && c.status === "True");
+    const conditions = ((status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter(
+        (c) => c && c.status === "True",
+    );
     const failed = conditions.find((c) => c.type === TERMINAL[kind].failed);
     if (failed) {
-        if (failOnFailure) throw new TrainJobFailedError(ctx.resourceName, kind, ctx.objectName, failed.reason, failed.message, ctx.namespace);
+        if (failOnFailure)
+            throw new TrainJobFailedError(
+                ctx.resourceName,
+                kind,
+                ctx.objectName,
+                failed.reason,
+                failed.message,
+                ctx.namespace,
+            );
         return "Failed";
     }
     return conditions.some((c) => c.type === TERMINAL[kind].complete) ? "Complete" : undefined;

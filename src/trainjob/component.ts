@@ -11,7 +11,14 @@ import { Job } from "@pulumi/kubernetes/batch/v1";
 import { Service } from "@pulumi/kubernetes/core/v1";
 import { ComponentSpec, MlkubeComponent, prepare } from "../base";
 import { asPulumiError } from "../errors";
-import { LOCAL_MASTER, TRAINJOB_COMPONENT, terminalState, DECLARED_FINISH, observedStatus, TrainJobNotWaitedError } from "./common";
+import {
+    LOCAL_MASTER,
+    TRAINJOB_COMPONENT,
+    terminalState,
+    DECLARED_FINISH,
+    observedStatus,
+    TrainJobNotWaitedError,
+} from "./common";
 import { keepFieldManager } from "../metadata";
 import { validateAndRenderTrainJob } from "./render";
 import { TRAINJOB_TYPE, TrainJobArgs, TrainJobBackend, trainJobFieldsSchema } from "./spec";
@@ -53,10 +60,19 @@ export class TrainJob extends MlkubeComponent {
     constructor(name: string, args: TrainJobArgs, opts?: pulumi.ComponentResourceOptions) {
         // The JobSet controller also creates a headless Service named after the job (the pods' DNS subdomain);
         // on backend "job" mlkube creates it.
-        const { a, r } = prepare(trainJobSpec, name, opts, () => validateAndRenderTrainJob(name, args), ({ r }) => {
-            const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
-            return [{ kind: r.object.kind, namespace: ns, name: r.objectName }, { kind: "Service", namespace: ns, name: r.objectName }];
-        });
+        const { a, r } = prepare(
+            trainJobSpec,
+            name,
+            opts,
+            () => validateAndRenderTrainJob(name, args),
+            ({ r }) => {
+                const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
+                return [
+                    { kind: r.object.kind, namespace: ns, name: r.objectName },
+                    { kind: "Service", namespace: ns, name: r.objectName },
+                ];
+            },
+        );
         const ns = r.object.metadata.namespace as pulumi.Input<string> | undefined;
         super(trainJobSpec, name, opts);
         if (r.service) {
@@ -73,35 +89,67 @@ export class TrainJob extends MlkubeComponent {
         // `status` is an output property, so the live status can be read; a waited job declares the status it
         // waits for, so a job recorded unfinished is waited for again (DECLARED_FINISH, docs/operations.md).
         const declared = a.waitForCompletion ? DECLARED_FINISH[r.object.kind] : undefined;
-        this.job = r.object.kind === "Job" ? new Job(name, r.object as never, jobOpts) : new CustomResource(name, { ...r.object, status: declared ? { ...declared } : undefined }, jobOpts);
+        this.job =
+            r.object.kind === "Job"
+                ? new Job(name, r.object as never, jobOpts)
+                : new CustomResource(name, { ...r.object, status: declared ? { ...declared } : undefined }, jobOpts);
         // The name mlkube gives the object, once the job exists: not `metadata.name`, which the provider's preview
         // of a replacement reports as a generated name that `pulumi up` never uses.
         this.jobName = this.job.metadata.apply(() => r.objectName);
         this.namespace = this.job.metadata.namespace;
-        this.masterAddress = r.masterHost === LOCAL_MASTER ? pulumi.output(LOCAL_MASTER) : pulumi.interpolate`${r.masterHost}.${this.namespace}.svc`;
+        this.masterAddress =
+            r.masterHost === LOCAL_MASTER
+                ? pulumi.output(LOCAL_MASTER)
+                : pulumi.interpolate`${r.masterHost}.${this.namespace}.svc`;
 
         this.backend = pulumi.output(a.backend ?? "jobset");
         const status = (this.job as unknown as { status: pulumi.Output<unknown> }).status;
         const kind = r.object.kind;
-        this.state = pulumi
-            .all([status, this.namespace])
-            .apply(([s, ns]) => {
-                try {
-                    const state = terminalState(kind, s, { resourceName: name, objectName: r.objectName, namespace: ns }, a.waitForCompletion === true);
-                    // After a real update (not a preview) a waited job has finished; if not, the wait was skipped.
-                    if (a.waitForCompletion && state === undefined && !pulumi.runtime.isDryRun() && observedStatus(s, declared)) throw new TrainJobNotWaitedError(name, kind, r.objectName, ns);
-                    return state;
-                } catch (e) {
-                    // Shown under the JobSet/TrainJob in `pulumi up`'s diagnostics, without a stack trace.
-                    throw asPulumiError(e as Error, this.job);
-                }
-            });
+        this.state = pulumi.all([status, this.namespace]).apply(([s, ns]) => {
+            try {
+                const state = terminalState(
+                    kind,
+                    s,
+                    { resourceName: name, objectName: r.objectName, namespace: ns },
+                    a.waitForCompletion === true,
+                );
+                // After a real update (not a preview) a waited job has finished; if not, the wait was skipped.
+                if (
+                    a.waitForCompletion &&
+                    state === undefined &&
+                    !pulumi.runtime.isDryRun() &&
+                    observedStatus(s, declared)
+                )
+                    throw new TrainJobNotWaitedError(name, kind, r.objectName, ns);
+                return state;
+            } catch (e) {
+                // Shown under the JobSet/TrainJob in `pulumi up`'s diagnostics, without a stack trace.
+                throw asPulumiError(e as Error, this.job);
+            }
+        });
         if (a.waitForCompletion && !pulumi.runtime.isDryRun()) {
             // Progress and diagnosis while the provider waits (docs/diagnosis.md); loaded only for a waited update.
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a waited update, never in preview, render or tests (docs/diagnosis.md)
-            (require("../diagnose/start") as typeof import("../diagnose/start")).startDiagnosis(this, opts, { ctx: { component: "TrainJob", name, expected: a.numNodes ?? 1 }, kind, objectName: r.objectName, namespace: ns, progress: true }, status);
+            (require("../diagnose/start") as typeof import("../diagnose/start")).startDiagnosis(
+                this,
+                opts,
+                {
+                    ctx: { component: "TrainJob", name, expected: a.numNodes ?? 1 },
+                    kind,
+                    objectName: r.objectName,
+                    namespace: ns,
+                    progress: true,
+                },
+                status,
+            );
         }
-        this.finish(trainJobSpec, { jobName: this.jobName, namespace: this.namespace, masterAddress: this.masterAddress, backend: this.backend, state: this.state });
+        this.finish(trainJobSpec, {
+            jobName: this.jobName,
+            namespace: this.namespace,
+            masterAddress: this.masterAddress,
+            backend: this.backend,
+            state: this.state,
+        });
     }
 }
 

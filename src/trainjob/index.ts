@@ -1,8 +1,19 @@
 export { TrainJob } from "./component";
 export { TrainJobArgs, TrainJobBackend, TrainJobPort, RuntimeRef, TRAINJOB_TYPE } from "./spec";
 export {
-    RuntimePatch, TrainingRuntimeSpecPatch, JobSetTemplatePatch, JobSetSpecPatch, ReplicatedJobPatch, JobTemplatePatch, JobSpecPatch, PodTemplatePatch,
-    PodSpecPatch, ContainerPatch, PatchMetadata, MLKUBE_MANAGER, serializePatch,
+    RuntimePatch,
+    TrainingRuntimeSpecPatch,
+    JobSetTemplatePatch,
+    JobSetSpecPatch,
+    ReplicatedJobPatch,
+    JobTemplatePatch,
+    JobSpecPatch,
+    PodTemplatePatch,
+    PodSpecPatch,
+    ContainerPatch,
+    PatchMetadata,
+    MLKUBE_MANAGER,
+    serializePatch,
 } from "./patches";
 export { TrainJobFailedError, MASTER_PORT } from "./common";
 export { JOBSET_IMMUTABLE } from "./jobset";

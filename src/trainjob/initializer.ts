@@ -87,7 +87,10 @@ const sourceSchema = z.strictObject({
     storageUri: z
         .string()
         .max(2048)
-        .refine((u) => STORAGE_URI.test(u), { error: (iss) => `${JSON.stringify(iss.input)} is not a storage URI; write scheme://location, e.g. "hf://meta-llama/Llama-3.2-1B" or "s3://bucket/prefix"` }),
+        .refine((u) => STORAGE_URI.test(u), {
+            error: (iss) =>
+                `${JSON.stringify(iss.input)} is not a storage URI; write scheme://location, e.g. "hf://meta-llama/Llama-3.2-1B" or "s3://bucket/prefix"`,
+        }),
     env: podOptionsShape.env,
     secret: secretLike.optional(),
     image: z.string().min(1).optional(),
@@ -115,7 +118,9 @@ export function initializerClaim(i: ValidatedInitializers): ClaimMount | undefin
 
 /** A Block-mode claim cannot hold the initializers' files (backends that mount `volume`). @internal */
 export function initializerVolumeIssues(i: ValidatedInitializers): ValidationIssue[] {
-    return initializerClaim(i)?.volumeMode === "Block" ? [{ path: ["initializer", "volume"], message: `is a Block volume; initializers need a Filesystem claim` }] : [];
+    return initializerClaim(i)?.volumeMode === "Block"
+        ? [{ path: ["initializer", "volume"], message: `is a Block volume; initializers need a Filesystem claim` }]
+        : [];
 }
 
 /**
@@ -123,8 +128,18 @@ export function initializerVolumeIssues(i: ValidatedInitializers): ValidationIss
  * (job backend without a claim) one emptyDir per kind at the kind's path.
  * @internal
  */
-export function initializerMounts(i: ValidatedInitializers, kinds: InitializerKind[]): Pick<ValidatedPodOptions, "volumes" | "emptyDirs"> {
-    if (i.volume !== undefined) return { volumes: kinds.map((k) => ({ volume: i.volume as VolumeLike, mountPath: INITIALIZER_PATHS[k], subPath: k })) };
+export function initializerMounts(
+    i: ValidatedInitializers,
+    kinds: InitializerKind[],
+): Pick<ValidatedPodOptions, "volumes" | "emptyDirs"> {
+    if (i.volume !== undefined)
+        return {
+            volumes: kinds.map((k) => ({
+                volume: i.volume as VolumeLike,
+                mountPath: INITIALIZER_PATHS[k],
+                subPath: k,
+            })),
+        };
     return { emptyDirs: kinds.map((k) => ({ name: initializerName(k), mountPath: INITIALIZER_PATHS[k] })) };
 }
 
@@ -135,7 +150,11 @@ export function initializerMounts(i: ValidatedInitializers, kinds: InitializerKi
  * `runAsNonRoot` refuses) with HOME=/tmp (writable for any uid) unless the pod options set a user.
  * @internal
  */
-export function buildInitializerPod(kind: InitializerKind, a: ValidatedPodOptions & { initializer?: ValidatedInitializers }, ctx: { name: string; objectName: string; namespace: unknown }): BuiltPod {
+export function buildInitializerPod(
+    kind: InitializerKind,
+    a: ValidatedPodOptions & { initializer?: ValidatedInitializers },
+    ctx: { name: string; objectName: string; namespace: unknown },
+): BuiltPod {
     const i = a.initializer!;
     const src = i[kind]!;
     const secure = a.secureDefaults !== false;
@@ -149,7 +168,10 @@ export function buildInitializerPod(kind: InitializerKind, a: ValidatedPodOption
         podLabels: a.podLabels,
         secureDefaults: a.secureDefaults,
         securityContext: a.securityContext,
-        containerSecurityContext: secure && !userSet ? { runAsUser: INITIALIZER_UID, runAsGroup: INITIALIZER_UID, ...a.containerSecurityContext } : a.containerSecurityContext,
+        containerSecurityContext:
+            secure && !userSet
+                ? { runAsUser: INITIALIZER_UID, runAsGroup: INITIALIZER_UID, ...a.containerSecurityContext }
+                : a.containerSecurityContext,
         ...initializerMounts(i, [kind]),
     };
     try {
@@ -164,24 +186,38 @@ export function buildInitializerPod(kind: InitializerKind, a: ValidatedPodOption
         });
     } catch (e) {
         // The builder speaks of the initializer's own options: point at them.
-        if (e instanceof MlkubeValidationError) throw new MlkubeValidationError(e.component, e.resourceName, e.issues.map((x) => ({ ...x, path: ["initializer", kind, ...x.path] })));
+        if (e instanceof MlkubeValidationError)
+            throw new MlkubeValidationError(
+                e.component,
+                e.resourceName,
+                e.issues.map((x) => ({ ...x, path: ["initializer", kind, ...x.path] })),
+            );
         throw e;
     }
 }
 
 /** Merges volumes by name (the initializers' and the node's share the claim or emptyDir). @internal */
-export function mergeVolumes(a: k8s.core.v1.Volume[] | undefined, b: k8s.core.v1.Volume[] | undefined): k8s.core.v1.Volume[] | undefined {
+export function mergeVolumes(
+    a: k8s.core.v1.Volume[] | undefined,
+    b: k8s.core.v1.Volume[] | undefined,
+): k8s.core.v1.Volume[] | undefined {
     const out = [...(a ?? [])];
     for (const v of b ?? []) if (!out.some((x) => x.name === v.name)) out.push(v);
     return out.length ? out : undefined;
 }
 
 /** The PodOptions of the node with the initializer mounts added. @internal */
-export function withInitializerMounts<T extends ValidatedPodOptions & { initializer?: ValidatedInitializers }>(a: T): T {
+export function withInitializerMounts<T extends ValidatedPodOptions & { initializer?: ValidatedInitializers }>(
+    a: T,
+): T {
     const kinds = configuredKinds(a.initializer);
     if (!kinds.length) return a;
     const m = initializerMounts(a.initializer!, kinds);
-    return { ...a, volumes: m.volumes ? [...(a.volumes ?? []), ...m.volumes] : a.volumes, emptyDirs: m.emptyDirs ? [...(a.emptyDirs ?? []), ...m.emptyDirs] : a.emptyDirs };
+    return {
+        ...a,
+        volumes: m.volumes ? [...(a.volumes ?? []), ...m.volumes] : a.volumes,
+        emptyDirs: m.emptyDirs ? [...(a.emptyDirs ?? []), ...m.emptyDirs] : a.emptyDirs,
+    };
 }
 
 /** `spec.initializer` of a Kubeflow TrainJob (storageUri, env as EnvVars, secretRef). @internal */

@@ -9,7 +9,19 @@
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
-import { INDEXED_RANK, RENDEZVOUS_PORT_NAME, servicePortName, lifecycleAnnotations, LOCAL_MASTER, MASTER_PORT, NODE, queueLabels, Rendezvous, suspendOf, TRAINJOB_COMPONENT } from "./common";
+import {
+    INDEXED_RANK,
+    RENDEZVOUS_PORT_NAME,
+    servicePortName,
+    lifecycleAnnotations,
+    LOCAL_MASTER,
+    MASTER_PORT,
+    NODE,
+    queueLabels,
+    Rendezvous,
+    suspendOf,
+    TRAINJOB_COMPONENT,
+} from "./common";
 import type { Backend } from "./backend";
 import { ownObjectIssues } from "./rules";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./spec";
@@ -68,13 +80,23 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
     if (inits.length) {
         podSpec = {
             ...podSpec,
-            initContainers: [...inits.map((p) => (p.template.spec.containers as k8s.core.v1.Container[])[0]), ...((podSpec.initContainers as k8s.core.v1.Container[] | undefined) ?? [])],
-            volumes: inits.reduce((vs, p) => mergeVolumes(vs, p.template.spec.volumes as k8s.core.v1.Volume[] | undefined), podSpec.volumes as k8s.core.v1.Volume[] | undefined),
+            initContainers: [
+                ...inits.map((p) => (p.template.spec.containers as k8s.core.v1.Container[])[0]),
+                ...((podSpec.initContainers as k8s.core.v1.Container[] | undefined) ?? []),
+            ],
+            volumes: inits.reduce(
+                (vs, p) => mergeVolumes(vs, p.template.spec.volumes as k8s.core.v1.Volume[] | undefined),
+                podSpec.volumes as k8s.core.v1.Volume[] | undefined,
+            ),
         };
-        for (const p of inits) for (const d of p.dependencies) if (!pod.dependencies.includes(d)) pod.dependencies.push(d);
+        for (const p of inits)
+            for (const d of p.dependencies) if (!pod.dependencies.includes(d)) pod.dependencies.push(d);
     }
     if (pod.template.spec.subdomain !== undefined || pod.template.spec.hostname !== undefined) {
-        issues.push({ path: ["podPatch"], message: `hostname and subdomain are set by the job backend (pods are reached as <name>-<index>.<name>); remove them from podPatch` });
+        issues.push({
+            path: ["podPatch"],
+            message: `hostname and subdomain are set by the job backend (pods are reached as <name>-<index>.<name>); remove them from podPatch`,
+        });
     }
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 
@@ -87,7 +109,13 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
         completionMode: indexed ? "Indexed" : "NonIndexed",
         backoffLimit,
         backoffLimitPerIndex: a.backoffLimitPerIndex,
-        podFailurePolicy: exitCodes ? { rules: [{ action: "FailJob", onExitCodes: { containerName: NODE, operator: "In", values: exitCodes } }] } : undefined,
+        podFailurePolicy: exitCodes
+            ? {
+                  rules: [
+                      { action: "FailJob", onExitCodes: { containerName: NODE, operator: "In", values: exitCodes } },
+                  ],
+              }
+            : undefined,
         activeDeadlineSeconds: a.activeDeadlineSeconds,
         ttlSecondsAfterFinished: a.ttlSecondsAfterFinished,
         suspend: suspendOf(a.queue || undefined, a.suspend),
@@ -100,7 +128,12 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
         ? {
               apiVersion: "v1",
               kind: "Service",
-              metadata: compact({ name: objectName, namespace, labels, annotations: objectAnnotations({ "pulumi.com/skipAwait": "true" }) }),
+              metadata: compact({
+                  name: objectName,
+                  namespace,
+                  labels,
+                  annotations: objectAnnotations({ "pulumi.com/skipAwait": "true" }),
+              }),
               spec: {
                   clusterIP: "None",
                   // Pods resolve each other before they are ready (torchrun connects while starting).
@@ -108,7 +141,12 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
                   selector: { [JOB_NAME_LABEL]: objectName },
                   ports: [
                       { name: RENDEZVOUS_PORT_NAME, port: rdzv.port, targetPort: rdzv.port, protocol: "TCP" },
-                      ...(a.ports ?? []).map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.port, protocol: p.protocol ?? "TCP" })),
+                      ...(a.ports ?? []).map((p) => ({
+                          name: servicePortName(p),
+                          port: p.port,
+                          targetPort: p.port,
+                          protocol: p.protocol ?? "TCP",
+                      })),
                   ],
               } satisfies k8s.core.v1.ServiceSpec,
           }
@@ -122,7 +160,10 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
                 name: objectName,
                 namespace,
                 labels: { ...labels, ...queueLabels(a.queue || undefined, a.priorityClass) },
-                annotations: objectAnnotations({ ...(a.annotations), ...lifecycleAnnotations("Job", a.waitForCompletion, a.timeout) }),
+                annotations: objectAnnotations({
+                    ...a.annotations,
+                    ...lifecycleAnnotations("Job", a.waitForCompletion, a.timeout),
+                }),
             }),
             spec,
         },
@@ -137,11 +178,22 @@ export function renderJob(name: string, objectName: string, a: ValidatedTrainJob
 /** The rules of backend "job": a Job retries pods, not the whole run, and has no runtime to patch. */
 function jobRuleIssues(a: Record<string, unknown>): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
-    if (a.maxRestarts !== undefined) issues.push({ path: ["maxRestarts"], message: `is not supported with backend "job" (a Job retries failed pods, not the whole run); use backoffLimit` });
+    if (a.maxRestarts !== undefined)
+        issues.push({
+            path: ["maxRestarts"],
+            message: `is not supported with backend "job" (a Job retries failed pods, not the whole run); use backoffLimit`,
+        });
     if (a.backoffLimitPerIndex !== undefined && (a.numNodes ?? 1) === 1) {
-        issues.push({ path: ["backoffLimitPerIndex"], message: "needs numNodes > 1 (an Indexed Job); with one node use backoffLimit" });
+        issues.push({
+            path: ["backoffLimitPerIndex"],
+            message: "needs numNodes > 1 (an Indexed Job); with one node use backoffLimit",
+        });
     }
-    if (a.runtimePatches !== undefined) issues.push({ path: ["runtimePatches"], message: `only applies to backends "jobset" and "kubeflow" (they patch a JobSet); with backend "job" use podPatch` });
+    if (a.runtimePatches !== undefined)
+        issues.push({
+            path: ["runtimePatches"],
+            message: `only applies to backends "jobset" and "kubeflow" (they patch a JobSet); with backend "job" use podPatch`,
+        });
     return [...issues, ...ownObjectIssues(a)];
 }
 

@@ -8,12 +8,28 @@ import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { compact, InputMap, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
 import { finalPodIssues, PodSource } from "../pod/final";
 import { strategicMerge } from "../pod/merge";
-import { jobSetRendezvous, lifecycleAnnotations, MASTER_PORT, masterHost, NODE, queueLabels, suspendOf, TRAINJOB_COMPONENT } from "./common";
+import {
+    jobSetRendezvous,
+    lifecycleAnnotations,
+    MASTER_PORT,
+    masterHost,
+    NODE,
+    queueLabels,
+    suspendOf,
+    TRAINJOB_COMPONENT,
+} from "./common";
 import type { Backend } from "./backend";
 import { jobOnlyFieldIssues, ownObjectIssues } from "./rules";
 import type { RenderedTrainJob, ValidatedTrainJobArgs } from "./spec";
 import { checkPatches, keepToleration, RuntimePatch, runtimePodSources } from "./patches";
-import { buildInitializerPod, configuredKinds, initializerClaim, initializerName, initializerVolumeIssues, ValidatedInitializers } from "./initializer";
+import {
+    buildInitializerPod,
+    configuredKinds,
+    initializerClaim,
+    initializerName,
+    initializerVolumeIssues,
+    ValidatedInitializers,
+} from "./initializer";
 import { buildNodePod } from "./node";
 
 export const JOBSET_API_VERSION = "jobset.x-k8s.io/v1alpha2";
@@ -35,29 +51,59 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
     const namespace = resolveNamespace(a.namespace);
     const rdzv = jobSetRendezvous(objectName, a.masterPort ?? MASTER_PORT);
     // The runtime patches merge into the pod below: the final pod is checked after them.
-    const { pod, issues } = buildNodePod(name, objectName, a, { namespace, numNodes, rdzv, exposeRendezvous: true, patchedLater: true });
+    const { pod, issues } = buildNodePod(name, objectName, a, {
+        namespace,
+        numNodes,
+        rdzv,
+        exposeRendezvous: true,
+        patchedLater: true,
+    });
 
     // Initializers: one replicated job each (a plain one-pod Job), which `node` waits for.
     const kinds = configuredKinds(a.initializer);
     const longest = kinds.length ? `${objectName}-${initializerName(kinds[kinds.length - 1])}-0-0-abcde` : "";
     if (longest.length > 63) {
-        issues.push({ path: a.name === undefined ? [] : ["name"], message: `${JSON.stringify(objectName)} is too long for the initializer pods it produces: "${longest.slice(0, -6)}" plus the 5-character pod suffix is ${longest.length} characters, more than 63; use a name of at most ${objectName.length - (longest.length - 63)} characters` });
+        issues.push({
+            path: a.name === undefined ? [] : ["name"],
+            message: `${JSON.stringify(objectName)} is too long for the initializer pods it produces: "${longest.slice(0, -6)}" plus the 5-character pod suffix is ${longest.length} characters, more than 63; use a name of at most ${objectName.length - (longest.length - 63)} characters`,
+        });
     }
     const initJobs = kinds.map((k) => {
         const p = buildInitializerPod(k, a, { name, objectName, namespace });
         pod.dependencies.push(...p.dependencies.filter((d) => !pod.dependencies.includes(d)));
-        return { name: initializerName(k), replicas: 1, template: { spec: { parallelism: 1, completions: 1, completionMode: "Indexed", backoffLimit: 0, template: p.template } }, containers: [initializerName(k)], sources: p.sources };
+        return {
+            name: initializerName(k),
+            replicas: 1,
+            template: {
+                spec: {
+                    parallelism: 1,
+                    completions: 1,
+                    completionMode: "Indexed",
+                    backoffLimit: 0,
+                    template: p.template,
+                },
+            },
+            containers: [initializerName(k)],
+            sources: p.sources,
+        };
     });
 
     // Runtime patches may only touch what exists: the replicated jobs and their pods' containers.
     let patches = (a.runtimePatches ?? []) as RuntimePatch[];
-    const containers = [...((pod.template.spec.containers as { name: string }[] | undefined) ?? []), ...((pod.template.spec.initContainers as { name: string }[] | undefined) ?? [])].map((c) => c.name);
+    const containers = [
+        ...((pod.template.spec.containers as { name: string }[] | undefined) ?? []),
+        ...((pod.template.spec.initContainers as { name: string }[] | undefined) ?? []),
+    ].map((c) => c.name);
     const jobs: Record<string, string[]> = Object.fromEntries(initJobs.map((j) => [j.name, j.containers]));
     jobs[NODE] = containers;
-    for (const i of checkPatches(patches, { jobs, description: "the generated JobSet" }, 0)) issues.push({ ...i, path: ["runtimePatches", ...i.path] });
+    for (const i of checkPatches(patches, { jobs, description: "the generated JobSet" }, 0))
+        issues.push({ ...i, path: ["runtimePatches", ...i.path] });
     if (pod.gpuToleration) patches = keepToleration(patches, NODE, pod.gpuToleration);
 
-    const rules = a.activeDeadlineSeconds !== undefined ? [{ name: "DeadlineExceeded", action: "FailJobSet", onJobFailureReasons: ["DeadlineExceeded"] }] : undefined;
+    const rules =
+        a.activeDeadlineSeconds !== undefined
+            ? [{ name: "DeadlineExceeded", action: "FailJobSet", onJobFailureReasons: ["DeadlineExceeded"] }]
+            : undefined;
     let spec: Record<string, unknown> = compact({
         replicatedJobs: [
             ...initJobs.map(({ containers: _c, sources: _s, ...j }) => j),
@@ -88,20 +134,23 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
 
     // labels/annotations: the JobSet only (pods get podLabels/podAnnotations), as the SDK's Labels/Annotations do for a TrainJob.
     let labels: InputMap = objectLabels(TRAINJOB_COMPONENT, objectName, a.labels);
-    let annotations: InputMap = { ...(a.annotations) };
+    let annotations: InputMap = { ...a.annotations };
     for (const p of patches) {
         const t = p.trainingRuntimeSpec?.template;
         if (t?.spec) spec = strategicMerge(spec, t.spec);
-        if (t?.metadata?.labels) labels = { ...labels, ...(t.metadata.labels) };
-        if (t?.metadata?.annotations) annotations = { ...annotations, ...(t.metadata.annotations) };
+        if (t?.metadata?.labels) labels = { ...labels, ...t.metadata.labels };
+        if (t?.metadata?.annotations) annotations = { ...annotations, ...t.metadata.annotations };
     }
     // The final pods, after the patches: secure-default conflicts and names, where the user wrote them.
     const built: Record<string, PodSource[]> = Object.fromEntries(initJobs.map((j) => [j.name, j.sources]));
     built[NODE] = pod.sources;
-    for (const rj of (spec.replicatedJobs as { name?: unknown; template?: { spec?: { template?: { spec?: unknown } } } }[] | undefined) ?? []) {
+    for (const rj of (spec.replicatedJobs as
+        { name?: unknown; template?: { spec?: { template?: { spec?: unknown } } } }[] | undefined) ?? []) {
         if (typeof rj?.name !== "string") continue;
         const base = Object.hasOwn(built, rj.name) ? built[rj.name] : [];
-        issues.push(...finalPodIssues(rj.template?.spec?.template?.spec, [...base, ...runtimePodSources(patches, rj.name)]));
+        issues.push(
+            ...finalPodIssues(rj.template?.spec?.template?.spec, [...base, ...runtimePodSources(patches, rj.name)]),
+        );
     }
     if (issues.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, issues);
 
@@ -113,7 +162,10 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
                 name: objectName,
                 namespace,
                 labels: { ...labels, ...queueLabels(a.queue || undefined, a.priorityClass) },
-                annotations: objectAnnotations({ ...annotations, ...lifecycleAnnotations("JobSet", a.waitForCompletion, a.timeout) }),
+                annotations: objectAnnotations({
+                    ...annotations,
+                    ...lifecycleAnnotations("JobSet", a.waitForCompletion, a.timeout),
+                }),
             }),
             spec,
         },
@@ -130,10 +182,12 @@ export function renderJobSet(name: string, objectName: string, a: ValidatedTrain
  */
 function initializerIssues(i: ValidatedInitializers): ValidationIssue[] {
     if (i.volume === undefined) {
-        return [{
-            path: ["initializer", "volume"],
-            message: `is required with backend "jobset": the initializers and the nodes are different pods, so they share the data through a ReadWriteMany claim; give a Volume with accessMode "ReadWriteMany" (or the name of such a claim), or use backend "job" (init containers in each pod)`,
-        }];
+        return [
+            {
+                path: ["initializer", "volume"],
+                message: `is required with backend "jobset": the initializers and the nodes are different pods, so they share the data through a ReadWriteMany claim; give a Volume with accessMode "ReadWriteMany" (or the name of such a claim), or use backend "job" (init containers in each pod)`,
+            },
+        ];
     }
     const issues: ValidationIssue[] = [];
     const mode = initializerClaim(i)?.accessMode;
@@ -150,7 +204,10 @@ function initializerIssues(i: ValidatedInitializers): ValidationIssue[] {
 export const jobsetBackend: Backend = {
     name: "jobset",
     refusesPetEnv: false,
-    rules: (a) => [...jobOnlyFieldIssues(a, "; the jobset backend restarts the whole JobSet with maxRestarts"), ...ownObjectIssues(a)],
+    rules: (a) => [
+        ...jobOnlyFieldIssues(a, "; the jobset backend restarts the whole JobSet with maxRestarts"),
+        ...ownObjectIssues(a),
+    ],
     check: (a) => (a.initializer ? initializerIssues(a.initializer) : []),
     render: renderJobSet,
 };

@@ -55,7 +55,11 @@ export function buildNodePod(
  * takes its name from the checked keys, so a reserved key fails the update (same message) and the
  * object is unchanged otherwise. Plain keys were checked already and leave the pod as it is.
  */
-function withKeyChecks(pod: BuiltPod, secrets: readonly unknown[] | undefined, keys: ReturnType<typeof checkedEnvSecretKeys>): void {
+function withKeyChecks(
+    pod: BuiltPod,
+    secrets: readonly unknown[] | undefined,
+    keys: ReturnType<typeof checkedEnvSecretKeys>,
+): void {
     const container = (pod.template.spec.containers as k8s.core.v1.Container[] | undefined)?.[0];
     const envFrom = container?.envFrom as k8s.core.v1.EnvFromSource[] | undefined;
     if (!container || !envFrom) return;
@@ -63,6 +67,10 @@ function withKeyChecks(pod: BuiltPod, secrets: readonly unknown[] | undefined, k
         if (!pulumi.Output.isInstance(k)) return;
         const secretName = bindingOf((secrets as SecretLike[])[i]).secretName;
         const at = envFrom.findIndex((e) => (e.secretRef as { name?: unknown } | undefined)?.name === secretName);
-        if (at >= 0) envFrom[at] = { ...envFrom[at], secretRef: { ...(envFrom[at].secretRef as object), name: k.apply(() => secretName) } };
+        if (at >= 0)
+            envFrom[at] = {
+                ...envFrom[at],
+                secretRef: { ...(envFrom[at].secretRef as object), name: k.apply(() => secretName) },
+            };
     });
 }

@@ -191,12 +191,14 @@ export function unmark(v: unknown): unknown {
 /** Kubernetes' IsDomainPrefixedPath: `<DNS-1123 subdomain>/<non-empty path of URL-safe characters>`. */
 export function domainPrefixedPathProblem(s: string): string | undefined {
     const slash = s.indexOf("/");
-    if (slash < 0) return "must be a domain-prefixed path such as \"example.com/my-manager\"";
+    if (slash < 0) return 'must be a domain-prefixed path such as "example.com/my-manager"';
     const host = s.slice(0, slash);
     const path = s.slice(slash + 1);
-    if (!isDnsSubdomain(host)) return `prefix ${JSON.stringify(host)} is not a DNS subdomain; use a domain you own, e.g. "example.com/my-manager"`;
-    if (path.length === 0) return "needs a path after the domain, e.g. \"example.com/my-manager\"";
-    if (!/^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(path)) return `path ${JSON.stringify(path)} may only hold URL path characters (letters, digits and -._~%!$&'()*+,;=:/)`;
+    if (!isDnsSubdomain(host))
+        return `prefix ${JSON.stringify(host)} is not a DNS subdomain; use a domain you own, e.g. "example.com/my-manager"`;
+    if (path.length === 0) return 'needs a path after the domain, e.g. "example.com/my-manager"';
+    if (!/^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(path))
+        return `path ${JSON.stringify(path)} may only hold URL path characters (letters, digits and -._~%!$&'()*+,;=:/)`;
     return undefined;
 }
 
@@ -210,36 +212,58 @@ const VALUE_FROM_KEYS = ["configMapKeyRef", "secretKeyRef", "fieldRef", "resourc
 const envVarSchema = z
     .record(z.string(), z.unknown())
     .superRefine((e, ctx) => {
-        if (typeof e.name !== "string" || e.name === "") ctx.addIssue({ code: "custom", path: ["name"], message: "is required (a non-empty env var name)" });
-        else if (!envName.safeParse(e.name).success) ctx.addIssue({ code: "custom", path: ["name"], message: envName.safeParse(e.name).error!.issues[0].message });
-        if (!("value" in e) && !("valueFrom" in e)) ctx.addIssue({ code: "custom", message: "needs a value or a valueFrom" });
+        if (typeof e.name !== "string" || e.name === "")
+            ctx.addIssue({ code: "custom", path: ["name"], message: "is required (a non-empty env var name)" });
+        else if (!envName.safeParse(e.name).success)
+            ctx.addIssue({
+                code: "custom",
+                path: ["name"],
+                message: envName.safeParse(e.name).error!.issues[0].message,
+            });
+        if (!("value" in e) && !("valueFrom" in e))
+            ctx.addIssue({ code: "custom", message: "needs a value or a valueFrom" });
         if ("valueFrom" in e) {
             const vf = e.valueFrom;
-            if (!vf || typeof vf !== "object" || !VALUE_FROM_KEYS.some((k) => k in (vf))) {
-                ctx.addIssue({ code: "custom", path: ["valueFrom"], message: `must contain one of ${VALUE_FROM_KEYS.join(", ")}` });
+            if (!vf || typeof vf !== "object" || !VALUE_FROM_KEYS.some((k) => k in vf)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["valueFrom"],
+                    message: `must contain one of ${VALUE_FROM_KEYS.join(", ")}`,
+                });
             }
         }
     })
-    .pipe(k8sObject<k8s.core.v1.EnvVar>("EnvVar")) as unknown as z.ZodType<k8s.core.v1.EnvVar, Resolved<k8s.core.v1.EnvVar>>;
+    .pipe(k8sObject<k8s.core.v1.EnvVar>("EnvVar")) as unknown as z.ZodType<
+    k8s.core.v1.EnvVar,
+    Resolved<k8s.core.v1.EnvVar>
+>;
 
 const volumeMountSchema = z
     .record(z.string(), z.unknown())
     .superRefine((m, ctx) => {
-        if (typeof m.name !== "string" || m.name === "") ctx.addIssue({ code: "custom", path: ["name"], message: "is required (the name of a pod volume)" });
+        if (typeof m.name !== "string" || m.name === "")
+            ctx.addIssue({ code: "custom", path: ["name"], message: "is required (the name of a pod volume)" });
         if (m.mountPath === undefined) ctx.addIssue({ code: "custom", path: ["mountPath"], message: "is required" });
         else if (typeof m.mountPath === "string") {
             const r = absolutePath.safeParse(m.mountPath);
             if (!r.success) ctx.addIssue({ code: "custom", path: ["mountPath"], message: r.error.issues[0].message });
         }
     })
-    .pipe(k8sObject<k8s.core.v1.VolumeMount>("VolumeMount")) as unknown as z.ZodType<k8s.core.v1.VolumeMount, Resolved<k8s.core.v1.VolumeMount>>;
+    .pipe(k8sObject<k8s.core.v1.VolumeMount>("VolumeMount")) as unknown as z.ZodType<
+    k8s.core.v1.VolumeMount,
+    Resolved<k8s.core.v1.VolumeMount>
+>;
 
 const volumeSchema = z
     .record(z.string(), z.unknown())
     .superRefine((v, ctx) => {
-        if (typeof v.name !== "string" || v.name === "") ctx.addIssue({ code: "custom", path: ["name"], message: "is required (volumes are merged by name)" });
+        if (typeof v.name !== "string" || v.name === "")
+            ctx.addIssue({ code: "custom", path: ["name"], message: "is required (volumes are merged by name)" });
     })
-    .pipe(k8sObject<k8s.core.v1.Volume>("Volume")) as unknown as z.ZodType<k8s.core.v1.Volume, Resolved<k8s.core.v1.Volume>>;
+    .pipe(k8sObject<k8s.core.v1.Volume>("Volume")) as unknown as z.ZodType<
+    k8s.core.v1.Volume,
+    Resolved<k8s.core.v1.Volume>
+>;
 
 const name253 = z.string().min(1).max(253);
 
@@ -250,7 +274,8 @@ function uniqueBy(key: string, what: string, problem = "is listed twice; merge t
         (list ?? []).forEach((item, i) => {
             const k = (item as Record<string, unknown> | undefined)?.[key];
             if (typeof k !== "string") return;
-            if (seen.has(k)) ctx.addIssue({ code: "custom", path: [i, key], message: `${what} ${JSON.stringify(k)} ${problem}` });
+            if (seen.has(k))
+                ctx.addIssue({ code: "custom", path: [i, key], message: `${what} ${JSON.stringify(k)} ${problem}` });
             seen.add(k);
         });
     };
@@ -263,8 +288,16 @@ const containerPatchSchema = z.strictObject({
     volumeMounts: z
         .array(volumeMountSchema)
         .max(128)
-        .superRefine(uniqueBy("name", "volume", "is mounted twice in this container: the Trainer keys a container's volumeMounts by name, so a pod volume mounts once; to mount the same source at a second path, add a second pod volume with the same source under another name (in this patch's volumes) and mount that"))
-        .superRefine(uniqueBy("mountPath", "mountPath", "is listed twice; a path holds one mount: mount one of them elsewhere"))
+        .superRefine(
+            uniqueBy(
+                "name",
+                "volume",
+                "is mounted twice in this container: the Trainer keys a container's volumeMounts by name, so a pod volume mounts once; to mount the same source at a second path, add a second pod volume with the same source under another name (in this patch's volumes) and mount that",
+            ),
+        )
+        .superRefine(
+            uniqueBy("mountPath", "mountPath", "is listed twice; a path holds one mount: mount one of them elsewhere"),
+        )
         .optional(),
     securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
 });
@@ -292,7 +325,13 @@ const replicatedJobPatchSchema = z.strictObject({
     template: z
         .strictObject({
             metadata: metadataSchema.optional(),
-            spec: z.strictObject({ template: z.strictObject({ metadata: metadataSchema.optional(), spec: podSpecPatchSchema.optional() }).optional() }).optional(),
+            spec: z
+                .strictObject({
+                    template: z
+                        .strictObject({ metadata: metadataSchema.optional(), spec: podSpecPatchSchema.optional() })
+                        .optional(),
+                })
+                .optional(),
         })
         .optional(),
 });
@@ -300,17 +339,27 @@ schemaMatches<Agree<Resolved<ReplicatedJobPatch>, z.input<typeof replicatedJobPa
 
 /** @internal */
 export const runtimePatchSchema = z.strictObject({
-    manager: z.string().min(1).max(253).superRefine((m, ctx) => {
-        const problem = domainPrefixedPathProblem(m);
-        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(m)} ${problem}` });
-    }),
+    manager: z
+        .string()
+        .min(1)
+        .max(253)
+        .superRefine((m, ctx) => {
+            const problem = domainPrefixedPathProblem(m);
+            if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(m)} ${problem}` });
+        }),
     trainingRuntimeSpec: z
         .strictObject({
             template: z
                 .strictObject({
                     metadata: metadataSchema.optional(),
                     spec: z
-                        .strictObject({ replicatedJobs: z.array(replicatedJobPatchSchema).max(100).superRefine(uniqueBy("name", "replicated job")).optional() })
+                        .strictObject({
+                            replicatedJobs: z
+                                .array(replicatedJobPatchSchema)
+                                .max(100)
+                                .superRefine(uniqueBy("name", "replicated job"))
+                                .optional(),
+                        })
                         .optional(),
                 })
                 .optional(),
@@ -357,15 +406,30 @@ export function checkPatches(patches: RuntimePatch[], shape: RuntimeShape, reser
     const managers = new Map<string, number>();
     patches.forEach((p, i) => {
         const prev = managers.get(p.manager);
-        if (prev !== undefined) issues.push({ path: [i, "manager"], message: `${JSON.stringify(p.manager)} is also the manager of runtimePatches[${prev}]; each manager may own one patch, so merge them` });
+        if (prev !== undefined)
+            issues.push({
+                path: [i, "manager"],
+                message: `${JSON.stringify(p.manager)} is also the manager of runtimePatches[${prev}]; each manager may own one patch, so merge them`,
+            });
         managers.set(p.manager, i);
-        if (p.manager === MLKUBE_MANAGER) issues.push({ path: [i, "manager"], message: `${JSON.stringify(MLKUBE_MANAGER)} is reserved for the patch mlkube writes from the pod options; use your own domain` });
+        if (p.manager === MLKUBE_MANAGER)
+            issues.push({
+                path: [i, "manager"],
+                message: `${JSON.stringify(MLKUBE_MANAGER)} is reserved for the patch mlkube writes from the pod options; use your own domain`,
+            });
         const rjobs = p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? [];
         rjobs.forEach((rj, j) => {
             const base: (string | number)[] = [i, "trainingRuntimeSpec", "template", "spec", "replicatedJobs", j];
             const known = shape.jobs;
             if (known && !Object.hasOwn(known, rj.name)) {
-                issues.push({ path: [...base, "name"], message: `replicated job ${JSON.stringify(rj.name)} does not exist in ${shape.description} (it has ${Object.keys(known).map((n) => JSON.stringify(n)).join(", ")}); a patch can only change existing replicated jobs` });
+                issues.push({
+                    path: [...base, "name"],
+                    message: `replicated job ${JSON.stringify(rj.name)} does not exist in ${shape.description} (it has ${Object.keys(
+                        known,
+                    )
+                        .map((n) => JSON.stringify(n))
+                        .join(", ")}); a patch can only change existing replicated jobs`,
+                });
             }
             const spec = rj.template?.spec?.template?.spec;
             for (const field of ["containers", "initContainers"] as const) {
@@ -373,12 +437,21 @@ export function checkPatches(patches: RuntimePatch[], shape: RuntimeShape, reser
                     const cpath = [...base, "template", "spec", "template", "spec", field, k];
                     const names = known && Object.hasOwn(known, rj.name) ? known[rj.name] : undefined;
                     if (names && !names.includes(c.name)) {
-                        issues.push({ path: [...cpath, "name"], message: `container ${JSON.stringify(c.name)} does not exist in replicated job ${JSON.stringify(rj.name)} of ${shape.description} (it has ${names.map((n) => JSON.stringify(n)).join(", ")}); a patch can only change existing containers` });
+                        issues.push({
+                            path: [...cpath, "name"],
+                            message: `container ${JSON.stringify(c.name)} does not exist in replicated job ${JSON.stringify(rj.name)} of ${shape.description} (it has ${names.map((n) => JSON.stringify(n)).join(", ")}); a patch can only change existing containers`,
+                        });
                     }
                     if (c.env?.length && ENV_FORBIDDEN_CONTAINERS.includes(c.name)) {
                         // The TrainJob's env is the node's; an initializer's is its own option.
-                        const where = c.name === "node" ? "the TrainJob's env" : `initializer.${c.name.replace(/-initializer$/, "")}.env`;
-                        issues.push({ path: [...cpath, "env"], message: `the Trainer does not accept env for the ${JSON.stringify(c.name)} container in a patch; set it in ${where} instead` });
+                        const where =
+                            c.name === "node"
+                                ? "the TrainJob's env"
+                                : `initializer.${c.name.replace(/-initializer$/, "")}.env`;
+                        issues.push({
+                            path: [...cpath, "env"],
+                            message: `the Trainer does not accept env for the ${JSON.stringify(c.name)} container in a patch; set it in ${where} instead`,
+                        });
                     }
                 });
             }
@@ -396,14 +469,29 @@ export function checkPatches(patches: RuntimePatch[], shape: RuntimeShape, reser
  */
 type Fields = [string, string | true | undefined][];
 const CLASSES: Record<string, Fields> = {
-    RuntimePatch: [["trainingRuntimeSpec", "TrainingRuntimeSpecPatch"], ["manager", undefined]],
+    RuntimePatch: [
+        ["trainingRuntimeSpec", "TrainingRuntimeSpecPatch"],
+        ["manager", undefined],
+    ],
     TrainingRuntimeSpecPatch: [["template", "JobSetTemplatePatch"]],
-    JobSetTemplatePatch: [["metadata", undefined], ["spec", "JobSetSpecPatch"]],
+    JobSetTemplatePatch: [
+        ["metadata", undefined],
+        ["spec", "JobSetSpecPatch"],
+    ],
     JobSetSpecPatch: [["replicatedJobs", "ReplicatedJobPatch"]],
-    ReplicatedJobPatch: [["name", undefined], ["template", "JobTemplatePatch"]],
-    JobTemplatePatch: [["metadata", undefined], ["spec", "JobSpecPatch"]],
+    ReplicatedJobPatch: [
+        ["name", undefined],
+        ["template", "JobTemplatePatch"],
+    ],
+    JobTemplatePatch: [
+        ["metadata", undefined],
+        ["spec", "JobSpecPatch"],
+    ],
     JobSpecPatch: [["template", "PodTemplatePatch"]],
-    PodTemplatePatch: [["metadata", undefined], ["spec", "PodSpecPatch"]],
+    PodTemplatePatch: [
+        ["metadata", undefined],
+        ["spec", "PodSpecPatch"],
+    ],
     PodSpecPatch: [
         ["serviceAccountName", undefined],
         ["volumes", undefined],
@@ -417,7 +505,12 @@ const CLASSES: Record<string, Fields> = {
         ["schedulingGates", undefined],
         ["terminationGracePeriodSeconds", undefined],
     ],
-    ContainerPatch: [["name", undefined], ["env", undefined], ["volumeMounts", undefined], ["securityContext", undefined]],
+    ContainerPatch: [
+        ["name", undefined],
+        ["env", undefined],
+        ["volumeMounts", undefined],
+        ["securityContext", undefined],
+    ],
 };
 
 function toDict(cls: string, obj: Record<string, unknown>): Record<string, unknown> {
@@ -426,7 +519,8 @@ function toDict(cls: string, obj: Record<string, unknown>): Record<string, unkno
         const value = obj[key];
         if (value === undefined || value === null) continue;
         if (Array.isArray(value)) {
-            const converted = typeof sub === "string" ? value.map((v) => toDict(sub, v as Record<string, unknown>)) : value;
+            const converted =
+                typeof sub === "string" ? value.map((v) => toDict(sub, v as Record<string, unknown>)) : value;
             if (converted.length) out[key] = converted;
         } else if (typeof sub === "string") {
             const converted = toDict(sub, value as Record<string, unknown>);
@@ -457,18 +551,43 @@ export function serializePatch(p: RuntimePatch): Record<string, unknown> {
  * backends: the jobset backend before merging, the kubeflow backend in what it sends to the Trainer.
  * Only replicated job `jobName` (the GPU pods) is touched.
  */
-export function keepToleration(patches: RuntimePatch[], jobName: string, toleration: k8s.core.v1.Toleration): RuntimePatch[] {
+export function keepToleration(
+    patches: RuntimePatch[],
+    jobName: string,
+    toleration: k8s.core.v1.Toleration,
+): RuntimePatch[] {
     return patches.map((p) => {
         const rjobs = p.trainingRuntimeSpec?.template?.spec?.replicatedJobs;
         if (!rjobs?.some((rj) => rj.name === jobName && rj.template?.spec?.template?.spec?.tolerations)) return p;
         const replicatedJobs = rjobs.map((rj) => {
             const spec = rj.template?.spec?.template?.spec;
             const list = spec?.tolerations;
-            if (rj.name !== jobName || !spec || !list || list.some((t) => t && (t as { key?: unknown }).key === toleration.key)) return rj;
-            return { ...rj, template: { ...rj.template, spec: { ...rj.template!.spec, template: { ...rj.template!.spec!.template, spec: { ...spec, tolerations: [...list, toleration] } } } } };
+            if (
+                rj.name !== jobName ||
+                !spec ||
+                !list ||
+                list.some((t) => t && (t as { key?: unknown }).key === toleration.key)
+            )
+                return rj;
+            return {
+                ...rj,
+                template: {
+                    ...rj.template,
+                    spec: {
+                        ...rj.template!.spec,
+                        template: {
+                            ...rj.template!.spec!.template,
+                            spec: { ...spec, tolerations: [...list, toleration] },
+                        },
+                    },
+                },
+            };
         });
         const t = p.trainingRuntimeSpec!.template!;
-        return { ...p, trainingRuntimeSpec: { ...p.trainingRuntimeSpec, template: { ...t, spec: { ...t.spec, replicatedJobs } } } };
+        return {
+            ...p,
+            trainingRuntimeSpec: { ...p.trainingRuntimeSpec, template: { ...t, spec: { ...t.spec, replicatedJobs } } },
+        };
     });
 }
 
@@ -484,7 +603,22 @@ export function runtimePodSources(patches: RuntimePatch[], jobName: string): Pod
     patches.forEach((p, i) =>
         (p.trainingRuntimeSpec?.template?.spec?.replicatedJobs ?? []).forEach((rj, j) => {
             const spec = rj.template?.spec?.template?.spec;
-            if (rj.name === jobName && spec) out.push(patchSource(spec, ["runtimePatches", i, "trainingRuntimeSpec", "template", "spec", "replicatedJobs", j, "template", "spec", "template", "spec"]));
+            if (rj.name === jobName && spec)
+                out.push(
+                    patchSource(spec, [
+                        "runtimePatches",
+                        i,
+                        "trainingRuntimeSpec",
+                        "template",
+                        "spec",
+                        "replicatedJobs",
+                        j,
+                        "template",
+                        "spec",
+                        "template",
+                        "spec",
+                    ]),
+                );
         }),
     );
     return out;

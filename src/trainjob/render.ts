@@ -35,16 +35,27 @@ schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<typeof trainJobArgsSchema>>>
 export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): RenderedTrainJob {
     const backend = backendNamed(args.backend)!;
     const objectName = args.name ?? name;
-    const issues: ValidationIssue[] = nameIssues(objectName, args.numNodes ?? 1, args.name === undefined ? [] : ["name"], backend.longestName);
+    const issues: ValidationIssue[] = nameIssues(
+        objectName,
+        args.numNodes ?? 1,
+        args.name === undefined ? [] : ["name"],
+        backend.longestName,
+    );
     // Kueue: the stack default applies unless the job opts out; then suspend belongs to Kueue.
     const queue = args.queue === false ? undefined : (args.queue ?? mlkubeConfig().queue);
     const a: ValidatedTrainJobArgs = { ...args, queue: queue ?? undefined };
     if (queue && args.suspend !== undefined) {
-        issues.push({ path: ["suspend"], message: `is decided by Kueue for a queued job (queue ${JSON.stringify(queue)}): mlkube creates it suspended and Kueue resumes it on admission; remove suspend, or set queue: false` });
+        issues.push({
+            path: ["suspend"],
+            message: `is decided by Kueue for a queued job (queue ${JSON.stringify(queue)}): mlkube creates it suspended and Kueue resumes it on admission; remove suspend, or set queue: false`,
+        });
     }
     issues.push(...(backend.check?.(args) ?? []));
     if (!queue && args.priorityClass !== undefined) {
-        issues.push({ path: ["priorityClass"], message: `only applies to a queued job (a Kueue WorkloadPriorityClass); set queue (or the stack default mlkube:queue), or use priorityClassName for the pods' PriorityClass` });
+        issues.push({
+            path: ["priorityClass"],
+            message: `only applies to a queued job (a Kueue WorkloadPriorityClass); set queue (or the stack default mlkube:queue), or use priorityClassName for the pods' PriorityClass`,
+        });
     }
     try {
         const r = backend.render(name, objectName, a);
@@ -64,7 +75,17 @@ export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): Rende
  * between fields, and (when the fields are well-formed) what the pod builder and the backend find.
  * @internal
  */
-export function validateAndRenderTrainJob(name: string, args: unknown): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
+export function validateAndRenderTrainJob(
+    name: string,
+    args: unknown,
+): { a: ValidatedTrainJobArgs; r: RenderedTrainJob } {
     // Stack profiles, default mounts and default requests first: the merged args are validated as written.
-    return validateAndRender(TRAINJOB_COMPONENT, name, trainJobFieldsSchema, trainJobRuleIssues, applyStackDefaults(TRAINJOB_COMPONENT, name, args, "resourcesPerNode"), (a) => renderTrainJob(name, a));
+    return validateAndRender(
+        TRAINJOB_COMPONENT,
+        name,
+        trainJobFieldsSchema,
+        trainJobRuleIssues,
+        applyStackDefaults(TRAINJOB_COMPONENT, name, args, "resourcesPerNode"),
+        (a) => renderTrainJob(name, a),
+    );
 }

@@ -19,7 +19,11 @@ export const RESERVED_ENV: readonly string[] = [...PET_ENV, ...TORCH_ENV];
 const RESERVED = new Set(RESERVED_ENV);
 
 /** Why `name` is reserved (the part after "is reserved: "), ending with `fix`; undefined when it is not. */
-export function reservedEnvMessage(name: string, kubeflow: boolean, fix: string = RESERVED_ENV_FIX[name]): string | undefined {
+export function reservedEnvMessage(
+    name: string,
+    kubeflow: boolean,
+    fix: string = RESERVED_ENV_FIX[name],
+): string | undefined {
     if (!RESERVED.has(name)) return undefined;
     return `TrainJob sets the torch rendezvous variables (${RESERVED_ENV.join(", ")}) itself${kubeflow && PET_ENV.includes(name) ? " and the Kubeflow Trainer rejects PET_* in spec.trainer.env" : ""}; ${fix}`;
 }
@@ -27,7 +31,12 @@ export function reservedEnvMessage(name: string, kubeflow: boolean, fix: string 
 /** The issue for key `key` of env-mounted Secret `secretName` (secrets[i]), or undefined. Names the key, never a value. */
 function secretKeyIssue(secretName: string, key: string, i: number, kubeflow: boolean): ValidationIssue | undefined {
     const why = reservedEnvMessage(key, kubeflow, `rename the key, or mount the Secret as files (mount: "files")`);
-    return why === undefined ? undefined : { path: ["secrets", i], message: `Secret ${JSON.stringify(secretName)} holds key ${JSON.stringify(key)}, which is reserved: ${why}` };
+    return why === undefined
+        ? undefined
+        : {
+              path: ["secrets", i],
+              message: `Secret ${JSON.stringify(secretName)} holds key ${JSON.stringify(key)}, which is reserved: ${why}`,
+          };
 }
 
 /** The key names of a Secret or reference: known now, known when an Output resolves, or unknown (undefined). */
@@ -43,7 +52,12 @@ export function secretKeyNames(s: SecretLike): readonly string[] | pulumi.Output
  * that fails the update with the same message when they resolve (the caller puts it in the object).
  * Entries not mounted as env, or whose keys are unknown, are undefined.
  */
-export function checkedEnvSecretKeys(name: string, secrets: readonly unknown[] | undefined, kubeflow: boolean, issues: ValidationIssue[]): (readonly string[] | pulumi.Output<string[]> | undefined)[] {
+export function checkedEnvSecretKeys(
+    name: string,
+    secrets: readonly unknown[] | undefined,
+    kubeflow: boolean,
+    issues: ValidationIssue[],
+): (readonly string[] | pulumi.Output<string[]> | undefined)[] {
     return (secrets ?? []).map((s, i) => {
         const b = bindingOf(s as SecretLike);
         if (b.kind !== "env") return undefined;
@@ -57,7 +71,9 @@ export function checkedEnvSecretKeys(name: string, secrets: readonly unknown[] |
             return keys;
         }
         return keys.apply((ks) => {
-            const found = ks.map((k) => secretKeyIssue(b.secretName, k, i, kubeflow)).filter((x): x is ValidationIssue => x !== undefined);
+            const found = ks
+                .map((k) => secretKeyIssue(b.secretName, k, i, kubeflow))
+                .filter((x): x is ValidationIssue => x !== undefined);
             if (found.length) throw new MlkubeValidationError(TRAINJOB_COMPONENT, name, found);
             return ks;
         });

@@ -18,23 +18,42 @@ export function commonRuleIssues(a: Record<string, unknown>, refusesPetEnv: bool
         if (!item || typeof item !== "object") return;
         const p = item as { port?: unknown; name?: unknown; protocol?: unknown };
         const key = `${String(p.port)}/${typeof p.protocol === "string" ? p.protocol : "TCP"}`;
-        if (seenPorts.has(key)) issues.push({ path: ["ports", i, "port"], message: `${key} is already ports[${seenPorts.get(key)}]; list each port once` });
+        if (seenPorts.has(key))
+            issues.push({
+                path: ["ports", i, "port"],
+                message: `${key} is already ports[${seenPorts.get(key)}]; list each port once`,
+            });
         seenPorts.set(key, i);
         if (typeof p.name === "string") {
-            if (seenNames.has(p.name)) issues.push({ path: ["ports", i, "name"], message: `${JSON.stringify(p.name)} is already the name of ports[${seenNames.get(p.name)}]; port names must be unique` });
+            if (seenNames.has(p.name))
+                issues.push({
+                    path: ["ports", i, "name"],
+                    message: `${JSON.stringify(p.name)} is already the name of ports[${seenNames.get(p.name)}]; port names must be unique`,
+                });
             seenNames.set(p.name, i);
-            if (p.name === RENDEZVOUS_PORT_NAME) issues.push({ path: ["ports", i, "name"], message: `"${RENDEZVOUS_PORT_NAME}" is the name of the rendezvous port; pick another name` });
+            if (p.name === RENDEZVOUS_PORT_NAME)
+                issues.push({
+                    path: ["ports", i, "name"],
+                    message: `"${RENDEZVOUS_PORT_NAME}" is the name of the rendezvous port; pick another name`,
+                });
         }
         if (p.port === rdzvPort && (p.protocol ?? "TCP") === "TCP") {
-            issues.push({ path: ["ports", i, "port"], message: `${p.port} is the rendezvous port (masterPort${a.masterPort === undefined ? ", default 29500" : ""}); use another port, or change masterPort` });
+            issues.push({
+                path: ["ports", i, "port"],
+                message: `${p.port} is the rendezvous port (masterPort${a.masterPort === undefined ? ", default 29500" : ""}); use another port, or change masterPort`,
+            });
         }
     });
-    const env = a.env && typeof a.env === "object" && Object.getPrototypeOf(a.env) === Object.prototype ? Object.keys(a.env) : [];
+    const env =
+        a.env && typeof a.env === "object" && Object.getPrototypeOf(a.env) === Object.prototype
+            ? Object.keys(a.env)
+            : [];
     for (const k of env) {
         const why = reservedEnvMessage(k, refusesPetEnv);
         if (why) issues.push({ path: ["env", k], message: `is reserved: ${why}` });
     }
-    if (a.timeout !== undefined && a.waitForCompletion !== true) issues.push({ path: ["timeout"], message: "only applies with waitForCompletion: true" });
+    if (a.timeout !== undefined && a.waitForCompletion !== true)
+        issues.push({ path: ["timeout"], message: "only applies with waitForCompletion: true" });
     return issues;
 }
 
@@ -42,7 +61,11 @@ export function commonRuleIssues(a: Record<string, unknown>, refusesPetEnv: bool
 export function jobOnlyFieldIssues(a: Record<string, unknown>, hint: string): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     for (const k of ["backoffLimit", "backoffLimitPerIndex", "noRetryExitCodes"] as const) {
-        if (a[k] !== undefined) issues.push({ path: [k], message: `only applies with backend "job" (a batch/v1 Job's retry settings)${hint}` });
+        if (a[k] !== undefined)
+            issues.push({
+                path: [k],
+                message: `only applies with backend "job" (a batch/v1 Job's retry settings)${hint}`,
+            });
     }
     return issues;
 }
@@ -53,7 +76,11 @@ export function jobOnlyFieldIssues(a: Record<string, unknown>, hint: string): Va
  */
 export function ownObjectIssues(a: Record<string, unknown>): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
-    if (a.runtime !== undefined) issues.push({ path: ["runtime"], message: `only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)` });
+    if (a.runtime !== undefined)
+        issues.push({
+            path: ["runtime"],
+            message: `only applies with backend "kubeflow" (the jobset backend builds the JobSet itself)`,
+        });
     const managedBy = typeof a.managedBy === "string" ? a.managedBy : undefined;
     if (managedBy !== undefined && managedBy.length > 0) {
         const problem = managedBy.length > 63 ? "must be at most 63 characters" : domainPrefixedPathProblem(managedBy);

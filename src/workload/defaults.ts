@@ -70,7 +70,10 @@ export type ProfileField = keyof typeof PROFILE_MERGE;
 /** A profile: the pod options a platform team presets (PodOptions' own schema, `resources` without cross-field rules). @internal */
 export const profileSchema = z.strictObject(
     Object.fromEntries(
-        (Object.keys(PROFILE_MERGE) as ProfileField[]).map((k) => [k, k === "resources" ? resourcesObject.optional() : podOptionsShape[k]]),
+        (Object.keys(PROFILE_MERGE) as ProfileField[]).map((k) => [
+            k,
+            k === "resources" ? resourcesObject.optional() : podOptionsShape[k],
+        ]),
     ) as { [K in ProfileField]: (typeof podOptionsShape)[K] },
 );
 
@@ -86,7 +89,8 @@ export function stackProfiles(cfg: MlkubeConfig = mlkubeConfig()): Record<string
     const issues: ValidationIssue[] = [];
     for (const [name, body] of Object.entries(cfg.profiles ?? {})) {
         const r = profileSchema.safeParse(body, { error: errorMap });
-        if (r.success) out[name] = body; // the raw body: validate() checks it again with the args
+        if (r.success)
+            out[name] = body; // the raw body: validate() checks it again with the args
         else issues.push(...toIssues(r.error, ["mlkube:profiles", name], knownKeysOf(profileSchema), body));
     }
     if (issues.length) throw new MlkubeValidationError("Stack config", pulumi.getStack(), issues);
@@ -121,10 +125,16 @@ function mergeMap(field: string, p: unknown, a: unknown): unknown {
 /** Plain claim name and mount path of a volumes entry, where they can be known without resolving Outputs. */
 function claimOf(entry: unknown): { claim?: string; path?: string } {
     try {
-        const spec = isPlainObject(entry) && "volume" in entry ? (entry as unknown as VolumeMountSpec) : { volume: entry as VolumeLike };
+        const spec =
+            isPlainObject(entry) && "volume" in entry
+                ? (entry as unknown as VolumeMountSpec)
+                : { volume: entry as VolumeLike };
         const cm = claimMountOf(spec.volume);
         const path = spec.mountPath ?? cm.mountPath;
-        return { claim: typeof cm.claimName === "string" ? cm.claimName : undefined, path: typeof path === "string" ? path : undefined };
+        return {
+            claim: typeof cm.claimName === "string" ? cm.claimName : undefined,
+            path: typeof path === "string" ? path : undefined,
+        };
     } catch {
         return {}; // invalid entries are reported by validation
     }
@@ -143,24 +153,40 @@ function secretNameOf(entry: unknown): string | undefined {
 function appendMounts(field: "volumes" | "secrets", base: unknown[], extra: unknown[]): unknown[] {
     if (field === "volumes") {
         const have = base.map(claimOf);
-        return [...base, ...extra.filter((e) => {
-            const c = claimOf(e);
-            return !have.some((h) => (c.claim !== undefined && h.claim === c.claim) || (c.path !== undefined && h.path === c.path));
-        })];
+        return [
+            ...base,
+            ...extra.filter((e) => {
+                const c = claimOf(e);
+                return !have.some(
+                    (h) =>
+                        (c.claim !== undefined && h.claim === c.claim) || (c.path !== undefined && h.path === c.path),
+                );
+            }),
+        ];
     }
     const names = new Set(base.map(secretNameOf).filter((n) => n !== undefined));
-    return [...base, ...extra.filter((e) => {
-        const n = secretNameOf(e);
-        return n === undefined || !names.has(n);
-    })];
+    return [
+        ...base,
+        ...extra.filter((e) => {
+            const n = secretNameOf(e);
+            return n === undefined || !names.has(n);
+        }),
+    ];
 }
 
 function mergeList(field: string, p: unknown, a: unknown): unknown {
     if (!Array.isArray(p)) return a;
     if (!Array.isArray(a)) return a === undefined ? p : a;
-    if (field === "volumes" || field === "secrets") return [...p.filter((e) => appendMounts(field, a, [e]).length > a.length), ...a];
+    if (field === "volumes" || field === "secrets")
+        return [...p.filter((e) => appendMounts(field, a, [e]).length > a.length), ...a];
     const seen = new Set(a.map(identity).filter((k) => k !== undefined));
-    return [...p.filter((e) => { const k = identity(e); return k === undefined || !seen.has(k); }), ...a];
+    return [
+        ...p.filter((e) => {
+            const k = identity(e);
+            return k === undefined || !seen.has(k);
+        }),
+        ...a,
+    ];
 }
 
 /** A value's JSON, as its identity for de-duplication; undefined for values JSON cannot hold (cycles): never equal. */
@@ -216,10 +242,19 @@ export function isStackDefault(entry: unknown): boolean {
 /** The stack's default claims and Secrets as workload entries. */
 function stackMounts(cfg: MlkubeConfig): { volumes: unknown[]; secrets: unknown[] } {
     const volumes = (cfg.volumes ?? []).map((v) =>
-        typeof v === "string" ? { volume: v } : ({ volume: v.claimName, mountPath: v.mountPath, subPath: v.subPath, readOnly: v.readOnly } satisfies VolumeMountSpec),
+        typeof v === "string"
+            ? { volume: v }
+            : ({
+                  volume: v.claimName,
+                  mountPath: v.mountPath,
+                  subPath: v.subPath,
+                  readOnly: v.readOnly,
+              } satisfies VolumeMountSpec),
     );
     const secrets = (cfg.secrets ?? []).map((s) =>
-        typeof s === "string" ? new SecretReference(s) : new SecretReference(s.name, { mount: s.mount, mountPath: s.mountPath, fileMode: s.fileMode }),
+        typeof s === "string"
+            ? new SecretReference(s)
+            : new SecretReference(s.name, { mount: s.mount, mountPath: s.mountPath, fileMode: s.fileMode }),
     );
     for (const e of [...volumes, ...secrets]) fromStack.add(e);
     return { volumes, secrets };
@@ -233,7 +268,12 @@ const RESOURCE_DEFAULTS = ["cpu", "memory", "ephemeralStorage"] as const;
  * `resourcesPerNode` for TrainJob). Args that are not a plain object are returned as they are (validation
  * reports them).
  */
-export function applyStackDefaults<T>(component: string, name: string, args: T, resourcesKey: "resources" | "resourcesPerNode"): T {
+export function applyStackDefaults<T>(
+    component: string,
+    name: string,
+    args: T,
+    resourcesKey: "resources" | "resourcesPerNode",
+): T {
     if (!isPlainObject(args)) return args;
     try {
         return withStackDefaults(component, name, args, resourcesKey);
@@ -245,7 +285,12 @@ export function applyStackDefaults<T>(component: string, name: string, args: T, 
     }
 }
 
-function withStackDefaults<T>(component: string, name: string, args: T & Args, resourcesKey: "resources" | "resourcesPerNode"): T {
+function withStackDefaults<T>(
+    component: string,
+    name: string,
+    args: T & Args,
+    resourcesKey: "resources" | "resourcesPerNode",
+): T {
     const cfg = mlkubeConfig();
     let out: Args = args;
 
@@ -255,17 +300,19 @@ function withStackDefaults<T>(component: string, name: string, args: T & Args, r
         if (!own(profiles, wanted)) {
             const known = Object.keys(profiles);
             const guess = closest(wanted, known);
-            throw new MlkubeValidationError(component, name, [{
-                path: ["profile"],
-                message: known.length
-                    ? `${JSON.stringify(wanted)} is not a profile of this stack${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (mlkube:profiles has ${known.map((k) => JSON.stringify(k)).join(", ")})`
-                    : `${JSON.stringify(wanted)} is not a profile of this stack: mlkube:profiles is not set; define it in the stack config or remove profile`,
-            }]);
+            throw new MlkubeValidationError(component, name, [
+                {
+                    path: ["profile"],
+                    message: known.length
+                        ? `${JSON.stringify(wanted)} is not a profile of this stack${guess ? `; did you mean ${JSON.stringify(guess)}?` : ""} (mlkube:profiles has ${known.map((k) => JSON.stringify(k)).join(", ")})`
+                        : `${JSON.stringify(wanted)} is not a profile of this stack: mlkube:profiles is not set; define it in the stack config or remove profile`,
+                },
+            ]);
         }
         out = mergeProfile(profiles[wanted], out, resourcesKey);
         // The object and its pods say which profile they come from.
         for (const field of ["labels", "podLabels"]) {
-            const labels = isPlainObject(out[field]) ? (out[field]) : out[field] === undefined ? {} : undefined;
+            const labels = isPlainObject(out[field]) ? out[field] : out[field] === undefined ? {} : undefined;
             if (labels && !own(labels, PROFILE_LABEL)) out[field] = { ...labels, [PROFILE_LABEL]: wanted };
         }
     }

@@ -8,13 +8,49 @@ import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
 import { Agree, Resolved, input, pulumiResource, record, schemaMatches } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
-import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, downwardEnvFieldMessage, envName, INT32_MAX, isDownwardEnvField, labelKey, labelValue, qualifiedNameProblem, secretKey, subPath } from "../schema/names";
+import {
+    absolutePath,
+    annotationMap,
+    dnsLabel,
+    dnsSubdomain,
+    downwardEnvFieldMessage,
+    envName,
+    INT32_MAX,
+    isDownwardEnvField,
+    labelKey,
+    labelValue,
+    qualifiedNameProblem,
+    secretKey,
+    subPath,
+} from "../schema/names";
 import { byteQuantity, quantity } from "../schema/quantity";
-import { EmptyDirSpec, EnvValue, EphemeralVolumeSpec, GPU_RESOURCES, gpuResourceName, PodPatch, PreStopSpec, Resources, TmpfsSpec } from "../pod/types";
+import {
+    EmptyDirSpec,
+    EnvValue,
+    EphemeralVolumeSpec,
+    GPU_RESOURCES,
+    gpuResourceName,
+    PodPatch,
+    PreStopSpec,
+    Resources,
+    TmpfsSpec,
+} from "../pod/types";
 import { Secret, SecretReference } from "../secret/secret";
 import { Volume, VolumeReference } from "../volume";
 
-export { EmptyDirSpec, EnvValue, EphemeralVolumeSpec, FieldRef, GpuVendor, gpuResourceName, PodPatch, PreStopSpec, ResourceLimits, Resources, TmpfsSpec } from "../pod/types";
+export {
+    EmptyDirSpec,
+    EnvValue,
+    EphemeralVolumeSpec,
+    FieldRef,
+    GpuVendor,
+    gpuResourceName,
+    PodPatch,
+    PreStopSpec,
+    ResourceLimits,
+    Resources,
+    TmpfsSpec,
+} from "../pod/types";
 
 /** A claim mounted with a path, subPath or read-only flag of its own. */
 export interface VolumeMountSpec {
@@ -179,17 +215,25 @@ export interface PodOptions {
 
 const gpuVendor = z.string().superRefine((v, ctx) => {
     if (Object.hasOwn(GPU_RESOURCES, v)) return;
-    const problem = v.includes("/") ? qualifiedNameProblem(v) : "is neither a known vendor nor a domain-prefixed extended resource name";
-    if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"` });
+    const problem = v.includes("/")
+        ? qualifiedNameProblem(v)
+        : "is neither a known vendor nor a domain-prefixed extended resource name";
+    if (problem)
+        ctx.addIssue({
+            code: "custom",
+            message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"`,
+        });
 });
 
 /** Why `name` cannot be an extended resource name, or undefined (domain-prefixed, not kubernetes.io, not a GPU count). */
 export function extendedResourceProblem(name: string): string | undefined {
-    if (!name.includes("/")) return `is not an extended resource name: those are domain-prefixed ("vpc.amazonaws.com/efa", "rdma/hca"); cpu, memory and ephemeral-storage have their own fields`;
+    if (!name.includes("/"))
+        return `is not an extended resource name: those are domain-prefixed ("vpc.amazonaws.com/efa", "rdma/hca"); cpu, memory and ephemeral-storage have their own fields`;
     const problem = qualifiedNameProblem(name);
     if (problem) return problem;
     const domain = name.slice(0, name.indexOf("/"));
-    if (domain === "kubernetes.io" || domain.endsWith(".kubernetes.io")) return `is in the kubernetes.io domain, which is reserved for native resources`;
+    if (domain === "kubernetes.io" || domain.endsWith(".kubernetes.io"))
+        return `is in the kubernetes.io domain, which is reserved for native resources`;
     if (Object.values(GPU_RESOURCES).includes(name)) return `is a GPU resource; use gpu (and gpuVendor) instead`;
     return undefined;
 }
@@ -199,7 +243,14 @@ const extendedResources = z.record(
         const problem = extendedResourceProblem(n);
         if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(n)} ${problem}` });
     }),
-    z.number().int({ error: (iss) => `${String(iss.input)} is not a whole number: extended resources are counted in whole devices` }).nonnegative().max(INT32_MAX),
+    z
+        .number()
+        .int({
+            error: (iss) =>
+                `${String(iss.input)} is not a whole number: extended resources are counted in whole devices`,
+        })
+        .nonnegative()
+        .max(INT32_MAX),
 );
 
 /** Resources without the cross-field rules (profiles may set `gpuVendor` for the GPUs a workload asks for). */
@@ -212,38 +263,68 @@ export const resourcesObject = z.strictObject({
         .number()
         .nonnegative()
         .max(INT32_MAX)
-        .refine(Number.isInteger, { error: (iss) => `${String(iss.input)} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)` })
+        .refine(Number.isInteger, {
+            error: (iss) =>
+                `${String(iss.input)} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)`,
+        })
         .optional(),
     gpuVendor: gpuVendor.optional(),
-    limits: z.strictObject({ cpu: quantity.optional(), memory: byteQuantity("Mi").optional(), ephemeralStorage: byteQuantity("Gi").optional() }).optional(),
+    limits: z
+        .strictObject({
+            cpu: quantity.optional(),
+            memory: byteQuantity("Mi").optional(),
+            ephemeralStorage: byteQuantity("Gi").optional(),
+        })
+        .optional(),
     qos: z.enum(["Guaranteed", "Burstable"]).optional(),
     extendedResources: extendedResources.optional(),
 });
 
 /** @internal */
-export const resourcesSchema = resourcesObject
-    .superRefine((r, ctx) => {
-        if (r.qos === "Guaranteed") {
-            for (const k of ["cpu", "memory"] as const) {
-                if (r[k] === undefined) ctx.addIssue({ code: "custom", path: [k], message: `qos "Guaranteed" needs ${k}; set it or use qos "Burstable"` });
-            }
-            for (const k of ["cpu", "memory", "ephemeralStorage"] as const) {
-                if (r.limits?.[k] !== undefined && String(r.limits[k]) !== String(r[k])) {
-                    ctx.addIssue({ code: "custom", path: ["limits", k], message: `qos "Guaranteed" sets limits equal to requests; remove limits.${k} or use qos "Burstable"` });
-                }
+export const resourcesSchema = resourcesObject.superRefine((r, ctx) => {
+    if (r.qos === "Guaranteed") {
+        for (const k of ["cpu", "memory"] as const) {
+            if (r[k] === undefined)
+                ctx.addIssue({
+                    code: "custom",
+                    path: [k],
+                    message: `qos "Guaranteed" needs ${k}; set it or use qos "Burstable"`,
+                });
+        }
+        for (const k of ["cpu", "memory", "ephemeralStorage"] as const) {
+            if (r.limits?.[k] !== undefined && String(r.limits[k]) !== String(r[k])) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["limits", k],
+                    message: `qos "Guaranteed" sets limits equal to requests; remove limits.${k} or use qos "Burstable"`,
+                });
             }
         }
-        if (r.gpuVendor !== undefined && !r.gpu) ctx.addIssue({ code: "custom", path: ["gpuVendor"], message: "only applies with gpu > 0" });
-        if (r.gpu && r.extendedResources && gpuResourceName(r.gpuVendor) in r.extendedResources) {
-            ctx.addIssue({ code: "custom", path: ["extendedResources", gpuResourceName(r.gpuVendor)], message: `is also set by gpu; remove it from extendedResources` });
-        }
-    });
+    }
+    if (r.gpuVendor !== undefined && !r.gpu)
+        ctx.addIssue({ code: "custom", path: ["gpuVendor"], message: "only applies with gpu > 0" });
+    if (r.gpu && r.extendedResources && gpuResourceName(r.gpuVendor) in r.extendedResources) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["extendedResources", gpuResourceName(r.gpuVendor)],
+            message: `is also set by gpu; remove it from extendedResources`,
+        });
+    }
+});
 schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
 
 /** @internal */
-export const secretKeyRefSchema = z.strictObject({ secretName: dnsSubdomain, key: secretKey, optional: z.boolean().optional(), resource: pulumiResource.optional(), checksum: input(z.string()).optional() });
+export const secretKeyRefSchema = z.strictObject({
+    secretName: dnsSubdomain,
+    key: secretKey,
+    optional: z.boolean().optional(),
+    resource: pulumiResource.optional(),
+    checksum: input(z.string()).optional(),
+});
 /** @internal */
-export const fieldRefSchema = z.strictObject({ fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }) });
+export const fieldRefSchema = z.strictObject({
+    fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }),
+});
 
 const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
 
@@ -267,19 +348,29 @@ const podPatchSchema = k8sObject<PodPatch>("PodSpec", "patch");
 export const preStopSchema = z
     .strictObject({
         command: z.array(z.string()).min(1).optional(),
-        sleepSeconds: z.number().int().min(1).max(2 ** 31 - 1).optional(),
+        sleepSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(2 ** 31 - 1)
+            .optional(),
         path: z.string().startsWith("/").optional(),
         port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
     })
     .superRefine((p, ctx) => {
         const kinds = (["command", "sleepSeconds", "path"] as const).filter((k) => p[k] !== undefined);
         if (kinds.length !== 1) {
-            ctx.addIssue({ code: "custom", message: kinds.length ? `${kinds.join(" and ")} are mutually exclusive; pick one` : "needs one of command (exec), sleepSeconds or path (HTTP GET)" });
+            ctx.addIssue({
+                code: "custom",
+                message: kinds.length
+                    ? `${kinds.join(" and ")} are mutually exclusive; pick one`
+                    : "needs one of command (exec), sleepSeconds or path (HTTP GET)",
+            });
         }
-        if (p.port !== undefined && p.path === undefined) ctx.addIssue({ code: "custom", path: ["port"], message: "only applies with path (HTTP GET)" });
+        if (p.port !== undefined && p.path === undefined)
+            ctx.addIssue({ code: "custom", path: ["port"], message: "only applies with path (HTTP GET)" });
     });
 schemaMatches<Agree<Resolved<PreStopSpec>, z.input<typeof preStopSchema>>>();
-
 
 /** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. @internal */
 export const podOptionsShape = {
@@ -298,7 +389,14 @@ export const podOptionsShape = {
     resources: resourcesSchema.optional(),
     volumes: z.array(z.union([volumeLike, volumeMountSchema])).optional(),
     emptyDirs: z
-        .array(z.strictObject({ mountPath: absolutePath, name: dnsLabel().optional(), sizeLimit: byteQuantity("Gi").optional(), medium: z.literal("Memory").optional() }))
+        .array(
+            z.strictObject({
+                mountPath: absolutePath,
+                name: dnsLabel().optional(),
+                sizeLimit: byteQuantity("Gi").optional(),
+                medium: z.literal("Memory").optional(),
+            }),
+        )
         .optional(),
     sharedMemory: byteQuantity("Gi").optional(),
     tmpfs: z.strictObject({ size: byteQuantity("Gi").optional(), path: absolutePath.optional() }).optional(),
@@ -320,12 +418,19 @@ export const podOptionsShape = {
     affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
     priorityClassName: input(dnsSubdomain).optional(),
     runtimeClassName: input(dnsSubdomain).optional(),
-    topologySpreadConstraints: z.array(k8sObject<k8s.core.v1.TopologySpreadConstraint>("TopologySpreadConstraint")).optional(),
+    topologySpreadConstraints: z
+        .array(k8sObject<k8s.core.v1.TopologySpreadConstraint>("TopologySpreadConstraint"))
+        .optional(),
     secureDefaults: z.boolean().optional(),
     securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
     containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
     podPatch: podPatchSchema.optional(),
-    terminationGracePeriodSeconds: z.number().int().nonnegative().max(2 ** 53 - 1).optional(),
+    terminationGracePeriodSeconds: z
+        .number()
+        .int()
+        .nonnegative()
+        .max(2 ** 53 - 1)
+        .optional(),
     preStop: preStopSchema.optional(),
     profile: z.string().min(1).optional(),
     defaultMounts: z.boolean().optional(),

@@ -19,8 +19,14 @@ export function resolvePodOptions(o: ValidatedPodOptions): PodInput {
     const { volumes, secrets, imagePullSecrets, ...rest } = o;
     const resolvedSecrets = secrets?.map((s) => bindingOf(s));
     const resolvedVolumes = volumes?.map((entry) => {
-        const spec: VolumeMountSpec = typeof entry === "object" && entry !== null && "volume" in entry ? (entry) : { volume: entry };
-        return { claim: claimMountOf(spec.volume), mountPath: spec.mountPath, subPath: spec.subPath, readOnly: spec.readOnly };
+        const spec: VolumeMountSpec =
+            typeof entry === "object" && entry !== null && "volume" in entry ? entry : { volume: entry };
+        return {
+            claim: claimMountOf(spec.volume),
+            mountPath: spec.mountPath,
+            subPath: spec.subPath,
+            readOnly: spec.readOnly,
+        };
     });
     const pullSecrets = imagePullSecrets?.map((s) => ({ binding: bindingOf(s), byName: typeof s === "string" }));
     return { ...rest, volumes: resolvedVolumes, secrets: resolvedSecrets, imagePullSecrets: pullSecrets };
@@ -37,7 +43,10 @@ export function buildPod(o: ValidatedPodOptions, ctx: WorkloadPodContext): Built
 }
 
 /** Builds the pod of validated options `o`, returning its problems (see the pod builder's tryBuildPod). @internal */
-export function tryBuildPod(o: ValidatedPodOptions, ctx: WorkloadPodContext): { pod: BuiltPod; issues: ValidationIssue[] } {
+export function tryBuildPod(
+    o: ValidatedPodOptions,
+    ctx: WorkloadPodContext,
+): { pod: BuiltPod; issues: ValidationIssue[] } {
     const full = podContext(ctx);
     return builder.tryBuildPod(resolvePodOptions(o), full);
 }

@@ -16,7 +16,21 @@ import { Compute, Secret, TrainJob, TrainJobArgs } from "../../src";
 import { K8sObject } from "../../src/render";
 import { restrictedViolations } from "../pss";
 import {
-    applyObjects, applyOk, applyRejected, condition, conditionTrue, createNamespace, deleteNamespaces, emitObjects, find, get, kubectl, list, requireCluster, validationErrors, waitFor,
+    applyObjects,
+    applyOk,
+    applyRejected,
+    condition,
+    conditionTrue,
+    createNamespace,
+    deleteNamespaces,
+    emitObjects,
+    find,
+    get,
+    kubectl,
+    list,
+    requireCluster,
+    validationErrors,
+    waitFor,
 } from "./helpers";
 
 let ns: string;
@@ -28,12 +42,19 @@ before(async () => {
 
 after(() => deleteNamespaces());
 
-const base: TrainJobArgs = { image: "registry.invalid/train:1", command: ["torchrun", "train.py"], numNodes: 2, resourcesPerNode: { cpu: 1, memory: "1Gi" } };
+const base: TrainJobArgs = {
+    image: "registry.invalid/train:1",
+    command: ["torchrun", "train.py"],
+    numNodes: 2,
+    resourcesPerNode: { cpu: 1, memory: "1Gi" },
+};
 
 /** Pod spec of the node job inside a runtime patch. */
 const nodePatch = (manager: string, podSpec: Record<string, unknown>, job = "node") => ({
     manager,
-    trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: job, template: { spec: { template: { spec: podSpec } } } }] } } },
+    trainingRuntimeSpec: {
+        template: { spec: { replicatedJobs: [{ name: job, template: { spec: { template: { spec: podSpec } } } }] } },
+    },
 });
 
 interface RejectionCase {
@@ -55,10 +76,18 @@ const kubeflow: TrainJobArgs = { ...base, backend: "kubeflow" };
 const cases: RejectionCase[] = [
     {
         what: "Trainer webhook: a runtime patch with env on container node",
-        args: { ...kubeflow, runtimePatches: [nodePatch("example.com/team", { containers: [{ name: "node", env: [{ name: "A", value: "1" }] }] })] },
+        args: {
+            ...kubeflow,
+            runtimePatches: [
+                nodePatch("example.com/team", { containers: [{ name: "node", env: [{ name: "A", value: "1" }] }] }),
+            ],
+        },
         mlkube: /env: the Trainer does not accept env for the "node" container in a patch; set it in the TrainJob's env instead/,
         valid: kubeflow,
-        mutate: (o) => o.spec.runtimePatches.push(nodePatch("example.com/team", { containers: [{ name: "node", env: [{ name: "A", value: "1" }] }] })),
+        mutate: (o) =>
+            o.spec.runtimePatches.push(
+                nodePatch("example.com/team", { containers: [{ name: "node", env: [{ name: "A", value: "1" }] }] }),
+            ),
         server: /admission webhook "validator\.trainjob\.trainer\.kubeflow\.org" denied the request: .*must not have envs for the dataset-initializer, model-initializer, node containers/,
     },
     {
@@ -66,7 +95,7 @@ const cases: RejectionCase[] = [
         args: { ...kubeflow, env: { PET_NNODES: "2" } },
         mlkube: /env\.PET_NNODES: is reserved: .*the Kubeflow Trainer rejects PET_\* in spec\.trainer\.env/,
         valid: kubeflow,
-        mutate: (o) => o.spec.trainer.env = [...(o.spec.trainer.env ?? []), { name: "PET_NNODES", value: "2" }],
+        mutate: (o) => (o.spec.trainer.env = [...(o.spec.trainer.env ?? []), { name: "PET_NNODES", value: "2" }]),
         server: /spec\.trainer\.env: Invalid value: .*must not have reserved envs, invalid envs configured: \[PET_NNODES\]/,
     },
     {
@@ -125,18 +154,34 @@ const cases: RejectionCase[] = [
 const admittedButBroken: RejectionCase[] = [
     {
         what: "a patch of a container the runtime does not have",
-        args: { ...kubeflow, runtimePatches: [nodePatch("example.com/team", { containers: [{ name: "sidecar", securityContext: { runAsUser: 1000 } }] })] },
+        args: {
+            ...kubeflow,
+            runtimePatches: [
+                nodePatch("example.com/team", {
+                    containers: [{ name: "sidecar", securityContext: { runAsUser: 1000 } }],
+                }),
+            ],
+        },
         mlkube: /container "sidecar" does not exist in replicated job "node" of runtime "torch-distributed"/,
         valid: kubeflow,
-        mutate: (o) => o.spec.runtimePatches.push(nodePatch("example.com/team", { containers: [{ name: "sidecar", securityContext: { runAsUser: 1000 } }] })),
+        mutate: (o) =>
+            o.spec.runtimePatches.push(
+                nodePatch("example.com/team", {
+                    containers: [{ name: "sidecar", securityContext: { runAsUser: 1000 } }],
+                }),
+            ),
         server: /^JobCreationFailed: job "ghost-0-node-0" creation failed .*containers\[\d\]\.image: Required value/,
     },
     {
         what: "a patch of a replicated job the runtime does not have",
-        args: { ...kubeflow, runtimePatches: [nodePatch("example.com/team", { nodeSelector: { a: "b" } }, "launcher")] },
+        args: {
+            ...kubeflow,
+            runtimePatches: [nodePatch("example.com/team", { nodeSelector: { a: "b" } }, "launcher")],
+        },
         mlkube: /replicated job "launcher" does not exist in runtime "torch-distributed"/,
         valid: kubeflow,
-        mutate: (o) => o.spec.runtimePatches.push(nodePatch("example.com/team", { nodeSelector: { a: "b" } }, "launcher")),
+        mutate: (o) =>
+            o.spec.runtimePatches.push(nodePatch("example.com/team", { nodeSelector: { a: "b" } }, "launcher")),
         server: /^TrainJobResourcesCreationFailed: .*JobSet\.jobset\.x-k8s\.io "ghost-1" is invalid/,
     },
 ];
@@ -145,8 +190,14 @@ describe("the server rejects what mlkube rejects", () => {
     for (const c of cases) {
         test(c.what, async () => {
             // mlkube refuses the mistake before anything reaches a cluster ...
-            const errors = await validationErrors(() => new TrainJob("t", { ...c.args, ...(c.name ? { name: c.name } : {}) }), ns);
-            assert.ok(errors.some((e) => c.mlkube.test(e)), `mlkube should reject it with ${c.mlkube}; got ${JSON.stringify(errors)}`);
+            const errors = await validationErrors(
+                () => new TrainJob("t", { ...c.args, ...(c.name ? { name: c.name } : {}) }),
+                ns,
+            );
+            assert.ok(
+                errors.some((e) => c.mlkube.test(e)),
+                `mlkube should reject it with ${c.mlkube}; got ${JSON.stringify(errors)}`,
+            );
             // ... the server accepts mlkube's valid render ...
             const valid = await emitObjects(() => new TrainJob("t", c.valid), ns);
             const job = valid.find((o) => o.kind === "TrainJob" || o.kind === "JobSet")!;
@@ -163,18 +214,37 @@ describe("the server admits, but the Trainer cannot run, what mlkube rejects", (
     admittedButBroken.forEach((c, i) => {
         test(c.what, async () => {
             const errors = await validationErrors(() => new TrainJob("t", c.args), ns);
-            assert.ok(errors.some((e) => c.mlkube.test(e)), `mlkube should reject it with ${c.mlkube}; got ${JSON.stringify(errors)}`);
+            assert.ok(
+                errors.some((e) => c.mlkube.test(e)),
+                `mlkube should reject it with ${c.mlkube}; got ${JSON.stringify(errors)}`,
+            );
             const name = `ghost-${i}`;
-            const bad = structuredClone(find(await emitObjects(() => new TrainJob(name, c.valid), ns), "TrainJob")) as K8sObject;
+            const bad = structuredClone(
+                find(await emitObjects(() => new TrainJob(name, c.valid), ns), "TrainJob"),
+            ) as K8sObject;
             c.mutate(bad);
             applyOk([bad]); // admitted: schema, CEL and webhook pass
             // The Trainer fails to build or run its JobSet and says so only in events.
-            const event = await waitFor(`a warning event of TrainJob/JobSet ${name}`, () =>
-                list("events", ns).map((e) => `${e.reason}: ${e.message}`).find((m) => c.server.test(m)),
-            { dump: [["trainjob", name, ns], ["events", "", ns]], timeoutMs: 30_000 });
+            const event = await waitFor(
+                `a warning event of TrainJob/JobSet ${name}`,
+                () =>
+                    list("events", ns)
+                        .map((e) => `${e.reason}: ${e.message}`)
+                        .find((m) => c.server.test(m)),
+                {
+                    dump: [
+                        ["trainjob", name, ns],
+                        ["events", "", ns],
+                    ],
+                    timeoutMs: 30_000,
+                },
+            );
             assert.ok(event);
             const tj = get("trainjob", name, ns);
-            assert.ok(!conditionTrue(tj, "Complete") && !conditionTrue(tj, "Failed"), "the TrainJob hangs without a terminal condition");
+            assert.ok(
+                !conditionTrue(tj, "Complete") && !conditionTrue(tj, "Failed"),
+                "the TrainJob hangs without a terminal condition",
+            );
             kubectl(["-n", ns, "delete", "trainjob", name, "--wait=false"]);
         });
     });
@@ -183,7 +253,12 @@ describe("the server admits, but the Trainer cannot run, what mlkube rejects", (
 // ---------------------------------------------------------------------------------------------
 // Pod Security "restricted"
 
-const web = { image: "registry.invalid/web:1", replicas: 2, resources: { cpu: "100m", memory: "64Mi" }, ports: [{ port: 8080 }] };
+const web = {
+    image: "registry.invalid/web:1",
+    replicas: 2,
+    resources: { cpu: "100m", memory: "64Mi" },
+    ports: [{ port: 8080 }],
+};
 
 function podTemplateOf(objects: K8sObject[]): any {
     return find(objects, "Deployment").spec.template;
@@ -192,7 +267,12 @@ function podTemplateOf(objects: K8sObject[]): any {
 /** The bare Pod of a Deployment's template. */
 function bareSpec(objects: K8sObject[], name: string): K8sObject {
     const t = podTemplateOf(objects);
-    return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace: ns, labels: t.metadata.labels }, spec: t.spec };
+    return {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: ns, labels: t.metadata.labels },
+        spec: t.spec,
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +283,10 @@ describe("kubeflow list-maps: what mlkube emits is admitted, the duplicates it a
         ...kubeflow,
         numNodes: undefined,
         // One claim at two paths: two pod volumes, since container volumeMounts are keyed by name.
-        volumes: [{ volume: "data", mountPath: "/a", subPath: "a" }, { volume: "data", mountPath: "/b", subPath: "b" }],
+        volumes: [
+            { volume: "data", mountPath: "/a", subPath: "a" },
+            { volume: "data", mountPath: "/b", subPath: "b" },
+        ],
         // Two env Secrets sharing a key: one spec.trainer.env entry (later wins).
         secrets: [new Secret("env-a", { env: { TOKEN: "1", A: "x" } }), new Secret("env-b", { env: { TOKEN: "2" } })],
     });
@@ -218,7 +301,9 @@ describe("kubeflow list-maps: what mlkube emits is admitted, the duplicates it a
     test("the same TrainJob with two mounts of one name, or two env entries of one name: refused by the CRD", async () => {
         const tj = find(await emitObjects(() => new TrainJob("lists", listMapArgs()), ns), "TrainJob");
         const mounts = structuredClone<any>(tj);
-        const pod = mounts.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
+        const pod =
+            mounts.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template
+                .spec;
         pod.containers[0].volumeMounts[1].name = pod.containers[0].volumeMounts[0].name;
         pod.volumes = pod.volumes.filter((v: any) => v.name !== "pvc-data-1");
         applyRejected([mounts], /Duplicate value|duplicate entries for key/, { dryRun: true });
@@ -234,10 +319,14 @@ describe('Pod Security "restricted"', () => {
         assert.deepEqual(restrictedViolations(podTemplateOf(objects).spec), [], "test/pss.ts predicts compliance");
         const warnings = applyOk(objects);
         assert.doesNotMatch(warnings, /PodSecurity/);
-        await waitFor("Deployment secure Available", () => {
-            const d = get("deployment", "secure", ns);
-            return conditionTrue(d, "Available") && d.status.readyReplicas === 2;
-        }, { dump: [["deployment", "secure", ns]] });
+        await waitFor(
+            "Deployment secure Available",
+            () => {
+                const d = get("deployment", "secure", ns);
+                return conditionTrue(d, "Available") && d.status.readyReplicas === 2;
+            },
+            { dump: [["deployment", "secure", ns]] },
+        );
         applyOk([bareSpec(objects, "secure-bare")], { dryRun: true });
     });
 
@@ -254,12 +343,22 @@ describe('Pod Security "restricted"', () => {
             [/runAsNonRoot/, /runAsNonRoot != true/],
             [/seccompProfile/, /seccompProfile/],
         ];
-        for (const [p, server] of fields) if (predicted.some((v) => p.test(v))) assert.match(warnings, server, `predicted ${p}`);
+        for (const [p, server] of fields)
+            if (predicted.some((v) => p.test(v))) assert.match(warnings, server, `predicted ${p}`);
         // The ReplicaSet's pods are refused, which the Deployment reports as ReplicaFailure/FailedCreate.
-        const d = await waitFor("Deployment insecure ReplicaFailure", () => {
-            const x = get("deployment", "insecure", ns);
-            return conditionTrue(x, "ReplicaFailure") ? x : undefined;
-        }, { dump: [["deployment", "insecure", ns], ["replicasets", "", ns]] });
+        const d = await waitFor(
+            "Deployment insecure ReplicaFailure",
+            () => {
+                const x = get("deployment", "insecure", ns);
+                return conditionTrue(x, "ReplicaFailure") ? x : undefined;
+            },
+            {
+                dump: [
+                    ["deployment", "insecure", ns],
+                    ["replicasets", "", ns],
+                ],
+            },
+        );
         const failure = condition(d, "ReplicaFailure")!;
         assert.equal(failure.reason, "FailedCreate");
         assert.match(failure.message!, /forbidden: violates PodSecurity "restricted:latest"/);
@@ -275,9 +374,23 @@ describe('Pod Security "restricted"', () => {
     test("TrainJob (jobset) with secureDefaults: false: the Job cannot create pods (FailedCreate event)", async () => {
         const objects = await emitObjects(() => new TrainJob("insecure-train", { ...base, secureDefaults: false }), ns);
         applyOk(objects);
-        await waitFor("a FailedCreate event of Job insecure-train-node-0", () =>
-            list("events", ns).some((e) => e.involvedObject.kind === "Job" && e.involvedObject.name === "insecure-train-node-0" && e.reason === "FailedCreate" && /violates PodSecurity/.test(e.message)),
-        { dump: [["jobset", "insecure-train", ns], ["jobs", "", ns]] });
+        await waitFor(
+            "a FailedCreate event of Job insecure-train-node-0",
+            () =>
+                list("events", ns).some(
+                    (e) =>
+                        e.involvedObject.kind === "Job" &&
+                        e.involvedObject.name === "insecure-train-node-0" &&
+                        e.reason === "FailedCreate" &&
+                        /violates PodSecurity/.test(e.message),
+                ),
+            {
+                dump: [
+                    ["jobset", "insecure-train", ns],
+                    ["jobs", "", ns],
+                ],
+            },
+        );
         assert.equal(list("pods", ns, "jobset.sigs.k8s.io/jobset-name=insecure-train").length, 0);
     });
 });

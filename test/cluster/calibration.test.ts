@@ -51,7 +51,16 @@ interface Verdict {
 
 /** `kubectl apply --server-side --dry-run=server` of `objects` (names unique per kind): each object's verdict. */
 function serverVerdicts(objects: K8sObject[], dryRun = true): Promise<Verdict[]> {
-    const args = [`--kubeconfig=${KUBECONFIG}`, "apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--validate=strict", ...(dryRun ? ["--dry-run=server"] : []), "-f", "-"];
+    const args = [
+        `--kubeconfig=${KUBECONFIG}`,
+        "apply",
+        "--server-side",
+        `--field-manager=${FIELD_MANAGER}`,
+        "--validate=strict",
+        ...(dryRun ? ["--dry-run=server"] : []),
+        "-f",
+        "-",
+    ];
     return new Promise((resolve, reject) => {
         const p = spawn(KUBECTL, args, { stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
@@ -69,16 +78,22 @@ function serverVerdicts(objects: K8sObject[], dryRun = true): Promise<Verdict[]>
                 if (m) applied.add(`${m[1]}/${m[2]}`);
             }
             // Errors come in the order of the objects; a webhook's denial does not name the object.
-            const errors = stderr.split(/\n(?=Error from server|error: )/).filter((e) => /^(Error from server|error: )/.test(e.trim()));
+            const errors = stderr
+                .split(/\n(?=Error from server|error: )/)
+                .filter((e) => /^(Error from server|error: )/.test(e.trim()));
             // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widens to Verdict (message is set below)
-            const verdicts = objects.map((o) => ({ admitted: applied.has(`${o.kind.toLowerCase()}/${o.metadata.name}`) }) as Verdict);
+            const verdicts = objects.map(
+                (o) => ({ admitted: applied.has(`${o.kind.toLowerCase()}/${o.metadata.name}`) }) as Verdict,
+            );
             const refused = verdicts.filter((v) => !v.admitted);
             if (refused.length === errors.length) refused.forEach((v, k) => (v.message = errors[k].trim()));
             else {
                 objects.forEach((o, k) => {
                     if (verdicts[k].admitted) return;
                     const name = o.metadata.name;
-                    verdicts[k].message = errors.find((e) => e.includes(`"${name}"`) || e.includes(`/${name};`))?.trim() ?? `(unattributed) ${stderr.slice(0, 2000)}`;
+                    verdicts[k].message =
+                        errors.find((e) => e.includes(`"${name}"`) || e.includes(`/${name};`))?.trim() ??
+                        `(unattributed) ${stderr.slice(0, 2000)}`;
                 });
             }
             if (applied.size === 0 && refused.length === objects.length && errors.length === 0) {
@@ -99,7 +114,8 @@ async function allVerdicts(samples: Sample[]): Promise<Verdict[]> {
         groups.set(g, [...(groups.get(g) ?? []), k]);
     });
     const batches: number[][] = [];
-    for (const idx of groups.values()) for (let b = 0; b < idx.length; b += BATCH) batches.push(idx.slice(b, b + BATCH));
+    for (const idx of groups.values())
+        for (let b = 0; b < idx.length; b += BATCH) batches.push(idx.slice(b, b + BATCH));
     const out: Verdict[] = new Array(samples.length);
     const lanes = Array.from({ length: PARALLEL }, async () => {
         for (let batch = batches.shift(); batch; batch = batches.shift()) {
@@ -116,71 +132,111 @@ function retarget(o: K8sObject): K8sObject {
     return { ...o, metadata: { ...o.metadata, namespace: ns } };
 }
 
-test("calibration: the conformance checker and the API server agree on every object a fuzz run emits and on near-valid mutants of them", { timeout: 600_000 }, async () => {
-    const t0 = Date.now();
-    const emitted: Sample[] = [];
-    const tally = await fuzz({
-        cases: CASES,
-        seed: SEED,
-        watchdogMs: 30_000,
-        calm: CALM,
-        onObjects: (component, i, objects) => {
-            for (const o of objects) emitted.push({ component, origin: `${component} case ${i}`, round: 0, object: retarget(o) });
-        },
-    });
-    const tFuzz = (Date.now() - t0) / 1000;
-    const checker = (o: K8sObject) => validateObject(o, { admissionOnly: true });
-    const accepted = emitted.filter((s) => checker(s.object).length === 0);
-    const mutated = mutants(accepted);
-    const samples = [...emitted, ...mutated];
-    const t1 = Date.now();
-    const verdicts = await allVerdicts(samples);
-    const tServer = (Date.now() - t1) / 1000;
+test(
+    "calibration: the conformance checker and the API server agree on every object a fuzz run emits and on near-valid mutants of them",
+    { timeout: 600_000 },
+    async () => {
+        const t0 = Date.now();
+        const emitted: Sample[] = [];
+        const tally = await fuzz({
+            cases: CASES,
+            seed: SEED,
+            watchdogMs: 30_000,
+            calm: CALM,
+            onObjects: (component, i, objects) => {
+                for (const o of objects)
+                    emitted.push({ component, origin: `${component} case ${i}`, round: 0, object: retarget(o) });
+            },
+        });
+        const tFuzz = (Date.now() - t0) / 1000;
+        const checker = (o: K8sObject) => validateObject(o, { admissionOnly: true });
+        const accepted = emitted.filter((s) => checker(s.object).length === 0);
+        const mutated = mutants(accepted);
+        const samples = [...emitted, ...mutated];
+        const t1 = Date.now();
+        const verdicts = await allVerdicts(samples);
+        const tServer = (Date.now() - t1) / 1000;
 
-    const kinds = new Map<string, number>();
-    for (const s of emitted) kinds.set(s.object.kind, (kinds.get(s.object.kind) ?? 0) + 1);
-    const disagreements: string[] = [];
-    const report: string[] = [];
-    let checkerRejects = 0;
-    let serverRejects = 0;
-    samples.forEach((s, k) => {
-        const errs = checker(s.object);
-        const v = verdicts[k];
-        if (errs.length) checkerRejects++;
-        if (!v.admitted) serverRejects++;
-        const what = `${s.origin}${s.mutation ? ` + ${s.mutation}` : ""}: ${s.object.kind} ${s.object.metadata.name}`;
-        if (process.env.CALIBRATION_REPORT) report.push(JSON.stringify({ what, checker: errs, server: v }));
-        if (errs.length === 0 && !v.admitted) disagreements.push(`checker admits, server refuses: ${what}\n    server: ${(v.message ?? "").slice(0, 600)}`);
-        if (errs.length > 0 && v.admitted) disagreements.push(`checker refuses, server admits: ${what}\n    checker: ${errs.join("; ").slice(0, 600)}`);
-    });
-    if (process.env.CALIBRATION_REPORT) fs.writeFileSync(process.env.CALIBRATION_REPORT, `${report.join("\n")}\n`);
-    process.stdout.write(
-        `${table(tally)}\n` +
-            `emitted objects: ${emitted.length} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(", ")}), ${accepted.length} accepted by the checker; mutants: ${mutated.length}\n` +
-            `checked: ${samples.length}; checker refuses ${checkerRejects}, server refuses ${serverRejects}; disagreements: ${disagreements.length}\n` +
-            `fuzz ${tFuzz.toFixed(0)} s, server ${tServer.toFixed(0)} s (${((samples.length / tServer) || 0).toFixed(0)} objects/s)\n`,
-    );
-    assert.ok(emitted.length >= 2000, `only ${emitted.length} emitted objects (want ≥ 2000): raise CALIBRATION_CASES`);
-    for (const kind of ["PersistentVolumeClaim", "Secret", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "JobSet", "TrainJob", "Job"]) {
-        assert.ok(kinds.has(kind), `no ${kind} among the emitted objects`);
-    }
-    assert.deepEqual(disagreements, [], `${disagreements.length} disagreements between test/conformance.ts and the API server`);
-});
+        const kinds = new Map<string, number>();
+        for (const s of emitted) kinds.set(s.object.kind, (kinds.get(s.object.kind) ?? 0) + 1);
+        const disagreements: string[] = [];
+        const report: string[] = [];
+        let checkerRejects = 0;
+        let serverRejects = 0;
+        samples.forEach((s, k) => {
+            const errs = checker(s.object);
+            const v = verdicts[k];
+            if (errs.length) checkerRejects++;
+            if (!v.admitted) serverRejects++;
+            const what = `${s.origin}${s.mutation ? ` + ${s.mutation}` : ""}: ${s.object.kind} ${s.object.metadata.name}`;
+            if (process.env.CALIBRATION_REPORT) report.push(JSON.stringify({ what, checker: errs, server: v }));
+            if (errs.length === 0 && !v.admitted)
+                disagreements.push(
+                    `checker admits, server refuses: ${what}\n    server: ${(v.message ?? "").slice(0, 600)}`,
+                );
+            if (errs.length > 0 && v.admitted)
+                disagreements.push(
+                    `checker refuses, server admits: ${what}\n    checker: ${errs.join("; ").slice(0, 600)}`,
+                );
+        });
+        if (process.env.CALIBRATION_REPORT) fs.writeFileSync(process.env.CALIBRATION_REPORT, `${report.join("\n")}\n`);
+        process.stdout.write(
+            `${table(tally)}\n` +
+                `emitted objects: ${emitted.length} (${[...kinds].map(([k, n]) => `${k} ${n}`).join(", ")}), ${accepted.length} accepted by the checker; mutants: ${mutated.length}\n` +
+                `checked: ${samples.length}; checker refuses ${checkerRejects}, server refuses ${serverRejects}; disagreements: ${disagreements.length}\n` +
+                `fuzz ${tFuzz.toFixed(0)} s, server ${tServer.toFixed(0)} s (${(samples.length / tServer || 0).toFixed(0)} objects/s)\n`,
+        );
+        assert.ok(
+            emitted.length >= 2000,
+            `only ${emitted.length} emitted objects (want ≥ 2000): raise CALIBRATION_CASES`,
+        );
+        for (const kind of [
+            "PersistentVolumeClaim",
+            "Secret",
+            "Deployment",
+            "Service",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "JobSet",
+            "TrainJob",
+            "Job",
+        ]) {
+            assert.ok(kinds.has(kind), `no ${kind} among the emitted objects`);
+        }
+        assert.deepEqual(
+            disagreements,
+            [],
+            `${disagreements.length} disagreements between test/conformance.ts and the API server`,
+        );
+    },
+);
 
-test("calibration: what a dry run cannot see (node ports outside the range) is refused by a real create, as the checker says", { timeout: 120_000 }, async () => {
-    // Services only (harmless to create): NodePort Services mlkube emits, with their own nodePort and with one out of range.
-    const base = (ports: Array<Record<string, unknown>>, n: number): K8sObject =>
-        ({ apiVersion: "v1", kind: "Service", metadata: { name: `np-${n}`, namespace: ns }, spec: { type: "NodePort", selector: { app: "x" }, ports } });
-    const samples = [
-        base([{ name: "a", port: 80 }], 0),
-        base([{ name: "a", port: 80, nodePort: 30000 + Math.floor(Math.random() * 2700) }], 1),
-        base([{ name: "a", port: 80, nodePort: 80 }], 2),
-        base([{ name: "a", port: 80, nodePort: 32768 }], 3),
-    ];
-    const verdicts = await serverVerdicts(samples, false);
-    const disagreements = samples.flatMap((o, k) => {
-        const errs = validateObject(o);
-        return (errs.length === 0) === verdicts[k].admitted ? [] : [`${o.metadata.name}: checker ${errs.length ? `refuses (${errs.join("; ")})` : "admits"}, server ${verdicts[k].admitted ? "admits" : `refuses (${verdicts[k].message})`}`];
-    });
-    assert.deepEqual(disagreements, []);
-});
+test(
+    "calibration: what a dry run cannot see (node ports outside the range) is refused by a real create, as the checker says",
+    { timeout: 120_000 },
+    async () => {
+        // Services only (harmless to create): NodePort Services mlkube emits, with their own nodePort and with one out of range.
+        const base = (ports: Array<Record<string, unknown>>, n: number): K8sObject => ({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: `np-${n}`, namespace: ns },
+            spec: { type: "NodePort", selector: { app: "x" }, ports },
+        });
+        const samples = [
+            base([{ name: "a", port: 80 }], 0),
+            base([{ name: "a", port: 80, nodePort: 30000 + Math.floor(Math.random() * 2700) }], 1),
+            base([{ name: "a", port: 80, nodePort: 80 }], 2),
+            base([{ name: "a", port: 80, nodePort: 32768 }], 3),
+        ];
+        const verdicts = await serverVerdicts(samples, false);
+        const disagreements = samples.flatMap((o, k) => {
+            const errs = validateObject(o);
+            return (errs.length === 0) === verdicts[k].admitted
+                ? []
+                : [
+                      `${o.metadata.name}: checker ${errs.length ? `refuses (${errs.join("; ")})` : "admits"}, server ${verdicts[k].admitted ? "admits" : `refuses (${verdicts[k].message})`}`,
+                  ];
+        });
+        assert.deepEqual(disagreements, []);
+    },
+);

@@ -9,7 +9,19 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Compute } from "../../src";
 import { toYaml } from "../../src/render";
-import { applyOk, conditionTrue, createNamespace, deleteNamespaces, emitObjects, find, get, kubectl, list, requireCluster, waitFor } from "./helpers";
+import {
+    applyOk,
+    conditionTrue,
+    createNamespace,
+    deleteNamespaces,
+    emitObjects,
+    find,
+    get,
+    kubectl,
+    list,
+    requireCluster,
+    waitFor,
+} from "./helpers";
 
 let ns: string;
 
@@ -20,25 +32,50 @@ before(async () => {
 
 after(() => deleteNamespaces());
 
-const web = { image: "registry.invalid/web:1", resources: { cpu: "100m", memory: "64Mi" }, ports: [{ port: 80, targetPort: 8080 }] };
+const web = {
+    image: "registry.invalid/web:1",
+    resources: { cpu: "100m", memory: "64Mi" },
+    ports: [{ port: 80, targetPort: 8080 }],
+};
 
 /** POSTs an Eviction for `pod`; returns kubectl's result (429 TooManyRequests when a budget forbids it). */
 function evict(pod: string) {
     const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod, namespace: ns } };
-    return kubectl(["create", "--raw", `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, "-f", "-"], JSON.stringify(eviction));
+    return kubectl(
+        ["create", "--raw", `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, "-f", "-"],
+        JSON.stringify(eviction),
+    );
 }
 
 async function podsOf(name: string, count: number): Promise<any[]> {
-    return waitFor(`Deployment ${name} Available with ${count} ready pods`, () => {
-        const d = get("deployment", name, ns);
-        return conditionTrue(d, "Available") && d.status.readyReplicas === count ? list("pods", ns, `mlkube.dev/compute=${name}`).filter((p) => !p.metadata.deletionTimestamp) : undefined;
-    }, { dump: [["deployment", name, ns], ["pods", "", ns]] });
+    return waitFor(
+        `Deployment ${name} Available with ${count} ready pods`,
+        () => {
+            const d = get("deployment", name, ns);
+            return conditionTrue(d, "Available") && d.status.readyReplicas === count
+                ? list("pods", ns, `mlkube.dev/compute=${name}`).filter((p) => !p.metadata.deletionTimestamp)
+                : undefined;
+        },
+        {
+            dump: [
+                ["deployment", name, ns],
+                ["pods", "", ns],
+            ],
+        },
+    );
 }
 
 describe("Compute disruption budget", () => {
     test("default budget (2 replicas → maxUnavailable 1) with startupProbe/preStop/grace: admitted, no drift, one eviction allowed, the next refused", async () => {
         const objects = await emitObjects(
-            () => new Compute("web", { ...web, replicas: 2, startupProbe: { path: "/health", failureThreshold: 30 }, preStop: { sleepSeconds: 5 }, terminationGracePeriodSeconds: 45 }),
+            () =>
+                new Compute("web", {
+                    ...web,
+                    replicas: 2,
+                    startupProbe: { path: "/health", failureThreshold: 30 },
+                    preStop: { sleepSeconds: 5 },
+                    terminationGracePeriodSeconds: 45,
+                }),
             ns,
         );
         const pdb = find(objects, "PodDisruptionBudget", "web");
@@ -57,10 +94,14 @@ describe("Compute disruption budget", () => {
         assert.deepEqual(live.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
         assert.equal(live.terminationGracePeriodSeconds, 45);
         const pods = await podsOf("web", 2);
-        await waitFor("the disruption controller counts the Deployment's 2 pods", () => {
-            const s = get("poddisruptionbudget", "web", ns)?.status;
-            return s?.expectedPods === 2 && s.currentHealthy === 2 && s.disruptionsAllowed === 1 ? s : undefined;
-        }, { dump: [["poddisruptionbudget", "web", ns]] });
+        await waitFor(
+            "the disruption controller counts the Deployment's 2 pods",
+            () => {
+                const s = get("poddisruptionbudget", "web", ns)?.status;
+                return s?.expectedPods === 2 && s.currentHealthy === 2 && s.disruptionsAllowed === 1 ? s : undefined;
+            },
+            { dump: [["poddisruptionbudget", "web", ns]] },
+        );
         const first = evict(pods[0].metadata.name);
         assert.equal(first.status, 0, `the first eviction is allowed:\n${first.stderr}`);
         // The eviction API spends the budget at once; KWOK makes the replacement pod Ready within about a
@@ -72,24 +113,38 @@ describe("Compute disruption budget", () => {
             // The controller gave the budget back between the read and the eviction: only legitimate once
             // a replacement pod is Ready.
             const original = new Set(pods.map((p) => p.metadata.name));
-            const ready = list("pods", ns, "mlkube.dev/compute=web").filter((p) => !original.has(p.metadata.name) && p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+            const ready = list("pods", ns, "mlkube.dev/compute=web").filter(
+                (p) =>
+                    !original.has(p.metadata.name) &&
+                    p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"),
+            );
             assert.ok(ready.length >= 1, "the second eviction was allowed before any replacement pod was Ready");
         } else if (allowed === 0) {
             assert.match(second.stderr, /disruption budget/i);
         } else {
             assert.equal(allowed, 1, "the budget allows one eviction at a time");
-            assert.equal(second.status, 0, `the budget was given back (replacement Ready), so the eviction is allowed:\n${second.stderr}`);
+            assert.equal(
+                second.status,
+                0,
+                `the budget was given back (replacement Ready), so the eviction is allowed:\n${second.stderr}`,
+            );
         }
     });
 
     test("why minAvailable ≥ replicas is refused: with 1 pod and minAvailable 1 the server never lets it be evicted", async () => {
-        const objects = await emitObjects(() => new Compute("single", { ...web, disruptionBudget: { maxUnavailable: 1 } }), ns);
+        const objects = await emitObjects(
+            () => new Compute("single", { ...web, disruptionBudget: { maxUnavailable: 1 } }),
+            ns,
+        );
         const pdb = find(objects, "PodDisruptionBudget", "single");
         pdb.spec = { ...pdb.spec, maxUnavailable: undefined, minAvailable: 1 };
         delete pdb.spec.maxUnavailable;
         applyOk(objects);
         const [pod] = await podsOf("single", 1);
-        await waitFor("budget status", () => get("poddisruptionbudget", "single", ns)?.status?.expectedPods === 1 || undefined);
+        await waitFor(
+            "budget status",
+            () => get("poddisruptionbudget", "single", ns)?.status?.expectedPods === 1 || undefined,
+        );
         const r = evict(pod.metadata.name);
         assert.notEqual(r.status, 0, "a drain of this node would hang");
         assert.match(r.stderr, /disruption budget/i);

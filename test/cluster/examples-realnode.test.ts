@@ -13,7 +13,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { applyOk, createNamespace, deleteNamespaces, find, get, hasRealNode, jsonLines, kc, kubectl, list, ON_REAL_NODE, readyPods, renderExample, requireCluster, waitFor } from "./helpers";
+import {
+    applyOk,
+    createNamespace,
+    deleteNamespaces,
+    find,
+    get,
+    hasRealNode,
+    jsonLines,
+    kc,
+    kubectl,
+    list,
+    ON_REAL_NODE,
+    readyPods,
+    renderExample,
+    requireCluster,
+    waitFor,
+} from "./helpers";
 import { RUN_ID } from "../kube";
 
 const enabled = process.env.MLKUBE_REAL_NODE !== "0";
@@ -32,8 +48,18 @@ const pvs: string[] = [];
 before(() => {
     if (!enabled) return;
     requireCluster();
-    assert.ok(hasRealNode(), "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0");
-    const sc = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: STORAGE_CLASS }, provisioner: "kubernetes.io/no-provisioner", reclaimPolicy: "Retain", volumeBindingMode: "Immediate" };
+    assert.ok(
+        hasRealNode(),
+        "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0",
+    );
+    const sc = {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: STORAGE_CLASS },
+        provisioner: "kubernetes.io/no-provisioner",
+        reclaimPolicy: "Retain",
+        volumeBindingMode: "Immediate",
+    };
     kc(["apply", "-f", "-"], JSON.stringify(sc));
 });
 
@@ -61,7 +87,13 @@ function localVolumesFor(objects: any[]): void {
                 persistentVolumeReclaimPolicy: "Retain",
                 claimRef: { namespace: claim.metadata.namespace, name: claim.metadata.name },
                 local: { path: dir },
-                nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "mlkube.test/node-kind", operator: "In", values: ["real"] }] }] } },
+                nodeAffinity: {
+                    required: {
+                        nodeSelectorTerms: [
+                            { matchExpressions: [{ key: "mlkube.test/node-kind", operator: "In", values: ["real"] }] },
+                        ],
+                    },
+                },
             },
         };
         kc(["apply", "-f", "-"], JSON.stringify(pv));
@@ -72,17 +104,38 @@ function localVolumesFor(objects: any[]): void {
 /** Waits for `replicas` ready pods of Deployment `name`; stops at once on a container that cannot start. */
 async function readyReplicas(ns: string, name: string, replicas: number): Promise<any[]> {
     const dep = get("deployment", name, ns);
-    const sel = Object.entries(dep.spec.selector.matchLabels as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(",");
-    const r = await waitFor(`${replicas} ready pods of ${name} (or one that cannot start)`, () => {
-        for (const p of list("pods", ns, sel)) {
-            for (const s of p.status?.containerStatuses ?? []) {
-                const bad = s.state?.waiting && /CreateContainerConfigError|CrashLoopBackOff|ErrImagePull|ImagePullBackOff|CreateContainerError/.test(s.state.waiting.reason) ? s.state.waiting : s.state?.terminated;
-                if (bad) return { failed: `${p.metadata.name}: ${bad.reason}: ${bad.message ?? ""} ${kubectl(["-n", ns, "logs", p.metadata.name]).output.slice(-500)}` };
+    const sel = Object.entries(dep.spec.selector.matchLabels as Record<string, string>)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
+    const r = await waitFor(
+        `${replicas} ready pods of ${name} (or one that cannot start)`,
+        () => {
+            for (const p of list("pods", ns, sel)) {
+                for (const s of p.status?.containerStatuses ?? []) {
+                    const bad =
+                        s.state?.waiting &&
+                        /CreateContainerConfigError|CrashLoopBackOff|ErrImagePull|ImagePullBackOff|CreateContainerError/.test(
+                            s.state.waiting.reason,
+                        )
+                            ? s.state.waiting
+                            : s.state?.terminated;
+                    if (bad)
+                        return {
+                            failed: `${p.metadata.name}: ${bad.reason}: ${bad.message ?? ""} ${kubectl(["-n", ns, "logs", p.metadata.name]).output.slice(-500)}`,
+                        };
+                }
             }
-        }
-        const ready = readyPods(ns, sel);
-        return ready.length === replicas ? { ready } : undefined;
-    }, { timeoutMs: 150_000, dump: [["deployment", name, ns], ["pods", "", ns]] });
+            const ready = readyPods(ns, sel);
+            return ready.length === replicas ? { ready } : undefined;
+        },
+        {
+            timeoutMs: 150_000,
+            dump: [
+                ["deployment", name, ns],
+                ["pods", "", ns],
+            ],
+        },
+    );
     assert.equal((r as any).failed, undefined, `the example's pod does not start`);
     return (r as any).ready;
 }
@@ -97,7 +150,22 @@ function serverLine(ns: string, pod: any): any {
 
 /** GET http://<service>:<port>/v1/models from inside `pod` (cluster DNS + kube-proxy); returns the model ids. */
 function modelsThroughService(ns: string, pod: any, service: string, port: number): string[] {
-    const r = kubectl(["-n", ns, "exec", pod.metadata.name, "--", "/testapp", "connect", "-tries", "20", "-interval", "1s", "-path", "/v1/models", `${service}.${ns}.svc.cluster.local:${port}`]);
+    const r = kubectl([
+        "-n",
+        ns,
+        "exec",
+        pod.metadata.name,
+        "--",
+        "/testapp",
+        "connect",
+        "-tries",
+        "20",
+        "-interval",
+        "1s",
+        "-path",
+        "/v1/models",
+        `${service}.${ns}.svc.cluster.local:${port}`,
+    ]);
     assert.equal(r.status, 0, `no answer through Service ${service}:${port}:\n${r.output}`);
     const ok = jsonLines(r.stdout).find((l) => l.ok);
     return JSON.parse(ok.body).data.map((m: any) => m.id);
@@ -115,13 +183,23 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
         });
         const main = find(objects, "Deployment", "server").spec.template.spec.containers[0];
         assert.equal(main.image, MODEL_SERVER_IMAGE);
-        assert.deepEqual(main.args, ["-hf", "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", "--host", "0.0.0.0", "--port", "8000"]);
+        assert.deepEqual(main.args, [
+            "-hf",
+            "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8000",
+        ]);
         localVolumesFor(objects);
         const warnings = applyOk(objects);
         assert.doesNotMatch(warnings, /PodSecurity/);
         const [pod] = await readyReplicas(ns, "server", 1);
         const line = serverLine(ns, pod);
-        assert.deepEqual([line.model, line.uid, line.cache], ["Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", 1000, "/mnt/model-cache/model-server-1000"]);
+        assert.deepEqual(
+            [line.model, line.uid, line.cache],
+            ["Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", 1000, "/mnt/model-cache/model-server-1000"],
+        );
         assert.deepEqual(modelsThroughService(ns, pod, "server", 8000), ["Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"]);
     });
 
@@ -132,13 +210,27 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
             "mlkube-inference:gpusPerReplica": "0",
             "mlkube-inference:resources": SMALL,
             // The stack's h100 profile, pointed at the real node (its /dev/shm smaller).
-            "mlkube:profiles": JSON.stringify({ h100: { nodeSelector: ON_REAL_NODE.nodeSelector, tolerations: ON_REAL_NODE.tolerations, sharedMemory: "64Mi", labels: { "cost-center": "gpu-serving" } } }),
+            "mlkube:profiles": JSON.stringify({
+                h100: {
+                    nodeSelector: ON_REAL_NODE.nodeSelector,
+                    tolerations: ON_REAL_NODE.tolerations,
+                    sharedMemory: "64Mi",
+                    labels: { "cost-center": "gpu-serving" },
+                },
+            }),
             "mlkube:storageClass": STORAGE_CLASS,
         });
         const dep = find(objects, "Deployment", "llm");
         const main = dep.spec.template.spec.containers[0];
         assert.equal(main.image, MODEL_SERVER_IMAGE);
-        assert.deepEqual(main.args, ["--model", "meta-llama/Llama-3.1-8B-Instruct", "--tensor-parallel-size", "1", "--port", "8000"]);
+        assert.deepEqual(main.args, [
+            "--model",
+            "meta-llama/Llama-3.1-8B-Instruct",
+            "--tensor-parallel-size",
+            "1",
+            "--port",
+            "8000",
+        ]);
         localVolumesFor(objects);
         const warnings = applyOk(objects);
         assert.doesNotMatch(warnings, /PodSecurity/);

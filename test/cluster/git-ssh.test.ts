@@ -14,7 +14,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Compute, Secret, TrainJob } from "../../src";
-import { applyOk, conditionTrue, createNamespace, deleteNamespaces, emitObjects, find, get, hasRealNode, kubectl, list, ON_REAL_NODE, readyPods, requireCluster, waitFor } from "./helpers";
+import {
+    applyOk,
+    conditionTrue,
+    createNamespace,
+    deleteNamespaces,
+    emitObjects,
+    find,
+    get,
+    hasRealNode,
+    kubectl,
+    list,
+    ON_REAL_NODE,
+    readyPods,
+    requireCluster,
+    waitFor,
+} from "./helpers";
 
 const enabled = process.env.MLKUBE_REAL_NODE !== "0";
 const SSHD_IMAGE = "mlkube.local/sshd:v1";
@@ -28,8 +43,15 @@ let host: string;
 /** An ed25519 key pair made by ssh-keygen: the private key (OpenSSH format) and the public key line. */
 function keyPair(name: string): { priv: string; pub: string } {
     const file = path.join(tmp, name);
-    const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file], { encoding: "utf8", timeout: 30_000 });
-    assert.equal(r.status, 0, `ssh-keygen failed (Debian's openssh-client; scripts/cluster.sh build installs it): ${r.stderr}${r.error ?? ""}`);
+    const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", file], {
+        encoding: "utf8",
+        timeout: 30_000,
+    });
+    assert.equal(
+        r.status,
+        0,
+        `ssh-keygen failed (Debian's openssh-client; scripts/cluster.sh build installs it): ${r.stderr}${r.error ?? ""}`,
+    );
     return { priv: fs.readFileSync(file, "utf8"), pub: fs.readFileSync(`${file}.pub`, "utf8").trim() };
 }
 
@@ -55,13 +77,19 @@ exec /usr/sbin/sshd -D -e -f "$d/sshd_config"`;
 before(async () => {
     if (!enabled) return;
     requireCluster();
-    assert.ok(hasRealNode(), "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0");
+    assert.ok(
+        hasRealNode(),
+        "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0",
+    );
     server = keyPair("host");
     user = keyPair("user");
     ns = await createNamespace("git-ssh");
     host = `git-server.${ns}.svc.cluster.local`;
     const objects = await emitObjects(() => {
-        const keys = new Secret("sshd-keys", { env: { host_key: server.priv, authorized_keys: `${user.pub}\n` }, mount: "files" });
+        const keys = new Secret("sshd-keys", {
+            env: { host_key: server.priv, authorized_keys: `${user.pub}\n` },
+            mount: "files",
+        });
         new Compute("git-server", {
             ...ON_REAL_NODE,
             image: SSHD_IMAGE,
@@ -74,10 +102,19 @@ before(async () => {
         });
     }, ns);
     applyOk(objects);
-    await waitFor("sshd listening in the git-server pod", () => {
-        const pod = readyPods(ns, "app.kubernetes.io/name=git-server")[0];
-        return pod && new RegExp(`Server listening on 0\\.0\\.0\\.0 port ${PORT}`).test(kubectl(["-n", ns, "logs", pod.metadata.name]).output);
-    }, { timeoutMs: 120_000, dump: [["pods", "", ns]] });
+    await waitFor(
+        "sshd listening in the git-server pod",
+        () => {
+            const pod = readyPods(ns, "app.kubernetes.io/name=git-server")[0];
+            return (
+                pod &&
+                new RegExp(`Server listening on 0\\.0\\.0\\.0 port ${PORT}`).test(
+                    kubectl(["-n", ns, "logs", pod.metadata.name]).output,
+                )
+            );
+        },
+        { timeoutMs: 120_000, dump: [["pods", "", ns]] },
+    );
 });
 
 after(() => {
@@ -86,14 +123,21 @@ after(() => {
 });
 
 /** A TrainJob (jobset, 1 node, uid 1000) whose container clones the repository with `secret` and prints README. */
-async function cloneJob(name: string, knownHosts: string): Promise<{ state: "Completed" | "Failed"; logs: string; env: Record<string, string> }> {
+async function cloneJob(
+    name: string,
+    knownHosts: string,
+): Promise<{ state: "Completed" | "Failed"; logs: string; env: Record<string, string> }> {
     const objects = await emitObjects(() => {
         const git = new Secret(`${name}-key`, { gitSsh: { privateKey: user.priv, knownHosts } });
         new TrainJob(name, {
             ...ON_REAL_NODE,
             image: SSHD_IMAGE,
             backend: "jobset",
-            command: ["sh", "-c", `git clone -q "ssh://mlkube@${host}:${PORT}/home/mlkube/repo.git" /tmp/repo && cat /tmp/repo/README`],
+            command: [
+                "sh",
+                "-c",
+                `git clone -q "ssh://mlkube@${host}:${PORT}/home/mlkube/repo.git" /tmp/repo && cat /tmp/repo/README`,
+            ],
             numNodes: 1,
             resourcesPerNode: SMALL,
             securityContext: { runAsUser: 1000 },
@@ -101,12 +145,24 @@ async function cloneJob(name: string, knownHosts: string): Promise<{ state: "Com
         });
     }, ns);
     const container = find(objects, "JobSet", name).spec.replicatedJobs[0].template.spec.template.spec.containers[0];
-    const env = Object.fromEntries((container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    const env = Object.fromEntries(
+        (container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]),
+    );
     applyOk(objects);
-    const state = await waitFor(`JobSet ${name} Completed or Failed`, () => {
-        const js = get("jobset", name, ns);
-        return conditionTrue(js, "Completed") ? "Completed" : conditionTrue(js, "Failed") ? "Failed" : undefined;
-    }, { timeoutMs: 150_000, dump: [["jobset", name, ns], ["pods", "", ns]] });
+    const state = await waitFor(
+        `JobSet ${name} Completed or Failed`,
+        () => {
+            const js = get("jobset", name, ns);
+            return conditionTrue(js, "Completed") ? "Completed" : conditionTrue(js, "Failed") ? "Failed" : undefined;
+        },
+        {
+            timeoutMs: 150_000,
+            dump: [
+                ["jobset", name, ns],
+                ["pods", "", ns],
+            ],
+        },
+    );
     const pods = list("pods", ns, `jobset.sigs.k8s.io/jobset-name=${name}`);
     assert.ok(pods.length > 0, `no pods of ${name}`);
     const logs = pods.map((p) => kubectl(["-n", ns, "logs", p.metadata.name]).output).join("\n");
@@ -117,7 +173,11 @@ describe("git over SSH", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
     test("a training container (uid 1000) clones the bare repository over SSH with mlkube's gitSsh Secret (GIT_SSH_COMMAND, known_hosts)", async () => {
         const hostPub = server.pub.split(" ").slice(0, 2).join(" ");
         const r = await cloneJob("clone", `[${host}]:${PORT} ${hostPub}\n`);
-        assert.match(r.env.GIT_SSH_COMMAND, /StrictHostKeyChecking=yes/, "with known_hosts mlkube makes ssh check the host key");
+        assert.match(
+            r.env.GIT_SSH_COMMAND,
+            /StrictHostKeyChecking=yes/,
+            "with known_hosts mlkube makes ssh check the host key",
+        );
         assert.equal(r.state, "Completed", `the clone failed:\n${r.logs}`);
         assert.match(r.logs, new RegExp(marker), "the README of the cloned repository");
     });

@@ -63,7 +63,11 @@ export function applyOk(objects: K8sObject[], options: ApplyOptions = {}): strin
 /** Applies and asserts that the server rejects it with a message matching `expected`. */
 export function applyRejected(objects: K8sObject[], expected: RegExp, options: ApplyOptions = {}): string {
     const r = applyObjects(objects, options);
-    assert.notEqual(r.status, 0, `expected the server to reject the objects (${expected}), but the apply succeeded:\n${r.stdout}\nobjects:\n${toYaml(objects)}`);
+    assert.notEqual(
+        r.status,
+        0,
+        `expected the server to reject the objects (${expected}), but the apply succeeded:\n${r.stdout}\nobjects:\n${toYaml(objects)}`,
+    );
     assert.match(r.stderr, expected, `rejected, but not with ${expected}:\n${r.stderr}`);
     return r.stderr;
 }
@@ -72,7 +76,10 @@ export function applyRejected(objects: K8sObject[], expected: RegExp, options: A
 // Reading and waiting
 
 /** The status condition of `type` (True or not), if any. */
-export function condition(obj: any, type: string): { type: string; status: string; reason?: string; message?: string } | undefined {
+export function condition(
+    obj: any,
+    type: string,
+): { type: string; status: string; reason?: string; message?: string } | undefined {
     return (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
 }
 
@@ -87,19 +94,39 @@ export function conditionTrue(obj: any, type: string): boolean {
  * Renders `examples/<name>` with the offline renderer, secrets in clear (the apply needs real values),
  * every mlkube component in `namespace`. Asserts the render succeeded.
  */
-export async function renderExample(name: string, namespace: string, config: Record<string, string> = {}): Promise<K8sObject[]> {
+export async function renderExample(
+    name: string,
+    namespace: string,
+    config: Record<string, string> = {},
+): Promise<K8sObject[]> {
     ensureBuilt(); // the examples import "mlkube" from dist/
-    const r = await render(path.join(ROOT, "examples", name), { stack: "dev", showSecrets: true, config: { "mlkube:namespace": namespace, ...config } });
-    assert.deepEqual(r.errors.map((e) => e.message), [], `rendering examples/${name} failed`);
+    const r = await render(path.join(ROOT, "examples", name), {
+        stack: "dev",
+        showSecrets: true,
+        config: { "mlkube:namespace": namespace, ...config },
+    });
+    assert.deepEqual(
+        r.errors.map((e) => e.message),
+        [],
+        `rendering examples/${name} failed`,
+    );
     assert.deepEqual(r.warnings, []);
     assert.ok(r.objects.length > 0);
     return r.objects;
 }
 
 /** Runs `program` (mlkube components from src/) under the renderer's mocks and returns its objects, secrets in clear. */
-export async function emitObjects(program: () => unknown, namespace: string, config: Record<string, string> = {}): Promise<K8sObject[]> {
+export async function emitObjects(
+    program: () => unknown,
+    namespace: string,
+    config: Record<string, string> = {},
+): Promise<K8sObject[]> {
     const r = await collect(program, { config: { "mlkube:namespace": namespace, ...config } });
-    assert.deepEqual(r.errors.map((e) => e.message), [], "the program failed validation");
+    assert.deepEqual(
+        r.errors.map((e) => e.message),
+        [],
+        "the program failed validation",
+    );
     return toObjects(r.resources, true).objects;
 }
 
@@ -111,7 +138,10 @@ export async function validationErrors(program: () => unknown, namespace = "defa
 
 export function find(objects: K8sObject[], kind: string, name?: string): any {
     const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name));
-    assert.ok(o, `no ${kind}${name ? ` ${name}` : ""} among ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(", ")}`);
+    assert.ok(
+        o,
+        `no ${kind}${name ? ` ${name}` : ""} among ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(", ")}`,
+    );
     return o;
 }
 
@@ -155,6 +185,9 @@ export function jsonLines(text: string): any[] {
 /** Running and Ready pods matching `selector`, not being deleted. */
 export function readyPods(namespace: string, selector: string): any[] {
     return list("pods", namespace, selector).filter(
-        (p) => !p.metadata.deletionTimestamp && p.status.phase === "Running" && (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
+        (p) =>
+            !p.metadata.deletionTimestamp &&
+            p.status.phase === "Running" &&
+            (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
     );
 }

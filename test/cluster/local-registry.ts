@@ -49,7 +49,10 @@ function freePort(): Promise<number> {
 
 function binary(name: string): string {
     const p = path.join(CLUSTER_BIN, name);
-    if (!fs.existsSync(p)) throw new Error(`${p} is missing: build it with \`scripts/cluster.sh build\` (tools/cluster/registry; docs/cluster.md)`);
+    if (!fs.existsSync(p))
+        throw new Error(
+            `${p} is missing: build it with \`scripts/cluster.sh build\` (tools/cluster/registry; docs/cluster.md)`,
+        );
     return p;
 }
 
@@ -85,12 +88,18 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
         let exited = false;
         c.once("exit", () => (exited = true));
         for (let i = 0; i < 60 && !exited; i++) {
-            const status = await fetch(`http://${host}/v2/`).then((r) => r.status, () => 0);
+            const status = await fetch(`http://${host}/v2/`).then(
+                (r) => r.status,
+                () => 0,
+            );
             if (status === 401) {
                 child = c;
                 break;
             }
-            if (status !== 0) throw new Error(`the registry at ${host} answered /v2/ with ${status}, expected 401 (authentication required)`);
+            if (status !== 0)
+                throw new Error(
+                    `the registry at ${host} answered /v2/ with ${status}, expected 401 (authentication required)`,
+                );
             await sleep(500);
         }
         if (!child && !exited) c.kill("SIGKILL");
@@ -98,27 +107,47 @@ export async function startRegistry(dir: string): Promise<LocalRegistry> {
     if (!child) throw new Error(`the registry did not start (3 attempts):\n${fs.readFileSync(logFile, "utf8")}`);
     const proc = child;
     const dockerConfigFile = path.join(dir, "docker-config.json");
-    fs.writeFileSync(dockerConfigFile, JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }), { mode: 0o600 });
+    fs.writeFileSync(
+        dockerConfigFile,
+        JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }),
+        { mode: 0o600 },
+    );
     return {
         host,
         user,
         password,
         dockerConfigFile,
         push(src, repository, label) {
-            const r = spawnSync(regpush, ["push", "-tar", IMAGES_TAR, "-src", src, "-dst", `${host}/${repository}`, "-label", label], {
-                encoding: "utf8",
-                timeout: 120_000,
-                env: { ...process.env, REGISTRY_USER: user, REGISTRY_PASSWORD: password },
-            });
-            if (r.status !== 0) throw new Error(`regpush push ${src} -> ${host}/${repository} failed (exit ${r.status}): ${r.stderr}${r.error ?? ""}`);
+            const r = spawnSync(
+                regpush,
+                ["push", "-tar", IMAGES_TAR, "-src", src, "-dst", `${host}/${repository}`, "-label", label],
+                {
+                    encoding: "utf8",
+                    timeout: 120_000,
+                    env: { ...process.env, REGISTRY_USER: user, REGISTRY_PASSWORD: password },
+                },
+            );
+            if (r.status !== 0)
+                throw new Error(
+                    `regpush push ${src} -> ${host}/${repository} failed (exit ${r.status}): ${r.stderr}${r.error ?? ""}`,
+                );
             return r.stdout.trim();
         },
         log: () => fs.readFileSync(logFile, "utf8"),
         stop() {
             if (proc.exitCode === null && proc.pid) process.kill(proc.pid, "SIGKILL");
-            const ctr = [path.join(CLUSTER_BIN, "ctr"), `--address=${path.join(CLUSTER_DIR, "node", "containerd", "containerd.sock")}`, "-n", "k8s.io"];
-            const refs = spawnSync(ctr[0], [...ctr.slice(1), "images", "ls", "-q"], { encoding: "utf8", timeout: 30_000 }).stdout?.split("\n").filter((r) => r.startsWith(`${host}/`)) ?? [];
-            if (refs.length) spawnSync(ctr[0], [...ctr.slice(1), "images", "rm", ...refs], { encoding: "utf8", timeout: 30_000 });
+            const ctr = [
+                path.join(CLUSTER_BIN, "ctr"),
+                `--address=${path.join(CLUSTER_DIR, "node", "containerd", "containerd.sock")}`,
+                "-n",
+                "k8s.io",
+            ];
+            const refs =
+                spawnSync(ctr[0], [...ctr.slice(1), "images", "ls", "-q"], { encoding: "utf8", timeout: 30_000 })
+                    .stdout?.split("\n")
+                    .filter((r) => r.startsWith(`${host}/`)) ?? [];
+            if (refs.length)
+                spawnSync(ctr[0], [...ctr.slice(1), "images", "rm", ...refs], { encoding: "utf8", timeout: 30_000 });
         },
     };
 }

@@ -43,7 +43,10 @@ const SMALL = { cpu: "50m", memory: "64Mi" };
 before(async () => {
     if (!enabled) return;
     requireCluster();
-    assert.ok(hasRealNode(), "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0");
+    assert.ok(
+        hasRealNode(),
+        "the cluster has no real node (node label mlkube.test/node-kind=real); scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0",
+    );
     ns = await createNamespace("real");
 });
 
@@ -64,16 +67,36 @@ async function rollout(objects: any[], name: string): Promise<any> {
     assert.doesNotMatch(stderr, /PodSecurity/, "mlkube's pod violates Pod Security restricted");
     const dep = find(objects, "Deployment", name);
     const sel = selectorOf(dep);
-    await waitFor(`Deployment ${name} rolled out`, () => {
-        const d = get("deployment", name, ns);
-        const s = d?.status ?? {};
-        return d && s.observedGeneration >= d.metadata.generation && s.updatedReplicas === d.spec.replicas && s.readyReplicas === d.spec.replicas && (s.replicas ?? 0) === d.spec.replicas;
-    }, { timeoutMs: 120_000, dump: [["deployment", name, ns], ["pods", "", ns]] });
-    return await waitFor(`one ready pod of ${name}`, () => {
-        const pods = readyPods(ns, sel);
-        const all = list("pods", ns, sel).filter((p) => !p.metadata.deletionTimestamp);
-        return pods.length === 1 && all.length === 1 ? pods[0] : undefined;
-    }, { timeoutMs: 60_000, dump: [["pods", "", ns]] });
+    await waitFor(
+        `Deployment ${name} rolled out`,
+        () => {
+            const d = get("deployment", name, ns);
+            const s = d?.status ?? {};
+            return (
+                d &&
+                s.observedGeneration >= d.metadata.generation &&
+                s.updatedReplicas === d.spec.replicas &&
+                s.readyReplicas === d.spec.replicas &&
+                (s.replicas ?? 0) === d.spec.replicas
+            );
+        },
+        {
+            timeoutMs: 120_000,
+            dump: [
+                ["deployment", name, ns],
+                ["pods", "", ns],
+            ],
+        },
+    );
+    return await waitFor(
+        `one ready pod of ${name}`,
+        () => {
+            const pods = readyPods(ns, sel);
+            const all = list("pods", ns, sel).filter((p) => !p.metadata.deletionTimestamp);
+            return pods.length === 1 && all.length === 1 ? pods[0] : undefined;
+        },
+        { timeoutMs: 60_000, dump: [["pods", "", ns]] },
+    );
 }
 
 function app(pod: any, ...args: string[]): string {
@@ -122,15 +145,30 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         const pod = await rollout(objects, "reader");
 
         const container = dep.spec.template.spec.containers[0];
-        const secretVolumes = new Set(dep.spec.template.spec.volumes.filter((v: any) => v.secret || v.projected).map((v: any) => v.name));
-        const mountPaths = container.volumeMounts.filter((m: any) => secretVolumes.has(m.name)).map((m: any) => m.mountPath);
+        const secretVolumes = new Set(
+            dep.spec.template.spec.volumes.filter((v: any) => v.secret || v.projected).map((v: any) => v.name),
+        );
+        const mountPaths = container.volumeMounts
+            .filter((m: any) => secretVolumes.has(m.name))
+            .map((m: any) => m.mountPath);
         assert.equal(mountPaths.length, 4, `four Secret mounts: ${JSON.stringify(container.volumeMounts)}`);
         const [who, ...files] = jsonLines(app(pod, "files", ...mountPaths));
         assert.equal(who.uid, 1000, "the container runs as uid 1000");
         const names = files.map((f) => f.path.slice(f.path.lastIndexOf("/") + 1)).sort();
-        assert.deepEqual(names, ["credentials.json", "deep.txt", "ssh-privatekey", "token.txt", "top.txt"], JSON.stringify(files));
-        for (const f of files) assert.ok(f.readable, `uid 1000 cannot read ${f.path} (mode ${f.mode}, owner ${f.uid}:${f.gid}): ${f.error}`);
-        assert.ok(files.some((f) => f.path.endsWith("/nested/deep.txt")), "fromDirectory keeps nested paths");
+        assert.deepEqual(
+            names,
+            ["credentials.json", "deep.txt", "ssh-privatekey", "token.txt", "top.txt"],
+            JSON.stringify(files),
+        );
+        for (const f of files)
+            assert.ok(
+                f.readable,
+                `uid 1000 cannot read ${f.path} (mode ${f.mode}, owner ${f.uid}:${f.gid}): ${f.error}`,
+            );
+        assert.ok(
+            files.some((f) => f.path.endsWith("/nested/deep.txt")),
+            "fromDirectory keeps nested paths",
+        );
         assert.equal(app(pod, "read", files.find((f) => f.path.endsWith("top.txt")).path), "top-value");
 
         const env = envOf(pod);
@@ -161,7 +199,10 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
             const objects = await emitObjects(program(generation), ns);
             const dep = find(objects, "Deployment", "writer");
             assert.equal(dep.spec.strategy?.type, "Recreate", "mlkube uses Recreate with a ReadWriteOnce claim");
-            assert.ok(dep.spec.template.spec.securityContext.fsGroup !== undefined, "mlkube sets fsGroup for a non-root pod with a claim");
+            assert.ok(
+                dep.spec.template.spec.securityContext.fsGroup !== undefined,
+                "mlkube sets fsGroup for a non-root pod with a claim",
+            );
             return objects;
         };
         const first = await rollout(await render("1"), "writer");
@@ -176,7 +217,11 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         // `pulumi destroy` deletes the Deployment but retains the claim (Volume reclaim Retain → retainOnDelete).
         const del = kubectl(["-n", ns, "delete", "deployment", "writer", "--wait=true", "--timeout=60s"]);
         assert.equal(del.status, 0, del.output);
-        await waitFor("writer pods gone", () => list("pods", ns, "").filter((p) => p.metadata.name.startsWith("writer-")).length === 0, 60_000);
+        await waitFor(
+            "writer pods gone",
+            () => list("pods", ns, "").filter((p) => p.metadata.name.startsWith("writer-")).length === 0,
+            60_000,
+        );
         assert.equal(get("pvc", "data", ns).status.phase, "Bound", "the claim outlives the Deployment");
         const third = await rollout(await render("3"), "writer");
         assert.equal(app(third, "read", "/data/marker"), "written-by-generation-1");
@@ -203,7 +248,9 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         assert.equal(sizes["/scratch"].fs, "tmpfs");
         assert.equal(sizes["/scratch"].bytes, 32 * 1024 * 1024, "tmpfs size 32Mi");
         assert.equal(envOf(pod).TMPDIR, "/scratch", "TMPDIR points at the tmpfs");
-        const mount = find(objects, "Deployment", "sized").spec.template.spec.containers[0].volumeMounts.find((m: any) => m.mountPath.includes("rotating"));
+        const mount = find(objects, "Deployment", "sized").spec.template.spec.containers[0].volumeMounts.find(
+            (m: any) => m.mountPath.includes("rotating"),
+        );
         assert.equal(app(pod, "read", `${mount.mountPath}/value.txt`), "v1");
 
         const rotated = await rollout(await emitObjects(program("v2"), ns), "sized");
@@ -223,18 +270,55 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
                 securityContext: { runAsUser: 1000 },
             });
             endpoint = new Promise((resolve) => web.endpoint.apply((e) => resolve(e as string)));
-            new Compute("client", { ...ON_REAL_NODE, args: ["sleep", "1h"], resources: SMALL, securityContext: { runAsUser: 1000 } });
+            new Compute("client", {
+                ...ON_REAL_NODE,
+                args: ["sleep", "1h"],
+                resources: SMALL,
+                securityContext: { runAsUser: 1000 },
+            });
         }, ns);
-        const target = await Promise.race([endpoint!, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
+        const target = await Promise.race([
+            endpoint!,
+            new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000)),
+        ]);
         assert.equal(target, `web.${ns}.svc.cluster.local:80`, "the Compute's endpoint output");
-        const client = await rollout(objects.filter((o) => o.metadata.name === "client"), "client");
+        const client = await rollout(
+            objects.filter((o) => o.metadata.name === "client"),
+            "client",
+        );
         applyOk(objects.filter((o) => o.metadata.name === "web"));
-        const web = await waitFor("web pod running (not yet ready)", () => list("pods", ns, selectorOf(find(objects, "Deployment", "web"))).find((p) => p.status.phase === "Running"), 60_000);
+        const web = await waitFor(
+            "web pod running (not yet ready)",
+            () =>
+                list("pods", ns, selectorOf(find(objects, "Deployment", "web"))).find(
+                    (p) => p.status.phase === "Running",
+                ),
+            60_000,
+        );
         const notReady = execApp(ns, client.metadata.name, "connect", "-path", "/", target);
         const readyNow = readyPods(ns, selectorOf(find(objects, "Deployment", "web"))).length > 0;
-        if (!readyNow) assert.notEqual(notReady.status, 0, `the endpoint answered before the readiness probe passed:\n${notReady.output}`);
-        await waitFor("web ready", () => readyPods(ns, selectorOf(find(objects, "Deployment", "web"))).length === 1, { timeoutMs: 90_000, dump: [["pods", "", ns]] });
-        const ok = execApp(ns, client.metadata.name, "connect", "-tries", "10", "-interval", "1s", "-path", "/", target);
+        if (!readyNow)
+            assert.notEqual(
+                notReady.status,
+                0,
+                `the endpoint answered before the readiness probe passed:\n${notReady.output}`,
+            );
+        await waitFor("web ready", () => readyPods(ns, selectorOf(find(objects, "Deployment", "web"))).length === 1, {
+            timeoutMs: 90_000,
+            dump: [["pods", "", ns]],
+        });
+        const ok = execApp(
+            ns,
+            client.metadata.name,
+            "connect",
+            "-tries",
+            "10",
+            "-interval",
+            "1s",
+            "-path",
+            "/",
+            target,
+        );
         assert.equal(ok.status, 0, ok.output);
         assert.match(jsonLines(ok.stdout).pop().body, new RegExp(`hello from ${web.metadata.name}`));
     });
@@ -264,46 +348,102 @@ describe("real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         applyOk(objects);
         await waitFor("JobSet rdv Completed", () => conditionTrue(get("jobset", "rdv", ns), "Completed"), {
             timeoutMs: 180_000,
-            dump: [["jobset", "rdv", ns], ["pods", "", ns]],
+            dump: [
+                ["jobset", "rdv", ns],
+                ["pods", "", ns],
+            ],
         });
         const logs = await logsOf("jobset.sigs.k8s.io/jobset-name=rdv");
         assert.equal(logs.length, 2);
         for (const { pod, lines } of logs) {
             assert.equal(pod.status.phase, "Succeeded");
-            assert.ok(lines.some((l) => l.met === 2), `${pod.metadata.name} met both ranks: ${JSON.stringify(lines)}`);
+            assert.ok(
+                lines.some((l) => l.met === 2),
+                `${pod.metadata.name} met both ranks: ${JSON.stringify(lines)}`,
+            );
             assert.match(lines[0].master, /^rdv-node-0-0\.rdv:29500$/);
         }
     });
 
     test("5b. TrainJob (jobset): a failing rank fails the JobSet; waitForCompletion's check reports the reason", async () => {
-        const objects = await emitObjects(() => rendezvous("rdv-fail", "jobset", ["-timeout", "60s", "-fail-rank", "1"], { waitForCompletion: true, timeout: 300 }), ns);
+        const objects = await emitObjects(
+            () =>
+                rendezvous("rdv-fail", "jobset", ["-timeout", "60s", "-fail-rank", "1"], {
+                    waitForCompletion: true,
+                    timeout: 300,
+                }),
+            ns,
+        );
         applyOk(objects);
-        const js = await waitFor("JobSet rdv-fail Failed", () => {
-            const j = get("jobset", "rdv-fail", ns);
-            assert.ok(!conditionTrue(j, "Completed"), "a JobSet with a failing rank completed");
-            return conditionTrue(j, "Failed") ? j : undefined;
-        }, { timeoutMs: 180_000, dump: [["jobset", "rdv-fail", ns], ["pods", "", ns]] });
-        assert.throws(() => terminalState("JobSet", js.status, { resourceName: "rdv-fail", objectName: "rdv-fail", namespace: ns }, true), (e: Error) => {
-            assert.match(e.message, new RegExp(`JobSet "rdv-fail" failed \\(${condition(js, "Failed")!.reason}\\)`));
-            return true;
-        });
-        const failed = list("pods", ns, "jobset.sigs.k8s.io/jobset-name=rdv-fail").filter((p) => p.status.phase === "Failed");
+        const js = await waitFor(
+            "JobSet rdv-fail Failed",
+            () => {
+                const j = get("jobset", "rdv-fail", ns);
+                assert.ok(!conditionTrue(j, "Completed"), "a JobSet with a failing rank completed");
+                return conditionTrue(j, "Failed") ? j : undefined;
+            },
+            {
+                timeoutMs: 180_000,
+                dump: [
+                    ["jobset", "rdv-fail", ns],
+                    ["pods", "", ns],
+                ],
+            },
+        );
+        assert.throws(
+            () =>
+                terminalState(
+                    "JobSet",
+                    js.status,
+                    { resourceName: "rdv-fail", objectName: "rdv-fail", namespace: ns },
+                    true,
+                ),
+            (e: Error) => {
+                assert.match(
+                    e.message,
+                    new RegExp(`JobSet "rdv-fail" failed \\(${condition(js, "Failed")!.reason}\\)`),
+                );
+                return true;
+            },
+        );
+        const failed = list("pods", ns, "jobset.sigs.k8s.io/jobset-name=rdv-fail").filter(
+            (p) => p.status.phase === "Failed",
+        );
         assert.ok(failed.length > 0, "a pod failed");
         const term = failed[0].status.containerStatuses[0].state.terminated;
         assert.equal(term.exitCode, 3);
-        assert.equal(term.message, "rank 1 failed on purpose", "the rank's reason is the container's termination message");
+        assert.equal(
+            term.message,
+            "rank 1 failed on purpose",
+            "the rank's reason is the container's termination message",
+        );
     });
 
     test("5c. TrainJob (kubeflow): the Trainer's pods meet over cluster DNS and the TrainJob Completes", async () => {
         const objects = await emitObjects(() => rendezvous("rdv-kf", "kubeflow", ["-timeout", "90s"]), ns);
         applyOk(objects);
-        await waitFor("TrainJob rdv-kf Complete", () => {
-            const t = get("trainjob", "rdv-kf", ns);
-            assert.ok(!conditionTrue(t, "Failed"), `TrainJob failed: ${JSON.stringify(t?.status)}`);
-            return conditionTrue(t, "Complete");
-        }, { timeoutMs: 180_000, dump: [["trainjob", "rdv-kf", ns], ["jobset", "rdv-kf", ns], ["pods", "", ns]] });
+        await waitFor(
+            "TrainJob rdv-kf Complete",
+            () => {
+                const t = get("trainjob", "rdv-kf", ns);
+                assert.ok(!conditionTrue(t, "Failed"), `TrainJob failed: ${JSON.stringify(t?.status)}`);
+                return conditionTrue(t, "Complete");
+            },
+            {
+                timeoutMs: 180_000,
+                dump: [
+                    ["trainjob", "rdv-kf", ns],
+                    ["jobset", "rdv-kf", ns],
+                    ["pods", "", ns],
+                ],
+            },
+        );
         const logs = await logsOf("jobset.sigs.k8s.io/jobset-name=rdv-kf");
         assert.equal(logs.length, 2);
-        for (const { pod, lines } of logs) assert.ok(lines.some((l) => l.met === 2), `${pod.metadata.name}: ${JSON.stringify(lines)}`);
+        for (const { pod, lines } of logs)
+            assert.ok(
+                lines.some((l) => l.met === 2),
+                `${pod.metadata.name}: ${JSON.stringify(lines)}`,
+            );
     });
 });

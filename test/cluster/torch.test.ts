@@ -66,18 +66,30 @@ function torchImage(): string {
 
 /** Whether the real node's containerd has the image (imported by scripts/cluster.sh up or scripts/images.sh import). */
 function imageOnNode(ref: string): boolean {
-    const ctr = path.join(process.env.MLKUBE_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache", "mlkube"), "bin", "ctr");
+    const ctr = path.join(
+        process.env.MLKUBE_CACHE ?? path.join(process.env.HOME ?? "/root", ".cache", "mlkube"),
+        "bin",
+        "ctr",
+    );
     const sock = path.join(CLUSTER_DIR, "node", "containerd", "containerd.sock");
-    const r = spawnSync(ctr, [`--address=${sock}`, "-n", "k8s.io", "images", "ls", "-q", `name==${ref}`], { encoding: "utf8" });
+    const r = spawnSync(ctr, [`--address=${sock}`, "-n", "k8s.io", "images", "ls", "-q", `name==${ref}`], {
+        encoding: "utf8",
+    });
     return r.status === 0 && r.stdout.trim() === ref;
 }
 
 before(async () => {
     if (!enabled) return;
     requireCluster();
-    assert.ok(hasRealNode(), "the cluster has no real node; scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0");
+    assert.ok(
+        hasRealNode(),
+        "the cluster has no real node; scripts/cluster.sh up starts one unless MLKUBE_REAL_NODE=0",
+    );
     image = torchImage();
-    assert.ok(imageOnNode(image), `${image} is not on the real node: scripts/cluster.sh up imports it (or: scripts/images.sh build torch && scripts/images.sh import torch)`);
+    assert.ok(
+        imageOnNode(image),
+        `${image} is not on the real node: scripts/cluster.sh up imports it (or: scripts/images.sh build torch && scripts/images.sh import torch)`,
+    );
     ns = await createNamespace("hb-torch");
 });
 
@@ -125,21 +137,55 @@ function program(name: string, o: RunOptions) {
 }
 
 /** The object and pod label of each backend's run. */
-function kindOf(backend: Backend): { kind: string; selector: (name: string) => string; status: "JobSet" | "TrainJob" | "Job"; complete: string } {
-    if (backend === "job") return { kind: "job", selector: (n) => `batch.kubernetes.io/job-name=${n}`, status: "Job", complete: "Complete" };
-    if (backend === "kubeflow") return { kind: "trainjob", selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`, status: "TrainJob", complete: "Complete" };
-    return { kind: "jobset", selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`, status: "JobSet", complete: "Completed" };
+function kindOf(backend: Backend): {
+    kind: string;
+    selector: (name: string) => string;
+    status: "JobSet" | "TrainJob" | "Job";
+    complete: string;
+} {
+    if (backend === "job")
+        return {
+            kind: "job",
+            selector: (n) => `batch.kubernetes.io/job-name=${n}`,
+            status: "Job",
+            complete: "Complete",
+        };
+    if (backend === "kubeflow")
+        return {
+            kind: "trainjob",
+            selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`,
+            status: "TrainJob",
+            complete: "Complete",
+        };
+    return {
+        kind: "jobset",
+        selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`,
+        status: "JobSet",
+        complete: "Completed",
+    };
 }
 
 /** Waits (bounded) for the run to end; throws at once when it failed (naming the failure), or at the timeout with a dump. */
 async function completed(name: string, backend: Backend, timeoutMs = RUN_MS): Promise<any> {
     const k = kindOf(backend);
-    const end = await waitFor(`${k.kind} ${name} ${k.complete}`, () => {
-        const o = get(k.kind, name, ns);
-        if (conditionTrue(o, "Failed")) return { failed: o };
-        return conditionTrue(o, k.complete) ? { done: o } : undefined;
-    }, { timeoutMs, intervalMs: 2000, dump: () => `${kubectl(["-n", ns, "get", k.kind, name, "-o", "yaml"]).output}\n--- pods\n${kubectl(["-n", ns, "get", "pods", "-o", "wide"]).output}\n--- logs\n${logsText(name, backend)}` });
-    if (end.failed) assert.fail(`${k.kind} ${name} failed: ${JSON.stringify(condition(end.failed, "Failed"))}\n${terminationMessages(name, backend)}`);
+    const end = await waitFor(
+        `${k.kind} ${name} ${k.complete}`,
+        () => {
+            const o = get(k.kind, name, ns);
+            if (conditionTrue(o, "Failed")) return { failed: o };
+            return conditionTrue(o, k.complete) ? { done: o } : undefined;
+        },
+        {
+            timeoutMs,
+            intervalMs: 2000,
+            dump: () =>
+                `${kubectl(["-n", ns, "get", k.kind, name, "-o", "yaml"]).output}\n--- pods\n${kubectl(["-n", ns, "get", "pods", "-o", "wide"]).output}\n--- logs\n${logsText(name, backend)}`,
+        },
+    );
+    if (end.failed)
+        assert.fail(
+            `${k.kind} ${name} failed: ${JSON.stringify(condition(end.failed, "Failed"))}\n${terminationMessages(name, backend)}`,
+        );
     return end.done;
 }
 
@@ -172,13 +218,18 @@ function events(name: string, backend: Backend): any[] {
 function assertTrained(ev: any[], steps = 30): { losses: Map<number, number> } {
     const starts = ev.filter((e) => e.event === "start");
     assert.equal(starts.length, WORLD, `${WORLD} workers started: ${JSON.stringify(starts)}`);
-    assert.deepEqual(new Set(starts.map((s) => s.WORLD_SIZE)), new Set([String(WORLD)]), "torchrun gives every worker WORLD_SIZE=4");
+    assert.deepEqual(
+        new Set(starts.map((s) => s.WORLD_SIZE)),
+        new Set([String(WORLD)]),
+        "torchrun gives every worker WORLD_SIZE=4",
+    );
     assert.deepEqual(starts.map((s) => Number(s.RANK)).sort(), [0, 1, 2, 3], "distinct ranks 0-3");
     assert.deepEqual(starts.map((s) => Number(s.GROUP_RANK)).sort(), [0, 0, 1, 1], "two workers per node");
     assert.equal(new Set(starts.map((s) => s.pod)).size, 2, "two pods");
     const reduce = ev.filter((e) => e.event === "allreduce");
     assert.equal(reduce.length, WORLD);
-    for (const r of reduce) assert.equal(r.checksum, 360, `rank ${r.rank}: all-reduce checksum ${r.checksum}, expected 36 * 4 * 5 / 2`);
+    for (const r of reduce)
+        assert.equal(r.checksum, 360, `rank ${r.rank}: all-reduce checksum ${r.checksum}, expected 36 * 4 * 5 / 2`);
     const losses = new Map<number, number>(ev.filter((e) => e.event === "loss").map((e) => [e.step, e.loss]));
     const stepsSeen = [...losses.keys()].sort((a, b) => a - b);
     assert.equal(stepsSeen[stepsSeen.length - 1], steps, `the loss of every step up to ${steps}: ${stepsSeen}`);
@@ -186,7 +237,10 @@ function assertTrained(ev: any[], steps = 30): { losses: Map<number, number> } {
     const last = losses.get(steps)!;
     assert.ok(last < first / 10, `the loss goes down: step ${stepsSeen[0]} ${first}, step ${steps} ${last}`);
     const ckpt = ev.filter((e) => e.event === "checkpoint");
-    assert.ok(ckpt.some((c) => c.step === steps && c.path === `${CKPT}/${path.basename(path.dirname(c.path))}/model.pt`), `rank 0 wrote the final checkpoint: ${JSON.stringify(ckpt)}`);
+    assert.ok(
+        ckpt.some((c) => c.step === steps && c.path === `${CKPT}/${path.basename(path.dirname(c.path))}/model.pt`),
+        `rank 0 wrote the final checkpoint: ${JSON.stringify(ckpt)}`,
+    );
     assert.equal(ev.filter((e) => e.event === "done").length, WORLD, "every worker finished");
     return { losses };
 }
@@ -231,7 +285,14 @@ const serving = (name: string, version: string) => () => {
         secrets: [code],
         volumes: [{ volume: ckpt, mountPath: CKPT, readOnly: true }],
     });
-    new Compute("client", { ...ON_REAL_NODE, image, command: ["sleep", "infinity"], resources: SERVE_RESOURCES, securityContext: { runAsUser: 1000 }, secrets: [code] });
+    new Compute("client", {
+        ...ON_REAL_NODE,
+        image,
+        command: ["sleep", "infinity"],
+        resources: SERVE_RESOURCES,
+        securityContext: { runAsUser: 1000 },
+        secrets: [code],
+    });
 };
 
 /**
@@ -239,13 +300,39 @@ const serving = (name: string, version: string) => () => {
  * pod, applies `next` (a rollout of Compute `name`) 3 s in, samples the budget every second while the
  * loop runs; returns the loop's summary and every sample where the budget's healthy count fell short.
  */
-async function rolloutUnderLoad(clientPod: string, url: string, name: string, next: K8sObject[]): Promise<{ summary: any; budget: string[] }> {
-    const loop = spawn(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, "-n", ns, "exec", clientPod, "--", "python3", "/opt/train/client.py", url, "10", "30"], { stdio: ["ignore", "pipe", "pipe"] });
+async function rolloutUnderLoad(
+    clientPod: string,
+    url: string,
+    name: string,
+    next: K8sObject[],
+): Promise<{ summary: any; budget: string[] }> {
+    const loop = spawn(
+        KUBECTL,
+        [
+            `--kubeconfig=${KUBECONFIG}`,
+            "-n",
+            ns,
+            "exec",
+            clientPod,
+            "--",
+            "python3",
+            "/opt/train/client.py",
+            url,
+            "10",
+            "30",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     loop.stdout.on("data", (d) => (out += d));
     loop.stderr.on("data", (d) => (out += d));
     let loopDone = false;
-    const exited = new Promise<number | null>((resolve) => loop.on("close", (code) => { loopDone = true; resolve(code); }));
+    const exited = new Promise<number | null>((resolve) =>
+        loop.on("close", (code) => {
+            loopDone = true;
+            resolve(code);
+        }),
+    );
     const killer = setTimeout(() => loop.kill("SIGKILL"), 90_000);
     try {
         await new Promise((r) => setTimeout(r, 3000));
@@ -260,10 +347,14 @@ async function rolloutUnderLoad(clientPod: string, url: string, name: string, ne
         const summary = jsonLines(out)[0];
         assert.ok(summary, out);
         assert.equal(summary.sent, 300, JSON.stringify(summary));
-        await waitFor(`Deployment ${name} rolled out`, () => {
-            const d = get("deployment", name, ns);
-            return d.status.updatedReplicas === 2 && d.status.readyReplicas === 2 && d.status.replicas === 2;
-        }, { timeoutMs: 60_000, dump: [["pods", "", ns]] });
+        await waitFor(
+            `Deployment ${name} rolled out`,
+            () => {
+                const d = get("deployment", name, ns);
+                return d.status.updatedReplicas === 2 && d.status.readyReplicas === 2 && d.status.replicas === 2;
+            },
+            { timeoutMs: 60_000, dump: [["pods", "", ns]] },
+        );
         return { summary, budget };
     } finally {
         clearTimeout(killer);
@@ -285,8 +376,11 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
             await completed(name, backend);
             const { losses } = assertTrained(events(name, backend));
             freshLossAtStep1 ??= losses.get(1);
-            if (backend === "jobset") target = events(name, backend).find((e) => e.event === "done" && e.rank === 0)?.target;
-            console.log(`# ${backend}: trained in ${((Date.now() - t0) / 1000).toFixed(0)} s; loss step 1 ${losses.get(1)?.toFixed(4)}, step 30 ${losses.get(30)?.toFixed(6)}`);
+            if (backend === "jobset")
+                target = events(name, backend).find((e) => e.event === "done" && e.rank === 0)?.target;
+            console.log(
+                `# ${backend}: trained in ${((Date.now() - t0) / 1000).toFixed(0)} s; loss step 1 ${losses.get(1)?.toFixed(4)}, step 30 ${losses.get(30)?.toFixed(6)}`,
+            );
             cleanup(name, backend);
         });
     }
@@ -300,10 +394,15 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         const ev = events(name, "jobset");
         const resumes = ev.filter((e) => e.event === "resume");
         assert.equal(resumes.length, WORLD, `every worker of the restarted group resumed: ${JSON.stringify(resumes)}`);
-        for (const r of resumes) assert.equal(r.step, 10, "from the checkpoint of step 10 (the last before the failure at 15)");
+        for (const r of resumes)
+            assert.equal(r.step, 10, "from the checkpoint of step 10 (the last before the failure at 15)");
         const { losses } = assertTrained(ev);
         assert.equal(Math.min(...losses.keys()), 11, "the restarted group trains from step 11");
-        if (freshLossAtStep1 !== undefined) assert.ok(losses.get(11)! < freshLossAtStep1 / 10, `resumed weights, not fresh ones: step 11 ${losses.get(11)}, fresh step 1 ${freshLossAtStep1}`);
+        if (freshLossAtStep1 !== undefined)
+            assert.ok(
+                losses.get(11)! < freshLossAtStep1 / 10,
+                `resumed weights, not fresh ones: step 11 ${losses.get(11)}, fresh step 1 ${freshLossAtStep1}`,
+            );
         console.log(`# jobset restart + resume: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         cleanup(name, "jobset");
     });
@@ -311,25 +410,52 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
     test("jobset, no restart left: rank 3's failure fails the JobSet; waitForCompletion's error names it and its termination-message command shows rank 3's exit", async () => {
         const name = "t-fail";
         await start(name, { backend: "jobset", waitForCompletion: true, env: { FAIL_RANK: "3", FAIL_AT_STEP: "5" } });
-        const js = await waitFor(`JobSet ${name} Failed`, () => {
-            const j = get("jobset", name, ns);
-            assert.ok(!conditionTrue(j, "Completed"), "a JobSet with a failing rank completed");
-            return conditionTrue(j, "Failed") ? j : undefined;
-        }, { timeoutMs: RUN_MS, intervalMs: 2000, dump: [["jobset", name, ns], ["pods", "", ns]] });
+        const js = await waitFor(
+            `JobSet ${name} Failed`,
+            () => {
+                const j = get("jobset", name, ns);
+                assert.ok(!conditionTrue(j, "Completed"), "a JobSet with a failing rank completed");
+                return conditionTrue(j, "Failed") ? j : undefined;
+            },
+            {
+                timeoutMs: RUN_MS,
+                intervalMs: 2000,
+                dump: [
+                    ["jobset", name, ns],
+                    ["pods", "", ns],
+                ],
+            },
+        );
         let message = "";
-        assert.throws(() => terminalState("JobSet", js.status, { resourceName: name, objectName: name, namespace: ns }, true), (e: Error) => {
-            message = e.message;
-            assert.match(e.message, new RegExp(`JobSet "${name}" failed \\(${condition(js, "Failed")!.reason}\\)`));
-            return true;
-        });
+        assert.throws(
+            () => terminalState("JobSet", js.status, { resourceName: name, objectName: name, namespace: ns }, true),
+            (e: Error) => {
+                message = e.message;
+                assert.match(e.message, new RegExp(`JobSet "${name}" failed \\(${condition(js, "Failed")!.reason}\\)`));
+                return true;
+            },
+        );
         // The command the error names, run as the user would: the failed rank's last log lines.
         const jsonpath = /-o jsonpath='([^']+)'/.exec(message)?.[1];
         assert.ok(jsonpath, message);
-        const out = kubectl(["-n", ns, "get", "pods", "-l", `jobset.sigs.k8s.io/jobset-name=${name}`, "-o", `jsonpath=${jsonpath}`]);
+        const out = kubectl([
+            "-n",
+            ns,
+            "get",
+            "pods",
+            "-l",
+            `jobset.sigs.k8s.io/jobset-name=${name}`,
+            "-o",
+            `jsonpath=${jsonpath}`,
+        ]);
         assert.equal(out.status, 0, out.output);
         // The message is the log's tail (FallbackToLogsOnError: 80 lines / 4 KiB): torchrun's failure summary,
         // with rank 3 as the root cause or under "Failures" (whichever worker of the node died first).
-        assert.match(out.stdout, /rank\s*:\s*3 \(local_rank: 1\)\s*exitcode\s*:\s*3 /, `torchrun's summary names rank 3 and exit code 3:\n${out.stdout}`);
+        assert.match(
+            out.stdout,
+            /rank\s*:\s*3 \(local_rank: 1\)\s*exitcode\s*:\s*3 /,
+            `torchrun's summary names rank 3 and exit code 3:\n${out.stdout}`,
+        );
         cleanup(name, "jobset");
     });
 
@@ -341,13 +467,20 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
             assert.ok(i >= 0, "mlkube sets PET_NNODES");
             env.splice(i, 1);
         });
-        await assert.rejects(async () => {
-            await completed(name, "jobset");
-            assertTrained(events(name, "jobset"));
-        }, (e: Error) => {
-            assert.match(e.message, /torchrun gives every worker WORLD_SIZE=4|jobset t-no-nnodes failed/, e.message);
-            return true;
-        });
+        await assert.rejects(
+            async () => {
+                await completed(name, "jobset");
+                assertTrained(events(name, "jobset"));
+            },
+            (e: Error) => {
+                assert.match(
+                    e.message,
+                    /torchrun gives every worker WORLD_SIZE=4|jobset t-no-nnodes failed/,
+                    e.message,
+                );
+                return true;
+            },
+        );
         cleanup(name, "jobset");
     });
 
@@ -355,7 +488,8 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         const name = "t-bad-master";
         const bound = 90_000;
         await start(name, { backend: "jobset" }, (objects) => {
-            for (const e of nodeEnv(objects)) if (e.name === "PET_MASTER_ADDR" || e.name === "MASTER_ADDR") e.value = `nowhere-node-0-0.${name}`;
+            for (const e of nodeEnv(objects))
+                if (e.name === "PET_MASTER_ADDR" || e.name === "MASTER_ADDR") e.value = `nowhere-node-0-0.${name}`;
         });
         const t0 = Date.now();
         await assert.rejects(completed(name, "jobset", bound), (e: Error) => {
@@ -370,37 +504,90 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
         assert.ok(target !== undefined, "needs the checkpoint of the jobset run (the first test)");
         const v1 = await emitObjects(serving("model", "v1"), ns);
         const dep = v1.find((o) => o.kind === "Deployment" && o.metadata.name === "model") as any;
-        assert.equal(dep.spec.strategy?.type ?? "RollingUpdate", "RollingUpdate", "a ReadWriteMany claim keeps Kubernetes' rolling update");
+        assert.equal(
+            dep.spec.strategy?.type ?? "RollingUpdate",
+            "RollingUpdate",
+            "a ReadWriteMany claim keeps Kubernetes' rolling update",
+        );
         const pdb = v1.find((o) => o.kind === "PodDisruptionBudget") as any;
         assert.deepEqual(pdb?.spec?.maxUnavailable, 1, "mlkube's default budget for 2 replicas");
-        const selectorOf = (d: any) => Object.entries(d.spec.selector.matchLabels as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(",");
+        const selectorOf = (d: any) =>
+            Object.entries(d.spec.selector.matchLabels as Record<string, string>)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",");
         const sel = selectorOf(dep);
         const clientSel = selectorOf(v1.find((o) => o.kind === "Deployment" && o.metadata.name === "client"));
         const stderr = applyOk(v1);
         assert.doesNotMatch(stderr, /PodSecurity/);
 
         // Readiness gates traffic: a running pod that is not Ready has no ready endpoint.
-        const running = await waitFor("a model pod running", () => list("pods", ns, sel).find((p) => p.status.phase === "Running"), { timeoutMs: 120_000, dump: [["pods", "", ns]] });
+        const running = await waitFor(
+            "a model pod running",
+            () => list("pods", ns, sel).find((p) => p.status.phase === "Running"),
+            { timeoutMs: 120_000, dump: [["pods", "", ns]] },
+        );
         if (!readyPods(ns, sel).some((p) => p.metadata.name === running.metadata.name)) {
             const slices = list("endpointslices", ns, "kubernetes.io/service-name=model");
-            const ready = slices.flatMap((s) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready && e.targetRef?.name === running.metadata.name);
+            const ready = slices
+                .flatMap((s) => s.endpoints ?? [])
+                .filter((e: any) => e.conditions?.ready && e.targetRef?.name === running.metadata.name);
             assert.deepEqual(ready, [], "a pod that is not Ready is not a ready endpoint");
         }
-        await waitFor("2 model pods ready", () => readyPods(ns, sel).length === 2, { timeoutMs: 180_000, intervalMs: 1000, dump: [["pods", "", ns]] });
-        const client = await waitFor("client pod ready", () => readyPods(ns, clientSel)[0], { timeoutMs: 120_000, dump: [["pods", "", ns]] });
+        await waitFor("2 model pods ready", () => readyPods(ns, sel).length === 2, {
+            timeoutMs: 180_000,
+            intervalMs: 1000,
+            dump: [["pods", "", ns]],
+        });
+        const client = await waitFor("client pod ready", () => readyPods(ns, clientSel)[0], {
+            timeoutMs: 120_000,
+            dump: [["pods", "", ns]],
+        });
         servingClient = client.metadata.name;
         const url = `http://model.${ns}.svc.cluster.local/predict?x=${Array(8).fill(1).join(",")}`;
-        const once = kubectl(["-n", ns, "exec", client.metadata.name, "--", "python3", "/opt/train/client.py", url, "2", "2"]);
+        const once = kubectl([
+            "-n",
+            ns,
+            "exec",
+            client.metadata.name,
+            "--",
+            "python3",
+            "/opt/train/client.py",
+            url,
+            "2",
+            "2",
+        ]);
         assert.equal(once.status, 0, once.output);
         const first = jsonLines(once.stdout)[0];
         assert.equal(first.failed, 0, JSON.stringify(first));
-        const predicted = JSON.parse(kubectl(["-n", ns, "exec", client.metadata.name, "--", "python3", "-c", `import urllib.request;print(urllib.request.urlopen(${JSON.stringify(url)}).read().decode())`]).stdout);
-        assert.ok(Math.abs(predicted.y - target) < 0.05, `the served model predicts ${predicted.y} at x = ones, the trained target is ${target}`);
+        const predicted = JSON.parse(
+            kubectl([
+                "-n",
+                ns,
+                "exec",
+                client.metadata.name,
+                "--",
+                "python3",
+                "-c",
+                `import urllib.request;print(urllib.request.urlopen(${JSON.stringify(url)}).read().decode())`,
+            ]).stdout,
+        );
+        assert.ok(
+            Math.abs(predicted.y - target) < 0.05,
+            `the served model predicts ${predicted.y} at x = ones, the trained target is ${target}`,
+        );
 
         // Rollout (env VERSION v1 -> v2) while the client sends 10 requests/s for 30 s through the Service.
-        const { summary, budget } = await rolloutUnderLoad(client.metadata.name, url, "model", await emitObjects(serving("model", "v2"), ns));
+        const { summary, budget } = await rolloutUnderLoad(
+            client.metadata.name,
+            url,
+            "model",
+            await emitObjects(serving("model", "v2"), ns),
+        );
         assert.equal(summary.failed, 0, `failed requests during the rollout: ${JSON.stringify(summary)}`);
-        assert.ok(summary.versions.v1 > 0 && summary.versions.v2 > 0, `the loop saw the old and the new version: ${JSON.stringify(summary.versions)}`);
+        assert.ok(
+            summary.versions.v1 > 0 && summary.versions.v2 > 0,
+            `the loop saw the old and the new version: ${JSON.stringify(summary.versions)}`,
+        );
         assert.deepEqual(budget, [], "the PodDisruptionBudget's healthy count never fell below what it requires");
         const d = get("deployment", "model", ns);
         assert.equal(d.status.updatedReplicas, 2, "the rollout finished within the loop");
@@ -408,17 +595,42 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
     test("negative control: the same rollout with the readiness probe removed from the emitted Deployment fails requests", async () => {
         assert.ok(servingClient, "needs the client pod of the serve test");
         const noProbe = (objects: K8sObject[]) => {
-            for (const o of objects as any[]) if (o.kind === "Deployment" && o.metadata.name === "model-np") for (const c of o.spec.template.spec.containers) delete c.readinessProbe;
+            for (const o of objects as any[])
+                if (o.kind === "Deployment" && o.metadata.name === "model-np")
+                    for (const c of o.spec.template.spec.containers) delete c.readinessProbe;
             return objects;
         };
         applyOk(noProbe(await emitObjects(serving("model-np", "v1"), ns)));
         const url = `http://model-np.${ns}.svc.cluster.local/predict?x=${Array(8).fill(1).join(",")}`;
-        await waitFor("model-np answers", () => {
-            const r = kubectl(["-n", ns, "exec", servingClient!, "--", "python3", "/opt/train/client.py", url, "2", "2"]);
-            return r.status === 0 && jsonLines(r.stdout)[0]?.failed === 0;
-        }, { timeoutMs: 180_000, intervalMs: 2000, dump: [["pods", "", ns]] });
-        const { summary } = await rolloutUnderLoad(servingClient, url, "model-np", noProbe(await emitObjects(serving("model-np", "v2"), ns)));
-        assert.ok(summary.failed > 0, `without the readiness probe the rollout sends requests to pods still loading the model: ${JSON.stringify(summary)}`);
+        await waitFor(
+            "model-np answers",
+            () => {
+                const r = kubectl([
+                    "-n",
+                    ns,
+                    "exec",
+                    servingClient!,
+                    "--",
+                    "python3",
+                    "/opt/train/client.py",
+                    url,
+                    "2",
+                    "2",
+                ]);
+                return r.status === 0 && jsonLines(r.stdout)[0]?.failed === 0;
+            },
+            { timeoutMs: 180_000, intervalMs: 2000, dump: [["pods", "", ns]] },
+        );
+        const { summary } = await rolloutUnderLoad(
+            servingClient,
+            url,
+            "model-np",
+            noProbe(await emitObjects(serving("model-np", "v2"), ns)),
+        );
+        assert.ok(
+            summary.failed > 0,
+            `without the readiness probe the rollout sends requests to pods still loading the model: ${JSON.stringify(summary)}`,
+        );
         console.log(`# no readiness probe: ${summary.failed} of ${summary.sent} requests failed during the rollout`);
     });
 });

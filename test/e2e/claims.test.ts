@@ -33,7 +33,9 @@ describe("retained claims", () => {
         const cls = claim.spec.storageClassName;
         assert.ok(cls, "the cluster's default class was set on the claim");
         a.set({ storageClass: "manual" });
-        const message = new RegExp(`Volume "data": storageClass: claim "data" exists with storageClass "${cls}", and Kubernetes cannot change a claim's storageClass; nothing was changed`);
+        const message = new RegExp(
+            `Volume "data": storageClass: claim "data" exists with storageClass "${cls}", and Kubernetes cannot change a claim's storageClass; nothing was changed`,
+        );
         const p = a.preview();
         assert.notEqual(p.status, 0, p.output);
         assert.match(p.output, message, p.output);
@@ -47,7 +49,9 @@ describe("retained claims", () => {
         a.pulumi(["config", "rm", "storageClass"]);
         const again = a.preview(["--expect-no-changes"]);
         assert.equal(again.status, 0, again.output);
-        console.log(`# claims: storageClass change preview ${p.seconds}s, up ${up.seconds}s (both failed as expected), reverted preview ${again.seconds}s, test ${(Date.now() - t0) / 1000}s`);
+        console.log(
+            `# claims: storageClass change preview ${p.seconds}s, up ${up.seconds}s (both failed as expected), reverted preview ${again.seconds}s, test ${(Date.now() - t0) / 1000}s`,
+        );
     });
 
     test("the same stack re-adopts its retained claim after destroy + up, and growing it works", () => {
@@ -55,10 +59,18 @@ describe("retained claims", () => {
         const claim = get("persistentvolumeclaim", "data", ns);
         const destroy = a.pulumi(["destroy", "--yes", "--skip-preview"]);
         assert.equal(destroy.status, 0, destroy.output);
-        assert.equal(get("persistentvolumeclaim", "data", ns)?.metadata.uid, claim.metadata.uid, "destroy retained the claim");
+        assert.equal(
+            get("persistentvolumeclaim", "data", ns)?.metadata.uid,
+            claim.metadata.uid,
+            "destroy retained the claim",
+        );
         const up = a.up();
         assert.equal(up.status, 0, up.output);
-        assert.equal(get("persistentvolumeclaim", "data", ns).metadata.uid, claim.metadata.uid, "up re-adopted the same claim");
+        assert.equal(
+            get("persistentvolumeclaim", "data", ns).metadata.uid,
+            claim.metadata.uid,
+            "up re-adopted the same claim",
+        );
         a.set({ dataSize: "2Gi" });
         const grow = a.up();
         assert.equal(grow.status, 0, grow.output);
@@ -66,10 +78,17 @@ describe("retained claims", () => {
         const grown = get("persistentvolumeclaim", "data", ns);
         assert.equal(grown.metadata.uid, claim.metadata.uid);
         assert.equal(grown.spec.resources.requests.storage, "2Gi");
-        const managers = JSON.parse(kc(["-n", ns, "get", "pvc", "data", "-o", "json", "--show-managed-fields"])).metadata.managedFields.map((f: any) => f.manager);
-        assert.ok(!managers.some((m: string) => m.startsWith("pulumi-kubernetes-")), `no field manager of a destroyed incarnation is left: ${managers}`);
+        const managers = JSON.parse(
+            kc(["-n", ns, "get", "pvc", "data", "-o", "json", "--show-managed-fields"]),
+        ).metadata.managedFields.map((f: any) => f.manager);
+        assert.ok(
+            !managers.some((m: string) => m.startsWith("pulumi-kubernetes-")),
+            `no field manager of a destroyed incarnation is left: ${managers}`,
+        );
         const p = a.preview(["--expect-no-changes"]);
         assert.equal(p.status, 0, p.output);
-        console.log(`# re-adopt: destroy ${destroy.seconds}s, up ${up.seconds}s, grow ${grow.seconds}s, test ${(Date.now() - t0) / 1000}s`);
+        console.log(
+            `# re-adopt: destroy ${destroy.seconds}s, up ${up.seconds}s, grow ${grow.seconds}s, test ${(Date.now() - t0) / 1000}s`,
+        );
     });
 });

@@ -7,7 +7,17 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { KUBECONFIG, KUBECTL, Stack, createNamespace, deleteNamespaces, get, kc, requirePrerequisites, waitFor } from "./helpers";
+import {
+    KUBECONFIG,
+    KUBECTL,
+    Stack,
+    createNamespace,
+    deleteNamespaces,
+    get,
+    kc,
+    requirePrerequisites,
+    waitFor,
+} from "./helpers";
 
 const PROGRAM = "test/e2e/programs/daytwo";
 
@@ -18,8 +28,25 @@ after(() => deleteNamespaces());
  * Watches a Deployment (`kubectl get -w`) in the background: every spec.replicas and readyReplicas it
  * goes through, until `stop()`.
  */
-function watchReplicas(name: string, namespace: string): { stop: () => Promise<Array<{ replicas: number; ready: number }>> } {
-    const child = spawn(KUBECTL, [`--kubeconfig=${KUBECONFIG}`, "-n", namespace, "get", "deployment", name, "-w", "-o", "jsonpath={.spec.replicas} {.status.readyReplicas}{\"\\n\"}"], { stdio: ["ignore", "pipe", "pipe"] });
+function watchReplicas(
+    name: string,
+    namespace: string,
+): { stop: () => Promise<Array<{ replicas: number; ready: number }>> } {
+    const child = spawn(
+        KUBECTL,
+        [
+            `--kubeconfig=${KUBECONFIG}`,
+            "-n",
+            namespace,
+            "get",
+            "deployment",
+            name,
+            "-w",
+            "-o",
+            'jsonpath={.spec.replicas} {.status.readyReplicas}{"\\n"}',
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += `stderr: ${d}`));
@@ -45,10 +72,14 @@ function replicas(namespace: string): { spec: number; ready: number } {
 }
 
 function readyAt(namespace: string, n: number) {
-    return waitFor(`deployment api at ${n} ready replicas`, () => {
-        const r = replicas(namespace);
-        return r.spec === n && r.ready === n ? r : undefined;
-    }, { timeoutMs: 60_000, dump: [["deployment", "api", namespace]] });
+    return waitFor(
+        `deployment api at ${n} ready replicas`,
+        () => {
+            const r = replicas(namespace);
+            return r.spec === n && r.ready === n ? r : undefined;
+        },
+        { timeoutMs: 60_000, dump: [["deployment", "api", namespace]] },
+    );
 }
 
 describe("day two: a Compute's replicas", () => {
@@ -69,8 +100,13 @@ describe("day two: a Compute's replicas", () => {
     // First, while mlkube's field manager owns spec.replicas (the reported drop needs that).
     test("turning autoscaling on never drops the Deployment below its replica count", async () => {
         const t0 = Date.now();
-        const owners = JSON.parse(kc(["-n", ns, "get", "deployment", "api", "-o", "json", "--show-managed-fields"])).metadata.managedFields.filter((f: any) => f.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined).map((f: any) => f.manager);
-        assert.ok(owners.length > 0 && owners.every((m: string) => m === `mlkube/mlkube-e2e-daytwo/${stack.name}`), `Pulumi (the stack's field manager) owns spec.replicas before the change: ${owners}`);
+        const owners = JSON.parse(kc(["-n", ns, "get", "deployment", "api", "-o", "json", "--show-managed-fields"]))
+            .metadata.managedFields.filter((f: any) => f.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined)
+            .map((f: any) => f.manager);
+        assert.ok(
+            owners.length > 0 && owners.every((m: string) => m === `mlkube/mlkube-e2e-daytwo/${stack.name}`),
+            `Pulumi (the stack's field manager) owns spec.replicas before the change: ${owners}`,
+        );
         stack.set({ autoscaleMin: "2", autoscaleMax: "4" });
         const watch = watchReplicas("api", ns);
         const r = stack.up();
@@ -79,12 +115,20 @@ describe("day two: a Compute's replicas", () => {
         const seen = await watch.stop();
         assert.equal(r.status, 0, r.output);
         assert.ok(seen.length > 0, "the watch saw the Deployment");
-        assert.ok(seen.every((s) => s.replicas >= 2), `spec.replicas went below 2: ${JSON.stringify(seen)}`);
-        assert.ok(seen.every((s) => s.ready >= 2), `ready replicas went below 2: ${JSON.stringify(seen)}`);
+        assert.ok(
+            seen.every((s) => s.replicas >= 2),
+            `spec.replicas went below 2: ${JSON.stringify(seen)}`,
+        );
+        assert.ok(
+            seen.every((s) => s.ready >= 2),
+            `ready replicas went below 2: ${JSON.stringify(seen)}`,
+        );
         assert.ok(get("hpa", "api", ns), "the HorizontalPodAutoscaler exists");
         const p = stack.preview(["--expect-no-changes"]);
         assert.equal(p.status, 0, p.output);
-        console.log(`# day two: enabling autoscaling up ${r.seconds}s, watched ${JSON.stringify(seen)}, test ${(Date.now() - t0) / 1000}s`);
+        console.log(
+            `# day two: enabling autoscaling up ${r.seconds}s, watched ${JSON.stringify(seen)}, test ${(Date.now() - t0) / 1000}s`,
+        );
     });
 
     test("with autoscaling, an update of the Deployment keeps the autoscaler's count", async () => {
@@ -96,7 +140,10 @@ describe("day two: a Compute's replicas", () => {
         const r = stack.up();
         const seen = await watch.stop();
         assert.equal(r.status, 0, r.output);
-        assert.ok(seen.every((s) => s.replicas === 3), `spec.replicas changed during the update: ${JSON.stringify(seen)}`);
+        assert.ok(
+            seen.every((s) => s.replicas === 3),
+            `spec.replicas changed during the update: ${JSON.stringify(seen)}`,
+        );
         assert.equal(replicas(ns).spec, 3);
     });
 
@@ -133,17 +180,28 @@ describe("day two: a Compute's replicas", () => {
         assert.equal(replicas(ns).spec, 2);
         assert.equal(get("deployment", "api", ns).spec.template.spec.containers[0].image, "registry.example/api:1.1");
         await readyAt(ns, 2);
-        console.log(`# day two: kubectl scale + up --refresh ${r.seconds}s, + image bump ${u.seconds}s, test ${(Date.now() - t0) / 1000}s`);
+        console.log(
+            `# day two: kubectl scale + up --refresh ${r.seconds}s, + image bump ${u.seconds}s, test ${(Date.now() - t0) / 1000}s`,
+        );
     });
 });
 
 /** Starts `pulumi <args>` for the stack in the background; `done` resolves with its exit code and output. */
-function startPulumi(stack: Stack, args: string[]): { pid: number; done: Promise<{ status: number | null; signal: string | null; output: string }> } {
-    const child = spawn("pulumi", [...args, "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir], { env: stack.env, stdio: ["ignore", "pipe", "pipe"] });
+function startPulumi(
+    stack: Stack,
+    args: string[],
+): { pid: number; done: Promise<{ status: number | null; signal: string | null; output: string }> } {
+    const child = spawn(
+        "pulumi",
+        [...args, "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir],
+        { env: stack.env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
-    const done = new Promise<{ status: number | null; signal: string | null; output: string }>((res) => child.once("close", (status, signal) => res({ status, signal, output })));
+    const done = new Promise<{ status: number | null; signal: string | null; output: string }>((res) =>
+        child.once("close", (status, signal) => res({ status, signal, output })),
+    );
     return { pid: child.pid!, done };
 }
 
@@ -160,12 +218,19 @@ for (const backend of ["jobset", "job", "kubeflow"] as const) {
         });
         after(() => stack?.remove());
 
-        const outcome = backend === "kubeflow" ? "the rerun fails (TrainJobNotWaitedError) instead of reporting success; wait, refresh, up report jobState" : "the rerun waits for the job and reports jobState";
+        const outcome =
+            backend === "kubeflow"
+                ? "the rerun fails (TrainJobNotWaitedError) instead of reporting success; wait, refresh, up report jobState"
+                : "the rerun waits for the job and reports jobState";
         test(`^C during the wait, pulumi refresh, pulumi up: ${outcome}`, async () => {
             const t0 = Date.now();
             const first = startPulumi(stack, ["up", "--yes", "--skip-preview"]);
             const job = () => get(KIND[backend], "train", ns);
-            await waitFor("the job's pod running", () => kc(["-n", ns, "get", "pods", "-o", "jsonpath={.items[*].status.phase}"]).includes("Running"), { timeoutMs: 60_000, dump: [[KIND[backend], "train", ns]] });
+            await waitFor(
+                "the job's pod running",
+                () => kc(["-n", ns, "get", "pods", "-o", "jsonpath={.items[*].status.phase}"]).includes("Running"),
+                { timeoutMs: 60_000, dump: [[KIND[backend], "train", ns]] },
+            );
             process.kill(first.pid, "SIGINT"); // an operator's ^C
             const killer = setTimeout(() => process.kill(first.pid, "SIGKILL"), 60_000);
             const interrupted = await first.done;
@@ -179,27 +244,41 @@ for (const backend of ["jobset", "job", "kubeflow"] as const) {
             if (backend === "kubeflow") {
                 // No field of a TrainJob says "finished", so the rerun cannot wait: it must not report success.
                 assert.notEqual(rerun.status, 0, rerun.output);
-                assert.match(rerun.output, /TrainJob "train": waitForCompletion: TrainJob "train" has not finished, and this update did not wait for it/, rerun.output);
+                assert.match(
+                    rerun.output,
+                    /TrainJob "train": waitForCompletion: TrainJob "train" has not finished, and this update did not wait for it/,
+                    rerun.output,
+                );
                 assert.doesNotMatch(rerun.output, /\n\s+at .+:\d+:\d+\)?\n/, `a stack trace:\n${rerun.output}`);
                 // What the message says to do: wait, refresh, up.
-                await waitFor("the TrainJob finished", () => isFinal(job()), { timeoutMs: 120_000, dump: [[KIND[backend], "train", ns]] });
+                await waitFor("the TrainJob finished", () => isFinal(job()), {
+                    timeoutMs: 120_000,
+                    dump: [[KIND[backend], "train", ns]],
+                });
                 assert.equal(stack.pulumi(["refresh", "--yes", "--skip-preview"]).status, 0);
                 const again = stack.up();
                 assert.equal(again.status, 0, again.output);
             } else {
                 assert.equal(rerun.status, 0, rerun.output);
                 // The rerun waited: the job is finished now, and the stack reports it.
-                assert.ok(isFinal(job()), `the rerun returned before the job finished (${rerun.seconds}s):\n${rerun.output}`);
+                assert.ok(
+                    isFinal(job()),
+                    `the rerun returned before the job finished (${rerun.seconds}s):\n${rerun.output}`,
+                );
             }
             assert.equal(stack.outputs().jobState, "Complete");
             // And nothing is left to do.
             const p = stack.preview(["--expect-no-changes"]);
             assert.equal(p.status, 0, p.output);
-            console.log(`# day two (${backend}): ^C after ${cancelled}s, refresh ${refresh.seconds}s, rerun ${rerun.seconds}s (exit ${rerun.status}), test ${(Date.now() - t0) / 1000}s`);
+            console.log(
+                `# day two (${backend}): ^C after ${cancelled}s, refresh ${refresh.seconds}s, rerun ${rerun.seconds}s (exit ${rerun.status}), test ${(Date.now() - t0) / 1000}s`,
+            );
         });
     });
 }
 
 function isFinal(job: any): boolean {
-    return (job?.status?.conditions ?? []).some((c: any) => c.status === "True" && ["Completed", "Complete", "Failed"].includes(c.type));
+    return (job?.status?.conditions ?? []).some(
+        (c: any) => c.status === "True" && ["Completed", "Complete", "Failed"].includes(c.type),
+    );
 }

@@ -8,8 +8,21 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { render } from "../../src/render";
 import {
-    RUN_ID, Stack, assertDestroyedExcept, assertLiveMatchesRendered, assertNoSecretLeak, createNamespace, deleteNamespaces, exampleStackDefaults, get, kc,
-    kubectl, list, requirePrerequisites, summary, waitFor,
+    RUN_ID,
+    Stack,
+    assertDestroyedExcept,
+    assertLiveMatchesRendered,
+    assertNoSecretLeak,
+    createNamespace,
+    deleteNamespaces,
+    exampleStackDefaults,
+    get,
+    kc,
+    kubectl,
+    list,
+    requirePrerequisites,
+    summary,
+    waitFor,
 } from "./helpers";
 
 interface Case {
@@ -22,8 +35,18 @@ interface Case {
 }
 
 const CASES: Case[] = [
-    { title: "quickstart", dir: "examples/quickstart", prefix: "qs", secrets: { apiToken: `qs-api-token-${RUN_ID}-Zx81` } },
-    { title: "inference", dir: "examples/inference", prefix: "inf", secrets: { hfToken: `hf_e2eInference${RUN_ID}Q7` } },
+    {
+        title: "quickstart",
+        dir: "examples/quickstart",
+        prefix: "qs",
+        secrets: { apiToken: `qs-api-token-${RUN_ID}-Zx81` },
+    },
+    {
+        title: "inference",
+        dir: "examples/inference",
+        prefix: "inf",
+        secrets: { hfToken: `hf_e2eInference${RUN_ID}Q7` },
+    },
     {
         title: "llm-finetune (jobset)",
         dir: "examples/llm-finetune",
@@ -45,12 +68,14 @@ const gpuNodeTypes: Record<string, string> = {};
 
 before(() => {
     requirePrerequisites();
-    for (const n of list("nodes", "", "mlkube.test/node-kind=gpu")) gpuNodeTypes[n.metadata.name] = n.metadata.labels[INSTANCE_TYPE];
+    for (const n of list("nodes", "", "mlkube.test/node-kind=gpu"))
+        gpuNodeTypes[n.metadata.name] = n.metadata.labels[INSTANCE_TYPE];
     kc(["label", "node", "-l", "mlkube.test/node-kind=gpu", `${INSTANCE_TYPE}=p5.48xlarge`, "--overwrite"]);
 });
 
 after(() => {
-    for (const [node, type] of Object.entries(gpuNodeTypes)) if (type) kubectl(["label", "node", node, `${INSTANCE_TYPE}=${type}`, "--overwrite"]);
+    for (const [node, type] of Object.entries(gpuNodeTypes))
+        if (type) kubectl(["label", "node", node, `${INSTANCE_TYPE}=${type}`, "--overwrite"]);
     deleteNamespaces();
 });
 
@@ -83,7 +108,10 @@ for (const c of CASES) {
             assertLiveMatchesRendered(rendered, stack.namespace);
             retainedClaims = rendered.objects
                 .filter((o) => o.kind === "PersistentVolumeClaim")
-                .map((o) => ({ name: o.metadata.name, uid: get("pvc", o.metadata.name, stack.namespace).metadata.uid }));
+                .map((o) => ({
+                    name: o.metadata.name,
+                    uid: get("pvc", o.metadata.name, stack.namespace).metadata.uid,
+                }));
         });
 
         test("pulumi preview --expect-no-changes is clean", () => {
@@ -97,7 +125,10 @@ for (const c of CASES) {
         if (c.title === "quickstart") {
             test("changing the Secret's value rolls the Compute's pods", async () => {
                 const before = get("deployment", "server", stack.namespace);
-                const checksum = (d: any) => Object.entries(d.spec.template.metadata.annotations ?? {}).filter(([k]) => k.startsWith("checksum.mlkube.dev/"));
+                const checksum = (d: any) =>
+                    Object.entries(d.spec.template.metadata.annotations ?? {}).filter(([k]) =>
+                        k.startsWith("checksum.mlkube.dev/"),
+                    );
                 assert.equal(checksum(before).length, 1, "the pod template carries the Secret's checksum");
                 const newValue = `qs-api-token-${RUN_ID}-rotated-Lp5`;
                 secretValues = [...secretValues, newValue];
@@ -114,7 +145,9 @@ for (const c of CASES) {
                 const r = stack.up();
                 assert.equal(r.status, 0, r.output);
                 const secretAfter = get("secret", "api-token", stack.namespace);
-                console.log(`# quickstart: secret rotation: preview ${JSON.stringify(planned)}; up ${r.seconds}s, ${JSON.stringify(summary(r.output))}; Secret ${secretAfter.metadata.uid === secretBefore.metadata.uid ? "updated in place" : "replaced"}`);
+                console.log(
+                    `# quickstart: secret rotation: preview ${JSON.stringify(planned)}; up ${r.seconds}s, ${JSON.stringify(summary(r.output))}; Secret ${secretAfter.metadata.uid === secretBefore.metadata.uid ? "updated in place" : "replaced"}`,
+                );
                 const afterUp = get("deployment", "server", stack.namespace);
                 assert.equal(afterUp.metadata.uid, before.metadata.uid, "same Deployment");
                 assert.notDeepEqual(checksum(afterUp), checksum(before), "new checksum on the pod template");
@@ -122,9 +155,16 @@ for (const c of CASES) {
                 // A new ReplicaSet rolled out; the old one is scaled to zero.
                 await waitFor("rollout", () => {
                     const d = get("deployment", "server", stack.namespace);
-                    return d.status.observedGeneration === d.metadata.generation && d.status.updatedReplicas === 1 && d.status.readyReplicas === 1 && !d.status.unavailableReplicas;
+                    return (
+                        d.status.observedGeneration === d.metadata.generation &&
+                        d.status.updatedReplicas === 1 &&
+                        d.status.readyReplicas === 1 &&
+                        !d.status.unavailableReplicas
+                    );
                 });
-                const rs = list("replicasets", stack.namespace).filter((x) => x.metadata.ownerReferences?.[0]?.uid === before.metadata.uid);
+                const rs = list("replicasets", stack.namespace).filter(
+                    (x) => x.metadata.ownerReferences?.[0]?.uid === before.metadata.uid,
+                );
                 assert.equal(rs.length, 2, "old and new ReplicaSet");
                 assert.deepEqual(rs.map((x) => x.spec.replicas).sort(), [0, 1]);
                 const liveSecret = get("secret", "api-token", stack.namespace);

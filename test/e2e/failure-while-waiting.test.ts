@@ -56,7 +56,9 @@ test("a waited TrainJob failing while another is still awaited fails pulumi up w
         r = stack.pulumi(["up", "--yes", "--skip-preview"], { timeoutMs: BOUND_SECONDS * 1000 });
     } catch (e) {
         const killed = killPrograms(stack.name);
-        assert.fail(`pulumi up still running after ${BOUND_SECONDS}s (${(e as Error).message}); killed its program's processes ${killed.join(", ") || "(none)"}`);
+        assert.fail(
+            `pulumi up still running after ${BOUND_SECONDS}s (${(e as Error).message}); killed its program's processes ${killed.join(", ") || "(none)"}`,
+        );
     }
     console.log(`# hang: up with a failing and a ${SLOW_SECONDS}s job: ${r.seconds}s, exit ${r.status}`);
     assert.notEqual(r.status, 0, r.output);

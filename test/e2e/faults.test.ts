@@ -32,13 +32,29 @@ describe("faults", () => {
         const t0 = Date.now();
         // In its own process group, killed as a whole, as a CI runner kills a job: the CLI alone would leave
         // its language host and provider plugin running.
-        const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir], { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        const child = spawn(
+            "pulumi",
+            [
+                "up",
+                "--yes",
+                "--skip-preview",
+                "--stack",
+                stack.name,
+                "--non-interactive",
+                "--color=never",
+                "--cwd",
+                stack.dir,
+            ],
+            { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+        );
         let output = "";
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
         const done = new Promise<number | null>((res) => child.once("close", (code) => res(code)));
         // Killed while the Deployment is being created (the provider waits for its pods).
-        await waitFor("the Deployment created by the first up", () => get("deployment", "api", ns), { timeoutMs: 120_000 });
+        await waitFor("the Deployment created by the first up", () => get("deployment", "api", ns), {
+            timeoutMs: 120_000,
+        });
         process.kill(-child.pid!, "SIGKILL");
         const code = await done;
         assert.notEqual(code, 0, `the killed up did not finish:\n${output}`);
@@ -54,10 +70,16 @@ describe("faults", () => {
         assert.equal(refresh.status, 0, refresh.output);
         const up = stack.up();
         assert.equal(up.status, 0, up.output);
-        assert.equal(get("persistentvolumeclaim", "data", ns).metadata.uid, claim.metadata.uid, "the claim is the one created before the kill");
+        assert.equal(
+            get("persistentvolumeclaim", "data", ns).metadata.uid,
+            claim.metadata.uid,
+            "the claim is the one created before the kill",
+        );
         const p = stack.preview(["--expect-no-changes"]);
         assert.equal(p.status, 0, p.output);
-        console.log(`# faults: SIGKILL after ${(Date.now() - t0) / 1000}s total, refresh ${refresh.seconds}s, up ${up.seconds}s, preview ${p.seconds}s`);
+        console.log(
+            `# faults: SIGKILL after ${(Date.now() - t0) / 1000}s total, refresh ${refresh.seconds}s, up ${up.seconds}s, preview ${p.seconds}s`,
+        );
     });
 
     test("a Service deleted by hand: preview --refresh shows it, up --refresh puts it back; the second preview is empty", () => {

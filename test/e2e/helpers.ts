@@ -27,15 +27,20 @@ export type { Run } from "../kube";
 export function requirePrerequisites(): void {
     const s = spawnSync(path.join(ROOT, "scripts", "cluster.sh"), ["status"], { encoding: "utf8" });
     if (s.status !== 0) {
-        throw new Error(`the local cluster is not up (scripts/cluster.sh status exited ${s.status}); run \`scripts/cluster.sh up\` first (docs/cluster.md)\n${s.stdout}${s.stderr}`);
+        throw new Error(
+            `the local cluster is not up (scripts/cluster.sh status exited ${s.status}); run \`scripts/cluster.sh up\` first (docs/cluster.md)\n${s.stdout}${s.stderr}`,
+        );
     }
     const v = spawnSync(path.join(ROOT, "scripts", "pulumi-bins.sh"), ["versions"], { encoding: "utf8" });
     const bin = pulumiEnv().PATH.split(":")[0];
     if (v.status !== 0 || !fs.existsSync(path.join(bin, "pulumi"))) {
-        throw new Error(`the Pulumi engine is not built (${bin}/pulumi missing); run \`scripts/pulumi-bins.sh build\` first (docs/pulumi-engine.md)`);
+        throw new Error(
+            `the Pulumi engine is not built (${bin}/pulumi missing); run \`scripts/pulumi-bins.sh build\` first (docs/pulumi-engine.md)`,
+        );
     }
     const dist = path.join(ROOT, "dist", "index.js");
-    if (!fs.existsSync(dist)) throw new Error("dist/ is missing; run `npm run build` first (the programs import mlkube from dist/)");
+    if (!fs.existsSync(dist))
+        throw new Error("dist/ is missing; run `npm run build` first (the programs import mlkube from dist/)");
 }
 
 const cachedEnv = new Map<string, Record<string, string>>();
@@ -58,7 +63,12 @@ export function pulumiEnv(pulumiHome?: string): Record<string, string> {
         },
     });
     if (r.status !== 0) throw new Error(`scripts/pulumi-bins.sh env failed:\n${r.stderr}`);
-    const env = Object.fromEntries(r.stdout.split("\0").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const env = Object.fromEntries(
+        r.stdout
+            .split("\0")
+            .filter(Boolean)
+            .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     cachedEnv.set(pulumiHome ?? "", env);
     return env;
 }
@@ -88,7 +98,12 @@ export class Stack {
     readonly transcript: string[] = [];
 
     /** `env`: the environment of the CLI (default pulumiEnv()); the backend, passphrase and KUBECONFIG are the stack's. */
-    constructor(programDir: string, prefix: string, readonly namespace: string, env: Record<string, string> = pulumiEnv()) {
+    constructor(
+        programDir: string,
+        prefix: string,
+        readonly namespace: string,
+        env: Record<string, string> = pulumiEnv(),
+    ) {
         this.dir = path.resolve(ROOT, programDir);
         this.name = `e2e-${prefix}-${RUN_ID}`;
         this.stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `mlkube-e2e-${prefix}-`));
@@ -109,21 +124,44 @@ export class Stack {
     /** Runs `pulumi <args> --stack <name> --non-interactive --cwd <dir>`; never throws. */
     pulumi(args: string[], opts: { timeoutMs?: number; stack?: boolean; redact?: string[] } = {}): Run {
         const t0 = Date.now();
-        const full = [...args, ...(opts.stack === false ? [] : ["--stack", this.name]), "--non-interactive", "--color=never", "--cwd", this.dir];
-        const r = spawnSync("pulumi", full, { env: this.env, encoding: "utf8", maxBuffer: 256 << 20, timeout: opts.timeoutMs ?? 600_000 });
+        const full = [
+            ...args,
+            ...(opts.stack === false ? [] : ["--stack", this.name]),
+            "--non-interactive",
+            "--color=never",
+            "--cwd",
+            this.dir,
+        ];
+        const r = spawnSync("pulumi", full, {
+            env: this.env,
+            encoding: "utf8",
+            maxBuffer: 256 << 20,
+            timeout: opts.timeoutMs ?? 600_000,
+        });
         if (r.error) throw r.error;
-        const run = { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr, seconds: (Date.now() - t0) / 1000 };
+        const run = {
+            status: r.status ?? -1,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            output: r.stdout + r.stderr,
+            seconds: (Date.now() - t0) / 1000,
+        };
         // The transcript is what the CLI printed; the command line is ours (a `config set --secret` value is on it).
         const shown = full.map((a) => (opts.redact?.includes(a) ? "<value>" : a)).join(" ");
         this.transcript.push(run.output);
-        if (process.env.MLKUBE_E2E_VERBOSE) console.log(`$ pulumi ${shown} -> ${run.status} (${run.seconds}s)\n${run.output}`);
+        if (process.env.MLKUBE_E2E_VERBOSE)
+            console.log(`$ pulumi ${shown} -> ${run.status} (${run.seconds}s)\n${run.output}`);
         return run;
     }
 
     /** Like pulumi(), but asserts exit 0. */
     ok(args: string[], opts?: { timeoutMs?: number; redact?: string[] }): Run {
         const r = this.pulumi(args, opts);
-        assert.equal(r.status, 0, `pulumi ${args.map((a) => (opts?.redact?.includes(a) ? "<value>" : a)).join(" ")} failed (exit ${r.status}) after ${r.seconds}s:\n${r.output}`);
+        assert.equal(
+            r.status,
+            0,
+            `pulumi ${args.map((a) => (opts?.redact?.includes(a) ? "<value>" : a)).join(" ")} failed (exit ${r.status}) after ${r.seconds}s:\n${r.output}`,
+        );
         return r;
     }
 
@@ -244,16 +282,29 @@ export function changedSteps(p: PreviewJson): ChangedStep[] {
                 op: s.op,
                 type: parts[2].split("$").pop() as string,
                 name: parts.slice(3).join("::"),
-                fields: Object.keys(s.detailedDiff ?? {}).length ? Object.keys(s.detailedDiff ?? {}).sort() : [...(s.diffReasons ?? [])].sort(),
+                fields: Object.keys(s.detailedDiff ?? {}).length
+                    ? Object.keys(s.detailedDiff ?? {}).sort()
+                    : [...(s.diffReasons ?? [])].sort(),
                 // The engine's replaceReasons when it sends them; CLI 3.259 marks each replacing path in
                 // detailedDiff instead (kind "update-replace", "add-replace", "delete-replace").
-                replaceReasons: [...(s.replaceReasons ?? Object.entries(s.detailedDiff ?? {}).filter(([, d]) => d.kind.endsWith("-replace")).map(([k]) => k))].sort(),
+                replaceReasons: [
+                    ...(s.replaceReasons ??
+                        Object.entries(s.detailedDiff ?? {})
+                            .filter(([, d]) => d.kind.endsWith("-replace"))
+                            .map(([k]) => k)),
+                ].sort(),
             };
         });
 }
 
 /** The change summary of a preview/up ("+ 1 to create", "~ 1 to update", "+-1 to replace", …). */
-export function summary(output: string): { create: number; update: number; replace: number; delete: number; same: number } {
+export function summary(output: string): {
+    create: number;
+    update: number;
+    replace: number;
+    delete: number;
+    same: number;
+} {
     const n = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
     return {
         create: n(/\+ (\d+) (?:to create|created)/),
@@ -267,7 +318,10 @@ export function summary(output: string): { create: number; update: number; repla
 // ---------------------------------------------------------------------------------------------
 // Live objects against the offline renderer's prediction
 
-const PLURAL: Record<string, string> = { JobSet: "jobsets.jobset.x-k8s.io", TrainJob: "trainjobs.trainer.kubeflow.org" };
+const PLURAL: Record<string, string> = {
+    JobSet: "jobsets.jobset.x-k8s.io",
+    TrainJob: "trainjobs.trainer.kubeflow.org",
+};
 
 export function kindArg(o: K8sObject): string {
     return PLURAL[o.kind] ?? o.kind.toLowerCase();
@@ -277,13 +331,21 @@ export function kindArg(o: K8sObject): string {
  * Finds the live object of each rendered one (auto-named objects by their `<resource name>-` prefix)
  * and returns rendered→live name pairs for auto-named objects.
  */
-export function liveObjects(objects: K8sObject[], sources: ObjectSource[], namespace: string): { live: any[]; renames: Record<string, string> } {
+export function liveObjects(
+    objects: K8sObject[],
+    sources: ObjectSource[],
+    namespace: string,
+): { live: any[]; renames: Record<string, string> } {
     const renames: Record<string, string> = {};
     const live = objects.map((o, i) => {
         const ns = o.metadata.namespace ?? namespace;
         if (!sources[i].autoNamed) return get(kindArg(o), o.metadata.name, ns);
         const candidates = list(kindArg(o), ns).filter((l) => l.metadata.name.startsWith(`${sources[i].name}-`));
-        assert.equal(candidates.length, 1, `one live ${o.kind} named ${sources[i].name}-* in ${ns}, found ${candidates.map((c) => c.metadata.name)}`);
+        assert.equal(
+            candidates.length,
+            1,
+            `one live ${o.kind} named ${sources[i].name}-* in ${ns}, found ${candidates.map((c) => c.metadata.name)}`,
+        );
         renames[o.metadata.name] = candidates[0].metadata.name;
         return candidates[0];
     });
@@ -309,10 +371,12 @@ export function subsetMismatches(expected: unknown, actual: unknown, at: string,
             out.push(`${at}: expected an object ${JSON.stringify(expected)}, live ${JSON.stringify(actual)}`);
             return out;
         }
-        for (const [k, v] of Object.entries(expected as Record<string, unknown>)) subsetMismatches(v, (actual as Record<string, unknown>)[k], `${at}.${k}`, out);
+        for (const [k, v] of Object.entries(expected as Record<string, unknown>))
+            subsetMismatches(v, (actual as Record<string, unknown>)[k], `${at}.${k}`, out);
         return out;
     }
-    if (String(expected) !== String(actual)) out.push(`${at}: expected ${JSON.stringify(expected)}, live ${JSON.stringify(actual)}`);
+    if (String(expected) !== String(actual))
+        out.push(`${at}: expected ${JSON.stringify(expected)}, live ${JSON.stringify(actual)}`);
     return out;
 }
 
@@ -343,26 +407,47 @@ export function liveComparable(l: any): any {
 export function maskChecksums(v: any): any {
     if (Array.isArray(v)) return v.map(maskChecksums);
     if (v && typeof v === "object") {
-        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.startsWith("checksum.mlkube.dev/") ? "<checksum>" : maskChecksums(x)]));
+        return Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [
+                k,
+                k.startsWith("checksum.mlkube.dev/") ? "<checksum>" : maskChecksums(x),
+            ]),
+        );
     }
     return v;
 }
 
 /** The top-level kinds the namespace checks look at (`kubectl get <kind>`). */
-const OUR_KINDS = ["deployments", "services", "secrets", "configmaps", "persistentvolumeclaims", "jobsets.jobset.x-k8s.io", "trainjobs.trainer.kubeflow.org"];
+const OUR_KINDS = [
+    "deployments",
+    "services",
+    "secrets",
+    "configmaps",
+    "persistentvolumeclaims",
+    "jobsets.jobset.x-k8s.io",
+    "trainjobs.trainer.kubeflow.org",
+];
 
 /**
  * Asserts that every object the renderer predicted is live with every rendered field equal (see
  * subsetMismatches/comparable) and that nothing else of ours is in the namespace (no top-level object
  * without owner that was not predicted). Returns the live names of auto-named objects.
  */
-export function assertLiveMatchesRendered(rendered: { objects: K8sObject[]; sources: ObjectSource[] }, namespace: string): Record<string, string> {
+export function assertLiveMatchesRendered(
+    rendered: { objects: K8sObject[]; sources: ObjectSource[] },
+    namespace: string,
+): Record<string, string> {
     const { live, renames } = liveObjects(rendered.objects, rendered.sources, namespace);
     const problems: string[] = [];
     rendered.objects.forEach((o, i) => {
         const where = `${o.kind} ${o.metadata.name}`;
         if (!live[i]) return problems.push(`${where}: not on the cluster`);
-        subsetMismatches(maskChecksums(comparable(o, renames)), maskChecksums(liveComparable(live[i])), where, problems);
+        subsetMismatches(
+            maskChecksums(comparable(o, renames)),
+            maskChecksums(liveComparable(live[i])),
+            where,
+            problems,
+        );
     });
     assert.deepEqual(problems, [], `live objects differ from the rendered ones:\n${problems.join("\n")}`);
     for (const kind of OUR_KINDS) {
@@ -371,7 +456,10 @@ export function assertLiveMatchesRendered(rendered: { objects: K8sObject[]; sour
             .filter((l) => !(l.metadata.ownerReferences ?? []).length)
             .map((l) => l.metadata.name)
             .sort();
-        const expected = rendered.objects.filter((o) => kindArg(o) === kind || `${kindArg(o)}s` === kind).map((o) => renames[o.metadata.name] ?? o.metadata.name).sort();
+        const expected = rendered.objects
+            .filter((o) => kindArg(o) === kind || `${kindArg(o)}s` === kind)
+            .map((o) => renames[o.metadata.name] ?? o.metadata.name)
+            .sort();
         assert.deepEqual(names, expected, `${kind} in ${namespace}`);
     }
     return renames;
@@ -387,13 +475,23 @@ export interface KeptClaim {
  * After `pulumi destroy`: every predicted object is gone (or terminating) except the `kept` claims, which
  * are the original ones (same uid), still Bound; no Kubernetes object is left in the stack's state.
  */
-export function assertDestroyedExcept(stack: Stack, predicted: { objects: K8sObject[]; sources: ObjectSource[] }, kept: KeptClaim[]): void {
+export function assertDestroyedExcept(
+    stack: Stack,
+    predicted: { objects: K8sObject[]; sources: ObjectSource[] },
+    kept: KeptClaim[],
+): void {
     const keptNames = new Set(kept.map((c) => c.name));
     predicted.objects.forEach((o, i) => {
         const name = o.metadata.name;
         if (o.kind === "PersistentVolumeClaim" && keptNames.has(name)) return;
         if (predicted.sources[i].autoNamed) {
-            assert.deepEqual(list(kindArg(o), stack.namespace).filter((l) => l.metadata.name.startsWith(`${predicted.sources[i].name}-`)), [], `${o.kind} ${name} deleted`);
+            assert.deepEqual(
+                list(kindArg(o), stack.namespace).filter((l) =>
+                    l.metadata.name.startsWith(`${predicted.sources[i].name}-`),
+                ),
+                [],
+                `${o.kind} ${name} deleted`,
+            );
         } else {
             const l = get(kindArg(o), name, stack.namespace);
             assert.ok(!l || l.metadata.deletionTimestamp, `${o.kind} ${name} deleted`);
@@ -406,6 +504,8 @@ export function assertDestroyedExcept(stack: Stack, predicted: { objects: K8sObj
         assert.equal(l.status.phase, "Bound", `claim ${claim.name} still bound to its volume`);
         assert.ok(!l.metadata.deletionTimestamp);
     }
-    const left = (JSON.parse(stack.exportState()).deployment.resources ?? []).filter((x: any) => x.type.startsWith("kubernetes:")).map((x: any) => x.urn);
+    const left = (JSON.parse(stack.exportState()).deployment.resources ?? [])
+        .filter((x: any) => x.type.startsWith("kubernetes:"))
+        .map((x: any) => x.urn);
     assert.deepEqual(left, [], "no Kubernetes object left in the stack");
 }

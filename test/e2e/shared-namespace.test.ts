@@ -54,17 +54,29 @@ describe("ownership: two stacks, one namespace", () => {
         const up = b.up();
         assert.notEqual(up.status, 0, `stack B's up must fail:\n${up.output}`);
         // The API server's conflict names the owner's field manager: the other stack, by project and name.
-        assert.match(up.output, new RegExp(`conflicts? with "mlkube/${PROJECT}/${a.name}":\\s*(- )?\\.metadata\\.annotations\\.mlkube\\.dev/stack`), up.output);
+        assert.match(
+            up.output,
+            new RegExp(
+                `conflicts? with "mlkube/${PROJECT}/${a.name}":\\s*(- )?\\.metadata\\.annotations\\.mlkube\\.dev/stack`,
+            ),
+            up.output,
+        );
         assert.deepEqual(uids(ns), before, "no object of stack A was replaced");
         for (const [kind, name] of OBJECTS) {
             const o = get(kind, name, ns);
-            assert.equal(o.metadata.annotations["mlkube.dev/stack"], `${PROJECT}/${a.name}`, `${kind}/${name} still marked as stack A's`);
+            assert.equal(
+                o.metadata.annotations["mlkube.dev/stack"],
+                `${PROJECT}/${a.name}`,
+                `${kind}/${name} still marked as stack A's`,
+            );
         }
         const destroy = b.pulumi(["destroy", "--yes", "--skip-preview"]);
         assert.equal(destroy.status, 0, destroy.output);
         assert.deepEqual(uids(ns), before, "destroying stack B deleted none of stack A's objects");
         const p = a.preview(["--expect-no-changes", "--refresh"]);
         assert.equal(p.status, 0, p.output);
-        console.log(`# shared namespace: B up ${up.seconds}s (failed as expected), B destroy ${destroy.seconds}s, A preview ${p.seconds}s, test ${(Date.now() - t0) / 1000}s`);
+        console.log(
+            `# shared namespace: B up ${up.seconds}s (failed as expected), B destroy ${destroy.seconds}s, A preview ${p.seconds}s, test ${(Date.now() - t0) / 1000}s`,
+        );
     });
 });

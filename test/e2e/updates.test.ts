@@ -10,7 +10,20 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { RUN_ID, Stack, assertNoPlaintext, changedSteps, createNamespace, deleteNamespaces, get, kc, list, requirePrerequisites, summary, waitFor } from "./helpers";
+import {
+    RUN_ID,
+    Stack,
+    assertNoPlaintext,
+    changedSteps,
+    createNamespace,
+    deleteNamespaces,
+    get,
+    kc,
+    list,
+    requirePrerequisites,
+    summary,
+    waitFor,
+} from "./helpers";
 
 const LAB = "test/e2e/programs/lab";
 
@@ -21,7 +34,6 @@ function changes(output: string) {
     const { same: _same, ...rest } = summary(output);
     return rest;
 }
-
 
 for (const backend of ["jobset", "kubeflow"] as const) {
     // Kubeflow Trainer v2.3 re-creates the JobSet of a TrainJob deleted in the foreground, so mlkube deletes
@@ -46,7 +58,12 @@ for (const backend of ["jobset", "kubeflow"] as const) {
                 // runtime's business on this backend, so the suite runs a copy that fails at the first error.
                 const base = get("clustertrainingruntime", "torch-distributed");
                 for (const rj of base.spec.template.spec.replicatedJobs) rj.template.spec.backoffLimit = 0;
-                const runtime = { apiVersion: base.apiVersion, kind: "TrainingRuntime", metadata: { name: "torch-no-retry", namespace: ns, labels: base.metadata.labels }, spec: base.spec };
+                const runtime = {
+                    apiVersion: base.apiVersion,
+                    kind: "TrainingRuntime",
+                    metadata: { name: "torch-no-retry", namespace: ns, labels: base.metadata.labels },
+                    spec: base.spec,
+                };
                 kc(["apply", "-f", "-"], JSON.stringify(runtime));
                 config.runtime = "torch-no-retry";
             }
@@ -60,14 +77,22 @@ for (const backend of ["jobset", "kubeflow"] as const) {
             assert.equal(r.status, 0, r.output);
             const p = stack.preview(["--expect-no-changes"]);
             assert.equal(p.status, 0, p.output);
-            console.log(`# lab ${backend}: up ${r.seconds}s (${JSON.stringify(changes(r.output))}), preview ${p.seconds}s`);
+            console.log(
+                `# lab ${backend}: up ${r.seconds}s (${JSON.stringify(changes(r.output))}), preview ${p.seconds}s`,
+            );
         });
 
         test("growing a Volume updates the claim in place", () => {
             const before = get("pvc", "data", stack.namespace);
             stack.set({ volumeSize: "2Gi" });
             assert.deepEqual(changedSteps(stack.previewJson()), [
-                { op: "update", type: "kubernetes:core/v1:PersistentVolumeClaim", name: "data", fields: ["spec.resources.requests.storage"], replaceReasons: [] },
+                {
+                    op: "update",
+                    type: "kubernetes:core/v1:PersistentVolumeClaim",
+                    name: "data",
+                    fields: ["spec.resources.requests.storage"],
+                    replaceReasons: [],
+                },
             ]);
             const p = stack.preview();
             assert.deepEqual(changes(p.output), { create: 0, update: 1, replace: 0, delete: 0 }, p.output);
@@ -83,7 +108,13 @@ for (const backend of ["jobset", "kubeflow"] as const) {
         test("preview --json: an image bump is one changed field on the Deployment", () => {
             stack.set({ apiImage: "registry.example/api:1.1" });
             assert.deepEqual(changedSteps(stack.previewJson()), [
-                { op: "update", type: "kubernetes:apps/v1:Deployment", name: "api", fields: ["spec.template.spec.containers[0].image"], replaceReasons: [] },
+                {
+                    op: "update",
+                    type: "kubernetes:apps/v1:Deployment",
+                    name: "api",
+                    fields: ["spec.template.spec.containers[0].image"],
+                    replaceReasons: [],
+                },
             ]);
             const r = stack.up();
             assert.equal(r.status, 0, r.output);
@@ -104,7 +135,10 @@ for (const backend of ["jobset", "kubeflow"] as const) {
                 "only the Secret and the Deployment (a TrainJob does not restart for a rotated Secret)",
             );
             const rollout = steps.find((s) => s.type === "kubernetes:apps/v1:Deployment")!;
-            assert.ok(rollout.fields.length > 0 && rollout.fields.every((f) => /checksum\.mlkube\.dev\/token/.test(f)), JSON.stringify(rollout.fields));
+            assert.ok(
+                rollout.fields.length > 0 && rollout.fields.every((f) => /checksum\.mlkube\.dev\/token/.test(f)),
+                JSON.stringify(rollout.fields),
+            );
             const r = stack.up();
             assert.equal(r.status, 0, r.output);
             assert.equal(stack.preview(["--expect-no-changes"]).status, 0);
@@ -135,12 +169,20 @@ for (const backend of ["jobset", "kubeflow"] as const) {
             const before = job();
             stack.set({ jobImage: "registry.example/train:2.0" });
             // Structured: the job is replaced (never updated), with the immutable path as the reason.
-            const jobSteps = changedSteps(stack.previewJson()).filter((s) => s.name === "train" && s.type !== "mlkube:index:TrainJob");
+            const jobSteps = changedSteps(stack.previewJson()).filter(
+                (s) => s.name === "train" && s.type !== "mlkube:index:TrainJob",
+            );
             const replace = jobSteps.find((s) => s.op === "replace");
             assert.ok(replace, JSON.stringify(jobSteps));
             const reason = backend === "jobset" ? "spec.replicatedJobs" : "spec.trainer";
-            assert.ok(replace.replaceReasons.length > 0 && replace.replaceReasons.every((r) => r.startsWith(reason)), JSON.stringify(replace.replaceReasons));
-            assert.ok(jobSteps.every((s) => ["replace", "create-replacement", "delete-replaced"].includes(s.op)), JSON.stringify(jobSteps));
+            assert.ok(
+                replace.replaceReasons.length > 0 && replace.replaceReasons.every((r) => r.startsWith(reason)),
+                JSON.stringify(replace.replaceReasons),
+            );
+            assert.ok(
+                jobSteps.every((s) => ["replace", "create-replacement", "delete-replaced"].includes(s.op)),
+                JSON.stringify(jobSteps),
+            );
             const p = stack.preview();
             assert.deepEqual(changes(p.output), { create: 0, update: 0, replace: 1, delete: 0 }, p.output);
             const r = stack.up();
@@ -152,7 +194,9 @@ for (const backend of ["jobset", "kubeflow"] as const) {
             // The new job's pods run the new image, none of the old job's pods are left.
             await waitFor("pods of the new job only", () => {
                 const pods = list("pods", stack.namespace, "jobset.sigs.k8s.io/jobset-name=train");
-                return pods.length > 0 && pods.every((x) => x.spec.containers[0].image === "registry.example/train:2.0") ? pods : undefined;
+                return pods.length > 0 && pods.every((x) => x.spec.containers[0].image === "registry.example/train:2.0")
+                    ? pods
+                    : undefined;
             });
             const p2 = stack.preview(["--expect-no-changes"]);
             assert.equal(p2.status, 0, p2.output);
@@ -168,7 +212,10 @@ for (const backend of ["jobset", "kubeflow"] as const) {
             assert.equal(stack.outputs().jobState, "Complete");
             const done = job();
             const want = backend === "jobset" ? "Completed" : "Complete";
-            assert.ok(done.status.conditions.some((c: any) => c.type === want && c.status === "True"), JSON.stringify(done.status));
+            assert.ok(
+                done.status.conditions.some((c: any) => c.type === want && c.status === "True"),
+                JSON.stringify(done.status),
+            );
             assert.equal(stack.preview(["--expect-no-changes"]).status, 0);
             console.log(`# lab ${backend}: up with waitForCompletion (success) ${r.seconds}s`);
         });
@@ -198,7 +245,14 @@ for (const backend of ["jobset", "kubeflow"] as const) {
                 const l = get(k, n, stack.namespace);
                 return !l || !!l.metadata.deletionTimestamp;
             };
-            for (const [k, n] of [["deployment", "api"], ["service", "api"], ["secret", "token"], [kind, "train"], ["pvc", "scratch"]]) assert.ok(gone(k, n), `${k} ${n} deleted`);
+            for (const [k, n] of [
+                ["deployment", "api"],
+                ["service", "api"],
+                ["secret", "token"],
+                [kind, "train"],
+                ["pvc", "scratch"],
+            ])
+                assert.ok(gone(k, n), `${k} ${n} deleted`);
             const live = get("pvc", "data", stack.namespace);
             assert.equal(live?.metadata.uid, kept.metadata.uid, "the retained claim (and its volume) is still there");
             assert.equal(live.status.phase, "Bound");
@@ -218,9 +272,18 @@ describe("a broken program", () => {
     test("a bad quantity fails pulumi preview with mlkube's message, not a stack trace", () => {
         const r = stack.preview();
         assert.notEqual(r.status, 0, r.output);
-        assert.match(r.output, /Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"/, r.output);
+        assert.match(
+            r.output,
+            /Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"/,
+            r.output,
+        );
         assert.doesNotMatch(r.output, /\n\s+at .+:\d+:\d+\)?\n/, `a stack trace:\n${r.output}`);
         assert.doesNotMatch(r.output, /unhandled exception|node_modules|\.ts:\d+/, r.output);
-        console.log(`# broken program: preview failed in ${r.seconds}s with:\n${r.output.split("\n").filter((l) => /error/.test(l)).join("\n")}`);
+        console.log(
+            `# broken program: preview failed in ${r.seconds}s with:\n${r.output
+                .split("\n")
+                .filter((l) => /error/.test(l))
+                .join("\n")}`,
+        );
     });
 });

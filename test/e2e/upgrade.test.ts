@@ -113,7 +113,8 @@ describe("upgrade: the previous release to the checkout", () => {
         const first = stack.up();
         assert.equal(first.status, 0, first.output);
         assert.equal(stack.outputs().jobState, "Complete");
-        const uids = () => Object.fromEntries(OBJECTS.map(([kind, name, id]) => [id, get(kind, name, ns)?.metadata.uid]));
+        const uids = () =>
+            Object.fromEntries(OBJECTS.map(([kind, name, id]) => [id, get(kind, name, ns)?.metadata.uid]));
         const before = uids();
         for (const [k, v] of Object.entries(before)) assert.ok(v, `the previous release created ${k}`);
         const deployedIn = (Date.now() - t0) / 1000;
@@ -123,22 +124,33 @@ describe("upgrade: the previous release to the checkout", () => {
         const kept = steps.filter((s) => KEPT.some((k) => s.type.endsWith(`:${k}`)));
         assert.deepEqual(kept, [], `the upgrade replaces or deletes a claim, Secret or Service`);
         const replaced = [...new Set(steps.map((s) => `${s.type}::${s.name}`))].sort();
-        assert.deepEqual(replaced, [...EXPECTED_REPLACEMENTS].sort(), `the replacements of the upgrade (steps: ${JSON.stringify(steps)})`);
+        assert.deepEqual(
+            replaced,
+            [...EXPECTED_REPLACEMENTS].sort(),
+            `the replacements of the upgrade (steps: ${JSON.stringify(steps)})`,
+        );
         const changelog = fs.readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8");
         // The CHANGELOG names each replaced type (`kubernetes:jobset.x-k8s.io/v1alpha2:JobSet`), the test program's objects by name.
-        for (const r of EXPECTED_REPLACEMENTS) assert.ok(changelog.includes(`\`${r.split("::")[0]}\``), `CHANGELOG.md names the upgrade's replacement ${r.split("::")[0]}`);
+        for (const r of EXPECTED_REPLACEMENTS)
+            assert.ok(
+                changelog.includes(`\`${r.split("::")[0]}\``),
+                `CHANGELOG.md names the upgrade's replacement ${r.split("::")[0]}`,
+            );
 
         const up = stack.up();
         assert.equal(up.status, 0, up.output);
         const after = uids();
         for (const [id, uid] of Object.entries(before)) {
-            if (!EXPECTED_REPLACEMENTS.includes(id)) assert.equal(after[id], uid, `${id} kept its uid across the upgrade`);
+            if (!EXPECTED_REPLACEMENTS.includes(id))
+                assert.equal(after[id], uid, `${id} kept its uid across the upgrade`);
             else assert.notEqual(after[id], uid, `${id} was replaced, as listed`);
         }
         assert.equal(stack.outputs().jobState, "Complete");
         assert.equal(stack.outputs().jobName, "train");
         const p = stack.preview(["--expect-no-changes"]);
         assert.equal(p.status, 0, p.output);
-        console.log(`# upgrade: deploy with the previous release ${deployedIn}s, upgrade up ${up.seconds}s, replaced ${JSON.stringify(replaced)}, test ${(Date.now() - t0) / 1000}s`);
+        console.log(
+            `# upgrade: deploy with the previous release ${deployedIn}s, upgrade up ${up.seconds}s, replaced ${JSON.stringify(replaced)}, test ${(Date.now() - t0) / 1000}s`,
+        );
     });
 });

@@ -72,7 +72,10 @@ export function fixtures(): Fixtures {
 /** Valid profiles of the stack config (`mlkube:profiles`) that every case runs with; valid args pick them. */
 export const VALID_PROFILES = ["gpu", "small"] as const;
 const PROFILES: Record<string, Record<string, unknown>> = {
-    gpu: { nodeSelector: { pool: "gpu" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] },
+    gpu: {
+        nodeSelector: { pool: "gpu" },
+        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    },
     small: { resources: { cpu: "500m", memory: "1Gi" }, podLabels: { tier: "small" } },
 };
 
@@ -85,15 +88,19 @@ export const FUZZ_CONFIG = stackConfig();
 
 /** A value made inside the program (a Secret component registers a resource): replaced by `materialize`. */
 export class Deferred {
-    constructor(readonly label: string, readonly make: (name: string) => unknown) {}
+    constructor(
+        readonly label: string,
+        readonly make: (name: string) => unknown,
+    ) {}
 }
 
 /** A Secret component with `args` made in the program (named `<case>-s<k>`), or `Secret.existing(existing)`. */
 function deferredSecret(args: Record<string, unknown> | undefined, existing?: string): Deferred {
     return new Deferred(existing ? `Secret.existing(${existing})` : "Secret", (name) => {
-         
         const { Secret } = require("../../src") as typeof import("../../src");
-        return existing ? Secret.existing(existing, existing.endsWith("files") ? { mount: "files" } : {}) : new Secret(name, args as never);
+        return existing
+            ? Secret.existing(existing, existing.endsWith("files") ? { mount: "files" } : {})
+            : new Secret(name, args as never);
     });
 }
 
@@ -108,7 +115,8 @@ export function materialize(args: unknown, name: unknown, i: number): unknown {
         seen.add(v);
         for (const key of Object.keys(v)) {
             const d = Object.getOwnPropertyDescriptor(v, key);
-            if (d && "value" in d && d.value instanceof Deferred) Object.defineProperty(v, key, { ...d, value: walk(d.value, depth + 1) });
+            if (d && "value" in d && d.value instanceof Deferred)
+                Object.defineProperty(v, key, { ...d, value: walk(d.value, depth + 1) });
             else if (d && "value" in d) walk(d.value, depth + 1);
         }
         return v;
@@ -120,21 +128,53 @@ export function materialize(args: unknown, name: unknown, i: number): unknown {
 // Valid args
 
 const dnsName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}[a-z0-9]$/);
-const mem = fc.tuple(fc.integer({ min: 1, max: 512 }), fc.constantFrom("Mi", "Gi", "M", "G")).map(([n, u]) => `${n}${u}`);
+const mem = fc
+    .tuple(fc.integer({ min: 1, max: 512 }), fc.constantFrom("Mi", "Gi", "M", "G"))
+    .map(([n, u]) => `${n}${u}`);
 /** Sizes of memory-backed volumes: they count against the memory request, which fitMemory raises to hold them. */
 const smallMem = fc.integer({ min: 1, max: 256 }).map((n) => `${n}Mi`);
-const cpu = fc.oneof(fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 8000 }).map((m) => `${m}m`), fc.constant(0.5));
+const cpu = fc.oneof(
+    fc.integer({ min: 1, max: 32 }),
+    fc.integer({ min: 1, max: 8000 }).map((m) => `${m}m`),
+    fc.constant(0.5),
+);
 const absPath = fc.array(dnsName, { minLength: 1, maxLength: 3 }).map((p) => `/${p.join("/")}`);
 const labelValue = fc.stringMatching(/^[a-z0-9]([a-z0-9._-]{0,10}[a-z0-9])?$/);
 const labels = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}(\.io\/[a-z]{1,8})?$/), labelValue, { maxKeys: 3 });
-const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/).filter((n) => !/^(PET_|MASTER_|WORLD_SIZE|NODE_RANK)/.test(n));
-const envMap = fc.dictionary(envName, fc.string({ maxLength: 12 }).filter((s) => !s.includes(SECRET_MARK)), { maxKeys: 4 });
-const resources = fc.record({ cpu, memory: mem, ephemeralStorage: mem, gpu: fc.integer({ min: 0, max: 8 }) }, { requiredKeys: [] });
+const envName = fc
+    .stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/)
+    .filter((n) => !/^(PET_|MASTER_|WORLD_SIZE|NODE_RANK)/.test(n));
+const envMap = fc.dictionary(
+    envName,
+    fc.string({ maxLength: 12 }).filter((s) => !s.includes(SECRET_MARK)),
+    { maxKeys: 4 },
+);
+const resources = fc.record(
+    { cpu, memory: mem, ephemeralStorage: mem, gpu: fc.integer({ min: 0, max: 8 }) },
+    { requiredKeys: [] },
+);
 const image = fc.constantFrom("nginx", "ghcr.io/acme/app:1.2", "pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime");
-const securityContext = fc.record({ runAsUser: fc.integer({ min: 1, max: 65535 }), runAsGroup: fc.integer({ min: 1, max: 65535 }), fsGroup: fc.integer({ min: 1, max: 65535 }) }, { requiredKeys: [] });
-const toleration = fc.record({ key: fc.constantFrom("gpu", "example.com/dedicated"), operator: fc.constantFrom("Exists", "Equal"), effect: fc.constantFrom("NoSchedule", "NoExecute", "PreferNoSchedule") });
+const securityContext = fc.record(
+    {
+        runAsUser: fc.integer({ min: 1, max: 65535 }),
+        runAsGroup: fc.integer({ min: 1, max: 65535 }),
+        fsGroup: fc.integer({ min: 1, max: 65535 }),
+    },
+    { requiredKeys: [] },
+);
+const toleration = fc.record({
+    key: fc.constantFrom("gpu", "example.com/dedicated"),
+    operator: fc.constantFrom("Exists", "Equal"),
+    effect: fc.constantFrom("NoSchedule", "NoExecute", "PreferNoSchedule"),
+});
 const affinity = dnsName.map((zone) => ({
-    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: [zone] }] }] } },
+    nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+                { matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: [zone] }] },
+            ],
+        },
+    },
 }));
 
 const podOptions = {
@@ -145,7 +185,10 @@ const podOptions = {
     labels,
     annotations: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 12 }), { maxKeys: 2 }),
     volumes: fc.uniqueArray(dnsName, { maxLength: 2 }),
-    emptyDirs: fc.uniqueArray(absPath.map((p) => ({ mountPath: `/scratch${p}` })), { maxLength: 2, selector: (e) => e.mountPath }),
+    emptyDirs: fc.uniqueArray(
+        absPath.map((p) => ({ mountPath: `/scratch${p}` })),
+        { maxLength: 2, selector: (e) => e.mountPath },
+    ),
     sharedMemory: smallMem,
     nodeSelector: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), labelValue, { maxKeys: 2 }),
     tolerations: fc.array(toleration, { maxLength: 2 }),
@@ -158,7 +201,13 @@ const podOptions = {
     profile: fc.constantFrom(...VALID_PROFILES),
     secrets: fc.array(
         fc.oneof(
-            fc.dictionary(envName, fc.nat().map((n) => `${SECRET_MARK}-${n}`), { minKeys: 1, maxKeys: 2 }).map((env) => deferredSecret({ env })),
+            fc
+                .dictionary(
+                    envName,
+                    fc.nat().map((n) => `${SECRET_MARK}-${n}`),
+                    { minKeys: 1, maxKeys: 2 },
+                )
+                .map((env) => deferredSecret({ env })),
             fc.constantFrom("existing-token", "existing-files").map((n) => deferredSecret(undefined, n)),
         ),
         { maxLength: 2 },
@@ -169,8 +218,13 @@ const podOptions = {
 const podPatch = (main: string) =>
     fc.record(
         {
-            containers: fc.record({ readOnlyRootFilesystem: fc.boolean() }).map((sc) => [{ name: main, securityContext: sc }]),
-            volumes: fc.uniqueArray(dnsName.map((n) => ({ name: `x-${n}`, emptyDir: {} })), { maxLength: 2, selector: (v) => v.name }),
+            containers: fc
+                .record({ readOnlyRootFilesystem: fc.boolean() })
+                .map((sc) => [{ name: main, securityContext: sc }]),
+            volumes: fc.uniqueArray(
+                dnsName.map((n) => ({ name: `x-${n}`, emptyDir: {} })),
+                { maxLength: 2, selector: (v) => v.name },
+            ),
             tolerations: fc.array(toleration, { maxLength: 2 }),
             securityContext: fc.record({ fsGroup: fc.integer({ min: 1, max: 65535 }) }),
             terminationGracePeriodSeconds: fc.integer({ min: 0, max: 600 }),
@@ -185,12 +239,22 @@ const runtimePatch = fc
             nodeSelector: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), labelValue, { maxKeys: 2 }),
             tolerations: fc.array(toleration, { maxLength: 2 }),
             securityContext: fc.record({ fsGroup: fc.integer({ min: 1, max: 65535 }) }),
-            volumes: fc.uniqueArray(dnsName.map((n) => ({ name: `rp-${n}`, emptyDir: {} })), { maxLength: 1, selector: (v) => v.name }),
-            containers: fc.record({ readOnlyRootFilesystem: fc.boolean() }).map((sc) => [{ name: "node", securityContext: sc }]),
+            volumes: fc.uniqueArray(
+                dnsName.map((n) => ({ name: `rp-${n}`, emptyDir: {} })),
+                { maxLength: 1, selector: (v) => v.name },
+            ),
+            containers: fc
+                .record({ readOnlyRootFilesystem: fc.boolean() })
+                .map((sc) => [{ name: "node", securityContext: sc }]),
         },
         { requiredKeys: [] },
     )
-    .map((spec) => ({ manager: "example.com/team", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }));
+    .map((spec) => ({
+        manager: "example.com/team",
+        trainingRuntimeSpec: {
+            template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } },
+        },
+    }));
 
 /** Valid args whose memory-backed volumes (sharedMemory, tmpfs) fit in the memory request: the request is raised to 1Gi. */
 function fitMemory(a: Record<string, unknown>, key: "resources" | "resourcesPerNode"): Record<string, unknown> {
@@ -213,43 +277,77 @@ export const VALID: Record<ComponentName, fc.Arbitrary<Record<string, unknown>>>
         { requiredKeys: ["size"] },
     ),
     Secret: fc.oneof(
-        fc.record({ env: fc.dictionary(envName, fc.nat().map((n) => `${SECRET_MARK}-${n}`), { minKeys: 1, maxKeys: 3 }), mount: fc.constantFrom("env", "files") }, { requiredKeys: ["env"] }),
+        fc.record(
+            {
+                env: fc.dictionary(
+                    envName,
+                    fc.nat().map((n) => `${SECRET_MARK}-${n}`),
+                    { minKeys: 1, maxKeys: 3 },
+                ),
+                mount: fc.constantFrom("env", "files"),
+            },
+            { requiredKeys: ["env"] },
+        ),
         fc.constant({ fromEnv: ["FUZZ_TOKEN"] }),
         fc.constant(null).map(() => ({ fromFile: [fixtures().file] })),
         fc.constant(null).map(() => ({ fromDirectory: fixtures().subdir })),
         fc.constantFrom({ provider: "openai" }, { provider: "huggingface", mount: "files" }),
-        fc.record({ gitSsh: fc.constant({ privateKey: `${SECRET_MARK}-sshkey`, knownHosts: "github.com ssh-ed25519 AAAA" }), mountPath: absPath }),
+        fc.record({
+            gitSsh: fc.constant({ privateKey: `${SECRET_MARK}-sshkey`, knownHosts: "github.com ssh-ed25519 AAAA" }),
+            mountPath: absPath,
+        }),
     ),
-    Compute: fc.record(
-        {
-            ...podOptions,
-            podPatch: podPatch("main"),
-            resources,
-            replicas: fc.integer({ min: 0, max: 5 }),
-            ports: fc.uniqueArray(fc.integer({ min: 1, max: 65535 }).map((port) => ({ port })), { maxLength: 3, selector: (p) => p.port }),
-            serviceType: fc.constantFrom("ClusterIP", "NodePort", "LoadBalancer", "Headless"),
-            autoscaling: fc.record({ minReplicas: fc.integer({ min: 1, max: 3 }), maxReplicas: fc.integer({ min: 3, max: 10 }) }),
-            disruptionBudget: fc.oneof(fc.constant(false), fc.record({ maxUnavailable: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constant("25%")) }), fc.record({ minAvailable: fc.constant(1) })),
-            readinessProbe: fc.record({ path: fc.constant("/healthz"), periodSeconds: fc.integer({ min: 1, max: 30 }) }, { requiredKeys: [] }),
-        },
-        { requiredKeys: ["image"] },
-    ).map((args) => {
-        let a = args as Record<string, unknown>;
-        // No ports, no Service: no service type, and probes need a port.
-        const ports = a.ports as Array<{ port: number }> | undefined;
-        if (!ports?.length) {
-            const { serviceType: _s, readinessProbe: _p, ...rest } = a;
-            a = rest;
-        } else if (a.readinessProbe) a = { ...a, readinessProbe: { ...(a.readinessProbe), port: ports[0].port } };
-        // A budget of minAvailable 1 needs 2+ pods.
-        const minPods = a.autoscaling ? (a.autoscaling as { minReplicas: number }).minReplicas : ((a.replicas as number | undefined) ?? 1);
-        if ((a.disruptionBudget as { minAvailable?: number } | undefined)?.minAvailable !== undefined && minPods < 2) a = { ...a, disruptionBudget: { maxUnavailable: 1 } };
-        a = fitMemory(a, "resources");
-        // An autoscaler owns the replica count and measures CPU against the request.
-        if (a.autoscaling === undefined) return a;
-        const { replicas: _r, ...rest } = a;
-        return { ...rest, resources: { ...(a.resources as object), cpu: 1 } };
-    }),
+    Compute: fc
+        .record(
+            {
+                ...podOptions,
+                podPatch: podPatch("main"),
+                resources,
+                replicas: fc.integer({ min: 0, max: 5 }),
+                ports: fc.uniqueArray(
+                    fc.integer({ min: 1, max: 65535 }).map((port) => ({ port })),
+                    { maxLength: 3, selector: (p) => p.port },
+                ),
+                serviceType: fc.constantFrom("ClusterIP", "NodePort", "LoadBalancer", "Headless"),
+                autoscaling: fc.record({
+                    minReplicas: fc.integer({ min: 1, max: 3 }),
+                    maxReplicas: fc.integer({ min: 3, max: 10 }),
+                }),
+                disruptionBudget: fc.oneof(
+                    fc.constant(false),
+                    fc.record({ maxUnavailable: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constant("25%")) }),
+                    fc.record({ minAvailable: fc.constant(1) }),
+                ),
+                readinessProbe: fc.record(
+                    { path: fc.constant("/healthz"), periodSeconds: fc.integer({ min: 1, max: 30 }) },
+                    { requiredKeys: [] },
+                ),
+            },
+            { requiredKeys: ["image"] },
+        )
+        .map((args) => {
+            let a = args as Record<string, unknown>;
+            // No ports, no Service: no service type, and probes need a port.
+            const ports = a.ports as Array<{ port: number }> | undefined;
+            if (!ports?.length) {
+                const { serviceType: _s, readinessProbe: _p, ...rest } = a;
+                a = rest;
+            } else if (a.readinessProbe) a = { ...a, readinessProbe: { ...a.readinessProbe, port: ports[0].port } };
+            // A budget of minAvailable 1 needs 2+ pods.
+            const minPods = a.autoscaling
+                ? (a.autoscaling as { minReplicas: number }).minReplicas
+                : ((a.replicas as number | undefined) ?? 1);
+            if (
+                (a.disruptionBudget as { minAvailable?: number } | undefined)?.minAvailable !== undefined &&
+                minPods < 2
+            )
+                a = { ...a, disruptionBudget: { maxUnavailable: 1 } };
+            a = fitMemory(a, "resources");
+            // An autoscaler owns the replica count and measures CPU against the request.
+            if (a.autoscaling === undefined) return a;
+            const { replicas: _r, ...rest } = a;
+            return { ...rest, resources: { ...(a.resources as object), cpu: 1 } };
+        }),
     TrainJob: fc
         .record(
             {
@@ -267,9 +365,17 @@ export const VALID: Record<ComponentName, fc.Arbitrary<Record<string, unknown>>>
         .map((a) => {
             // Options the kubeflow backend cannot carry are dropped from valid args (the mutations bring them back).
             if (a.backend === "kubeflow") {
-                const { affinity: _a, emptyDirs: _e, imagePullPolicy: _i, tmpfs: _t, ...rest } = a as Record<string, unknown>;
+                const {
+                    affinity: _a,
+                    emptyDirs: _e,
+                    imagePullPolicy: _i,
+                    tmpfs: _t,
+                    ...rest
+                } = a as Record<string, unknown>;
                 // An existing Secret mounted as env (envFrom, keys unknown) cannot be expressed in spec.trainer.
-                const secrets = (rest.secrets as unknown[] | undefined)?.filter((x) => !(x instanceof Deferred && x.label === "Secret.existing(existing-token)"));
+                const secrets = (rest.secrets as unknown[] | undefined)?.filter(
+                    (x) => !(x instanceof Deferred && x.label === "Secret.existing(existing-token)"),
+                );
                 return fitMemory({ ...rest, secrets }, "resourcesPerNode");
             }
             if (a.backend === "job") {
@@ -335,18 +441,33 @@ const HOSTILE: Array<[string, (i: number) => unknown]> = [
     ["__proto__ key", () => JSON.parse('{"__proto__": {"polluted": "yes"}, "name": "x"}')],
     ["constructor key", () => ({ constructor: "x" })],
     ["toString key", () => ({ toString: "x", valueOf: 1 })],
-    ["cyclic", () => {
-        const o: Record<string, unknown> = { a: 1 };
-        o.self = o;
-        return o;
-    }],
-    ["cyclic array", () => {
-        const a: unknown[] = [1];
-        a.push(a);
-        return a;
-    }],
+    [
+        "cyclic",
+        () => {
+            const o: Record<string, unknown> = { a: 1 };
+            o.self = o;
+            return o;
+        },
+    ],
+    [
+        "cyclic array",
+        () => {
+            const a: unknown[] = [1];
+            a.push(a);
+            return a;
+        },
+    ],
     ["20000-deep", () => deep()],
-    ["throwing getter", () => Object.defineProperty({}, "x", { enumerable: true, get: () => { throw new Error("getter"); } })],
+    [
+        "throwing getter",
+        () =>
+            Object.defineProperty({}, "x", {
+                enumerable: true,
+                get: () => {
+                    throw new Error("getter");
+                },
+            }),
+    ],
     ["output(bad)", () => pulumi.output(42)],
     ["output(string)", () => pulumi.output("yes")],
     ["secret string", (i) => pulumi.secret(`${SECRET_MARK}-${i}`)],
@@ -355,11 +476,14 @@ const HOSTILE: Array<[string, (i: number) => unknown]> = [
     ["secret object", (i) => pulumi.secret({ key: `${SECRET_MARK}-${i}` })],
     ["promise bad", () => Promise.resolve({ nope: true })],
     ["promise string", () => Promise.resolve("promised")],
-    ["rejecting promise", () => {
-        const p = Promise.reject(new Error(`${REJECT_MARK}: the program's own failure`));
-        p.catch(() => undefined); // handled later by Pulumi; avoid a process-level warning before then
-        return p;
-    }],
+    [
+        "rejecting promise",
+        () => {
+            const p = Promise.reject(new Error(`${REJECT_MARK}: the program's own failure`));
+            p.catch(() => undefined); // handled later by Pulumi; avoid a process-level warning before then
+            return p;
+        },
+    ],
     ["output(undefined)", () => pulumi.output(undefined)],
     ["fifo path", () => fixtures().fifo ?? "/dev/null"],
     ["/dev/zero", () => "/dev/zero"],
@@ -379,7 +503,14 @@ const NAMES: Array<[string, (i: number) => unknown]> = [
     ["unicode name", (i) => `ünï-${i}`],
     ["long name", (i) => `${"n".repeat(300)}-${i}`],
     ["number name", () => 42],
-    ["object name", () => ({ toString: () => { throw new Error("no"); } })],
+    [
+        "object name",
+        () => ({
+            toString: () => {
+                throw new Error("no");
+            },
+        }),
+    ],
     ["constructor name", (i) => `constructor-${i}`],
     ["uppercase name", (i) => `hfToken${i}`],
 ];
@@ -437,7 +568,8 @@ function clone(v: unknown): unknown {
 
 /** Whether `v` is plain data (what valid args are made of): primitives, arrays and plain objects without getters, not too deep. */
 function plainData(v: unknown, depth: number): boolean {
-    if (v === null || ["string", "number", "boolean", "undefined"].includes(typeof v)) return typeof v !== "string" || v.length < 1000;
+    if (v === null || ["string", "number", "boolean", "undefined"].includes(typeof v))
+        return typeof v !== "string" || v.length < 1000;
     if (depth > 12 || !isTree(v)) return false;
     return Object.keys(v).every((k) => {
         const d = Object.getOwnPropertyDescriptor(v, k);
@@ -459,7 +591,14 @@ type Plant = (a: Args, main: string, i: number) => Record<string, unknown> | voi
 
 /** `v` when it is a plain object of plain data (a plant merges into it), else {} (hostile values are replaced, not read). */
 const obj = (v: unknown): Args => (isTree(v) && !Array.isArray(v) && plainData(v, 0) ? (v as Args) : {});
-const rp = (spec: Args) => [{ manager: "example.com/team", trainingRuntimeSpec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } } } }];
+const rp = (spec: Args) => [
+    {
+        manager: "example.com/team",
+        trainingRuntimeSpec: {
+            template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec } } } }] } },
+        },
+    },
+];
 const PRIVILEGED = { privileged: true };
 const SYS_ADMIN = { capabilities: { add: ["SYS_ADMIN"] } };
 
@@ -468,7 +607,7 @@ const SYS_ADMIN = { capabilities: { add: ["SYS_ADMIN"] } };
  * not): each case planting one runs with its own config (see `Case.config`).
  */
 const HOSTILE_PROFILES: Record<string, (main: string) => Args> = {
-    "privileged": () => ({ containerSecurityContext: PRIVILEGED }),
+    privileged: () => ({ containerSecurityContext: PRIVILEGED }),
     "sys-admin": () => ({ containerSecurityContext: SYS_ADMIN }),
     "run-as-root": () => ({ securityContext: { runAsUser: 0 } }),
     "patch-privileged": (main) => ({ podPatch: { containers: [{ name: main, securityContext: PRIVILEGED }] } }),
@@ -483,87 +622,228 @@ const HOSTILE_PROFILES: Record<string, (main: string) => Args> = {
 
 /** Plants of Compute and TrainJob args (`main`: the main container's name). */
 const POD_PLANTS: Array<[string, Plant]> = [
-    ["podPatch privileged", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: main, securityContext: PRIVILEGED }] })],
-    ["podPatch SYS_ADMIN", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: main, securityContext: SYS_ADMIN }] })],
+    [
+        "podPatch privileged",
+        (a, main) =>
+            void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: main, securityContext: PRIVILEGED }] }),
+    ],
+    [
+        "podPatch SYS_ADMIN",
+        (a, main) =>
+            void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: main, securityContext: SYS_ADMIN }] }),
+    ],
     ["podPatch runAsUser 0", (a) => void (a.podPatch = { ...obj(a.podPatch), securityContext: { runAsUser: 0 } })],
-    ["podPatch runAsNonRoot false", (a) => void (a.podPatch = { ...obj(a.podPatch), securityContext: { runAsNonRoot: false } })],
-    ["containerSecurityContext privileged", (a) => void (a.containerSecurityContext = { ...obj(a.containerSecurityContext), ...PRIVILEGED })],
-    ["containerSecurityContext SYS_ADMIN", (a) => void (a.containerSecurityContext = { ...obj(a.containerSecurityContext), ...SYS_ADMIN })],
-    ["containerSecurityContext runAsUser 0", (a) => void (a.containerSecurityContext = { ...obj(a.containerSecurityContext), runAsUser: 0 })],
+    [
+        "podPatch runAsNonRoot false",
+        (a) => void (a.podPatch = { ...obj(a.podPatch), securityContext: { runAsNonRoot: false } }),
+    ],
+    [
+        "containerSecurityContext privileged",
+        (a) => void (a.containerSecurityContext = { ...obj(a.containerSecurityContext), ...PRIVILEGED }),
+    ],
+    [
+        "containerSecurityContext SYS_ADMIN",
+        (a) => void (a.containerSecurityContext = { ...obj(a.containerSecurityContext), ...SYS_ADMIN }),
+    ],
+    [
+        "containerSecurityContext runAsUser 0",
+        (a) => void (a.containerSecurityContext = { ...obj(a.containerSecurityContext), runAsUser: 0 }),
+    ],
     ["securityContext runAsUser 0", (a) => void (a.securityContext = { ...obj(a.securityContext), runAsUser: 0 })],
-    ["capabilities.add Output", (a) => void (a.containerSecurityContext = { capabilities: { add: pulumi.output(["SYS_ADMIN"]) } })],
-    ["capabilities.add [Output]", (a) => void (a.containerSecurityContext = { capabilities: { add: [pulumi.output("NET_ADMIN")] } })],
-    ["capabilities.add [secret]", (a) => void (a.containerSecurityContext = { capabilities: { add: [pulumi.secret("SYS_ADMIN")] } })],
-    ["podPatch.containers Output", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: pulumi.output([{ name: main, securityContext: PRIVILEGED }]) })],
-    ["podPatch.containers[0] Output", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: [pulumi.output({ name: main, securityContext: SYS_ADMIN })] })],
-    ["podPatch.containers[0] Promise", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: [Promise.resolve({ name: main, securityContext: { readOnlyRootFilesystem: true } })] })],
-    ["podPatch.containers[0].name Output", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: pulumi.output(main), securityContext: PRIVILEGED }] })],
-    ["podPatch Output", (a, main) => void (a.podPatch = pulumi.output({ containers: [{ name: main, securityContext: SYS_ADMIN }] }))],
-    ["podPatch volume name traversal", (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "extra/../..", emptyDir: {} }] })],
-    ["podPatch volume name uppercase", (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "Extra", emptyDir: {} }] })],
-    ["podPatch duplicate volume", (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "dup", emptyDir: {} }, { name: "dup", emptyDir: {} }] })],
-    ["podPatch volume without source", (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "nosource" }] })],
-    ["podPatch container name bad", (a) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: "Side_Car", image: "busybox" }] })],
-    ["podPatch container without image", (a) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: "sidecar" }] })],
+    [
+        "capabilities.add Output",
+        (a) => void (a.containerSecurityContext = { capabilities: { add: pulumi.output(["SYS_ADMIN"]) } }),
+    ],
+    [
+        "capabilities.add [Output]",
+        (a) => void (a.containerSecurityContext = { capabilities: { add: [pulumi.output("NET_ADMIN")] } }),
+    ],
+    [
+        "capabilities.add [secret]",
+        (a) => void (a.containerSecurityContext = { capabilities: { add: [pulumi.secret("SYS_ADMIN")] } }),
+    ],
+    [
+        "podPatch.containers Output",
+        (a, main) =>
+            void (a.podPatch = {
+                ...obj(a.podPatch),
+                containers: pulumi.output([{ name: main, securityContext: PRIVILEGED }]),
+            }),
+    ],
+    [
+        "podPatch.containers[0] Output",
+        (a, main) =>
+            void (a.podPatch = {
+                ...obj(a.podPatch),
+                containers: [pulumi.output({ name: main, securityContext: SYS_ADMIN })],
+            }),
+    ],
+    [
+        "podPatch.containers[0] Promise",
+        (a, main) =>
+            void (a.podPatch = {
+                ...obj(a.podPatch),
+                containers: [Promise.resolve({ name: main, securityContext: { readOnlyRootFilesystem: true } })],
+            }),
+    ],
+    [
+        "podPatch.containers[0].name Output",
+        (a, main) =>
+            void (a.podPatch = {
+                ...obj(a.podPatch),
+                containers: [{ name: pulumi.output(main), securityContext: PRIVILEGED }],
+            }),
+    ],
+    [
+        "podPatch Output",
+        (a, main) => void (a.podPatch = pulumi.output({ containers: [{ name: main, securityContext: SYS_ADMIN }] })),
+    ],
+    [
+        "podPatch volume name traversal",
+        (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "extra/../..", emptyDir: {} }] }),
+    ],
+    [
+        "podPatch volume name uppercase",
+        (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "Extra", emptyDir: {} }] }),
+    ],
+    [
+        "podPatch duplicate volume",
+        (a) =>
+            void (a.podPatch = {
+                ...obj(a.podPatch),
+                volumes: [
+                    { name: "dup", emptyDir: {} },
+                    { name: "dup", emptyDir: {} },
+                ],
+            }),
+    ],
+    [
+        "podPatch volume without source",
+        (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{ name: "nosource" }] }),
+    ],
+    [
+        "podPatch container name bad",
+        (a) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: "Side_Car", image: "busybox" }] }),
+    ],
+    [
+        "podPatch container without image",
+        (a) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: "sidecar" }] }),
+    ],
     ["podPatch containers [{}]", (a) => void (a.podPatch = { ...obj(a.podPatch), containers: [{}] })],
     ["podPatch volumes [{}]", (a) => void (a.podPatch = { ...obj(a.podPatch), volumes: [{}] })],
     ["podPatch tolerations [{}]", (a) => void (a.podPatch = { ...obj(a.podPatch), tolerations: [{}] })],
-    ["podPatch volumeMount to no volume", (a, main) => void (a.podPatch = { ...obj(a.podPatch), containers: [{ name: main, volumeMounts: [{ name: "ghost", mountPath: "/ghost" }] }] })],
+    [
+        "podPatch volumeMount to no volume",
+        (a, main) =>
+            void (a.podPatch = {
+                ...obj(a.podPatch),
+                containers: [{ name: main, volumeMounts: [{ name: "ghost", mountPath: "/ghost" }] }],
+            }),
+    ],
     ["tolerations [{}]", (a) => void (a.tolerations = [{}])],
     ["toleration Exists with value", (a) => void (a.tolerations = [{ key: "a", operator: "Exists", value: "x" }])],
-    ["toleration seconds with NoSchedule", (a) => void (a.tolerations = [{ key: "a", operator: "Exists", effect: "NoSchedule", tolerationSeconds: 5 }])],
+    [
+        "toleration seconds with NoSchedule",
+        (a) => void (a.tolerations = [{ key: "a", operator: "Exists", effect: "NoSchedule", tolerationSeconds: 5 }]),
+    ],
     ["toleration empty key Equal", (a) => void (a.tolerations = [{ operator: "Equal", value: "x" }])],
-    ["toleration empty operator/effect", (a) => void (a.tolerations = [{ key: "a", operator: "", effect: "", value: "v" }])],
+    [
+        "toleration empty operator/effect",
+        (a) => void (a.tolerations = [{ key: "a", operator: "", effect: "", value: "v" }]),
+    ],
     ["toleration bad key", (a) => void (a.tolerations = [{ key: "a b", operator: "Exists" }])],
-    ["memory 512m", (a) => {
-        const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
-        a[k] = { ...obj(a[k]), memory: "512m" };
-    }],
-    ["memory request above limit", (a) => {
-        const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
-        a[k] = { ...obj(a[k]), memory: "2Gi", limits: { memory: "1Gi" } };
-    }],
-    ["ephemeralStorage 1m", (a) => {
-        const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
-        a[k] = { ...obj(a[k]), ephemeralStorage: "1m" };
-    }],
-    ["gpu 0.5", (a) => {
-        const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
-        a[k] = { ...obj(a[k]), gpu: 0.5 };
-    }],
+    [
+        "memory 512m",
+        (a) => {
+            const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
+            a[k] = { ...obj(a[k]), memory: "512m" };
+        },
+    ],
+    [
+        "memory request above limit",
+        (a) => {
+            const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
+            a[k] = { ...obj(a[k]), memory: "2Gi", limits: { memory: "1Gi" } };
+        },
+    ],
+    [
+        "ephemeralStorage 1m",
+        (a) => {
+            const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
+            a[k] = { ...obj(a[k]), ephemeralStorage: "1m" };
+        },
+    ],
+    [
+        "gpu 0.5",
+        (a) => {
+            const k = "resourcesPerNode" in a ? "resourcesPerNode" : "resources";
+            a[k] = { ...obj(a[k]), gpu: 0.5 };
+        },
+    ],
     ["sharedMemory 512m", (a) => void (a.sharedMemory = "512m")],
     ["tmpfs size 100m", (a) => void (a.tmpfs = { size: "100m" })],
     ["emptyDir sizeLimit 1m", (a) => void (a.emptyDirs = [{ mountPath: "/scratch/m", sizeLimit: "1m" }])],
-    ["emptyDir Memory sizeLimit 512m", (a) => void (a.emptyDirs = [{ mountPath: "/scratch/m", sizeLimit: "512m", medium: "Memory" }])],
+    [
+        "emptyDir Memory sizeLimit 512m",
+        (a) => void (a.emptyDirs = [{ mountPath: "/scratch/m", sizeLimit: "512m", medium: "Memory" }]),
+    ],
     ["emptyDirs same path", (a) => void (a.emptyDirs = [{ mountPath: "/scratch/x" }, { mountPath: "/scratch/x" }])],
     ["emptyDir mountPath /", (a) => void (a.emptyDirs = [{ mountPath: "/" }])],
     ["env PET_NNODES", (a) => void (a.env = { ...obj(a.env), PET_NNODES: "3" })],
     ["env MASTER_ADDR", (a) => void (a.env = { ...obj(a.env), MASTER_ADDR: "10.0.0.1" })],
     ["env name with =", (a) => void (a.env = { ...obj(a.env), "A=B": "x" })],
     ["secret with PET_ key", () => ({ secrets: [deferredSecret({ env: { PET_NODE_RANK: `${SECRET_MARK}-pet` } })] })],
-    ["secret with MASTER_ADDR key", () => ({ secrets: [deferredSecret({ env: { MASTER_ADDR: `${SECRET_MARK}-master` } })] })],
-    ["secret mounted twice", () => {
-        const s = deferredSecret({ env: { TOKEN: `${SECRET_MARK}-twice` } });
-        return { secrets: [s, s] };
-    }],
-    ["hostile profile", (a, _main, i) => {
-        const names = Object.keys(HOSTILE_PROFILES);
-        const name = names[i % names.length];
-        a.profile = name;
-        return { config: { [name]: HOSTILE_PROFILES[name]("") } };
-    }],
+    [
+        "secret with MASTER_ADDR key",
+        () => ({ secrets: [deferredSecret({ env: { MASTER_ADDR: `${SECRET_MARK}-master` } })] }),
+    ],
+    [
+        "secret mounted twice",
+        () => {
+            const s = deferredSecret({ env: { TOKEN: `${SECRET_MARK}-twice` } });
+            return { secrets: [s, s] };
+        },
+    ],
+    [
+        "hostile profile",
+        (a, _main, i) => {
+            const names = Object.keys(HOSTILE_PROFILES);
+            const name = names[i % names.length];
+            a.profile = name;
+            return { config: { [name]: HOSTILE_PROFILES[name]("") } };
+        },
+    ],
 ];
 
 /** Plants only TrainJob has (runtime patches of the jobset and kubeflow backends). */
 const TRAINJOB_PLANTS: Array<[string, Plant]> = [
-    ["runtimePatch privileged", (a) => void (a.runtimePatches = rp({ containers: [{ name: "node", securityContext: PRIVILEGED }] }))],
-    ["runtimePatch SYS_ADMIN", (a) => void (a.runtimePatches = rp({ containers: [{ name: "node", securityContext: SYS_ADMIN }] }))],
+    [
+        "runtimePatch privileged",
+        (a) => void (a.runtimePatches = rp({ containers: [{ name: "node", securityContext: PRIVILEGED }] })),
+    ],
+    [
+        "runtimePatch SYS_ADMIN",
+        (a) => void (a.runtimePatches = rp({ containers: [{ name: "node", securityContext: SYS_ADMIN }] })),
+    ],
     ["runtimePatch runAsUser 0", (a) => void (a.runtimePatches = rp({ securityContext: { runAsUser: 0 } }))],
     ["runtimePatch tolerations [{}]", (a) => void (a.runtimePatches = rp({ tolerations: [{}] }))],
-    ["runtimePatch volume name traversal", (a) => void (a.runtimePatches = rp({ volumes: [{ name: "extra/../..", emptyDir: {} }] }))],
+    [
+        "runtimePatch volume name traversal",
+        (a) => void (a.runtimePatches = rp({ volumes: [{ name: "extra/../..", emptyDir: {} }] })),
+    ],
     ["runtimePatch container name", (a) => void (a.runtimePatches = rp({ containers: [{ name: "Node" }] }))],
-    ["runtimePatch containers Output", (a) => void (a.runtimePatches = rp({ containers: pulumi.output([{ name: "node", securityContext: PRIVILEGED }]) }))],
-    ["runtimePatch Output", (a) => void (a.runtimePatches = pulumi.output(rp({ containers: [{ name: "node", securityContext: SYS_ADMIN }] })))],
+    [
+        "runtimePatch containers Output",
+        (a) =>
+            void (a.runtimePatches = rp({
+                containers: pulumi.output([{ name: "node", securityContext: PRIVILEGED }]),
+            })),
+    ],
+    [
+        "runtimePatch Output",
+        (a) =>
+            void (a.runtimePatches = pulumi.output(rp({ containers: [{ name: "node", securityContext: SYS_ADMIN }] }))),
+    ],
     ["runtimePatch manager bad", (a) => void (a.runtimePatches = [{ ...rp({})[0], manager: "team" }])],
 ];
 
@@ -600,7 +880,9 @@ const PLANTS: Record<ComponentName, Array<[string, Plant]>> = {
  * (so valid output is checked too: `calm` of them, default 10%) or only change name/options.
  */
 export function makeCases(component: ComponentName, seed: number, start: number, count: number, calm = 0.1): Case[] {
-    const valid = fc.sample(VALID[component], { seed: seed + COMPONENTS.indexOf(component), numRuns: start + count }).slice(start);
+    const valid = fc
+        .sample(VALID[component], { seed: seed + COMPONENTS.indexOf(component), numRuns: start + count })
+        .slice(start);
     return valid.map((v, j) => {
         const i = start + j;
         const r = rng(seed * 1_000_003 + i * 7919 + COMPONENTS.indexOf(component));
@@ -620,7 +902,12 @@ export function makeCases(component: ComponentName, seed: number, start: number,
             if (what < 0.1 && isTree(o[key]) && !Array.isArray(o[key])) {
                 const k = pick(HOSTILE_KEYS);
                 const [label, make] = pick(HOSTILE);
-                Object.defineProperty(o[key], k, { value: make(i), enumerable: true, writable: true, configurable: true });
+                Object.defineProperty(o[key], k, {
+                    value: make(i),
+                    enumerable: true,
+                    writable: true,
+                    configurable: true,
+                });
                 mutations.push(`add key ${JSON.stringify(k.slice(0, 20))} = ${label} at ${String(key)}`);
             } else if (what < 0.45) {
                 const [label, make] = pick(HOSTILE);
@@ -664,6 +951,13 @@ export function makeCases(component: ComponentName, seed: number, start: number,
             opts = make();
             mutations.push(label);
         }
-        return { component, name, args: holder.root, opts, mutations, config: profiles ? stackConfig(profiles) : undefined };
+        return {
+            component,
+            name,
+            args: holder.root,
+            opts,
+            mutations,
+            config: profiles ? stackConfig(profiles) : undefined,
+        };
     });
 }

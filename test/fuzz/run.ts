@@ -44,18 +44,27 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
     const counts = tally.counts[component];
     const record = (i: number, kind: OutcomeKind, detail?: string) => {
         counts[kind]++;
-        if (kind !== "valid" && kind !== "rejected" && tally.examples.filter((e) => e.kind === kind && e.component === component).length < (o.examples ?? 5)) {
+        if (
+            kind !== "valid" &&
+            kind !== "rejected" &&
+            tally.examples.filter((e) => e.kind === kind && e.component === component).length < (o.examples ?? 5)
+        ) {
             tally.examples.push({ component, i, kind, detail });
         }
     };
     // Ranges still to run: [start, count, batch].
-    const queue: Array<[number, number, number]> = o.only ? o.only.map((i) => [i, 1, 1]) : [[0, o.cases, o.batch ?? 50]];
+    const queue: Array<[number, number, number]> = o.only
+        ? o.only.map((i) => [i, 1, 1])
+        : [[0, o.cases, o.batch ?? 50]];
     return new Promise((resolve) => {
         const next = () => {
             const item = queue.shift();
             if (!item) return resolve();
             const [start, count, batch] = item;
-            const child = fork(path.join(__dirname, "worker.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "pipe", "ipc"] });
+            const child = fork(path.join(__dirname, "worker.ts"), [], {
+                execArgv: ["--import", "tsx"],
+                stdio: ["ignore", "ignore", "pipe", "ipc"],
+            });
             let stderr = "";
             child.stderr!.on("data", (d: Buffer) => {
                 stderr = (stderr + d.toString()).slice(-4000);
@@ -114,7 +123,15 @@ function runComponent(component: ComponentName, o: FuzzOptions, tally: Tally): P
                 finish();
             });
             arm();
-            const job: Job = { component, seed: o.seed, start, count, batch, objects: o.onObjects !== undefined, calm: o.calm };
+            const job: Job = {
+                component,
+                seed: o.seed,
+                start,
+                count,
+                batch,
+                objects: o.onObjects !== undefined,
+                calm: o.calm,
+            };
             child.send(job);
         };
         next();
@@ -125,7 +142,8 @@ export async function fuzz(o: FuzzOptions): Promise<Tally> {
     const t0 = Date.now();
     const components = o.components ?? [...COMPONENTS];
     const tally: Tally = { counts: {} as Tally["counts"], examples: [], seconds: 0 };
-    for (const c of components) tally.counts[c] = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>;
+    for (const c of components)
+        tally.counts[c] = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>;
     const pending = components.slice();
     const lanes = Array.from({ length: Math.min(o.parallel ?? 2, pending.length) }, async () => {
         for (let c = pending.shift(); c; c = pending.shift()) await runComponent(c, o, tally);
@@ -144,7 +162,11 @@ export function table(t: Tally): string {
     const head = ["outcome", ...comps, "total"];
     const rows = KINDS.map((k) => {
         const cells = comps.map((c) => t.counts[c][k]);
-        return [k === "invalid" ? "invalid objects" : k === "pathless" ? "errors without field path" : k, ...cells.map(String), String(cells.reduce((a, b) => a + b, 0))];
+        return [
+            k === "invalid" ? "invalid objects" : k === "pathless" ? "errors without field path" : k,
+            ...cells.map(String),
+            String(cells.reduce((a, b) => a + b, 0)),
+        ];
     });
     const cases = comps.map((c) => Object.values(t.counts[c]).reduce((a, b) => a + b, 0));
     rows.push(["cases", ...cases.map(String), String(cases.reduce((a, b) => a + b, 0))]);
@@ -170,7 +192,9 @@ if (require.main === module) {
         process.stdout.write(`${table(t)}\n\n${t.seconds.toFixed(0)} s, seed ${o.seed}\n`);
         for (const e of t.examples) {
             const c = o.only ? undefined : makeCases(e.component, o.seed, e.i, 1)[0];
-            process.stdout.write(`\n[${e.kind}] ${e.component} case ${e.i}${c ? ` (${c.mutations.join("; ")})` : ""}:\n  ${e.detail ?? ""}\n`);
+            process.stdout.write(
+                `\n[${e.kind}] ${e.component} case ${e.i}${c ? ` (${c.mutations.join("; ")})` : ""}:\n  ${e.detail ?? ""}\n`,
+            );
         }
         process.exitCode = failures(t) ? 1 : 0;
     });

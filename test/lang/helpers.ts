@@ -27,8 +27,22 @@ import { render } from "../../src/render";
 import * as YAML from "yaml";
 import { ownershipAnnotations } from "../../src/metadata";
 import {
-    KeptClaim, ROOT, RUN_ID, Stack, assertDestroyedExcept, assertLiveMatchesRendered, assertNoSecretLeak, createNamespace, deleteNamespaces,
-    exampleStackDefaults, get, list, pulumiEnv, requirePrerequisites, summary, waitFor,
+    KeptClaim,
+    ROOT,
+    RUN_ID,
+    Stack,
+    assertDestroyedExcept,
+    assertLiveMatchesRendered,
+    assertNoSecretLeak,
+    createNamespace,
+    deleteNamespaces,
+    exampleStackDefaults,
+    get,
+    list,
+    pulumiEnv,
+    requirePrerequisites,
+    summary,
+    waitFor,
 } from "../e2e/helpers";
 
 export type Language = "yaml" | "python" | "go";
@@ -37,7 +51,10 @@ export type Language = "yaml" | "python" | "go";
 export const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-    if (cmd.includes("/") && !fs.existsSync(cmd)) throw new Error(`${path.relative(ROOT, cmd)} is missing: test:lang needs the plugin (scripts/plugin.sh) and the Python venv (scripts/python.sh)`);
+    if (cmd.includes("/") && !fs.existsSync(cmd))
+        throw new Error(
+            `${path.relative(ROOT, cmd)} is missing: test:lang needs the plugin (scripts/plugin.sh) and the Python venv (scripts/python.sh)`,
+        );
     const r = spawnSync(cmd, args, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 64 << 20 });
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}:\n${r.stdout}${r.stderr}`);
@@ -47,14 +64,22 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 /** The plugin tarball: $MLKUBE_PLUGIN_TARBALL, else what `scripts/plugin.sh pack` prints (its last line). */
 export function pluginTarball(): string {
     const given = process.env.MLKUBE_PLUGIN_TARBALL;
-    const tarball = given ?? run(path.join(ROOT, "scripts", "plugin.sh"), ["pack"]).trim().split("\n").pop()!;
+    const tarball =
+        given ??
+        run(path.join(ROOT, "scripts", "plugin.sh"), ["pack"])
+            .trim()
+            .split("\n")
+            .pop()!;
     assert.ok(fs.existsSync(tarball), `plugin tarball ${tarball} does not exist (scripts/plugin.sh pack)`);
     return tarball;
 }
 
 /** The bin directory of the Python venv with `pulumi` (scripts/python.sh; creates it once). */
 export function pythonVenvBin(): string {
-    const bin = run(path.join(ROOT, "scripts", "python.sh"), []).trim().split("\n").pop()!;
+    const bin = run(path.join(ROOT, "scripts", "python.sh"), [])
+        .trim()
+        .split("\n")
+        .pop()!;
     assert.ok(fs.existsSync(path.join(bin, "python3")), `scripts/python.sh printed ${bin}, which has no python3`);
     return bin;
 }
@@ -66,15 +91,19 @@ const NODE_NAMES = new Set(["node", "nodejs", "npm", "npx", "corepack"]);
  * by a directory (under `scratch`) of symlinks to everything else in it.
  */
 export function pathWithoutNode(pathVar: string, scratch: string): string {
-    return pathVar.split(":").filter(Boolean).map((dir, i) => {
-        if (![...NODE_NAMES].some((n) => fs.existsSync(path.join(dir, n)))) return dir;
-        const shadow = path.join(scratch, `path-${i}`);
-        fs.mkdirSync(shadow, { recursive: true });
-        for (const entry of fs.readdirSync(dir)) {
-            if (!NODE_NAMES.has(entry)) fs.symlinkSync(path.join(dir, entry), path.join(shadow, entry));
-        }
-        return shadow;
-    }).join(":");
+    return pathVar
+        .split(":")
+        .filter(Boolean)
+        .map((dir, i) => {
+            if (![...NODE_NAMES].some((n) => fs.existsSync(path.join(dir, n)))) return dir;
+            const shadow = path.join(scratch, `path-${i}`);
+            fs.mkdirSync(shadow, { recursive: true });
+            for (const entry of fs.readdirSync(dir)) {
+                if (!NODE_NAMES.has(entry)) fs.symlinkSync(path.join(dir, entry), path.join(shadow, entry));
+            }
+            return shadow;
+        })
+        .join(":");
 }
 
 /** The Go programs' module (quickstart, inference, trainjob and invalid share it). */
@@ -88,9 +117,15 @@ export const GO_PROGRAMS = path.join(ROOT, "test", "lang", "programs");
  */
 export function buildGoPrograms(env: Record<string, string>): number {
     const t0 = Date.now();
-    const r = spawnSync("go", ["build", "./quickstart/go", "./inference/go", "./trainjob/go", "./invalid/go"], { cwd: GO_PROGRAMS, env, encoding: "utf8", timeout: 1_200_000 });
+    const r = spawnSync("go", ["build", "./quickstart/go", "./inference/go", "./trainjob/go", "./invalid/go"], {
+        cwd: GO_PROGRAMS,
+        env,
+        encoding: "utf8",
+        timeout: 1_200_000,
+    });
     if (r.error) throw new Error(`go build of the Go programs (${GO_PROGRAMS}): ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`go build of the Go programs (${GO_PROGRAMS}) exited ${r.status}:\n${r.stdout}${r.stderr}`);
+    if (r.status !== 0)
+        throw new Error(`go build of the Go programs (${GO_PROGRAMS}) exited ${r.status}:\n${r.stdout}${r.stderr}`);
     return (Date.now() - t0) / 1000;
 }
 
@@ -103,7 +138,9 @@ export function languageEnv(lang: Language): { env: Record<string, string>; clea
     const env: Record<string, string> = { ...pulumiEnv(home) };
     const t0 = Date.now();
     run("pulumi", ["plugin", "install", "resource", "mlkube", VERSION, "--file", pluginTarball()], env);
-    console.log(`# ${lang}: plugin mlkube ${VERSION} installed into a fresh PULUMI_HOME in ${(Date.now() - t0) / 1000}s`);
+    console.log(
+        `# ${lang}: plugin mlkube ${VERSION} installed into a fresh PULUMI_HOME in ${(Date.now() - t0) / 1000}s`,
+    );
     if (lang === "python") {
         const bin = pythonVenvBin();
         env.PATH = `${bin}:${env.PATH}`;
@@ -119,7 +156,9 @@ export function languageEnv(lang: Language): { env: Record<string, string>; clea
         const which = spawnSync("sh", ["-c", "command -v node nodejs npm npx || true"], { env, encoding: "utf8" });
         assert.equal(which.stdout.trim(), "", `node is on the Go programs' PATH: ${which.stdout}`);
         const built = buildGoPrograms(env);
-        console.log(`# go: the four programs compiled once (go build, build cache ${run("go", ["env", "GOCACHE"], env).trim()}) in ${built}s`);
+        console.log(
+            `# go: the four programs compiled once (go build, build cache ${run("go", ["env", "GOCACHE"], env).trim()}) in ${built}s`,
+        );
     }
     return { env, cleanup: () => process.env.MLKUBE_E2E_KEEP || fs.rmSync(home, { recursive: true, force: true }) };
 }
@@ -220,7 +259,8 @@ async function renderTwin(shape: Shape, namespace: string, liveStack: Stack) {
     for (const k of Object.keys(shape.secrets)) config[k] = { secure: "v1:not-decrypted" };
     const rendered = await render(path.join(ROOT, shape.twin), { stack: shape.twinStack ?? "lang", config });
     assert.deepEqual(rendered.errors, [], `rendering the TypeScript twin ${shape.twin} failed`);
-    const project = (YAML.parse(fs.readFileSync(path.join(liveStack.dir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const project = (YAML.parse(fs.readFileSync(path.join(liveStack.dir, "Pulumi.yaml"), "utf8")) as { name: string })
+        .name;
     const owner = ownershipAnnotations(project, liveStack.name);
     for (const o of rendered.objects) {
         const annotations = (o.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations;
@@ -253,91 +293,132 @@ export function languageSuite(lang: Language): void {
         // Go programs are compiled and linked by the Go host on every run (~15 s each): CI runs the Go twin of
         // the kubeflow TrainJob (the same plugin code as Python's and YAML's, which run it) only when asked.
         const skipGo = lang === "go" && shape.title === "TrainJob (kubeflow)" && process.env.MLKUBE_LANG_GO_ALL !== "1";
-        describe(`${lang}: ${shape.title}`, { skip: skipGo ? "the kubeflow TrainJob runs in Python and YAML; MLKUBE_LANG_GO_ALL=1 runs its Go twin too" : false }, () => {
-            let stack: Stack;
-            let secretValues = Object.values(shape.secrets);
-            let predicted: Awaited<ReturnType<typeof renderTwin>>;
-            let kept: KeptClaim[] = [];
+        describe(
+            `${lang}: ${shape.title}`,
+            {
+                skip: skipGo
+                    ? "the kubeflow TrainJob runs in Python and YAML; MLKUBE_LANG_GO_ALL=1 runs its Go twin too"
+                    : false,
+            },
+            () => {
+                let stack: Stack;
+                let secretValues = Object.values(shape.secrets);
+                let predicted: Awaited<ReturnType<typeof renderTwin>>;
+                let kept: KeptClaim[] = [];
 
-            before(async () => {
-                const ns = await createNamespace(`${L}${shape.prefix}`);
-                stack = new Stack(`test/lang/programs/${shape.dir}/${lang}`, `${L}${shape.prefix}`, ns, env);
-                stack.init({ ...exampleStackDefaults(shape.twin), ...(shape.config ?? {}) }, shape.secrets);
-            });
+                before(async () => {
+                    const ns = await createNamespace(`${L}${shape.prefix}`);
+                    stack = new Stack(`test/lang/programs/${shape.dir}/${lang}`, `${L}${shape.prefix}`, ns, env);
+                    stack.init({ ...exampleStackDefaults(shape.twin), ...(shape.config ?? {}) }, shape.secrets);
+                });
 
-            after(() => stack?.remove());
+                after(() => stack?.remove());
 
-            test("pulumi preview plans the components", () => {
-                const r = stack.preview();
-                assert.equal(r.status, 0, `pulumi preview failed after ${r.seconds}s:\n${r.output}`);
-                assert.match(r.output, /mlkube:index:Compute|mlkube:index:TrainJob/, r.output);
-                console.log(`# ${lang} ${shape.title}: preview ${r.seconds}s, ${JSON.stringify(summary(r.output))}`);
-            });
+                test("pulumi preview plans the components", () => {
+                    const r = stack.preview();
+                    assert.equal(r.status, 0, `pulumi preview failed after ${r.seconds}s:\n${r.output}`);
+                    assert.match(r.output, /mlkube:index:Compute|mlkube:index:TrainJob/, r.output);
+                    console.log(
+                        `# ${lang} ${shape.title}: preview ${r.seconds}s, ${JSON.stringify(summary(r.output))}`,
+                    );
+                });
 
-            test("pulumi up creates what the renderer predicts for the TypeScript twin", async () => {
-                const r = stack.up();
-                assert.equal(r.status, 0, `pulumi up failed after ${r.seconds}s:\n${r.output}`);
-                console.log(`# ${lang} ${shape.title}: up ${r.seconds}s, ${JSON.stringify(summary(r.output))}`);
-                const outputs = stack.outputs();
-                const expected = shape.outputs(stack.namespace);
-                assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, outputs[k]])), expected, "stack outputs");
-                predicted = await renderTwin(shape, stack.namespace, stack);
-                assertLiveMatchesRendered(predicted, stack.namespace);
-                // The claims of Volumes that are not `reclaim: "Delete"` must survive destroy.
-                kept = predicted.resources
-                    .filter((x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim" && x.options.retainOnDelete)
-                    .map((x) => predicted.objects[predicted.sources.findIndex((s) => s.type === x.type && s.name === x.name)].metadata.name)
-                    .map((name) => ({ name, uid: get("pvc", name, stack.namespace).metadata.uid }));
-                assert.ok(kept.length > 0, "the program has a retained claim");
-            });
+                test("pulumi up creates what the renderer predicts for the TypeScript twin", async () => {
+                    const r = stack.up();
+                    assert.equal(r.status, 0, `pulumi up failed after ${r.seconds}s:\n${r.output}`);
+                    console.log(`# ${lang} ${shape.title}: up ${r.seconds}s, ${JSON.stringify(summary(r.output))}`);
+                    const outputs = stack.outputs();
+                    const expected = shape.outputs(stack.namespace);
+                    assert.deepEqual(
+                        Object.fromEntries(Object.keys(expected).map((k) => [k, outputs[k]])),
+                        expected,
+                        "stack outputs",
+                    );
+                    predicted = await renderTwin(shape, stack.namespace, stack);
+                    assertLiveMatchesRendered(predicted, stack.namespace);
+                    // The claims of Volumes that are not `reclaim: "Delete"` must survive destroy.
+                    kept = predicted.resources
+                        .filter(
+                            (x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim" && x.options.retainOnDelete,
+                        )
+                        .map(
+                            (x) =>
+                                predicted.objects[
+                                    predicted.sources.findIndex((s) => s.type === x.type && s.name === x.name)
+                                ].metadata.name,
+                        )
+                        .map((name) => ({ name, uid: get("pvc", name, stack.namespace).metadata.uid }));
+                    assert.ok(kept.length > 0, "the program has a retained claim");
+                });
 
-            test("pulumi preview --expect-no-changes is clean", () => {
-                const r = stack.preview(["--expect-no-changes"]);
-                assert.equal(r.status, 0, `preview reported changes after ${r.seconds}s:\n${r.output}`);
-            });
+                test("pulumi preview --expect-no-changes is clean", () => {
+                    const r = stack.preview(["--expect-no-changes"]);
+                    assert.equal(r.status, 0, `preview reported changes after ${r.seconds}s:\n${r.output}`);
+                });
 
-            const rotation = shape.workload.rolls
-                ? "a new Secret value rolls the pods (new checksum on the pod template)"
-                : "a new Secret value updates the Secret and leaves the job alone (no checksum on a job's pods, as in TypeScript)";
-            test(rotation, async () => {
-                const { kind, name, rolls } = shape.workload;
-                const before = get(kind, name, stack.namespace);
-                assert.ok(before, `${kind} ${name} is live`);
-                const sumsBefore = checksumAnnotations(before);
-                assert.equal(sumsBefore.length > 0, rolls, `${kind} ${name} ${rolls ? "carries" : "does not carry"} the Secret's checksum: ${sumsBefore}`);
-                const [key] = Object.keys(shape.secrets);
-                const rotated = `${shape.secrets[key]}-rotated-${RUN_ID}`;
-                secretValues = [...secretValues, rotated];
-                stack.setSecret({ [key]: rotated });
-                const r = stack.up();
-                assert.equal(r.status, 0, `pulumi up after the rotation failed after ${r.seconds}s:\n${r.output}`);
-                const after = get(kind, name, stack.namespace);
-                console.log(`# ${lang} ${shape.title}: rotation up ${r.seconds}s, ${JSON.stringify(summary(r.output))}`);
-                const live = get("secret", shape.secret.name, stack.namespace);
-                assert.equal(Buffer.from(live.data[shape.secret.key], "base64").toString(), rotated, "the Kubernetes Secret holds the new value");
-                assert.equal(after.metadata.uid, before.metadata.uid, `the same ${kind}`);
-                if (rolls) {
-                    assert.notDeepEqual(checksumAnnotations(after), sumsBefore, "new checksum on the pod template");
-                    // A new ReplicaSet: the pods roll.
-                    await waitFor("a new ReplicaSet", () => list("replicasets", stack.namespace).filter((x) => x.metadata.ownerReferences?.[0]?.uid === before.metadata.uid).length === 2);
-                } else {
-                    assert.equal(after.metadata.generation, before.metadata.generation, `${kind} ${name} unchanged`);
-                }
-                const again = stack.preview(["--expect-no-changes"]);
-                assert.equal(again.status, 0, `preview after the rotation reported changes:\n${again.output}`);
-            });
+                const rotation = shape.workload.rolls
+                    ? "a new Secret value rolls the pods (new checksum on the pod template)"
+                    : "a new Secret value updates the Secret and leaves the job alone (no checksum on a job's pods, as in TypeScript)";
+                test(rotation, async () => {
+                    const { kind, name, rolls } = shape.workload;
+                    const before = get(kind, name, stack.namespace);
+                    assert.ok(before, `${kind} ${name} is live`);
+                    const sumsBefore = checksumAnnotations(before);
+                    assert.equal(
+                        sumsBefore.length > 0,
+                        rolls,
+                        `${kind} ${name} ${rolls ? "carries" : "does not carry"} the Secret's checksum: ${sumsBefore}`,
+                    );
+                    const [key] = Object.keys(shape.secrets);
+                    const rotated = `${shape.secrets[key]}-rotated-${RUN_ID}`;
+                    secretValues = [...secretValues, rotated];
+                    stack.setSecret({ [key]: rotated });
+                    const r = stack.up();
+                    assert.equal(r.status, 0, `pulumi up after the rotation failed after ${r.seconds}s:\n${r.output}`);
+                    const after = get(kind, name, stack.namespace);
+                    console.log(
+                        `# ${lang} ${shape.title}: rotation up ${r.seconds}s, ${JSON.stringify(summary(r.output))}`,
+                    );
+                    const live = get("secret", shape.secret.name, stack.namespace);
+                    assert.equal(
+                        Buffer.from(live.data[shape.secret.key], "base64").toString(),
+                        rotated,
+                        "the Kubernetes Secret holds the new value",
+                    );
+                    assert.equal(after.metadata.uid, before.metadata.uid, `the same ${kind}`);
+                    if (rolls) {
+                        assert.notDeepEqual(checksumAnnotations(after), sumsBefore, "new checksum on the pod template");
+                        // A new ReplicaSet: the pods roll.
+                        await waitFor(
+                            "a new ReplicaSet",
+                            () =>
+                                list("replicasets", stack.namespace).filter(
+                                    (x) => x.metadata.ownerReferences?.[0]?.uid === before.metadata.uid,
+                                ).length === 2,
+                        );
+                    } else {
+                        assert.equal(
+                            after.metadata.generation,
+                            before.metadata.generation,
+                            `${kind} ${name} unchanged`,
+                        );
+                    }
+                    const again = stack.preview(["--expect-no-changes"]);
+                    assert.equal(again.status, 0, `preview after the rotation reported changes:\n${again.output}`);
+                });
 
-            test("no plaintext secret in pulumi stack export, the CLI output or the stack config file", () => {
-                assertNoSecretLeak(stack, secretValues);
-            });
+                test("no plaintext secret in pulumi stack export, the CLI output or the stack config file", () => {
+                    assertNoSecretLeak(stack, secretValues);
+                });
 
-            test("pulumi destroy removes everything but the retained claims", () => {
-                const r = stack.pulumi(["destroy", "--yes", "--skip-preview"]);
-                assert.equal(r.status, 0, r.output);
-                console.log(`# ${lang} ${shape.title}: destroy ${r.seconds}s`);
-                assertDestroyedExcept(stack, predicted, kept);
-            });
-        });
+                test("pulumi destroy removes everything but the retained claims", () => {
+                    const r = stack.pulumi(["destroy", "--yes", "--skip-preview"]);
+                    assert.equal(r.status, 0, r.output);
+                    console.log(`# ${lang} ${shape.title}: destroy ${r.seconds}s`);
+                    assertDestroyedExcept(stack, predicted, kept);
+                });
+            },
+        );
     }
 
     test(`${lang}: an invalid program fails pulumi preview with mlkube's message`, () => {
@@ -350,12 +431,26 @@ export function languageSuite(lang: Language): void {
             // "Program failed with an unhandled exception" with its own traceback ("resource monitor shut
             // down": the engine aborts the run with code Unknown, the SDK stays quiet only for Unavailable).
             const errors = r.output.split("\n").filter((l) => /^\s*error: /.test(l));
-            assert.match(errors[0] ?? "", /^\s*error: mlkube:index:Compute resource 'api' has a problem: Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"$/, r.output);
+            assert.match(
+                errors[0] ?? "",
+                /^\s*error: mlkube:index:Compute resource 'api' has a problem: Compute "api": resources\.memory: "16GB" is not a Kubernetes quantity; use "16Gi"$/,
+                r.output,
+            );
             if (lang === "yaml") assert.equal(errors.length, 1, r.output);
             // Go's SDK adds one line of its own after it (the same engine abort: "resource monitor shut down").
-            if (lang === "go") assert.deepEqual(errors.slice(1).map((l) => l.trim()), ["error: an unhandled error occurred: program failed:"], r.output);
+            if (lang === "go")
+                assert.deepEqual(
+                    errors.slice(1).map((l) => l.trim()),
+                    ["error: an unhandled error occurred: program failed:"],
+                    r.output,
+                );
             assert.doesNotMatch(r.output, /^\s+at .*\.js:\d+/m, "no JavaScript stack trace from the plugin");
-            console.log(`# ${lang}: invalid program: preview failed in ${r.seconds}s with:\n${r.output.split("\n").filter((l) => /error/i.test(l)).join("\n")}`);
+            console.log(
+                `# ${lang}: invalid program: preview failed in ${r.seconds}s with:\n${r.output
+                    .split("\n")
+                    .filter((l) => /error/i.test(l))
+                    .join("\n")}`,
+            );
         } finally {
             stack.remove();
         }

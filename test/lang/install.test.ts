@@ -27,10 +27,18 @@ import { VERSION, pathWithoutNode } from "./helpers";
 const PLATFORM = process.arch === "arm64" ? "linux-arm64" : "linux-amd64";
 const TARBALL = `pulumi-resource-mlkube-v${VERSION}-${PLATFORM}.tar.gz`;
 
-interface Result { status: number; output: string; seconds: number }
+interface Result {
+    status: number;
+    output: string;
+    seconds: number;
+}
 
 /** Runs a command without blocking the event loop (the HTTP server lives in this process); bounded. */
-function run(cmd: string, args: string[], opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<Result> {
+function run(
+    cmd: string,
+    args: string[],
+    opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number },
+): Promise<Result> {
     const t0 = Date.now();
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -46,9 +54,17 @@ function run(cmd: string, args: string[], opts: { env: Record<string, string>; c
     });
 }
 
-async function ok(cmd: string, args: string[], opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number }): Promise<string> {
+async function ok(
+    cmd: string,
+    args: string[],
+    opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number },
+): Promise<string> {
     const r = await run(cmd, args, opts);
-    assert.equal(r.status, 0, `${cmd} ${args.join(" ")} exited ${r.status} after ${r.seconds}s:\n${r.output.slice(-6000)}`);
+    assert.equal(
+        r.status,
+        0,
+        `${cmd} ${args.join(" ")} exited ${r.status} after ${r.seconds}s:\n${r.output.slice(-6000)}`,
+    );
     return r.output;
 }
 
@@ -60,7 +76,12 @@ async function serveFolder(dir: string): Promise<{ url: string; requests: string
         const name = decodeURIComponent((req.url ?? "").split("?")[0]).replace(/^\/+/, "");
         const file = path.join(dir, name);
         // Only plain names of files in the folder: no path separators, no dot files.
-        if (req.method !== "GET" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        if (
+            req.method !== "GET" ||
+            !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ||
+            !fs.existsSync(file) ||
+            !fs.statSync(file).isFile()
+        ) {
             res.writeHead(404).end();
             return;
         }
@@ -73,7 +94,11 @@ async function serveFolder(dir: string): Promise<{ url: string; requests: string
     return {
         url: `http://127.0.0.1:${port}/`,
         requests,
-        close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+        close: () =>
+            new Promise((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
     };
 }
 
@@ -122,15 +147,33 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
 
     before(async () => {
         const bin = pulumiEnv().PATH.split(":")[0];
-        assert.ok(fs.existsSync(path.join(bin, "pulumi")), `the Pulumi engine is not built (${bin}/pulumi); run scripts/pulumi-bins.sh build`);
+        assert.ok(
+            fs.existsSync(path.join(bin, "pulumi")),
+            `the Pulumi engine is not built (${bin}/pulumi); run scripts/pulumi-bins.sh build`,
+        );
         scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-install-"));
         releaseDir = path.join(scratch, "release");
         // The server first (its port is part of the URL), then the release that names it.
         server = await serveFolder(releaseDir);
         const t0 = Date.now();
-        await ok(path.join(ROOT, "scripts", "release.sh"), ["--out", releaseDir, "--download-url", server.url, "--only", "python,go,plugin", "--platforms", PLATFORM, "--no-checks"],
-            { env: { ...process.env } as Record<string, string> });
-        console.log(`# install: release with pluginDownloadURL ${server.url} built in ${(Date.now() - t0) / 1000}s: ${fs.readdirSync(releaseDir).join(", ")}`);
+        await ok(
+            path.join(ROOT, "scripts", "release.sh"),
+            [
+                "--out",
+                releaseDir,
+                "--download-url",
+                server.url,
+                "--only",
+                "python,go,plugin",
+                "--platforms",
+                PLATFORM,
+                "--no-checks",
+            ],
+            { env: { ...process.env } as Record<string, string> },
+        );
+        console.log(
+            `# install: release with pluginDownloadURL ${server.url} built in ${(Date.now() - t0) / 1000}s: ${fs.readdirSync(releaseDir).join(", ")}`,
+        );
         assert.ok(fs.existsSync(path.join(releaseDir, TARBALL)), `${TARBALL} in the release`);
         baseEnv = { ...process.env } as Record<string, string>;
         bareHomeEnv = (home: string) => {
@@ -140,7 +183,12 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
             delete env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION;
             // The local cluster's kubeconfig when it is up (preview reads the live objects); else none.
             if (fs.existsSync(KUBECONFIG)) env.KUBECONFIG = KUBECONFIG;
-            return { ...env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, NO_COLOR: "1", PATH: pathWithoutNode(env.PATH, path.join(scratch, "shadow-" + path.basename(home))) };
+            return {
+                ...env,
+                PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+                NO_COLOR: "1",
+                PATH: pathWithoutNode(env.PATH, path.join(scratch, "shadow-" + path.basename(home))),
+            };
         };
     });
 
@@ -153,7 +201,12 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
      * One program: a fresh PULUMI_HOME, the program in a temp dir, `pulumi preview`, then what the engine
      * installed. `local`: the plugin directory the program names itself (nothing downloaded or installed).
      */
-    async function previewInstalls(lang: "yaml" | "python" | "yaml-packages" | "go", write: (dir: string) => void, extra: (env: Record<string, string>) => Promise<void> = async () => {}, local?: string) {
+    async function previewInstalls(
+        lang: "yaml" | "python" | "yaml-packages" | "go",
+        write: (dir: string) => void,
+        extra: (env: Record<string, string>) => Promise<void> = async () => {},
+        local?: string,
+    ) {
         const home = path.join(scratch, `home-${lang}`);
         fs.mkdirSync(home);
         const env = bareHomeEnv(home);
@@ -171,10 +224,20 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
         const penv = { ...env, PULUMI_BACKEND_URL: `file://${state}` };
         const before = server.requests.length;
         await ok("pulumi", ["stack", "init", "install", "--non-interactive", "--cwd", dir], { env: penv });
-        await ok("pulumi", ["config", "set", "mlkube:namespace", "install-test", "--stack", "install", "--cwd", dir], { env: penv });
-        const r = await run("pulumi", ["preview", "--stack", "install", "--non-interactive", "--color=never", "--cwd", dir], { env: penv });
+        await ok("pulumi", ["config", "set", "mlkube:namespace", "install-test", "--stack", "install", "--cwd", dir], {
+            env: penv,
+        });
+        const r = await run(
+            "pulumi",
+            ["preview", "--stack", "install", "--non-interactive", "--color=never", "--cwd", dir],
+            { env: penv },
+        );
         const requests = server.requests.slice(before);
-        assert.equal(r.status, 0, `pulumi preview failed after ${r.seconds}s (requests: ${JSON.stringify(requests)}):\n${r.output.slice(-6000)}`);
+        assert.equal(
+            r.status,
+            0,
+            `pulumi preview failed after ${r.seconds}s (requests: ${JSON.stringify(requests)}):\n${r.output.slice(-6000)}`,
+        );
         assert.match(r.output, /mlkube:index:Compute/, r.output);
         assert.match(r.output, /kubernetes:apps\/v1:Deployment/, "the plugin constructed the Compute's Deployment");
         if (local) {
@@ -182,67 +245,114 @@ describe("the engine installs the mlkube plugin from pluginDownloadURL (no node 
             assert.ok(!fs.existsSync(pluginDir), "nothing installed into PULUMI_HOME");
         } else {
             // The engine fetched the tarball from the server, once, and installed it.
-            assert.deepEqual(requests.filter((q) => q.endsWith(".tar.gz")), [`GET /${TARBALL}`], `requests: ${JSON.stringify(requests)}`);
-            assert.ok(fs.existsSync(path.join(pluginDir, "pulumi-resource-mlkube")), `the engine installed the plugin into ${pluginDir}`);
+            assert.deepEqual(
+                requests.filter((q) => q.endsWith(".tar.gz")),
+                [`GET /${TARBALL}`],
+                `requests: ${JSON.stringify(requests)}`,
+            );
+            assert.ok(
+                fs.existsSync(path.join(pluginDir, "pulumi-resource-mlkube")),
+                `the engine installed the plugin into ${pluginDir}`,
+            );
         }
         const ran = local ?? pluginDir;
         assert.ok(fs.existsSync(path.join(ran, "node", "bin", "node")), "with its Node.js");
         // Only the bundled Node makes the launcher keep V8's compile cache there: the plugin ran on it.
         assert.ok(fs.existsSync(path.join(ran, "node", ".compile-cache")), "the plugin ran with its bundled Node.js");
-        console.log(`# install ${lang}: preview ${r.seconds}s, the plugin ${local ? `run from ${local}` : `downloaded from ${server.url}`}; requests: ${JSON.stringify(requests)}`);
+        console.log(
+            `# install ${lang}: preview ${r.seconds}s, the plugin ${local ? `run from ${local}` : `downloaded from ${server.url}`}; requests: ${JSON.stringify(requests)}`,
+        );
         return { r, env: penv, dir };
     }
 
     test("YAML: options.pluginDownloadURL on the resources", async () => {
-        await previewInstalls("yaml", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML_PROGRAM(server.url)));
+        await previewInstalls("yaml", (dir) =>
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML_PROGRAM(server.url)),
+        );
     });
 
     test("YAML: a `packages:` entry naming an unpacked plugin folder (no download, no install)", async () => {
         const local = path.join(scratch, "unpacked", "pulumi-resource-mlkube");
         fs.mkdirSync(local, { recursive: true });
         await ok("tar", ["-C", local, "-xzf", path.join(releaseDir, TARBALL)], { env: baseEnv });
-        const program = YAML_PROGRAM(server.url).replace(/\n {4}options:\n {6}version: .*\n {6}pluginDownloadURL: .*\n/g, "\n")
+        const program = YAML_PROGRAM(server.url)
+            .replace(/\n {4}options:\n {6}version: .*\n {6}pluginDownloadURL: .*\n/g, "\n")
             .replace("resources:\n", `packages:\n  mlkube: ${local}\nresources:\n`);
         assert.doesNotMatch(program, /pluginDownloadURL:/);
-        await previewInstalls("yaml-packages", (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program), undefined, local);
+        await previewInstalls(
+            "yaml-packages",
+            (dir) => fs.writeFileSync(path.join(dir, "Pulumi.yaml"), program),
+            undefined,
+            local,
+        );
     });
 
     test("Go: the release's Go SDK module through a replace; its pulumi-plugin.json names the server", async () => {
         const sdk = path.join(scratch, "go-sdk");
         fs.mkdirSync(sdk);
-        await ok("tar", ["-C", sdk, "-xzf", path.join(releaseDir, `mlkube-sdk-go-v${VERSION}.tar.gz`)], { env: baseEnv });
-        await previewInstalls("go", (dir) => {
-            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: mlkube-install-go\nruntime: go\ndescription: test/lang/install\n");
-            fs.writeFileSync(path.join(dir, "go.mod"), `module example.com/mlkube-install-go\n\ngo 1.25\n\nrequire ${GO_MODULE} v${VERSION}\n\nreplace ${GO_MODULE} => ${path.join(sdk, "mlkube")}\n`);
-            fs.writeFileSync(path.join(dir, "main.go"), GO_PROGRAM);
-            // What a user runs after writing the program: go.sum and the indirect requirements.
-            const t0 = Date.now();
-            const tidy = spawnSync("go", ["mod", "tidy"], { cwd: dir, env: { ...baseEnv, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" }, encoding: "utf8", timeout: 300_000 });
-            assert.equal(tidy.status, 0, `go mod tidy: ${tidy.stderr}`);
-            console.log(`# install go: go mod tidy ${(Date.now() - t0) / 1000}s`);
-        }, async (env) => {
-            env.GOTOOLCHAIN = "local";
+        await ok("tar", ["-C", sdk, "-xzf", path.join(releaseDir, `mlkube-sdk-go-v${VERSION}.tar.gz`)], {
+            env: baseEnv,
         });
+        await previewInstalls(
+            "go",
+            (dir) => {
+                fs.writeFileSync(
+                    path.join(dir, "Pulumi.yaml"),
+                    "name: mlkube-install-go\nruntime: go\ndescription: test/lang/install\n",
+                );
+                fs.writeFileSync(
+                    path.join(dir, "go.mod"),
+                    `module example.com/mlkube-install-go\n\ngo 1.25\n\nrequire ${GO_MODULE} v${VERSION}\n\nreplace ${GO_MODULE} => ${path.join(sdk, "mlkube")}\n`,
+                );
+                fs.writeFileSync(path.join(dir, "main.go"), GO_PROGRAM);
+                // What a user runs after writing the program: go.sum and the indirect requirements.
+                const t0 = Date.now();
+                const tidy = spawnSync("go", ["mod", "tidy"], {
+                    cwd: dir,
+                    env: { ...baseEnv, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" },
+                    encoding: "utf8",
+                    timeout: 300_000,
+                });
+                assert.equal(tidy.status, 0, `go mod tidy: ${tidy.stderr}`);
+                console.log(`# install go: go mod tidy ${(Date.now() - t0) / 1000}s`);
+            },
+            async (env) => {
+                env.GOTOOLCHAIN = "local";
+            },
+        );
     });
 
     test("Python: the wheel, pip-installed into a fresh venv; the SDK names the server", async () => {
         const venv = path.join(scratch, "venv");
-        const pulumiPin = spawnSync(path.join(ROOT, "scripts", "python.sh"), ["versions"], { encoding: "utf8" }).stdout.split("\n").find((l) => l.startsWith("pulumi=="))!;
-        await previewInstalls("python", (dir) => {
-            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: mlkube-install-python\nruntime: python\ndescription: test/lang/install\n");
-            fs.writeFileSync(path.join(dir, "__main__.py"), PYTHON_PROGRAM);
-        }, async (env) => {
-            const t0 = Date.now();
-            await ok(process.env.PYTHON ?? "python3", ["-m", "venv", venv], { env: baseEnv });
-            const whl = path.join(releaseDir, `pulumi_mlkube-${VERSION}-py3-none-any.whl`);
-            const pipEnv = { ...baseEnv };
-            delete pipEnv.PYTHONPATH;
-            await ok(path.join(venv, "bin", "python"), ["-m", "pip", "install", "--quiet", "--no-input", whl, pulumiPin], { env: pipEnv, cwd: scratch });
-            console.log(`# install python: fresh venv with the wheel in ${(Date.now() - t0) / 1000}s`);
-            // The v3.68 Python host runs python3 from PATH (docs/python.md): the venv first, no PYTHONPATH.
-            env.PATH = `${path.join(venv, "bin")}:${env.PATH}`;
-            env.VIRTUAL_ENV = venv;
-            delete env.PYTHONPATH;
-        });
+        const pulumiPin = spawnSync(path.join(ROOT, "scripts", "python.sh"), ["versions"], { encoding: "utf8" })
+            .stdout.split("\n")
+            .find((l) => l.startsWith("pulumi=="))!;
+        await previewInstalls(
+            "python",
+            (dir) => {
+                fs.writeFileSync(
+                    path.join(dir, "Pulumi.yaml"),
+                    "name: mlkube-install-python\nruntime: python\ndescription: test/lang/install\n",
+                );
+                fs.writeFileSync(path.join(dir, "__main__.py"), PYTHON_PROGRAM);
+            },
+            async (env) => {
+                const t0 = Date.now();
+                await ok(process.env.PYTHON ?? "python3", ["-m", "venv", venv], { env: baseEnv });
+                const whl = path.join(releaseDir, `pulumi_mlkube-${VERSION}-py3-none-any.whl`);
+                const pipEnv = { ...baseEnv };
+                delete pipEnv.PYTHONPATH;
+                await ok(
+                    path.join(venv, "bin", "python"),
+                    ["-m", "pip", "install", "--quiet", "--no-input", whl, pulumiPin],
+                    { env: pipEnv, cwd: scratch },
+                );
+                console.log(`# install python: fresh venv with the wheel in ${(Date.now() - t0) / 1000}s`);
+                // The v3.68 Python host runs python3 from PATH (docs/python.md): the venv first, no PYTHONPATH.
+                env.PATH = `${path.join(venv, "bin")}:${env.PATH}`;
+                env.VIRTUAL_ENV = venv;
+                delete env.PYTHONPATH;
+            },
+        );
     });
 });

@@ -11,7 +11,9 @@ if (config.getBoolean("compute") ?? true) {
     const api = new mlkube.Compute("api", {
         image: config.get("apiImage") ?? "registry.example/api:1.0",
         resources: { cpu: "100m", memory: "128Mi" },
-        ...(max === undefined ? { replicas: config.getNumber("replicas") ?? 2 } : { autoscaling: { minReplicas: config.getNumber("autoscaleMin"), maxReplicas: max } }),
+        ...(max === undefined
+            ? { replicas: config.getNumber("replicas") ?? 2 }
+            : { autoscaling: { minReplicas: config.getNumber("autoscaleMin"), maxReplicas: max } }),
         securityContext: { runAsUser: 1000 },
     });
     deployment = api.deploymentName;

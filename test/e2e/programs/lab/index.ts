@@ -10,7 +10,12 @@ const withJob = config.getBoolean("job") ?? true;
 
 // Kept on destroy (the default), and one that opted into deletion. `data` is shared by the job's nodes:
 // ReadWriteMany (a ReadWriteOnce claim on numNodes > 1 is refused), on the cluster's RWX-capable class.
-const data = new mlkube.Volume("data", { size: volumeSize, mountPath: "/data", accessMode: "ReadWriteMany", storageClass: "standard" });
+const data = new mlkube.Volume("data", {
+    size: volumeSize,
+    mountPath: "/data",
+    accessMode: "ReadWriteMany",
+    storageClass: "standard",
+});
 const scratch = new mlkube.Volume("scratch", { size: "1Gi", reclaim: "Delete" });
 const token = new mlkube.Secret("token", { env: { TOKEN: config.requireSecret("token") } });
 
@@ -36,7 +41,9 @@ function trainJob(): mlkube.TrainJob {
     return new mlkube.TrainJob("train", {
         backend: (config.get("backend") ?? "jobset") as mlkube.TrainJobBackend,
         // kubeflow: a namespaced TrainingRuntime (the suite's copy of torch-distributed without Job retries).
-        ...(config.get("runtime") ? { runtime: { name: config.require("runtime"), kind: "TrainingRuntime" as const } } : {}),
+        ...(config.get("runtime")
+            ? { runtime: { name: config.require("runtime"), kind: "TrainingRuntime" as const } }
+            : {}),
         image: config.get("jobImage") ?? "registry.example/train:1.0",
         command: ["python", "/app/train.py"],
         numNodes: config.getNumber("numNodes") ?? 2,

@@ -6,7 +6,10 @@ import * as mlkube from "mlkube";
 
 const config = new pulumi.Config();
 
-const data = new mlkube.Volume("data", { size: config.get("dataSize") ?? "1Gi", storageClass: config.get("storageClass") });
+const data = new mlkube.Volume("data", {
+    size: config.get("dataSize") ?? "1Gi",
+    storageClass: config.get("storageClass"),
+});
 export const claim = data.claimName;
 
 if (config.getBoolean("workloads") ?? true) {

@@ -7,8 +7,18 @@ import * as mlkube from "mlkube";
 const config = new pulumi.Config();
 
 // ReadWriteMany: every node reads it. Kept on destroy (the default).
-const data = new mlkube.Volume("data", { size: "1Gi", accessMode: "ReadWriteMany", storageClass: "standard", mountPath: "/data" });
-const scratch = new mlkube.Volume("scratch", { size: "1Gi", accessMode: "ReadWriteMany", storageClass: "standard", reclaim: "Delete" });
+const data = new mlkube.Volume("data", {
+    size: "1Gi",
+    accessMode: "ReadWriteMany",
+    storageClass: "standard",
+    mountPath: "/data",
+});
+const scratch = new mlkube.Volume("scratch", {
+    size: "1Gi",
+    accessMode: "ReadWriteMany",
+    storageClass: "standard",
+    reclaim: "Delete",
+});
 const wandb = new mlkube.Secret("wandb", { env: { WANDB_API_KEY: config.requireSecret("wandbApiKey") } });
 
 const job = new mlkube.TrainJob("train", {

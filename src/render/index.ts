@@ -338,12 +338,11 @@ const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, compat: "yaml
 
 /** Text for a one-line comment: line breaks (YAML 1.1's too) and other control characters escaped. */
 function commentText(s: string): string {
-    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-    return s.replace(
-        /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
-        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
+    return s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+// eslint-disable-next-line no-control-regex -- escaping control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** One YAML document (no `---`), with an optional `# Source:` comment line. */
 export function objectYaml(object: K8sObject, source?: ObjectSource): string {

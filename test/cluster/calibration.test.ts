@@ -81,10 +81,9 @@ function serverVerdicts(objects: K8sObject[], dryRun = true): Promise<Verdict[]>
             const errors = stderr
                 .split(/\n(?=Error from server|error: )/)
                 .filter((e) => /^(Error from server|error: )/.test(e.trim()));
-            // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- widens to Verdict (message is set below)
-            const verdicts = objects.map(
-                (o) => ({ admitted: applied.has(`${o.kind.toLowerCase()}/${o.metadata.name}`) }) as Verdict,
-            );
+            const verdicts = objects.map((o): Verdict => ({
+                admitted: applied.has(`${o.kind.toLowerCase()}/${o.metadata.name}`),
+            }));
             const refused = verdicts.filter((v) => !v.admitted);
             if (refused.length === errors.length) refused.forEach((v, k) => (v.message = errors[k].trim()));
             else {

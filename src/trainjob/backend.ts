@@ -9,9 +9,9 @@ import type { RenderedTrainJob, TrainJobBackend, ValidatedTrainJobArgs } from ".
 export type LongestName = (objectName: string, numNodes: number) => { name: string; what: string } | undefined;
 
 /** One way of running a TrainJob. @internal */
-export interface Backend {
+export interface Backend<N extends TrainJobBackend = TrainJobBackend> {
     /** The `backend` value that picks it. */
-    readonly name: TrainJobBackend;
+    readonly name: N;
     /** The controller refuses the PET_* torch variables in the job's env (the Kubeflow Trainer's webhook does). */
     readonly refusesPetEnv: boolean;
     /**

@@ -9,10 +9,10 @@ import { kubeflowBackend } from "./kubeflow";
 import type { TrainJobBackend } from "./spec";
 
 /** @internal */
-export const BACKENDS: { readonly [K in TrainJobBackend]: Backend & { name: K } } = {
-    jobset: jobsetBackend as Backend & { name: "jobset" },
-    kubeflow: kubeflowBackend as Backend & { name: "kubeflow" },
-    job: jobBackend as Backend & { name: "job" },
+export const BACKENDS: { readonly [K in TrainJobBackend]: Backend<K> } = {
+    jobset: jobsetBackend,
+    kubeflow: kubeflowBackend,
+    job: jobBackend,
 };
 
 /** The backend `backend` names (default jobset); undefined for a name that is not a backend (the schema reports it). @internal */

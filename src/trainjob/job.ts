@@ -198,7 +198,7 @@ function jobRuleIssues(a: Record<string, unknown>): ValidationIssue[] {
 }
 
 /** backend "job": a batch/v1 Job (Indexed, with a headless Service, for several nodes); needs no controller. @internal */
-export const jobBackend: Backend = {
+export const jobBackend: Backend<"job"> = {
     name: "job",
     refusesPetEnv: false,
     rules: jobRuleIssues,

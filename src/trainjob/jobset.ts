@@ -201,7 +201,7 @@ function initializerIssues(i: ValidatedInitializers): ValidationIssue[] {
 }
 
 /** backend "jobset" (the default): a JobSet, restarted whole with maxRestarts. @internal */
-export const jobsetBackend: Backend = {
+export const jobsetBackend: Backend<"jobset"> = {
     name: "jobset",
     refusesPetEnv: false,
     rules: (a) => [

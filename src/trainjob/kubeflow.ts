@@ -427,7 +427,7 @@ function kubeflowCheckIssues(a: ValidatedTrainJobArgs): ValidationIssue[] {
 }
 
 /** backend "kubeflow": a Kubeflow Trainer TrainJob; pod options travel as mlkube's runtime patch. @internal */
-export const kubeflowBackend: Backend = {
+export const kubeflowBackend: Backend<"kubeflow"> = {
     name: "kubeflow",
     refusesPetEnv: true,
     rules: kubeflowRuleIssues,

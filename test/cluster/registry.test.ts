@@ -72,8 +72,11 @@ const pullSecret = () =>
 const AUTH_FAILED = /authorization failed|401 Unauthorized/;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** The pull of `name`'s image fails with ErrImagePull / ImagePullBackOff for want of (valid) credentials; returns the waiting state. */
-async function pullRefused(name: string, image: string): Promise<any> {
+/**
+ * The pull of `name`'s image fails with ErrImagePull / ImagePullBackOff for want of (valid) credentials
+ * (`refusal`: which refusal to wait for); returns the waiting state.
+ */
+async function pullRefused(name: string, image: string, refusal: RegExp = AUTH_FAILED): Promise<any> {
     const waiting = await waitFor(
         `the pull of ${name}'s image to fail`,
         () => {
@@ -81,7 +84,9 @@ async function pullRefused(name: string, image: string): Promise<any> {
                 .map((s) => s.state?.waiting)
                 .find((x) => x && /ErrImagePull|ImagePullBackOff/.test(x.reason));
             // The back-off state does not always carry the pull's error; wait for one that does.
-            return w && AUTH_FAILED.test(w.message ?? "") ? w : undefined;
+            // A first attempt can go out without credentials when the kubelet has not yet seen a just-created
+            // pull Secret ("no basic auth credentials"); its retries then send them.
+            return w && refusal.test(w.message ?? "") ? w : undefined;
         },
         { timeoutMs: 90_000, dump: [["pods", "", ns]] },
     );
@@ -162,7 +167,7 @@ describe("private registry", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
             ns,
         );
         applyOk(objects);
-        const waiting = await pullRefused("wrongpw", image);
+        const waiting = await pullRefused("wrongpw", image, /401 Unauthorized/);
         assert.match(waiting.message, /401 Unauthorized/);
     });
 

@@ -389,6 +389,8 @@ export class Volume extends MlkubeComponent {
     }
 }
 
+const VOLUME_OUTPUTS = ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"] as const;
+
 /** Volume in the component table (src/components.ts). @internal */
 export const volumeSpec: ComponentSpec<Volume> = {
     name: "Volume",
@@ -396,8 +398,9 @@ export const volumeSpec: ComponentSpec<Volume> = {
     schema: volumeArgsSchema,
     source: { args: "VolumeArgs", argsFile: "src/volume.ts", classFile: "src/volume.ts" },
     create: (name, args, opts) => new Volume(name, args as never, opts),
-    outputs: ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"],
-    referenceOutputs: ["claimName", "namespace", "mountPath", "readOnly", "volumeMode", "accessMode"],
+    outputs: VOLUME_OUTPUTS,
+    // A reference from another process rebuilds the mount from all of them.
+    referenceOutputs: VOLUME_OUTPUTS,
 };
 
 /** What workloads accept where a volume is expected. */

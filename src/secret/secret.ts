@@ -734,6 +734,17 @@ function checkRefKey(
     }
 }
 
+const SECRET_OUTPUTS = [
+    "secretName",
+    "namespace",
+    "mount",
+    "mountPath",
+    "fileMode",
+    "imagePull",
+    "keys",
+    "checksum",
+] as const;
+
 /** Secret in the component table (src/components.ts): outputs are names, how it mounts, key names and checksum — never values. @internal */
 export const secretSpec: ComponentSpec<Secret> = {
     name: "Secret",
@@ -741,8 +752,9 @@ export const secretSpec: ComponentSpec<Secret> = {
     schema: secretArgsSchema,
     source: { args: "SecretArgs", argsFile: "src/secret/secret.ts", classFile: "src/secret/secret.ts" },
     create: (name, args, opts) => new Secret(name, args, opts),
-    outputs: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
-    referenceOutputs: ["secretName", "namespace", "mount", "mountPath", "fileMode", "imagePull", "keys", "checksum"],
+    outputs: SECRET_OUTPUTS,
+    // A reference from another process rebuilds the binding from all of them.
+    referenceOutputs: SECRET_OUTPUTS,
 };
 
 /** A Secret created elsewhere: mounts like a Secret, creates nothing. */

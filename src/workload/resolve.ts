@@ -5,6 +5,7 @@
  */
 import { mlkubeConfig } from "../config";
 import { ValidationIssue } from "../errors";
+import { Agree, schemaMatches } from "../schema/input";
 import * as builder from "../pod/builder";
 import type { BuiltPod, PodConfig, PodContext, PodInput } from "../pod/builder";
 import { bindingOf } from "../secret/secret";
@@ -50,3 +51,8 @@ export function tryBuildPod(
     const full = podContext(ctx);
     return builder.tryBuildPod(resolvePodOptions(o), full);
 }
+
+// Every pod option reaches the builder: PodInput (src/pod/input.ts) lists exactly the options' fields, less
+// `defaultMounts` (the stack defaults resolve it before the builder runs) and the object-level `labels` and
+// `annotations` (the components put them on their objects). A field added to only one of the two fails here.
+schemaMatches<Agree<keyof PodInput, Exclude<keyof ValidatedPodOptions, "defaultMounts" | "labels" | "annotations">>>();

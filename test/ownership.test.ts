@@ -27,11 +27,11 @@ function everything() {
     new TrainJob("bj", { image: "busybox:1.36", command: ["true"], numNodes: 2, backend: "job" });
 }
 
-test("ownership: every object carries mlkube.dev/stack <project>/<stack> and the stack's field manager, whatever the user's annotations", async () => {
+test("ownership: every object carries mlkube.dev/stack <project>/<stack> and the stack's field manager, next to the configured annotations", async () => {
     const r = await collect(everything, {
         project: "proj",
         stack: "blue",
-        config: { "mlkube:annotations": JSON.stringify({ [STACK_ANNOTATION]: "spoofed", team: "a" }) },
+        config: { "mlkube:annotations": JSON.stringify({ team: "a" }) },
     });
     assert.deepEqual(
         r.errors.map((e) => e.message),
@@ -56,6 +56,67 @@ test("ownership: every object carries mlkube.dev/stack <project>/<stack> and the
         assert.equal(a?.[STACK_ANNOTATION], "proj/blue", `${o.inputs.kind} ${o.name}: marker`);
         assert.equal(a?.[FIELD_MANAGER_ANNOTATION], "mlkube/proj/blue", `${o.inputs.kind} ${o.name}: field manager`);
         assert.equal(a?.team, "a", `${o.inputs.kind} ${o.name}: configured annotations kept`);
+    }
+});
+
+test("ownership: a program that sets the marker or the field manager itself is refused, naming the field (it used to be overridden silently)", async () => {
+    const cases: [string, () => void, Record<string, string>, RegExp][] = [
+        [
+            "Volume annotations",
+            () => new Volume("v", { size: "1Gi", annotations: { [STACK_ANNOTATION]: "other/prod" } }),
+            {},
+            /^Volume "v": annotations\["mlkube\.dev\/stack"\]: is mlkube's ownership marker/,
+        ],
+        [
+            "Compute annotations",
+            () => new Compute("api", { image: "nginx:1.27", annotations: { [FIELD_MANAGER_ANNOTATION]: "me" } }),
+            {},
+            /^Compute "api": annotations\["pulumi\.com\/patchFieldManager"\]: is set by mlkube to the stack's own field manager/,
+        ],
+        [
+            "Compute serviceAnnotations",
+            () =>
+                new Compute("api", {
+                    image: "nginx:1.27",
+                    ports: [{ port: 80 }],
+                    serviceAnnotations: { [STACK_ANNOTATION]: "a/b" },
+                }),
+            {},
+            /^Compute "api": serviceAnnotations\["mlkube\.dev\/stack"\]: is mlkube's ownership marker/,
+        ],
+        [
+            "TrainJob annotations",
+            () =>
+                new TrainJob("t", {
+                    image: "busybox:1.36",
+                    command: ["true"],
+                    annotations: { [STACK_ANNOTATION]: "a/b" },
+                }),
+            {},
+            /^TrainJob "t": annotations\["mlkube\.dev\/stack"\]/,
+        ],
+        [
+            "Secret annotations",
+            () => new Secret("s", { env: { A: "1" }, annotations: { [STACK_ANNOTATION]: "a/b" } }),
+            {},
+            /^Secret "s": annotations\["mlkube\.dev\/stack"\]/,
+        ],
+        [
+            "mlkube:annotations",
+            () => new Volume("v", { size: "1Gi" }),
+            { "mlkube:annotations": JSON.stringify({ [STACK_ANNOTATION]: "spoofed" }) },
+            /mlkube:annotations.*mlkube\.dev\/stack.*ownership marker/,
+        ],
+    ];
+    for (const [what, program, config, message] of cases) {
+        const r = await collect(program, { project: "proj", stack: "blue", config });
+        assert.equal(r.errors.length, 1, `${what}: ${r.errors.map((e) => e.message).join(" | ")}`);
+        assert.match(r.errors[0].message, message, what);
+        assert.equal(
+            r.resources.filter((x) => x.type.startsWith("kubernetes:")).length,
+            0,
+            `${what}: nothing registered`,
+        );
     }
 });
 

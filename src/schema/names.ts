@@ -235,9 +235,25 @@ export function annotationsSizeMessage(bytes: number): string {
     return `total size is ${bytes} bytes; Kubernetes limits an object's annotations to ${MAX_ANNOTATIONS_BYTES} bytes (256 KiB)`;
 }
 
-/** Annotations whose plain values fit Kubernetes' 256 KiB total. @internal */
+/**
+ * Annotations mlkube sets on every object it emits, which a program may not set itself: the ownership marker
+ * and the field manager (src/metadata.ts). Silently overriding the user's value would hide that two stacks are
+ * kept apart by them; taking the user's value would let a program claim another stack's objects.
+ */
+export const RESERVED_ANNOTATIONS: Readonly<Record<string, string>> = {
+    "mlkube.dev/stack":
+        'is mlkube\'s ownership marker, set to "<project>/<stack>" on every object it emits; remove it (to move objects from one stack to another, see docs/operations.md, "Two stacks, one namespace")',
+    "pulumi.com/patchFieldManager":
+        'is set by mlkube to the stack\'s own field manager ("mlkube/<project>/<stack>") on every object it emits; remove it (see docs/operations.md, "Two stacks, one namespace")',
+};
+
+/** Annotations whose plain values fit Kubernetes' 256 KiB total, without mlkube's reserved keys. @internal */
 export function annotationMap<V extends z.ZodType>(value: V) {
     return record(labelKey, value).superRefine((m, ctx) => {
+        for (const key of Object.keys(m)) {
+            if (Object.hasOwn(RESERVED_ANNOTATIONS, key))
+                ctx.addIssue({ code: "custom", path: [key], message: RESERVED_ANNOTATIONS[key] });
+        }
         const bytes = annotationsTooLarge(m);
         if (bytes !== undefined) ctx.addIssue({ code: "custom", message: annotationsSizeMessage(bytes) });
     });

@@ -7,6 +7,9 @@
 #   scripts/cluster.sh status   show processes and nodes
 #   scripts/cluster.sh smoke    end-to-end check of a running cluster (Deployment, PVCs, JobSet, GPU, failing Job)
 #   scripts/cluster.sh down     stop exactly the processes `up` started and remove the state dir
+#   scripts/cluster.sh stop|start|restart NAME
+#                               stop one component of the running cluster (e.g. kube-apiserver, for
+#                               fault tests), start it again and wait until it is ready
 #
 # Environment: MLKUBE_CACHE (default ~/.cache/mlkube; binaries in $MLKUBE_CACHE/bin),
 # MLKUBE_CLUSTER_DIR (state dir, default /tmp/mlkube-cluster), MLKUBE_SA_ADMISSION=0 to turn the
@@ -399,6 +402,64 @@ _up_exit() {
   fi
 }
 
+# component_ready NAME: the component answers on its health endpoint (what `up` waits for after starting it).
+component_ready() {
+  case "$1" in
+    etcd) curl -fsS http://127.0.0.1:2379/health ;;
+    kube-apiserver) kc get --raw /readyz ;;
+    kube-controller-manager) curl -fsSk https://127.0.0.1:10257/healthz ;;
+    kube-scheduler) curl -fsSk https://127.0.0.1:10259/readyz ;;
+    jobset) curl -fsS "http://127.0.0.1:$JOBSET_HEALTH_PORT/readyz" ;;
+    trainer-controller-manager) curl -fsS "http://127.0.0.1:$TRAINER_HEALTH_PORT/readyz" ;;
+    containerd) "$CLUSTER_BIN/ctr" --address="$(_node_dir)/containerd/containerd.sock" version ;;
+    kubelet) curl -fsS http://127.0.0.1:10248/healthz ;;
+    kube-proxy) curl -fsS http://127.0.0.1:10256/healthz ;;
+    coredns) curl -fsS http://127.0.0.1:18181/ready ;;
+    *) is_ours "$1" ;;   # kwok: no health endpoint; running is all there is to check
+  esac
+}
+
+_component_arg() { # validates NAME against the components this cluster started
+  local c
+  [ -n "${1:-}" ] || die "name a component: $COMPONENTS"
+  for c in $COMPONENTS; do [ "$c" = "$1" ] && return 0; done
+  die "no component \"$1\" in this cluster (components: $COMPONENTS)"
+}
+
+# `stop NAME`: TERM (then KILL after 10 s) one component of a running cluster, for fault tests (an API
+# server that goes away mid-update). The rest keeps running; `start NAME` brings it back.
+cmd_stop_component() {
+  local c=$1 pid i
+  _component_arg "$c"
+  take_lock
+  [ -f "$STATE_DIR/cmds/$c" ] || die "the cluster is not up ($STATE_DIR); run scripts/cluster.sh up"
+  if ! is_ours "$c"; then log "$c is not running"; return 0; fi
+  pid=$(pid_of "$c")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do is_ours "$c" || break; sleep 0.1; done
+  if is_ours "$c"; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
+  is_ours "$c" && die "$c (pid $pid) did not stop"
+  log "stopped $c (pid $pid)"
+}
+
+# `start NAME`: start a stopped component again with the command `up` started it with, wait until it is
+# ready, and check that every other component survived its absence. Its earlier log is kept as NAME.N.log.
+cmd_start_component() {
+  local c=$1 n=1
+  _component_arg "$c"
+  take_lock
+  [ -f "$STATE_DIR/cmds/$c" ] || die "the cluster is not up ($STATE_DIR); run scripts/cluster.sh up"
+  if is_ours "$c"; then log "$c is already running (pid $(pid_of "$c"))"; return 0; fi
+  while [ -e "$STATE_DIR/logs/$c.$n.log" ]; do n=$((n + 1)); done
+  [ -f "$STATE_DIR/logs/$c.log" ] && mv "$STATE_DIR/logs/$c.log" "$STATE_DIR/logs/$c.$n.log"
+  local -a cmd
+  mapfile -d '' -t cmd <"$STATE_DIR/cmds/$c"
+  start "$c" "${cmd[@]}"
+  wait_for "$c ready" 120 component_ready "$c"
+  check_alive
+  log "$c ready again"
+}
+
 cmd_env() {
   echo "export KUBECONFIG='$KUBECONFIG_PATH'"
   echo "export PATH='$CLUSTER_BIN':\"\$PATH\""
@@ -428,5 +489,8 @@ case "${1:-}" in
   env) cmd_env ;;
   status) cmd_status ;;
   smoke) cmd_smoke ;;
-  *) echo "usage: $0 build|up|env|status|smoke|down" >&2; exit 2 ;;
+  stop) cmd_stop_component "${2:-}" ;;
+  start) cmd_start_component "${2:-}" ;;
+  restart) cmd_stop_component "${2:-}"; cmd_start_component "${2:-}" ;;
+  *) echo "usage: $0 build|up|env|status|smoke|down|stop NAME|start NAME|restart NAME" >&2; exit 2 ;;
 esac

@@ -26,6 +26,8 @@ function sandbox(): { dir: string; bin: string; state: string } {
     fs.copyFileSync("/bin/sleep", path.join(bin, "etcd"));
     fs.chmodSync(path.join(bin, "etcd"), 0o755);
     fs.copyFileSync("/bin/sh", path.join(bin, "jobset"));
+    fs.copyFileSync("/bin/sleep", path.join(bin, "kwok"));
+    fs.chmodSync(path.join(bin, "kwok"), 0o755);
     fs.chmodSync(path.join(bin, "jobset"), 0o755);
     return { dir, bin, state: path.join(dir, "state") };
 }
@@ -129,6 +131,42 @@ check_alive`,
         assert.equal(down.status, 0, down.out);
         assert.ok(!fs.existsSync(sb.state), "down removed the state dir");
         assert.match(fs.readFileSync(path.join(`${sb.state}.failed-up-logs`, "jobset.log"), "utf8"), /dying-words/);
+    } finally {
+        fs.rmSync(sb.dir, { recursive: true, force: true });
+    }
+});
+
+test("cluster.sh stop/start NAME: one component stops and comes back with its own command; the others keep running; its old log is kept", () => {
+    const sb = sandbox();
+    try {
+        const r = run(
+            sb,
+            `start etcd "$CLUSTER_BIN/etcd" 300
+start kwok "$CLUSTER_BIN/kwok" 300
+first=$(pid_of kwok)
+sleep 0.3
+cmd_stop_component kwok
+is_ours kwok && echo STILL-RUNNING
+is_ours etcd && echo ETCD-RUNNING
+cmd_stop_component kwok
+cmd_start_component kwok
+[ "$(pid_of kwok)" != "$first" ] && is_ours kwok && echo KWOK-BACK
+cmd_start_component kwok
+ls "$STATE_DIR/logs"
+( cmd_stop_component kube-apiserverr ) || echo "UNKNOWN-REFUSED $?"
+kill "$(pid_of etcd)" "$(pid_of kwok)"`,
+        );
+        assert.equal(r.status, 0, r.out);
+        assert.match(r.out, /stopped kwok \(pid \d+\)/);
+        assert.doesNotMatch(r.out, /STILL-RUNNING/);
+        assert.match(r.out, /ETCD-RUNNING/);
+        assert.match(r.out, /kwok is not running/);
+        assert.match(r.out, /kwok ready again/);
+        assert.match(r.out, /KWOK-BACK/);
+        assert.match(r.out, /kwok is already running/);
+        assert.match(r.out, /kwok\.1\.log/);
+        assert.match(r.out, /no component "kube-apiserverr" in this cluster \(components: etcd kube-apiserver/);
+        assert.match(r.out, /UNKNOWN-REFUSED 1/);
     } finally {
         fs.rmSync(sb.dir, { recursive: true, force: true });
     }

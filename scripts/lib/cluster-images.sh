@@ -11,7 +11,7 @@
 # extra files (a directory whose tree is copied over the root, relative to the repository, or -).
 # Another image is one more line. Referenced as mlkube.local/<name>:<tag>.
 IMAGES_TABLE='
-torch  v1  1000  python3-torch,python3-numpy  -
+torch  v1  1000  python3-torch,python3-numpy  tools/images/torch
 sshd   v1  1000  openssh-server,git           -
 '
 IMAGES_SUITE=bookworm

@@ -15,6 +15,8 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
     applyOk,
+    condition,
+    conditionTrue,
     createNamespace,
     deleteNamespaces,
     find,
@@ -28,6 +30,7 @@ import {
     readyPods,
     renderExample,
     requireCluster,
+    torchImage,
     waitFor,
 } from "./helpers";
 import { RUN_ID } from "../kube";
@@ -42,6 +45,8 @@ const REAL_NODE = {
 };
 /** A storage class of this run whose local PVs live on the real node (the kubelet applies fsGroup to them). */
 const STORAGE_CLASS = `mlkube-ct-examples-${RUN_ID}`;
+/** The node label examples/llm-finetune's nodeSelector asks for: put on the real node while this file runs. */
+const INSTANCE_TYPE = "node.kubernetes.io/instance-type";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-examples-real-"));
 const pvs: string[] = [];
 
@@ -61,21 +66,28 @@ before(() => {
         volumeBindingMode: "Immediate",
     };
     kc(["apply", "-f", "-"], JSON.stringify(sc));
+    kc(["label", "node", "-l", "mlkube.test/node-kind=real", `${INSTANCE_TYPE}=p5.48xlarge`, "--overwrite"]);
 });
 
 after(() => {
     deleteNamespaces();
+    if (enabled) kubectl(["label", "node", "-l", "mlkube.test/node-kind=real", `${INSTANCE_TYPE}-`]);
     if (pvs.length) kubectl(["delete", "pv", "--wait=false", "--ignore-not-found", ...pvs]);
     kubectl(["delete", "storageclass", "--wait=false", "--ignore-not-found", STORAGE_CLASS]);
     fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A local PV on the real node for each claim of `objects` (its size and access modes), in this run's class. */
-function localVolumesFor(objects: any[]): void {
+/**
+ * A local PV on the real node for each claim of `objects` (its size and access modes), in this run's class;
+ * returns each claim's directory on this machine (the node's), by claim name.
+ */
+function localVolumesFor(objects: any[]): Record<string, string> {
+    const dirs: Record<string, string> = {};
     for (const claim of objects.filter((o) => o.kind === "PersistentVolumeClaim")) {
         const name = `${STORAGE_CLASS}-${pvs.length}`;
         const dir = path.join(tmp, name);
         fs.mkdirSync(dir, { recursive: true });
+        dirs[claim.metadata.name] = dir;
         const pv = {
             apiVersion: "v1",
             kind: "PersistentVolume",
@@ -99,6 +111,7 @@ function localVolumesFor(objects: any[]): void {
         kc(["apply", "-f", "-"], JSON.stringify(pv));
         pvs.push(name);
     }
+    return dirs;
 }
 
 /** Waits for `replicas` ready pods of Deployment `name`; stops at once on a container that cannot start. */
@@ -241,4 +254,114 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
         }
         assert.deepEqual(modelsThroughService(ns, pods[0], "llm", 80), ["meta-llama/Llama-3.1-8B-Instruct"]);
     });
+    const FINETUNE_KIND = {
+        jobset: { kind: "jobset", done: "Completed", pods: "jobset.sigs.k8s.io/jobset-name" },
+        kubeflow: { kind: "trainjob", done: "Complete", pods: "jobset.sigs.k8s.io/jobset-name" },
+        job: { kind: "job", done: "Complete", pods: "batch.kubernetes.io/job-name" },
+    } as const;
+
+    for (const backend of ["jobset", "kubeflow", "job"] as const) {
+        test(`examples/llm-finetune (${backend}): the example's pod spec runs the real torchrun on 2 nodes: /app/train.py reads the dataset claim, sees its tokens, shared memory and HF_HOME, and writes the fine-tuned checkpoint to the checkpoints claim`, async () => {
+            const ns = await createNamespace(`ex-llm-${backend.slice(0, 2)}`);
+            const image = torchImage();
+            const objects = await renderExample("llm-finetune", ns, {
+                "llm-finetune:backend": backend,
+                "llm-finetune:image": image,
+                "llm-finetune:numNodes": "2",
+                "llm-finetune:gpusPerNode": "0",
+                "llm-finetune:resourcesPerNode": JSON.stringify({ cpu: "100m", memory: "768Mi" }),
+                // The real node, which also gets the example's instance type (before()).
+                "mlkube:nodeSelector": REAL_NODE.nodeSelector,
+                "mlkube:tolerations": REAL_NODE.tolerations,
+                "mlkube:storageClass": STORAGE_CLASS,
+            });
+            const k = FINETUNE_KIND[backend];
+            const job = objects.find((o) => o.kind.toLowerCase() === k.kind)!;
+            assert.ok(job, `the example emits a ${k.kind}`);
+            const name = job.metadata.name;
+            // The example's own command and args reach the pods unchanged (kubeflow: in spec.trainer).
+            const text = JSON.stringify(job);
+            assert.ok(text.includes(JSON.stringify(["torchrun"])), `command torchrun in ${name}`);
+            assert.ok(
+                text.includes(
+                    JSON.stringify([
+                        "/app/train.py",
+                        "--model",
+                        "meta-llama/Llama-3.1-8B",
+                        "--data",
+                        "/data/sft",
+                        "--output",
+                        "/checkpoints/llama-sft",
+                    ]),
+                ),
+                `the example's args in ${name}`,
+            );
+            assert.doesNotMatch(text, /nvidia\.com\/gpu/, "gpusPerNode 0 asks for no GPU");
+            const dirs = localVolumesFor(objects);
+            const dataset = Object.entries(dirs).find(([claim]) => claim.includes("dataset"))![1];
+            const checkpoints = Object.entries(dirs).find(([claim]) => claim.includes("checkpoints"))![1];
+            fs.mkdirSync(path.join(dataset, "sft"));
+            const lines = Array.from({ length: 24 }, (_, i) =>
+                JSON.stringify({ text: `### Instruction: add ${i} and ${i + 1}.\n### Response: ${2 * i + 1}.` }),
+            );
+            fs.writeFileSync(path.join(dataset, "sft", "train.jsonl"), lines.join("\n") + "\n");
+            applyOk(objects);
+            const end = await waitFor(
+                `${k.kind} ${name} ${k.done}`,
+                () => {
+                    const o = get(k.kind, name, ns);
+                    if (conditionTrue(o, "Failed")) return { failed: condition(o, "Failed") };
+                    return conditionTrue(o, k.done) ? { done: true } : undefined;
+                },
+                {
+                    timeoutMs: 300_000,
+                    intervalMs: 2000,
+                    dump: () =>
+                        `${kubectl(["-n", ns, "get", "pods", "-o", "wide"]).output}\n${list(
+                            "pods",
+                            ns,
+                            `${k.pods}=${name}`,
+                        )
+                            .map((p) => kubectl(["-n", ns, "logs", p.metadata.name, "--tail=30"]).output)
+                            .join("\n")}`,
+                },
+            );
+            const pods = list("pods", ns, `${k.pods}=${name}`).filter((p) => p.status?.phase === "Succeeded");
+            const logs = pods.map((p) => kubectl(["-n", ns, "logs", p.metadata.name]).output).join("\n");
+            assert.equal((end as any).failed, undefined, `the fine-tune failed: ${JSON.stringify(end)}\n${logs}`);
+            assert.equal(pods.length, 2, "one pod per node");
+            const starts = jsonLines(logs).filter((l) => l.event === "start");
+            const world = Number(starts[0]?.WORLD_SIZE);
+            assert.ok(world >= 2 && starts.length === world, `${starts.length} workers, WORLD_SIZE ${world}`);
+            assert.deepEqual(
+                starts.map((s) => Number(s.RANK)).sort((a, b) => a - b),
+                Array.from({ length: world }, (_, i) => i),
+                "distinct ranks",
+            );
+            for (const s of starts) {
+                assert.deepEqual(
+                    [s.uid, s.gid, s.model, s.hfTokenSet, s.wandbKeySet, s.wandbProject, s.hfHome, s.shmType],
+                    [1000, 1000, "meta-llama/Llama-3.1-8B", true, true, "llama-sft", "/checkpoints/hf", "tmpfs"],
+                    `worker ${s.RANK} on ${s.host}`,
+                );
+                assert.ok(
+                    s.shmBytes > 64 * 2 ** 20,
+                    `/dev/shm is the example's sharedMemory, not 64 MiB: ${s.shmBytes}`,
+                );
+            }
+            // The tokens reach the pods, never their logs.
+            assert.doesNotMatch(logs, /hf_example_not_a_real_token|wandb_example_not_a_real_key/);
+            const summary = JSON.parse(fs.readFileSync(path.join(checkpoints, "llama-sft", "summary.json"), "utf8"));
+            assert.deepEqual(
+                [summary.model, summary.world, summary.samples],
+                ["meta-llama/Llama-3.1-8B", world, lines.length],
+            );
+            assert.ok(summary.last < summary.first, `the loss went down: ${summary.first} -> ${summary.last}`);
+            assert.ok(fs.statSync(path.join(checkpoints, "llama-sft", "model.pt")).size > 0, "the checkpoint");
+            assert.ok(fs.statSync(path.join(checkpoints, "hf")).isDirectory(), "HF_HOME was created on the claim");
+            console.log(
+                `# llm-finetune (${backend}): ${world} workers on 2 pods, loss ${summary.first.toFixed(3)} -> ${summary.last.toFixed(3)}`,
+            );
+        });
+    }
 });

@@ -163,6 +163,13 @@ export const ON_REAL_NODE = {
     tolerations: [{ key: "mlkube.test/real-node", operator: "Equal", value: "true", effect: "NoSchedule" }],
 };
 
+/** The torch image's reference, from the image table (scripts/images.sh ref torch). */
+export function torchImage(): string {
+    const r = spawnSync(path.join(ROOT, "scripts", "images.sh"), ["ref", "torch"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+}
+
 /** Whether the cluster has the real node (it is left out with MLKUBE_REAL_NODE=0). */
 export function hasRealNode(): boolean {
     const r = kubectl(["get", "nodes", "-l", "mlkube.test/node-kind=real", "-o", "name"]);

@@ -39,7 +39,7 @@ import {
     ON_REAL_NODE,
     readyPods,
     requireCluster,
-    ROOT,
+    torchImage,
     waitFor,
 } from "./helpers";
 import { CLUSTER_DIR } from "../kube";
@@ -56,13 +56,6 @@ let ns: string;
 let image: string;
 
 type Backend = "jobset" | "kubeflow" | "job";
-
-/** The torch image's reference, from the image table (scripts/images.sh ref torch). */
-function torchImage(): string {
-    const r = spawnSync(path.join(ROOT, "scripts", "images.sh"), ["ref", "torch"], { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-}
 
 /** Whether the real node's containerd has the image (imported by scripts/cluster.sh up or scripts/images.sh import). */
 function imageOnNode(ref: string): boolean {

@@ -21,7 +21,7 @@ const PROGRAM = "test/e2e/programs/diagnose";
 const MARKER = `MARKER-${Date.now().toString(36)}-diagnose-secret`;
 /** Seconds each broken job is waited for (pulumi.com/timeoutSeconds): the `up` lasts about this long. */
 const WAIT = 30;
-const SCENARIOS = ["gpu", "selector", "taint", "image", "secret", "claim", "rank", "healthy", "crashloop"];
+const SCENARIOS = ["gpu", "selector", "taint", "image", "secret", "root", "claim", "rank", "healthy", "crashloop"];
 
 before(() => requirePrerequisites());
 after(() => deleteNamespaces());
@@ -173,6 +173,13 @@ describe("progress and diagnosis in pulumi up", () => {
             "secret",
             /TrainJob "secret": pod secret-node-0-0-\w+ container node cannot start \(CreateContainerConfigError\): Secret "hf-token-missing" does not exist/,
             causeSeen(ns, "secret-node", /^Failed$/),
+        );
+    });
+    test("CreateContainerConfigError: an image that runs as root under runAsNonRoot, with the fix (runAsUser)", () => {
+        seen(
+            "root",
+            /TrainJob "root": pod root-node-0-0-\w+ container node cannot start \(CreateContainerConfigError\): the image runs as root \(user 0\) and the pod requires runAsNonRoot.*Fix: set securityContext\.runAsUser to a non-root uid/,
+            causeSeen(ns, "root-node", /^Failed$/),
         );
     });
     test("a claim stuck Pending: the storage class that does not exist", () => {

@@ -1,15 +1,59 @@
 /**
  * Faults with the real engine (test/e2e/programs/shared; docs/operations.md "After an interrupted
  * pulumi up" and "Drift"): a `pulumi up` killed mid-way (SIGKILL: no chance to record anything or to
- * release its lock) converges with `cancel` + `refresh` + `up`, a Service deleted by hand with `up --refresh`;
- * both keep the claim (same uid), and leave an
- * empty second preview. A manual scale is covered by test/e2e/day-two.test.ts, ^C by its
- * waitForCompletion cases.
+ * release its lock) converges with `cancel` + `refresh` + `up`; one interrupted with ^C (SIGINT to its whole
+ * process group, as a terminal sends it) and one whose API server goes away mid-update (scripts/cluster.sh
+ * stop/start kube-apiserver) converge with `refresh` + `up`; a Service deleted by hand with `up --refresh`.
+ * Each keeps the claim (same uid) and leaves an empty second preview. A manual scale is covered by
+ * test/e2e/day-two.test.ts, ^C during waitForCompletion by its waitForCompletion cases.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Stack, createNamespace, deleteNamespaces, get, kc, requirePrerequisites, waitFor } from "./helpers";
+import { ROOT, Stack, createNamespace, deleteNamespaces, get, kc, requirePrerequisites, waitFor } from "./helpers";
+
+/** `pulumi up` in its own process group (a terminal's foreground job), its output collected. */
+function startUp(stack: Stack) {
+    const child = spawn(
+        "pulumi",
+        [
+            "up",
+            "--yes",
+            "--skip-preview",
+            "--stack",
+            stack.name,
+            "--non-interactive",
+            "--color=never",
+            "--cwd",
+            stack.dir,
+        ],
+        { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const done = new Promise<{ status: number | null; output: string }>((res) =>
+        child.once("close", (status) => res({ status, output })),
+    );
+    return { pid: child.pid!, done };
+}
+
+/** Waits for `p` at most `ms`; undefined when it has not finished by then. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), ms)));
+    try {
+        return await Promise.race([p, timeout]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+function cluster(...args: string[]): { status: number | null; output: string } {
+    const r = spawnSync(path.join(ROOT, "scripts", "cluster.sh"), args, { encoding: "utf8", timeout: 300_000 });
+    return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
 
 const PROGRAM = "test/e2e/programs/shared";
 
@@ -79,6 +123,101 @@ describe("faults", () => {
         assert.equal(p.status, 0, p.output);
         console.log(
             `# faults: SIGKILL after ${(Date.now() - t0) / 1000}s total, refresh ${refresh.seconds}s, up ${up.seconds}s, preview ${p.seconds}s`,
+        );
+    });
+
+    /**
+     * Takes the workloads out (the claim stays: retained), then starts an `up` that creates them again, with
+     * a job that runs for a minute and is waited for, and returns it once the job's pod runs: the update is
+     * in flight (waiting for the job), so a fault injected now hits it mid-way.
+     */
+    async function upInFlight() {
+        stack.set({ workloads: "false" });
+        const out = stack.up();
+        assert.equal(out.status, 0, out.output);
+        assert.equal(get("deployment", "api", ns), undefined, "the Deployment is gone before the interrupted up");
+        stack.set({ workloads: "true", jobRunFor: "60s" });
+        const run = startUp(stack);
+        await waitFor(
+            "the job's pod running while the up waits for it",
+            () =>
+                get("deployment", "api", ns) &&
+                kc([
+                    "-n",
+                    ns,
+                    "get",
+                    "pods",
+                    "-l",
+                    "jobset.sigs.k8s.io/jobset-name=train",
+                    "-o",
+                    "jsonpath={.items[*].status.phase}",
+                ]).includes("Running"),
+            { timeoutMs: 120_000 },
+        );
+        return run;
+    }
+
+    /** What the operator does next (docs/operations.md): refresh, up; then nothing is left to do. */
+    function converges(claimUid: string, what: string) {
+        const refresh = stack.pulumi(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
+        assert.equal(refresh.status, 0, refresh.output);
+        const up = stack.up();
+        assert.equal(up.status, 0, up.output);
+        assert.equal(get("persistentvolumeclaim", "data", ns).metadata.uid, claimUid, `${what}: the same claim`);
+        assert.ok(get("deployment", "api", ns) && get("service", "api", ns) && get("secret", "keys", ns));
+        const p = stack.preview(["--expect-no-changes"]);
+        assert.equal(p.status, 0, p.output);
+        return { refresh, up, p };
+    }
+
+    test("^C mid-update (SIGINT to the up's process group, as a terminal sends it): the up stops and unlocks the stack; refresh + up converge; the claim is kept", async () => {
+        const t0 = Date.now();
+        const claim = get("persistentvolumeclaim", "data", ns);
+        const run = await upInFlight();
+        process.kill(-run.pid, "SIGINT");
+        const ended = await within(run.done, 120_000);
+        if (!ended) process.kill(-run.pid, "SIGKILL");
+        assert.ok(ended, "the interrupted up ended within 120 s of ^C");
+        assert.notEqual(ended.status, 0, `the interrupted up reports failure:\n${ended.output}`);
+        assert.doesNotMatch(ended.output, /panic:|goroutine \d+ \[/, `no crash:\n${ended.output}`);
+        // Unlike SIGKILL, ^C lets the CLI record what it did and release its lock: no `pulumi cancel` needed.
+        const { refresh, up } = converges(claim.metadata.uid, "^C");
+        console.log(
+            `# faults: ^C ended the up in ${(Date.now() - t0) / 1000}s (exit ${ended.status}); refresh ${refresh.seconds}s, up ${up.seconds}s`,
+        );
+    });
+
+    test("the API server goes away mid-update and comes back (scripts/cluster.sh stop/start kube-apiserver): the up fails; refresh + up converge; the claim is kept", async () => {
+        const t0 = Date.now();
+        const claim = get("persistentvolumeclaim", "data", ns);
+        const run = await upInFlight();
+        let restarted = false;
+        try {
+            const stopped = cluster("stop", "kube-apiserver");
+            assert.equal(stopped.status, 0, stopped.output);
+            // The provider retries for a while, then gives up: the up must end on its own, not hang.
+            const ended = await within(run.done, 600_000);
+            if (!ended) process.kill(-run.pid, "SIGKILL");
+            assert.ok(ended, "the up ended within 10 minutes of losing the API server");
+            console.log(
+                `# faults: API server stopped; the up ended after ${(Date.now() - t0) / 1000}s (exit ${ended.status}):\n${ended.output
+                    .split("\n")
+                    .filter((l) => /error|panic|refused/i.test(l))
+                    .slice(0, 8)
+                    .join("\n")}`,
+            );
+            assert.notEqual(ended.status, 0, `the up cannot succeed without an API server:\n${ended.output}`);
+            const started = cluster("start", "kube-apiserver");
+            restarted = started.status === 0;
+            assert.equal(started.status, 0, started.output);
+        } finally {
+            if (!restarted) cluster("start", "kube-apiserver");
+        }
+        const status = cluster("status");
+        assert.equal(status.status, 0, `every component survived the API server's absence:\n${status.output}`);
+        const { refresh, up } = converges(claim.metadata.uid, "API server restart");
+        console.log(
+            `# faults: API server restart; refresh ${refresh.seconds}s, up ${up.seconds}s, test ${(Date.now() - t0) / 1000}s`,
         );
     });
 

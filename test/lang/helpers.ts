@@ -421,6 +421,32 @@ export function languageSuite(lang: Language): void {
         );
     }
 
+    // Diagnosis runs inside the plugin the same for every language: one language proves it (YAML, the smallest).
+    if (lang === "yaml")
+        test(`${lang}: pulumi up of a TrainJob that cannot start says why, from the plugin (diagnosis)`, async () => {
+            const ns = await createNamespace(`${L}diag`);
+            const stack = new Stack(`test/lang/programs/diagnose/${lang}`, `${L}diag`, ns, env);
+            try {
+                stack.init({});
+                const r = stack.up();
+                assert.notEqual(r.status, 0, `the job cannot start, so the waited up fails:\n${r.output}`);
+                assert.match(
+                    r.output,
+                    /TrainJob "train": pod train-node-0-0-\w+ container node cannot start \(CreateContainerConfigError\): Secret "hf-token-missing" does not exist/,
+                    r.output,
+                );
+                console.log(
+                    `# ${lang}: diagnosis through the plugin, up failed in ${r.seconds}s with:\n${r.output
+                        .split("\n")
+                        .filter((l) => /cannot start|error:/.test(l))
+                        .slice(0, 4)
+                        .join("\n")}`,
+                );
+            } finally {
+                stack.remove();
+            }
+        });
+
     test(`${lang}: an invalid program fails pulumi preview with mlkube's message`, () => {
         const stack = new Stack(`test/lang/programs/invalid/${lang}`, `${L}bad`, "default", env);
         try {

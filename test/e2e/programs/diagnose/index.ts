@@ -66,6 +66,19 @@ if (scenarios.has("secret")) {
         secrets: ["hf-token-missing"],
     });
 }
+if (scenarios.has("root")) {
+    // An image that runs as root (as llama.cpp's and vLLM's do) under mlkube's default runAsNonRoot, with no
+    // runAsUser: the kubelet refuses to start it (CreateContainerConfigError).
+    jobs.root = new mlkube.TrainJob("root", {
+        waitForCompletion: true,
+        timeout,
+        ...REAL,
+        image: "mlkube.local/model-server:v1",
+        imagePullPolicy: "Never",
+        command: ["/testapp", "pause"],
+        resourcesPerNode: small,
+    });
+}
 if (scenarios.has("claim")) {
     // The claim `stuck` is created by the test (a class that does not exist); mounted by name.
     jobs.claim = new mlkube.TrainJob("claim", {

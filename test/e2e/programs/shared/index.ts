@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as mlkube from "mlkube";
 
 const config = new pulumi.Config();
+const jobRunFor = config.get("jobRunFor");
 
 const data = new mlkube.Volume("data", {
     size: config.get("dataSize") ?? "1Gi",
@@ -29,5 +30,10 @@ if (config.getBoolean("workloads") ?? true) {
         resourcesPerNode: { cpu: "100m", memory: "128Mi" },
         volumes: [data],
         securityContext: { runAsUser: 1000 },
+        // `jobRunFor` (e.g. "60s"): the job's pods run that long on the KWOK nodes and `up` waits for it, so
+        // that a fault injected mid-update (test/e2e/faults.test.ts) hits an update still in flight.
+        ...(jobRunFor
+            ? { waitForCompletion: true, timeout: 600, podAnnotations: { "mlkube.test/run-for": jobRunFor } }
+            : {}),
     });
 }

@@ -128,7 +128,7 @@ describe("faults", () => {
 
     /**
      * Takes the workloads out (the claim stays: retained), then starts an `up` that creates them again, with
-     * a job that runs for a minute and is waited for, and returns it once the job's pod runs: the update is
+     * a job that runs for 30 s and is waited for, and returns it once the job's pod runs: the update is
      * in flight (waiting for the job), so a fault injected now hits it mid-way.
      */
     async function upInFlight() {
@@ -136,7 +136,7 @@ describe("faults", () => {
         const out = stack.up();
         assert.equal(out.status, 0, out.output);
         assert.equal(get("deployment", "api", ns), undefined, "the Deployment is gone before the interrupted up");
-        stack.set({ workloads: "true", jobRunFor: "60s" });
+        stack.set({ workloads: "true", jobRunFor: "30s" });
         const run = startUp(stack);
         await waitFor(
             "the job's pod running while the up waits for it",

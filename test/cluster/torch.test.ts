@@ -479,14 +479,15 @@ describe("real torchrun", { skip: !enabled && "MLKUBE_REAL_NODE=0" }, () => {
 
     test("negative control: a wrong PET_MASTER_ADDR never meets; the run is reported within the bound", async () => {
         const name = "t-bad-master";
-        const bound = 90_000;
+        // A good run takes 11–14 s on this node (quiet CI); three times that is the bound.
+        const bound = 45_000;
         await start(name, { backend: "jobset" }, (objects) => {
             for (const e of nodeEnv(objects))
                 if (e.name === "PET_MASTER_ADDR" || e.name === "MASTER_ADDR") e.value = `nowhere-node-0-0.${name}`;
         });
         const t0 = Date.now();
         await assert.rejects(completed(name, "jobset", bound), (e: Error) => {
-            assert.match(e.message, /timed out after 90s|failed/, e.message);
+            assert.match(e.message, /timed out after 45s|failed/, e.message);
             return true;
         });
         assert.ok(Date.now() - t0 < bound + 30_000, "reported within the bound");

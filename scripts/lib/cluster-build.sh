@@ -68,12 +68,12 @@ _build_one() {
 # shared package once. Built as four separate modules they compiled k8s.io/api, client-go and the rest
 # four times over (measured: jobset alone, then kwok, the Trainer and CoreDNS at 15, 12 and 11 CPU-seconds
 # each instead of a full build each). A version bump in one go.mod moves the workspace's build list.
-CONTROLLERS_WORK=$TOOLS_DIR/controllers.work
+CONTROLLERS_WORK=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools/cluster" && pwd)/controllers.work
 # _deps: a stamp suffix naming the workspace's dependency set (the workspace file and its modules' go.mod:
 # what decides the versions; not the .sum files, which a build may add checksums to), so cached binaries
 # are rebuilt when it moves.
 _deps() {
-  cat "$CONTROLLERS_WORK" "$TOOLS_DIR"/{coredns,jobset,kwok,trainer}/go.mod | sha256sum | cut -c1-12 | sed 's/^/deps-/'
+  cat "$CONTROLLERS_WORK" "$(dirname "$CONTROLLERS_WORK")"/{coredns,jobset,kwok,trainer}/go.mod | sha256sum | cut -c1-12 | sed 's/^/deps-/'
 }
 
 _kube_ldflags() {

@@ -50,6 +50,11 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
     }
 }
 
+/** Whether every component of the local cluster runs and the API server is ready (scripts/cluster.sh status). */
+function clusterIsUp(): boolean {
+    return cluster("status").status === 0;
+}
+
 function cluster(...args: string[]): { status: number | null; output: string } {
     const r = spawnSync(path.join(ROOT, "scripts", "cluster.sh"), args, { encoding: "utf8", timeout: 300_000 });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -187,32 +192,43 @@ describe("faults", () => {
         );
     });
 
-    test("the API server goes away mid-update and comes back (scripts/cluster.sh stop/start kube-apiserver): the up fails; refresh + up converge; the claim is kept", async () => {
+    test("the API server goes away for 20 s mid-update and comes back (scripts/cluster.sh stop/start kube-apiserver): the up waits it out and ends on its own; refresh + up converge; the claim is kept", async () => {
         const t0 = Date.now();
         const claim = get("persistentvolumeclaim", "data", ns);
         const run = await upInFlight();
-        let restarted = false;
+        let ended: Awaited<typeof run.done> | undefined;
+        let outage: number | undefined;
         try {
             const stopped = cluster("stop", "kube-apiserver");
             assert.equal(stopped.status, 0, stopped.output);
-            // The provider retries for a while, then gives up: the up must end on its own, not hang.
-            const ended = await within(run.done, 600_000);
-            if (!ended) process.kill(-run.pid, "SIGKILL");
-            assert.ok(ended, "the up ended within 10 minutes of losing the API server");
-            console.log(
-                `# faults: API server stopped; the up ended after ${(Date.now() - t0) / 1000}s (exit ${ended.status}):\n${ended.output
-                    .split("\n")
-                    .filter((l) => /error|panic|refused/i.test(l))
-                    .slice(0, 8)
-                    .join("\n")}`,
-            );
-            assert.notEqual(ended.status, 0, `the up cannot succeed without an API server:\n${ended.output}`);
+            const down = Date.now();
+            // The update is waiting for its job when the API server goes: it must neither report success
+            // while nothing can be observed nor hang once the server is back.
+            ended = await within(run.done, 20_000);
+            assert.ok(!ended || ended.status !== 0, `the up succeeded without an API server:\n${ended?.output}`);
             const started = cluster("start", "kube-apiserver");
-            restarted = started.status === 0;
+            outage = (Date.now() - down) / 1000;
             assert.equal(started.status, 0, started.output);
         } finally {
-            if (!restarted) cluster("start", "kube-apiserver");
+            if (!clusterIsUp()) cluster("start", "kube-apiserver");
         }
+        const back = Date.now();
+        // Seen: the provider's await rides out the outage; the job controller's retries finish the job and the
+        // up ends with success. Bounded: the controllers back off while the server is away.
+        ended ??= await within(run.done, 300_000);
+        if (!ended) process.kill(-run.pid, "SIGKILL");
+        assert.ok(ended, "the up ended within 5 minutes of the API server's return");
+        console.log(
+            `# faults: API server away ${outage}s; the up ended ${(Date.now() - back) / 1000}s after its return, exit ${ended.status}${
+                ended.status === 0
+                    ? ""
+                    : `:\n${ended.output
+                          .split("\n")
+                          .filter((l) => /error|panic/i.test(l))
+                          .slice(0, 6)
+                          .join("\n")}`
+            }`,
+        );
         const status = cluster("status");
         assert.equal(status.status, 0, `every component survived the API server's absence:\n${status.output}`);
         const { refresh, up } = converges(claim.metadata.uid, "API server restart");

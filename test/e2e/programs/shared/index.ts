@@ -18,7 +18,7 @@ if (config.getBoolean("workloads") ?? true) {
     new mlkube.Compute("api", {
         image: "registry.example/api:1.0",
         resources: { cpu: "100m", memory: "128Mi" },
-        replicas: 2,
+        replicas: config.getNumber("replicas") ?? 2,
         ports: [{ port: 8080 }],
         secrets: [keys],
         securityContext: { runAsUser: 1000 },

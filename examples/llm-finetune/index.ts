@@ -12,6 +12,8 @@ const gpusPerNode = config.getNumber("gpusPerNode") ?? 8;
 // Your training image (torchrun + /app/train.py); `pulumi config set image ...` swaps it.
 const image = config.get("image") ?? "ghcr.io/acme/llm-finetune:1.4.0";
 const resources = config.getObject<mlkube.Resources>("resourcesPerNode") ?? { cpu: 96, memory: "1000Gi" };
+// /dev/shm for the dataloader workers and NCCL; memory-backed, so it counts against `resourcesPerNode.memory`.
+const sharedMemory = config.get("sharedMemory") ?? "64Gi";
 
 // Checkpoints are written by every node, so the claim must be ReadWriteMany; kept on destroy.
 const checkpoints = new mlkube.Volume("checkpoints", {
@@ -43,7 +45,7 @@ const job = new mlkube.TrainJob("llm-finetune", {
     resourcesPerNode: { ...resources, gpu: gpusPerNode },
     volumes: [checkpoints, { volume: dataset, readOnly: true }],
     secrets: [hf, wandb],
-    sharedMemory: "64Gi",
+    sharedMemory,
     env: { NCCL_DEBUG: "WARN", HF_HOME: "/checkpoints/hf", WANDB_PROJECT: "llama-sft" },
     // The image runs as root by default; the secure defaults (runAsNonRoot) need a user id.
     securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },

@@ -275,7 +275,8 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
                 "llm-finetune:image": image,
                 "llm-finetune:numNodes": "2",
                 "llm-finetune:gpusPerNode": "0",
-                "llm-finetune:resourcesPerNode": JSON.stringify({ cpu: "100m", memory: "768Mi" }),
+                "llm-finetune:resourcesPerNode": JSON.stringify({ cpu: "100m", memory: "1Gi" }),
+                "llm-finetune:sharedMemory": "256Mi",
                 // The real node, which also gets the example's instance type (before()).
                 "mlkube:nodeSelector": REAL_NODE.nodeSelector,
                 "mlkube:tolerations": REAL_NODE.tolerations,

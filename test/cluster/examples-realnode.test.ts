@@ -31,6 +31,7 @@ import {
     renderExample,
     requireCluster,
     torchImage,
+    trainJobKind,
     waitFor,
 } from "./helpers";
 import { RUN_ID } from "../kube";
@@ -254,11 +255,6 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
         }
         assert.deepEqual(modelsThroughService(ns, pods[0], "llm", 80), ["meta-llama/Llama-3.1-8B-Instruct"]);
     });
-    const FINETUNE_KIND = {
-        jobset: { kind: "jobset", done: "Completed", pods: "jobset.sigs.k8s.io/jobset-name" },
-        kubeflow: { kind: "trainjob", done: "Complete", pods: "jobset.sigs.k8s.io/jobset-name" },
-        job: { kind: "job", done: "Complete", pods: "batch.kubernetes.io/job-name" },
-    } as const;
 
     // The example's own backend (jobset) in CI; the real torchrun on kubeflow and job is test/cluster/torch.test.ts's
     // (MLKUBE_EXAMPLES_ALL_BACKENDS=1 runs this example on them too: ~1 min each).
@@ -282,7 +278,7 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
                 "mlkube:tolerations": REAL_NODE.tolerations,
                 "mlkube:storageClass": STORAGE_CLASS,
             });
-            const k = FINETUNE_KIND[backend];
+            const k = trainJobKind(backend);
             const job = objects.find((o) => o.kind.toLowerCase() === k.kind)!;
             assert.ok(job, `the example emits a ${k.kind}`);
             const name = job.metadata.name;
@@ -314,11 +310,11 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
             fs.writeFileSync(path.join(dataset, "sft", "train.jsonl"), lines.join("\n") + "\n");
             applyOk(objects);
             const end = await waitFor(
-                `${k.kind} ${name} ${k.done}`,
+                `${k.kind} ${name} ${k.complete}`,
                 () => {
                     const o = get(k.kind, name, ns);
                     if (conditionTrue(o, "Failed")) return { failed: condition(o, "Failed") };
-                    return conditionTrue(o, k.done) ? { done: true } : undefined;
+                    return conditionTrue(o, k.complete) ? { done: true } : undefined;
                 },
                 {
                     timeoutMs: 300_000,
@@ -327,13 +323,13 @@ describe("examples on the real node", { skip: !enabled && "MLKUBE_REAL_NODE=0" }
                         `${kubectl(["-n", ns, "get", "pods", "-o", "wide"]).output}\n${list(
                             "pods",
                             ns,
-                            `${k.pods}=${name}`,
+                            k.selector(name),
                         )
                             .map((p) => kubectl(["-n", ns, "logs", p.metadata.name, "--tail=30"]).output)
                             .join("\n")}`,
                 },
             );
-            const pods = list("pods", ns, `${k.pods}=${name}`).filter((p) => p.status?.phase === "Succeeded");
+            const pods = list("pods", ns, k.selector(name)).filter((p) => p.status?.phase === "Succeeded");
             const logs = pods.map((p) => kubectl(["-n", ns, "logs", p.metadata.name]).output).join("\n");
             assert.equal((end as any).failed, undefined, `the fine-tune failed: ${JSON.stringify(end)}\n${logs}`);
             assert.equal(pods.length, 2, "one pod per node");

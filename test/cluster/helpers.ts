@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { collect } from "../../src/render/collect";
 import { K8sObject, render, toObjects, toYaml } from "../../src/render";
+import type { TrainJobBackend } from "../../src";
 import { ensureBuilt } from "../render-helpers";
 import { createNamespace as createKubeNamespace, kubectl, list, ROOT, Run } from "../kube";
 
@@ -168,6 +169,38 @@ export function torchImage(): string {
     const r = spawnSync(path.join(ROOT, "scripts", "images.sh"), ["ref", "torch"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
+}
+
+/** A TrainJob backend (the tests' name for it). */
+export type Backend = TrainJobBackend;
+
+/** The object kind (for kubectl), pod label selector and completion condition of each backend's run. */
+export function trainJobKind(backend: Backend): {
+    kind: string;
+    selector: (name: string) => string;
+    status: "JobSet" | "TrainJob" | "Job";
+    complete: string;
+} {
+    if (backend === "job")
+        return {
+            kind: "job",
+            selector: (n) => `batch.kubernetes.io/job-name=${n}`,
+            status: "Job",
+            complete: "Complete",
+        };
+    if (backend === "kubeflow")
+        return {
+            kind: "trainjob",
+            selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`,
+            status: "TrainJob",
+            complete: "Complete",
+        };
+    return {
+        kind: "jobset",
+        selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`,
+        status: "JobSet",
+        complete: "Completed",
+    };
 }
 
 /** Whether the cluster has the real node (it is left out with MLKUBE_REAL_NODE=0). */

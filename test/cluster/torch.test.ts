@@ -39,7 +39,9 @@ import {
     ON_REAL_NODE,
     readyPods,
     requireCluster,
+    type Backend,
     torchImage,
+    trainJobKind,
     waitFor,
 } from "./helpers";
 import { CLUSTER_DIR } from "../kube";
@@ -54,8 +56,6 @@ const WORLD = 4;
 const RUN_MS = 240_000;
 let ns: string;
 let image: string;
-
-type Backend = "jobset" | "kubeflow" | "job";
 
 /** Whether the real node's containerd has the image (imported by scripts/cluster.sh up or scripts/images.sh import). */
 function imageOnNode(ref: string): boolean {
@@ -129,38 +129,9 @@ function program(name: string, o: RunOptions) {
     };
 }
 
-/** The object and pod label of each backend's run. */
-function kindOf(backend: Backend): {
-    kind: string;
-    selector: (name: string) => string;
-    status: "JobSet" | "TrainJob" | "Job";
-    complete: string;
-} {
-    if (backend === "job")
-        return {
-            kind: "job",
-            selector: (n) => `batch.kubernetes.io/job-name=${n}`,
-            status: "Job",
-            complete: "Complete",
-        };
-    if (backend === "kubeflow")
-        return {
-            kind: "trainjob",
-            selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`,
-            status: "TrainJob",
-            complete: "Complete",
-        };
-    return {
-        kind: "jobset",
-        selector: (n) => `jobset.sigs.k8s.io/jobset-name=${n}`,
-        status: "JobSet",
-        complete: "Completed",
-    };
-}
-
 /** Waits (bounded) for the run to end; throws at once when it failed (naming the failure), or at the timeout with a dump. */
 async function completed(name: string, backend: Backend, timeoutMs = RUN_MS): Promise<any> {
-    const k = kindOf(backend);
+    const k = trainJobKind(backend);
     const end = await waitFor(
         `${k.kind} ${name} ${k.complete}`,
         () => {
@@ -183,7 +154,7 @@ async function completed(name: string, backend: Backend, timeoutMs = RUN_MS): Pr
 }
 
 function podsOf(name: string, backend: Backend): any[] {
-    return list("pods", ns, kindOf(backend).selector(name)).filter((p) => !p.metadata.deletionTimestamp);
+    return list("pods", ns, trainJobKind(backend).selector(name)).filter((p) => !p.metadata.deletionTimestamp);
 }
 
 function logsText(name: string, backend: Backend): string {
@@ -249,7 +220,7 @@ async function start(name: string, o: RunOptions, alter?: (objects: K8sObject[])
 
 /** Deletes a finished run so its pods free the node (bounded wait). */
 function cleanup(name: string, backend: Backend): void {
-    kubectl(["-n", ns, "delete", kindOf(backend).kind, name, "--wait=true", "--timeout=60s"]);
+    kubectl(["-n", ns, "delete", trainJobKind(backend).kind, name, "--wait=true", "--timeout=60s"]);
 }
 
 /** The env list of the `node` container in the emitted JobSet (jobset backend). */

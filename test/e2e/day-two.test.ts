@@ -16,6 +16,7 @@ import {
     get,
     kc,
     requirePrerequisites,
+    startPulumi,
     waitFor,
 } from "./helpers";
 
@@ -185,25 +186,6 @@ describe("day two: a Compute's replicas", () => {
         );
     });
 });
-
-/** Starts `pulumi <args>` for the stack in the background; `done` resolves with its exit code and output. */
-function startPulumi(
-    stack: Stack,
-    args: string[],
-): { pid: number; done: Promise<{ status: number | null; signal: string | null; output: string }> } {
-    const child = spawn(
-        "pulumi",
-        [...args, "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir],
-        { env: stack.env, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const done = new Promise<{ status: number | null; signal: string | null; output: string }>((res) =>
-        child.once("close", (status, signal) => res({ status, signal, output })),
-    );
-    return { pid: child.pid!, done };
-}
 
 const KIND = { jobset: "jobsets.jobset.x-k8s.io", job: "jobs", kubeflow: "trainjobs.trainer.kubeflow.org" } as const;
 

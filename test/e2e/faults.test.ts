@@ -8,35 +8,24 @@
  * test/e2e/day-two.test.ts, ^C during waitForCompletion by its waitForCompletion cases.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT, Stack, createNamespace, deleteNamespaces, get, kc, requirePrerequisites, waitFor } from "./helpers";
+import {
+    ROOT,
+    Stack,
+    createNamespace,
+    deleteNamespaces,
+    get,
+    kc,
+    requirePrerequisites,
+    startPulumi,
+    waitFor,
+} from "./helpers";
 
-/** `pulumi up` in its own process group (a terminal's foreground job), its output collected. */
+/** `pulumi up` in its own process group (a terminal's foreground job, a CI job). */
 function startUp(stack: Stack) {
-    const child = spawn(
-        "pulumi",
-        [
-            "up",
-            "--yes",
-            "--skip-preview",
-            "--stack",
-            stack.name,
-            "--non-interactive",
-            "--color=never",
-            "--cwd",
-            stack.dir,
-        ],
-        { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: true },
-    );
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    const done = new Promise<{ status: number | null; output: string }>((res) =>
-        child.once("close", (status) => res({ status, output })),
-    );
-    return { pid: child.pid!, done };
+    return startPulumi(stack, ["up", "--yes", "--skip-preview"], { detached: true });
 }
 
 /** Waits for `p` at most `ms`; undefined when it has not finished by then. */
@@ -81,32 +70,14 @@ describe("faults", () => {
         const t0 = Date.now();
         // In its own process group, killed as a whole, as a CI runner kills a job: the CLI alone would leave
         // its language host and provider plugin running.
-        const child = spawn(
-            "pulumi",
-            [
-                "up",
-                "--yes",
-                "--skip-preview",
-                "--stack",
-                stack.name,
-                "--non-interactive",
-                "--color=never",
-                "--cwd",
-                stack.dir,
-            ],
-            { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: true },
-        );
-        let output = "";
-        child.stdout.on("data", (d) => (output += d));
-        child.stderr.on("data", (d) => (output += d));
-        const done = new Promise<number | null>((res) => child.once("close", (code) => res(code)));
+        const run = startUp(stack);
         // Killed while the Deployment is being created (the provider waits for its pods).
         await waitFor("the Deployment created by the first up", () => get("deployment", "api", ns), {
             timeoutMs: 120_000,
         });
-        process.kill(-child.pid!, "SIGKILL");
-        const code = await done;
-        assert.notEqual(code, 0, `the killed up did not finish:\n${output}`);
+        process.kill(-run.pid, "SIGKILL");
+        const killed = await run.done;
+        assert.notEqual(killed.status, 0, `the killed up did not finish:\n${killed.output}`);
         const claim = get("persistentvolumeclaim", "data", ns);
         assert.ok(claim, "the claim was created before the kill");
         // The killed CLI left its lock: every command refuses the stack until `pulumi cancel` (docs/operations.md).

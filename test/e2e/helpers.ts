@@ -7,7 +7,7 @@
  * repository's dist/ (package.json self-reference), so `npm run build` must have run.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -210,6 +210,30 @@ export class Stack {
         fs.rmSync(this.configFile, { force: true });
         fs.rmSync(this.stateDir, { recursive: true, force: true });
     }
+}
+
+/**
+ * Starts `pulumi <args>` for the stack in the background; `done` resolves with its exit status, signal and
+ * output. `detached`: in its own process group (a terminal's foreground job, or a CI job), so a signal sent to
+ * `-pid` reaches the CLI, its language host and its plugins together, as ^C in a terminal or a killed job does.
+ */
+export function startPulumi(
+    stack: Stack,
+    args: string[],
+    opts: { detached?: boolean } = {},
+): { pid: number; done: Promise<{ status: number | null; signal: string | null; output: string }> } {
+    const child = spawn(
+        "pulumi",
+        [...args, "--stack", stack.name, "--non-interactive", "--color=never", "--cwd", stack.dir],
+        { env: stack.env, stdio: ["ignore", "pipe", "pipe"], detached: opts.detached ?? false },
+    );
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const done = new Promise<{ status: number | null; signal: string | null; output: string }>((res) =>
+        child.once("close", (status, signal) => res({ status, signal, output })),
+    );
+    return { pid: child.pid!, done };
 }
 
 /**

@@ -25,6 +25,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 export interface PreviewOptions {
@@ -36,6 +37,10 @@ export interface PreviewOptions {
     trainJobs: boolean;
     floor: boolean;
     cluster: boolean;
+    /** Measure `pulumi up` (on KWOK nodes) instead of `pulumi preview`. */
+    up: boolean;
+    /** With `up`: measure `pulumi destroy` after each up, too. */
+    destroy: boolean;
     json?: string;
     markdown: boolean;
 }
@@ -46,6 +51,7 @@ interface Sample {
     wallMs: number;
     cpuMs: number;
     rssKiB: number;
+    step: Step;
     creates: number;
 }
 
@@ -100,14 +106,22 @@ function sh(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proces
     return r.stdout;
 }
 
-function preview(
+type Step = "preview" | "up" | "destroy";
+
+/**
+ * One `pulumi preview`, `pulumi up --yes --skip-preview` or `pulumi destroy --yes --skip-preview`, timed.
+ * `expected` is the number of Kubernetes objects the step must plan, create or delete.
+ */
+function pulumiStep(
+    step: Step,
     dir: string,
     stack: string,
     env: NodeJS.ProcessEnv,
     expected: number,
-): Promise<Omit<Sample, "program" | "run">> {
+): Promise<Omit<Sample, "program" | "run" | "step">> {
     const timeFile = path.join(dir, "time.out");
-    const args = ["preview", "--stack", stack, "--non-interactive", "--suppress-progress", "--color", "never"];
+    const args = [step, "--stack", stack, "--non-interactive", "--suppress-progress", "--color", "never"];
+    if (step !== "preview") args.push("--yes", "--skip-preview");
     const cmd = TIME ?? "pulumi";
     const argv = TIME ? ["-f", "%M %U %S", "-o", timeFile, "pulumi", ...args] : args;
     return new Promise((resolve, reject) => {
@@ -119,25 +133,35 @@ function preview(
         p.on("error", reject);
         p.on("close", (code) => {
             const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-            fs.writeFileSync(path.join(dir, "preview.out"), out);
-            if (code !== 0) return reject(new Error(`pulumi preview in ${dir} exited ${code}:\n${out.slice(-4000)}`));
+            const outFile = path.join(dir, `${step}.out`);
+            fs.writeFileSync(outFile, out);
+            if (code !== 0) return reject(new Error(`pulumi ${step} in ${dir} exited ${code}:\n${out.slice(-4000)}`));
             // Anything the provider or program complains about would make the comparison meaningless.
-            const bad = out.split("\n").filter((l) => /\b(error|warning):/i.test(l));
+            // (An up's progress warnings, e.g. "[MinimumReplicasUnavailable]" while a Deployment's pods start,
+            // are the provider's await and expected; an error is not.)
+            const bad = out
+                .split("\n")
+                .filter((l) => (step === "preview" ? /\b(error|warning):/i : /\berror:/i).test(l));
             if (bad.length)
                 return reject(
                     new Error(
-                        `pulumi preview in ${dir} reported:\n${bad.slice(0, 10).join("\n")}\n(full output: ${path.join(dir, "preview.out")})`,
+                        `pulumi ${step} in ${dir} reported:\n${bad.slice(0, 10).join("\n")}\n(full output: ${outFile})`,
                     ),
                 );
-            const m = /\+\s*(\d+)\s+to create/.exec(out);
+            const verb = { preview: "create", up: "created", destroy: "deleted" }[step];
+            const m = /^\s*[+-] (\d+) (to create|created|deleted)\s*$/m.exec(out);
             const creates = m ? Number(m[1]) : NaN;
-            // Kubernetes objects the preview plans to create (each is listed more than once in the output).
+            // Kubernetes objects the step plans or touches (a preview lists each more than once).
             const objects = new Set(
-                out.split("\n").flatMap((l) => /^\s*\+\s+(kubernetes:\S+ \S+) create/.exec(l)?.[1] ?? []),
+                out
+                    .split("\n")
+                    .flatMap((l) => new RegExp(String.raw`^\s*[+-]\s+(kubernetes:\S+ \S+) ${verb}`).exec(l)?.[1] ?? []),
             ).size;
             if (objects !== expected)
                 return reject(
-                    new Error(`pulumi preview in ${dir} plans ${objects} Kubernetes objects, expected ${expected}`),
+                    new Error(
+                        `pulumi ${step} in ${dir}: ${objects} Kubernetes objects ${verb}, expected ${expected} (output: ${outFile})`,
+                    ),
                 );
             let cpuMs = NaN;
             let rssKiB = NaN;
@@ -151,6 +175,52 @@ function preview(
     });
 }
 
+/**
+ * The namespace a program's stack deploys into (the provider's default namespace, set in the stack's config);
+ * one per bench process, as the previous run's may still be terminating.
+ */
+const namespaceOf = (program: string) => `mlkube-bench-${process.pid}-${program}`;
+
+/** Pods the workload runs once up: 2 replicas per Compute, `NUM_NODES` (2) per TrainJob. */
+const podsOf = (n: number, trainJobs: boolean) => 2 * n + (trainJobs ? 2 * Math.ceil(n / 10) : 0);
+
+const BENCH_NODE_LABEL = "mlkube.dev/bench-node";
+
+/**
+ * KWOK nodes for `--up`: the cluster's own KWOK nodes hold 880 pods, N=500 runs 1100. Each bench node
+ * takes 500 pods and more CPU and memory than they ask; KWOK manages it (label `type=kwok`) like the others.
+ */
+function addNodes(kubectl: string, env: NodeJS.ProcessEnv, dir: string, pods: number): void {
+    const count = Math.ceil(pods / 500);
+    const nodes = Array.from({ length: count }, (_, i) => ({
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+            name: `mlkube-bench-${i}`,
+            annotations: { "kwok.x-k8s.io/node": "fake" },
+            labels: { type: "kwok", [BENCH_NODE_LABEL]: "true", "kubernetes.io/hostname": `mlkube-bench-${i}` },
+        },
+        status: {
+            allocatable: { cpu: "1000", memory: "8Ti", pods: "500" },
+            capacity: { cpu: "1000", memory: "8Ti", pods: "500" },
+        },
+    }));
+    const file = path.join(dir, "nodes.json");
+    fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+    sh(kubectl, ["apply", "-f", file], { cwd: dir, env });
+    sh(kubectl, ["wait", "--for=condition=Ready", "node", "-l", BENCH_NODE_LABEL, "--timeout=120s"], { cwd: dir, env });
+    log(`up: ${count} KWOK bench node(s) for ${pods} pods`);
+}
+
+function removeNodes(kubectl: string, env: NodeJS.ProcessEnv): void {
+    spawnSync(kubectl, ["delete", "node", "-l", BENCH_NODE_LABEL, "--wait=false"], { env, stdio: "ignore" });
+}
+
+/** Deletes a round's namespace (pods, claims, everything the up made) and waits until it is gone. */
+function removeNamespace(kubectl: string, env: NodeJS.ProcessEnv, dir: string, ns: string): void {
+    sh(kubectl, ["delete", "namespace", ns, "--wait=true", "--timeout=900s"], { cwd: dir, env });
+}
+
 export async function runPreview(o: PreviewOptions): Promise<void> {
     const started = Date.now();
     const programs = o.floor ? ["mlkube", "raw", "floor"] : ["mlkube", "raw"];
@@ -160,6 +230,8 @@ export async function runPreview(o: PreviewOptions): Promise<void> {
     delete base.PULUMI_BACKEND_URL;
     delete base.PULUMI_CONFIG_PASSPHRASE;
     let env = scriptEnv(o.root, "pulumi-bins.sh", base);
+    let kubectl = "kubectl";
+    if (o.up && !o.cluster) throw new Error("--up needs the local cluster");
     const version = spawnSync("pulumi", ["version"], { env, encoding: "utf8" });
     if (version.status !== 0)
         throw new Error(`the pulumi CLI does not run (scripts/pulumi-bins.sh build?):\n${version.stderr}`);
@@ -173,6 +245,7 @@ export async function runPreview(o: PreviewOptions): Promise<void> {
             );
         const kenv = scriptEnv(o.root, "cluster.sh", base);
         env.KUBECONFIG = kenv.KUBECONFIG;
+        kubectl = kenv.MLKUBE_KUBECTL ?? "kubectl";
     } else {
         env.KUBECONFIG = "/nonexistent/kubeconfig";
     }
@@ -206,74 +279,126 @@ export async function runPreview(o: PreviewOptions): Promise<void> {
             path.join(dir, "index.ts"),
             `// Generated by bench/preview.ts.\nrequire(${JSON.stringify(rel)}).build(${o.n}, { trainJobs: ${o.trainJobs} });\n`,
         );
-        sh("pulumi", ["stack", "init", stack, "--non-interactive", "--no-select"], { cwd: dir, env });
     }
+    // A stack (and, with a cluster, a namespace: the programs emit the same names) per program, and with
+    // --up per round too, so every up starts from an empty stack and an empty namespace.
+    const stackOf = (r: number) => (o.up && r >= 0 ? `${stack}-${r + 1}` : stack);
+    const nsOf = (p: string, r: number) => (o.up && r >= 0 ? `${namespaceOf(p)}-${r + 1}` : namespaceOf(p));
+    const namespaces: string[] = [];
+    for (const p of programs)
+        for (let r = -1; r < (o.up ? o.runs : 0); r++) {
+            const dir = path.join(runDir, p);
+            sh("pulumi", ["stack", "init", stackOf(r), "--non-interactive", "--no-select"], { cwd: dir, env });
+            if (!o.cluster) continue;
+            sh("pulumi", ["config", "set", "--stack", stackOf(r), "kubernetes:namespace", nsOf(p, r)], {
+                cwd: dir,
+                env,
+            });
+            sh(kubectl, ["create", "namespace", nsOf(p, r)], { cwd: dir, env });
+            namespaces.push(nsOf(p, r));
+        }
+    if (o.up) addNodes(kubectl, env, runDir, podsOf(o.n, o.trainJobs));
     log(
         `preview: ${version.stdout.trim()}, ${programs.join("/")} projects in ${path.relative(o.root, runDir)}/, KUBECONFIG=${env.KUBECONFIG}, PULUMI_NODEJS_TRANSPILE_ONLY=true`,
     );
 
-    // One warm-up round (page cache, provider schema, API discovery cache), then the measured rounds.
+    // One warm-up preview per program (page cache, provider schema, API discovery cache), then the
+    // measured rounds; with --up, each round is an up (and with --destroy a destroy) of a fresh stack, then
+    // the namespace is deleted (its claims too: Volumes are retained on destroy by design) and waited for, so
+    // the next program does not pay for this one's teardown.
     const samples: Sample[] = [];
-    for (let r = -1; r < o.runs; r++) {
-        for (let k = 0; k < programs.length; k++) {
-            const p = programs[(k + Math.max(r, 0)) % programs.length];
-            const s = await preview(path.join(runDir, p), stack, env, objects);
-            if (r >= 0) samples.push({ program: p, run: r, ...s });
-            log(
-                `preview N=${o.n} ${r < 0 ? "warm-up" : `run ${r + 1}/${o.runs}`} ${p.padEnd(6)} ${fmtS(s.wallMs)} (CPU ${fmtS(s.cpuMs)}, ${Math.round(s.rssKiB / 1024)} MiB, ${s.creates} to create)`,
-            );
+    const steps: Step[] = o.up ? (o.destroy ? ["up", "destroy"] : ["up"]) : ["preview"];
+    try {
+        for (let r = -1; r < o.runs; r++) {
+            for (let k = 0; k < programs.length; k++) {
+                const p = programs[(k + Math.max(r, 0)) % programs.length];
+                for (const step of r < 0 ? (["preview"] as Step[]) : steps) {
+                    const s = await pulumiStep(step, path.join(runDir, p), stackOf(r), env, objects);
+                    if (r >= 0) samples.push({ program: p, run: r, step, ...s });
+                    log(
+                        `${step} N=${o.n} ${r < 0 ? "warm-up" : `run ${r + 1}/${o.runs}`} ${p.padEnd(6)} ${fmtS(s.wallMs)} (CPU ${fmtS(s.cpuMs)}, ${Math.round(s.rssKiB / 1024)} MiB, ${s.creates} ${step === "preview" ? "to create" : step === "up" ? "created" : "deleted"})`,
+                    );
+                }
+                if (r >= 0 && o.up) removeNamespace(kubectl, env, runDir, nsOf(p, r));
+            }
+        }
+    } finally {
+        if (o.cluster) {
+            for (const ns of namespaces)
+                spawnSync(kubectl, ["delete", "namespace", ns, "--wait=false"], { env, stdio: "ignore" });
+            if (o.up) removeNodes(kubectl, env);
         }
     }
 
-    const get = (p: string) => samples.filter((s) => s.program === p).sort((a, b) => a.run - b.run);
-    const ratio = (a: string, b: string, f: (s: Sample) => number) => get(a).map((x, i) => f(x) / f(get(b)[i]));
     const wall = (s: Sample) => s.wallMs;
     const cpu = (s: Sample) => s.cpuMs;
-    const abs = table(
-        [
-            "program",
-            "creates",
-            "wall (median)",
-            "wall min–max",
-            "CPU (median)",
-            "CPU min–max",
-            "largest process peak RSS",
-        ],
-        programs.map((p) => {
-            const xs = get(p);
-            return [
-                p,
-                String(xs[0].creates),
-                fmtS(median(xs.map(wall))),
-                `${fmtS(Math.min(...xs.map(wall)))}–${fmtS(Math.max(...xs.map(wall)))}`,
-                fmtS(median(xs.map(cpu))),
-                `${fmtS(Math.min(...xs.map(cpu)))}–${fmtS(Math.max(...xs.map(cpu)))}`,
-                `${Math.round(median(xs.map((s) => s.rssKiB)) / 1024)} MiB`,
-            ];
-        }),
-    );
     const pairs = o.floor
         ? [
-              ["mlkube", "raw"],
               ["mlkube", "floor"],
+              ["mlkube", "raw"],
               ["floor", "raw"],
           ]
         : [["mlkube", "raw"]];
-    const ratios = table(
-        ["ratio", "wall", "CPU"],
-        pairs.map(([a, b]) => [`${a}/${b}`, fmtRatio(ratio(a, b, wall)), fmtRatio(ratio(a, b, cpu))]),
-    );
-    const w = median(ratio("mlkube", "raw", wall));
-    const target = `real-engine \`pulumi preview\` ≤ 1.2× raw at N=${o.n}: wall ${w.toFixed(3)}× ${w <= 1.2 ? "OK" : "OVER"} (CPU ${median(ratio("mlkube", "raw", cpu)).toFixed(3)}×)`;
-    const head = `mlkube bench --preview — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; ${version.stdout.trim()}; N=${o.n} (${objects} objects), TrainJobs ${o.trainJobs ? "included" : "not included"}; ${o.cluster ? "local cluster" : "no cluster"}; 1 warm-up + ${o.runs} round(s); took ${((Date.now() - started) / 1000).toFixed(0)} s`;
-    const sections: [string, string][] = [
-        [
-            "pulumi preview (fresh stack, file backend, PULUMI_NODEJS_TRANSPILE_ONLY=true; CPU = CLI + language host + node + provider)",
-            abs,
-        ],
-        [`Ratios (per round, median (min–max) over ${o.runs} round(s))`, ratios],
-        ["Target", `- ${target}`],
-    ];
+    const load = os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ");
+    const head = `mlkube bench --${o.up ? "up" : "preview"} — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC; ${version.stdout.trim()}; N=${o.n} (${objects} objects), TrainJobs ${o.trainJobs ? "included" : "not included"}; ${o.cluster ? "local cluster" : "no cluster"}; 1 warm-up preview + ${o.runs} round(s); took ${((Date.now() - started) / 1000).toFixed(0)} s; load average at the end ${load} (1, 5, 15 min)`;
+    const sections: [string, string][] = [];
+    const targets: string[] = [];
+    for (const step of steps) {
+        const get = (p: string) =>
+            samples.filter((s) => s.program === p && s.step === step).sort((a, b) => a.run - b.run);
+        const ratio = (a: string, b: string, f: (s: Sample) => number) => get(a).map((x, i) => f(x) / f(get(b)[i]));
+        const abs = table(
+            [
+                "program",
+                step === "preview" ? "creates" : step === "up" ? "created" : "deleted",
+                "wall (median)",
+                "wall min–max",
+                "CPU (median)",
+                "CPU min–max",
+                "largest process peak RSS",
+            ],
+            programs.map((p) => {
+                const xs = get(p);
+                return [
+                    p,
+                    String(xs[0].creates),
+                    fmtS(median(xs.map(wall))),
+                    `${fmtS(Math.min(...xs.map(wall)))}–${fmtS(Math.max(...xs.map(wall)))}`,
+                    fmtS(median(xs.map(cpu))),
+                    `${fmtS(Math.min(...xs.map(cpu)))}–${fmtS(Math.max(...xs.map(cpu)))}`,
+                    `${Math.round(median(xs.map((s) => s.rssKiB)) / 1024)} MiB`,
+                ];
+            }),
+        );
+        const ratios = table(
+            ["ratio", "wall", "CPU"],
+            pairs.map(([a, b]) => [`${a}/${b}`, fmtRatio(ratio(a, b, wall)), fmtRatio(ratio(a, b, cpu))]),
+        );
+        const what =
+            step === "preview"
+                ? "pulumi preview (fresh stack"
+                : step === "up"
+                  ? "pulumi up --yes --skip-preview (empty stack and namespace"
+                  : "pulumi destroy --yes --skip-preview (after the up";
+        sections.push(
+            [
+                `${what}, file backend, PULUMI_NODEJS_TRANSPILE_ONLY=true; CPU = CLI + language host + node + provider)`,
+                abs,
+            ],
+            [`${step}: ratios (per round, median (min–max) over ${o.runs} round(s))`, ratios],
+        );
+        const line = (a: string, b: string, limit: number) => {
+            const w = median(ratio(a, b, wall));
+            const c = median(ratio(a, b, cpu));
+            return `\`pulumi ${step}\` ${a}/${b} ≤ ${limit}× at N=${o.n}: wall ${w.toFixed(3)}×, CPU ${c.toFixed(3)}× — ${Math.max(w, c) <= limit ? "OK" : "OVER"}`;
+        };
+        if (o.floor) targets.push(line("mlkube", "floor", 1.05) + " (issue 27)");
+        if (step === "preview") targets.push(line("mlkube", "raw", 1.2) + " (issue 8, wall)");
+    }
+    sections.push(["Targets", targets.map((t) => `- ${t}`).join("\n")]);
     process.stdout.write([head, ...sections.map(([h, t]) => `\n${h}\n${t}`)].join("\n") + "\n");
     if (o.markdown)
         process.stdout.write("\n" + [head, ...sections.map(([h, t]) => `\n**${h}**\n\n${t}`)].join("\n") + "\n");
@@ -286,6 +411,8 @@ export async function runPreview(o: PreviewOptions): Promise<void> {
                     n: o.n,
                     trainJobs: o.trainJobs,
                     cluster: o.cluster,
+                    steps,
+                    loadAverage: os.loadavg(),
                     version: version.stdout.trim(),
                     samples,
                 },

@@ -6,8 +6,11 @@
  *   npm run bench -- --sizes 100,1000 --runs 3      other sizes / run counts
  *   npm run bench:smoke                             N = 100, 1 run, the object-set check (CI)
  *   npm run bench -- --check                        only check that the three programs emit the same objects
- *   npm run bench -- --preview                      real engine: `pulumi preview` of N=100, mlkube vs raw,
- *                                                   1 warm-up + 5 rounds (bench/preview.ts; ~2–3 min)
+ *   npm run bench -- --preview                      real engine: `pulumi preview` of N=100, mlkube vs floor
+ *                                                   vs raw, 1 warm-up + 5 rounds (bench/preview.ts; ~5 min)
+ *   npm run bench -- --up --sizes 100,500           real engine: `pulumi up` and `pulumi destroy` on the local
+ *                                                   cluster's KWOK nodes, 3 rounds (bench/preview.ts);
+ *                                                   --destroy: measure `pulumi destroy` after each up too
  *
  * Options: --sizes a,b,c  --runs R  --import-runs R  --no-check  --no-import  --trainjobs auto|on|off
  *          --workload basic|plain|rich (basic, the default: Secret values are secret Outputs, Volumes mounted
@@ -15,8 +18,8 @@
  *          also has tolerations, affinity, topology spread, security contexts and a podPatch, i.e. the
  *          embedded objects mlkube validates; workload.ts)
  *          --json FILE (raw results)  --markdown (print the tables as Markdown too)
- *          with --preview: --sizes N (one N, default 100)  --runs R (default 5)  --preview-floor (also the
- *          floor program)  --preview-no-cluster (no kubeconfig: the provider previews "cluster unreachable")
+ *          with --preview/--up: --sizes (default 100)  --runs R (default 5 previews, 3 ups)  --no-floor (only
+ *          mlkube and raw)  --preview-no-cluster (no kubeconfig: the provider previews "cluster unreachable")
  *
  * Every measurement is a fresh `node` process (compiled JS, no loader hooks) running one program
  * (bench/programs/main.ts) for one N; wall time is measured around the process, peak RSS by
@@ -54,6 +57,8 @@ interface Options {
     json?: string;
     markdown: boolean;
     preview: boolean;
+    up: boolean;
+    destroy: boolean;
     previewFloor: boolean;
     previewCluster: boolean;
 }
@@ -70,7 +75,9 @@ function parseArgs(argv: string[]): Options {
         workload: "basic",
         markdown: false,
         preview: false,
-        previewFloor: false,
+        up: false,
+        destroy: false,
+        previewFloor: true,
         previewCluster: true,
     };
     let sizesGiven = false;
@@ -91,7 +98,10 @@ function parseArgs(argv: string[]): Options {
             o.runs = Number(next());
             runsGiven = true;
         } else if (a === "--preview") o.preview = true;
+        else if (a === "--up") o.preview = o.up = true;
+        else if (a === "--destroy") o.destroy = true;
         else if (a === "--preview-floor") o.previewFloor = true;
+        else if (a === "--no-floor") o.previewFloor = false;
         else if (a === "--preview-no-cluster") o.previewCluster = false;
         else if (a === "--import-runs") o.importRuns = Number(next());
         else if (a === "--no-check") o.check = false;
@@ -110,8 +120,7 @@ function parseArgs(argv: string[]): Options {
     }
     if (o.preview) {
         if (!sizesGiven) o.sizes = [100];
-        if (!runsGiven) o.runs = 5;
-        if (o.sizes.length !== 1) throw new Error("--preview takes one size (--sizes N)");
+        if (!runsGiven) o.runs = o.up ? 3 : 5;
     }
     if (o.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error("--sizes takes integers ≥ 10");
     if (!(o.runs >= 1)) throw new Error("--runs takes an integer ≥ 1");
@@ -332,17 +341,21 @@ async function main(): Promise<void> {
     if (o.checkOnly) return;
     if (o.preview) {
         if (o.workload !== "basic") throw new Error("--preview measures the basic workload only");
-        return runPreview({
-            root: ROOT,
-            build: OUT,
-            n: o.sizes[0],
-            runs: o.runs,
-            trainJobs,
-            floor: o.previewFloor,
-            cluster: o.previewCluster,
-            json: o.json,
-            markdown: o.markdown,
-        });
+        for (const n of o.sizes)
+            await runPreview({
+                root: ROOT,
+                build: OUT,
+                n,
+                up: o.up,
+                destroy: o.destroy,
+                runs: o.runs,
+                trainJobs,
+                floor: o.previewFloor,
+                cluster: o.previewCluster,
+                json: o.json && o.sizes.length > 1 ? o.json.replace(/(\.json)?$/, `-${n}$1`) : o.json,
+                markdown: o.markdown,
+            });
+        return;
     }
 
     const res: Results = {

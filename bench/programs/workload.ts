@@ -8,8 +8,11 @@ export const IMAGE = "ghcr.io/acme/api:1.0";
 export const TRAIN_IMAGE = "ghcr.io/acme/train:1.0";
 export const PORT = 8080;
 export const NUM_NODES = 2;
-/** Volumes are ReadWriteMany (2 replicas and 2-node TrainJobs mount them) from an RWX-capable class. */
-export const STORAGE_CLASS = "nfs";
+/**
+ * Volumes are ReadWriteMany (2 replicas and 2-node TrainJobs mount them) from an RWX-capable class: the
+ * local cluster's default class (KWOK's volume provisioner binds them), so `npm run bench -- --up` runs.
+ */
+export const STORAGE_CLASS = "standard";
 
 export const volumeName = (i: number) => `data-${i}`;
 export const secretName = (i: number) => `creds-${i}`;

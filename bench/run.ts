@@ -21,7 +21,7 @@
  *          with --preview: --sizes N (one N, default 100)  --runs R (default 5)  --preview-floor (also the
  *          floor program)  --preview-no-cluster (no kubeconfig: the provider previews "cluster unreachable")
  *          with --plugin: --sizes N (one N, default 100)  --runs R (default 3)  --cold-runs R (plugin starts per
- *          variant, default 5)  --preview-no-cluster
+ *          variant, default 5)  --plugin-python (also the workload in Python)  --preview-no-cluster
  *
  * Every measurement is a fresh `node` process (compiled JS, no loader hooks) running one program
  * (bench/programs/main.ts) for one N; wall time is measured around the process, peak RSS by
@@ -64,6 +64,7 @@ interface Options {
     previewCluster: boolean;
     plugin: boolean;
     coldRuns: number;
+    pluginPython: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -82,6 +83,7 @@ function parseArgs(argv: string[]): Options {
         previewCluster: true,
         plugin: false,
         coldRuns: 5,
+        pluginPython: false,
     };
     let sizesGiven = false;
     let runsGiven = false;
@@ -105,6 +107,7 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--preview-no-cluster") o.previewCluster = false;
         else if (a === "--plugin") o.plugin = true;
         else if (a === "--cold-runs") o.coldRuns = Number(next());
+        else if (a === "--plugin-python") o.pluginPython = true;
         else if (a === "--import-runs") o.importRuns = Number(next());
         else if (a === "--no-check") o.check = false;
         else if (a === "--check") o.checkOnly = true;
@@ -373,6 +376,7 @@ async function main(): Promise<void> {
             coldRuns: o.coldRuns,
             trainJobs,
             cluster: o.previewCluster,
+            python: o.pluginPython,
             json: o.json,
             markdown: o.markdown,
         });

@@ -8,9 +8,12 @@
  *   npm run bench -- --check                        only check that the three programs emit the same objects
  *   npm run bench -- --preview                      real engine: `pulumi preview` of N=100, mlkube vs floor
  *                                                   vs raw, 1 warm-up + 5 rounds (bench/preview.ts; ~5 min)
- *   npm run bench -- --up --sizes 100,500           real engine: `pulumi up` and `pulumi destroy` on the local
+ *   npm run bench -- --up --sizes 100,500           real engine: `pulumi up` of N=100 and N=500 on the local
  *                                                   cluster's KWOK nodes, 3 rounds (bench/preview.ts);
  *                                                   --destroy: measure `pulumi destroy` after each up too
+ *   npm run bench -- --plugin                       the plugin path: `pulumi preview` of the workload as Pulumi YAML
+ *                                                   through the plugin vs the TypeScript program, N=100, 1 warm-up +
+ *                                                   3 rounds, and the plugin's cold start (bench/plugin.ts; ~3–5 min)
  *
  * Options: --sizes a,b,c  --runs R  --import-runs R  --no-check  --no-import  --trainjobs auto|on|off
  *          --workload basic|plain|rich (basic, the default: Secret values are secret Outputs, Volumes mounted
@@ -20,6 +23,8 @@
  *          --json FILE (raw results)  --markdown (print the tables as Markdown too)
  *          with --preview/--up: --sizes (default 100)  --runs R (default 5 previews, 3 ups)  --no-floor (only
  *          mlkube and raw)  --preview-no-cluster (no kubeconfig: the provider previews "cluster unreachable")
+ *          with --plugin: --sizes N (one N, default 100)  --runs R (default 3)  --cold-runs R (plugin starts per
+ *          variant, default 5)  --plugin-python (also the workload in Python)  --preview-no-cluster
  *
  * Every measurement is a fresh `node` process (compiled JS, no loader hooks) running one program
  * (bench/programs/main.ts) for one N; wall time is measured around the process, peak RSS by
@@ -38,6 +43,7 @@ import * as mlkubeProgram from "./programs/mlkube";
 import * as rawProgram from "./programs/raw";
 import * as floorProgram from "./programs/floor";
 import { runPreview } from "./preview";
+import { runPluginBench } from "./plugin";
 import { WORKLOADS, type Workload } from "./programs/workload";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -61,6 +67,9 @@ interface Options {
     destroy: boolean;
     previewFloor: boolean;
     previewCluster: boolean;
+    plugin: boolean;
+    coldRuns: number;
+    pluginPython: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -79,6 +88,9 @@ function parseArgs(argv: string[]): Options {
         destroy: false,
         previewFloor: true,
         previewCluster: true,
+        plugin: false,
+        coldRuns: 5,
+        pluginPython: false,
     };
     let sizesGiven = false;
     let runsGiven = false;
@@ -103,6 +115,9 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--preview-floor") o.previewFloor = true;
         else if (a === "--no-floor") o.previewFloor = false;
         else if (a === "--preview-no-cluster") o.previewCluster = false;
+        else if (a === "--plugin") o.plugin = true;
+        else if (a === "--cold-runs") o.coldRuns = Number(next());
+        else if (a === "--plugin-python") o.pluginPython = true;
         else if (a === "--import-runs") o.importRuns = Number(next());
         else if (a === "--no-check") o.check = false;
         else if (a === "--check") o.checkOnly = true;
@@ -121,6 +136,13 @@ function parseArgs(argv: string[]): Options {
     if (o.preview) {
         if (!sizesGiven) o.sizes = [100];
         if (!runsGiven) o.runs = o.up ? 3 : 5;
+    }
+    if (o.plugin) {
+        if (o.preview) throw new Error("--plugin and --preview are separate runs");
+        if (!sizesGiven) o.sizes = [100];
+        if (!runsGiven) o.runs = 3;
+        if (o.sizes.length !== 1) throw new Error("--plugin takes one size (--sizes N)");
+        if (!(o.coldRuns >= 1)) throw new Error("--cold-runs takes an integer ≥ 1");
     }
     if (o.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error("--sizes takes integers ≥ 10");
     if (!(o.runs >= 1)) throw new Error("--runs takes an integer ≥ 1");
@@ -356,6 +378,21 @@ async function main(): Promise<void> {
                 markdown: o.markdown,
             });
         return;
+    }
+    if (o.plugin) {
+        if (o.workload !== "basic") throw new Error("--plugin measures the basic workload only");
+        return runPluginBench({
+            root: ROOT,
+            build: OUT,
+            n: o.sizes[0],
+            runs: o.runs,
+            coldRuns: o.coldRuns,
+            trainJobs,
+            cluster: o.previewCluster,
+            python: o.pluginPython,
+            json: o.json,
+            markdown: o.markdown,
+        });
     }
 
     const res: Results = {

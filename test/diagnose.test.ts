@@ -4,7 +4,7 @@
  * kubeconfig reader, and the watcher against a loopback HTTP server that serves those recordings.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -358,8 +358,9 @@ users:
 /** A fake API server: `routes` answers by path prefix; every request path is recorded. */
 async function apiServer(
     routes: (p: string) => { status: number; body: unknown } | "hang",
-): Promise<{ access: ClusterAccess; paths: string[]; close(): Promise<void> }> {
+): Promise<{ access: ClusterAccess; paths: string[]; connections(): number; close(): Promise<void> }> {
     const paths: string[] = [];
+    let connections = 0;
     const server = http.createServer((req, res) => {
         paths.push(req.url ?? "");
         const r = routes(req.url ?? "");
@@ -367,11 +368,15 @@ async function apiServer(
         res.writeHead(r.status, { "content-type": "application/json" });
         res.end(typeof r.body === "string" ? r.body : JSON.stringify(r.body));
     });
+    server.on("connection", () => connections++);
+    // Longer than any test waits: an idle connection is closed by the client (or by close()), not the server.
+    server.keepAliveTimeout = 60_000;
     await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
     const port = (server.address() as { port: number }).port;
     return {
         access: { server: `http://127.0.0.1:${port}` },
         paths,
+        connections: () => connections,
         close: () =>
             new Promise((res) => {
                 server.closeAllConnections();
@@ -511,6 +516,39 @@ describe("watcher", () => {
         assert.match(out.lines[0].msg, /cannot read JobSet train \(HTTP 403\): progress and diagnosis are off/);
         w.stop();
         await api.close();
+    });
+});
+
+describe("the watcher's client", () => {
+    test("reuses its connection, and an idle kept-alive connection never holds the process", async () => {
+        const api = await apiServer(() => ({ status: 200, body: { items: [] } }));
+        const client = path.join(__dirname, "..", "src", "diagnose", "client.ts");
+        // The child asks 5 times one after the other (a ref'd timer keeps it alive meanwhile: the requests'
+        // sockets are unref'd), then lets go: it must exit at once, not when the server drops the idle connection.
+        const script = `const { get } = require(${JSON.stringify(client)});
+const keep = setInterval(() => {}, 1000);
+(async () => {
+    for (let i = 0; i < 5; i++) if ((await get({ server: ${JSON.stringify(api.access.server)} }, "/api/v1/pods")).status !== 200) process.exit(2);
+    clearInterval(keep);
+    console.log("done");
+})();`;
+        const child = spawn(process.execPath, ["--import", "tsx", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let doneAt = 0;
+        child.stdout.on("data", (d: Buffer) => {
+            out += String(d);
+            if (out.includes("done") && !doneAt) doneAt = Date.now();
+        });
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => (err += String(d)));
+        const code = await new Promise<number | null>((res) => child.on("exit", (c) => res(c)));
+        const lingered = Date.now() - doneAt;
+        await api.close();
+        assert.equal(code, 0, err);
+        assert.ok(doneAt > 0, out);
+        assert.equal(api.paths.length, 5);
+        assert.equal(api.connections(), 1, "one connection for five requests");
+        assert.ok(lingered < 2_000, `the process exited ${lingered} ms after its last request`);
     });
 });
 

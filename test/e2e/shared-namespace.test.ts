@@ -1,7 +1,9 @@
 /**
  * Ownership with the real engine (test/e2e/programs/shared; docs/operations.md, "Two stacks, one
  * namespace"): a second stack with the same names in the same namespace fails with a conflict naming the
- * first stack and changes none of its objects, and destroying it deletes none of them.
+ * first stack and changes none of its objects, and destroying it deletes none of them: for a program with
+ * every kind of object, and for Computes that have nothing but their force-applied Deployment (stopped by
+ * the Compute's ownership guard, the ConfigMap `<name>.mlkube-owner`).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -136,7 +138,12 @@ describe("ownership: two stacks, one namespace, Computes with only a Deployment"
         const p = a.preview(["--expect-no-changes", "--refresh"]);
         assert.equal(p.status, 0, p.output);
         console.log(
-            `# shared namespace, Deployment-only Computes: B up ${up.seconds}s (failed as expected), B destroy ${destroy.seconds}s, A preview ${p.seconds}s, test ${(Date.now() - t0) / 1000}s`,
+            `# shared namespace, Deployment-only Computes: B up ${up.seconds}s (failed as expected), B destroy ${destroy.seconds}s, A preview ${p.seconds}s, test ${(Date.now() - t0) / 1000}s\n# ${up.output
+                .split("\n")
+                .filter((l) => /conflict/.test(l))
+                .slice(0, 2)
+                .map((l) => l.trim())
+                .join("\n# ")}`,
         );
     });
 });

@@ -294,7 +294,7 @@ async function check(trainJobs: boolean, workload: Workload): Promise<void> {
         sets[p] = objects;
         tree[p] = r.resources.map((x) => x.urn).sort();
     }
-    const expected = n * 5 + (trainJobs ? n / 10 : 0) + 1; // PVC, Secret, Deployment, Service, PodDisruptionBudget (+ a JobSet per ten), and the stack's checksum-key Stash
+    const expected = n * 6 + (trainJobs ? n / 10 : 0) + 1; // PVC, Secret, guard ConfigMap, Deployment, Service, PodDisruptionBudget (+ a JobSet per ten), and the stack's checksum-key Stash
     for (const p of ["raw", "floor"]) {
         assert.equal(sets[p].size, expected, `${p} emits ${sets[p].size} objects, expected ${expected}`);
         assert.deepEqual(

@@ -1,11 +1,12 @@
 /**
  * Compute: long-running serving or worker pods. A Deployment (pods assembled by the shared pod
- * builder), a Service when it has ports, and a HorizontalPodAutoscaler with `autoscaling`.
+ * builder), a Service when it has ports, a HorizontalPodAutoscaler with `autoscaling`, a
+ * PodDisruptionBudget, and the ownership guard (a ConfigMap) that every other object waits for.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Deployment } from "@pulumi/kubernetes/apps/v1";
 import { HorizontalPodAutoscaler } from "@pulumi/kubernetes/autoscaling/v2";
-import { Service } from "@pulumi/kubernetes/core/v1";
+import { ConfigMap, Service } from "@pulumi/kubernetes/core/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
@@ -34,6 +35,13 @@ export const COMPUTE_TYPE = "mlkube:index:Compute";
 
 /** Label the Deployment selects its pods (and the Service its endpoints) by. */
 export const COMPUTE_SELECTOR = "mlkube.dev/compute";
+
+/**
+ * Suffix of a Compute's ownership guard, the ConfigMap `<name>.mlkube-owner` (see {@link RenderedCompute.guard}).
+ * A dot, which Deployment and Service names cannot have: a ConfigMap a program names after a workload
+ * (`<name>`, `<name>-config`) is never the guard, which would otherwise join and, on delete, remove it.
+ */
+const OWNER_GUARD_SUFFIX = ".mlkube-owner";
 
 /** One Service port of a {@link Compute} (and the container port it targets). */
 export interface PortSpec {
@@ -492,6 +500,14 @@ schemaMatches<Agree<Resolved<ComputeArgs>, z.input<typeof computeArgsSchema>>>()
 export type ValidatedComputeArgs = z.output<typeof computeArgsSchema>;
 
 export interface RenderedCompute {
+    /**
+     * The ownership guard: an empty ConfigMap `<name>.mlkube-owner` carrying the ownership marker, applied
+     * unforced before every other object of the Compute. The Deployment's applies are forced (see
+     * {@link REPLICAS_OWNERSHIP}), so its own marker cannot stop another stack from taking a Deployment of the
+     * same name over; the guard's marker can, and it exists whatever the replicas, budget or ports (which
+     * may differ between the two stacks). docs/operations.md, "Two stacks, one namespace".
+     */
+    guard: k8s.core.v1.ConfigMap;
     deployment: k8s.apps.v1.Deployment;
     service?: k8s.core.v1.Service;
     autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
@@ -549,7 +565,7 @@ function disruptionBudget(
     return a.autoscaling || (a.replicas ?? 1) >= 2 ? { maxUnavailable: 1 } : undefined;
 }
 
-/** Deployment, Service and autoscaler for validated Compute args: pure, used by the component and tests. @internal */
+/** Guard, Deployment, Service, autoscaler and budget for validated Compute args: pure, used by the component and tests. @internal */
 export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCompute {
     const objectName = a.name ?? name;
     const namespace = resolveNamespace(a.namespace);
@@ -684,6 +700,11 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
             },
         };
     }
+    const guard: k8s.core.v1.ConfigMap = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { ...metadata(), name: `${objectName}${OWNER_GUARD_SUFFIX}` },
+    };
     const budget = disruptionBudget(a);
     const pdb: k8s.policy.v1.PodDisruptionBudget | undefined = budget && {
         apiVersion: "policy/v1",
@@ -694,6 +715,7 @@ export function renderCompute(name: string, a: ValidatedComputeArgs): RenderedCo
         spec: { ...budget, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
     };
     return {
+        guard,
         deployment,
         service,
         autoscaler,
@@ -800,24 +822,31 @@ export class Compute extends MlkubeComponent {
                     fail("Compute", name, ["name"], dns1035Message(objectName));
                 return { r: renderCompute(name, a), ns: resolveNamespace(a.namespace), objectName };
             },
-            ({ r, ns, objectName }) =>
-                [r.deployment, r.service, r.autoscaler, r.disruptionBudget]
+            ({ r, ns, objectName }) => [
+                ...[r.deployment, r.service, r.autoscaler, r.disruptionBudget]
                     .filter((o) => o !== undefined)
                     .map((o) => ({ kind: o.kind as string, namespace: ns, name: objectName })),
+                { kind: "ConfigMap", namespace: ns, name: `${objectName}${OWNER_GUARD_SUFFIX}` },
+            ],
         );
         super(computeSpec, name, opts);
-        // The budget first: its apply is not forced, so when another stack owns an object of this name its
+        // The guard first: its apply is not forced, so when another stack owns a Compute of this name its
         // ownership marker (src/metadata.ts) conflicts there, before the Deployment's forced apply could take
-        // the other stack's Deployment over (docs/operations.md, "Two stacks, one namespace").
+        // the other stack's Deployment over, and before a Service or budget of this stack could select the
+        // other stack's pods (docs/operations.md, "Two stacks, one namespace").
+        const guard = new ConfigMap(name, r.guard, { parent: this });
+        const deps = [...r.dependencies, guard];
         if (r.disruptionBudget)
-            this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, { parent: this });
-        const deploymentDeps = this.disruptionBudget ? [...r.dependencies, this.disruptionBudget] : r.dependencies;
+            this.disruptionBudget = new PodDisruptionBudget(name, r.disruptionBudget, {
+                parent: this,
+                dependsOn: [guard],
+            });
         this.deployment = new Deployment(name, r.deployment, {
             parent: this,
-            dependsOn: deploymentDeps,
+            dependsOn: deps,
             ignoreChanges: keepFieldManager(r.ignoreChanges),
         });
-        if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: r.dependencies });
+        if (r.service) this.service = new Service(name, r.service, { parent: this, dependsOn: deps });
         if (r.autoscaler)
             this.autoscaler = new HorizontalPodAutoscaler(name, r.autoscaler, {
                 parent: this,

@@ -89,6 +89,7 @@ test("all options together emit schema-valid Kubernetes objects", async () => {
     });
     const objects = out.objects().map(reveal);
     assert.deepEqual(objects.map((o) => o.kind).sort(), [
+        "ConfigMap",
         "Deployment",
         "HorizontalPodAutoscaler",
         "PersistentVolumeClaim",

@@ -10,7 +10,7 @@ import { Compute, Secret, TrainJob, Volume } from "../src";
 import { FIELD_MANAGER_ANNOTATION, ownershipAnnotations, STACK_ANNOTATION } from "../src/metadata";
 import { collect } from "../src/render/collect";
 
-/** Every component, every backend, every optional object (Service, PDB, HPA, the Job's headless Service). */
+/** Every component, every backend, every optional object (Service, PDB, HPA, Compute's guard, the Job's headless Service). */
 function everything() {
     const data = new Volume("data", { size: "1Gi", accessMode: "ReadWriteMany", storageClass: "nfs" });
     const keys = new Secret("keys", { env: { TOKEN: "t" } });
@@ -40,6 +40,7 @@ test("ownership: every object carries mlkube.dev/stack <project>/<stack> and the
     const objects = r.resources.filter((x) => x.type.startsWith("kubernetes:"));
     const kinds = new Set(objects.map((o: any) => o.inputs.kind));
     for (const k of [
+        "ConfigMap",
         "PersistentVolumeClaim",
         "Secret",
         "Deployment",
@@ -146,19 +147,45 @@ test("ownership: the field manager stays within the API server's 128 characters,
     assert.match(m1, /^mlkube\/p+/);
 });
 
-test("ownership: a Compute's Deployment (forced applies) is created after its unforced PodDisruptionBudget, whose marker conflict stops it", async () => {
-    const r = await collect(() => new Compute("web", { image: "nginx:1.27", replicas: 2 }), {
-        project: "proj",
-        stack: "a",
-    });
-    const dep: any = r.resources.find((x) => x.type === "kubernetes:apps/v1:Deployment")!;
-    const pdb: any = r.resources.find((x) => x.type === "kubernetes:policy/v1:PodDisruptionBudget")!;
-    assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
-    assert.equal(pdb.inputs.metadata.annotations["pulumi.com/patchForce"], undefined);
-    assert.ok(
-        dep.options.dependsOn?.includes(pdb.urn),
-        `Deployment depends on ${pdb.urn}; has ${dep.options.dependsOn?.join(", ")}`,
+test("ownership: every Compute's objects are created after its unforced ownership guard, whose marker conflict stops the Deployment's forced apply", async () => {
+    // Each shape of Compute, including those with no other object of their name before the Deployment (issue 23).
+    const shapes: Record<string, object> = {
+        solo: {},
+        nobudget: { replicas: 2, disruptionBudget: false },
+        web: { replicas: 2, ports: [{ port: 80 }] },
+        api: { ports: [{ port: 80 }], resources: { cpu: 1 }, autoscaling: { minReplicas: 1, maxReplicas: 3 } },
+        zero: { replicas: 0, disruptionBudget: false },
+    };
+    const r = await collect(
+        () => {
+            for (const [name, args] of Object.entries(shapes)) new Compute(name, { image: "nginx:1.27", ...args });
+        },
+        { project: "proj", stack: "a" },
     );
+    assert.deepEqual(
+        r.errors.map((e) => e.message),
+        [],
+    );
+    for (const name of Object.keys(shapes)) {
+        const children = r.resources.filter((x: any) => x.type.startsWith("kubernetes:") && x.name === name) as any[];
+        const guard = children.find((x) => x.type === "kubernetes:core/v1:ConfigMap");
+        assert.ok(guard, `${name}: has a guard (${children.map((x) => x.type).join(", ")})`);
+        assert.equal(guard.inputs.metadata.name, `${name}.mlkube-owner`);
+        assert.deepEqual(Object.keys(guard.inputs).sort(), ["apiVersion", "kind", "metadata"], `${name}: empty`);
+        assert.equal(guard.inputs.metadata.annotations[STACK_ANNOTATION], "proj/a");
+        assert.equal(guard.inputs.metadata.annotations["pulumi.com/patchForce"], undefined, `${name}: guard unforced`);
+        assert.deepEqual(guard.options.dependsOn ?? [], [], `${name}: the guard waits for nothing`);
+        const dep = children.find((x) => x.type === "kubernetes:apps/v1:Deployment");
+        assert.equal(dep.inputs.metadata.annotations["pulumi.com/patchForce"], "true");
+        for (const c of children) {
+            if (c === guard) continue;
+            const after = c.type.endsWith(":HorizontalPodAutoscaler") ? dep.urn : guard.urn;
+            assert.ok(
+                c.options.dependsOn?.includes(after),
+                `${name}: ${c.type} depends on ${after}; has ${c.options.dependsOn?.join(", ")}`,
+            );
+        }
+    }
 });
 
 test("ownership: objects whose applies leave fields out keep the field manager they were created with (ignoreChanges on the manager annotation)", async () => {

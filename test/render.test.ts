@@ -34,8 +34,9 @@ test("renders the quickstart: every object conforms, in apply order, secrets red
     assert.equal(r.project, "quickstart");
     assert.deepEqual(
         r.objects.map((o) => o.kind),
-        ["ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "Deployment"],
+        ["ConfigMap", "ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "Deployment"],
     );
+    assert.ok(find(r.objects, "ConfigMap", "server.mlkube-owner"), "the Compute's ownership guard");
     for (const o of r.objects) assertConforms(o);
     const secret = find(r.objects, "Secret", "api-token");
     assert.deepEqual(secret.data, { API_TOKEN: b64(REDACTED) });
@@ -208,7 +209,7 @@ test("cli: --out writes a directory", () => {
     const r = cli("render", "examples/quickstart", "--out", dir, "--stack", "dev");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "");
-    assert.equal(fs.readdirSync(dir).length, 5);
+    assert.equal(fs.readdirSync(dir).length, 6);
 });
 
 test("cli: validation errors print just the message and exit 1", () => {

@@ -147,9 +147,19 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
         const selector = { "mlkube.dev/compute": cName };
         const isRich = opts.workload === "rich";
         const computeParent = parents?.compute(cName);
+        // The ownership guard every Compute has, created before its other objects, which depend on it
+        // (src/compute.ts: its unforced apply's conflict stops another stack's forced Deployment takeover).
+        const guard = new k8s.core.v1.ConfigMap(
+            cName,
+            {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: `${cName}.mlkube-owner`, labels: labels("compute", cName), annotations: owner() },
+            },
+            { parent: computeParent },
+        );
         // What Compute creates by default for 2+ replicas (issue 14 part B): users get it, so it is measured.
-        // Created before the Deployment, which depends on it (src/compute.ts: its conflict stops a forced takeover).
-        const pdb = new k8s.policy.v1.PodDisruptionBudget(
+        new k8s.policy.v1.PodDisruptionBudget(
             cName,
             {
                 apiVersion: "policy/v1",
@@ -161,7 +171,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     unhealthyPodEvictionPolicy: "AlwaysAllow",
                 },
             },
-            { parent: computeParent },
+            { parent: computeParent, dependsOn: [guard] },
         );
 
         new k8s.apps.v1.Deployment(
@@ -220,7 +230,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                     },
                 },
             },
-            { parent: computeParent, dependsOn: [pvc, secret, pdb], ignoreChanges: [KEEP_MANAGER] },
+            { parent: computeParent, dependsOn: [pvc, secret, guard], ignoreChanges: [KEEP_MANAGER] },
         );
         new k8s.core.v1.Service(
             cName,
@@ -230,7 +240,7 @@ export function build(n: number, opts: BuildOptions, parents?: Parents): void {
                 metadata: { name: cName, labels: labels("compute", cName), annotations: owner() },
                 spec: { type: "ClusterIP", selector, ports: [{ port: PORT, targetPort: PORT, protocol: "TCP" }] },
             },
-            { parent: computeParent, dependsOn: [pvc, secret] },
+            { parent: computeParent, dependsOn: [pvc, secret, guard] },
         );
         if (opts.trainJobs && hasTrainJob(i)) {
             const tName = trainJobName(i / 10);

@@ -1,7 +1,8 @@
 /**
  * The benchmark workload, shared by the three programs so they describe the same thing: workload `i`
- * is a Volume, a Secret and a Compute (PVC + Secret + Deployment + Service + PodDisruptionBudget), and
- * every tenth workload also has a TrainJob (JobSet backend) that mounts the workload's Volume.
+ * is a Volume, a Secret and a Compute (PVC + Secret + ownership guard ConfigMap + Deployment + Service +
+ * PodDisruptionBudget), and every tenth workload also has a TrainJob (JobSet backend) that mounts the
+ * workload's Volume.
  */
 import * as pulumi from "@pulumi/pulumi";
 export const IMAGE = "ghcr.io/acme/api:1.0";

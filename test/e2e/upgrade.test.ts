@@ -81,7 +81,10 @@ function destructive(stack: Stack): Step[] {
         });
 }
 
-/** What the previous release created, as kubectl names it and as `<Pulumi type>::<name>` (0.1.0 had no PodDisruptionBudget; the upgrade adds one). */
+/**
+ * What the previous release created, as kubectl names it and as `<Pulumi type>::<name>` (0.1.0 had no
+ * PodDisruptionBudget and no ownership guard; the upgrade creates both).
+ */
 const OBJECTS = [
     ["persistentvolumeclaim", "data", "kubernetes:core/v1:PersistentVolumeClaim::data"],
     ["persistentvolumeclaim", "ckpt", "kubernetes:core/v1:PersistentVolumeClaim::ckpt"],
@@ -147,6 +150,12 @@ describe("upgrade: the previous release to the checkout", () => {
         }
         assert.equal(stack.outputs().jobState, "Complete");
         assert.equal(stack.outputs().jobName, "train");
+        const guard = get("configmap", "api.mlkube-owner", ns);
+        assert.equal(
+            guard?.metadata.annotations["mlkube.dev/stack"],
+            `mlkube-e2e-upgrade/${stack.name}`,
+            "the Compute's guard was created",
+        );
         const p = stack.preview(["--expect-no-changes"]);
         assert.equal(p.status, 0, p.output);
         console.log(

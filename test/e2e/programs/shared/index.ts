@@ -7,33 +7,53 @@ import * as mlkube from "mlkube";
 const config = new pulumi.Config();
 const jobRunFor = config.get("jobRunFor");
 
-const data = new mlkube.Volume("data", {
-    size: config.get("dataSize") ?? "1Gi",
-    storageClass: config.get("storageClass"),
-});
-export const claim = data.claimName;
-
-if (config.getBoolean("workloads") ?? true) {
-    const keys = new mlkube.Secret("keys", { env: { API_TOKEN: config.requireSecret("token") } });
-    new mlkube.Compute("api", {
+/**
+ * `solo`: only Computes with no Volume, Secret, Service or PodDisruptionBudget of their own name beside the
+ * Deployment (whose applies are forced): one replica, and two replicas with `disruptionBudget: false`.
+ */
+function solo(): void {
+    const pod = {
         image: "registry.example/api:1.0",
         resources: { cpu: "100m", memory: "128Mi" },
-        replicas: config.getNumber("replicas") ?? 2,
-        ports: [{ port: 8080 }],
-        secrets: [keys],
         securityContext: { runAsUser: 1000 },
-    });
-    new mlkube.TrainJob("train", {
-        image: "registry.example/train:1.0",
-        command: ["python", "/app/train.py"],
-        numNodes: 1,
-        resourcesPerNode: { cpu: "100m", memory: "128Mi" },
-        volumes: [data],
-        securityContext: { runAsUser: 1000 },
-        // `jobRunFor` (e.g. "60s"): the job's pods run that long on the KWOK nodes and `up` waits for it, so
-        // that a fault injected mid-update (test/e2e/faults.test.ts) hits an update still in flight.
-        ...(jobRunFor
-            ? { waitForCompletion: true, timeout: 600, podAnnotations: { "mlkube.test/run-for": jobRunFor } }
-            : {}),
-    });
+    };
+    new mlkube.Compute("solo", pod);
+    new mlkube.Compute("nobudget", { ...pod, replicas: 2, disruptionBudget: false });
 }
+
+function full(): pulumi.Output<string> {
+    const data = new mlkube.Volume("data", {
+        size: config.get("dataSize") ?? "1Gi",
+        storageClass: config.get("storageClass"),
+    });
+
+    if (config.getBoolean("workloads") ?? true) {
+        const keys = new mlkube.Secret("keys", { env: { API_TOKEN: config.requireSecret("token") } });
+        new mlkube.Compute("api", {
+            image: "registry.example/api:1.0",
+            resources: { cpu: "100m", memory: "128Mi" },
+            replicas: config.getNumber("replicas") ?? 2,
+            ports: [{ port: 8080 }],
+            secrets: [keys],
+            securityContext: { runAsUser: 1000 },
+        });
+        new mlkube.TrainJob("train", {
+            image: "registry.example/train:1.0",
+            command: ["python", "/app/train.py"],
+            numNodes: 1,
+            resourcesPerNode: { cpu: "100m", memory: "128Mi" },
+            volumes: [data],
+            securityContext: { runAsUser: 1000 },
+            // `jobRunFor` (e.g. "60s"): the job's pods run that long on the KWOK nodes and `up` waits for it, so
+            // that a fault injected mid-update (test/e2e/faults.test.ts) hits an update still in flight.
+            ...(jobRunFor
+                ? { waitForCompletion: true, timeout: 600, podAnnotations: { "mlkube.test/run-for": jobRunFor } }
+                : {}),
+        });
+    }
+    return data.claimName;
+}
+
+const soloOnly = config.getBoolean("solo") ?? false;
+if (soloOnly) solo();
+export const claim = soloOnly ? undefined : full();

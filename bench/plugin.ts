@@ -24,7 +24,7 @@
  * The warm-up round is `pulumi preview --json` of each program, and checks that the engine plans the
  * TypeScript program's resources for each of the others: the same URNs (type chain and name; project and stack stripped) with the same Kubernetes
  * inputs (the checksum annotations, keyed by a per-stack random key, compared by presence). Then the
- * measured rounds alternate the order; each preview must plan 5.1·N Kubernetes objects and print no
+ * measured rounds alternate the order; each preview must plan 6.1·N Kubernetes objects and print no
  * error/warning. Wall time around `pulumi preview`; CPU (user+sys) and the largest process's peak RSS by
  * /usr/bin/time (CLI + language host + node/plugin + Kubernetes provider; not the API server).
  *
@@ -434,7 +434,7 @@ export async function runPluginBench(o: PluginBenchOptions): Promise<void> {
 
     // Projects and stacks.
     const stack = "bench-plugin";
-    const objects = o.n * 5 + (o.trainJobs ? Math.ceil(o.n / 10) : 0);
+    const objects = o.n * 6 + (o.trainJobs ? Math.ceil(o.n / 10) : 0);
     const programs: Program[] = o.python ? ["ts", "yaml", "python"] : ["ts", "yaml"];
     const others = programs.filter((p) => p !== "ts");
     const dirs = Object.fromEntries(programs.map((p) => [p, path.join(runDir, p)])) as Record<Program, string>;

@@ -266,7 +266,7 @@ export async function runPreview(o: PreviewOptions): Promise<void> {
         PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     };
     const stack = "bench";
-    const objects = o.n * 5 + (o.trainJobs ? Math.ceil(o.n / 10) : 0);
+    const objects = o.n * 6 + (o.trainJobs ? Math.ceil(o.n / 10) : 0);
     for (const p of programs) {
         const dir = path.join(runDir, p);
         fs.mkdirSync(dir, { recursive: true });

@@ -129,8 +129,8 @@ export const DEFAULTS_NOT_SENT: Record<string, string> = {
 /** The wire form of an env value's Secret key (the TypeScript `SecretKeyRef` carries a resource and a checksum instead). */
 const secretKeyRefWire = z.strictObject({
     secret: z.instanceof(Secret).optional(),
-    secretName: dnsSubdomain.optional(),
-    key: secretKey,
+    secretName: dnsSubdomain().optional(),
+    key: secretKey(),
     optional: z.boolean().optional(),
 });
 
@@ -474,7 +474,7 @@ class Generator {
     }
 
     private bare(s: z.ZodType, tsNode: ts.TypeNode | undefined, where: Where): TypeSpec {
-        if (s === (secretKeyRefSchema as z.ZodType))
+        if (s === (secretKeyRefSchema() as z.ZodType))
             return this.wireObject(
                 "SecretKeyRef",
                 secretKeyRefWire,
@@ -539,7 +539,7 @@ class Generator {
                 if (cls === VolumeReference) {
                     return this.wireObject(
                         "ExistingVolume",
-                        existingVolumeSchema,
+                        existingVolumeSchema(),
                         this.src.declaration("src/volume.ts", "VolumeReference"),
                         WIRE_DOCS.ExistingVolume,
                     );
@@ -548,7 +548,7 @@ class Generator {
                     // Typed by the options of `Secret.existing(secretName, opts)` (plus secretName), described by hand.
                     return this.wireObject(
                         "ExistingSecret",
-                        existingSecretSchema,
+                        existingSecretSchema(),
                         this.src.existingSecretOptions(),
                         WIRE_DOCS.ExistingSecret,
                         WIRE_DOCS.ExistingSecretFields,

@@ -15,7 +15,7 @@ export interface ComponentSpec<C extends pulumi.ComponentResource = pulumi.Compo
     readonly name: string;
     /** Pulumi type token: `mlkube:index:Volume`. */
     readonly token: string;
-    /** The zod schema of its args' fields (schema.json's inputs). */
+    /** The zod schema of its args' fields (schema.json's inputs): a getter, built on first read. */
     readonly schema: z.ZodType;
     /** Where its args interface and its class are declared (schema.json's descriptions), relative to the package root. */
     readonly source: { readonly args: string; readonly argsFile: string; readonly classFile: string };

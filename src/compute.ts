@@ -10,6 +10,7 @@ import { ConfigMap, Service } from "@pulumi/kubernetes/core/v1";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { lazy } from "./schema/lazy";
 import { compact, InputMap, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import type { BuiltPod } from "./pod/builder";
 import { ComponentSpec, MlkubeComponent, prepare } from "./base";
@@ -228,22 +229,24 @@ export interface ComputeArgs extends PodOptions {
     skipAwait?: boolean;
 }
 
-const probeSchema = z
-    .strictObject({
-        path: z.string().startsWith("/").optional(),
-        port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
-        command: z.array(z.string()).min(1).optional(),
-        initialDelaySeconds: int32().optional(),
-        periodSeconds: int32(1).optional(),
-        timeoutSeconds: int32(1).optional(),
-        failureThreshold: int32(1).optional(),
-    })
-    .refine((p) => !(p.path && p.command), {
-        message: "path (HTTP) and command (exec) are mutually exclusive; pick one",
-        path: ["command"],
-    });
+const probeSchema = lazy(() =>
+    z
+        .strictObject({
+            path: z.string().startsWith("/").optional(),
+            port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
+            command: z.array(z.string()).min(1).optional(),
+            initialDelaySeconds: int32().optional(),
+            periodSeconds: int32(1).optional(),
+            timeoutSeconds: int32(1).optional(),
+            failureThreshold: int32(1).optional(),
+        })
+        .refine((p) => !(p.path && p.command), {
+            message: "path (HTTP) and command (exec) are mutually exclusive; pick one",
+            path: ["command"],
+        }),
+);
 
-const portNumber = z.number().int().min(1).max(65535);
+const portNumber = lazy(() => z.number().int().min(1).max(65535));
 
 /** The API server's default `--service-node-port-range`. */
 export const NODE_PORT_RANGE = [30000, 32767] as const;
@@ -252,252 +255,264 @@ export const NODE_PORT_RANGE = [30000, 32767] as const;
 function portNameOf(p: { name?: string; port: number }, count: number): string | undefined {
     return p.name ?? (count > 1 ? `port-${p.port}` : undefined);
 }
-const intOrPercent = z.union([
-    z.number().int().nonnegative(),
-    z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' }),
-]);
+const intOrPercent = lazy(() =>
+    z.union([
+        z.number().int().nonnegative(),
+        z.string().regex(/^\d+%$/, { message: 'must be a count or a percentage such as "25%"' }),
+    ]),
+);
 
 /** A PDB count: a whole number of pods or a percentage "0%".."100%". */
-const budgetValue = z.union([
-    z
-        .number()
-        .int()
-        .nonnegative()
-        .max(2 ** 31 - 1),
-    z.string().regex(/^(100|[1-9]?[0-9])%$/, {
-        error: (iss) =>
-            `${JSON.stringify(iss.input)} is neither a pod count nor a percentage; use a whole number such as 1 or a percentage such as "25%"`,
-    }),
-]);
-
-const disruptionBudgetSchema = z.union([
-    z.literal(false),
-    z
-        .strictObject({ minAvailable: budgetValue.optional(), maxUnavailable: budgetValue.optional() })
-        .refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), {
-            message: "needs exactly one of minAvailable or maxUnavailable (Kubernetes allows one per budget)",
+const budgetValue = lazy(() =>
+    z.union([
+        z
+            .number()
+            .int()
+            .nonnegative()
+            .max(2 ** 31 - 1),
+        z.string().regex(/^(100|[1-9]?[0-9])%$/, {
+            error: (iss) =>
+                `${JSON.stringify(iss.input)} is neither a pod count nor a percentage; use a whole number such as 1 or a percentage such as "25%"`,
         }),
-]);
+    ]),
+);
+
+const disruptionBudgetSchema = lazy(() =>
+    z.union([
+        z.literal(false),
+        z
+            .strictObject({ minAvailable: budgetValue().optional(), maxUnavailable: budgetValue().optional() })
+            .refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), {
+                message: "needs exactly one of minAvailable or maxUnavailable (Kubernetes allows one per budget)",
+            }),
+    ]),
+);
 
 /** @internal */
-export const computeArgsSchema = z
-    .strictObject({
-        ...podOptionsShape,
-        replicas: int32().optional(),
-        strategy: z
-            .strictObject({
-                type: z.enum(["Recreate", "RollingUpdate"]),
-                maxSurge: intOrPercent.optional(),
-                maxUnavailable: intOrPercent.optional(),
-            })
-            .superRefine((st, ctx) => {
-                if (st.type === "Recreate") {
-                    for (const k of ["maxSurge", "maxUnavailable"] as const)
-                        if (st[k] !== undefined)
-                            ctx.addIssue({
-                                code: "custom",
-                                path: [k],
-                                message: `only applies with type "RollingUpdate"`,
-                            });
-                } else if (
-                    (st.maxSurge === 0 || st.maxSurge === "0%") &&
-                    (st.maxUnavailable === 0 || st.maxUnavailable === "0%")
-                ) {
-                    ctx.addIssue({
-                        code: "custom",
-                        path: ["maxUnavailable"],
-                        message:
-                            "maxSurge and maxUnavailable cannot both be 0 (the update could never make progress); allow one pod of either",
-                    });
-                }
-            })
-            .optional(),
-        serviceLabels: record(labelKey, input(labelValue)).optional(),
-        serviceAnnotations: annotationMap(input(z.string())).optional(),
-        autoscaling: z
-            .strictObject({
-                minReplicas: int32(1).optional(),
-                maxReplicas: int32(1),
-                targetCPUUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
-                targetMemoryUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
-            })
-            .refine((a) => (a.minReplicas ?? 1) <= a.maxReplicas, {
-                message: "minReplicas must not exceed maxReplicas",
-                path: ["minReplicas"],
-            })
-            .optional(),
-        ports: z
-            .array(
-                z.strictObject({
-                    port: portNumber,
-                    targetPort: portNumber.optional(),
-                    name: portName.optional(),
-                    protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
-                    nodePort: portNumber.optional(),
-                }),
-            )
-            .optional(),
-        serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "Headless"]).optional(),
-        readinessProbe: probeSchema.optional(),
-        livenessProbe: probeSchema.optional(),
-        startupProbe: probeSchema.optional(),
-        disruptionBudget: disruptionBudgetSchema.optional(),
-        name: dnsLabel().optional(),
-        namespace: input(dnsLabel()).optional(),
-        skipAwait: z.boolean().optional(),
-    })
-    .superRefine((a, ctx) => {
-        if (a.replicas !== undefined && a.autoscaling) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["replicas"],
-                message:
-                    "replicas and autoscaling are mutually exclusive (the autoscaler owns the replica count); remove replicas",
-            });
-        }
-        // Kubernetes takes a limit as the request when no request is given, so a limit alone is enough.
-        if (
-            a.autoscaling &&
-            (a.autoscaling.targetMemoryUtilizationPercentage === undefined ||
-                a.autoscaling.targetCPUUtilizationPercentage !== undefined) &&
-            a.resources?.cpu === undefined &&
-            a.resources?.limits?.cpu === undefined
-        ) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["autoscaling"],
-                message:
-                    "CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu",
-            });
-        }
-        if (
-            a.autoscaling?.targetMemoryUtilizationPercentage !== undefined &&
-            a.resources?.memory === undefined &&
-            a.resources?.limits?.memory === undefined
-        ) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["autoscaling", "targetMemoryUtilizationPercentage"],
-                message: "needs resources.memory; set it",
-            });
-        }
-        if ((a.serviceLabels || a.serviceAnnotations) && !a.ports?.length) {
-            ctx.addIssue({
-                code: "custom",
-                path: [a.serviceLabels ? "serviceLabels" : "serviceAnnotations"],
-                message: "needs ports (without ports no Service is created)",
-            });
-        }
-        if (a.serviceType && !a.ports?.length)
-            ctx.addIssue({
-                code: "custom",
-                path: ["serviceType"],
-                message: "needs ports (without ports no Service is created)",
-            });
-        const seen = new Set<number>();
-        const names = new Map<string, number>();
-        const ports = a.ports ?? [];
-        ports.forEach((p, i) => {
-            if (seen.has(p.port))
-                ctx.addIssue({ code: "custom", path: ["ports", i, "port"], message: `port ${p.port} is listed twice` });
-            seen.add(p.port);
-            if (p.nodePort !== undefined && a.serviceType !== "NodePort" && a.serviceType !== "LoadBalancer") {
+export const computeArgsSchema = lazy(() =>
+    z
+        .strictObject({
+            ...podOptionsShape(),
+            replicas: int32().optional(),
+            strategy: z
+                .strictObject({
+                    type: z.enum(["Recreate", "RollingUpdate"]),
+                    maxSurge: intOrPercent().optional(),
+                    maxUnavailable: intOrPercent().optional(),
+                })
+                .superRefine((st, ctx) => {
+                    if (st.type === "Recreate") {
+                        for (const k of ["maxSurge", "maxUnavailable"] as const)
+                            if (st[k] !== undefined)
+                                ctx.addIssue({
+                                    code: "custom",
+                                    path: [k],
+                                    message: `only applies with type "RollingUpdate"`,
+                                });
+                    } else if (
+                        (st.maxSurge === 0 || st.maxSurge === "0%") &&
+                        (st.maxUnavailable === 0 || st.maxUnavailable === "0%")
+                    ) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["maxUnavailable"],
+                            message:
+                                "maxSurge and maxUnavailable cannot both be 0 (the update could never make progress); allow one pod of either",
+                        });
+                    }
+                })
+                .optional(),
+            serviceLabels: record(labelKey(), input(labelValue())).optional(),
+            serviceAnnotations: annotationMap(input(z.string())).optional(),
+            autoscaling: z
+                .strictObject({
+                    minReplicas: int32(1).optional(),
+                    maxReplicas: int32(1),
+                    targetCPUUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
+                    targetMemoryUtilizationPercentage: z.number().int().min(1).max(1000).optional(),
+                })
+                .refine((a) => (a.minReplicas ?? 1) <= a.maxReplicas, {
+                    message: "minReplicas must not exceed maxReplicas",
+                    path: ["minReplicas"],
+                })
+                .optional(),
+            ports: z
+                .array(
+                    z.strictObject({
+                        port: portNumber(),
+                        targetPort: portNumber().optional(),
+                        name: portName().optional(),
+                        protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
+                        nodePort: portNumber().optional(),
+                    }),
+                )
+                .optional(),
+            serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer", "Headless"]).optional(),
+            readinessProbe: probeSchema().optional(),
+            livenessProbe: probeSchema().optional(),
+            startupProbe: probeSchema().optional(),
+            disruptionBudget: disruptionBudgetSchema().optional(),
+            name: dnsLabel().optional(),
+            namespace: input(dnsLabel()).optional(),
+            skipAwait: z.boolean().optional(),
+        })
+        .superRefine((a, ctx) => {
+            if (a.replicas !== undefined && a.autoscaling) {
                 ctx.addIssue({
                     code: "custom",
-                    path: ["ports", i, "nodePort"],
-                    message: `only applies with serviceType "NodePort" or "LoadBalancer"`,
+                    path: ["replicas"],
+                    message:
+                        "replicas and autoscaling are mutually exclusive (the autoscaler owns the replica count); remove replicas",
                 });
-            } else if (
-                p.nodePort !== undefined &&
-                (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1])
+            }
+            // Kubernetes takes a limit as the request when no request is given, so a limit alone is enough.
+            if (
+                a.autoscaling &&
+                (a.autoscaling.targetMemoryUtilizationPercentage === undefined ||
+                    a.autoscaling.targetCPUUtilizationPercentage !== undefined) &&
+                a.resources?.cpu === undefined &&
+                a.resources?.limits?.cpu === undefined
             ) {
                 ctx.addIssue({
                     code: "custom",
-                    path: ["ports", i, "nodePort"],
-                    message: `${p.nodePort} is outside the Service node-port range ${NODE_PORT_RANGE.join("-")} (the API server's default --service-node-port-range); use a port in that range or leave nodePort out`,
+                    path: ["autoscaling"],
+                    message:
+                        "CPU-based autoscaling needs resources.cpu (utilization is measured against the request); set resources.cpu",
                 });
             }
-            const name = portNameOf(p, ports.length);
-            if (name === undefined) return;
-            const prev = names.get(name);
-            if (prev !== undefined) {
-                const defaulted = p.name === undefined || ports[prev].name === undefined;
+            if (
+                a.autoscaling?.targetMemoryUtilizationPercentage !== undefined &&
+                a.resources?.memory === undefined &&
+                a.resources?.limits?.memory === undefined
+            ) {
                 ctx.addIssue({
                     code: "custom",
-                    path: ["ports", p.name === undefined ? prev : i, "name"],
-                    message: `port name ${JSON.stringify(name)} is also the name of ports[${p.name === undefined ? i : prev}]; port names must be unique${defaulted ? " (unnamed ports are named port-<port>)" : ""}`,
-                });
-            } else names.set(name, i);
-        });
-        const budget = a.disruptionBudget;
-        const pods = a.autoscaling ? undefined : (a.replicas ?? 1);
-        if (
-            budget &&
-            typeof budget.minAvailable === "number" &&
-            pods !== undefined &&
-            budget.minAvailable >= pods &&
-            pods > 0
-        ) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["disruptionBudget", "minAvailable"],
-                message:
-                    pods === 1
-                        ? `${budget.minAvailable} with 1 replica allows no eviction, so the node running the pod cannot be drained; a single pod cannot stay available while it moves: run 2+ replicas, remove the budget, or use maxUnavailable: 0 to block evictions on purpose`
-                        : `${budget.minAvailable} with ${pods} replicas allows no eviction, so no node running one of these pods can be drained; use at most ${pods - 1}, maxUnavailable: 1, or maxUnavailable: 0 to block evictions on purpose`,
-            });
-        }
-        if (
-            budget &&
-            typeof budget.minAvailable === "number" &&
-            a.autoscaling &&
-            budget.minAvailable >= (a.autoscaling.minReplicas ?? 1)
-        ) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["disruptionBudget", "minAvailable"],
-                message: `${budget.minAvailable} with autoscaling.minReplicas ${a.autoscaling.minReplicas ?? 1} blocks node drains whenever the autoscaler runs that few pods; use maxUnavailable: 1 or a lower minAvailable`,
-            });
-        }
-        if (budget && pods === 0) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["disruptionBudget"],
-                message: "has nothing to protect with replicas: 0; remove it",
-            });
-        }
-        const preStopPort = a.preStop?.port;
-        if (typeof preStopPort === "string" && !names.has(preStopPort)) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["preStop", "port"],
-                message: `${JSON.stringify(preStopPort)} is not the name of a port of this Compute; use a port number or one of ${[...names.keys()].map((n) => JSON.stringify(n)).join(", ") || "its ports (it has none)"}`,
-            });
-        }
-        for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"] as const) {
-            const p = a[probe];
-            if (p && !p.command && p.port === undefined && !ports.length) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: [probe, "port"],
-                    message: "is required when the Compute has no ports",
+                    path: ["autoscaling", "targetMemoryUtilizationPercentage"],
+                    message: "needs resources.memory; set it",
                 });
             }
-            if (p && typeof p.port === "string" && !names.has(p.port)) {
-                const known = [...names.keys()];
-                const guess = p.port.length <= 64 ? closest(p.port, known) : undefined;
+            if ((a.serviceLabels || a.serviceAnnotations) && !a.ports?.length) {
                 ctx.addIssue({
                     code: "custom",
-                    path: [probe, "port"],
-                    message: `${JSON.stringify(p.port)} is not the name of a port of this Compute (it has ${known.length ? known.map((n) => JSON.stringify(n)).join(", ") : "none"})${guess ? `; did you mean ${JSON.stringify(guess)}?` : known.length ? "" : "; use a port number or declare the port in ports"}`,
+                    path: [a.serviceLabels ? "serviceLabels" : "serviceAnnotations"],
+                    message: "needs ports (without ports no Service is created)",
                 });
             }
-        }
-    });
-schemaMatches<Agree<Resolved<ComputeArgs>, z.input<typeof computeArgsSchema>>>();
+            if (a.serviceType && !a.ports?.length)
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["serviceType"],
+                    message: "needs ports (without ports no Service is created)",
+                });
+            const seen = new Set<number>();
+            const names = new Map<string, number>();
+            const ports = a.ports ?? [];
+            ports.forEach((p, i) => {
+                if (seen.has(p.port))
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["ports", i, "port"],
+                        message: `port ${p.port} is listed twice`,
+                    });
+                seen.add(p.port);
+                if (p.nodePort !== undefined && a.serviceType !== "NodePort" && a.serviceType !== "LoadBalancer") {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["ports", i, "nodePort"],
+                        message: `only applies with serviceType "NodePort" or "LoadBalancer"`,
+                    });
+                } else if (
+                    p.nodePort !== undefined &&
+                    (p.nodePort < NODE_PORT_RANGE[0] || p.nodePort > NODE_PORT_RANGE[1])
+                ) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["ports", i, "nodePort"],
+                        message: `${p.nodePort} is outside the Service node-port range ${NODE_PORT_RANGE.join("-")} (the API server's default --service-node-port-range); use a port in that range or leave nodePort out`,
+                    });
+                }
+                const name = portNameOf(p, ports.length);
+                if (name === undefined) return;
+                const prev = names.get(name);
+                if (prev !== undefined) {
+                    const defaulted = p.name === undefined || ports[prev].name === undefined;
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["ports", p.name === undefined ? prev : i, "name"],
+                        message: `port name ${JSON.stringify(name)} is also the name of ports[${p.name === undefined ? i : prev}]; port names must be unique${defaulted ? " (unnamed ports are named port-<port>)" : ""}`,
+                    });
+                } else names.set(name, i);
+            });
+            const budget = a.disruptionBudget;
+            const pods = a.autoscaling ? undefined : (a.replicas ?? 1);
+            if (
+                budget &&
+                typeof budget.minAvailable === "number" &&
+                pods !== undefined &&
+                budget.minAvailable >= pods &&
+                pods > 0
+            ) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["disruptionBudget", "minAvailable"],
+                    message:
+                        pods === 1
+                            ? `${budget.minAvailable} with 1 replica allows no eviction, so the node running the pod cannot be drained; a single pod cannot stay available while it moves: run 2+ replicas, remove the budget, or use maxUnavailable: 0 to block evictions on purpose`
+                            : `${budget.minAvailable} with ${pods} replicas allows no eviction, so no node running one of these pods can be drained; use at most ${pods - 1}, maxUnavailable: 1, or maxUnavailable: 0 to block evictions on purpose`,
+                });
+            }
+            if (
+                budget &&
+                typeof budget.minAvailable === "number" &&
+                a.autoscaling &&
+                budget.minAvailable >= (a.autoscaling.minReplicas ?? 1)
+            ) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["disruptionBudget", "minAvailable"],
+                    message: `${budget.minAvailable} with autoscaling.minReplicas ${a.autoscaling.minReplicas ?? 1} blocks node drains whenever the autoscaler runs that few pods; use maxUnavailable: 1 or a lower minAvailable`,
+                });
+            }
+            if (budget && pods === 0) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["disruptionBudget"],
+                    message: "has nothing to protect with replicas: 0; remove it",
+                });
+            }
+            const preStopPort = a.preStop?.port;
+            if (typeof preStopPort === "string" && !names.has(preStopPort)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["preStop", "port"],
+                    message: `${JSON.stringify(preStopPort)} is not the name of a port of this Compute; use a port number or one of ${[...names.keys()].map((n) => JSON.stringify(n)).join(", ") || "its ports (it has none)"}`,
+                });
+            }
+            for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"] as const) {
+                const p = a[probe];
+                if (p && !p.command && p.port === undefined && !ports.length) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [probe, "port"],
+                        message: "is required when the Compute has no ports",
+                    });
+                }
+                if (p && typeof p.port === "string" && !names.has(p.port)) {
+                    const known = [...names.keys()];
+                    const guess = p.port.length <= 64 ? closest(p.port, known) : undefined;
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [probe, "port"],
+                        message: `${JSON.stringify(p.port)} is not the name of a port of this Compute (it has ${known.length ? known.map((n) => JSON.stringify(n)).join(", ") : "none"})${guess ? `; did you mean ${JSON.stringify(guess)}?` : known.length ? "" : "; use a port number or declare the port in ports"}`,
+                    });
+                }
+            }
+        }),
+);
+schemaMatches<Agree<Resolved<ComputeArgs>, z.input<ReturnType<typeof computeArgsSchema>>>>();
 
 /** @internal */
-export type ValidatedComputeArgs = z.output<typeof computeArgsSchema>;
+export type ValidatedComputeArgs = z.output<ReturnType<typeof computeArgsSchema>>;
 
 export interface RenderedCompute {
     /**
@@ -535,7 +550,7 @@ export const REPLICAS_OWNERSHIP = {
 } as const;
 
 function probe(
-    p: z.output<typeof probeSchema> | undefined,
+    p: z.output<ReturnType<typeof probeSchema>> | undefined,
     defaultPort: number | undefined,
 ): k8s.core.v1.Probe | undefined {
     if (!p) return undefined;
@@ -754,7 +769,7 @@ function deploymentStrategy(
 }
 
 /** The component name, when it doubles as the Kubernetes name. */
-const componentNameSchema = z.object({ name: dnsLabel() });
+const componentNameSchema = lazy(() => z.object({ name: dnsLabel() }));
 
 /**
  * Long-running pods for serving and workers: a Deployment, plus a Service with `ports` and a
@@ -813,10 +828,11 @@ export class Compute extends MlkubeComponent {
                 const a = validate(
                     "Compute",
                     name,
-                    computeArgsSchema,
+                    computeArgsSchema(),
                     applyStackDefaults("Compute", name, args, "resources"),
                 );
-                if (a.name === undefined && !isDnsLabel(name)) validate("Compute", name, componentNameSchema, { name }); // the schema words the error
+                if (a.name === undefined && !isDnsLabel(name))
+                    validate("Compute", name, componentNameSchema(), { name }); // the schema words the error
                 const objectName = a.name ?? name;
                 if (a.ports?.length && !isDns1035Label(objectName))
                     fail("Compute", name, ["name"], dns1035Message(objectName));
@@ -880,7 +896,9 @@ export class Compute extends MlkubeComponent {
 export const computeSpec: ComponentSpec<Compute> = {
     name: "Compute",
     token: COMPUTE_TYPE,
-    schema: computeArgsSchema,
+    get schema() {
+        return computeArgsSchema();
+    },
     source: { args: "ComputeArgs", argsFile: "src/compute.ts", classFile: "src/compute.ts" },
     create: (name, args, opts) => new Compute(name, args as never, opts),
     outputs: ["deploymentName", "namespace", "serviceName", "endpoint"],

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { lazy } from "./schema/lazy";
 import { MlkubeValidationError, ValidationIssue } from "./errors";
 import { Agree, schemaMatches, errorMap, record, snapshot, toIssues } from "./schema/input";
 import { k8sObject } from "./schema/k8s";
@@ -13,66 +14,69 @@ import { absolutePath, annotationMap, dnsLabel, dnsSubdomain, labelKey, labelVal
 import { byteQuantity, quantity } from "./schema/quantity";
 
 /** A profile name: also the value of the `mlkube.dev/profile` label, so a label value. @internal */
-export const profileName = labelValue.refine((n) => n.length > 0, { message: "must not be empty" });
+export const profileName = lazy(() => labelValue().refine((n) => n.length > 0, { message: "must not be empty" }));
 
-const configSchema = {
-    /** Namespace of every component that does not set its own. */
-    namespace: dnsLabel(),
-    /** Labels added to every object (and pod) mlkube creates. */
-    labels: record(labelKey, labelValue),
-    /** Annotations added to every top-level object mlkube creates. */
-    annotations: annotationMap(z.string()),
-    /** StorageClass of Volumes that do not set `storageClass`. */
-    storageClass: dnsSubdomain,
-    /** Image pull secrets (names) added to every pod. */
-    imagePullSecrets: z.array(dnsSubdomain),
-    /** Node selector merged into every pod's (the pod's own keys win). */
-    nodeSelector: record(labelKey, labelValue),
-    /** Tolerations added to every pod (Kubernetes Toleration objects). */
-    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")),
-    /** Default service account of pods. */
-    serviceAccountName: dnsSubdomain,
-    /** Kueue LocalQueue of every TrainJob that does not set `queue` (`queue: false` opts out). */
-    queue: dnsLabel(),
-    /**
-     * Named presets of pod options (`profile: "a100"` on Compute/TrainJob). Each body is checked against
-     * the PodOptions schema by src/workload/defaults.ts (this file sits below the workload layer).
-     */
-    profiles: z.record(profileName, z.record(z.string(), z.unknown())),
-    /**
-     * Default requests of pods that set none, per resource (a workload's own request or limit wins).
-     * No default without this key: a namespace's LimitRange defaults apply instead.
-     */
-    resources: z.strictObject({
-        cpu: quantity.optional(),
-        memory: byteQuantity("Mi").optional(),
-        ephemeralStorage: byteQuantity("Gi").optional(),
-    }),
-    /** Claims mounted into every workload (opt out with `defaultMounts: false`): a claim name (at /mnt/<claim>) or `{ claimName, mountPath, subPath?, readOnly? }`. */
-    volumes: z.array(
-        z.union([
-            dnsLabel(),
-            z.strictObject({
-                claimName: dnsLabel(),
-                mountPath: absolutePath,
-                subPath: z.string().optional(),
-                readOnly: z.boolean().optional(),
+const configSchema = lazy(
+    () =>
+        ({
+            /** Namespace of every component that does not set its own. */
+            namespace: dnsLabel(),
+            /** Labels added to every object (and pod) mlkube creates. */
+            labels: record(labelKey(), labelValue()),
+            /** Annotations added to every top-level object mlkube creates. */
+            annotations: annotationMap(z.string()),
+            /** StorageClass of Volumes that do not set `storageClass`. */
+            storageClass: dnsSubdomain(),
+            /** Image pull secrets (names) added to every pod. */
+            imagePullSecrets: z.array(dnsSubdomain()),
+            /** Node selector merged into every pod's (the pod's own keys win). */
+            nodeSelector: record(labelKey(), labelValue()),
+            /** Tolerations added to every pod (Kubernetes Toleration objects). */
+            tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")),
+            /** Default service account of pods. */
+            serviceAccountName: dnsSubdomain(),
+            /** Kueue LocalQueue of every TrainJob that does not set `queue` (`queue: false` opts out). */
+            queue: dnsLabel(),
+            /**
+             * Named presets of pod options (`profile: "a100"` on Compute/TrainJob). Each body is checked against
+             * the PodOptions schema by src/workload/defaults.ts (this file sits below the workload layer).
+             */
+            profiles: z.record(profileName(), z.record(z.string(), z.unknown())),
+            /**
+             * Default requests of pods that set none, per resource (a workload's own request or limit wins).
+             * No default without this key: a namespace's LimitRange defaults apply instead.
+             */
+            resources: z.strictObject({
+                cpu: quantity().optional(),
+                memory: byteQuantity("Mi").optional(),
+                ephemeralStorage: byteQuantity("Gi").optional(),
             }),
-        ]),
-    ),
-    /** Secrets mounted into every workload (opt out with `defaultMounts: false`): a name (as env) or `{ name, mount?, mountPath?, fileMode? }`. */
-    secrets: z.array(
-        z.union([
-            dnsSubdomain,
-            z.strictObject({
-                name: dnsSubdomain,
-                mount: z.enum(["env", "files"]).optional(),
-                mountPath: absolutePath.optional(),
-                fileMode: z.number().int().min(0).max(0o777).optional(),
-            }),
-        ]),
-    ),
-} satisfies Record<string, z.ZodType>;
+            /** Claims mounted into every workload (opt out with `defaultMounts: false`): a claim name (at /mnt/<claim>) or `{ claimName, mountPath, subPath?, readOnly? }`. */
+            volumes: z.array(
+                z.union([
+                    dnsLabel(),
+                    z.strictObject({
+                        claimName: dnsLabel(),
+                        mountPath: absolutePath(),
+                        subPath: z.string().optional(),
+                        readOnly: z.boolean().optional(),
+                    }),
+                ]),
+            ),
+            /** Secrets mounted into every workload (opt out with `defaultMounts: false`): a name (as env) or `{ name, mount?, mountPath?, fileMode? }`. */
+            secrets: z.array(
+                z.union([
+                    dnsSubdomain(),
+                    z.strictObject({
+                        name: dnsSubdomain(),
+                        mount: z.enum(["env", "files"]).optional(),
+                        mountPath: absolutePath().optional(),
+                        fileMode: z.number().int().min(0).max(0o777).optional(),
+                    }),
+                ]),
+            ),
+        }) satisfies Record<string, z.ZodType>,
+);
 
 /**
  * The validated `mlkube:*` stack configuration (see the README's "Stack configuration defaults").
@@ -138,7 +142,9 @@ export interface MlkubeConfig {
     )[];
 }
 
-schemaMatches<Agree<MlkubeConfig, { [K in keyof typeof configSchema]?: z.output<(typeof configSchema)[K]> }>>();
+schemaMatches<
+    Agree<MlkubeConfig, { [K in keyof ReturnType<typeof configSchema>]?: z.output<ReturnType<typeof configSchema>[K]> }>
+>();
 
 let cached: MlkubeConfig | undefined;
 
@@ -148,7 +154,7 @@ export function mlkubeConfig(): MlkubeConfig {
     const cfg = new pulumi.Config("mlkube");
     const out: Record<string, unknown> = {};
     const issues: ValidationIssue[] = [];
-    for (const [key, schema] of Object.entries(configSchema)) {
+    for (const [key, schema] of Object.entries(configSchema())) {
         const raw = cfg.get(key);
         if (raw === undefined) continue;
         let r = (schema as z.ZodType).safeParse(raw, { error: errorMap });

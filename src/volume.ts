@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PersistentVolumeClaim } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { lazy } from "./schema/lazy";
 import { compact, keepFieldManager, objectAnnotations, objectLabels, resolveNamespace } from "./metadata";
 import { mlkubeConfig } from "./config";
 import { ComponentSpec, MlkubeComponent, prepare } from "./base";
@@ -77,23 +78,25 @@ export interface VolumeArgs {
     reclaim?: "Retain" | "Delete";
 }
 
-const labelMap = record(labelKey, input(labelValue));
-const annotations = annotationMap(input(z.string()));
+const labelMap = lazy(() => record(labelKey(), input(labelValue())));
+const annotations = lazy(() => annotationMap(input(z.string())));
 
 /** @internal */
-export const volumeArgsSchema = z.strictObject({
-    size: input(byteQuantity("Gi")),
-    accessMode: input(z.enum(ACCESS_MODES)).optional(),
-    storageClass: input(dnsSubdomain).optional(),
-    volumeMode: z.enum(["Filesystem", "Block"]).optional(),
-    name: dnsLabel().optional(),
-    namespace: input(dnsLabel()).optional(),
-    labels: labelMap.optional(),
-    annotations: annotations.optional(),
-    mountPath: input(absolutePath).optional(),
-    reclaim: z.enum(["Retain", "Delete"]).optional(),
-});
-schemaMatches<Agree<Resolved<VolumeArgs>, z.input<typeof volumeArgsSchema>>>();
+export const volumeArgsSchema = lazy(() =>
+    z.strictObject({
+        size: input(byteQuantity("Gi")),
+        accessMode: input(z.enum(ACCESS_MODES)).optional(),
+        storageClass: input(dnsSubdomain()).optional(),
+        volumeMode: z.enum(["Filesystem", "Block"]).optional(),
+        name: dnsLabel().optional(),
+        namespace: input(dnsLabel()).optional(),
+        labels: labelMap().optional(),
+        annotations: annotations().optional(),
+        mountPath: input(absolutePath()).optional(),
+        reclaim: z.enum(["Retain", "Delete"]).optional(),
+    }),
+);
+schemaMatches<Agree<Resolved<VolumeArgs>, z.input<ReturnType<typeof volumeArgsSchema>>>>();
 
 /**
  * Options of {@link Volume.existing}: where and how workloads mount a claim created elsewhere. The last
@@ -167,7 +170,7 @@ export class VolumeReference {
      * Refers to claim `claimName` (a DNS-1123 label); prefer {@link Volume.existing}. Throws MlkubeValidationError on invalid input.
      */
     constructor(claimName: string, opts: VolumeReferenceOptions = {}) {
-        const parsed = validate("Volume.existing", claimName, referenceSchema, { claimName, ...opts });
+        const parsed = validate("Volume.existing", claimName, referenceSchema(), { claimName, ...opts });
         this.claimName = parsed.claimName;
         this.namespace = parsed.namespace;
         this.mountPath = parsed.mountPath ?? `/mnt/${parsed.claimName}`;
@@ -193,23 +196,29 @@ export class VolumeReference {
 }
 
 /** What `Volume.existing` accepts (the schema's `ExistingVolume`). @internal */
-export const existingSchema = z.strictObject({
-    claimName: dnsLabel(),
-    namespace: dnsLabel().optional(),
-    mountPath: absolutePath.optional(),
-    readOnly: z.boolean().optional(),
-});
+export const existingSchema = lazy(() =>
+    z.strictObject({
+        claimName: dnsLabel(),
+        namespace: dnsLabel().optional(),
+        mountPath: absolutePath().optional(),
+        readOnly: z.boolean().optional(),
+    }),
+);
 
 /** `existingSchema` plus what a reference rebuilt from a Volume's outputs carries (not part of the wire form). */
-const referenceSchema = existingSchema.extend({
-    volumeMode: z.enum(["Filesystem", "Block"]).optional(),
-    accessMode: z.enum(ACCESS_MODES).optional(),
-    dependsOn: pulumiResource.optional(),
-});
-schemaMatches<Agree<Resolved<VolumeReferenceOptions & { claimName: string }>, z.input<typeof referenceSchema>>>();
+const referenceSchema = lazy(() =>
+    existingSchema().extend({
+        volumeMode: z.enum(["Filesystem", "Block"]).optional(),
+        accessMode: z.enum(ACCESS_MODES).optional(),
+        dependsOn: pulumiResource().optional(),
+    }),
+);
+schemaMatches<
+    Agree<Resolved<VolumeReferenceOptions & { claimName: string }>, z.input<ReturnType<typeof referenceSchema>>>
+>();
 
 /** @internal */
-export type ValidatedVolumeArgs = z.output<typeof volumeArgsSchema>;
+export type ValidatedVolumeArgs = z.output<ReturnType<typeof volumeArgsSchema>>;
 
 /** The claim a Volume creates: a pure function of validated args (used by the component and tests). @internal */
 export function renderClaim(name: string, a: ValidatedVolumeArgs): k8s.core.v1.PersistentVolumeClaim {
@@ -268,7 +277,7 @@ export function immutableClaimIssues(
 }
 
 /** The component name, when it doubles as the Kubernetes name. */
-const componentNameSchema = z.object({ name: dnsLabel() });
+const componentNameSchema = lazy(() => z.object({ name: dnsLabel() }));
 
 /**
  * A PersistentVolumeClaim for datasets, model weights or checkpoints, mounted by {@link Compute} and
@@ -325,8 +334,9 @@ export class Volume extends MlkubeComponent {
             name,
             opts,
             () => {
-                const a = validate("Volume", name, volumeArgsSchema, args);
-                if (a.name === undefined && !isDnsLabel(name)) validate("Volume", name, componentNameSchema, { name }); // the schema words the error
+                const a = validate("Volume", name, volumeArgsSchema(), args);
+                if (a.name === undefined && !isDnsLabel(name))
+                    validate("Volume", name, componentNameSchema(), { name }); // the schema words the error
                 return { a, spec: renderClaim(name, a), claimName: a.name ?? name };
             },
             (r) => [{ kind: "PersistentVolumeClaim", namespace: resolveNamespace(r.a.namespace), name: r.claimName }],
@@ -395,7 +405,9 @@ const VOLUME_OUTPUTS = ["claimName", "namespace", "mountPath", "readOnly", "volu
 export const volumeSpec: ComponentSpec<Volume> = {
     name: "Volume",
     token: VOLUME_TYPE,
-    schema: volumeArgsSchema,
+    get schema() {
+        return volumeArgsSchema();
+    },
     source: { args: "VolumeArgs", argsFile: "src/volume.ts", classFile: "src/volume.ts" },
     create: (name, args, opts) => new Volume(name, args as never, opts),
     outputs: VOLUME_OUTPUTS,

@@ -140,10 +140,10 @@ const pools: Record<string, unknown[]> = {
 
 test("validate's present-field fast path succeeds exactly when the whole schema does, with the same value (random args)", () => {
     const schemas = {
-        Compute: computeArgsSchema,
-        Volume: volumeArgsSchema,
-        Secret: secretArgsSchema,
-        TrainJob: trainJobFieldsSchema,
+        Compute: computeArgsSchema(),
+        Volume: volumeArgsSchema(),
+        Secret: secretArgsSchema(),
+        TrainJob: trainJobFieldsSchema(),
     } as Record<string, z.ZodType>;
     const bases: Record<string, Record<string, unknown>> = {
         Compute: { image: "nginx:1.27" },
@@ -210,10 +210,10 @@ test("validate's present-field fast path succeeds exactly when the whole schema 
 
 test("validate's fast path: only fields that read as nothing when absent are left out; key sets are exact and bounded", () => {
     for (const [component, schema] of Object.entries({
-        Compute: computeArgsSchema,
-        Volume: volumeArgsSchema,
-        Secret: secretArgsSchema,
-        TrainJob: trainJobFieldsSchema,
+        Compute: computeArgsSchema(),
+        Volume: volumeArgsSchema(),
+        Secret: secretArgsSchema(),
+        TrainJob: trainJobFieldsSchema(),
     })) {
         const whole = schema.shape as Record<string, z.ZodType>;
         const kept = Object.keys(presentKeySchema(schema.clone(), {})!.shape);
@@ -235,7 +235,7 @@ test("validate's fast path: only fields that read as nothing when absent are lef
         c: z.number().optional(),
     });
     assert.deepEqual(Object.keys(presentKeySchema(withDefault, { c: 1 })!.shape).sort(), ["b", "c"]);
-    const schema = computeArgsSchema.clone(); // a cache of its own
+    const schema = computeArgsSchema().clone(); // a cache of its own
     const sub = presentKeySchema(schema, { image: "x", replicas: 2 })!;
     assert.ok(Object.keys(sub.shape).includes("replicas"));
     assert.equal(presentKeySchema(schema, { replicas: 3, image: "y" }), sub, "one copy per key set, in any order");

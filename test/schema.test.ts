@@ -113,10 +113,10 @@ function interfaceFields(): Map<string, Map<string, boolean>> {
 
 test("schema.json: every field of VolumeArgs/SecretArgs/ComputeArgs/TrainJobArgs, plain unless the interface says pulumi.Input", () => {
     const shapes: Record<string, object> = {
-        Volume: volumeArgsSchema.shape,
-        Secret: secretArgsSchema.shape,
-        Compute: computeArgsSchema.shape,
-        TrainJob: trainJobFieldsSchema.shape,
+        Volume: volumeArgsSchema().shape,
+        Secret: secretArgsSchema().shape,
+        Compute: computeArgsSchema().shape,
+        TrainJob: trainJobFieldsSchema().shape,
     };
     for (const [r, fields] of interfaceFields()) {
         const inputs = res(r).inputProperties;

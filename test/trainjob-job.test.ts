@@ -310,7 +310,7 @@ test("property (job): any accepted name/numNodes gives hostnames ≤63 that PET_
             fc.stringMatching(/^[a-z][a-z0-9-]{0,70}[a-z0-9]$/),
             fc.integer({ min: 1, max: 100000 }),
             (name, numNodes) => {
-                const a = trainJobArgsSchema.parse({ ...base, numNodes });
+                const a = trainJobArgsSchema().parse({ ...base, numNodes });
                 let r;
                 try {
                     r = renderTrainJob(name, a);

@@ -300,7 +300,7 @@ test("property: serialized patches have no empty patch objects or lists, SDK key
 
 test("property: patches the schema accepts yield CRD-valid TrainJobs (both backends render them)", async () => {
     const samples = fc.sample(
-        patch.filter((p) => runtimePatchSchema.safeParse(p).success),
+        patch.filter((p) => runtimePatchSchema().safeParse(p).success),
         { numRuns: 40, seed: 42 },
     );
     for (const p of samples) {

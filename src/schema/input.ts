@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { closest, formatPath, MlkubeValidationError, quote, ValidationIssue } from "../errors";
+import { lazy } from "./lazy";
 import { describeHelper, helperMeta } from "./meta";
 
 /** Args nested deeper than this are refused (Kubernetes objects in args nest about 20 levels at most). */
@@ -269,9 +270,11 @@ export function record<K extends z.ZodType<string, string>, V extends z.ZodType>
 }
 
 /** A Pulumi resource, as `dependsOn` options take it. @internal */
-export const pulumiResource = z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), {
-    message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)",
-});
+export const pulumiResource = lazy(() =>
+    z.custom<pulumi.Resource>((v) => pulumi.Resource.isInstance(v), {
+        message: "expected a Pulumi resource (e.g. the Volume or Secret the reference stands for)",
+    }),
+);
 
 const MUST_BE_KNOWN_START = "must be known when the program runs";
 

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { closest, quote } from "../errors";
 import { record } from "./input";
+import { lazy } from "./lazy";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -53,15 +54,17 @@ export function isDnsSubdomain(s: string): boolean {
 }
 
 /** A DNS-1123 subdomain: names of Secrets, PriorityClasses, StorageClasses (≤253, dots allowed). @internal */
-export const dnsSubdomain = z.string().refine(isDnsSubdomain, {
-    error: (iss) =>
-        `${quote(iss.input)} is not a valid DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); use ${quote(
-            String(iss.input)
-                .toLowerCase()
-                .replace(/[^a-z0-9.-]+/g, "-")
-                .replace(/^[-.]+|[-.]+$/g, "") || "x",
-        )}`,
-});
+export const dnsSubdomain = lazy(() =>
+    z.string().refine(isDnsSubdomain, {
+        error: (iss) =>
+            `${quote(iss.input)} is not a valid DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters); use ${quote(
+                String(iss.input)
+                    .toLowerCase()
+                    .replace(/[^a-z0-9.-]+/g, "-")
+                    .replace(/^[-.]+|[-.]+$/g, "") || "x",
+            )}`,
+    }),
+);
 
 /** Why `key` is not a valid label/annotation key, or undefined when it is. */
 export function qualifiedNameProblem(key: string): string | undefined {
@@ -77,25 +80,30 @@ export function qualifiedNameProblem(key: string): string | undefined {
 }
 
 /** @internal */
-export const labelKey = z.string().superRefine((key, ctx) => {
-    const problem = qualifiedNameProblem(key);
-    if (problem) ctx.addIssue({ code: "custom", message: `label/annotation key ${quote(key)} is invalid: ${problem}` });
-});
+export const labelKey = lazy(() =>
+    z.string().superRefine((key, ctx) => {
+        const problem = qualifiedNameProblem(key);
+        if (problem)
+            ctx.addIssue({ code: "custom", message: `label/annotation key ${quote(key)} is invalid: ${problem}` });
+    }),
+);
 
 export function isLabelValue(v: string): boolean {
     return v === "" || (v.length <= 63 && QUALIFIED_NAME.test(v));
 }
 
 /** @internal */
-export const labelValue = z.string().refine(isLabelValue, {
-    error: (iss) =>
-        `label value ${quote(iss.input)} is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use ${quote(
-            String(iss.input)
-                .replace(/[^A-Za-z0-9_.-]+/g, "-")
-                .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "")
-                .slice(0, 63),
-        )}`,
-});
+export const labelValue = lazy(() =>
+    z.string().refine(isLabelValue, {
+        error: (iss) =>
+            `label value ${quote(iss.input)} is invalid (at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); use ${quote(
+                String(iss.input)
+                    .replace(/[^A-Za-z0-9_.-]+/g, "-")
+                    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "")
+                    .slice(0, 63),
+            )}`,
+    }),
+);
 
 export function isEnvName(s: string): boolean {
     return ENV_NAME.test(s);
@@ -107,7 +115,7 @@ export function envNameMessage(name: string): string {
 }
 
 /** @internal */
-export const envName = z.string().refine(isEnvName, { error: (iss) => envNameMessage(String(iss.input)) });
+export const envName = lazy(() => z.string().refine(isEnvName, { error: (iss) => envNameMessage(String(iss.input)) }));
 
 /** `.`, `..` and names starting with `..` are reserved: the kubelet's atomic writer uses `..data` and `..<timestamp>`. */
 function isReservedKey(s: string): boolean {
@@ -128,13 +136,17 @@ export function secretKeyMessage(key: string): string {
 }
 
 /** @internal */
-export const secretKey = z.string().refine(isSecretKey, { error: (iss) => secretKeyMessage(String(iss.input)) });
+export const secretKey = lazy(() =>
+    z.string().refine(isSecretKey, { error: (iss) => secretKeyMessage(String(iss.input)) }),
+);
 
 /** @internal */
-export const absolutePath = z.string().refine((p) => p.startsWith("/"), {
-    error: (iss) =>
-        `${quote(iss.input)} is not an absolute path; use ${quote("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
-});
+export const absolutePath = lazy(() =>
+    z.string().refine((p) => p.startsWith("/"), {
+        error: (iss) =>
+            `${quote(iss.input)} is not an absolute path; use ${quote("/" + String(iss.input).replace(/^\.?\/*/, ""))}`,
+    }),
+);
 
 /** Largest value of a Kubernetes int32 field (replicas, ports, probe timings, completions, …). */
 export const INT32_MAX = 2 ** 31 - 1;
@@ -177,7 +189,9 @@ export function portNameMessage(name: string): string {
 }
 
 /** @internal */
-export const portName = z.string().refine(isPortName, { error: (iss) => portNameMessage(String(iss.input)) });
+export const portName = lazy(() =>
+    z.string().refine(isPortName, { error: (iss) => portNameMessage(String(iss.input)) }),
+);
 
 /** A volume subPath: relative, no `..` element (the kubelet refuses to leave the volume). */
 export function isSubPath(p: string): boolean {
@@ -185,9 +199,11 @@ export function isSubPath(p: string): boolean {
 }
 
 /** @internal */
-export const subPath = z.string().refine(isSubPath, {
-    error: (iss) => `${quote(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
-});
+export const subPath = lazy(() =>
+    z.string().refine(isSubPath, {
+        error: (iss) => `${quote(iss.input)} must be a relative path inside the volume (no leading '/', no '..')`,
+    }),
+);
 
 /** The Downward API fields an env var may reference (validEnvDownwardAPIFieldPathExpressions, Kubernetes 1.34). */
 export const DOWNWARD_ENV_FIELDS = [
@@ -249,7 +265,7 @@ export const RESERVED_ANNOTATIONS: Readonly<Record<string, string>> = {
 
 /** Annotations whose plain values fit Kubernetes' 256 KiB total, without mlkube's reserved keys. @internal */
 export function annotationMap<V extends z.ZodType>(value: V) {
-    return record(labelKey, value).superRefine((m, ctx) => {
+    return record(labelKey(), value).superRefine((m, ctx) => {
         for (const key of Object.keys(m)) {
             if (Object.hasOwn(RESERVED_ANNOTATIONS, key))
                 ctx.addIssue({ code: "custom", path: [key], message: RESERVED_ANNOTATIONS[key] });

@@ -3,6 +3,7 @@
  * A typo such as "16GB" gets a suggestion ("16Gi") instead of a bare "invalid".
  */
 import { z } from "zod";
+import { lazy } from "./lazy";
 import { quote } from "../errors";
 
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
@@ -40,12 +41,16 @@ export function quantityMessage(value: string): string {
 }
 
 /** A quantity given as a string ("16Gi"). @internal */
-export const quantityString = z.string().refine(isQuantity, { error: (iss) => quantityMessage(String(iss.input)) });
+export const quantityString = lazy(() =>
+    z.string().refine(isQuantity, { error: (iss) => quantityMessage(String(iss.input)) }),
+);
 
 /** A quantity given as a string or a non-negative number (cpu: 2 or 0.5); numbers become strings. @internal */
-export const quantity = z
-    .union([z.number().nonnegative().finite(), quantityString])
-    .transform((v) => (typeof v === "number" ? String(v) : v));
+export const quantity = lazy(() =>
+    z
+        .union([z.number().nonnegative().finite(), quantityString()])
+        .transform((v) => (typeof v === "number" ? String(v) : v)),
+);
 
 /** Parses a quantity into a number of base units (bytes, cores) for comparisons. */
 export function parseQuantity(q: string): number {

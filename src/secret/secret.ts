@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Secret as K8sSecret } from "@pulumi/kubernetes/core/v1";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { fail, MlkubeValidationError, ValidationIssue } from "../errors";
 import { ComponentSpec, MlkubeComponent, prepare } from "../base";
 import { compact, objectAnnotations, objectLabels, resolveNamespace } from "../metadata";
@@ -127,82 +128,84 @@ export interface SecretArgs {
 const SOURCES = ["env", "fromEnv", "fromFile", "fromDirectory", "provider", "gitSsh"] as const;
 
 /** @internal */
-export const secretArgsSchema = z
-    .strictObject({
-        env: input(record(z.string(), input(z.string()))).optional(),
-        fromEnv: z.array(z.string().min(1)).min(1).optional(),
-        fromFile: z.array(z.string().min(1)).min(1).optional(),
-        fromDirectory: z.string().min(1).optional(),
-        provider: z.enum(PROVIDERS).optional(),
-        providerOptions: z
-            .strictObject({
-                profile: z.string().optional(),
-                credentialsFile: z.string().optional(),
-                registry: z.string().optional(),
-            })
-            .optional(),
-        gitSsh: z
-            .strictObject({
-                privateKey: input(z.string()).optional(),
-                privateKeyFile: z.string().optional(),
-                knownHosts: input(z.string()).optional(),
-                knownHostsFile: z.string().optional(),
-            })
-            .optional(),
-        mount: z.enum(["env", "files"]).optional(),
-        mountPath: absolutePath.optional(),
-        fileMode: z.number().int().min(0).max(0o777).optional(),
-        name: dnsSubdomain.optional(),
-        namespace: input(dnsLabel()).optional(),
-        labels: record(labelKey, input(labelValue)).optional(),
-        annotations: annotationMap(input(z.string())).optional(),
-    })
-    .superRefine((a, ctx) => {
-        const given = SOURCES.filter((s) => a[s] !== undefined);
-        if (given.length !== 1) {
-            ctx.addIssue({
-                code: "custom",
-                path: given.length ? [given[1]] : [],
-                message:
-                    given.length === 0
-                        ? `give exactly one source: ${SOURCES.join(", ")}`
-                        : `${given.join(" and ")} are mutually exclusive; a Secret has exactly one source (make one Secret per source)`,
-            });
-        }
-        if (a.providerOptions && !a.provider)
-            ctx.addIssue({ code: "custom", path: ["providerOptions"], message: "only applies with `provider`" });
-        if (a.gitSsh) {
-            const g = a.gitSsh;
-            if ((g.privateKey === undefined) === (g.privateKeyFile === undefined)) {
+export const secretArgsSchema = lazy(() =>
+    z
+        .strictObject({
+            env: input(record(z.string(), input(z.string()))).optional(),
+            fromEnv: z.array(z.string().min(1)).min(1).optional(),
+            fromFile: z.array(z.string().min(1)).min(1).optional(),
+            fromDirectory: z.string().min(1).optional(),
+            provider: z.enum(PROVIDERS).optional(),
+            providerOptions: z
+                .strictObject({
+                    profile: z.string().optional(),
+                    credentialsFile: z.string().optional(),
+                    registry: z.string().optional(),
+                })
+                .optional(),
+            gitSsh: z
+                .strictObject({
+                    privateKey: input(z.string()).optional(),
+                    privateKeyFile: z.string().optional(),
+                    knownHosts: input(z.string()).optional(),
+                    knownHostsFile: z.string().optional(),
+                })
+                .optional(),
+            mount: z.enum(["env", "files"]).optional(),
+            mountPath: absolutePath().optional(),
+            fileMode: z.number().int().min(0).max(0o777).optional(),
+            name: dnsSubdomain().optional(),
+            namespace: input(dnsLabel()).optional(),
+            labels: record(labelKey(), input(labelValue())).optional(),
+            annotations: annotationMap(input(z.string())).optional(),
+        })
+        .superRefine((a, ctx) => {
+            const given = SOURCES.filter((s) => a[s] !== undefined);
+            if (given.length !== 1) {
                 ctx.addIssue({
                     code: "custom",
-                    path: ["gitSsh"],
-                    message: "give exactly one of privateKey or privateKeyFile",
+                    path: given.length ? [given[1]] : [],
+                    message:
+                        given.length === 0
+                            ? `give exactly one source: ${SOURCES.join(", ")}`
+                            : `${given.join(" and ")} are mutually exclusive; a Secret has exactly one source (make one Secret per source)`,
                 });
             }
-            if (g.knownHosts !== undefined && g.knownHostsFile !== undefined) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["gitSsh", "knownHostsFile"],
-                    message: "knownHosts and knownHostsFile are mutually exclusive",
-                });
+            if (a.providerOptions && !a.provider)
+                ctx.addIssue({ code: "custom", path: ["providerOptions"], message: "only applies with `provider`" });
+            if (a.gitSsh) {
+                const g = a.gitSsh;
+                if ((g.privateKey === undefined) === (g.privateKeyFile === undefined)) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["gitSsh"],
+                        message: "give exactly one of privateKey or privateKeyFile",
+                    });
+                }
+                if (g.knownHosts !== undefined && g.knownHostsFile !== undefined) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["gitSsh", "knownHostsFile"],
+                        message: "knownHosts and knownHostsFile are mutually exclusive",
+                    });
+                }
+                if (a.mount === "env")
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["mount"],
+                        message: `gitSsh keys are mounted as files; remove mount: "env"`,
+                    });
             }
-            if (a.mount === "env")
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["mount"],
-                    message: `gitSsh keys are mounted as files; remove mount: "env"`,
-                });
-        }
-        if (a.mount === "env" && a.mountPath)
-            ctx.addIssue({ code: "custom", path: ["mountPath"], message: `only applies with mount: "files"` });
-    });
-schemaMatches<Agree<Resolved<SecretArgs>, z.input<typeof secretArgsSchema>>>();
+            if (a.mount === "env" && a.mountPath)
+                ctx.addIssue({ code: "custom", path: ["mountPath"], message: `only applies with mount: "files"` });
+        }),
+);
+schemaMatches<Agree<Resolved<SecretArgs>, z.input<ReturnType<typeof secretArgsSchema>>>>();
 
 export { SecretBinding, SecretKeyRef } from "../pod/refs";
 
 /** @internal */
-type ValidatedSecretArgs = z.output<typeof secretArgsSchema>;
+type ValidatedSecretArgs = z.output<ReturnType<typeof secretArgsSchema>>;
 
 /** What a Secret's source yields: the data (secret), its type and how it mounts. */
 interface ReadSource {
@@ -546,7 +549,7 @@ export function renderSecret(
 }
 
 /** The component name, when it doubles as the Secret's name (a DNS subdomain). */
-const componentNameSchema = z.object({ name: dnsSubdomain });
+const componentNameSchema = lazy(() => z.object({ name: dnsSubdomain() }));
 
 /**
  * A Kubernetes Secret from inline values, local env vars, files, a directory, a provider's credentials or a
@@ -622,9 +625,9 @@ export class Secret extends MlkubeComponent {
             name,
             opts,
             () => {
-                const a = validate("Secret", name, secretArgsSchema, args);
+                const a = validate("Secret", name, secretArgsSchema(), args);
                 if (a.name === undefined && !isDnsSubdomain(name))
-                    validate("Secret", name, componentNameSchema, { name }); // the schema words the error
+                    validate("Secret", name, componentNameSchema(), { name }); // the schema words the error
                 return renderSecret(name, a);
             },
             (r) => [{ kind: "Secret", namespace: r.binding.namespace, name: r.binding.secretName }],
@@ -749,7 +752,9 @@ const SECRET_OUTPUTS = [
 export const secretSpec: ComponentSpec<Secret> = {
     name: "Secret",
     token: SECRET_TYPE,
-    schema: secretArgsSchema,
+    get schema() {
+        return secretArgsSchema();
+    },
     source: { args: "SecretArgs", argsFile: "src/secret/secret.ts", classFile: "src/secret/secret.ts" },
     create: (name, args, opts) => new Secret(name, args, opts),
     outputs: SECRET_OUTPUTS,
@@ -766,7 +771,7 @@ export class SecretReference {
      * `/etc/mlkube/secrets/<name>`, `fileMode` default `0o400`, `imagePull` (use as an image pull secret) default false.
      */
     constructor(secretName: string, opts: SecretReferenceOptions = {}) {
-        const o = validate("Secret.existing", secretName, referenceSchema, { secretName, ...opts });
+        const o = validate("Secret.existing", secretName, referenceSchema(), { secretName, ...opts });
         this.b = compact({
             secretName: o.secretName,
             namespace: o.namespace,
@@ -801,27 +806,33 @@ export class SecretReference {
 }
 
 /** What `Secret.existing` accepts (the schema's `ExistingSecret`). @internal */
-export const existingSchema = z
-    .strictObject({
-        secretName: dnsSubdomain,
-        mount: z.enum(["env", "files"]).optional(),
-        mountPath: absolutePath.optional(),
-        fileMode: z.number().int().min(0).max(0o777).optional(),
-        imagePull: z.boolean().optional(),
-    })
-    .refine((o) => !(o.imagePull && o.mount), {
-        message: "imagePull and mount are mutually exclusive",
-        path: ["mount"],
-    });
+export const existingSchema = lazy(() =>
+    z
+        .strictObject({
+            secretName: dnsSubdomain(),
+            mount: z.enum(["env", "files"]).optional(),
+            mountPath: absolutePath().optional(),
+            fileMode: z.number().int().min(0).max(0o777).optional(),
+            imagePull: z.boolean().optional(),
+        })
+        .refine((o) => !(o.imagePull && o.mount), {
+            message: "imagePull and mount are mutually exclusive",
+            path: ["mount"],
+        }),
+);
 
 /** `existingSchema` plus what a reference rebuilt from a Secret's outputs carries (not part of the wire form). */
-const referenceSchema = existingSchema.safeExtend({
-    namespace: dnsLabel().optional(),
-    keys: z.array(secretKey).optional(),
-    checksum: input(z.string()).optional(),
-    dependsOn: pulumiResource.optional(),
-});
-schemaMatches<Agree<Resolved<SecretReferenceOptions & { secretName: string }>, z.input<typeof referenceSchema>>>();
+const referenceSchema = lazy(() =>
+    existingSchema().safeExtend({
+        namespace: dnsLabel().optional(),
+        keys: z.array(secretKey()).optional(),
+        checksum: input(z.string()).optional(),
+        dependsOn: pulumiResource().optional(),
+    }),
+);
+schemaMatches<
+    Agree<Resolved<SecretReferenceOptions & { secretName: string }>, z.input<ReturnType<typeof referenceSchema>>>
+>();
 
 /** What workloads accept where a secret is expected. */
 export type SecretLike = Secret | SecretReference | string;

@@ -157,7 +157,9 @@ export class TrainJob extends MlkubeComponent {
 export const trainJobSpec: ComponentSpec<TrainJob> = {
     name: TRAINJOB_COMPONENT,
     token: TRAINJOB_TYPE,
-    schema: trainJobFieldsSchema,
+    get schema() {
+        return trainJobFieldsSchema();
+    },
     source: { args: "TrainJobArgs", argsFile: "src/trainjob/spec.ts", classFile: "src/trainjob/component.ts" },
     create: (name, args, opts) => new TrainJob(name, args as never, opts),
     // `state` waits for the job when waitForCompletion is set (and fails the construct when it failed).

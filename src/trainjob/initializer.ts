@@ -13,6 +13,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { BuiltPod, envVar } from "../pod/builder";
 import { EnvValue, podOptionsShape, secretLike, ValidatedPodOptions, volumeLike } from "../workload/options";
@@ -83,28 +84,36 @@ export const initializerName = (kind: InitializerKind): string => `${kind}-initi
 
 const STORAGE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/.+$/;
 
-const sourceSchema = z.strictObject({
-    storageUri: z
-        .string()
-        .max(2048)
-        .refine((u) => STORAGE_URI.test(u), {
-            error: (iss) =>
-                `${JSON.stringify(iss.input)} is not a storage URI; write scheme://location, e.g. "hf://meta-llama/Llama-3.2-1B" or "s3://bucket/prefix"`,
-        }),
-    env: podOptionsShape.env,
-    secret: secretLike.optional(),
-    image: z.string().min(1).optional(),
-});
-schemaMatches<Agree<Resolved<InitializerSource>, z.input<typeof sourceSchema>>>();
+const sourceSchema = lazy(() =>
+    z.strictObject({
+        storageUri: z
+            .string()
+            .max(2048)
+            .refine((u) => STORAGE_URI.test(u), {
+                error: (iss) =>
+                    `${JSON.stringify(iss.input)} is not a storage URI; write scheme://location, e.g. "hf://meta-llama/Llama-3.2-1B" or "s3://bucket/prefix"`,
+            }),
+        env: podOptionsShape().env,
+        secret: secretLike().optional(),
+        image: z.string().min(1).optional(),
+    }),
+);
+schemaMatches<Agree<Resolved<InitializerSource>, z.input<ReturnType<typeof sourceSchema>>>>();
 
 /** @internal */
-export const initializersSchema = z
-    .strictObject({ dataset: sourceSchema.optional(), model: sourceSchema.optional(), volume: volumeLike.optional() })
-    .refine((i) => i.dataset !== undefined || i.model !== undefined, { error: "needs dataset, model or both" });
-schemaMatches<Agree<Resolved<Initializers>, z.input<typeof initializersSchema>>>();
+export const initializersSchema = lazy(() =>
+    z
+        .strictObject({
+            dataset: sourceSchema().optional(),
+            model: sourceSchema().optional(),
+            volume: volumeLike().optional(),
+        })
+        .refine((i) => i.dataset !== undefined || i.model !== undefined, { error: "needs dataset, model or both" }),
+);
+schemaMatches<Agree<Resolved<Initializers>, z.input<ReturnType<typeof initializersSchema>>>>();
 
 /** @internal */
-export type ValidatedInitializers = z.output<typeof initializersSchema>;
+export type ValidatedInitializers = z.output<ReturnType<typeof initializersSchema>>;
 
 /** The kinds configured, in the runtimes' order (dataset, then model). @internal */
 export function configuredKinds(i: ValidatedInitializers | undefined): InitializerKind[] {

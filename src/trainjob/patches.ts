@@ -12,6 +12,7 @@
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { patchSource, PodSource } from "../pod/final";
 import { Agree, record, Resolved, schemaMatches, Unresolved } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
@@ -202,70 +203,94 @@ export function domainPrefixedPathProblem(s: string): string | undefined {
     return undefined;
 }
 
-const metadataSchema = z.strictObject({
-    labels: record(labelKey, z.union([labelValue, z.instanceof(Unresolved).transform((u) => u.value)])).optional(),
-    annotations: record(labelKey, z.union([z.string(), z.instanceof(Unresolved).transform((u) => u.value)])).optional(),
-}) as unknown as z.ZodType<PatchMetadata, Resolved<PatchMetadata>>;
+const metadataSchema = lazy(
+    () =>
+        z.strictObject({
+            labels: record(
+                labelKey(),
+                z.union([labelValue(), z.instanceof(Unresolved).transform((u) => u.value)]),
+            ).optional(),
+            annotations: record(
+                labelKey(),
+                z.union([z.string(), z.instanceof(Unresolved).transform((u) => u.value)]),
+            ).optional(),
+        }) as unknown as z.ZodType<PatchMetadata, Resolved<PatchMetadata>>,
+);
 
 const VALUE_FROM_KEYS = ["configMapKeyRef", "secretKeyRef", "fieldRef", "resourceFieldRef"];
 
-const envVarSchema = z
-    .record(z.string(), z.unknown())
-    .superRefine((e, ctx) => {
-        if (typeof e.name !== "string" || e.name === "")
-            ctx.addIssue({ code: "custom", path: ["name"], message: "is required (a non-empty env var name)" });
-        else if (!envName.safeParse(e.name).success)
-            ctx.addIssue({
-                code: "custom",
-                path: ["name"],
-                message: envName.safeParse(e.name).error!.issues[0].message,
-            });
-        if (!("value" in e) && !("valueFrom" in e))
-            ctx.addIssue({ code: "custom", message: "needs a value or a valueFrom" });
-        if ("valueFrom" in e) {
-            const vf = e.valueFrom;
-            if (!vf || typeof vf !== "object" || !VALUE_FROM_KEYS.some((k) => k in vf)) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["valueFrom"],
-                    message: `must contain one of ${VALUE_FROM_KEYS.join(", ")}`,
-                });
-            }
-        }
-    })
-    .pipe(k8sObject<k8s.core.v1.EnvVar>("EnvVar")) as unknown as z.ZodType<
-    k8s.core.v1.EnvVar,
-    Resolved<k8s.core.v1.EnvVar>
->;
+const envVarSchema = lazy(
+    () =>
+        z
+            .record(z.string(), z.unknown())
+            .superRefine((e, ctx) => {
+                if (typeof e.name !== "string" || e.name === "")
+                    ctx.addIssue({ code: "custom", path: ["name"], message: "is required (a non-empty env var name)" });
+                else if (!envName().safeParse(e.name).success)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["name"],
+                        message: envName().safeParse(e.name).error!.issues[0].message,
+                    });
+                if (!("value" in e) && !("valueFrom" in e))
+                    ctx.addIssue({ code: "custom", message: "needs a value or a valueFrom" });
+                if ("valueFrom" in e) {
+                    const vf = e.valueFrom;
+                    if (!vf || typeof vf !== "object" || !VALUE_FROM_KEYS.some((k) => k in vf)) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["valueFrom"],
+                            message: `must contain one of ${VALUE_FROM_KEYS.join(", ")}`,
+                        });
+                    }
+                }
+            })
+            .pipe(k8sObject<k8s.core.v1.EnvVar>("EnvVar")) as unknown as z.ZodType<
+            k8s.core.v1.EnvVar,
+            Resolved<k8s.core.v1.EnvVar>
+        >,
+);
 
-const volumeMountSchema = z
-    .record(z.string(), z.unknown())
-    .superRefine((m, ctx) => {
-        if (typeof m.name !== "string" || m.name === "")
-            ctx.addIssue({ code: "custom", path: ["name"], message: "is required (the name of a pod volume)" });
-        if (m.mountPath === undefined) ctx.addIssue({ code: "custom", path: ["mountPath"], message: "is required" });
-        else if (typeof m.mountPath === "string") {
-            const r = absolutePath.safeParse(m.mountPath);
-            if (!r.success) ctx.addIssue({ code: "custom", path: ["mountPath"], message: r.error.issues[0].message });
-        }
-    })
-    .pipe(k8sObject<k8s.core.v1.VolumeMount>("VolumeMount")) as unknown as z.ZodType<
-    k8s.core.v1.VolumeMount,
-    Resolved<k8s.core.v1.VolumeMount>
->;
+const volumeMountSchema = lazy(
+    () =>
+        z
+            .record(z.string(), z.unknown())
+            .superRefine((m, ctx) => {
+                if (typeof m.name !== "string" || m.name === "")
+                    ctx.addIssue({ code: "custom", path: ["name"], message: "is required (the name of a pod volume)" });
+                if (m.mountPath === undefined)
+                    ctx.addIssue({ code: "custom", path: ["mountPath"], message: "is required" });
+                else if (typeof m.mountPath === "string") {
+                    const r = absolutePath().safeParse(m.mountPath);
+                    if (!r.success)
+                        ctx.addIssue({ code: "custom", path: ["mountPath"], message: r.error.issues[0].message });
+                }
+            })
+            .pipe(k8sObject<k8s.core.v1.VolumeMount>("VolumeMount")) as unknown as z.ZodType<
+            k8s.core.v1.VolumeMount,
+            Resolved<k8s.core.v1.VolumeMount>
+        >,
+);
 
-const volumeSchema = z
-    .record(z.string(), z.unknown())
-    .superRefine((v, ctx) => {
-        if (typeof v.name !== "string" || v.name === "")
-            ctx.addIssue({ code: "custom", path: ["name"], message: "is required (volumes are merged by name)" });
-    })
-    .pipe(k8sObject<k8s.core.v1.Volume>("Volume")) as unknown as z.ZodType<
-    k8s.core.v1.Volume,
-    Resolved<k8s.core.v1.Volume>
->;
+const volumeSchema = lazy(
+    () =>
+        z
+            .record(z.string(), z.unknown())
+            .superRefine((v, ctx) => {
+                if (typeof v.name !== "string" || v.name === "")
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["name"],
+                        message: "is required (volumes are merged by name)",
+                    });
+            })
+            .pipe(k8sObject<k8s.core.v1.Volume>("Volume")) as unknown as z.ZodType<
+            k8s.core.v1.Volume,
+            Resolved<k8s.core.v1.Volume>
+        >,
+);
 
-const name253 = z.string().min(1).max(253);
+const name253 = lazy(() => z.string().min(1).max(253));
 
 /** Adds an issue for every repeated `key` in a list-map; `problem` says what is wrong and the fix (default: merge the two entries). */
 function uniqueBy(key: string, what: string, problem = "is listed twice; merge the two entries") {
@@ -281,95 +306,114 @@ function uniqueBy(key: string, what: string, problem = "is listed twice; merge t
     };
 }
 
-const containerPatchSchema = z.strictObject({
-    name: name253,
-    env: z.array(envVarSchema).max(128).superRefine(uniqueBy("name", "env var")).optional(),
-    // The Trainer CRD keys volumeMounts by name (one mount per pod volume); the pod API refuses repeated mountPaths.
-    volumeMounts: z
-        .array(volumeMountSchema)
-        .max(128)
-        .superRefine(
-            uniqueBy(
-                "name",
-                "volume",
-                "is mounted twice in this container: the Trainer keys a container's volumeMounts by name, so a pod volume mounts once; to mount the same source at a second path, add a second pod volume with the same source under another name (in this patch's volumes) and mount that",
-            ),
-        )
-        .superRefine(
-            uniqueBy("mountPath", "mountPath", "is listed twice; a path holds one mount: mount one of them elsewhere"),
-        )
-        .optional(),
-    securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
-});
-schemaMatches<Agree<Resolved<ContainerPatch>, z.input<typeof containerPatchSchema>>>();
+const containerPatchSchema = lazy(() =>
+    z.strictObject({
+        name: name253(),
+        env: z.array(envVarSchema()).max(128).superRefine(uniqueBy("name", "env var")).optional(),
+        // The Trainer CRD keys volumeMounts by name (one mount per pod volume); the pod API refuses repeated mountPaths.
+        volumeMounts: z
+            .array(volumeMountSchema())
+            .max(128)
+            .superRefine(
+                uniqueBy(
+                    "name",
+                    "volume",
+                    "is mounted twice in this container: the Trainer keys a container's volumeMounts by name, so a pod volume mounts once; to mount the same source at a second path, add a second pod volume with the same source under another name (in this patch's volumes) and mount that",
+                ),
+            )
+            .superRefine(
+                uniqueBy(
+                    "mountPath",
+                    "mountPath",
+                    "is listed twice; a path holds one mount: mount one of them elsewhere",
+                ),
+            )
+            .optional(),
+        securityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
+    }),
+);
+schemaMatches<Agree<Resolved<ContainerPatch>, z.input<ReturnType<typeof containerPatchSchema>>>>();
 
-const nameOnly = z.strictObject({ name: name253 });
+const nameOnly = lazy(() => z.strictObject({ name: name253() }));
 
-const podSpecPatchSchema = z.strictObject({
-    serviceAccountName: dnsSubdomain.optional(),
-    volumes: z.array(volumeSchema).max(128).superRefine(uniqueBy("name", "volume")).optional(),
-    initContainers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "init container")).optional(),
-    containers: z.array(containerPatchSchema).max(64).superRefine(uniqueBy("name", "container")).optional(),
-    imagePullSecrets: z.array(nameOnly).max(64).superRefine(uniqueBy("name", "image pull secret")).optional(),
-    securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
-    nodeSelector: record(labelKey, labelValue).optional(),
-    affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
-    tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).max(128).optional(),
-    schedulingGates: z.array(nameOnly).max(16).superRefine(uniqueBy("name", "scheduling gate")).optional(),
-    terminationGracePeriodSeconds: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-});
-schemaMatches<Agree<Resolved<PodSpecPatch>, z.input<typeof podSpecPatchSchema>>>();
+const podSpecPatchSchema = lazy(() =>
+    z.strictObject({
+        serviceAccountName: dnsSubdomain().optional(),
+        volumes: z.array(volumeSchema()).max(128).superRefine(uniqueBy("name", "volume")).optional(),
+        initContainers: z
+            .array(containerPatchSchema())
+            .max(64)
+            .superRefine(uniqueBy("name", "init container"))
+            .optional(),
+        containers: z.array(containerPatchSchema()).max(64).superRefine(uniqueBy("name", "container")).optional(),
+        imagePullSecrets: z.array(nameOnly()).max(64).superRefine(uniqueBy("name", "image pull secret")).optional(),
+        securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
+        nodeSelector: record(labelKey(), labelValue()).optional(),
+        affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
+        tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).max(128).optional(),
+        schedulingGates: z.array(nameOnly()).max(16).superRefine(uniqueBy("name", "scheduling gate")).optional(),
+        terminationGracePeriodSeconds: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    }),
+);
+schemaMatches<Agree<Resolved<PodSpecPatch>, z.input<ReturnType<typeof podSpecPatchSchema>>>>();
 
-const replicatedJobPatchSchema = z.strictObject({
-    name: name253,
-    template: z
-        .strictObject({
-            metadata: metadataSchema.optional(),
-            spec: z
-                .strictObject({
-                    template: z
-                        .strictObject({ metadata: metadataSchema.optional(), spec: podSpecPatchSchema.optional() })
-                        .optional(),
-                })
-                .optional(),
-        })
-        .optional(),
-});
-schemaMatches<Agree<Resolved<ReplicatedJobPatch>, z.input<typeof replicatedJobPatchSchema>>>();
-
-/** @internal */
-export const runtimePatchSchema = z.strictObject({
-    manager: z
-        .string()
-        .min(1)
-        .max(253)
-        .superRefine((m, ctx) => {
-            const problem = domainPrefixedPathProblem(m);
-            if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(m)} ${problem}` });
-        }),
-    trainingRuntimeSpec: z
-        .strictObject({
-            template: z
-                .strictObject({
-                    metadata: metadataSchema.optional(),
-                    spec: z
-                        .strictObject({
-                            replicatedJobs: z
-                                .array(replicatedJobPatchSchema)
-                                .max(100)
-                                .superRefine(uniqueBy("name", "replicated job"))
-                                .optional(),
-                        })
-                        .optional(),
-                })
-                .optional(),
-        })
-        .optional(),
-});
-schemaMatches<Agree<Resolved<RuntimePatch>, z.input<typeof runtimePatchSchema>>>();
+const replicatedJobPatchSchema = lazy(() =>
+    z.strictObject({
+        name: name253(),
+        template: z
+            .strictObject({
+                metadata: metadataSchema().optional(),
+                spec: z
+                    .strictObject({
+                        template: z
+                            .strictObject({
+                                metadata: metadataSchema().optional(),
+                                spec: podSpecPatchSchema().optional(),
+                            })
+                            .optional(),
+                    })
+                    .optional(),
+            })
+            .optional(),
+    }),
+);
+schemaMatches<Agree<Resolved<ReplicatedJobPatch>, z.input<ReturnType<typeof replicatedJobPatchSchema>>>>();
 
 /** @internal */
-export const runtimePatchesSchema = z.array(runtimePatchSchema);
+export const runtimePatchSchema = lazy(() =>
+    z.strictObject({
+        manager: z
+            .string()
+            .min(1)
+            .max(253)
+            .superRefine((m, ctx) => {
+                const problem = domainPrefixedPathProblem(m);
+                if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(m)} ${problem}` });
+            }),
+        trainingRuntimeSpec: z
+            .strictObject({
+                template: z
+                    .strictObject({
+                        metadata: metadataSchema().optional(),
+                        spec: z
+                            .strictObject({
+                                replicatedJobs: z
+                                    .array(replicatedJobPatchSchema())
+                                    .max(100)
+                                    .superRefine(uniqueBy("name", "replicated job"))
+                                    .optional(),
+                            })
+                            .optional(),
+                    })
+                    .optional(),
+            })
+            .optional(),
+    }),
+);
+schemaMatches<Agree<Resolved<RuntimePatch>, z.input<ReturnType<typeof runtimePatchSchema>>>>();
+
+/** @internal */
+export const runtimePatchesSchema = lazy(() => z.array(runtimePatchSchema()));
 
 // ---------------------------------------------------------------------------------------------------
 // Checks that depend on the runtime (webhook rules)

@@ -4,6 +4,7 @@
  * `BACKENDS`. Pure: the component (component.ts), the renderer and the tests call it.
  */
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { mlkubeConfig } from "../config";
 import { MlkubeValidationError, ValidationIssue } from "../errors";
 import { applyStackDefaults } from "../workload/defaults";
@@ -26,10 +27,12 @@ export function trainJobRuleIssues(raw: unknown): ValidationIssue[] {
 }
 
 /** TrainJobArgs: the fields and the rules between them. @internal */
-export const trainJobArgsSchema = trainJobFieldsSchema.superRefine((a, ctx) => {
-    for (const i of trainJobRuleIssues(a)) ctx.addIssue({ code: "custom", path: [...i.path], message: i.message });
-});
-schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<typeof trainJobArgsSchema>>>();
+export const trainJobArgsSchema = lazy(() =>
+    trainJobFieldsSchema().superRefine((a, ctx) => {
+        for (const i of trainJobRuleIssues(a)) ctx.addIssue({ code: "custom", path: [...i.path], message: i.message });
+    }),
+);
+schemaMatches<Agree<Resolved<TrainJobArgs>, z.input<ReturnType<typeof trainJobArgsSchema>>>>();
 
 /** Validates names and renders the object for validated args (pure; used by the component and tests). @internal */
 export function renderTrainJob(name: string, args: ValidatedTrainJobArgs): RenderedTrainJob {
@@ -83,7 +86,7 @@ export function validateAndRenderTrainJob(
     return validateAndRender(
         TRAINJOB_COMPONENT,
         name,
-        trainJobFieldsSchema,
+        trainJobFieldsSchema(),
         trainJobRuleIssues,
         applyStackDefaults(TRAINJOB_COMPONENT, name, args, "resourcesPerNode"),
         (a) => renderTrainJob(name, a),

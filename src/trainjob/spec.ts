@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { PodOptions, Resources, podOptionsShape, resourcesSchema } from "../workload/options";
 import { Agree, input, schemaMatches } from "../schema/input";
 import { dnsLabel, dnsSubdomain, int32 } from "../schema/names";
@@ -192,58 +193,62 @@ export interface TrainJobArgs extends Omit<PodOptions, "resources"> {
     timeout?: number;
 }
 
-const { resources: _resources, ...podShapeWithoutResources } = podOptionsShape;
-
 /** Kubernetes caps an Indexed Job's completions (one per node) at 100,000. */
 export const MAX_NUM_NODES = 100_000;
 
 /** The fields of TrainJobArgs, each on its own; the cross-field rules are `trainJobRuleIssues` (rules.ts). @internal */
-export const trainJobFieldsSchema = z.strictObject({
-    ...podShapeWithoutResources,
-    backend: z.enum(TRAINJOB_BACKENDS).optional(),
-    numNodes: int32(1)
-        .max(MAX_NUM_NODES, { error: `must be at most ${MAX_NUM_NODES} (the Indexed Job limit on completions)` })
-        .optional(),
-    numProcPerNode: int32(1).optional(),
-    resourcesPerNode: resourcesSchema.optional(),
-    maxRestarts: int32().optional(),
-    backoffLimit: int32().optional(),
-    backoffLimitPerIndex: int32().optional(),
-    noRetryExitCodes: z.array(z.number().int().min(1).max(255)).min(1).max(255).optional(),
-    activeDeadlineSeconds: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-    ttlSecondsAfterFinished: int32().optional(),
-    suspend: input(z.boolean()).optional(),
-    name: z.string().optional(),
-    namespace: input(dnsLabel()).optional(),
-    runtime: z
-        .strictObject({ name: dnsSubdomain, kind: z.enum(["ClusterTrainingRuntime", "TrainingRuntime"]).optional() })
-        .optional(),
-    managedBy: z.string().min(1).max(253).optional(),
-    runtimePatches: runtimePatchesSchema.optional(),
-    ports: z
-        .array(
-            z.strictObject({
-                port: z.number().int().min(1).max(65535),
-                name: dnsLabel(15)
-                    .refine((n) => /[a-z]/.test(n), {
-                        error: (iss) => `${JSON.stringify(iss.input)} must contain a letter (an IANA service name)`,
-                    })
-                    .optional(),
-                protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
-            }),
-        )
-        .max(64)
-        .optional(),
-    masterPort: z.number().int().min(1).max(65535).optional(),
-    initializer: initializersSchema.optional(),
-    queue: z.union([dnsLabel(), z.literal(false)]).optional(),
-    priorityClass: dnsLabel().optional(),
-    waitForCompletion: z.boolean().optional(),
-    timeout: int32(1).optional(),
+export const trainJobFieldsSchema = lazy(() => {
+    const { resources: _resources, ...podShapeWithoutResources } = podOptionsShape();
+    return z.strictObject({
+        ...podShapeWithoutResources,
+        backend: z.enum(TRAINJOB_BACKENDS).optional(),
+        numNodes: int32(1)
+            .max(MAX_NUM_NODES, { error: `must be at most ${MAX_NUM_NODES} (the Indexed Job limit on completions)` })
+            .optional(),
+        numProcPerNode: int32(1).optional(),
+        resourcesPerNode: resourcesSchema().optional(),
+        maxRestarts: int32().optional(),
+        backoffLimit: int32().optional(),
+        backoffLimitPerIndex: int32().optional(),
+        noRetryExitCodes: z.array(z.number().int().min(1).max(255)).min(1).max(255).optional(),
+        activeDeadlineSeconds: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+        ttlSecondsAfterFinished: int32().optional(),
+        suspend: input(z.boolean()).optional(),
+        name: z.string().optional(),
+        namespace: input(dnsLabel()).optional(),
+        runtime: z
+            .strictObject({
+                name: dnsSubdomain(),
+                kind: z.enum(["ClusterTrainingRuntime", "TrainingRuntime"]).optional(),
+            })
+            .optional(),
+        managedBy: z.string().min(1).max(253).optional(),
+        runtimePatches: runtimePatchesSchema().optional(),
+        ports: z
+            .array(
+                z.strictObject({
+                    port: z.number().int().min(1).max(65535),
+                    name: dnsLabel(15)
+                        .refine((n) => /[a-z]/.test(n), {
+                            error: (iss) => `${JSON.stringify(iss.input)} must contain a letter (an IANA service name)`,
+                        })
+                        .optional(),
+                    protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
+                }),
+            )
+            .max(64)
+            .optional(),
+        masterPort: z.number().int().min(1).max(65535).optional(),
+        initializer: initializersSchema().optional(),
+        queue: z.union([dnsLabel(), z.literal(false)]).optional(),
+        priorityClass: dnsLabel().optional(),
+        waitForCompletion: z.boolean().optional(),
+        timeout: int32(1).optional(),
+    });
 });
 
 /** @internal */
-export type ValidatedTrainJobArgs = z.output<typeof trainJobFieldsSchema>;
+export type ValidatedTrainJobArgs = z.output<ReturnType<typeof trainJobFieldsSchema>>;
 
 /** What a backend's `render` returns: the object for `apiextensions.CustomResource` and how to manage it. @internal */
 export interface RenderedTrainJob {

@@ -13,6 +13,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { MlkubeConfig, mlkubeConfig } from "../config";
 import { closest, MlkubeValidationError, ValidationIssue } from "../errors";
 import { errorMap, knownKeysOf, toIssues } from "../schema/input";
@@ -68,13 +69,15 @@ export const PROFILE_MERGE = {
 export type ProfileField = keyof typeof PROFILE_MERGE;
 
 /** A profile: the pod options a platform team presets (PodOptions' own schema, `resources` without cross-field rules). @internal */
-export const profileSchema = z.strictObject(
-    Object.fromEntries(
-        (Object.keys(PROFILE_MERGE) as ProfileField[]).map((k) => [
-            k,
-            k === "resources" ? resourcesObject.optional() : podOptionsShape[k],
-        ]),
-    ) as { [K in ProfileField]: (typeof podOptionsShape)[K] },
+export const profileSchema = lazy(() =>
+    z.strictObject(
+        Object.fromEntries(
+            (Object.keys(PROFILE_MERGE) as ProfileField[]).map((k) => [
+                k,
+                k === "resources" ? resourcesObject().optional() : podOptionsShape()[k],
+            ]),
+        ) as { [K in ProfileField]: ReturnType<typeof podOptionsShape>[K] },
+    ),
 );
 
 type Args = Record<string, unknown>;
@@ -88,10 +91,10 @@ export function stackProfiles(cfg: MlkubeConfig = mlkubeConfig()): Record<string
     const out: Record<string, Args> = Object.create(null);
     const issues: ValidationIssue[] = [];
     for (const [name, body] of Object.entries(cfg.profiles ?? {})) {
-        const r = profileSchema.safeParse(body, { error: errorMap });
+        const r = profileSchema().safeParse(body, { error: errorMap });
         if (r.success)
             out[name] = body; // the raw body: validate() checks it again with the args
-        else issues.push(...toIssues(r.error, ["mlkube:profiles", name], knownKeysOf(profileSchema), body));
+        else issues.push(...toIssues(r.error, ["mlkube:profiles", name], knownKeysOf(profileSchema()), body));
     }
     if (issues.length) throw new MlkubeValidationError("Stack config", pulumi.getStack(), issues);
     validated.set(cfg, out);

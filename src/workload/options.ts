@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes/types/input";
 import { z } from "zod";
+import { lazy } from "../schema/lazy";
 import { Agree, Resolved, input, pulumiResource, record, schemaMatches } from "../schema/input";
 import { k8sObject } from "../schema/k8s";
 import {
@@ -213,17 +214,19 @@ export interface PodOptions {
     defaultMounts?: boolean;
 }
 
-const gpuVendor = z.string().superRefine((v, ctx) => {
-    if (Object.hasOwn(GPU_RESOURCES, v)) return;
-    const problem = v.includes("/")
-        ? qualifiedNameProblem(v)
-        : "is neither a known vendor nor a domain-prefixed extended resource name";
-    if (problem)
-        ctx.addIssue({
-            code: "custom",
-            message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"`,
-        });
-});
+const gpuVendor = lazy(() =>
+    z.string().superRefine((v, ctx) => {
+        if (Object.hasOwn(GPU_RESOURCES, v)) return;
+        const problem = v.includes("/")
+            ? qualifiedNameProblem(v)
+            : "is neither a known vendor nor a domain-prefixed extended resource name";
+        if (problem)
+            ctx.addIssue({
+                code: "custom",
+                message: `${JSON.stringify(v)} ${problem}; use "nvidia", "amd", "intel" or a resource name such as "habana.ai/gaudi"`,
+            });
+    }),
+);
 
 /** Why `name` cannot be an extended resource name, or undefined (domain-prefixed, not kubernetes.io, not a GPU count). */
 export function extendedResourceProblem(name: string): string | undefined {
@@ -238,160 +241,174 @@ export function extendedResourceProblem(name: string): string | undefined {
     return undefined;
 }
 
-const extendedResources = z.record(
-    z.string().superRefine((n, ctx) => {
-        const problem = extendedResourceProblem(n);
-        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(n)} ${problem}` });
-    }),
-    z
-        .number()
-        .int({
-            error: (iss) =>
-                `${String(iss.input)} is not a whole number: extended resources are counted in whole devices`,
-        })
-        .nonnegative()
-        .max(INT32_MAX),
+const extendedResources = lazy(() =>
+    z.record(
+        z.string().superRefine((n, ctx) => {
+            const problem = extendedResourceProblem(n);
+            if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(n)} ${problem}` });
+        }),
+        z
+            .number()
+            .int({
+                error: (iss) =>
+                    `${String(iss.input)} is not a whole number: extended resources are counted in whole devices`,
+            })
+            .nonnegative()
+            .max(INT32_MAX),
+    ),
 );
 
 /** Resources without the cross-field rules (profiles may set `gpuVendor` for the GPUs a workload asks for). */
 /** @internal */
-export const resourcesObject = z.strictObject({
-    cpu: quantity.optional(),
-    memory: byteQuantity("Mi").optional(),
-    ephemeralStorage: byteQuantity("Gi").optional(),
-    gpu: z
-        .number()
-        .nonnegative()
-        .max(INT32_MAX)
-        .refine(Number.isInteger, {
-            error: (iss) =>
-                `${String(iss.input)} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)`,
-        })
-        .optional(),
-    gpuVendor: gpuVendor.optional(),
-    limits: z
-        .strictObject({
-            cpu: quantity.optional(),
-            memory: byteQuantity("Mi").optional(),
-            ephemeralStorage: byteQuantity("Gi").optional(),
-        })
-        .optional(),
-    qos: z.enum(["Guaranteed", "Burstable"]).optional(),
-    extendedResources: extendedResources.optional(),
-});
+export const resourcesObject = lazy(() =>
+    z.strictObject({
+        cpu: quantity().optional(),
+        memory: byteQuantity("Mi").optional(),
+        ephemeralStorage: byteQuantity("Gi").optional(),
+        gpu: z
+            .number()
+            .nonnegative()
+            .max(INT32_MAX)
+            .refine(Number.isInteger, {
+                error: (iss) =>
+                    `${String(iss.input)} is not a whole number: GPUs are whole devices; request ${Math.max(1, Math.ceil(Number(iss.input)))} (GPU sharing, e.g. MIG slices, is its own extended resource: set gpuVendor to its name)`,
+            })
+            .optional(),
+        gpuVendor: gpuVendor().optional(),
+        limits: z
+            .strictObject({
+                cpu: quantity().optional(),
+                memory: byteQuantity("Mi").optional(),
+                ephemeralStorage: byteQuantity("Gi").optional(),
+            })
+            .optional(),
+        qos: z.enum(["Guaranteed", "Burstable"]).optional(),
+        extendedResources: extendedResources().optional(),
+    }),
+);
 
 /** @internal */
-export const resourcesSchema = resourcesObject.superRefine((r, ctx) => {
-    if (r.qos === "Guaranteed") {
-        for (const k of ["cpu", "memory"] as const) {
-            if (r[k] === undefined)
-                ctx.addIssue({
-                    code: "custom",
-                    path: [k],
-                    message: `qos "Guaranteed" needs ${k}; set it or use qos "Burstable"`,
-                });
-        }
-        for (const k of ["cpu", "memory", "ephemeralStorage"] as const) {
-            if (r.limits?.[k] !== undefined && String(r.limits[k]) !== String(r[k])) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["limits", k],
-                    message: `qos "Guaranteed" sets limits equal to requests; remove limits.${k} or use qos "Burstable"`,
-                });
+export const resourcesSchema = lazy(() =>
+    resourcesObject().superRefine((r, ctx) => {
+        if (r.qos === "Guaranteed") {
+            for (const k of ["cpu", "memory"] as const) {
+                if (r[k] === undefined)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [k],
+                        message: `qos "Guaranteed" needs ${k}; set it or use qos "Burstable"`,
+                    });
+            }
+            for (const k of ["cpu", "memory", "ephemeralStorage"] as const) {
+                if (r.limits?.[k] !== undefined && String(r.limits[k]) !== String(r[k])) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["limits", k],
+                        message: `qos "Guaranteed" sets limits equal to requests; remove limits.${k} or use qos "Burstable"`,
+                    });
+                }
             }
         }
-    }
-    if (r.gpuVendor !== undefined && !r.gpu)
-        ctx.addIssue({ code: "custom", path: ["gpuVendor"], message: "only applies with gpu > 0" });
-    if (r.gpu && r.extendedResources && gpuResourceName(r.gpuVendor) in r.extendedResources) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["extendedResources", gpuResourceName(r.gpuVendor)],
-            message: `is also set by gpu; remove it from extendedResources`,
-        });
-    }
-});
-schemaMatches<Agree<Resolved<Resources>, z.input<typeof resourcesSchema>>>();
-
-/** @internal */
-export const secretKeyRefSchema = z.strictObject({
-    secretName: dnsSubdomain,
-    key: secretKey,
-    optional: z.boolean().optional(),
-    resource: pulumiResource.optional(),
-    checksum: input(z.string()).optional(),
-});
-/** @internal */
-export const fieldRefSchema = z.strictObject({
-    fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }),
-});
-
-const envValue = z.union([secretKeyRefSchema, fieldRefSchema, input(z.string())]);
-
-/** @internal */
-export const volumeLike = z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]);
-/** @internal */
-export const secretLike = z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain]);
-
-/** @internal */
-export const volumeMountSchema = z.strictObject({
-    volume: volumeLike,
-    mountPath: input(absolutePath).optional(),
-    subPath: input(subPath).optional(),
-    readOnly: z.boolean().optional(),
-});
-
-/** A strategic-merge patch of the pod spec: PodSpec fields (Kubernetes OpenAPI schema), `null` deletes, containers need a name. */
-const podPatchSchema = k8sObject<PodPatch>("PodSpec", "patch");
-
-/** Schema of `preStop`: exactly one action; `port` only with `path`. @internal */
-export const preStopSchema = z
-    .strictObject({
-        command: z.array(z.string()).min(1).optional(),
-        sleepSeconds: z
-            .number()
-            .int()
-            .min(1)
-            .max(2 ** 31 - 1)
-            .optional(),
-        path: z.string().startsWith("/").optional(),
-        port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
-    })
-    .superRefine((p, ctx) => {
-        const kinds = (["command", "sleepSeconds", "path"] as const).filter((k) => p[k] !== undefined);
-        if (kinds.length !== 1) {
+        if (r.gpuVendor !== undefined && !r.gpu)
+            ctx.addIssue({ code: "custom", path: ["gpuVendor"], message: "only applies with gpu > 0" });
+        if (r.gpu && r.extendedResources && gpuResourceName(r.gpuVendor) in r.extendedResources) {
             ctx.addIssue({
                 code: "custom",
-                message: kinds.length
-                    ? `${kinds.join(" and ")} are mutually exclusive; pick one`
-                    : "needs one of command (exec), sleepSeconds or path (HTTP GET)",
+                path: ["extendedResources", gpuResourceName(r.gpuVendor)],
+                message: `is also set by gpu; remove it from extendedResources`,
             });
         }
-        if (p.port !== undefined && p.path === undefined)
-            ctx.addIssue({ code: "custom", path: ["port"], message: "only applies with path (HTTP GET)" });
-    });
-schemaMatches<Agree<Resolved<PreStopSpec>, z.input<typeof preStopSchema>>>();
+    }),
+);
+schemaMatches<Agree<Resolved<Resources>, z.input<ReturnType<typeof resourcesSchema>>>>();
+
+/** @internal */
+export const secretKeyRefSchema = lazy(() =>
+    z.strictObject({
+        secretName: dnsSubdomain(),
+        key: secretKey(),
+        optional: z.boolean().optional(),
+        resource: pulumiResource().optional(),
+        checksum: input(z.string()).optional(),
+    }),
+);
+/** @internal */
+export const fieldRefSchema = lazy(() =>
+    z.strictObject({
+        fieldRef: z.string().refine(isDownwardEnvField, { error: (iss) => downwardEnvFieldMessage(String(iss.input)) }),
+    }),
+);
+
+const envValue = lazy(() => z.union([secretKeyRefSchema(), fieldRefSchema(), input(z.string())]));
+
+/** @internal */
+export const volumeLike = lazy(() => z.union([z.instanceof(Volume), z.instanceof(VolumeReference), dnsLabel()]));
+/** @internal */
+export const secretLike = lazy(() => z.union([z.instanceof(Secret), z.instanceof(SecretReference), dnsSubdomain()]));
+
+/** @internal */
+export const volumeMountSchema = lazy(() =>
+    z.strictObject({
+        volume: volumeLike(),
+        mountPath: input(absolutePath()).optional(),
+        subPath: input(subPath()).optional(),
+        readOnly: z.boolean().optional(),
+    }),
+);
+
+/** A strategic-merge patch of the pod spec: PodSpec fields (Kubernetes OpenAPI schema), `null` deletes, containers need a name. */
+const podPatchSchema = lazy(() => k8sObject<PodPatch>("PodSpec", "patch"));
+
+/** Schema of `preStop`: exactly one action; `port` only with `path`. @internal */
+export const preStopSchema = lazy(() =>
+    z
+        .strictObject({
+            command: z.array(z.string()).min(1).optional(),
+            sleepSeconds: z
+                .number()
+                .int()
+                .min(1)
+                .max(2 ** 31 - 1)
+                .optional(),
+            path: z.string().startsWith("/").optional(),
+            port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).optional(),
+        })
+        .superRefine((p, ctx) => {
+            const kinds = (["command", "sleepSeconds", "path"] as const).filter((k) => p[k] !== undefined);
+            if (kinds.length !== 1) {
+                ctx.addIssue({
+                    code: "custom",
+                    message: kinds.length
+                        ? `${kinds.join(" and ")} are mutually exclusive; pick one`
+                        : "needs one of command (exec), sleepSeconds or path (HTTP GET)",
+                });
+            }
+            if (p.port !== undefined && p.path === undefined)
+                ctx.addIssue({ code: "custom", path: ["port"], message: "only applies with path (HTTP GET)" });
+        }),
+);
+schemaMatches<Agree<Resolved<PreStopSpec>, z.input<ReturnType<typeof preStopSchema>>>>();
 
 /** The PodOptions fields, as a zod shape that Compute and TrainJob schemas extend. @internal */
-export const podOptionsShape = {
+export const podOptionsShape = lazy(() => ({
     image: input(z.string().min(1)),
     command: z.array(input(z.string())).optional(),
     args: z.array(input(z.string())).optional(),
-    env: record(envName, envValue).optional(),
-    workingDir: input(absolutePath).optional(),
+    env: record(envName(), envValue()).optional(),
+    workingDir: input(absolutePath()).optional(),
     imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).optional(),
-    imagePullSecrets: z.array(secretLike).optional(),
-    serviceAccountName: input(dnsSubdomain).optional(),
-    labels: record(labelKey, input(labelValue)).optional(),
+    imagePullSecrets: z.array(secretLike()).optional(),
+    serviceAccountName: input(dnsSubdomain()).optional(),
+    labels: record(labelKey(), input(labelValue())).optional(),
     annotations: annotationMap(input(z.string())).optional(),
-    podLabels: record(labelKey, input(labelValue)).optional(),
+    podLabels: record(labelKey(), input(labelValue())).optional(),
     podAnnotations: annotationMap(input(z.string())).optional(),
-    resources: resourcesSchema.optional(),
-    volumes: z.array(z.union([volumeLike, volumeMountSchema])).optional(),
+    resources: resourcesSchema().optional(),
+    volumes: z.array(z.union([volumeLike(), volumeMountSchema()])).optional(),
     emptyDirs: z
         .array(
             z.strictObject({
-                mountPath: absolutePath,
+                mountPath: absolutePath(),
                 name: dnsLabel().optional(),
                 sizeLimit: byteQuantity("Gi").optional(),
                 medium: z.literal("Memory").optional(),
@@ -399,46 +416,46 @@ export const podOptionsShape = {
         )
         .optional(),
     sharedMemory: byteQuantity("Gi").optional(),
-    tmpfs: z.strictObject({ size: byteQuantity("Gi").optional(), path: absolutePath.optional() }).optional(),
+    tmpfs: z.strictObject({ size: byteQuantity("Gi").optional(), path: absolutePath().optional() }).optional(),
     ephemeralVolumes: z
         .array(
             z.strictObject({
-                mountPath: absolutePath,
+                mountPath: absolutePath(),
                 size: byteQuantity("Gi"),
                 name: dnsLabel().optional(),
-                storageClass: dnsSubdomain.optional(),
+                storageClass: dnsSubdomain().optional(),
                 accessMode: z.enum(["ReadWriteOnce", "ReadWriteOncePod"]).optional(),
             }),
         )
         .optional(),
-    secrets: z.array(secretLike).optional(),
-    nodeSelector: z.union([record(labelKey, labelValue), z.string()]).optional(),
+    secrets: z.array(secretLike()).optional(),
+    nodeSelector: z.union([record(labelKey(), labelValue()), z.string()]).optional(),
     tolerations: z.array(k8sObject<k8s.core.v1.Toleration>("Toleration")).optional(),
     gpuToleration: z.boolean().optional(),
     affinity: k8sObject<k8s.core.v1.Affinity>("Affinity").optional(),
-    priorityClassName: input(dnsSubdomain).optional(),
-    runtimeClassName: input(dnsSubdomain).optional(),
+    priorityClassName: input(dnsSubdomain()).optional(),
+    runtimeClassName: input(dnsSubdomain()).optional(),
     topologySpreadConstraints: z
         .array(k8sObject<k8s.core.v1.TopologySpreadConstraint>("TopologySpreadConstraint"))
         .optional(),
     secureDefaults: z.boolean().optional(),
     securityContext: k8sObject<k8s.core.v1.PodSecurityContext>("PodSecurityContext", "merge").optional(),
     containerSecurityContext: k8sObject<k8s.core.v1.SecurityContext>("SecurityContext", "merge").optional(),
-    podPatch: podPatchSchema.optional(),
+    podPatch: podPatchSchema().optional(),
     terminationGracePeriodSeconds: z
         .number()
         .int()
         .nonnegative()
         .max(2 ** 53 - 1)
         .optional(),
-    preStop: preStopSchema.optional(),
+    preStop: preStopSchema().optional(),
     profile: z.string().min(1).optional(),
     defaultMounts: z.boolean().optional(),
-};
+}));
 
 /** @internal */
-export const podOptionsSchema = z.strictObject(podOptionsShape);
-schemaMatches<Agree<Resolved<PodOptions>, z.input<typeof podOptionsSchema>>>();
+export const podOptionsSchema = lazy(() => z.strictObject(podOptionsShape()));
+schemaMatches<Agree<Resolved<PodOptions>, z.input<ReturnType<typeof podOptionsSchema>>>>();
 
 /** @internal */
-export type ValidatedPodOptions = z.output<typeof podOptionsSchema>;
+export type ValidatedPodOptions = z.output<ReturnType<typeof podOptionsSchema>>;

@@ -11,15 +11,19 @@ import { Reporter, Watcher, WatchTarget } from "./watch";
 /** The target without the namespace, which may be an Output (and defaults like the provider's). */
 export type StartTarget = Omit<WatchTarget, "namespace"> & { namespace: pulumi.Input<string> | undefined };
 
+/** The SDK's monitor settings and mock monitor class (resolved once: `require` resolution costs per call). */
+let sdk: { settings: { getMonitor(): unknown }; MockMonitor: new (...a: never[]) => unknown } | undefined;
+
 function mocked(): boolean {
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as {
-            MockMonitor: new (...a: never[]) => unknown;
+        sdk ??= {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            settings: require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown },
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            MockMonitor: (require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: new (...a: never[]) => unknown })
+                .MockMonitor,
         };
-        return settings.getMonitor() instanceof MockMonitor;
+        return sdk.settings.getMonitor() instanceof sdk.MockMonitor;
     } catch {
         return true;
     }

@@ -399,10 +399,14 @@ export async function runPluginBench(o: PluginBenchOptions): Promise<void> {
         "bench-plugin",
         `${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`,
     );
-    const home = path.join(runDir, "home");
+    // PULUMI_HOME outside the clone, as a user's ~/.pulumi is: under the clone, the plugin's modules would
+    // resolve packages the plugin lacks from the clone's node_modules (@pulumi/pulumi's typescript-shim
+    // loads the clone's TypeScript 5, 9 MB, instead of its vendored 3.8.3). runDir/home links to it.
+    const home = path.join(os.tmpdir(), `mlkube-bench-plugin-home-${path.basename(runDir)}`);
     const state = path.join(runDir, "state");
     fs.mkdirSync(home, { recursive: true });
     fs.mkdirSync(state, { recursive: true });
+    fs.symlinkSync(home, path.join(runDir, "home"));
 
     // Engine: PATH and the offline switches of scripts/pulumi-bins.sh, with a PULUMI_HOME of this run's own
     // (the script installs the Kubernetes provider into it).
@@ -482,7 +486,7 @@ export async function runPluginBench(o: PluginBenchOptions): Promise<void> {
     for (const p of programs)
         sh("pulumi", ["stack", "init", stack, "--non-interactive", "--no-select"], { cwd: dirs[p], env: envs[p] });
     log(
-        `plugin: ${cli}, mlkube plugin ${version} from ${path.relative(o.root, tarball)} in ${path.relative(o.root, home)}, projects in ${path.relative(o.root, runDir)}/, KUBECONFIG=${env.KUBECONFIG}`,
+        `plugin: ${cli}, mlkube plugin ${version} from ${path.relative(o.root, tarball)} in ${home}, projects in ${path.relative(o.root, runDir)}/, KUBECONFIG=${env.KUBECONFIG}`,
     );
 
     // Cold starts: the first start after install (the shipped compile cache, restored before each start)
@@ -669,7 +673,12 @@ export async function runPluginBench(o: PluginBenchOptions): Promise<void> {
                 "\n",
         );
     // Keep only the last run's directory (projects, state, PULUMI_HOME with the unpacked plugin).
-    for (const d of fs.readdirSync(path.dirname(runDir)))
-        if (path.join(path.dirname(runDir), d) !== runDir)
-            fs.rmSync(path.join(path.dirname(runDir), d), { recursive: true, force: true });
+    for (const d of fs.readdirSync(path.dirname(runDir))) {
+        const old = path.join(path.dirname(runDir), d);
+        if (old === runDir) continue;
+        const oldHome = path.join(old, "home");
+        if (fs.lstatSync(oldHome, { throwIfNoEntry: false })?.isSymbolicLink())
+            fs.rmSync(fs.readlinkSync(oldHome), { recursive: true, force: true });
+        fs.rmSync(old, { recursive: true, force: true });
+    }
 }

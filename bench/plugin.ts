@@ -3,7 +3,7 @@
  * plugin `pulumi-resource-mlkube`, against the same workload as the TypeScript program, both through the
  * real engine and the local cluster (`pulumi preview`); and the plugin's cold start. Driven by bench/run.ts:
  *
- *   npm run bench -- --plugin                        N=100, 1 warm-up + 3 rounds, 5 cold starts each way
+ *   npm run bench -- --plugin                        N=100, 1 warm-up + 3 rounds, 5 cold starts per variant
  *   npm run bench -- --plugin --sizes 50 --runs 5    other N / rounds
  *   npm run bench -- --plugin --cold-runs 9          cold starts per variant
  *   npm run bench -- --plugin --plugin-python        also the workload as a Python program (sdk/python)

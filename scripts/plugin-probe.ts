@@ -8,6 +8,14 @@
  * exec to the port on its first stdout line (what a Pulumi plugin prints first), then calls GetSchema over
  * gRPC and compares the answer with FILE (default: the plugin's own schema.json). Prints one JSON line:
  * `{ runs: [{ portMs, schemaMs }], ... }`. Exits 1 on any failure, with the plugin's stderr.
+ *
+ * V8's compile cache (node/.compile-cache, written by node/compile-cache.cjs; scripts/plugin.sh):
+ *   --compile-cache warm    one start that writes it: after GetSchema the plugin flushes it (a SIGUSR2
+ *                           handler preloaded through NODE_OPTIONS) before it is stopped (scripts/plugin.sh
+ *                           pack builds the cache the tarball ships this way)
+ *   --compile-cache check   the first start is such a start, and must find the cache complete: no file in
+ *                           node/.compile-cache written or added by it (the release's check of the shipped
+ *                           cache); then the timed runs
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -40,13 +48,51 @@ function processCpuMs(pid: number | undefined): number {
     }
 }
 
-/** One start of the plugin: time to its port, then GetSchema; the schema text it returned. */
+/** Preloaded by a flushing start: flushes V8's compile cache on SIGUSR2, then writes $MLKUBE_PROBE_FLUSHED. */
+const FLUSH_HOOK = `process.on("SIGUSR2", () => {
+    try { require("node:module").flushCompileCache(); } finally { require("node:fs").writeFileSync(process.env.MLKUBE_PROBE_FLUSHED, "1"); }
+});
+`;
+
+/** The regular files under a plugin's node/.compile-cache (symlinks not followed): path → "size mtime". */
+export function compileCacheFiles(dir: string): Map<string, string> {
+    const root = path.join(dir, "node", ".compile-cache");
+    const out = new Map<string, string>();
+    const walk = (d: string) => {
+        for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else if (e.isFile()) {
+                const st = fs.statSync(p);
+                out.set(path.relative(root, p), `${st.size} ${st.mtimeMs}`);
+            }
+        }
+    };
+    walk(root);
+    return out;
+}
+
+/**
+ * One start of the plugin: time to its port, then GetSchema; the schema text it returned. With `flush`,
+ * the plugin then flushes its compile cache (FLUSH_HOOK) before it is stopped.
+ */
 export async function probeOnce(
     dir: string,
     env: NodeJS.ProcessEnv,
     timeoutMs = 60_000,
+    flush = false,
 ): Promise<ProbeRun & { schema: string }> {
     const launcher = path.join(dir, "pulumi-resource-mlkube");
+    let hookDir: string | undefined;
+    if (flush) {
+        hookDir = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-probe-flush-"));
+        fs.writeFileSync(path.join(hookDir, "flush.cjs"), FLUSH_HOOK);
+        env = {
+            ...env,
+            NODE_OPTIONS: `--require ${path.join(hookDir, "flush.cjs")}`,
+            MLKUBE_PROBE_FLUSHED: path.join(hookDir, "flushed"),
+        };
+    }
     const t0 = performance.now();
     const child = spawn(launcher, ["127.0.0.1:1"], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
@@ -88,7 +134,18 @@ export async function probeOnce(
                     (err: Error | null, res: { getSchema(): string }) => (err ? reject(err) : resolve(res.getSchema())),
                 );
             });
-            return { portMs, cpuMs, schemaMs: performance.now() - t1, schema };
+            const schemaMs = performance.now() - t1;
+            if (hookDir) {
+                const flushed = path.join(hookDir, "flushed");
+                child.kill("SIGUSR2");
+                const until = Date.now() + timeoutMs;
+                while (!fs.existsSync(flushed)) {
+                    if (Date.now() > until)
+                        throw new Error(`the plugin did not flush its compile cache in ${timeoutMs} ms`);
+                    await new Promise((r) => setTimeout(r, 20));
+                }
+            }
+            return { portMs, cpuMs, schemaMs, schema };
         } finally {
             client.close();
         }
@@ -96,6 +153,7 @@ export async function probeOnce(
         throw new Error(`${(e as Error).message}\nplugin stderr:\n${stderr.slice(0, 4000)}`, { cause: e });
     } finally {
         child.kill("SIGKILL");
+        if (hookDir) fs.rmSync(hookDir, { recursive: true, force: true });
     }
 }
 
@@ -103,24 +161,42 @@ async function main(argv: string[]): Promise<void> {
     const dir = path.resolve(argv[0] ?? "");
     assert.ok(
         argv[0] && fs.existsSync(path.join(dir, "pulumi-resource-mlkube")),
-        "usage: plugin-probe.ts <unpacked plugin dir> [--schema FILE] [--runs N] [--path PATH]",
+        "usage: plugin-probe.ts <unpacked plugin dir> [--schema FILE] [--runs N] [--path PATH] [--compile-cache warm|check]",
     );
     const opt = (name: string) => {
         const i = argv.indexOf(name);
         return i > 0 ? argv[i + 1] : undefined;
     };
     const expected = JSON.parse(fs.readFileSync(opt("--schema") ?? path.join(dir, "schema.json"), "utf8"));
-    const runs = Number(opt("--runs") ?? 3);
+    const cache = opt("--compile-cache");
+    assert.ok(cache === undefined || cache === "warm" || cache === "check", "--compile-cache takes warm or check");
+    const runs = cache === "warm" ? 1 : Number(opt("--runs") ?? 3);
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "mlkube-probe-path-"));
     try {
         const env = { PATH: opt("--path") ?? empty };
         const results: ProbeRun[] = [];
+        let compileCache: { files: number; written: number } | undefined;
         for (let i = 0; i < runs; i++) {
-            const r = await probeOnce(dir, env);
+            const before = compileCacheFiles(dir);
+            const r = await probeOnce(dir, env, undefined, cache !== undefined && i === 0);
             assert.deepEqual(JSON.parse(r.schema), expected, "GetSchema answers the schema the release carries");
             results.push({ portMs: Math.round(r.portMs), cpuMs: r.cpuMs, schemaMs: Math.round(r.schemaMs) });
+            if (cache && i === 0) {
+                const after = compileCacheFiles(dir);
+                const written = [...after].filter(([f, st]) => before.get(f) !== st).map(([f]) => f);
+                compileCache = { files: after.size, written: written.length };
+                assert.ok(after.size > 0, "the plugin wrote no compile cache (node/.compile-cache)");
+                if (cache === "check") {
+                    assert.ok(before.size > 0, "the plugin ships no compile cache (node/.compile-cache)");
+                    assert.deepEqual(
+                        written,
+                        [],
+                        `the first start found the shipped compile cache incomplete or stale: it wrote ${written.length} of ${after.size} files`,
+                    );
+                }
+            }
         }
-        console.log(JSON.stringify({ plugin: dir, runs: results }));
+        console.log(JSON.stringify({ plugin: dir, runs: results, ...(compileCache && { compileCache }) }));
     } finally {
         fs.rmSync(empty, { recursive: true, force: true });
     }

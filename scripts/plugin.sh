@@ -8,7 +8,8 @@
 #
 #   scripts/plugin.sh pack [--platform linux-amd64|linux-arm64] [--schema FILE] [--out DIR]
 #        build (if dist/ is stale) and pack the launcher, dist/ (JS only), schema.json, package.json, the
-#        production node_modules and the pinned Node.js binary of the platform (node/bin/node + its LICENSE)
+#        production node_modules, the pinned Node.js binary of the platform (node/bin/node + its LICENSE) and,
+#        for this machine's platform, V8's compile cache of a first start (node/.compile-cache, portable)
 #        into DIR/pulumi-resource-mlkube-v<version>-<platform>.tar.gz (default DIR $MLKUBE_CACHE/plugin,
 #        platform this machine's); skipped while the content hash of its inputs matches. Prints the path.
 #   scripts/plugin.sh path [--platform P] [--out DIR]   print that path (packs nothing)
@@ -23,7 +24,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${MLKUBE_CACHE:-$HOME/.cache/mlkube}
-RECIPE=4          # bump when what goes into the tarball changes
+RECIPE=5          # bump when what goes into the tarball changes
 NODE_LINE=24      # the Node.js line bundled into the plugin (scripts/node.sh pins the exact version)
 
 log() { echo "plugin: $*" >&2; }
@@ -43,12 +44,14 @@ while [[ $# -gt 0 ]]; do
     *) usage ;;
   esac
 done
+case "$(uname -m)" in
+  x86_64) host=linux-amd64 ;;
+  aarch64 | arm64) host=linux-arm64 ;;
+  *) host= ;;
+esac
 if [[ -z $platform ]]; then
-  case "$(uname -m)" in
-    x86_64) platform=linux-amd64 ;;
-    aarch64 | arm64) platform=linux-arm64 ;;
-    *) log "unsupported machine $(uname -m)"; exit 2 ;;
-  esac
+  [[ -n $host ]] || { log "unsupported machine $(uname -m)"; exit 2; }
+  platform=$host
 fi
 case $platform in
   linux-amd64 | linux-arm64) ;;
@@ -141,18 +144,24 @@ pack() {
   mkdir -p "$stage/node/bin"
   cp "$node_bin/node" "$stage/node/bin/node"
   cp "$node_bin/../LICENSE" "$stage/node/LICENSE"
-  # Preloaded by the launcher with the bundled Node (which sets NODE_COMPILE_CACHE=node/.compile-cache).
-  cat >"$stage/node/compile-cache.cjs" <<'JS'
-// Preloaded by pulumi-resource-mlkube with NODE_COMPILE_CACHE set: V8's compile cache is written when
-// Node exits normally, but the engine stops plugins with a signal, so flush it once the provider has
-// loaded (and again after the first calls have loaded what they need).
-const m = require("node:module");
-if (typeof m.flushCompileCache === "function") {
-    for (const ms of [1000, 3000, 20000]) setTimeout(() => { try { m.flushCompileCache(); } catch {} }, ms).unref();
-}
-JS
-  # Stable order, owner and mtime: the same inputs give the same tar stream.
+  # Preloaded by the launcher with the bundled Node (unless NODE_COMPILE_CACHE is set): V8's compile cache.
+  install -m 0644 "$ROOT/src/provider/compile-cache.cjs" "$stage/node/compile-cache.cjs"
   cp "$schema" "$stage/schema.json"
+  # The compile cache the first start after install uses: written by one start of the plugin as the
+  # engine starts it (scripts/plugin-probe.ts: port, GetSchema, then a flush), in a copy of the plugin
+  # (hard links). Only for this machine's platform: another's Node cannot run here (its plugin writes the
+  # cache on its first start instead).
+  if [[ $platform == "$host" ]]; then
+    mkdir "$stage/warm"
+    cp -al "$base/." "$stage/warm/"
+    rm -f "$stage/warm/.complete" "$stage/warm/schema.json"
+    cp "$stage/schema.json" "$stage/warm/schema.json"
+    cp -al "$stage/node" "$stage/warm/node"
+    (cd "$ROOT" && node --import tsx scripts/plugin-probe.ts "$stage/warm" --compile-cache warm >&2) ||
+      { log "the staged plugin did not start"; exit 1; }
+    cp -R "$stage/warm/node/.compile-cache" "$stage/node/.compile-cache"
+  fi
+  # Stable order, owner and mtime: the same inputs give the same tar stream (the compile cache aside).
   tar -C "$base" --exclude=./.complete --exclude=./schema.json --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$stage/plugin.tar" .
   tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -rf "$stage/plugin.tar" ./schema.json ./node
   gzip -n -6 <"$stage/plugin.tar" >"$tarball.tmp"

@@ -15,8 +15,9 @@
 #                                          and `go list -m` finds its pulumi-plugin.json (what the Go host reads)
 #   pulumi-resource-mlkube-v<v>-linux-amd64.tar.gz   scripts/plugin.sh, Node.js inside; this machine's
 #   pulumi-resource-mlkube-v<v>-linux-arm64.tar.gz   unpacked and started with an empty PATH (no node):
-#                                          time to its port and GetSchema (scripts/plugin-probe.ts); the
-#                                          other's Node binary checked to be that platform's
+#                                          time to its port and GetSchema (scripts/plugin-probe.ts), its first
+#                                          start on the shipped compile cache writing none of it; the
+#                                          other's Node binary checked to be that platform's (it ships no cache)
 #   schema.json                            the package schema the plugin and the SDK carry
 #   SHA256SUMS
 #
@@ -291,8 +292,11 @@ if want plugin; then
     want_machine=$(case $platform in linux-amd64) echo x86-64 ;; linux-arm64) echo aarch64 ;; esac)
     [[ $(elf_machine "$dir/node/bin/node") == "$want_machine" ]] || die "$name: node/bin/node is $(elf_machine "$dir/node/bin/node"), not $want_machine"
     if [[ $platform == "$host" ]]; then
-      probe=$(cd "$ROOT" && node --import tsx scripts/plugin-probe.ts "$dir" --schema "$out/schema.json" --runs 3)
-      log "plugin $platform started with no node on PATH and answered GetSchema: $probe"
+      # The compile cache built at pack time (this machine's platform only): the first start, in this other
+      # directory, must find it complete — it writes no file of it (--compile-cache check).
+      [[ -n $(find "$dir/node/.compile-cache" -type f -print -quit 2>/dev/null) ]] || die "$name ships no compile cache (node/.compile-cache)"
+      probe=$(cd "$ROOT" && node --import tsx scripts/plugin-probe.ts "$dir" --schema "$out/schema.json" --runs 3 --compile-cache check)
+      log "plugin $platform started with no node on PATH, on its shipped compile cache, and answered GetSchema: $probe"
       echo "$probe" >"$work/probe.json"
     fi
     step "plugin $platform check" "$t"

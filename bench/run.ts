@@ -203,7 +203,14 @@ function runProcess(args: string[]): Promise<Sample> {
         const p = spawn(cmd, argv, {
             cwd: ROOT,
             stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, NODE_OPTIONS: "" },
+            // Node's default heap limit (~4 GiB) is too small for N=10000 (each program needs ~11 GiB):
+            // MLKUBE_BENCH_HEAP_MB raises it for all three programs alike.
+            env: {
+                ...process.env,
+                NODE_OPTIONS: process.env.MLKUBE_BENCH_HEAP_MB
+                    ? `--max-old-space-size=${Number(process.env.MLKUBE_BENCH_HEAP_MB)}`
+                    : "",
+            },
         });
         let out = "";
         let err = "";
